@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs what building, running and testing SCIM Desk needs and is missing on this machine.
+# Safe to run again: it only installs what is not there. Debian/Ubuntu packages through apt-get
+# (as root, or with sudo); Rust components through rustup.
+set -euo pipefail
+
+# Build: pkg-config and libdbus for the keychain (Secret Service over D-Bus).
+# Tests: a private D-Bus session with GNOME Keyring, the real Secret Service.
+APT_PACKAGES=(pkg-config libdbus-1-dev dbus gnome-keyring libsecret-tools)
+
+missing=()
+if command -v dpkg-query >/dev/null 2>&1; then
+  for p in "${APT_PACKAGES[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+      missing+=("$p")
+    fi
+  done
+fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    SUDO=()
+  elif command -v sudo >/dev/null 2>&1; then
+    SUDO=(sudo)
+  else
+    echo "error: these packages are missing and I cannot install them without root: ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "Installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  "${SUDO[@]}" apt-get update -qq
+  "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "error: cargo is missing; install Rust from https://rustup.rs first" >&2
+  exit 1
+fi
+if command -v rustup >/dev/null 2>&1; then
+  for component in rustfmt clippy; do
+    if ! rustup component list --installed 2>/dev/null | grep -q "^$component"; then
+      rustup component add "$component"
+    fi
+  done
+fi

@@ -1,0 +1,351 @@
+//! Connections: the credentials an Okta app uses to reach this directory.
+//!
+//! Adding one generates its id and a 32-byte token from the OS CSPRNG; the token's plaintext goes
+//! to the keychain (so the admin can copy it again later) and only its SHA-256 digest to SQLite,
+//! which is what a request is checked against. Deleting one removes both; the employees it
+//! provisioned stay. Every request reads the connection afresh, so a connection added or deleted
+//! by another process (the desktop app and a CLI share a data directory) counts at once.
+
+pub mod keychain;
+
+use std::sync::Arc;
+
+use base64::Engine;
+use rand::TryRngCore;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+use subtle::ConstantTimeEq;
+
+use crate::db::{is_unique_violation, Db};
+use crate::timefmt;
+use keychain::{Keychain, KeychainError};
+
+pub const NAME_MAX_CHARS: usize = 64;
+
+/// A connection as the admin sees it. Never carries the token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Connection {
+    pub id: String,
+    pub name: String,
+    pub created_at: String,
+    pub last_contact_at: Option<String>,
+    pub last_contact_status: Option<i64>,
+    pub last_contact_detail: Option<String>,
+}
+
+/// What adding a connection hands back once: the connection and its token.
+#[derive(Debug, Clone)]
+pub struct NewConnection {
+    pub connection: Connection,
+    pub token: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectionError {
+    #[error("{0}")]
+    InvalidName(String),
+    #[error("a connection named '{0}' already exists; choose another name")]
+    DuplicateName(String),
+    #[error("there is no connection with the id or name '{0}'")]
+    NotFound(String),
+    #[error("{0}")]
+    Keychain(#[from] KeychainError),
+    #[error("the token of connection '{0}' is missing from the keychain; delete the connection and add it again")]
+    TokenMissing(String),
+    #[error("the database failed: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("the operating system's random number generator failed: {0}")]
+    Random(String),
+}
+
+/// Why a request was refused. The text is for the Okta admin and names no token.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum AuthError {
+    #[error("The request has no Authorization header. In Okta, set Authentication Mode to HTTP Header and paste the connection's token from SCIM Desk.")]
+    Missing,
+    #[error("The token is not valid. It may belong to a connection that was deleted in SCIM Desk: copy the token of an existing connection into Okta's HTTP Header authorization.")]
+    Unknown,
+    #[error("The token belongs to a different connection than this base URL. Copy the base URL and the token of the same connection from SCIM Desk.")]
+    WrongConnection,
+}
+
+/// The connection a request was authenticated as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authenticated {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Clone)]
+pub struct Connections {
+    db: Db,
+    keychain: Arc<dyn Keychain>,
+}
+
+/// Trims and checks a connection name: 1–64 characters, no control characters.
+pub fn validate_name(raw: &str) -> Result<String, ConnectionError> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err(ConnectionError::InvalidName(
+            "the connection needs a name".to_owned(),
+        ));
+    }
+    let chars = name.chars().count();
+    if chars > NAME_MAX_CHARS {
+        return Err(ConnectionError::InvalidName(format!(
+            "the name is {chars} characters long; use at most {NAME_MAX_CHARS}"
+        )));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(ConnectionError::InvalidName(
+            "the name must not contain control characters such as tabs or line breaks".to_owned(),
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+/// 32 bytes from the OS CSPRNG, URL-safe base64 without padding (43 characters).
+pub fn generate_token() -> Result<String, ConnectionError> {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng
+        .try_fill_bytes(&mut bytes)
+        .map_err(|e| ConnectionError::Random(e.to_string()))?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}
+
+pub fn token_digest(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// The token in an `Authorization` header: `Bearer <token>`, or the bare token that some Okta
+/// app types send.
+pub fn token_from_header(value: &str) -> Option<&str> {
+    let value = value.trim();
+    let token = match value.split_once(' ') {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
+        Some(_) => return None,
+        None if value.eq_ignore_ascii_case("bearer") => return None,
+        None => value,
+    };
+    (!token.is_empty()).then_some(token)
+}
+
+fn row_to_connection(row: &sqlx::sqlite::SqliteRow) -> Result<Connection, sqlx::Error> {
+    Ok(Connection {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        created_at: row.try_get("created_at")?,
+        last_contact_at: row.try_get("last_contact_at")?,
+        last_contact_status: row.try_get("last_contact_status")?,
+        last_contact_detail: row.try_get("last_contact_detail")?,
+    })
+}
+
+const COLUMNS: &str =
+    "id, name, created_at, last_contact_at, last_contact_status, last_contact_detail";
+
+impl Connections {
+    pub fn new(db: Db, keychain: Arc<dyn Keychain>) -> Self {
+        Self { db, keychain }
+    }
+
+    async fn keychain<T: Send + 'static>(
+        &self,
+        op: impl FnOnce(&dyn Keychain) -> Result<T, KeychainError> + Send + 'static,
+    ) -> Result<T, KeychainError> {
+        let keychain = self.keychain.clone();
+        tokio::task::spawn_blocking(move || op(keychain.as_ref()))
+            .await
+            .map_err(|e| KeychainError::Failed(e.to_string()))?
+    }
+
+    pub async fn add(&self, raw_name: &str) -> Result<NewConnection, ConnectionError> {
+        let name = validate_name(raw_name)?;
+        let id = uuid::Uuid::new_v4().to_string();
+        let token = generate_token()?;
+        let digest = token_digest(&token).to_vec();
+        let created_at = timefmt::now();
+
+        // The row is inserted first, in a transaction held open while the keychain is written:
+        // a duplicate name fails before anything reaches the keychain, and a keychain failure
+        // rolls the row back, so neither half is ever left alone.
+        let mut tx = self.db.begin_write().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO connections (id, name, token_sha256, created_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(&id)
+        .bind(&name)
+        .bind(&digest)
+        .bind(&created_at)
+        .execute(&mut *tx)
+        .await;
+        if let Err(e) = inserted {
+            return Err(if is_unique_violation(&e) {
+                ConnectionError::DuplicateName(name)
+            } else {
+                e.into()
+            });
+        }
+        let (account, secret) = (id.clone(), token.clone());
+        self.keychain(move |k| k.set(&account, &secret)).await?;
+        if let Err(e) = tx.commit().await {
+            let account = id.clone();
+            let _ = self.keychain(move |k| k.delete(&account)).await;
+            return Err(e.into());
+        }
+        Ok(NewConnection {
+            connection: Connection {
+                id,
+                name,
+                created_at,
+                last_contact_at: None,
+                last_contact_status: None,
+                last_contact_detail: None,
+            },
+            token,
+        })
+    }
+
+    pub async fn list(&self) -> Result<Vec<Connection>, ConnectionError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM connections ORDER BY created_at, id"
+        ))
+        .fetch_all(self.db.reader())
+        .await?;
+        Ok(rows
+            .iter()
+            .map(row_to_connection)
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// Finds a connection by id, or by name ignoring case.
+    pub async fn find(&self, id_or_name: &str) -> Result<Connection, ConnectionError> {
+        let key = id_or_name.trim();
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM connections WHERE id = ?1 \
+             UNION ALL SELECT {COLUMNS} FROM connections WHERE name = ?1 COLLATE NOCASE AND id <> ?1 \
+             LIMIT 1"
+        ))
+        .bind(key)
+        .fetch_optional(self.db.reader())
+        .await?;
+        match row {
+            Some(row) => Ok(row_to_connection(&row)?),
+            None => Err(ConnectionError::NotFound(key.to_owned())),
+        }
+    }
+
+    /// The token again, from the keychain, for the admin to copy.
+    pub async fn token(&self, id_or_name: &str) -> Result<String, ConnectionError> {
+        let connection = self.find(id_or_name).await?;
+        let account = connection.id.clone();
+        self.keychain(move |k| k.get(&account))
+            .await?
+            .ok_or(ConnectionError::TokenMissing(connection.name))
+    }
+
+    /// Deletes the keychain entry, then the row: from then on the token is refused. Employees
+    /// the connection provisioned are not touched.
+    pub async fn delete(&self, id_or_name: &str) -> Result<Connection, ConnectionError> {
+        let connection = self.find(id_or_name).await?;
+        let account = connection.id.clone();
+        self.keychain(move |k| k.delete(&account)).await?;
+        let mut tx = self.db.begin_write().await?;
+        sqlx::query("DELETE FROM connections WHERE id = ?")
+            .bind(&connection.id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(connection)
+    }
+
+    /// Checks a request's `Authorization` header against the connection named in its path.
+    pub async fn authenticate(
+        &self,
+        connection_id: &str,
+        authorization: Option<&str>,
+    ) -> Result<Result<Authenticated, AuthError>, sqlx::Error> {
+        let Some(token) = authorization.and_then(token_from_header) else {
+            return Ok(Err(AuthError::Missing));
+        };
+        let digest = token_digest(token);
+        let row =
+            sqlx::query("SELECT id, name, token_sha256 FROM connections WHERE token_sha256 = ?")
+                .bind(digest.as_slice())
+                .fetch_optional(self.db.reader())
+                .await?;
+        let Some(row) = row else {
+            return Ok(Err(AuthError::Unknown));
+        };
+        let stored: Vec<u8> = row.try_get("token_sha256")?;
+        if !bool::from(stored.as_slice().ct_eq(digest.as_slice())) {
+            return Ok(Err(AuthError::Unknown));
+        }
+        let id: String = row.try_get("id")?;
+        if id != connection_id {
+            return Ok(Err(AuthError::WrongConnection));
+        }
+        Ok(Ok(Authenticated {
+            id,
+            name: row.try_get("name")?,
+        }))
+    }
+
+    /// Remembers when Okta last reached a connection, and how it went.
+    pub async fn record_contact(
+        &self,
+        connection_id: &str,
+        at: &str,
+        status: u16,
+        detail: Option<&str>,
+    ) -> Result<(), sqlx::Error> {
+        let mut tx = self.db.begin_write().await?;
+        sqlx::query(
+            "UPDATE connections SET last_contact_at = ?, last_contact_status = ?, last_contact_detail = ? \
+             WHERE id = ?",
+        )
+        .bind(at)
+        .bind(i64::from(status))
+        .bind(detail)
+        .bind(connection_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(validate_name("  Okta prod ").unwrap(), "Okta prod");
+        assert!(validate_name("   ").is_err());
+        assert!(validate_name(&"x".repeat(65)).is_err());
+        assert_eq!(validate_name(&"é".repeat(64)).unwrap().chars().count(), 64);
+        assert!(validate_name("a\tb").is_err());
+    }
+
+    #[test]
+    fn tokens_are_32_random_bytes_url_safe() {
+        let a = generate_token().unwrap();
+        let b = generate_token().unwrap();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 43);
+        assert!(a
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+    }
+
+    #[test]
+    fn authorization_header_forms() {
+        assert_eq!(token_from_header("Bearer abc"), Some("abc"));
+        assert_eq!(token_from_header("bearer   abc "), Some("abc"));
+        assert_eq!(token_from_header("abc"), Some("abc"));
+        assert_eq!(token_from_header("Basic dXNlcg=="), None);
+        assert_eq!(token_from_header("Bearer "), None);
+        assert_eq!(token_from_header(""), None);
+    }
+}

@@ -1,0 +1,173 @@
+//! The activity log: one line per write that reached the endpoint, whatever its outcome.
+//!
+//! What the admin reads to see that Okta's pushes worked, and why one failed. It never holds a
+//! token or an `Authorization` header: the entries are built from the connection, the operation
+//! and the SCIM error detail only.
+
+use serde::Serialize;
+use sqlx::{Sqlite, Transaction};
+
+use super::{db_error, Directory, WriteContext};
+use crate::desk::ChangeEvent;
+use crate::scim::ScimError;
+use crate::timefmt;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct ActivityEntry {
+    pub seq: i64,
+    pub at: String,
+    pub connection_id: Option<String>,
+    pub connection_name: Option<String>,
+    pub method: String,
+    /// `create`, `update`, `deactivate`, `reactivate`, `delete`, `create_group`, …
+    pub operation: String,
+    pub resource_type: Option<String>,
+    pub resource_id: Option<String>,
+    pub employee_id: Option<String>,
+    /// A readable line: "Created Jane Doe (jane@corp.example)".
+    pub summary: String,
+    /// `success` or `failure`.
+    pub outcome: String,
+    pub status: i64,
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ActivityQuery {
+    pub connection_id: Option<String>,
+    pub employee_id: Option<String>,
+    pub failures_only: bool,
+    /// Entries older than this sequence number (for paging backwards); `None` is the newest.
+    pub before_seq: Option<i64>,
+    pub limit: u32,
+}
+
+/// A write that was tried, for the activity line of its failure.
+pub(crate) struct Attempt<'a> {
+    pub method: &'a str,
+    pub operation: &'a str,
+    pub resource_type: &'a str,
+    pub resource_id: Option<&'a str>,
+    /// Who or what it was about: "jane@corp.example", "group 'Sales'".
+    pub subject: &'a str,
+}
+
+/// One entry to append.
+pub(crate) struct NewActivity<'a> {
+    pub method: &'a str,
+    pub operation: &'a str,
+    pub resource_type: &'a str,
+    pub resource_id: Option<&'a str>,
+    pub employee_id: Option<&'a str>,
+    pub summary: String,
+    pub status: u16,
+    pub detail: Option<&'a str>,
+}
+
+pub(crate) async fn append(
+    tx: &mut Transaction<'static, Sqlite>,
+    ctx: &WriteContext,
+    entry: NewActivity<'_>,
+) -> Result<(), sqlx::Error> {
+    let outcome = if entry.status < 400 {
+        "success"
+    } else {
+        "failure"
+    };
+    sqlx::query(
+        "INSERT INTO activity (at, connection_id, connection_name, method, operation, resource_type, \
+         resource_id, employee_id, summary, outcome, status, detail) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(timefmt::now())
+    .bind(&ctx.connection_id)
+    .bind(&ctx.connection_name)
+    .bind(entry.method)
+    .bind(entry.operation)
+    .bind(entry.resource_type)
+    .bind(entry.resource_id)
+    .bind(entry.employee_id)
+    .bind(entry.summary)
+    .bind(outcome)
+    .bind(i64::from(entry.status))
+    .bind(entry.detail)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+impl Directory {
+    /// Records a write that failed, in its own transaction (the failed one was rolled back).
+    pub(crate) async fn record_failure(
+        &self,
+        ctx: &WriteContext,
+        attempt: Attempt<'_>,
+        err: &ScimError,
+    ) {
+        let Attempt {
+            method,
+            operation,
+            resource_type,
+            resource_id,
+            subject,
+        } = attempt;
+        let result = async {
+            let mut tx = self.db.begin_write().await?;
+            let employee_id = (resource_type == "User").then_some(resource_id).flatten();
+            append(
+                &mut tx,
+                ctx,
+                NewActivity {
+                    method,
+                    operation,
+                    resource_type,
+                    resource_id,
+                    employee_id,
+                    summary: format!("Could not {} {subject}", verb(operation)),
+                    status: err.status,
+                    detail: Some(&err.detail),
+                },
+            )
+            .await?;
+            tx.commit().await
+        }
+        .await;
+        match result {
+            Ok(()) => self.notify(ChangeEvent::Activity {
+                connection_id: Some(ctx.connection_id.clone()),
+            }),
+            Err(e) => {
+                tracing::error!(error = %e, "could not record a failed write in the activity log")
+            }
+        }
+    }
+
+    pub async fn activity(&self, q: &ActivityQuery) -> Result<Vec<ActivityEntry>, ScimError> {
+        let limit = if q.limit == 0 { 100 } else { q.limit.min(1000) };
+        sqlx::query_as::<_, ActivityEntry>(
+            "SELECT seq, at, connection_id, connection_name, method, operation, resource_type, \
+             resource_id, employee_id, summary, outcome, status, detail FROM activity \
+             WHERE (?1 IS NULL OR connection_id = ?1) AND (?2 IS NULL OR employee_id = ?2) \
+             AND (?3 = 0 OR outcome = 'failure') AND (?4 IS NULL OR seq < ?4) \
+             ORDER BY seq DESC LIMIT ?5",
+        )
+        .bind(&q.connection_id)
+        .bind(&q.employee_id)
+        .bind(q.failures_only)
+        .bind(q.before_seq)
+        .bind(i64::from(limit))
+        .fetch_all(self.db.reader())
+        .await
+        .map_err(db_error)
+    }
+}
+
+fn verb(operation: &str) -> &str {
+    match operation {
+        "create" | "create_group" => "create",
+        "delete" | "delete_group" => "delete",
+        "deactivate" => "deactivate",
+        "reactivate" => "reactivate",
+        _ => "update",
+    }
+}

@@ -1,0 +1,373 @@
+//! The mapping between a SCIM User and an employee: the product's default attribute mapping.
+//!
+//! | Employee field | SCIM |
+//! |---|---|
+//! | first / last name | `name.givenName` / `name.familyName` |
+//! | email | the primary email (else the work one, the first one, or a `userName` that is an address) |
+//! | job title | `title` |
+//! | department, business unit, employee ID | enterprise `department`, `division`, `employeeNumber` |
+//! | manager | enterprise `manager.value`: in this product the manager's *email* |
+//! | location | `locality` of the work (else primary, else first) address |
+//!
+//! Also where a body Okta or Entra sent becomes the document the directory stores: read-only
+//! attributes dropped, names in canonical case, Entra's string booleans and string manager made
+//! proper, and every mapped attribute checked for its type so a bad value is a 400, not a panic.
+
+use serde_json::{Map, Value};
+
+use crate::scim::schema::{self, ResourceKind, ENTERPRISE_USER_SCHEMA};
+use crate::scim::ScimError;
+
+/// The employee columns derived from a user's SCIM document.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EmployeeFields {
+    pub user_name: String,
+    pub external_id: Option<String>,
+    pub email: Option<String>,
+    pub display_name: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub job_title: Option<String>,
+    pub department: Option<String>,
+    pub business_unit: Option<String>,
+    pub manager_email: Option<String>,
+    pub location: Option<String>,
+    pub employee_id: Option<String>,
+    /// `None` when the document does not say.
+    pub active: Option<bool>,
+}
+
+/// Turns a request body into the user document the directory stores, or a 400 saying why not.
+pub fn normalize_user(body: Value) -> Result<Map<String, Value>, ScimError> {
+    let mut doc = normalize_common(body, ResourceKind::User, "user")?;
+    if let Some(active) = doc.get("active").cloned() {
+        doc.insert("active".into(), Value::Bool(to_bool("active", &active)?));
+    }
+    if let Some(Value::Object(ext)) = doc.get_mut(ENTERPRISE_USER_SCHEMA) {
+        // Entra sends the manager as a plain id string; Okta as {"value": …}.
+        if let Some(Value::String(s)) = ext.get("manager").cloned() {
+            if s.trim().is_empty() {
+                ext.remove("manager");
+            } else {
+                ext.insert("manager".into(), serde_json::json!({ "value": s }));
+            }
+        }
+    }
+    match doc.get("userName") {
+        Some(Value::String(s)) if !s.trim().is_empty() => {}
+        Some(Value::String(_)) | None => {
+            return Err(ScimError::invalid_value(
+                "The user has no userName. In this directory userName is the employee's email: \
+                 map Okta's username (an email address) to it.",
+            ))
+        }
+        Some(_) => {
+            return Err(ScimError::invalid_value(
+                "userName must be a string (the employee's email address).",
+            ))
+        }
+    }
+    check_kind(&doc, "name", Kind::Object)?;
+    for attr in [
+        "emails",
+        "addresses",
+        "phoneNumbers",
+        "ims",
+        "photos",
+        "entitlements",
+        "roles",
+        "x509Certificates",
+    ] {
+        check_kind(&doc, attr, Kind::Array)?;
+    }
+    for attr in [
+        "displayName",
+        "title",
+        "externalId",
+        "nickName",
+        "userType",
+        "locale",
+    ] {
+        check_kind(&doc, attr, Kind::Scalar)?;
+    }
+    if let Some(ext) = doc.get(ENTERPRISE_USER_SCHEMA) {
+        if !ext.is_object() {
+            return Err(ScimError::invalid_value(format!(
+                "The enterprise extension '{ENTERPRISE_USER_SCHEMA}' must be an object."
+            )));
+        }
+    }
+    Ok(doc)
+}
+
+/// Turns a request body into the group document the directory stores (members kept in it).
+pub fn normalize_group(body: Value) -> Result<Map<String, Value>, ScimError> {
+    let doc = normalize_common(body, ResourceKind::Group, "group")?;
+    match doc.get("displayName") {
+        Some(Value::String(s)) if !s.trim().is_empty() => {}
+        _ => {
+            return Err(ScimError::invalid_value(
+                "The group has no displayName; every group needs a name.",
+            ))
+        }
+    }
+    check_kind(&doc, "members", Kind::Array)?;
+    if let Some(Value::Array(members)) = doc.get("members") {
+        for m in members {
+            match m.get("value") {
+                Some(Value::String(s)) if !s.is_empty() => {}
+                _ => {
+                    return Err(ScimError::invalid_value(
+                        "Every group member needs a 'value': the id of a user in this directory.",
+                    ))
+                }
+            }
+        }
+    }
+    Ok(doc)
+}
+
+fn normalize_common(
+    body: Value,
+    kind: ResourceKind,
+    what: &str,
+) -> Result<Map<String, Value>, ScimError> {
+    let mut body = body;
+    if !body.is_object() {
+        return Err(ScimError::invalid_syntax(format!(
+            "The request body must be a JSON object describing a {what}."
+        )));
+    }
+    schema::strip_read_only(&mut body, kind);
+    schema::canonicalize(&mut body, kind);
+    let Value::Object(mut doc) = body else {
+        return Err(ScimError::invalid_syntax(
+            "The request body must be a JSON object.",
+        ));
+    };
+    // RFC 7643: null means unassigned; an unassigned attribute is simply absent.
+    doc.retain(|_, v| !v.is_null());
+    Ok(doc)
+}
+
+enum Kind {
+    Object,
+    Array,
+    Scalar,
+}
+
+fn check_kind(doc: &Map<String, Value>, attr: &str, kind: Kind) -> Result<(), ScimError> {
+    let Some(v) = doc.get(attr) else {
+        return Ok(());
+    };
+    let (ok, expected) = match kind {
+        Kind::Object => (v.is_object(), "an object"),
+        Kind::Array => (v.is_array(), "a list"),
+        Kind::Scalar => (!v.is_object() && !v.is_array(), "a single value"),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(ScimError::invalid_value(format!(
+            "The attribute '{attr}' must be {expected}."
+        )))
+    }
+}
+
+fn to_bool(attr: &str, v: &Value) -> Result<bool, ScimError> {
+    match v {
+        Value::Bool(b) => Ok(*b),
+        Value::String(s) if s.eq_ignore_ascii_case("true") => Ok(true),
+        Value::String(s) if s.eq_ignore_ascii_case("false") => Ok(false),
+        _ => Err(ScimError::invalid_value(format!(
+            "The attribute '{attr}' must be true or false."
+        ))),
+    }
+}
+
+/// A value as text for an employee column: strings trimmed, numbers written out, others absent.
+fn text(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::String(s) => {
+            let s = s.trim();
+            (!s.is_empty()).then(|| s.to_owned())
+        }
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn is_true(v: Option<&Value>) -> bool {
+    matches!(v, Some(Value::Bool(true)))
+        || matches!(v, Some(Value::String(s)) if s.eq_ignore_ascii_case("true"))
+}
+
+/// The element of a multi-valued attribute the employee field comes from: the one of `type`
+/// `work`, else the primary one, else the first. (For email the primary one comes first.)
+fn pick(list: Option<&Value>, primary_first: bool) -> Option<&Value> {
+    let items = list?.as_array()?;
+    let primary = items.iter().find(|e| is_true(e.get("primary")));
+    let work = items.iter().find(|e| {
+        e.get("type")
+            .and_then(Value::as_str)
+            .is_some_and(|t| t.eq_ignore_ascii_case("work"))
+    });
+    let ordered = if primary_first {
+        primary.or(work)
+    } else {
+        work.or(primary)
+    };
+    ordered.or_else(|| items.first())
+}
+
+pub fn employee_fields(doc: &Map<String, Value>) -> EmployeeFields {
+    let user_name = text(doc.get("userName")).unwrap_or_default();
+    let name = doc.get("name");
+    let ext = doc.get(ENTERPRISE_USER_SCHEMA);
+    let email = text(pick(doc.get("emails"), true).and_then(|e| e.get("value")))
+        .or_else(|| user_name.contains('@').then(|| user_name.clone()));
+    let first_name = text(name.and_then(|n| n.get("givenName")));
+    let last_name = text(name.and_then(|n| n.get("familyName")));
+    let display_name = text(doc.get("displayName")).or_else(|| {
+        let full = [first_name.as_deref(), last_name.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        (!full.is_empty()).then_some(full)
+    });
+    let manager = ext.and_then(|e| e.get("manager"));
+    let manager_email = match manager {
+        Some(Value::Object(m)) => text(m.get("value")),
+        other => text(other),
+    };
+    EmployeeFields {
+        external_id: text(doc.get("externalId")),
+        email,
+        display_name,
+        first_name,
+        last_name,
+        job_title: text(doc.get("title")),
+        department: text(ext.and_then(|e| e.get("department"))),
+        business_unit: text(ext.and_then(|e| e.get("division"))),
+        manager_email,
+        location: text(pick(doc.get("addresses"), false).and_then(|a| a.get("locality"))),
+        employee_id: text(ext.and_then(|e| e.get("employeeNumber"))),
+        active: doc.get("active").and_then(Value::as_bool),
+        user_name,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn okta_create_body() -> Value {
+        json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User",
+                        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
+            "userName": "jane.doe@corp.example",
+            "name": {"givenName": "Jane", "familyName": "Doe"},
+            "emails": [{"primary": true, "value": "jane.doe@corp.example", "type": "work"}],
+            "displayName": "Jane Doe",
+            "title": "Engineer",
+            "externalId": "00u1abcd",
+            "groups": [],
+            "password": "xY9!random",
+            "active": true,
+            "addresses": [{"type": "home", "locality": "Lyon"}, {"type": "work", "locality": "Paris"}],
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {
+                "department": "R&D", "division": "Platform", "employeeNumber": 4711,
+                "manager": {"value": "boss@corp.example"}
+            },
+            "favouriteColour": "teal"
+        })
+    }
+
+    #[test]
+    fn okta_body_maps_to_every_employee_field() {
+        let doc = normalize_user(okta_create_body()).unwrap();
+        assert!(
+            doc.get("password").is_none(),
+            "password must never be stored"
+        );
+        assert!(doc.get("groups").is_none());
+        assert_eq!(
+            doc["favouriteColour"], "teal",
+            "unknown attributes are kept"
+        );
+        let f = employee_fields(&doc);
+        assert_eq!(
+            f,
+            EmployeeFields {
+                user_name: "jane.doe@corp.example".into(),
+                external_id: Some("00u1abcd".into()),
+                email: Some("jane.doe@corp.example".into()),
+                display_name: Some("Jane Doe".into()),
+                first_name: Some("Jane".into()),
+                last_name: Some("Doe".into()),
+                job_title: Some("Engineer".into()),
+                department: Some("R&D".into()),
+                business_unit: Some("Platform".into()),
+                manager_email: Some("boss@corp.example".into()),
+                location: Some("Paris".into()),
+                employee_id: Some("4711".into()),
+                active: Some(true),
+            }
+        );
+    }
+
+    #[test]
+    fn entra_strings_become_booleans_and_manager_objects() {
+        let doc = normalize_user(json!({
+            "userName": "a@b.example",
+            "active": "False",
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"manager": "m-42"}
+        }))
+        .unwrap();
+        assert_eq!(doc["active"], false);
+        assert_eq!(doc[ENTERPRISE_USER_SCHEMA]["manager"]["value"], "m-42");
+        assert_eq!(employee_fields(&doc).manager_email.as_deref(), Some("m-42"));
+    }
+
+    #[test]
+    fn email_falls_back_to_user_name_and_primary_wins() {
+        let doc = normalize_user(json!({"userName": "x@corp.example"})).unwrap();
+        assert_eq!(
+            employee_fields(&doc).email.as_deref(),
+            Some("x@corp.example")
+        );
+        let doc = normalize_user(json!({
+            "userName": "x@corp.example",
+            "emails": [{"value": "home@mail.example", "type": "home"},
+                       {"value": "p@corp.example", "primary": true}]
+        }))
+        .unwrap();
+        assert_eq!(
+            employee_fields(&doc).email.as_deref(),
+            Some("p@corp.example")
+        );
+    }
+
+    #[test]
+    fn bad_bodies_are_400_with_a_reason() {
+        for (body, needle) in [
+            (json!([1, 2]), "JSON object"),
+            (json!({"name": {"givenName": "J"}}), "userName"),
+            (json!({"userName": "  "}), "userName"),
+            (json!({"userName": 42}), "userName"),
+            (json!({"userName": "a@b", "active": "maybe"}), "active"),
+            (json!({"userName": "a@b", "emails": "a@b"}), "emails"),
+            (json!({"userName": "a@b", "name": "Jane"}), "name"),
+        ] {
+            let err = normalize_user(body.clone()).unwrap_err();
+            assert_eq!(err.status, 400, "{body}");
+            assert!(err.detail.contains(needle), "{body}: {}", err.detail);
+        }
+        assert!(normalize_group(json!({"members": []})).is_err());
+        assert!(
+            normalize_group(json!({"displayName": "G", "members": [{"display": "x"}]})).is_err()
+        );
+    }
+}

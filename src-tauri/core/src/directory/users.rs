@@ -1,0 +1,616 @@
+//! SCIM Users over the employee directory: create, read, replace, patch, delete, list.
+//!
+//! Deactivation is `active: false` and keeps the user readable and findable by filter, because
+//! Okta re-assigns by looking the user up again. DELETE (which Okta never sends) hides the user
+//! from SCIM but keeps the employee record with status `removed`: nothing is ever lost.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value};
+use sqlx::{Sqlite, Transaction};
+
+use super::activity::{append, Attempt, NewActivity};
+use super::employees::{Employee, EMPLOYEE_COLUMNS};
+use super::mapping::{employee_fields, normalize_user, EmployeeFields};
+use super::sql_filter::{user_filter_sql, user_sort_sql};
+use super::{
+    bind_params_as, bind_params_scalar, check_if_match, db_error, etag, parse_doc, Directory,
+    WriteContext,
+};
+use crate::db::is_unique_violation;
+use crate::desk::ChangeEvent;
+use crate::scim::filter::parse_filter;
+use crate::scim::list::{list_response, ListQuery};
+use crate::scim::patch::{apply_patch, parse_patch_request, PatchContext};
+use crate::scim::schema::USER_SCHEMA;
+use crate::scim::ScimError;
+use crate::timefmt;
+
+const RESOURCE: &str = "User";
+
+fn not_found(id: &str) -> ScimError {
+    ScimError::not_found(format!(
+        "There is no user with id '{id}' in this directory. If it was deleted in SCIM Desk, \
+         unassign and reassign the user in Okta to provision it again."
+    ))
+}
+
+fn duplicate(user_name: &str) -> ScimError {
+    ScimError::conflict(format!(
+        "A user with userName '{user_name}' already exists in this directory. Okta normally \
+         finds it by its unique identifier first: check that the app's 'Unique identifier field \
+         for users' is 'email'."
+    ))
+}
+
+fn name_of(f: &EmployeeFields) -> String {
+    match &f.display_name {
+        Some(name) if !name.eq_ignore_ascii_case(&f.user_name) => {
+            format!("{name} ({})", f.user_name)
+        }
+        _ => f.user_name.clone(),
+    }
+}
+
+/// The userName a body names, for the activity line of a failed write.
+fn subject_of(body: &Value, fallback: &str) -> String {
+    body.as_object()
+        .and_then(|o| {
+            o.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("userName"))
+                .and_then(|(_, v)| v.as_str())
+        })
+        .map(str::to_owned)
+        .unwrap_or_else(|| fallback.to_owned())
+}
+
+/// The SCIM representation of an employee: its stored document plus id, groups and meta.
+pub(crate) fn render(
+    e: &Employee,
+    groups: &[(String, String)],
+    base_url: &str,
+) -> Result<Value, ScimError> {
+    let doc = parse_doc(&e.doc)?;
+    let mut out = Map::new();
+    out.insert(
+        "schemas".into(),
+        doc.get("schemas")
+            .cloned()
+            .unwrap_or_else(|| Value::Array(vec![Value::String(USER_SCHEMA.into())])),
+    );
+    out.insert("id".into(), Value::String(e.id.clone()));
+    for (k, v) in doc {
+        if k != "schemas" {
+            out.insert(k, v);
+        }
+    }
+    out.insert("active".into(), Value::Bool(e.active));
+    if !groups.is_empty() {
+        out.insert(
+            "groups".into(),
+            Value::Array(
+                groups
+                    .iter()
+                    .map(|(id, name)| {
+                        serde_json::json!({
+                            "value": id,
+                            "display": name,
+                            "$ref": format!("{base_url}/Groups/{id}"),
+                            "type": "direct",
+                        })
+                    })
+                    .collect(),
+            ),
+        );
+    }
+    let location = format!("{base_url}/Users/{}", e.id);
+    out.insert(
+        "meta".into(),
+        serde_json::json!({
+            "resourceType": RESOURCE,
+            "created": e.created_at,
+            "lastModified": e.updated_at,
+            "location": location,
+            "version": etag(e.version),
+        }),
+    );
+    Ok(Value::Object(out))
+}
+
+async fn load_current(
+    tx: &mut Transaction<'static, Sqlite>,
+    id: &str,
+) -> Result<Option<Employee>, sqlx::Error> {
+    sqlx::query_as::<_, Employee>(&format!(
+        "SELECT {EMPLOYEE_COLUMNS} FROM employees e WHERE e.id = ? AND e.status <> 'removed'"
+    ))
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+/// Links this employee to its manager, and its reports to it, by email.
+async fn resolve_managers(
+    tx: &mut Transaction<'static, Sqlite>,
+    id: &str,
+    email: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE employees SET manager_id = (SELECT m.id FROM employees m \
+           WHERE m.email = employees.manager_email COLLATE NOCASE AND m.status <> 'removed' \
+           ORDER BY m.seq LIMIT 1) \
+         WHERE id = ?",
+    )
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    // Reports that pointed here by an email this employee no longer has are unlinked…
+    sqlx::query(
+        "UPDATE employees SET manager_id = NULL WHERE manager_id = ?1 \
+         AND (?2 IS NULL OR manager_email IS NULL OR manager_email <> ?2 COLLATE NOCASE)",
+    )
+    .bind(id)
+    .bind(email)
+    .execute(&mut **tx)
+    .await?;
+    // …and reports waiting for this email are linked now.
+    if let Some(email) = email {
+        sqlx::query(
+            "UPDATE employees SET manager_id = ?1 WHERE manager_email = ?2 COLLATE NOCASE \
+             AND status <> 'removed' AND manager_id IS NULL",
+        )
+        .bind(id)
+        .bind(email)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+fn status_of(active: bool) -> &'static str {
+    if active {
+        "active"
+    } else {
+        "deactivated"
+    }
+}
+
+impl Directory {
+    async fn groups_of(
+        &self,
+        ids: &[&str],
+    ) -> Result<HashMap<String, Vec<(String, String)>>, ScimError> {
+        let mut out: HashMap<String, Vec<(String, String)>> = HashMap::new();
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        let placeholders = vec!["?"; ids.len()].join(",");
+        let sql = format!(
+            "SELECT m.member_id, g.id, g.display_name FROM group_members m \
+             JOIN groups g ON g.seq = m.group_seq WHERE m.member_id IN ({placeholders}) \
+             ORDER BY g.seq"
+        );
+        let mut q = sqlx::query_as::<_, (String, String, String)>(&sql);
+        for id in ids {
+            q = q.bind(*id);
+        }
+        for (member, gid, name) in q.fetch_all(self.db.reader()).await.map_err(db_error)? {
+            out.entry(member).or_default().push((gid, name));
+        }
+        Ok(out)
+    }
+
+    async fn render_one(&self, e: &Employee, base_url: &str) -> Result<Value, ScimError> {
+        let groups = self.groups_of(&[e.id.as_str()]).await?;
+        render(
+            e,
+            groups.get(&e.id).map(Vec::as_slice).unwrap_or(&[]),
+            base_url,
+        )
+    }
+
+    pub async fn get_user(&self, base_url: &str, id: &str) -> Result<Value, ScimError> {
+        let e = sqlx::query_as::<_, Employee>(&format!(
+            "SELECT {EMPLOYEE_COLUMNS} FROM employees e WHERE e.id = ? AND e.status <> 'removed'"
+        ))
+        .bind(id)
+        .fetch_optional(self.db.reader())
+        .await
+        .map_err(db_error)?
+        .ok_or_else(|| not_found(id))?;
+        self.render_one(&e, base_url).await
+    }
+
+    pub async fn list_users(&self, base_url: &str, q: &ListQuery) -> Result<Value, ScimError> {
+        let fragment = match q.filter.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
+            Some(f) => Some(user_filter_sql(&parse_filter(f)?)?),
+            None => None,
+        };
+        let (where_sql, params) = match &fragment {
+            Some(f) => (format!("AND ({})", f.sql), f.params.as_slice()),
+            None => (String::new(), &[][..]),
+        };
+        let total: i64 = bind_params_scalar(
+            sqlx::query_scalar(&format!(
+                "SELECT COUNT(*) FROM employees e WHERE e.status <> 'removed' {where_sql}"
+            )),
+            params,
+        )
+        .fetch_one(self.db.reader())
+        .await
+        .map_err(db_error)?;
+        let total = total.max(0) as u64;
+        if q.count == 0 || q.start_index > total {
+            return Ok(list_response(Vec::new(), total, q.start_index));
+        }
+        let order = match &q.sort_by {
+            Some(attr) => format!(
+                "{} {}, e.seq",
+                user_sort_sql(attr)?,
+                if q.sort_descending { "DESC" } else { "ASC" }
+            ),
+            None => "e.seq".to_owned(),
+        };
+        let sql = format!(
+            "SELECT {EMPLOYEE_COLUMNS} FROM employees e WHERE e.status <> 'removed' {where_sql} \
+             ORDER BY {order} LIMIT {} OFFSET {}",
+            q.count,
+            q.start_index.saturating_sub(1)
+        );
+        let rows = bind_params_as(sqlx::query_as::<_, Employee>(&sql), params)
+            .fetch_all(self.db.reader())
+            .await
+            .map_err(db_error)?;
+        let ids: Vec<&str> = rows.iter().map(|e| e.id.as_str()).collect();
+        let groups = self.groups_of(&ids).await?;
+        let resources = rows
+            .iter()
+            .map(|e| {
+                render(
+                    e,
+                    groups.get(&e.id).map(Vec::as_slice).unwrap_or(&[]),
+                    base_url,
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(list_response(resources, total, q.start_index))
+    }
+
+    pub async fn create_user(&self, ctx: &WriteContext, body: Value) -> Result<Value, ScimError> {
+        let subject = subject_of(&body, "a user");
+        match self.try_create_user(ctx, body).await {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                self.record_failure(
+                    ctx,
+                    Attempt {
+                        method: "POST",
+                        operation: "create",
+                        resource_type: RESOURCE,
+                        resource_id: None,
+                        subject: &subject,
+                    },
+                    &e,
+                )
+                .await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn try_create_user(&self, ctx: &WriteContext, body: Value) -> Result<Value, ScimError> {
+        let mut doc = normalize_user(body)?;
+        let fields = employee_fields(&doc);
+        let active = fields.active.unwrap_or(true);
+        doc.insert("active".into(), Value::Bool(active));
+        let id = uuid::Uuid::new_v4().to_string();
+        let now = timefmt::now();
+        let doc_text = Value::Object(doc).to_string();
+
+        let mut tx = self.db.begin_write().await.map_err(db_error)?;
+        let inserted = sqlx::query(
+            "INSERT INTO employees (id, connection_id, external_id, user_name, email, display_name, \
+             first_name, last_name, job_title, department, business_unit, manager_email, location, \
+             employee_id, active, status, doc, version, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+        )
+        .bind(&id)
+        .bind(&ctx.connection_id)
+        .bind(&fields.external_id)
+        .bind(&fields.user_name)
+        .bind(&fields.email)
+        .bind(&fields.display_name)
+        .bind(&fields.first_name)
+        .bind(&fields.last_name)
+        .bind(&fields.job_title)
+        .bind(&fields.department)
+        .bind(&fields.business_unit)
+        .bind(&fields.manager_email)
+        .bind(&fields.location)
+        .bind(&fields.employee_id)
+        .bind(active)
+        .bind(status_of(active))
+        .bind(&doc_text)
+        .bind(&now)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await;
+        match inserted {
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => return Err(duplicate(&fields.user_name)),
+            Err(e) => return Err(db_error(e)),
+        }
+        resolve_managers(&mut tx, &id, fields.email.as_deref())
+            .await
+            .map_err(db_error)?;
+        append(
+            &mut tx,
+            ctx,
+            NewActivity {
+                method: "POST",
+                operation: "create",
+                resource_type: RESOURCE,
+                resource_id: Some(&id),
+                employee_id: Some(&id),
+                summary: format!(
+                    "Created {}{}",
+                    name_of(&fields),
+                    if active { "" } else { " (inactive)" }
+                ),
+                status: 201,
+                detail: None,
+            },
+        )
+        .await
+        .map_err(db_error)?;
+        let e = load_current(&mut tx, &id)
+            .await
+            .map_err(db_error)?
+            .ok_or_else(|| not_found(&id))?;
+        tx.commit().await.map_err(db_error)?;
+        self.notify(ChangeEvent::Employee { id: id.clone() });
+        self.notify(ChangeEvent::Activity {
+            connection_id: Some(ctx.connection_id.clone()),
+        });
+        render(&e, &[], &ctx.base_url)
+    }
+
+    pub async fn replace_user(
+        &self,
+        ctx: &WriteContext,
+        id: &str,
+        body: Value,
+        if_match: Option<&str>,
+    ) -> Result<Value, ScimError> {
+        let subject = subject_of(&body, id);
+        let result = self
+            .write_user(ctx, id, if_match, "PUT", move |_current| {
+                normalize_user(body)
+            })
+            .await;
+        self.after_write(ctx, id, "PUT", &subject, result).await
+    }
+
+    pub async fn patch_user(
+        &self,
+        ctx: &WriteContext,
+        id: &str,
+        body: &Value,
+        if_match: Option<&str>,
+    ) -> Result<Value, ScimError> {
+        let result = match parse_patch_request(body) {
+            Ok(ops) => {
+                self.write_user(ctx, id, if_match, "PATCH", move |current| {
+                    let mut resource = Value::Object(current);
+                    apply_patch(&mut resource, &ops, &PatchContext::user())?;
+                    normalize_user(resource)
+                })
+                .await
+            }
+            Err(e) => Err(e),
+        };
+        self.after_write(ctx, id, "PATCH", id, result).await
+    }
+
+    async fn after_write(
+        &self,
+        ctx: &WriteContext,
+        id: &str,
+        method: &str,
+        subject: &str,
+        result: Result<Value, ScimError>,
+    ) -> Result<Value, ScimError> {
+        if let Err(e) = &result {
+            self.record_failure(
+                ctx,
+                Attempt {
+                    method,
+                    operation: "update",
+                    resource_type: RESOURCE,
+                    resource_id: Some(id),
+                    subject,
+                },
+                e,
+            )
+            .await;
+        }
+        result
+    }
+
+    /// A read-modify-write of one user inside one write transaction.
+    async fn write_user(
+        &self,
+        ctx: &WriteContext,
+        id: &str,
+        if_match: Option<&str>,
+        method: &str,
+        change: impl FnOnce(Map<String, Value>) -> Result<Map<String, Value>, ScimError>,
+    ) -> Result<Value, ScimError> {
+        let mut tx = self.db.begin_write().await.map_err(db_error)?;
+        let current = load_current(&mut tx, id)
+            .await
+            .map_err(db_error)?
+            .ok_or_else(|| not_found(id))?;
+        check_if_match(if_match, current.version, "user")?;
+        let mut before = parse_doc(&current.doc)?;
+        before.insert("active".into(), Value::Bool(current.active));
+        let mut doc = change(before.clone())?;
+        let fields = employee_fields(&doc);
+        // A replacement that does not mention `active` keeps the current state: an update
+        // must never deactivate or reactivate anyone by omission.
+        let active = fields.active.unwrap_or(current.active);
+        doc.insert("active".into(), Value::Bool(active));
+        let changed = doc != before;
+        if changed {
+            let now = timefmt::now();
+            let updated = sqlx::query(
+                "UPDATE employees SET external_id = ?, user_name = ?, email = ?, display_name = ?, \
+                 first_name = ?, last_name = ?, job_title = ?, department = ?, business_unit = ?, \
+                 manager_email = ?, location = ?, employee_id = ?, active = ?, status = ?, doc = ?, \
+                 version = version + 1, updated_at = ? WHERE seq = ?",
+            )
+            .bind(&fields.external_id)
+            .bind(&fields.user_name)
+            .bind(&fields.email)
+            .bind(&fields.display_name)
+            .bind(&fields.first_name)
+            .bind(&fields.last_name)
+            .bind(&fields.job_title)
+            .bind(&fields.department)
+            .bind(&fields.business_unit)
+            .bind(&fields.manager_email)
+            .bind(&fields.location)
+            .bind(&fields.employee_id)
+            .bind(active)
+            .bind(status_of(active))
+            .bind(Value::Object(doc).to_string())
+            .bind(&now)
+            .bind(current.seq)
+            .execute(&mut *tx)
+            .await;
+            match updated {
+                Ok(_) => {}
+                Err(e) if is_unique_violation(&e) => return Err(duplicate(&fields.user_name)),
+                Err(e) => return Err(db_error(e)),
+            }
+        }
+        resolve_managers(&mut tx, id, fields.email.as_deref())
+            .await
+            .map_err(db_error)?;
+        let (operation, verb) = match (current.active, active) {
+            (true, false) => ("deactivate", "Deactivated"),
+            (false, true) => ("reactivate", "Reactivated"),
+            _ if changed => ("update", "Updated"),
+            _ => ("update", "No change to"),
+        };
+        append(
+            &mut tx,
+            ctx,
+            NewActivity {
+                method,
+                operation,
+                resource_type: RESOURCE,
+                resource_id: Some(id),
+                employee_id: Some(id),
+                summary: format!("{verb} {}", name_of(&fields)),
+                status: 200,
+                detail: None,
+            },
+        )
+        .await
+        .map_err(db_error)?;
+        let e = load_current(&mut tx, id)
+            .await
+            .map_err(db_error)?
+            .ok_or_else(|| not_found(id))?;
+        tx.commit().await.map_err(db_error)?;
+        self.notify(ChangeEvent::Employee { id: id.to_owned() });
+        self.notify(ChangeEvent::Activity {
+            connection_id: Some(ctx.connection_id.clone()),
+        });
+        self.render_one(&e, &ctx.base_url).await
+    }
+
+    /// SCIM DELETE: the user answers 404 from now on; the employee stays, marked `removed`.
+    pub async fn delete_user(
+        &self,
+        ctx: &WriteContext,
+        id: &str,
+        if_match: Option<&str>,
+    ) -> Result<(), ScimError> {
+        let result = self.try_delete_user(ctx, id, if_match).await;
+        if let Err(e) = &result {
+            self.record_failure(
+                ctx,
+                Attempt {
+                    method: "DELETE",
+                    operation: "delete",
+                    resource_type: RESOURCE,
+                    resource_id: Some(id),
+                    subject: id,
+                },
+                e,
+            )
+            .await;
+        }
+        result
+    }
+
+    async fn try_delete_user(
+        &self,
+        ctx: &WriteContext,
+        id: &str,
+        if_match: Option<&str>,
+    ) -> Result<(), ScimError> {
+        let mut tx = self.db.begin_write().await.map_err(db_error)?;
+        let current = load_current(&mut tx, id)
+            .await
+            .map_err(db_error)?
+            .ok_or_else(|| not_found(id))?;
+        check_if_match(if_match, current.version, "user")?;
+        let now = timefmt::now();
+        sqlx::query(
+            "UPDATE employees SET status = 'removed', active = 0, version = version + 1, \
+             updated_at = ? WHERE seq = ?",
+        )
+        .bind(&now)
+        .bind(current.seq)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        sqlx::query("DELETE FROM group_members WHERE member_id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        // A removed employee manages no one; reports wait for a new employee with that email.
+        sqlx::query("UPDATE employees SET manager_id = NULL WHERE manager_id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        let fields = employee_fields(&parse_doc(&current.doc)?);
+        append(
+            &mut tx,
+            ctx,
+            NewActivity {
+                method: "DELETE",
+                operation: "delete",
+                resource_type: RESOURCE,
+                resource_id: Some(id),
+                employee_id: Some(id),
+                summary: format!("Removed {} (the employee record is kept)", name_of(&fields)),
+                status: 204,
+                detail: None,
+            },
+        )
+        .await
+        .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        self.notify(ChangeEvent::Employee { id: id.to_owned() });
+        self.notify(ChangeEvent::Activity {
+            connection_id: Some(ctx.connection_id.clone()),
+        });
+        Ok(())
+    }
+}

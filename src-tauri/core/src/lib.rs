@@ -1,0 +1,18 @@
+//! SCIM Desk core: everything that is not UI.
+//!
+//! The SCIM 2.0 endpoint Okta provisions into (`server`), the protocol without I/O (`scim`), the
+//! employee directory in SQLite (`directory`), connections and their keychain tokens
+//! (`connections`), and [`Desk`], which opens a data directory and hands these out. The headless
+//! `scimdesk` binary and the Tauri shell both start from [`Desk`]; nothing here knows about Tauri.
+
+pub mod cli;
+pub mod config;
+pub mod connections;
+pub mod db;
+pub mod desk;
+pub mod directory;
+pub mod scim;
+pub mod server;
+pub mod timefmt;
+
+pub use desk::{Desk, DeskError};

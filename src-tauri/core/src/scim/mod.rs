@@ -1,0 +1,11 @@
+//! The SCIM 2.0 protocol with no I/O: resources and schemas, the filter grammar, PATCH, list
+//! queries and errors. The server and the directory build on it; it knows nothing of HTTP or SQL.
+
+pub mod error;
+pub mod filter;
+pub mod list;
+pub mod patch;
+pub mod path;
+pub mod schema;
+
+pub use error::{ScimError, ScimType};

@@ -1,0 +1,594 @@
+//! The SCIM 2.0 endpoint Okta calls: `/scim/v2/{connection id}/…` on a loopback listener.
+//!
+//! One catch-all route parses the path itself, so that every answer — unknown paths, wrong
+//! methods, oversize bodies, bad tokens — is a SCIM error body, and a base URL pasted with a
+//! trailing slash (`…//Users`) still works. Each request is authenticated against the connection
+//! in its path, read afresh from the database. Absolute URLs in responses come from the
+//! configured public URL, never from the request's `Host`. There is no admin API here.
+
+mod error;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use serde_json::Value;
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::directory::WriteContext;
+use crate::scim::list::{self, ListQuery};
+use crate::scim::schema::{self, ResourceKind};
+use crate::scim::{ScimError, ScimType};
+use crate::timefmt;
+use crate::Desk;
+
+pub use error::SCIM_CONTENT_TYPE;
+
+/// Bodies larger than this get 413.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// A request that takes longer than this (a slow client included) is answered 503.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// How often a connection's "last contact" is written when nothing else changed.
+const CONTACT_WRITE_INTERVAL: Duration = Duration::from_secs(5);
+
+#[derive(Clone)]
+struct AppState {
+    desk: Desk,
+    overrides: Overrides,
+    contacts: Arc<Mutex<HashMap<String, (Instant, bool)>>>,
+}
+
+/// Settings given on the command line for this run only.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub public_url: Option<String>,
+    pub listen: Option<SocketAddr>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("the address {0} is already in use (is SCIM Desk already running?); choose another port with `scimdesk config set listen 127.0.0.1:PORT` or --listen")]
+    AddressInUse(SocketAddr),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("the server stopped: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Binds the listener, with an error that tells the admin what to do when the port is taken.
+pub async fn bind(addr: SocketAddr) -> Result<TcpListener, ServeError> {
+    TcpListener::bind(addr).await.map_err(|source| {
+        if source.kind() == std::io::ErrorKind::AddrInUse {
+            ServeError::AddressInUse(addr)
+        } else {
+            ServeError::Bind { addr, source }
+        }
+    })
+}
+
+pub fn router(desk: Desk, overrides: Overrides) -> Router {
+    let state = AppState {
+        desk,
+        overrides,
+        contacts: Arc::default(),
+    };
+    Router::new().fallback(handle).with_state(state)
+}
+
+/// Serves until `shutdown` resolves.
+pub async fn serve(
+    desk: Desk,
+    overrides: Overrides,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    axum::serve(listener, router(desk, overrides))
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    Ok(())
+}
+
+async fn handle(State(state): State<AppState>, request: Request) -> Response {
+    match tokio::time::timeout(REQUEST_TIMEOUT, route(&state, request)).await {
+        Ok(response) => response,
+        Err(_) => ScimError::new(
+            503,
+            None,
+            "The request took too long and was abandoned; Okta can retry it.",
+        )
+        .into_response(),
+    }
+}
+
+/// A request after authentication.
+struct Scim<'a> {
+    state: &'a AppState,
+    ctx: WriteContext,
+    method: Method,
+    headers: HeaderMap,
+    query: Vec<(String, String)>,
+    body: Body,
+}
+
+async fn route(state: &AppState, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let path = parts.uri.path().to_owned();
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let (connection_id, rest) =
+        match segments.as_slice() {
+            ["scim", "v2", id, rest @ ..] => (*id, rest.to_vec()),
+            ["scim", "v2"] | ["scim"] => return ScimError::not_found(
+                "This is SCIM Desk's SCIM endpoint. Use a connection's base URL, which ends in \
+                 /scim/v2/<connection id>, as shown in SCIM Desk.",
+            )
+            .into_response(),
+            _ => {
+                return ScimError::not_found(format!(
+                "Nothing is served at '{path}'. SCIM Desk only serves /scim/v2/<connection id>/…"
+            ))
+                .into_response()
+            }
+        };
+
+    let config = match effective_config(state).await {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
+    let authorization = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let connection = match state
+        .desk
+        .connections()
+        .authenticate(connection_id, authorization)
+        .await
+    {
+        Ok(Ok(c)) => c,
+        Ok(Err(auth)) => return ScimError::new(401, None, auth.to_string()).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "authentication lookup failed");
+            return ScimError::internal("SCIM Desk could not check the token; retry the task.")
+                .into_response();
+        }
+    };
+
+    let query = parts
+        .uri
+        .query()
+        .map(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .into_owned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let scim = Scim {
+        state,
+        ctx: WriteContext {
+            base_url: config.base_url(&connection.id),
+            connection_id: connection.id.clone(),
+            connection_name: connection.name.clone(),
+        },
+        method: parts.method.clone(),
+        headers: parts.headers,
+        query,
+        body,
+    };
+    let response = match dispatch(scim, &rest).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    };
+    note_contact(state, &connection.id, &response);
+    response
+}
+
+async fn effective_config(state: &AppState) -> Result<Config, ScimError> {
+    let mut config = state.desk.config().await.map_err(|e| {
+        tracing::error!(error = %e, "could not read settings");
+        ScimError::internal("SCIM Desk could not read its settings; retry the task.")
+    })?;
+    if let Some(url) = &state.overrides.public_url {
+        config.public_url = Some(url.clone());
+    }
+    if let Some(listen) = state.overrides.listen {
+        config.listen = listen;
+    }
+    Ok(config)
+}
+
+/// Writes the connection's last contact, at most every few seconds unless the outcome changed,
+/// off the request's path.
+fn note_contact(state: &AppState, connection_id: &str, response: &Response) {
+    let status = response.status().as_u16();
+    let ok = status < 400;
+    let due = {
+        let mut contacts = state.contacts.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        match contacts.get(connection_id) {
+            Some((at, was_ok))
+                if *was_ok == ok && now.duration_since(*at) < CONTACT_WRITE_INTERVAL =>
+            {
+                false
+            }
+            _ => {
+                contacts.insert(connection_id.to_owned(), (now, ok));
+                true
+            }
+        }
+    };
+    if !due {
+        return;
+    }
+    let desk = state.desk.clone();
+    let id = connection_id.to_owned();
+    tokio::spawn(async move {
+        let detail = (!ok).then(|| format!("HTTP {status}"));
+        if let Err(e) = desk
+            .connections()
+            .record_contact(&id, &timefmt::now(), status, detail.as_deref())
+            .await
+        {
+            tracing::warn!(error = %e, "could not record the last contact");
+        }
+        desk.notify(crate::desk::ChangeEvent::Connections);
+    });
+}
+
+fn method_not_allowed(allow: &'static str, what: &str) -> ScimError {
+    ScimError::new(
+        405,
+        None,
+        format!("{what} does not accept this method; it accepts {allow}."),
+    )
+}
+
+async fn dispatch(scim: Scim<'_>, rest: &[&str]) -> Result<Response, ScimError> {
+    let lower: Vec<String> = rest.iter().map(|s| s.to_ascii_lowercase()).collect();
+    let lower: Vec<&str> = lower.iter().map(String::as_str).collect();
+    let mut scim = scim;
+    let m = scim.method.clone();
+    match lower.as_slice() {
+        ["users"] => match m {
+            Method::GET => scim.list(Some(ResourceKind::User), None).await,
+            Method::POST => scim.create(ResourceKind::User).await,
+            _ => Err(method_not_allowed("GET and POST", "/Users")),
+        },
+        ["groups"] => match m {
+            Method::GET => scim.list(Some(ResourceKind::Group), None).await,
+            Method::POST => scim.create(ResourceKind::Group).await,
+            _ => Err(method_not_allowed("GET and POST", "/Groups")),
+        },
+        ["users", ".search"] | ["groups", ".search"] | [".search"] => {
+            if m != Method::POST {
+                return Err(method_not_allowed("POST", "A .search endpoint"));
+            }
+            let kind = match lower[0] {
+                "users" => Some(ResourceKind::User),
+                "groups" => Some(ResourceKind::Group),
+                _ => None,
+            };
+            let body = scim.json_body().await?;
+            let q = list::from_search_body(&body)?;
+            scim.list(kind, Some(q)).await
+        }
+        ["users", _] | ["groups", _] => {
+            let kind = if lower[0] == "users" {
+                ResourceKind::User
+            } else {
+                ResourceKind::Group
+            };
+            let id = rest[1];
+            match m {
+                Method::GET => scim.get(kind, id).await,
+                Method::PUT => scim.replace(kind, id).await,
+                Method::PATCH => scim.patch(kind, id).await,
+                Method::DELETE => scim.delete(kind, id).await,
+                _ => Err(method_not_allowed("GET, PUT, PATCH and DELETE", "A resource")),
+            }
+        }
+        ["serviceproviderconfig"] => scim.discovery(|base| Some(schema::service_provider_config(base))),
+        ["schemas"] => scim.discovery_list(schema::schema_documents),
+        ["schemas", _] => {
+            let id = rest[1].to_owned();
+            scim.discovery(move |base| schema::schema_document(base, &id))
+        }
+        ["resourcetypes"] => scim.discovery_list(schema::resource_types),
+        ["resourcetypes", _] => {
+            let name = rest[1].to_owned();
+            scim.discovery(move |base| schema::resource_type(base, &name))
+        }
+        ["bulk"] => Err(ScimError::new(
+            501,
+            None,
+            "Bulk operations are not supported by SCIM Desk (ServiceProviderConfig says bulk.supported is false).",
+        )),
+        ["me"] => Err(ScimError::new(
+            501,
+            None,
+            "/Me is not supported: SCIM Desk's tokens belong to connections, not to users.",
+        )),
+        [] => Err(ScimError::not_found(
+            "This is the connection's base URL; SCIM resources are under /Users and /Groups.",
+        )),
+        _ => Err(ScimError::not_found(format!(
+            "There is no SCIM endpoint at '/{}' under this base URL. The endpoints are /Users, \
+             /Groups, /ServiceProviderConfig, /Schemas and /ResourceTypes.",
+            rest.join("/")
+        ))),
+    }
+}
+
+fn json_response(status: StatusCode, body: &Value) -> Response {
+    let mut response = (status, body.to_string()).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(SCIM_CONTENT_TYPE),
+    );
+    response
+}
+
+/// A single resource, with its `ETag` (and `Location` when created).
+fn resource_response(status: StatusCode, resource: &Value, created: bool) -> Response {
+    let mut response = json_response(status, resource);
+    let meta = resource.get("meta");
+    if let Some(Ok(v)) = meta
+        .and_then(|m| m.get("version"))
+        .and_then(Value::as_str)
+        .map(HeaderValue::from_str)
+    {
+        response.headers_mut().insert(header::ETAG, v);
+    }
+    if created {
+        if let Some(Ok(v)) = meta
+            .and_then(|m| m.get("location"))
+            .and_then(Value::as_str)
+            .map(HeaderValue::from_str)
+        {
+            response.headers_mut().insert(header::LOCATION, v);
+        }
+    }
+    response
+}
+
+impl Scim<'_> {
+    fn desk(&self) -> &Desk {
+        &self.state.desk
+    }
+
+    fn if_match(&self) -> Option<String> {
+        self.headers
+            .get(header::IF_MATCH)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    }
+
+    fn list_query(&self) -> Result<ListQuery, ScimError> {
+        list::from_query_pairs(&self.query)
+    }
+
+    /// `attributes` / `excludedAttributes` from the query string, for single-resource answers.
+    fn projection(&self) -> Result<(Vec<String>, Vec<String>), ScimError> {
+        let q = self.list_query()?;
+        Ok((q.attributes, q.excluded_attributes))
+    }
+
+    fn project(&self, resource: Value, kind: ResourceKind) -> Result<Value, ScimError> {
+        let (attributes, excluded) = self.projection()?;
+        Ok(schema::project(&resource, &attributes, &excluded, kind))
+    }
+
+    async fn body_bytes(&mut self) -> Result<Bytes, ScimError> {
+        if let Some(len) = self
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+        {
+            if len > MAX_BODY_BYTES as u64 {
+                return Err(too_large());
+            }
+        }
+        let body = std::mem::replace(&mut self.body, Body::empty());
+        axum::body::to_bytes(body, MAX_BODY_BYTES)
+            .await
+            .map_err(|_| too_large())
+    }
+
+    async fn json_body(&mut self) -> Result<Value, ScimError> {
+        if let Some(ct) = self
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+        {
+            let mime = ct
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            if !(mime.is_empty() || mime == "application/scim+json" || mime == "application/json") {
+                return Err(ScimError::new(
+                    415,
+                    None,
+                    format!(
+                        "The body is sent as '{mime}'; send it as application/scim+json or application/json."
+                    ),
+                ));
+            }
+        }
+        let bytes = self.body_bytes().await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(ScimError::invalid_syntax(
+                "The request has no body; it needs a JSON object.",
+            ));
+        }
+        serde_json::from_slice(&bytes).map_err(|e| {
+            ScimError::new(
+                400,
+                Some(ScimType::InvalidSyntax),
+                format!("The request body is not valid JSON ({e})."),
+            )
+        })
+    }
+
+    async fn list(
+        mut self,
+        kind: Option<ResourceKind>,
+        search: Option<ListQuery>,
+    ) -> Result<Response, ScimError> {
+        let q = match search {
+            Some(q) => q,
+            None => self.list_query()?,
+        };
+        let base = self.ctx.base_url.clone();
+        let dir = self.desk().directory();
+        let mut response = match kind {
+            Some(ResourceKind::User) => dir.list_users(&base, &q).await?,
+            Some(ResourceKind::Group) => dir.list_groups(&base, &q).await?,
+            None => {
+                // A search at the root covers users, then groups, as one list.
+                let users = dir.list_users(&base, &q).await?;
+                let user_total = users["totalResults"].as_u64().unwrap_or(0);
+                let shown = users["Resources"].as_array().map_or(0, Vec::len) as u64;
+                let mut gq = q.clone();
+                gq.start_index = if q.start_index <= user_total {
+                    1
+                } else {
+                    q.start_index - user_total
+                };
+                gq.count = q.count.saturating_sub(shown);
+                let groups = dir.list_groups(&base, &gq).await?;
+                let group_total = groups["totalResults"].as_u64().unwrap_or(0);
+                let mut resources = users["Resources"].as_array().cloned().unwrap_or_default();
+                resources.extend(groups["Resources"].as_array().cloned().unwrap_or_default());
+                list::list_response(resources, user_total + group_total, q.start_index)
+            }
+        };
+        if let Some(Value::Array(resources)) = response.get_mut("Resources") {
+            for r in resources.iter_mut() {
+                let kind = match r
+                    .get("meta")
+                    .and_then(|m| m.get("resourceType"))
+                    .and_then(Value::as_str)
+                {
+                    Some("Group") => ResourceKind::Group,
+                    _ => ResourceKind::User,
+                };
+                *r = schema::project(r, &q.attributes, &q.excluded_attributes, kind);
+            }
+        }
+        self.body = Body::empty();
+        Ok(json_response(StatusCode::OK, &response))
+    }
+
+    async fn get(self, kind: ResourceKind, id: &str) -> Result<Response, ScimError> {
+        let base = &self.ctx.base_url;
+        let resource = match kind {
+            ResourceKind::User => self.desk().directory().get_user(base, id).await?,
+            ResourceKind::Group => self.desk().directory().get_group(base, id).await?,
+        };
+        let projected = self.project(resource, kind)?;
+        Ok(resource_response(StatusCode::OK, &projected, false))
+    }
+
+    async fn create(mut self, kind: ResourceKind) -> Result<Response, ScimError> {
+        let body = self.json_body().await?;
+        let dir = self.desk().directory();
+        let resource = match kind {
+            ResourceKind::User => dir.create_user(&self.ctx, body).await?,
+            ResourceKind::Group => dir.create_group(&self.ctx, body).await?,
+        };
+        let projected = self.project(resource, kind)?;
+        Ok(resource_response(StatusCode::CREATED, &projected, true))
+    }
+
+    async fn replace(mut self, kind: ResourceKind, id: &str) -> Result<Response, ScimError> {
+        let body = self.json_body().await?;
+        let if_match = self.if_match();
+        let dir = self.desk().directory();
+        let resource = match kind {
+            ResourceKind::User => {
+                dir.replace_user(&self.ctx, id, body, if_match.as_deref())
+                    .await?
+            }
+            ResourceKind::Group => {
+                dir.replace_group(&self.ctx, id, body, if_match.as_deref())
+                    .await?
+            }
+        };
+        let projected = self.project(resource, kind)?;
+        Ok(resource_response(StatusCode::OK, &projected, false))
+    }
+
+    async fn patch(mut self, kind: ResourceKind, id: &str) -> Result<Response, ScimError> {
+        let body = self.json_body().await?;
+        let if_match = self.if_match();
+        let dir = self.desk().directory();
+        let resource = match kind {
+            ResourceKind::User => {
+                dir.patch_user(&self.ctx, id, &body, if_match.as_deref())
+                    .await?
+            }
+            ResourceKind::Group => {
+                dir.patch_group(&self.ctx, id, &body, if_match.as_deref())
+                    .await?
+            }
+        };
+        let projected = self.project(resource, kind)?;
+        Ok(resource_response(StatusCode::OK, &projected, false))
+    }
+
+    async fn delete(self, kind: ResourceKind, id: &str) -> Result<Response, ScimError> {
+        let if_match = self.if_match();
+        let dir = self.desk().directory();
+        match kind {
+            ResourceKind::User => dir.delete_user(&self.ctx, id, if_match.as_deref()).await?,
+            ResourceKind::Group => dir.delete_group(&self.ctx, id, if_match.as_deref()).await?,
+        }
+        Ok(StatusCode::NO_CONTENT.into_response())
+    }
+
+    fn discovery(&self, doc: impl FnOnce(&str) -> Option<Value>) -> Result<Response, ScimError> {
+        if self.method != Method::GET {
+            return Err(method_not_allowed(
+                "GET",
+                "A discovery endpoint (ServiceProviderConfig, Schemas, ResourceTypes)",
+            ));
+        }
+        match doc(&self.ctx.base_url) {
+            Some(v) => Ok(json_response(StatusCode::OK, &v)),
+            None => Err(ScimError::not_found(
+                "There is no such schema or resource type; see /Schemas and /ResourceTypes.",
+            )),
+        }
+    }
+
+    fn discovery_list(&self, docs: impl FnOnce(&str) -> Vec<Value>) -> Result<Response, ScimError> {
+        self.discovery(|base| {
+            let all = docs(base);
+            let n = all.len() as u64;
+            Some(list::list_response(all, n, 1))
+        })
+    }
+}
+
+fn too_large() -> ScimError {
+    ScimError::new(
+        413,
+        None,
+        format!(
+            "The request body is larger than {} KiB, the most SCIM Desk accepts.",
+            MAX_BODY_BYTES / 1024
+        ),
+    )
+}
