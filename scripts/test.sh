@@ -15,4 +15,10 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "== cargo test (in a private keychain session)"
 cargo build --workspace --locked --bins
-scripts/with-keychain.sh cargo test --workspace --locked "$@"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+scripts/with-keychain.sh cargo test --workspace --all-targets --locked "$@" 2>&1 | tee "$log"
+
+# One closing line for the whole run, summed over every test binary.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed;?$/) p += $(i-1); if ($(i) ~ /^failed;?$/) f += $(i-1) } }
+     END { printf "tests: %d passed, %d failed\n", p, f }' "$log"

@@ -94,7 +94,7 @@ pub enum StatusArg {
 
 #[derive(Debug, Subcommand)]
 pub enum UsersCommand {
-    /// List employees (removed ones only with --status removed or all).
+    /// List employees: every one, removed records included, unless --status says otherwise.
     List {
         #[arg(long, value_enum)]
         status: Option<StatusArg>,
@@ -170,11 +170,10 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
         Command::Connection(c) => connection(desk, c, json).await,
         Command::Users(UsersCommand::List { status, search }) => {
             let status = match status {
-                None => StatusFilter::Current,
+                None | Some(StatusArg::All) => StatusFilter::All,
                 Some(StatusArg::Active) => StatusFilter::Active,
                 Some(StatusArg::Deactivated) => StatusFilter::Deactivated,
                 Some(StatusArg::Removed) => StatusFilter::Removed,
-                Some(StatusArg::All) => StatusFilter::All,
             };
             let page = desk
                 .directory()

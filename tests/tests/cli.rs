@@ -1,0 +1,128 @@
+//! The CLI contract other tools script against: flags, exit codes, config.
+
+use scimdesk_tests::*;
+
+#[test]
+fn config_set_and_show() {
+    let desk = Desk::new();
+    let shown = desk.cli_json(&["config", "show"]);
+    assert_eq!(
+        shown["listen"], "127.0.0.1:8742",
+        "the default listen address: {shown}"
+    );
+    assert_eq!(shown["public_url"], Value::Null, "{shown}");
+
+    desk.cli_ok(&["config", "set", "listen", "127.0.0.1:9911"]);
+    desk.cli_ok(&["config", "set", "public-url", "https://desk.example.org"]);
+    let shown = desk.cli_json(&["config", "show"]);
+    assert_eq!(shown["listen"], "127.0.0.1:9911", "{shown}");
+    assert_eq!(shown["public_url"], "https://desk.example.org", "{shown}");
+
+    // The public URL is what base URLs are built from.
+    let conn = desk.add_connection("Okta");
+    assert_eq!(
+        conn.base_url,
+        format!("https://desk.example.org/scim/v2/{}", conn.id)
+    );
+}
+
+#[test]
+fn global_flags_go_before_or_after_the_subcommand_and_env_sets_the_data_dir() {
+    let desk = Desk::new();
+    desk.add_connection("Okta");
+    let dir = desk.data_dir();
+    let dir = dir.to_str().unwrap();
+
+    let after = desk.run_raw(&["connection", "list", "--data-dir", dir, "--json"], &[]);
+    after.assert_code(0);
+    let before = desk.run_raw(&["--json", "--data-dir", dir, "connection", "list"], &[]);
+    before.assert_code(0);
+    let via_env = desk.run_raw(
+        &["connection", "list", "--json"],
+        &[("SCIMDESK_DATA_DIR", dir)],
+    );
+    via_env.assert_code(0);
+    for out in [&after, &before, &via_env] {
+        let v: Value = serde_json::from_str(out.stdout.trim())
+            .unwrap_or_else(|e| panic!("not JSON ({e})\n{out}"));
+        assert_eq!(v.as_array().map(Vec::len), Some(1), "{out}");
+        assert_eq!(v[0]["name"], "Okta", "{out}");
+    }
+}
+
+#[test]
+fn usage_errors_exit_2_and_runtime_errors_exit_1() {
+    let desk = Desk::new();
+    desk.cli(&["frobnicate"]).assert_code(2);
+    desk.cli(&["connection", "add"]).assert_code(2);
+    // An unknown setting is refused, as a usage or a runtime error.
+    let unknown = desk.cli(&["config", "set", "no-such-key", "x"]);
+    assert!(matches!(unknown.code(), Some(1 | 2)), "{unknown}");
+    assert!(unknown.stderr.starts_with("error: "), "{unknown}");
+    let out = desk.cli(&["connection", "delete", "nobody"]);
+    out.assert_code(1);
+    assert!(out.stderr.starts_with("error: "), "{out}");
+}
+
+#[test]
+fn serve_announces_where_it_listens() {
+    let desk = Desk::new();
+    let server = desk.serve();
+    let expected = format!("SCIM endpoint listening on http://{}", server.listen());
+    // The ready line may arrive a moment after the port opens.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !server.stdout().contains(&expected) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(
+        server.stdout().lines().any(|l| l.trim() == expected),
+        "stdout should have the line {expected:?}, got:\n{}",
+        server.stdout()
+    );
+}
+
+#[test]
+fn serve_json_and_public_url_shape_every_absolute_url() {
+    let desk = Desk::new();
+    let server = desk.serve_with(&["--json", "--public-url", "https://desk.example.org"]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !server.stdout().contains('\n') && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let line = server
+        .stdout()
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let event: Value = serde_json::from_str(&line)
+        .unwrap_or_else(|e| panic!("`serve --json` ready line is not JSON ({e}): {line:?}"));
+    assert_eq!(event["event"], "listening", "{event}");
+    assert_eq!(event["listen"], server.listen(), "{event}");
+    assert_eq!(event["public_url"], "https://desk.example.org", "{event}");
+
+    // Okta reaches the server through the tunnel; the server is reached here
+    // on loopback, and a forged Host header must not leak into Locations.
+    let conn = desk.add_connection("Okta");
+    let local = format!("{}/scim/v2/{}", server.origin(), conn.id);
+    let okta = Okta::new(&local, &conn.token);
+    let body = okta_user("tunnel@corp.example", "Tun", "Nel");
+    let created = okta.raw(
+        "POST",
+        "/Users",
+        &[("Host", "attacker.example")],
+        Some(serde_json::to_vec(&body).unwrap()),
+    );
+    let user = created.expect(201);
+    let expected = format!(
+        "https://desk.example.org/scim/v2/{}/Users/{}",
+        conn.id,
+        id_of(user)
+    );
+    assert_eq!(
+        created.header("location").as_deref(),
+        Some(expected.as_str()),
+        "{created}"
+    );
+    assert_eq!(user["meta"]["location"], expected.as_str(), "{created}");
+}
