@@ -43,7 +43,7 @@ pub struct ActivityQuery {
 }
 
 /// A write that was tried, for the activity line of its failure.
-pub(crate) struct Attempt<'a> {
+pub struct Attempt<'a> {
     pub method: &'a str,
     pub operation: &'a str,
     pub resource_type: &'a str,
@@ -98,12 +98,7 @@ pub(crate) async fn append(
 
 impl Directory {
     /// Records a write that failed, in its own transaction (the failed one was rolled back).
-    pub(crate) async fn record_failure(
-        &self,
-        ctx: &WriteContext,
-        attempt: Attempt<'_>,
-        err: &ScimError,
-    ) {
+    pub async fn record_failure(&self, ctx: &WriteContext, attempt: Attempt<'_>, err: &ScimError) {
         let Attempt {
             method,
             operation,

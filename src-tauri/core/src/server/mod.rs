@@ -22,6 +22,7 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 
 use crate::config::Config;
+use crate::directory::activity::Attempt;
 use crate::directory::WriteContext;
 use crate::scim::list::{self, ListQuery};
 use crate::scim::schema::{self, ResourceKind};
@@ -99,7 +100,11 @@ pub async fn serve(
 }
 
 async fn handle(State(state): State<AppState>, request: Request) -> Response {
-    match tokio::time::timeout(REQUEST_TIMEOUT, route(&state, request)).await {
+    let started = Instant::now();
+    let method = request.method().clone();
+    // The path only: query strings carry people's emails, and headers carry the token.
+    let path = request.uri().path().to_owned();
+    let response = match tokio::time::timeout(REQUEST_TIMEOUT, route(&state, request)).await {
         Ok(response) => response,
         Err(_) => ScimError::new(
             503,
@@ -107,7 +112,15 @@ async fn handle(State(state): State<AppState>, request: Request) -> Response {
             "The request took too long and was abandoned; Okta can retry it.",
         )
         .into_response(),
-    }
+    };
+    tracing::info!(
+        target: "scimdesk::request",
+        %method,
+        path,
+        status = response.status().as_u16(),
+        ms = started.elapsed().as_millis() as u64,
+    );
+    response
 }
 
 /// A request after authentication.
@@ -155,7 +168,17 @@ async fn route(state: &AppState, request: Request) -> Response {
         .await
     {
         Ok(Ok(c)) => c,
-        Ok(Err(auth)) => return ScimError::new(401, None, auth.to_string()).into_response(),
+        Ok(Err(auth)) => {
+            let err = ScimError::new(401, None, auth.to_string());
+            // Okta reached a connection that exists but with the wrong token: the admin should
+            // see that on the connection, not only in Okta's task list.
+            if let Ok(c) = state.desk.connections().find(connection_id).await {
+                if c.id == connection_id {
+                    note_contact(state, &c.id, 401, Some(err.detail.clone()));
+                }
+            }
+            return err.into_response();
+        }
         Err(e) => {
             tracing::error!(error = %e, "authentication lookup failed");
             return ScimError::internal("SCIM Desk could not check the token; retry the task.")
@@ -184,12 +207,16 @@ async fn route(state: &AppState, request: Request) -> Response {
         query,
         body,
     };
-    let response = match dispatch(scim, &rest).await {
-        Ok(r) => r,
-        Err(e) => e.into_response(),
-    };
-    note_contact(state, &connection.id, &response);
-    response
+    match dispatch(scim, &rest).await {
+        Ok(response) => {
+            note_contact(state, &connection.id, response.status().as_u16(), None);
+            response
+        }
+        Err(e) => {
+            note_contact(state, &connection.id, e.status, Some(e.detail.clone()));
+            e.into_response()
+        }
+    }
 }
 
 async fn effective_config(state: &AppState) -> Result<Config, ScimError> {
@@ -208,8 +235,7 @@ async fn effective_config(state: &AppState) -> Result<Config, ScimError> {
 
 /// Writes the connection's last contact, at most every few seconds unless the outcome changed,
 /// off the request's path.
-fn note_contact(state: &AppState, connection_id: &str, response: &Response) {
-    let status = response.status().as_u16();
+fn note_contact(state: &AppState, connection_id: &str, status: u16, detail: Option<String>) {
     let ok = status < 400;
     let due = {
         let mut contacts = state.contacts.lock().unwrap_or_else(|p| p.into_inner());
@@ -232,7 +258,6 @@ fn note_contact(state: &AppState, connection_id: &str, response: &Response) {
     let desk = state.desk.clone();
     let id = connection_id.to_owned();
     tokio::spawn(async move {
-        let detail = (!ok).then(|| format!("HTTP {status}"));
         if let Err(e) = desk
             .connections()
             .record_contact(&id, &timefmt::now(), status, detail.as_deref())
@@ -441,6 +466,46 @@ impl Scim<'_> {
         })
     }
 
+    /// The body of a write; when it cannot be read (too large, not JSON, wrong type) the failed
+    /// write still goes to the activity log, since it reached the endpoint.
+    async fn write_body(
+        &mut self,
+        kind: ResourceKind,
+        id: Option<&str>,
+    ) -> Result<Value, ScimError> {
+        match self.json_body().await {
+            Ok(body) => Ok(body),
+            Err(e) => {
+                let (resource_type, what) = match kind {
+                    ResourceKind::User => ("User", "a user"),
+                    ResourceKind::Group => ("Group", "a group"),
+                };
+                let subject = id.map_or_else(|| what.to_owned(), |id| format!("{what} ({id})"));
+                let operation = match (kind, id) {
+                    (ResourceKind::User, None) => "create",
+                    (ResourceKind::User, Some(_)) => "update",
+                    (ResourceKind::Group, None) => "create_group",
+                    (ResourceKind::Group, Some(_)) => "update_group",
+                };
+                self.desk()
+                    .directory()
+                    .record_failure(
+                        &self.ctx,
+                        Attempt {
+                            method: self.method.as_str(),
+                            operation,
+                            resource_type,
+                            resource_id: id,
+                            subject: &subject,
+                        },
+                        &e,
+                    )
+                    .await;
+                Err(e)
+            }
+        }
+    }
+
     async fn list(
         mut self,
         kind: Option<ResourceKind>,
@@ -502,7 +567,7 @@ impl Scim<'_> {
     }
 
     async fn create(mut self, kind: ResourceKind) -> Result<Response, ScimError> {
-        let body = self.json_body().await?;
+        let body = self.write_body(kind, None).await?;
         let dir = self.desk().directory();
         let resource = match kind {
             ResourceKind::User => dir.create_user(&self.ctx, body).await?,
@@ -513,7 +578,7 @@ impl Scim<'_> {
     }
 
     async fn replace(mut self, kind: ResourceKind, id: &str) -> Result<Response, ScimError> {
-        let body = self.json_body().await?;
+        let body = self.write_body(kind, Some(id)).await?;
         let if_match = self.if_match();
         let dir = self.desk().directory();
         let resource = match kind {
@@ -531,7 +596,7 @@ impl Scim<'_> {
     }
 
     async fn patch(mut self, kind: ResourceKind, id: &str) -> Result<Response, ScimError> {
-        let body = self.json_body().await?;
+        let body = self.write_body(kind, Some(id)).await?;
         let if_match = self.if_match();
         let dir = self.desk().directory();
         let resource = match kind {

@@ -1,0 +1,164 @@
+//! The activity log and each connection's last contact: what the admin reads to know that Okta's
+//! pushes worked, and why one failed — never with a token in it.
+
+use std::thread;
+use std::time::{Duration, Instant};
+
+use scimdesk_tests::*;
+
+fn activity(desk: &Desk) -> Vec<Value> {
+    desk.cli_json(&["activity", "list", "--limit", "100"])
+        .as_array()
+        .cloned()
+        .expect("activity list --json is an array")
+}
+
+fn summaries(desk: &Desk) -> Vec<String> {
+    activity(desk)
+        .iter()
+        .map(|a| format!("{} {} {}", s(a, "outcome"), a["status"], s(a, "summary")))
+        .collect()
+}
+
+#[test]
+fn every_write_is_a_readable_line_with_its_outcome() {
+    let desk = Desk::new();
+    let _server = desk.serve();
+    let conn = desk.add_connection("Okta production");
+    let okta = Okta::for_connection(&conn);
+
+    let jane = okta.create_user(&okta_user("jane.doe@corp.example", "Jane", "Doe"));
+    let id = id_of(&jane);
+    let mut put = okta.user(&id);
+    put["active"] = json!(false);
+    okta.put(&format!("/Users/{id}"), &put).expect(200);
+    okta.post("/Users", &okta_user("jane.doe@corp.example", "Jane", "Doe"))
+        .assert_scim_error(409, Some("uniqueness"));
+    okta.raw(
+        "POST",
+        "/Users",
+        &[("Content-Type", OKTA_CONTENT_TYPE)],
+        Some(b"{\"userName\": ".to_vec()),
+    )
+    .assert_scim_error(400, Some("invalidSyntax"));
+
+    let lines = summaries(&desk);
+    // Newest first.
+    assert!(
+        lines[0].starts_with("failure 400 Could not create a user"),
+        "{lines:#?}"
+    );
+    assert!(
+        lines[1].starts_with("failure 409 Could not create jane.doe@corp.example"),
+        "{lines:#?}"
+    );
+    assert_eq!(
+        lines[2],
+        "success 200 Deactivated Jane Doe (jane.doe@corp.example)"
+    );
+    assert_eq!(
+        lines[3],
+        "success 201 Created Jane Doe (jane.doe@corp.example)"
+    );
+
+    let entries = activity(&desk);
+    assert!(
+        s(&entries[0], "detail").contains("not valid JSON"),
+        "{:#}",
+        entries[0]
+    );
+    assert!(
+        s(&entries[1], "detail").contains("already exists"),
+        "{:#}",
+        entries[1]
+    );
+    for e in &entries {
+        assert_eq!(s(e, "connection_name"), "Okta production");
+        assert_eq!(s(e, "connection_id"), conn.id.as_str());
+    }
+    assert_eq!(s(&entries[2], "employee_id"), id.as_str());
+
+    let failures = desk.cli_json(&["activity", "list", "--failures"]);
+    assert_eq!(failures.as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn the_token_never_reaches_the_activity_log_or_the_server_log() {
+    let desk = Desk::new();
+    let server = desk.serve();
+    let conn = desk.add_connection("Okta");
+    let okta = Okta::for_connection(&conn);
+    okta.create_user(&okta_user("a@corp.example", "A", "A"));
+    okta.post("/Users", &json!({"name": {"givenName": "No user name"}}))
+        .assert_scim_error(400, Some("invalidValue"));
+    okta.with_authorization(Some(&format!("Bearer {}x", conn.token)))
+        .get("/Users")
+        .assert_scim_error(401, None);
+
+    let log = activity(&desk);
+    assert!(!log.is_empty());
+    let everything = format!(
+        "{}{}{}{}",
+        serde_json::to_string(&log).unwrap(),
+        desk.cli_ok(&["connection", "list", "--json"]),
+        server.stdout(),
+        server.stderr()
+    );
+    assert!(
+        server.stderr().contains("/Users"),
+        "the server logs its requests: {}",
+        server.stderr()
+    );
+    assert!(
+        !everything.contains(&conn.token),
+        "the token leaked into a log"
+    );
+}
+
+/// The connection's last contact, polled: it is written off the request's path.
+fn last_contact(desk: &Desk, id: &str, status: u64) -> Value {
+    let started = Instant::now();
+    loop {
+        let list = desk.cli_json(&["connection", "list"]);
+        let c = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| s(c, "id") == id)
+            .cloned()
+            .expect("the connection is listed");
+        if c["last_contact_status"] == json!(status) {
+            return c;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "last contact never became {status}: {c:#}"
+        );
+        thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_connection_shows_when_okta_last_reached_it_and_a_refused_token() {
+    let desk = Desk::new();
+    let _server = desk.serve();
+    let conn = desk.add_connection("Okta");
+    let before = desk.cli_json(&["connection", "list"]);
+    assert_eq!(before[0]["last_contact_at"], Value::Null);
+
+    let okta = Okta::for_connection(&conn);
+    okta.get("/Users?startIndex=1&count=2").expect(200);
+    let ok = last_contact(&desk, &conn.id, 200);
+    assert!(ok["last_contact_at"].is_string());
+    assert_eq!(ok["last_contact_detail"], Value::Null);
+
+    // The admin pasted a stale token into Okta: the connection says so.
+    okta.with_authorization(Some("Bearer stale-token"))
+        .get("/Users?startIndex=1&count=2")
+        .assert_scim_error(401, None);
+    let refused = last_contact(&desk, &conn.id, 401);
+    assert!(
+        s(&refused, "last_contact_detail").contains("token is not valid"),
+        "{refused:#}"
+    );
+}
