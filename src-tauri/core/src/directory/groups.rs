@@ -14,13 +14,9 @@ use sqlx::{Sqlite, Transaction};
 use super::activity::{append, Attempt, NewActivity};
 use super::mapping::normalize_group;
 use super::sql_filter::{group_filter_sql, group_sort_sql};
-use super::{
-    bind_params_as, bind_params_scalar, check_if_match, db_error, etag, parse_doc, Directory,
-    WriteContext,
-};
+use super::{check_if_match, db_error, etag, parse_doc, Directory, ListSource, WriteContext};
 use crate::db::is_unique_violation;
 use crate::desk::ChangeEvent;
-use crate::scim::filter::parse_filter;
 use crate::scim::list::{list_response, ListQuery};
 use crate::scim::patch::{apply_patch, parse_patch_request, PatchContext};
 use crate::scim::schema::GROUP_SCHEMA;
@@ -28,6 +24,15 @@ use crate::scim::ScimError;
 use crate::timefmt;
 
 const RESOURCE: &str = "Group";
+
+const GROUPS: ListSource = ListSource {
+    from: "groups g",
+    columns: GROUP_COLUMNS,
+    visible: "1",
+    seq: "g.seq",
+    filter_sql: group_filter_sql,
+    sort_sql: group_sort_sql,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct GroupRow {
@@ -201,42 +206,11 @@ impl Directory {
     }
 
     pub async fn list_groups(&self, base_url: &str, q: &ListQuery) -> Result<Value, ScimError> {
-        let fragment = match q.filter.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
-            Some(f) => Some(group_filter_sql(&parse_filter(f)?)?),
-            None => None,
-        };
-        let (where_sql, params) = match &fragment {
-            Some(f) => (format!("WHERE ({})", f.sql), f.params.as_slice()),
-            None => (String::new(), &[][..]),
-        };
-        let total: i64 = bind_params_scalar(
-            sqlx::query_scalar(&format!("SELECT COUNT(*) FROM groups g {where_sql}")),
-            params,
-        )
-        .fetch_one(self.db.reader())
-        .await
-        .map_err(db_error)?;
-        let total = total.max(0) as u64;
-        if q.count == 0 || q.start_index > total {
+        let page = self.list_page::<GroupRow>(&GROUPS, q).await?;
+        let (rows, total) = (page.rows, page.total);
+        if rows.is_empty() {
             return Ok(list_response(Vec::new(), total, q.start_index));
         }
-        let order = match &q.sort_by {
-            Some(attr) => format!(
-                "{} {}, g.seq",
-                group_sort_sql(attr)?,
-                if q.sort_descending { "DESC" } else { "ASC" }
-            ),
-            None => "g.seq".to_owned(),
-        };
-        let sql = format!(
-            "SELECT {GROUP_COLUMNS} FROM groups g {where_sql} ORDER BY {order} LIMIT {} OFFSET {}",
-            q.count,
-            q.start_index.saturating_sub(1)
-        );
-        let rows = bind_params_as(sqlx::query_as::<_, GroupRow>(&sql), params)
-            .fetch_all(self.db.reader())
-            .await
-            .map_err(db_error)?;
         // Members of the whole page in one query, unless the client asked to leave them out.
         let want_members = !q
             .excluded_attributes

@@ -14,13 +14,15 @@ pub mod users;
 
 use serde_json::Value;
 use sqlx::sqlite::SqliteArguments;
-use sqlx::Sqlite;
 use tokio::sync::broadcast;
 
 use crate::db::Db;
 use crate::desk::ChangeEvent;
+use crate::scim::filter::{parse_filter, Filter};
+use crate::scim::list::ListQuery;
 use crate::scim::ScimError;
-use sql_filter::SqlParam;
+use sql_filter::{SqlFragment, SqlParam};
+use sqlx::Arguments;
 
 pub use activity::{ActivityEntry, ActivityQuery};
 pub use employees::{Employee, EmployeePage, EmployeeQuery, StatusFilter};
@@ -93,34 +95,93 @@ pub(crate) fn check_if_match(
     }
 }
 
-pub(crate) fn bind_params_as<'q, O>(
-    mut q: sqlx::query::QueryAs<'q, Sqlite, O, SqliteArguments<'q>>,
-    params: &'q [SqlParam],
-) -> sqlx::query::QueryAs<'q, Sqlite, O, SqliteArguments<'q>> {
+/// The bound values of a translated filter.
+fn arguments(params: &[SqlParam]) -> Result<SqliteArguments<'static>, ScimError> {
+    let mut args = SqliteArguments::default();
     for p in params {
-        q = match p {
-            SqlParam::Text(s) => q.bind(s.as_str()),
-            SqlParam::Int(i) => q.bind(*i),
-            SqlParam::Real(f) => q.bind(*f),
-            SqlParam::Null => q.bind(None::<String>),
+        let added = match p {
+            SqlParam::Text(s) => args.add(s.clone()),
+            SqlParam::Int(i) => args.add(*i),
+            SqlParam::Real(f) => args.add(*f),
+            SqlParam::Null => args.add(None::<String>),
         };
+        added.map_err(|e| ScimError::internal(format!("A filter value could not be used: {e}")))?;
     }
-    q
+    Ok(args)
 }
 
-pub(crate) fn bind_params_scalar<'q, O>(
-    mut q: sqlx::query::QueryScalar<'q, Sqlite, O, SqliteArguments<'q>>,
-    params: &'q [SqlParam],
-) -> sqlx::query::QueryScalar<'q, Sqlite, O, SqliteArguments<'q>> {
-    for p in params {
-        q = match p {
-            SqlParam::Text(s) => q.bind(s.as_str()),
-            SqlParam::Int(i) => q.bind(*i),
-            SqlParam::Real(f) => q.bind(*f),
-            SqlParam::Null => q.bind(None::<String>),
+/// One page of a SCIM list, filtered, sorted and paged in SQL.
+pub(crate) struct ListPage<T> {
+    pub total: u64,
+    pub rows: Vec<T>,
+}
+
+/// The SQL shape of a resource type's list: its table, columns, and the filter translation.
+pub(crate) struct ListSource {
+    /// `employees e` or `groups g`.
+    pub from: &'static str,
+    pub columns: &'static str,
+    /// Rows that are never listed (removed employees), or `1`.
+    pub visible: &'static str,
+    /// The stable tiebreaker: `e.seq` or `g.seq`.
+    pub seq: &'static str,
+    pub filter_sql: fn(&Filter) -> Result<SqlFragment, ScimError>,
+    pub sort_sql: fn(&str) -> Result<String, ScimError>,
+}
+
+impl Directory {
+    pub(crate) async fn list_page<T>(
+        &self,
+        source: &ListSource,
+        q: &ListQuery,
+    ) -> Result<ListPage<T>, ScimError>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + Send + Unpin,
+    {
+        let fragment = match q.filter.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
+            Some(f) => (source.filter_sql)(&parse_filter(f)?)?,
+            None => SqlFragment {
+                sql: "1".to_owned(),
+                params: Vec::new(),
+            },
         };
+        let where_sql = format!("{} AND ({})", source.visible, fragment.sql);
+        let total: i64 = sqlx::query_scalar_with(
+            &format!("SELECT COUNT(*) FROM {} WHERE {where_sql}", source.from),
+            arguments(&fragment.params)?,
+        )
+        .fetch_one(self.db.reader())
+        .await
+        .map_err(db_error)?;
+        let total = total.max(0) as u64;
+        if q.count == 0 || q.start_index > total {
+            return Ok(ListPage {
+                total,
+                rows: Vec::new(),
+            });
+        }
+        let order = match &q.sort_by {
+            Some(attr) => format!(
+                "{} {}, {}",
+                (source.sort_sql)(attr)?,
+                if q.sort_descending { "DESC" } else { "ASC" },
+                source.seq
+            ),
+            None => source.seq.to_owned(),
+        };
+        let sql = format!(
+            "SELECT {} FROM {} WHERE {where_sql} ORDER BY {order} LIMIT {} OFFSET {}",
+            source.columns,
+            source.from,
+            q.count,
+            q.start_index.saturating_sub(1)
+        );
+        let rows = sqlx::query_as_with::<_, T, _>(&sql, arguments(&fragment.params)?)
+            .fetch_all(self.db.reader())
+            .await
+            .map_err(db_error)?;
+        Ok(ListPage { total, rows })
     }
-    q
 }
 
 /// Parses a stored document; a corrupt one is a 500 rather than a panic.

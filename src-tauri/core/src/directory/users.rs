@@ -7,19 +7,16 @@
 use std::collections::HashMap;
 
 use serde_json::{Map, Value};
+use sqlx::sqlite::SqliteArguments;
 use sqlx::{Sqlite, Transaction};
 
 use super::activity::{append, Attempt, NewActivity};
 use super::employees::{Employee, EMPLOYEE_COLUMNS};
 use super::mapping::{employee_fields, normalize_user, EmployeeFields};
 use super::sql_filter::{user_filter_sql, user_sort_sql};
-use super::{
-    bind_params_as, bind_params_scalar, check_if_match, db_error, etag, parse_doc, Directory,
-    WriteContext,
-};
+use super::{check_if_match, db_error, etag, parse_doc, Directory, ListSource, WriteContext};
 use crate::db::is_unique_violation;
 use crate::desk::ChangeEvent;
-use crate::scim::filter::parse_filter;
 use crate::scim::list::{list_response, ListQuery};
 use crate::scim::patch::{apply_patch, parse_patch_request, PatchContext};
 use crate::scim::schema::USER_SCHEMA;
@@ -27,6 +24,15 @@ use crate::scim::ScimError;
 use crate::timefmt;
 
 const RESOURCE: &str = "User";
+
+const USERS: ListSource = ListSource {
+    from: "employees e",
+    columns: EMPLOYEE_COLUMNS,
+    visible: "e.status <> 'removed'",
+    seq: "e.seq",
+    filter_sql: user_filter_sql,
+    sort_sql: user_sort_sql,
+};
 
 fn not_found(id: &str) -> ScimError {
     ScimError::not_found(format!(
@@ -167,6 +173,30 @@ async fn resolve_managers(
     Ok(())
 }
 
+/// Binds the mapped columns in the order both the INSERT and the UPDATE list them.
+fn bind_fields<'q>(
+    q: sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>>,
+    f: &'q EmployeeFields,
+    active: bool,
+    doc: String,
+) -> sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>> {
+    q.bind(&f.external_id)
+        .bind(&f.user_name)
+        .bind(&f.email)
+        .bind(&f.display_name)
+        .bind(&f.first_name)
+        .bind(&f.last_name)
+        .bind(&f.job_title)
+        .bind(&f.department)
+        .bind(&f.business_unit)
+        .bind(&f.manager_email)
+        .bind(&f.location)
+        .bind(&f.employee_id)
+        .bind(active)
+        .bind(status_of(active))
+        .bind(doc)
+}
+
 fn status_of(active: bool) -> &'static str {
     if active {
         "active"
@@ -222,45 +252,12 @@ impl Directory {
     }
 
     pub async fn list_users(&self, base_url: &str, q: &ListQuery) -> Result<Value, ScimError> {
-        let fragment = match q.filter.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
-            Some(f) => Some(user_filter_sql(&parse_filter(f)?)?),
-            None => None,
-        };
-        let (where_sql, params) = match &fragment {
-            Some(f) => (format!("AND ({})", f.sql), f.params.as_slice()),
-            None => (String::new(), &[][..]),
-        };
-        let total: i64 = bind_params_scalar(
-            sqlx::query_scalar(&format!(
-                "SELECT COUNT(*) FROM employees e WHERE e.status <> 'removed' {where_sql}"
-            )),
-            params,
-        )
-        .fetch_one(self.db.reader())
-        .await
-        .map_err(db_error)?;
-        let total = total.max(0) as u64;
-        if q.count == 0 || q.start_index > total {
+        let page = self.list_page::<Employee>(&USERS, q).await?;
+        let rows = page.rows;
+        let total = page.total;
+        if rows.is_empty() {
             return Ok(list_response(Vec::new(), total, q.start_index));
         }
-        let order = match &q.sort_by {
-            Some(attr) => format!(
-                "{} {}, e.seq",
-                user_sort_sql(attr)?,
-                if q.sort_descending { "DESC" } else { "ASC" }
-            ),
-            None => "e.seq".to_owned(),
-        };
-        let sql = format!(
-            "SELECT {EMPLOYEE_COLUMNS} FROM employees e WHERE e.status <> 'removed' {where_sql} \
-             ORDER BY {order} LIMIT {} OFFSET {}",
-            q.count,
-            q.start_index.saturating_sub(1)
-        );
-        let rows = bind_params_as(sqlx::query_as::<_, Employee>(&sql), params)
-            .fetch_all(self.db.reader())
-            .await
-            .map_err(db_error)?;
         let ids: Vec<&str> = rows.iter().map(|e| e.id.as_str()).collect();
         let groups = self.groups_of(&ids).await?;
         let resources = rows
@@ -308,29 +305,19 @@ impl Directory {
         let doc_text = Value::Object(doc).to_string();
 
         let mut tx = self.db.begin_write().await.map_err(db_error)?;
-        let inserted = sqlx::query(
-            "INSERT INTO employees (id, connection_id, external_id, user_name, email, display_name, \
-             first_name, last_name, job_title, department, business_unit, manager_email, location, \
-             employee_id, active, status, doc, version, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+        let inserted = bind_fields(
+            sqlx::query(
+                "INSERT INTO employees (external_id, user_name, email, display_name, first_name, \
+                 last_name, job_title, department, business_unit, manager_email, location, \
+                 employee_id, active, status, doc, id, connection_id, version, created_at, updated_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+            ),
+            &fields,
+            active,
+            doc_text,
         )
         .bind(&id)
         .bind(&ctx.connection_id)
-        .bind(&fields.external_id)
-        .bind(&fields.user_name)
-        .bind(&fields.email)
-        .bind(&fields.display_name)
-        .bind(&fields.first_name)
-        .bind(&fields.last_name)
-        .bind(&fields.job_title)
-        .bind(&fields.department)
-        .bind(&fields.business_unit)
-        .bind(&fields.manager_email)
-        .bind(&fields.location)
-        .bind(&fields.employee_id)
-        .bind(active)
-        .bind(status_of(active))
-        .bind(&doc_text)
         .bind(&now)
         .bind(&now)
         .execute(&mut *tx)
@@ -463,27 +450,18 @@ impl Directory {
         let changed = doc != before;
         if changed {
             let now = timefmt::now();
-            let updated = sqlx::query(
-                "UPDATE employees SET external_id = ?, user_name = ?, email = ?, display_name = ?, \
-                 first_name = ?, last_name = ?, job_title = ?, department = ?, business_unit = ?, \
-                 manager_email = ?, location = ?, employee_id = ?, active = ?, status = ?, doc = ?, \
-                 version = version + 1, updated_at = ? WHERE seq = ?",
+            let updated = bind_fields(
+                sqlx::query(
+                    "UPDATE employees SET external_id = ?, user_name = ?, email = ?, \
+                     display_name = ?, first_name = ?, last_name = ?, job_title = ?, \
+                     department = ?, business_unit = ?, manager_email = ?, location = ?, \
+                     employee_id = ?, active = ?, status = ?, doc = ?, version = version + 1, \
+                     updated_at = ? WHERE seq = ?",
+                ),
+                &fields,
+                active,
+                Value::Object(doc).to_string(),
             )
-            .bind(&fields.external_id)
-            .bind(&fields.user_name)
-            .bind(&fields.email)
-            .bind(&fields.display_name)
-            .bind(&fields.first_name)
-            .bind(&fields.last_name)
-            .bind(&fields.job_title)
-            .bind(&fields.department)
-            .bind(&fields.business_unit)
-            .bind(&fields.manager_email)
-            .bind(&fields.location)
-            .bind(&fields.employee_id)
-            .bind(active)
-            .bind(status_of(active))
-            .bind(Value::Object(doc).to_string())
             .bind(&now)
             .bind(current.seq)
             .execute(&mut *tx)
