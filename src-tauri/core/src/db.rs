@@ -67,3 +67,43 @@ impl Db {
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn opens_durably_in_wal_with_full_sync_and_foreign_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(dir.path()).await.unwrap();
+        for pool in [&db.read, &db.write] {
+            let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+                .fetch_one(pool)
+                .await
+                .unwrap();
+            assert_eq!(mode, "wal");
+            let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
+                .fetch_one(pool)
+                .await
+                .unwrap();
+            assert_eq!(sync, 2, "synchronous=FULL");
+            let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+                .fetch_one(pool)
+                .await
+                .unwrap();
+            assert_eq!(fk, 1);
+        }
+        // A write transaction holds the write lock from its start (BEGIN IMMEDIATE): a second
+        // writer on another connection is refused at once rather than later mid-transaction.
+        let _tx = db.begin_write().await.unwrap();
+        let other = SqliteConnectOptions::new()
+            .filename(dir.path().join(DATABASE_FILE))
+            .busy_timeout(Duration::from_millis(0));
+        let mut conn = sqlx::ConnectOptions::connect(&other).await.unwrap();
+        let err = sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut conn)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("locked"), "{err}");
+    }
+}
