@@ -213,6 +213,16 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
             if json {
                 return print_json(&entries);
             }
+            if entries.is_empty() {
+                println!(
+                    "{}",
+                    if failures {
+                        "No failed requests."
+                    } else {
+                        "No activity yet. Okta's creates, updates and deactivations appear here."
+                    }
+                );
+            }
             for a in &entries {
                 let mark = if a.outcome == "success" { " " } else { "!" };
                 let name = a.connection_name.as_deref().unwrap_or("-");
