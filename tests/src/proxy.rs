@@ -146,8 +146,7 @@ impl TlsProxy {
                 .build()
                 .expect("proxy runtime");
             runtime.block_on(async move {
-                let listener =
-                    tokio::net::TcpListener::from_std(listener).expect("tokio listener");
+                let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
                 let client: Client<HttpConnector, Incoming> =
                     Client::builder(TokioExecutor::new()).build_http();
                 tokio::select! {

@@ -44,15 +44,18 @@ fn whole_okta_conversation_through_https_with_a_forged_host() {
 
     let okta = Okta::with_ca(&base, &conn.token, ca.pem());
     // Test Connector Configuration.
-    assert_eq!(counter(okta.get("/Users?startIndex=1&count=2").expect(200), "totalResults"), 0);
+    assert_eq!(
+        counter(
+            okta.get("/Users?startIndex=1&count=2").expect(200),
+            "totalResults"
+        ),
+        0
+    );
 
     // Create: lookup, then POST.
     let lookup = okta.find_users(r#"userName eq "jane.doe@corp.example""#);
     assert_eq!(counter(lookup.expect(200), "totalResults"), 0);
-    let created = okta.post(
-        "/Users",
-        &okta_user("jane.doe@corp.example", "Jane", "Doe"),
-    );
+    let created = okta.post("/Users", &okta_user("jane.doe@corp.example", "Jane", "Doe"));
     let body = created.expect(201).clone();
     let id = id_of(&body);
     let location = created.header("location").expect("Location header");
@@ -125,7 +128,9 @@ fn rehearsal_through_the_proxy_passes_and_names_each_failure() {
     let reach = step(&report, "reach");
     assert_eq!(reach["outcome"], "failed");
     assert!(
-        reach["message"].as_str().is_some_and(|m| m.starts_with("TLS failed")),
+        reach["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("TLS failed")),
         "{report}"
     );
 
@@ -142,9 +147,8 @@ fn rehearsal_through_the_proxy_passes_and_names_each_failure() {
     let list = step(&report, "list");
     assert_eq!(list["outcome"], "failed");
     assert!(
-        list["message"].as_str().is_some_and(|m| m.starts_with(
-            "The tunnel answered (HTTP 502) but the request never reached this app"
-        )),
+        list["message"].as_str().is_some_and(|m| m
+            .starts_with("The tunnel answered (HTTP 502) but the request never reached this app")),
         "{report}"
     );
     assert!(list["message"].as_str().unwrap().contains(server.listen()));
@@ -156,9 +160,8 @@ fn rehearsal_through_the_proxy_passes_and_names_each_failure() {
     let (out, report) = rehearse(&desk, &ca, "Okta");
     out.assert_code(1);
     assert!(
-        step(&report, "list")["message"]
-            .as_str()
-            .is_some_and(|m| m.starts_with("The tunnel answered (HTTP 200) but the request never reached this app")),
+        step(&report, "list")["message"].as_str().is_some_and(|m| m
+            .starts_with("The tunnel answered (HTTP 200) but the request never reached this app")),
         "{report}"
     );
 
@@ -171,7 +174,9 @@ fn rehearsal_through_the_proxy_passes_and_names_each_failure() {
     out.assert_code(1);
     let list = step(&report, "list");
     assert!(
-        list["message"].as_str().is_some_and(|m| m.starts_with("Token refused")),
+        list["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("Token refused")),
         "{report}"
     );
 
@@ -224,7 +229,9 @@ fn status_and_settings_of_an_own_tunnel() {
     assert_eq!(status["url_changed"]["to"], "https://two.example.com");
     let text = desk.cli_ok(&["tunnel", "status"]);
     assert!(
-        text.contains("The public URL changed from https://one.example.com to https://two.example.com"),
+        text.contains(
+            "The public URL changed from https://one.example.com to https://two.example.com"
+        ),
         "{text}"
     );
     desk.cli_ok(&["tunnel", "ack"]);

@@ -137,7 +137,11 @@ async fn rehearsal_names_a_refused_token() {
     assert_eq!(step(&r, "reach").outcome, Outcome::Ok);
     let list = step(&r, "list");
     assert_eq!(list.outcome, Outcome::Failed);
-    assert!(list.message.starts_with("Token refused"), "{}", list.message);
+    assert!(
+        list.message.starts_with("Token refused"),
+        "{}",
+        list.message
+    );
     assert_eq!(step(&r, "lookup").outcome, Outcome::Skipped);
     assert_eq!(step(&r, "bad_token").outcome, Outcome::Ok);
 }
@@ -158,7 +162,9 @@ async fn rehearsal_names_a_server_that_is_not_scim_desk() {
         "{}",
         list.message
     );
-    assert!(list.message.contains(&running.origin.replace("http://", "")));
+    assert!(list
+        .message
+        .contains(&running.origin.replace("http://", "")));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -239,7 +245,10 @@ async fn absolute_urls_ignore_a_forged_host() {
     assert_eq!(created.status(), 201);
     let location = created.headers()["location"].to_str().unwrap().to_owned();
     let body: serde_json::Value = created.json().await.unwrap();
-    let prefix = format!("https://desk.example.com/scim/v2/{}/Users/", new.connection.id);
+    let prefix = format!(
+        "https://desk.example.com/scim/v2/{}/Users/",
+        new.connection.id
+    );
     assert!(location.starts_with(&prefix), "{location}");
     assert_eq!(body["meta"]["location"], location.as_str());
 }
@@ -299,7 +308,11 @@ async fn public_url_setting_means_own_and_secrets_stay_out_of_sqlite() {
     .await
     .unwrap();
     assert_eq!(
-        running.keychain.get(ACCOUNT_CLOUDFLARED).unwrap().as_deref(),
+        running
+            .keychain
+            .get(ACCOUNT_CLOUDFLARED)
+            .unwrap()
+            .as_deref(),
         Some(token)
     );
     let config = desk.config().await.unwrap();
@@ -315,11 +328,17 @@ async fn public_url_setting_means_own_and_secrets_stay_out_of_sqlite() {
         .set_tunnel(TunnelSetting::Ngrok { domain: None }, None)
         .await
         .unwrap_err();
-    assert!(err.to_string().contains("ngrok needs an authtoken"), "{err}");
+    assert!(
+        err.to_string().contains("ngrok needs an authtoken"),
+        "{err}"
+    );
     let authtoken = "ngrok-authtoken-93af7c";
-    desk.set_tunnel(TunnelSetting::Ngrok { domain: None }, Some(authtoken.into()))
-        .await
-        .unwrap();
+    desk.set_tunnel(
+        TunnelSetting::Ngrok { domain: None },
+        Some(authtoken.into()),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         running.keychain.get(ACCOUNT_NGROK).unwrap().as_deref(),
         Some(authtoken)
@@ -347,6 +366,10 @@ async fn no_tunnel_says_okta_cannot_reach_it() {
     let status = running.desk.tunnel_status().await.unwrap();
     assert_eq!(status.mode, "none");
     assert!(!status.reachable_by_okta);
-    assert!(status.message.contains("Okta cannot reach"), "{}", status.message);
+    assert!(
+        status.message.contains("Okta cannot reach"),
+        "{}",
+        status.message
+    );
     assert!(status.message.contains("scimdesk tunnel set cloudflared"));
 }
