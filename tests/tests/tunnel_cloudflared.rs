@@ -119,6 +119,11 @@ fn quick_tunnel_starts_comes_online_restarts_with_a_new_url_and_stops() {
     let env = stand_in.env();
     desk.cli_ok(&["tunnel", "set", "cloudflared"]);
     let conn = desk.add_connection("Okta");
+    let before = desk.cli_ok(&["connection", "add", "Okta sandbox"]);
+    assert!(
+        before.contains("the tunnel's URL is not known yet"),
+        "{before}"
+    );
     let mut server = desk.serve_with_env(&[], &serve_env(&env));
 
     // Start → online at the hostname /quicktunnel reported.
@@ -153,6 +158,15 @@ fn quick_tunnel_starts_comes_online_restarts_with_a_new_url_and_stops() {
     let created = okta.post("/Users", &okta_user("ann@corp.example", "Ann", "Lee"));
     let location = created.header("location").expect("Location");
     assert!(location.starts_with(&first_url), "{location}");
+
+    let said = server.stdout();
+    assert!(
+        said.contains(&format!(
+            "Tunnel online: Okta reaches this endpoint at {first_url}"
+        )),
+        "{said}"
+    );
+    assert!(!said.contains("No tunnel is set"), "{said}");
 
     // Crash → failed with the reason → restarted after the backoff at a new URL.
     stand_in.kill();

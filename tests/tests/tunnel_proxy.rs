@@ -238,6 +238,12 @@ fn status_and_settings_of_an_own_tunnel() {
     assert!(desk.cli_json(&["tunnel", "status"])["url_changed"].is_null());
 
     desk.cli_ok(&["tunnel", "set", "none"]);
+    let server = desk.serve();
+    assert!(
+        server.stdout().contains("No tunnel is set"),
+        "{}",
+        server.stdout()
+    );
     let shown = desk.cli_json(&["config", "show"]);
     assert!(shown["public_url"].is_null(), "{shown}");
     assert_eq!(shown["tunnel"]["mode"], "none");

@@ -299,7 +299,11 @@ async fn connection(desk: &Desk, command: ConnectionCommand, json: bool) -> anyh
             println!("Token     {}", new.token);
             println!("In Okta: Provisioning > Integration > Edit: paste both, Authentication Mode 'HTTP Header', unique identifier 'email'.");
             if config.public_url.is_none() {
-                println!("Note: no public URL is set, so Okta cannot reach this base URL yet. Choose a tunnel with `scimdesk tunnel set` (see `scimdesk tunnel status`).");
+                if desk.tunnel_setting().await?.is_managed() {
+                    println!("Note: the tunnel's URL is not known yet; it appears when `scimdesk serve` has started the tunnel (see `scimdesk tunnel status`), and this base URL follows it.");
+                } else {
+                    println!("Note: no public URL is set, so Okta cannot reach this base URL yet. Choose a tunnel with `scimdesk tunnel set` (see `scimdesk tunnel status`).");
+                }
             }
             Ok(())
         }
@@ -419,8 +423,10 @@ async fn serve(
         );
     } else {
         println!("SCIM endpoint listening on http://{local}");
-        if config.public_url.is_none() && overrides.public_url.is_none() {
-            println!("No public URL is set: Okta cannot reach this machine until a tunnel forwards to it.");
+        if overrides.public_url.is_none()
+            && desk.tunnel_setting().await? == crate::tunnel::TunnelSetting::None
+        {
+            println!("No tunnel is set: Okta cannot reach this machine until one forwards to it. Choose one with `scimdesk tunnel set` (see `scimdesk tunnel status`).");
         }
     }
     // A public URL given for this run is the admin's own tunnel: nothing to start.
