@@ -549,9 +549,13 @@ impl Server {
         let Some(mut child) = self.child.take() else {
             return true;
         };
-        let _ = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status();
+        #[cfg(unix)]
+        {
+            // SAFETY: kill(2) on the pid of a child this harness started and has not reaped.
+            let _ = unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+        }
+        #[cfg(not(unix))]
+        let _ = child.kill();
         let started = Instant::now();
         while started.elapsed() < timeout {
             if let Ok(Some(_)) = child.try_wait() {
