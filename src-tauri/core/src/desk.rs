@@ -385,7 +385,19 @@ impl Desk {
         let mut rehearsal =
             tunnel::rehearsal::rehearse(&client, &base_url, &token, &config.listen.to_string())
                 .await;
-        if config.public_url.is_none() {
+        let setting = self.tunnel_setting().await?;
+        let status = self.tunnel_status().await?;
+        if setting.is_managed() && status.state.url().is_none() {
+            rehearsal.note = Some(format!(
+                "The {} tunnel is not online, so this used {}. Start SCIM Desk (`scimdesk serve` \
+                 or the app) to run the tunnel, and see `scimdesk tunnel status`.",
+                setting.mode(),
+                match &config.public_url {
+                    Some(url) => format!("its last known URL, {url}"),
+                    None => "this machine's own address, which Okta cannot reach".to_owned(),
+                }
+            ));
+        } else if config.public_url.is_none() {
             rehearsal.note = Some(
                 "No public URL is set, so this went to this machine's own address, which Okta                  cannot reach. Choose a tunnel with `scimdesk tunnel set` and run it again."
                     .to_owned(),

@@ -360,6 +360,23 @@ async fn public_url_setting_means_own_and_secrets_stay_out_of_sqlite() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rehearsal_says_when_a_managed_tunnel_is_not_online() {
+    let running = start().await;
+    running.desk.connections().add("Okta").await.unwrap();
+    running
+        .desk
+        .set_tunnel(TunnelSetting::Cloudflared { hostname: None }, None)
+        .await
+        .unwrap();
+    let r = running.desk.rehearse("Okta").await.unwrap();
+    let note = r.note.unwrap_or_default();
+    assert!(
+        note.starts_with("The cloudflared tunnel is not online"),
+        "{note}"
+    );
+}
+
 #[tokio::test]
 async fn no_tunnel_says_okta_cannot_reach_it() {
     let running = start().await;
