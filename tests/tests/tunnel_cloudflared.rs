@@ -274,9 +274,24 @@ fn named_tunnel_uses_its_hostname_and_keeps_the_token_off_the_command_line() {
         conn.base_url,
         format!("https://scim.corp.example/scim/v2/{}", conn.id)
     );
-    let _server = desk.serve_with_env(&[], &serve_env(&env));
+    let server = desk.serve_with_env(&["--json"], &serve_env(&env));
     let online = wait_status(&desk, "online", |s| state(s) == "online");
     assert_eq!(online["state"]["url"], "https://scim.corp.example");
+    // `serve --json` reports each state as an event line.
+    let started = Instant::now();
+    let online_event = loop {
+        let found = server
+            .stdout()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .find(|e| e["event"] == "tunnel" && e["state"]["state"] == "online");
+        match found {
+            Some(event) => break event,
+            None if started.elapsed() < STATE_TIMEOUT => thread::sleep(Duration::from_millis(50)),
+            None => panic!("no online event from serve --json: {}", server.stdout()),
+        }
+    };
+    assert_eq!(online_event["state"]["url"], "https://scim.corp.example");
     assert_eq!(online["stable"], true);
     let (_, _, args) = stand_in.starts()[0].clone();
     assert_eq!(

@@ -172,7 +172,8 @@ impl Desk {
     /// Changes where the public URL comes from. `secret` is a named tunnel's token (cloudflared)
     /// or the authtoken (ngrok), kept in the keychain; without one, the one already there is
     /// used, and its absence is an error that says where to get one. A running `serve` picks the
-    /// change up at its next start.
+    /// change up at its next start (the admin's own URL applies at once, since base URLs are
+    /// built per request).
     pub async fn set_tunnel(
         &self,
         setting: TunnelSetting,
@@ -300,10 +301,15 @@ impl Desk {
         self.put_setting(tunnel::KEY_TUNNEL_STATE, Some(&json))
             .await?;
         match state {
-            TunnelState::Online { url } => {
+            // Only while a managed tunnel is still the setting: after a switch to the admin's
+            // own URL, a tunnel still running until the next restart must not take over again.
+            TunnelState::Online { url }
+                if tunnel_setting_from(&self.settings().await?).is_managed() =>
+            {
                 self.put_setting(tunnel::KEY_TUNNEL_URL, Some(url)).await?;
                 self.note_public_url(url).await?;
             }
+            TunnelState::Online { .. } => {}
             TunnelState::Failed { reason, .. } => {
                 self.put_setting(KEY_TUNNEL_LAST_ERROR, Some(reason))
                     .await?;

@@ -286,6 +286,47 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_tunnel_still_running_after_a_switch_to_own_does_not_take_the_url_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let desk = Desk::open(dir.path(), Arc::new(MemoryKeychain::default()))
+            .await
+            .unwrap();
+        desk.set_tunnel(TunnelSetting::Cloudflared { hostname: None }, None)
+            .await
+            .unwrap();
+        let kill = Arc::new(tokio::sync::Notify::new());
+        let runner = Scripted {
+            starts: Arc::default(),
+            fail_first: 0,
+            kill: kill.clone(),
+            stopped: Arc::default(),
+        };
+        let backoff = Backoff {
+            initial: Duration::from_millis(20),
+            max: Duration::from_millis(20),
+        };
+        let manager = TunnelManager::spawn(desk.clone(), runner, backoff);
+        let mut rx = manager.state();
+        wait_for(&mut rx, |s| s.url() == Some("https://t1.example")).await;
+
+        desk.set_tunnel(
+            TunnelSetting::Own {
+                url: "https://own.example".into(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+        kill.notify_one();
+        wait_for(&mut rx, |s| s.url() == Some("https://t2.example")).await;
+        let config = desk.config().await.unwrap();
+        assert_eq!(config.public_url.as_deref(), Some("https://own.example"));
+        let change = desk.tunnel_status().await.unwrap().url_changed.unwrap();
+        assert_eq!(change.to, "https://own.example", "{change:?}");
+        manager.stop().await;
+    }
+
+    #[tokio::test]
     async fn fails_then_comes_online_then_restarts_with_a_new_url_then_stops() {
         let dir = tempfile::tempdir().unwrap();
         let desk = Desk::open(dir.path(), Arc::new(MemoryKeychain::default()))
