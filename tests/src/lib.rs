@@ -7,6 +7,11 @@
 //! `docs/architecture.md` and `docs/okta-scim-client.md`.
 //!
 //! Not for: unit-testing the core (that lives in the core crate).
+//!
+//! [`proxy`] adds what the tunnel tests need: a test CA and a TLS-terminating
+//! reverse proxy standing in for the admin's tunnel.
+
+pub mod proxy;
 
 use std::fmt;
 use std::fs;
@@ -85,7 +90,28 @@ pub fn binary() -> &'static Path {
             };
         }
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let output = Command::new(cargo)
+        let mut command = Command::new(cargo);
+        // Cargo gives this test process its package's variables (CARGO_PKG_NAME, …). Build
+        // scripts such as ring's rerun when those change, so passing them on would rebuild
+        // the TLS stack in every test process and again in the next `cargo build`.
+        for (key, _) in std::env::vars_os() {
+            let key = key.to_string_lossy();
+            if key.starts_with("CARGO_PKG_")
+                || key.starts_with("CARGO_BIN_EXE_")
+                || matches!(
+                    key.as_ref(),
+                    "CARGO_MANIFEST_DIR"
+                        | "CARGO_MANIFEST_PATH"
+                        | "CARGO_MANIFEST_LINKS"
+                        | "CARGO_CRATE_NAME"
+                        | "CARGO_PRIMARY_PACKAGE"
+                        | "OUT_DIR"
+                )
+            {
+                command.env_remove(key.as_ref());
+            }
+        }
+        let output = command
             .args(["build", "-p", "scimdesk", "--bin", "scimdesk"])
             .current_dir(workspace_root())
             .stdin(Stdio::null())
@@ -160,14 +186,32 @@ impl fmt::Display for Output {
 }
 
 /// Runs `command` to completion, killing it after `timeout`.
-fn run_bounded(mut command: Command, args: Vec<String>, timeout: Duration) -> Output {
+fn run_bounded(command: Command, args: Vec<String>, timeout: Duration) -> Output {
+    run_bounded_with_stdin(command, args, timeout, None)
+}
+
+/// Runs `command` to completion with `stdin` as its standard input (none: /dev/null).
+fn run_bounded_with_stdin(
+    mut command: Command,
+    args: Vec<String>,
+    timeout: Duration,
+    stdin: Option<&[u8]>,
+) -> Output {
     command
-        .stdin(Stdio::null())
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = command
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start `scimdesk {}`: {e}", args.join(" ")));
+    if let (Some(data), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        let _ = pipe.write_all(data);
+        // Dropping the pipe closes it: the command sees the end of its input.
+    }
     let mut out = child.stdout.take().expect("piped stdout");
     let mut err = child.stderr.take().expect("piped stderr");
     let out_reader = thread::spawn(move || {
@@ -271,6 +315,19 @@ impl Desk {
         )
     }
 
+    /// `scimdesk --data-dir DIR ARGS…` with extra environment variables and,
+    /// optionally, `stdin` piped in (for secrets, which never go on argv).
+    pub fn cli_with(&self, args: &[&str], envs: &[(&str, &str)], stdin: Option<&str>) -> Output {
+        let mut all = vec!["--data-dir".to_string(), self.data_dir_str()];
+        all.extend(args.iter().map(|a| a.to_string()));
+        let mut command = Command::new(binary());
+        command.args(&all).env_remove("SCIMDESK_DATA_DIR");
+        for (k, v) in envs {
+            command.env(k, v);
+        }
+        run_bounded_with_stdin(command, all, CLI_TIMEOUT, stdin.map(str::as_bytes))
+    }
+
     fn run(&self, args: Vec<String>) -> Output {
         let mut command = Command::new(binary());
         command.args(&args).env_remove("SCIMDESK_DATA_DIR");
@@ -307,6 +364,12 @@ impl Desk {
     /// `scimdesk --data-dir DIR serve EXTRA…` on a free loopback port set
     /// with `config set listen`.
     pub fn serve_with(&self, extra: &[&str]) -> Server {
+        self.serve_with_env(extra, &[])
+    }
+
+    /// `serve_with`, with extra environment variables for the server process
+    /// (and so for the tunnel it runs).
+    pub fn serve_with_env(&self, extra: &[&str], envs: &[(&str, &str)]) -> Server {
         let port = free_port();
         let listen = format!("127.0.0.1:{port}");
         self.cli_ok(&["config", "set", "listen", &listen]);
@@ -315,6 +378,10 @@ impl Desk {
             logs: self.root().to_path_buf(),
             listen,
             extra: extra.iter().map(|a| a.to_string()).collect(),
+            envs: envs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             child: None,
             starts: 0,
         };
@@ -381,6 +448,7 @@ pub struct Server {
     logs: PathBuf,
     listen: String,
     extra: Vec<String>,
+    envs: Vec<(String, String)>,
     child: Option<Child>,
     starts: u32,
 }
@@ -422,6 +490,7 @@ impl Server {
             .arg(&self.data_dir)
             .arg("serve")
             .args(&self.extra)
+            .envs(self.envs.iter().map(|(k, v)| (k, v)))
             .env_remove("SCIMDESK_DATA_DIR")
             .stdin(Stdio::null())
             .stdout(stdout)
@@ -467,6 +536,36 @@ impl Server {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+
+    /// The process id of the running `serve`.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// Stops `serve` as the system does at logout or Ctrl-C (SIGTERM) and waits
+    /// up to `timeout` for it to exit; returns whether it did.
+    pub fn terminate(&mut self, timeout: Duration) -> bool {
+        let Some(mut child) = self.child.take() else {
+            return true;
+        };
+        #[cfg(unix)]
+        {
+            // SAFETY: kill(2) on the pid of a child this harness started and has not reaped.
+            let _ = unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+        }
+        #[cfg(not(unix))]
+        let _ = child.kill();
+        let started = Instant::now();
+        while started.elapsed() < timeout {
+            if let Ok(Some(_)) = child.try_wait() {
+                return true;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        false
     }
 
     /// `kill -9`: the process gets no chance to flush or shut down.
@@ -599,6 +698,24 @@ impl Resp {
 impl Okta {
     /// A client for `base_url` (the connection's base URL, no trailing slash)
     /// that authenticates with `Authorization: Bearer <token>`.
+    /// An Okta that also trusts `ca_pem` (the test CA of a TLS proxy).
+    pub fn with_ca(base_url: &str, token: &str, ca_pem: &str) -> Okta {
+        let cert = reqwest::Certificate::from_pem(ca_pem.as_bytes()).expect("CA certificate");
+        let client = Client::builder()
+            .timeout(HTTP_TIMEOUT)
+            .connect_timeout(HTTP_TIMEOUT)
+            .no_proxy()
+            .pool_max_idle_per_host(0)
+            .add_root_certificate(cert)
+            .build()
+            .expect("build the HTTP client");
+        Okta {
+            base_url: base_url.to_string(),
+            authorization: Some(format!("Bearer {token}")),
+            client,
+        }
+    }
+
     pub fn new(base_url: &str, token: &str) -> Okta {
         let client = Client::builder()
             .timeout(HTTP_TIMEOUT)

@@ -14,7 +14,11 @@ use crate::connections::keychain::OsKeychain;
 use crate::desk::{default_data_dir, DATA_DIR_ENV};
 use crate::directory::{ActivityQuery, EmployeeQuery, StatusFilter};
 use crate::server::{self, Overrides};
+use crate::tunnel::manager::{Backoff, TunnelManager};
+use crate::tunnel::rehearsal::Outcome;
+use crate::tunnel::{TunnelSetting, TunnelState};
 use crate::Desk;
+use tokio::sync::watch;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -56,6 +60,47 @@ pub enum Command {
     /// What Okta did, newest first.
     #[command(subcommand)]
     Activity(ActivityCommand),
+    /// Where the public URL comes from: none, your own, cloudflared or ngrok.
+    #[command(subcommand)]
+    Tunnel(TunnelCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TunnelCommand {
+    /// The tunnel's mode, state, public URL and last error, and whether the URL changed.
+    Status,
+    /// Choose where the public URL comes from. Secrets are read from standard input.
+    #[command(subcommand)]
+    Set(TunnelSetCommand),
+    /// Say that Okta has the new base URL: `status` stops reporting the change.
+    Ack,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TunnelSetCommand {
+    /// No tunnel: base URLs use the loopback address, which Okta cannot reach.
+    None,
+    /// Your own tunnel or reverse proxy, at this https URL.
+    Own { url: String },
+    /// Run your installed cloudflared: a quick tunnel (URL changes at every start), or with
+    /// --hostname and --token-stdin a named tunnel (stable hostname).
+    Cloudflared {
+        /// Read the named tunnel's token from standard input (kept in the keychain).
+        #[arg(long)]
+        token_stdin: bool,
+        /// The named tunnel's public hostname (its route in Cloudflare's dashboard).
+        #[arg(long, value_name = "HOST")]
+        hostname: Option<String>,
+    },
+    /// ngrok, embedded: needs your authtoken (kept in the keychain).
+    Ngrok {
+        /// Read the authtoken from standard input.
+        #[arg(long)]
+        authtoken_stdin: bool,
+        /// A reserved ngrok domain, for a URL that does not change.
+        #[arg(long, value_name = "DOMAIN")]
+        domain: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -79,6 +124,11 @@ pub enum ConnectionCommand {
     },
     /// Delete a connection: syncing stops, the employees it synced stay.
     Delete {
+        #[arg(value_name = "ID|NAME")]
+        connection: String,
+    },
+    /// Rehearse Okta's read-only requests through the public URL; creates nothing.
+    Test {
         #[arg(value_name = "ID|NAME")]
         connection: String,
     },
@@ -152,6 +202,7 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                 print_json(&json!({
                     "listen": config.listen.to_string(),
                     "public_url": config.public_url,
+                    "tunnel": desk.tunnel_setting().await?,
                     "effective_public_url": config.effective_public_url(),
                     "data_dir": desk.data_dir(),
                 }))
@@ -163,11 +214,13 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                         "(none: Okta cannot reach this machine until a tunnel's https URL is set)"
                     )
                 );
+                println!("tunnel       {}", desk.tunnel_setting().await?.mode());
                 println!("data dir     {}", desk.data_dir().display());
                 Ok(())
             }
         }
         Command::Connection(c) => connection(desk, c, json).await,
+        Command::Tunnel(c) => tunnel_command(desk, c, json).await,
         Command::Users(UsersCommand::List { status, search }) => {
             let status = match status {
                 None | Some(StatusArg::All) => StatusFilter::All,
@@ -256,7 +309,11 @@ async fn connection(desk: &Desk, command: ConnectionCommand, json: bool) -> anyh
             println!("Token     {}", new.token);
             println!("In Okta: Provisioning > Integration > Edit: paste both, Authentication Mode 'HTTP Header', unique identifier 'email'.");
             if config.public_url.is_none() {
-                println!("Note: no public URL is set, so Okta cannot reach this base URL yet. Set a tunnel's https URL with `scimdesk config set public-url URL`.");
+                if desk.tunnel_setting().await?.is_managed() {
+                    println!("Note: the tunnel's URL is not known yet; it appears when `scimdesk serve` has started the tunnel (see `scimdesk tunnel status`), and this base URL follows it.");
+                } else {
+                    println!("Note: no public URL is set, so Okta cannot reach this base URL yet. Choose a tunnel with `scimdesk tunnel set` (see `scimdesk tunnel status`).");
+                }
             }
             Ok(())
         }
@@ -294,6 +351,39 @@ async fn connection(desk: &Desk, command: ConnectionCommand, json: bool) -> anyh
             } else {
                 println!("{token}");
                 Ok(())
+            }
+        }
+        ConnectionCommand::Test { connection } => {
+            let rehearsal = desk.rehearse(&connection).await?;
+            if json {
+                print_json(&rehearsal)?;
+            } else {
+                println!("Rehearsing Okta's requests through {}", rehearsal.base_url);
+                for step in &rehearsal.steps {
+                    let mark = match step.outcome {
+                        Outcome::Ok => "ok     ",
+                        Outcome::Failed => "FAILED ",
+                        Outcome::Skipped => "skipped",
+                    };
+                    println!("  {mark} {:<11} {}", step.step, step.message);
+                }
+                if let Some(note) = &rehearsal.note {
+                    println!("Note: {note}");
+                }
+                if rehearsal.ok {
+                    println!("Every step passed: Okta can reach this connection.");
+                }
+            }
+            if rehearsal.ok {
+                Ok(())
+            } else {
+                let first = rehearsal
+                    .steps
+                    .iter()
+                    .find(|s| s.outcome == Outcome::Failed)
+                    .map(|s| s.step)
+                    .unwrap_or("?");
+                anyhow::bail!("the rehearsal failed at step '{first}'")
             }
         }
         ConnectionCommand::Delete { connection } => {
@@ -343,14 +433,187 @@ async fn serve(
         );
     } else {
         println!("SCIM endpoint listening on http://{local}");
-        if config.public_url.is_none() && overrides.public_url.is_none() {
-            println!("No public URL is set: Okta cannot reach this machine until a tunnel forwards to it.");
+        if overrides.public_url.is_none()
+            && desk.tunnel_setting().await? == crate::tunnel::TunnelSetting::None
+        {
+            println!("No tunnel is set: Okta cannot reach this machine until one forwards to it. Choose one with `scimdesk tunnel set` (see `scimdesk tunnel status`).");
         }
     }
+    // A public URL given for this run is the admin's own tunnel: nothing to start.
+    let manager = match overrides.public_url {
+        Some(_) => None,
+        None => TunnelManager::start_configured(desk, local, Backoff::default()).await?,
+    };
     use std::io::Write;
     let _ = std::io::stdout().flush();
-    server::serve(desk.clone(), overrides, listener, shutdown_signal()).await?;
+    if let Some(manager) = &manager {
+        tokio::spawn(report_tunnel(desk.clone(), manager.state(), json));
+    }
+    let served = server::serve(desk.clone(), overrides, listener, shutdown_signal()).await;
+    if let Some(manager) = manager {
+        manager.stop().await;
+    }
+    served?;
     Ok(())
+}
+
+/// Prints each tunnel state as it changes, and a URL change prominently.
+async fn report_tunnel(desk: Desk, mut state: watch::Receiver<TunnelState>, json: bool) {
+    use std::io::Write;
+    loop {
+        let current = state.borrow_and_update().clone();
+        let change = match &current {
+            TunnelState::Online { .. } => {
+                desk.tunnel_status().await.ok().and_then(|s| s.url_changed)
+            }
+            _ => None,
+        };
+        if json {
+            println!(
+                "{}",
+                json!({"event": "tunnel", "state": current, "url_changed": change})
+            );
+        } else {
+            match &current {
+                TunnelState::Off => println!("Tunnel stopped."),
+                TunnelState::Starting => println!("Tunnel starting…"),
+                TunnelState::Online { url } => {
+                    println!("Tunnel online: Okta reaches this endpoint at {url}")
+                }
+                TunnelState::Failed { reason, retry_at } => println!(
+                    "Tunnel failed: {reason}{}",
+                    retry_at
+                        .as_deref()
+                        .map(|at| format!(" (next attempt at {at})"))
+                        .unwrap_or_default()
+                ),
+            }
+            if let Some(change) = &change {
+                println!("!! {}", change.message);
+                println!("   {}", crate::tunnel::STABLE_ADVICE);
+            }
+        }
+        let _ = std::io::stdout().flush();
+        if state.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// A secret piped on standard input (never on the command line, where `ps` shows it).
+fn read_secret(what: &str) -> anyhow::Result<String> {
+    use std::io::Read;
+    let mut secret = String::new();
+    std::io::stdin()
+        .read_to_string(&mut secret)
+        .map_err(|e| anyhow::anyhow!("could not read the {what} from standard input: {e}"))?;
+    let secret = secret.trim().to_owned();
+    if secret.is_empty() {
+        anyhow::bail!("no {what} on standard input: pipe it in, e.g. `printf %s \"$TOKEN\" | scimdesk tunnel set …`");
+    }
+    Ok(secret)
+}
+
+async fn tunnel_command(desk: &Desk, command: TunnelCommand, json: bool) -> anyhow::Result<()> {
+    match command {
+        TunnelCommand::Set(set) => {
+            let (setting, secret) = match set {
+                TunnelSetCommand::None => (TunnelSetting::None, None),
+                TunnelSetCommand::Own { url } => (TunnelSetting::Own { url }, None),
+                TunnelSetCommand::Cloudflared {
+                    token_stdin,
+                    hostname,
+                } => {
+                    let secret = token_stdin
+                        .then(|| read_secret("tunnel token"))
+                        .transpose()?;
+                    (TunnelSetting::Cloudflared { hostname }, secret)
+                }
+                TunnelSetCommand::Ngrok {
+                    authtoken_stdin,
+                    domain,
+                } => {
+                    let secret = authtoken_stdin
+                        .then(|| read_secret("ngrok authtoken"))
+                        .transpose()?;
+                    (TunnelSetting::Ngrok { domain }, secret)
+                }
+            };
+            let setting = desk.set_tunnel(setting, secret).await?;
+            // Tell now, not at the next start, that cloudflared is missing.
+            let missing = match &setting {
+                TunnelSetting::Cloudflared { .. } => crate::tunnel::cloudflared::locate()
+                    .err()
+                    .map(|e| e.to_string()),
+                _ => None,
+            };
+            let status = desk.tunnel_status().await?;
+            if json {
+                return print_json(&json!({
+                    "setting": setting,
+                    "public_url": status.public_url,
+                    "warning": missing,
+                    "advice": status.advice,
+                }));
+            }
+            println!("Tunnel set to {}.", setting.mode());
+            if let Some(missing) = missing {
+                println!("Warning: {missing}.");
+            }
+            if setting.is_managed() {
+                println!("It starts with the SCIM endpoint (`scimdesk serve` or the app); restart a running one to switch.");
+            }
+            if let Some(advice) = &status.advice {
+                println!("{advice}");
+            }
+            Ok(())
+        }
+        TunnelCommand::Status => {
+            let status = desk.tunnel_status().await?;
+            if json {
+                return print_json(&status);
+            }
+            let kind = match &status.setting {
+                TunnelSetting::Cloudflared { hostname: None } => " (quick tunnel)",
+                TunnelSetting::Cloudflared { hostname: Some(_) } => " (named tunnel)",
+                TunnelSetting::Ngrok { domain: Some(_) } => " (reserved domain)",
+                _ => "",
+            };
+            println!("mode         {}{kind}", status.mode);
+            let state = match &status.state {
+                TunnelState::Off => "off".to_owned(),
+                TunnelState::Starting => "starting".to_owned(),
+                TunnelState::Online { url } => format!("online at {url}"),
+                TunnelState::Failed { reason, .. } => format!("failed: {reason}"),
+            };
+            if status.setting.is_managed() {
+                println!("state        {state}");
+            }
+            println!("public URL   {}", status.public_url);
+            if let Some(e) = &status.last_error {
+                println!("last error   {e}");
+            }
+            println!();
+            if let Some(change) = &status.url_changed {
+                println!("!! {}", change.message);
+                println!("   Then run `scimdesk tunnel ack`.");
+            }
+            println!("{}", status.message);
+            if let Some(advice) = &status.advice {
+                println!("{advice}");
+            }
+            Ok(())
+        }
+        TunnelCommand::Ack => {
+            desk.acknowledge_url_change().await?;
+            if json {
+                print_json(&json!({"acknowledged": true}))
+            } else {
+                println!("Noted: Okta has the current base URL.");
+                Ok(())
+            }
+        }
+    }
 }
 
 async fn shutdown_signal() {

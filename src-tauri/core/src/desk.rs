@@ -3,6 +3,7 @@
 //! The CLI and the Tauri shell both start here. A data directory holds the SQLite database (with
 //! the settings); secrets are in the OS keychain, never in the directory.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -13,6 +14,10 @@ use crate::connections::keychain::Keychain;
 use crate::connections::Connections;
 use crate::db::Db;
 use crate::directory::Directory;
+use crate::tunnel::rehearsal::Rehearsal;
+use crate::tunnel::{
+    self, PersistedState, TunnelError, TunnelSetting, TunnelState, TunnelStatus, UrlChange,
+};
 
 /// The Tauri identifier, and so the name of the default data directory.
 pub const APP_IDENTIFIER: &str = "io.scimdesk.desktop";
@@ -33,16 +38,30 @@ pub enum DeskError {
     Database(#[from] sqlx::Error),
     #[error("{0}")]
     Config(#[from] ConfigError),
+    #[error("{0}")]
+    Tunnel(#[from] TunnelError),
+    #[error("{0}")]
+    Connection(#[from] crate::connections::ConnectionError),
+    #[error("{0}")]
+    Rehearsal(#[from] tunnel::rehearsal::RehearsalError),
 }
 
 /// What changed in the directory; the shell forwards these to the webview.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ChangeEvent {
-    Employee { id: String },
-    Group { id: String },
-    Activity { connection_id: Option<String> },
+    Employee {
+        id: String,
+    },
+    Group {
+        id: String,
+    },
+    Activity {
+        connection_id: Option<String>,
+    },
     Connections,
+    /// The tunnel's state or the public URL changed.
+    Tunnel,
 }
 
 #[derive(Clone)]
@@ -52,7 +71,11 @@ pub struct Desk {
     connections: Connections,
     directory: Directory,
     events: broadcast::Sender<ChangeEvent>,
+    keychain: Arc<dyn Keychain>,
 }
+
+/// Where the last tunnel error is kept for `tunnel status`.
+const KEY_TUNNEL_LAST_ERROR: &str = "tunnel_last_error";
 
 /// `<platform data dir>/io.scimdesk.desktop`.
 pub fn default_data_dir() -> Option<PathBuf> {
@@ -72,7 +95,8 @@ impl Desk {
         let (events, _) = broadcast::channel(1024);
         Ok(Desk {
             data_dir: data_dir.to_owned(),
-            connections: Connections::new(db.clone(), keychain),
+            connections: Connections::new(db.clone(), keychain.clone()),
+            keychain,
             directory: Directory::new(db.clone(), events.clone()),
             db,
             events,
@@ -101,16 +125,23 @@ impl Desk {
     }
 
     pub async fn config(&self) -> Result<Config, DeskError> {
-        let listen = self.setting(config::KEY_LISTEN).await?;
-        let public_url = self.setting(config::KEY_PUBLIC_URL).await?;
-        let listen = match listen {
-            Some(v) => config::parse_listen(&v)?,
+        let settings = self.settings().await?;
+        let listen = match settings.get(config::KEY_LISTEN) {
+            Some(v) => config::parse_listen(v)?,
             None => config::parse_listen(config::DEFAULT_LISTEN)?,
         };
+        let setting = tunnel_setting_from(&settings);
+        // A quick tunnel's or a domain-less ngrok URL is only known once it is online; until it
+        // comes online again the last one it had is the best answer.
+        let public_url = setting.fixed_url().or_else(|| match setting.is_managed() {
+            true => settings.get(tunnel::KEY_TUNNEL_URL).cloned(),
+            false => None,
+        });
         Ok(Config { listen, public_url })
     }
 
-    /// Sets `listen` or `public-url` (also accepted as `public_url`); an empty public URL clears it.
+    /// Sets `listen` or `public-url` (also accepted as `public_url`); an empty public URL clears
+    /// it. A public URL means "my own tunnel": it is the `own` tunnel setting.
     pub async fn set_config(&self, key: &str, value: &str) -> Result<Config, DeskError> {
         match key {
             "listen" => {
@@ -119,26 +150,285 @@ impl Desk {
                     .await?;
             }
             "public-url" | "public_url" => {
-                if value.trim().is_empty() {
-                    self.put_setting(config::KEY_PUBLIC_URL, None).await?;
+                let setting = if value.trim().is_empty() {
+                    TunnelSetting::None
                 } else {
-                    let url = config::parse_public_url(value)?;
-                    self.put_setting(config::KEY_PUBLIC_URL, Some(&url)).await?;
-                }
+                    TunnelSetting::Own {
+                        url: value.to_owned(),
+                    }
+                };
+                self.set_tunnel(setting, None).await?;
             }
             other => return Err(ConfigError::UnknownKey(other.to_owned()).into()),
         }
         self.config().await
     }
 
-    async fn setting(&self, key: &str) -> Result<Option<String>, sqlx::Error> {
-        sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
-            .bind(key)
-            .fetch_optional(self.db.reader())
-            .await
+    /// Where the public URL comes from now.
+    pub async fn tunnel_setting(&self) -> Result<TunnelSetting, DeskError> {
+        Ok(tunnel_setting_from(&self.settings().await?))
     }
 
-    async fn put_setting(&self, key: &str, value: Option<&str>) -> Result<(), sqlx::Error> {
+    /// Changes where the public URL comes from. `secret` is a named tunnel's token (cloudflared)
+    /// or the authtoken (ngrok), kept in the keychain; without one, the one already there is
+    /// used, and its absence is an error that says where to get one. A running `serve` picks the
+    /// change up at its next start (the admin's own URL applies at once, since base URLs are
+    /// built per request).
+    pub async fn set_tunnel(
+        &self,
+        setting: TunnelSetting,
+        secret: Option<String>,
+    ) -> Result<TunnelSetting, TunnelError> {
+        let secret = secret
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty());
+        let setting = match setting {
+            TunnelSetting::None => TunnelSetting::None,
+            TunnelSetting::Own { url } => TunnelSetting::Own {
+                url: config::parse_public_url(&url)?,
+            },
+            TunnelSetting::Cloudflared { hostname } => {
+                let hostname = hostname
+                    .as_deref()
+                    .map(tunnel::parse_hostname)
+                    .transpose()?;
+                match (&hostname, secret) {
+                    (None, Some(_)) => return Err(TunnelError::CloudflaredNoHostname),
+                    (Some(_), Some(token)) => {
+                        self.keychain_set(tunnel::ACCOUNT_CLOUDFLARED, token)
+                            .await?
+                    }
+                    (Some(_), None) => {
+                        if self
+                            .tunnel_secret(tunnel::ACCOUNT_CLOUDFLARED)
+                            .await?
+                            .is_none()
+                        {
+                            return Err(TunnelError::CloudflaredNoToken);
+                        }
+                    }
+                    (None, None) => {}
+                }
+                TunnelSetting::Cloudflared { hostname }
+            }
+            TunnelSetting::Ngrok { domain } => {
+                let domain = domain.as_deref().map(tunnel::parse_hostname).transpose()?;
+                match secret {
+                    Some(token) => self.keychain_set(tunnel::ACCOUNT_NGROK, token).await?,
+                    None => {
+                        if self.tunnel_secret(tunnel::ACCOUNT_NGROK).await?.is_none() {
+                            return Err(TunnelError::NgrokNoAuthtoken);
+                        }
+                    }
+                }
+                TunnelSetting::Ngrok { domain }
+            }
+        };
+        let stored = serde_json::to_string(&setting)
+            .map_err(|e| TunnelError::Failed(format!("the setting could not be saved: {e}")))?;
+        self.put_setting(tunnel::KEY_TUNNEL, Some(&stored)).await?;
+        let own = match &setting {
+            TunnelSetting::Own { url } => Some(url.as_str()),
+            _ => None,
+        };
+        self.put_setting(config::KEY_PUBLIC_URL, own).await?;
+        // The previous mode's URL says nothing about the new one.
+        self.put_setting(tunnel::KEY_TUNNEL_URL, None).await?;
+        self.put_setting(KEY_TUNNEL_LAST_ERROR, None).await?;
+        if let Some(url) = setting.fixed_url() {
+            self.note_public_url(&url).await?;
+        }
+        Ok(setting)
+    }
+
+    /// A tunnel's secret from the keychain (`tunnel:cloudflared`, `tunnel:ngrok`).
+    pub(crate) async fn tunnel_secret(
+        &self,
+        account: &'static str,
+    ) -> Result<Option<String>, TunnelError> {
+        let keychain = self.keychain.clone();
+        Ok(tokio::task::spawn_blocking(move || keychain.get(account))
+            .await
+            .map_err(|e| TunnelError::Failed(e.to_string()))??)
+    }
+
+    async fn keychain_set(&self, account: &'static str, secret: String) -> Result<(), TunnelError> {
+        let keychain = self.keychain.clone();
+        Ok(
+            tokio::task::spawn_blocking(move || keychain.set(account, &secret))
+                .await
+                .map_err(|e| TunnelError::Failed(e.to_string()))??,
+        )
+    }
+
+    /// Remembers the https public URL now in effect; when it differs from the last one, the
+    /// change is kept until the admin says Okta was updated ([`Desk::acknowledge_url_change`]).
+    pub(crate) async fn note_public_url(&self, url: &str) -> Result<(), sqlx::Error> {
+        if !url.starts_with("https://") {
+            return Ok(());
+        }
+        let settings = self.settings().await?;
+        let seen = settings.get(tunnel::KEY_SEEN_URL);
+        let changed_from = settings.get(tunnel::KEY_CHANGED_FROM);
+        match (seen, changed_from) {
+            // Back to the URL Okta has: nothing to update any more.
+            (_, Some(from)) if from == url => {
+                self.put_setting(tunnel::KEY_CHANGED_FROM, None).await?
+            }
+            // Okta still has the first URL of a series of changes: keep that one.
+            (Some(old), None) if old != url => {
+                self.put_setting(tunnel::KEY_CHANGED_FROM, Some(old))
+                    .await?
+            }
+            _ => {}
+        }
+        self.put_setting(tunnel::KEY_SEEN_URL, Some(url)).await
+    }
+
+    /// The admin updated the base URL in Okta: stop saying it changed.
+    pub async fn acknowledge_url_change(&self) -> Result<(), DeskError> {
+        Ok(self.put_setting(tunnel::KEY_CHANGED_FROM, None).await?)
+    }
+
+    /// Publishes the manager's state for other processes (`scimdesk tunnel status`, the app),
+    /// and follows the URL when the tunnel comes online.
+    pub(crate) async fn record_tunnel_state(&self, state: &TunnelState) -> Result<(), sqlx::Error> {
+        let persisted = PersistedState {
+            pid: std::process::id(),
+            state: state.clone(),
+        };
+        let json = serde_json::to_string(&persisted).unwrap_or_default();
+        self.put_setting(tunnel::KEY_TUNNEL_STATE, Some(&json))
+            .await?;
+        match state {
+            // Only while a managed tunnel is still the setting: after a switch to the admin's
+            // own URL, a tunnel still running until the next restart must not take over again.
+            TunnelState::Online { url }
+                if tunnel_setting_from(&self.settings().await?).is_managed() =>
+            {
+                self.put_setting(tunnel::KEY_TUNNEL_URL, Some(url)).await?;
+                self.note_public_url(url).await?;
+            }
+            TunnelState::Online { .. } => {}
+            TunnelState::Failed { reason, .. } => {
+                self.put_setting(KEY_TUNNEL_LAST_ERROR, Some(reason))
+                    .await?;
+            }
+            TunnelState::Off | TunnelState::Starting => {}
+        }
+        self.notify(ChangeEvent::Tunnel);
+        Ok(())
+    }
+
+    /// Everything the app's tunnel panel and `scimdesk tunnel status` show.
+    pub async fn tunnel_status(&self) -> Result<TunnelStatus, DeskError> {
+        let settings = self.settings().await?;
+        let setting = tunnel_setting_from(&settings);
+        let config = self.config().await?;
+        let state = match setting.is_managed() {
+            true => settings
+                .get(tunnel::KEY_TUNNEL_STATE)
+                .and_then(|s| serde_json::from_str::<PersistedState>(s).ok())
+                .filter(|p| tunnel::process_alive(p.pid))
+                .map(|p| p.state)
+                .unwrap_or(TunnelState::Off),
+            false => TunnelState::Off,
+        };
+        let public_url = config.effective_public_url();
+        let reachable_by_okta = config.public_url.is_some() && public_url.starts_with("https://");
+        let url_changed = settings.get(tunnel::KEY_CHANGED_FROM).map(|from| {
+            let to = settings
+                .get(tunnel::KEY_SEEN_URL)
+                .cloned()
+                .unwrap_or_else(|| public_url.clone());
+            UrlChange::new(from.clone(), to)
+        });
+        let tool = setting.mode();
+        let message = match (&setting, &state) {
+            (TunnelSetting::None, _) => format!(
+                "No tunnel: base URLs use {public_url}, which Okta cannot reach. Choose one:                  `scimdesk tunnel set cloudflared` (runs your installed cloudflared, no account                  needed), `scimdesk tunnel set ngrok --authtoken-stdin`, or                  `scimdesk tunnel set own https://…` for a tunnel or reverse proxy you run."
+            ),
+            (TunnelSetting::Own { url }, _) => format!(
+                "Okta reaches SCIM Desk through your own tunnel or reverse proxy at {url}, which                  must forward /scim/v2/ to http://{}. `scimdesk connection test NAME` checks it                  end to end.",
+                config.listen
+            ),
+            (_, TunnelState::Off) => format!(
+                "The {tool} tunnel is not running: it starts with the SCIM endpoint                  (`scimdesk serve` or the app)."
+            ),
+            (_, TunnelState::Starting) => format!("The {tool} tunnel is starting."),
+            (_, TunnelState::Online { url }) => {
+                format!("The {tool} tunnel is online at {url}.")
+            }
+            (_, TunnelState::Failed { reason, retry_at }) => match retry_at {
+                Some(at) => format!("The {tool} tunnel failed: {reason}. Next attempt at {at}."),
+                None => format!("The {tool} tunnel failed: {reason}."),
+            },
+        };
+        let advice = (!setting.is_stable() || url_changed.is_some())
+            .then(|| tunnel::STABLE_ADVICE.to_owned());
+        Ok(TunnelStatus {
+            mode: setting.mode(),
+            stable: setting.is_stable(),
+            setting,
+            state,
+            public_url,
+            reachable_by_okta,
+            last_error: settings.get(KEY_TUNNEL_LAST_ERROR).cloned(),
+            url_changed,
+            message,
+            advice,
+        })
+    }
+
+    /// The Okta rehearsal of one connection, through its public base URL with its token from
+    /// the keychain. Creates nothing.
+    pub async fn rehearse(&self, id_or_name: &str) -> Result<Rehearsal, DeskError> {
+        let connection = self.connections().find(id_or_name).await?;
+        let token = self.connections().token(&connection.id).await?;
+        let config = self.config().await?;
+        let base_url = config.base_url(&connection.id);
+        let client = tunnel::rehearsal::client()?;
+        let mut rehearsal =
+            tunnel::rehearsal::rehearse(&client, &base_url, &token, &config.listen.to_string())
+                .await;
+        let setting = self.tunnel_setting().await?;
+        let status = self.tunnel_status().await?;
+        if setting.is_managed() && status.state.url().is_none() {
+            rehearsal.note = Some(format!(
+                "The {} tunnel is not online, so this used {}. Start SCIM Desk (`scimdesk serve` \
+                 or the app) to run the tunnel, and see `scimdesk tunnel status`.",
+                setting.mode(),
+                match &config.public_url {
+                    Some(url) => format!("its last known URL, {url}"),
+                    None => "this machine's own address, which Okta cannot reach".to_owned(),
+                }
+            ));
+        } else if config.public_url.is_none() {
+            rehearsal.note = Some(
+                "No public URL is set, so this went to this machine's own address, which Okta                  cannot reach. Choose a tunnel with `scimdesk tunnel set` and run it again."
+                    .to_owned(),
+            );
+        } else if !base_url.starts_with("https://") {
+            rehearsal.note = Some(
+                "The public URL is plain HTTP on this machine; Okta only calls HTTPS URLs."
+                    .to_owned(),
+            );
+        }
+        Ok(rehearsal)
+    }
+
+    async fn settings(&self) -> Result<HashMap<String, String>, sqlx::Error> {
+        let rows: Vec<(String, String)> = sqlx::query_as("SELECT key, value FROM settings")
+            .fetch_all(self.db.reader())
+            .await?;
+        Ok(rows.into_iter().collect())
+    }
+
+    pub(crate) async fn put_setting(
+        &self,
+        key: &str,
+        value: Option<&str>,
+    ) -> Result<(), sqlx::Error> {
         let mut tx = self.db.begin_write().await?;
         match value {
             Some(v) => {
@@ -163,6 +453,25 @@ impl Desk {
 
     pub async fn close(&self) {
         self.db.close().await;
+    }
+}
+
+/// The tunnel setting from the settings table. Before tunnels were a setting, a public URL alone
+/// meant the admin's own tunnel, and it still does.
+fn tunnel_setting_from(settings: &HashMap<String, String>) -> TunnelSetting {
+    let own = settings.get(config::KEY_PUBLIC_URL);
+    match settings
+        .get(tunnel::KEY_TUNNEL)
+        .and_then(|s| serde_json::from_str::<TunnelSetting>(s).ok())
+    {
+        Some(TunnelSetting::Own { url }) => TunnelSetting::Own {
+            url: own.cloned().unwrap_or(url),
+        },
+        Some(other) => other,
+        None => match own {
+            Some(url) => TunnelSetting::Own { url: url.clone() },
+            None => TunnelSetting::None,
+        },
     }
 }
 

@@ -14,5 +14,6 @@ pub mod directory;
 pub mod scim;
 pub mod server;
 pub mod timefmt;
+pub mod tunnel;
 
 pub use desk::{Desk, DeskError};

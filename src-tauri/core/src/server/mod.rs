@@ -157,6 +157,12 @@ async fn route(state: &AppState, request: Request) -> Response {
         Ok(c) => c,
         Err(e) => return e.into_response(),
     };
+    // The rehearsal is the admin testing the path, not Okta: it must not change what the app
+    // shows as Okta's last contact (its bad-token step would otherwise look like a failure).
+    let rehearsal = parts
+        .headers
+        .get(header::USER_AGENT)
+        .is_some_and(|v| v.as_bytes() == crate::tunnel::rehearsal::USER_AGENT.as_bytes());
     let authorization = parts
         .headers
         .get(header::AUTHORIZATION)
@@ -173,7 +179,7 @@ async fn route(state: &AppState, request: Request) -> Response {
             // Okta reached a connection that exists but with the wrong token: the admin should
             // see that on the connection, not only in Okta's task list.
             if let Ok(c) = state.desk.connections().find(connection_id).await {
-                if c.id == connection_id {
+                if c.id == connection_id && !rehearsal {
                     note_contact(state, &c.id, 401, Some(err.detail.clone()));
                 }
             }
@@ -209,11 +215,15 @@ async fn route(state: &AppState, request: Request) -> Response {
     };
     match dispatch(scim, &rest).await {
         Ok(response) => {
-            note_contact(state, &connection.id, response.status().as_u16(), None);
+            if !rehearsal {
+                note_contact(state, &connection.id, response.status().as_u16(), None);
+            }
             response
         }
         Err(e) => {
-            note_contact(state, &connection.id, e.status, Some(e.detail.clone()));
+            if !rehearsal {
+                note_contact(state, &connection.id, e.status, Some(e.detail.clone()));
+            }
             e.into_response()
         }
     }

@@ -1,0 +1,397 @@
+//! The tunnel's lifecycle while the endpoint serves: start, watch, restart with backoff, stop.
+//!
+//! One task per running endpoint drives a [`Runner`] (cloudflared or ngrok) through the states
+//! `off → starting → online{url} | failed{reason, retry_at} → starting …` and publishes each on a
+//! `tokio::sync::watch` channel (for the app) and in the settings (for `scimdesk tunnel status`
+//! in another process). When the tunnel comes online its URL becomes the public URL that base
+//! URLs and `meta.location` are built from. Not for: knowing how any one tool is run.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{oneshot, watch};
+use tokio::task::JoinHandle;
+
+use super::{cloudflared, ngrok, TunnelError, TunnelSetting, TunnelState};
+use crate::{timefmt, Desk};
+
+/// How long to wait before restarting a tunnel that died: doubling from `initial` up to `max`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    pub initial: Duration,
+    pub max: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff {
+            initial: Duration::from_secs(1),
+            max: Duration::from_secs(60),
+        }
+    }
+}
+
+impl Backoff {
+    /// The delay after `delay`.
+    pub fn next(&self, delay: Duration) -> Duration {
+        (delay * 2).min(self.max)
+    }
+}
+
+/// A tunnel that stayed online this long is considered healthy again: its next failure starts
+/// the backoff from the beginning instead of continuing to lengthen it.
+const HEALTHY_AFTER: Duration = Duration::from_secs(60);
+
+/// One kind of tunnel: how to bring it online once.
+pub trait Runner: Send + Sync + 'static {
+    type Running: Running;
+    /// Starts the tunnel and resolves once it is online, or with why it could not be.
+    /// Dropping the future must stop whatever it started.
+    fn start(&self) -> impl Future<Output = Result<Self::Running, TunnelError>> + Send;
+}
+
+/// A tunnel that is online.
+pub trait Running: Send + 'static {
+    fn url(&self) -> String;
+    /// Resolves when the tunnel dies, with the reason in plain words.
+    fn died(&mut self) -> impl Future<Output = String> + Send;
+    /// Stops it; whatever it started (a child process) is gone when this returns.
+    fn stop(self) -> impl Future<Output = ()> + Send;
+}
+
+/// The running manager. Dropping it without [`TunnelManager::stop`] still stops the tunnel, but
+/// without waiting for it.
+pub struct TunnelManager {
+    state: watch::Receiver<TunnelState>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl TunnelManager {
+    /// Starts the tunnel the settings ask for, forwarding to `listen`; `None` when SCIM Desk
+    /// runs no tunnel (none, or the admin's own).
+    pub async fn start_configured(
+        desk: &Desk,
+        listen: SocketAddr,
+        backoff: Backoff,
+    ) -> Result<Option<TunnelManager>, TunnelError> {
+        let setting = desk.tunnel_setting().await.map_err(|e| match e {
+            crate::DeskError::Tunnel(t) => t,
+            other => TunnelError::Failed(other.to_string()),
+        })?;
+        match setting {
+            TunnelSetting::None | TunnelSetting::Own { .. } => {
+                desk.record_tunnel_state(&TunnelState::Off).await?;
+                Ok(None)
+            }
+            TunnelSetting::Cloudflared { hostname } => {
+                let target = super::forward_target(listen)?;
+                let runner = match hostname {
+                    None => cloudflared::Cloudflared::quick(target),
+                    Some(hostname) => {
+                        let token = desk
+                            .tunnel_secret(super::ACCOUNT_CLOUDFLARED)
+                            .await?
+                            .ok_or(TunnelError::CloudflaredNoToken)?;
+                        cloudflared::Cloudflared::named(hostname, token)
+                    }
+                };
+                Ok(Some(TunnelManager::spawn(desk.clone(), runner, backoff)))
+            }
+            TunnelSetting::Ngrok { domain } => {
+                let target = super::forward_target(listen)?;
+                let authtoken = desk
+                    .tunnel_secret(super::ACCOUNT_NGROK)
+                    .await?
+                    .ok_or(TunnelError::NgrokNoAuthtoken)?;
+                let runner = ngrok::Ngrok::new(authtoken, domain, target);
+                Ok(Some(TunnelManager::spawn(desk.clone(), runner, backoff)))
+            }
+        }
+    }
+
+    /// Drives `runner` until stopped.
+    pub fn spawn<R: Runner>(desk: Desk, runner: R, backoff: Backoff) -> TunnelManager {
+        let (tx, rx) = watch::channel(TunnelState::Off);
+        let (stop, stopped) = oneshot::channel();
+        let task = tokio::spawn(drive(desk, runner, backoff, tx, stopped));
+        TunnelManager {
+            state: rx,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    /// The state, live: the app watches this.
+    pub fn state(&self) -> watch::Receiver<TunnelState> {
+        self.state.clone()
+    }
+
+    /// Stops the tunnel and waits until it is gone (its child process included).
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for TunnelManager {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+async fn drive<R: Runner>(
+    desk: Desk,
+    runner: R,
+    backoff: Backoff,
+    tx: watch::Sender<TunnelState>,
+    mut stopped: oneshot::Receiver<()>,
+) {
+    let publish = |state: TunnelState| {
+        let desk = desk.clone();
+        let tx = &tx;
+        async move {
+            match &state {
+                TunnelState::Online { url } => tracing::info!(url, "tunnel online"),
+                TunnelState::Failed { reason, .. } => tracing::warn!(reason, "tunnel failed"),
+                TunnelState::Starting => tracing::info!("tunnel starting"),
+                TunnelState::Off => tracing::info!("tunnel stopped"),
+            }
+            if let Err(e) = desk.record_tunnel_state(&state).await {
+                tracing::warn!(error = %e, "could not record the tunnel's state");
+            }
+            tx.send_replace(state);
+        }
+    };
+    let mut delay = backoff.initial;
+    loop {
+        publish(TunnelState::Starting).await;
+        let reason = tokio::select! {
+            _ = &mut stopped => break,
+            started = runner.start() => match started {
+                Err(e) => e.to_string(),
+                Ok(mut running) => {
+                    let since = Instant::now();
+                    publish(TunnelState::Online { url: running.url() }).await;
+                    tokio::select! {
+                        _ = &mut stopped => {
+                            running.stop().await;
+                            break;
+                        }
+                        reason = running.died() => {
+                            if since.elapsed() >= HEALTHY_AFTER {
+                                delay = backoff.initial;
+                            }
+                            reason
+                        }
+                    }
+                }
+            },
+        };
+        let retry_at = time::OffsetDateTime::now_utc() + delay;
+        publish(TunnelState::Failed {
+            reason,
+            retry_at: Some(timefmt::format(retry_at)),
+        })
+        .await;
+        tokio::select! {
+            _ = &mut stopped => break,
+            _ = tokio::time::sleep(delay) => {}
+        }
+        delay = backoff.next(delay);
+    }
+    publish(TunnelState::Off).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::connections::keychain::MemoryKeychain;
+
+    /// A tunnel in memory: the n-th start fails or comes online at `https://tN.example`, and
+    /// each online tunnel dies when the test says so.
+    struct Scripted {
+        starts: Arc<AtomicU32>,
+        fail_first: u32,
+        kill: Arc<tokio::sync::Notify>,
+        stopped: Arc<Mutex<Vec<String>>>,
+    }
+
+    struct ScriptedRunning {
+        url: String,
+        kill: Arc<tokio::sync::Notify>,
+        stopped: Arc<Mutex<Vec<String>>>,
+    }
+
+    impl Runner for Scripted {
+        type Running = ScriptedRunning;
+        async fn start(&self) -> Result<ScriptedRunning, TunnelError> {
+            let n = self.starts.fetch_add(1, Ordering::SeqCst) + 1;
+            if n <= self.fail_first {
+                return Err(TunnelError::Failed(format!("start {n} failed")));
+            }
+            Ok(ScriptedRunning {
+                url: format!("https://t{n}.example"),
+                kill: self.kill.clone(),
+                stopped: self.stopped.clone(),
+            })
+        }
+    }
+
+    impl Running for ScriptedRunning {
+        fn url(&self) -> String {
+            self.url.clone()
+        }
+        async fn died(&mut self) -> String {
+            self.kill.notified().await;
+            "killed".to_owned()
+        }
+        async fn stop(self) {
+            self.stopped.lock().unwrap().push(self.url);
+        }
+    }
+
+    async fn wait_for(
+        rx: &mut watch::Receiver<TunnelState>,
+        what: impl Fn(&TunnelState) -> bool,
+    ) -> TunnelState {
+        tokio::time::timeout(Duration::from_secs(10), rx.wait_for(|s| what(s)))
+            .await
+            .expect("state reached in time")
+            .expect("manager alive")
+            .clone()
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_the_bound() {
+        let b = Backoff::default();
+        let mut d = b.initial;
+        let mut seen = vec![d];
+        for _ in 0..8 {
+            d = b.next(d);
+            seen.push(d);
+        }
+        let secs: Vec<u64> = seen.iter().map(Duration::as_secs).collect();
+        assert_eq!(secs, [1, 2, 4, 8, 16, 32, 60, 60, 60]);
+    }
+
+    #[tokio::test]
+    async fn a_tunnel_still_running_after_a_switch_to_own_does_not_take_the_url_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let desk = Desk::open(dir.path(), Arc::new(MemoryKeychain::default()))
+            .await
+            .unwrap();
+        desk.set_tunnel(TunnelSetting::Cloudflared { hostname: None }, None)
+            .await
+            .unwrap();
+        let kill = Arc::new(tokio::sync::Notify::new());
+        let runner = Scripted {
+            starts: Arc::default(),
+            fail_first: 0,
+            kill: kill.clone(),
+            stopped: Arc::default(),
+        };
+        let backoff = Backoff {
+            initial: Duration::from_millis(20),
+            max: Duration::from_millis(20),
+        };
+        let manager = TunnelManager::spawn(desk.clone(), runner, backoff);
+        let mut rx = manager.state();
+        wait_for(&mut rx, |s| s.url() == Some("https://t1.example")).await;
+
+        desk.set_tunnel(
+            TunnelSetting::Own {
+                url: "https://own.example".into(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+        kill.notify_one();
+        wait_for(&mut rx, |s| s.url() == Some("https://t2.example")).await;
+        let config = desk.config().await.unwrap();
+        assert_eq!(config.public_url.as_deref(), Some("https://own.example"));
+        let change = desk.tunnel_status().await.unwrap().url_changed.unwrap();
+        assert_eq!(change.to, "https://own.example", "{change:?}");
+        manager.stop().await;
+    }
+
+    #[tokio::test]
+    async fn fails_then_comes_online_then_restarts_with_a_new_url_then_stops() {
+        let dir = tempfile::tempdir().unwrap();
+        let desk = Desk::open(dir.path(), Arc::new(MemoryKeychain::default()))
+            .await
+            .unwrap();
+        desk.set_tunnel(TunnelSetting::Cloudflared { hostname: None }, None)
+            .await
+            .unwrap();
+        let kill = Arc::new(tokio::sync::Notify::new());
+        let stopped = Arc::new(Mutex::new(Vec::new()));
+        let starts = Arc::new(AtomicU32::new(0));
+        let runner = Scripted {
+            starts: starts.clone(),
+            fail_first: 1,
+            kill: kill.clone(),
+            stopped: stopped.clone(),
+        };
+        let backoff = Backoff {
+            initial: Duration::from_millis(50),
+            max: Duration::from_millis(200),
+        };
+        let manager = TunnelManager::spawn(desk.clone(), runner, backoff);
+        let mut rx = manager.state();
+
+        // The first start fails: the reason is shown with the time of the next attempt.
+        let failed = wait_for(&mut rx, |s| matches!(s, TunnelState::Failed { .. })).await;
+        let TunnelState::Failed { reason, retry_at } = failed else {
+            unreachable!()
+        };
+        assert_eq!(reason, "start 1 failed");
+        assert!(retry_at.is_some());
+
+        // The second comes online, and the public URL follows it.
+        wait_for(&mut rx, |s| s.url() == Some("https://t2.example")).await;
+        assert_eq!(
+            desk.config().await.unwrap().base_url("c1"),
+            "https://t2.example/scim/v2/c1"
+        );
+        let status = desk.tunnel_status().await.unwrap();
+        assert_eq!(status.state.url(), Some("https://t2.example"));
+        assert_eq!(status.url_changed, None, "the first URL is not a change");
+
+        // It dies: restarted after the backoff at a new URL, and the change is noticed.
+        kill.notify_one();
+        wait_for(&mut rx, |s| s.url() == Some("https://t3.example")).await;
+        let status = desk.tunnel_status().await.unwrap();
+        let change = status.url_changed.expect("the URL change is recorded");
+        assert_eq!(change.from, "https://t2.example");
+        assert_eq!(change.to, "https://t3.example");
+        assert!(change
+            .message
+            .contains("update the SCIM connector base URL in Okta"));
+        assert!(status.advice.is_some(), "a stable option is recommended");
+        assert_eq!(
+            status.last_error.as_deref(),
+            Some("killed"),
+            "the last error stays visible"
+        );
+        desk.acknowledge_url_change().await.unwrap();
+        assert!(desk.tunnel_status().await.unwrap().url_changed.is_none());
+
+        // Stop: the running tunnel is stopped and the state is off.
+        manager.stop().await;
+        assert_eq!(*stopped.lock().unwrap(), vec!["https://t3.example"]);
+        assert_eq!(*rx.borrow(), TunnelState::Off);
+        assert_eq!(starts.load(Ordering::SeqCst), 3);
+    }
+}

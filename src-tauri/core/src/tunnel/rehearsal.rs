@@ -1,0 +1,452 @@
+//! The Okta rehearsal: Okta's read-only requests, sent through the public URL, step by step.
+//!
+//! What *Test Connector Configuration* and the read-only steps of Okta's SPEC test send — reach
+//! the URL, list users, look up a user nobody has, fetch an unknown id, present a bad token —
+//! each reported in plain language, so the admin learns what is wrong ("the tunnel answered but
+//! the request never reached this app", "TLS failed", "token refused") before Okta's tasks fail.
+//! It creates nothing. Calls go out over HTTPS trusting the OS's roots, webpki's, and the PEM
+//! file named by `SCIMDESK_EXTRA_CA_FILE` (a private CA, or a test's).
+
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::Value;
+
+const LIST_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+const ERROR: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
+
+/// A PEM file of extra CA certificates to trust (for a private CA, or a test's).
+pub const EXTRA_CA_ENV: &str = "SCIMDESK_EXTRA_CA_FILE";
+/// Every request of the rehearsal gives up after this long.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// Sent as the User-Agent, so the endpoint does not count the rehearsal as Okta's contact.
+pub const USER_AGENT: &str = "SCIM Desk rehearsal";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Ok,
+    Failed,
+    /// Not run, because an earlier step showed it could not tell anything.
+    Skipped,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    /// A short name: `reach`, `list`, `lookup`, `unknown_id`, `bad_token`.
+    pub step: &'static str,
+    /// What Okta sends, as the admin would read it.
+    pub request: String,
+    pub outcome: Outcome,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Rehearsal {
+    pub base_url: String,
+    pub ok: bool,
+    pub steps: Vec<Step>,
+    /// A remark about the whole rehearsal (e.g. no public URL is set).
+    pub note: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RehearsalError {
+    #[error("{EXTRA_CA_ENV}={path} could not be used: {reason}")]
+    ExtraCa { path: String, reason: String },
+    #[error("the HTTP client could not be set up: {0}")]
+    Client(String),
+}
+
+/// The client Okta would be: HTTPS with public roots, plus the extra CA if one is configured.
+pub fn client() -> Result<reqwest::Client, RehearsalError> {
+    let mut builder = reqwest::Client::builder()
+        .use_rustls_tls()
+        .timeout(REQUEST_TIMEOUT)
+        .user_agent(USER_AGENT)
+        // Okta calls the public URL directly; an outgoing proxy on this machine would only
+        // test a path Okta never takes.
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none());
+    if let Some(path) = std::env::var_os(EXTRA_CA_ENV).filter(|p| !p.is_empty()) {
+        let shown = path.to_string_lossy().into_owned();
+        let pem = std::fs::read(&path).map_err(|e| RehearsalError::ExtraCa {
+            path: shown.clone(),
+            reason: e.to_string(),
+        })?;
+        let certs =
+            reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| RehearsalError::ExtraCa {
+                path: shown.clone(),
+                reason: e.to_string(),
+            })?;
+        if certs.is_empty() {
+            return Err(RehearsalError::ExtraCa {
+                path: shown,
+                reason: "it holds no PEM certificate".to_owned(),
+            });
+        }
+        for cert in certs {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    builder
+        .build()
+        .map_err(|e| RehearsalError::Client(e.to_string()))
+}
+
+/// Runs the rehearsal against `base_url` (`<public URL>/scim/v2/<connection id>`) with the
+/// connection's token. `listen` names where the tunnel should forward, for the messages.
+pub async fn rehearse(
+    client: &reqwest::Client,
+    base_url: &str,
+    token: &str,
+    listen: &str,
+) -> Rehearsal {
+    let mut steps = Vec::new();
+    let nonce = uuid::Uuid::new_v4();
+
+    // 1. Reach the public URL at all: DNS, TCP and TLS, any HTTP answer.
+    let reach = client.get(base_url).send().await;
+    let reached = match reach {
+        Ok(response) => {
+            steps.push(Step {
+                step: "reach",
+                request: format!("GET {base_url}"),
+                outcome: Outcome::Ok,
+                message: format!(
+                    "The public URL answered (HTTP {}).",
+                    response.status().as_u16()
+                ),
+            });
+            true
+        }
+        Err(e) => {
+            steps.push(Step {
+                step: "reach",
+                request: format!("GET {base_url}"),
+                outcome: Outcome::Failed,
+                message: transport_failure(&e, base_url),
+            });
+            false
+        }
+    };
+
+    let list_url = format!("{base_url}/Users?startIndex=1&count=2");
+    let lookup_filter = format!("userName eq \"rehearsal-{nonce}@rehearsal.invalid\"");
+    let lookup_url = format!(
+        "{base_url}/Users?filter={}&startIndex=1&count=100",
+        url::form_urlencoded::byte_serialize(lookup_filter.as_bytes())
+            .collect::<String>()
+            .replace('+', "%20")
+    );
+    let unknown_url = format!("{base_url}/Users/{nonce}");
+
+    let skipped = |step: &'static str, request: String, why: &str| Step {
+        step,
+        request,
+        outcome: Outcome::Skipped,
+        message: format!("Not run: {why}."),
+    };
+    if !reached {
+        let why = "the public URL could not be reached";
+        steps.push(skipped("list", format!("GET {list_url}"), why));
+        steps.push(skipped("lookup", format!("GET {lookup_url}"), why));
+        steps.push(skipped("unknown_id", format!("GET {unknown_url}"), why));
+        steps.push(skipped(
+            "bad_token",
+            format!("GET {list_url} with a wrong token"),
+            why,
+        ));
+        return finish(base_url, steps);
+    }
+
+    // 2. What Test Connector Configuration sends.
+    let list = call(client, &list_url, Some(token)).await;
+    let list_step = judge(
+        "list",
+        format!("GET {list_url}"),
+        &list,
+        listen,
+        |status, body| {
+            if status == 200 && is_list(body) {
+                let total = body["totalResults"].as_u64().unwrap_or(0);
+                Some(format!(
+                    "Okta's Test Connector Configuration would pass: the list answered with \
+                     {total} user(s) in total."
+                ))
+            } else {
+                None
+            }
+        },
+    );
+    let list_ok = list_step.outcome == Outcome::Ok;
+    steps.push(list_step);
+
+    if list_ok {
+        // 3. The lookup Okta makes before creating someone.
+        let lookup = call(client, &lookup_url, Some(token)).await;
+        steps.push(judge(
+            "lookup",
+            format!("GET {lookup_url}"),
+            &lookup,
+            listen,
+            |status, body| {
+                (status == 200 && is_list(body) && body["totalResults"].as_u64() == Some(0)).then(
+                    || {
+                        "A lookup of a user nobody has answered 200 with no results, as Okta \
+                     expects before it creates a user."
+                            .to_owned()
+                    },
+                )
+            },
+        ));
+        // 4. An id nobody has.
+        let unknown = call(client, &unknown_url, Some(token)).await;
+        steps.push(judge(
+            "unknown_id",
+            format!("GET {unknown_url}"),
+            &unknown,
+            listen,
+            |status, body| {
+                (status == 404 && is_error(body)).then(|| {
+                    "An unknown user id answered 404 with a SCIM error, as Okta expects.".to_owned()
+                })
+            },
+        ));
+    } else {
+        let why = "listing users failed, so these would fail the same way";
+        steps.push(skipped("lookup", format!("GET {lookup_url}"), why));
+        steps.push(skipped("unknown_id", format!("GET {unknown_url}"), why));
+    }
+
+    // 5. A wrong token must be refused.
+    let bad = call(client, &list_url, Some("rehearsal-wrong-token")).await;
+    steps.push(judge(
+        "bad_token",
+        format!("GET {list_url} with a wrong token"),
+        &bad,
+        listen,
+        |status, body| {
+            (status == 401 && is_error(body)).then(|| {
+                "A wrong token was refused with 401 and a SCIM error: only Okta, with the \
+                 connection's token, gets in."
+                    .to_owned()
+            })
+        },
+    ));
+    finish(base_url, steps)
+}
+
+fn finish(base_url: &str, steps: Vec<Step>) -> Rehearsal {
+    Rehearsal {
+        base_url: base_url.to_owned(),
+        ok: steps.iter().all(|s| s.outcome == Outcome::Ok),
+        steps,
+        note: None,
+    }
+}
+
+/// An answer: status, content type and parsed body (Null when not JSON), or the transport error.
+type Answer = Result<(u16, String, Value), String>;
+
+async fn call(client: &reqwest::Client, url: &str, token: Option<&str>) -> Answer {
+    let mut request = client
+        .get(url)
+        .header("Accept", "application/scim+json")
+        .header("Accept-Charset", "utf-8");
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    match request.send().await {
+        Err(e) => Err(transport_failure(&e, url)),
+        Ok(response) => {
+            let status = response.status().as_u16();
+            let content_type = response
+                .headers()
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned();
+            let text = response.text().await.unwrap_or_default();
+            let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+            Ok((status, content_type, body))
+        }
+    }
+}
+
+/// Whether an answer comes from a SCIM server at all (rather than a tunnel's or proxy's own page).
+fn is_scim(content_type: &str, body: &Value) -> bool {
+    content_type.to_ascii_lowercase().contains("json") && (is_list(body) || is_error(body))
+}
+
+fn has_schema(body: &Value, schema: &str) -> bool {
+    body["schemas"]
+        .as_array()
+        .is_some_and(|s| s.iter().any(|x| x == schema))
+}
+
+fn is_list(body: &Value) -> bool {
+    has_schema(body, LIST_RESPONSE)
+        && body["totalResults"].is_u64()
+        && body["startIndex"].is_u64()
+        && body["itemsPerPage"].is_u64()
+}
+
+fn is_error(body: &Value) -> bool {
+    has_schema(body, ERROR)
+}
+
+/// Grades an answer: `good` says what success looks like; everything else gets the most useful
+/// explanation available.
+fn judge(
+    step: &'static str,
+    request: String,
+    answer: &Answer,
+    listen: &str,
+    good: impl Fn(u16, &Value) -> Option<String>,
+) -> Step {
+    let failed = |message: String| Step {
+        step,
+        request: request.clone(),
+        outcome: Outcome::Failed,
+        message,
+    };
+    let (status, content_type, body) = match answer {
+        Err(message) => return failed(message.clone()),
+        Ok(a) => a,
+    };
+    if let Some(message) = good(*status, body) {
+        return Step {
+            step,
+            request,
+            outcome: Outcome::Ok,
+            message,
+        };
+    }
+    if !is_scim(content_type, body) {
+        return failed(format!(
+            "The tunnel answered (HTTP {status}) but the request never reached this app: check \
+             that the tunnel or proxy forwards /scim/v2/ to http://{listen} and that SCIM Desk \
+             is serving there."
+        ));
+    }
+    let detail = body["detail"].as_str().unwrap_or("").trim();
+    let detail = if detail.is_empty() {
+        String::new()
+    } else {
+        format!(" SCIM Desk said: {detail}")
+    };
+    if *status == 401 && step != "bad_token" {
+        return failed(format!(
+            "Token refused: the app answered 401 to the connection's own token. The tunnel may \
+             lead to another SCIM Desk, or the connection was deleted.{detail}"
+        ));
+    }
+    if step == "bad_token" && *status != 401 {
+        return failed(format!(
+            "A wrong token was not refused (HTTP {status}): anyone who knows the URL could get \
+             in.{detail}"
+        ));
+    }
+    failed(format!(
+        "SCIM Desk answered HTTP {status}, which Okta would treat as a failure.{detail}"
+    ))
+}
+
+/// A transport error as the admin can act on it: DNS, refused connection, TLS, timeout.
+fn transport_failure(e: &reqwest::Error, url: &str) -> String {
+    let host = url::Url::parse(url)
+        .ok()
+        .and_then(|u| {
+            u.host_str()
+                .map(|h| format!("{h}:{}", u.port_or_known_default().unwrap_or(443)))
+        })
+        .unwrap_or_else(|| url.to_owned());
+    let mut chain = Vec::new();
+    let mut source: Option<&dyn std::error::Error> = Some(e);
+    while let Some(err) = source {
+        chain.push(err.to_string());
+        source = err.source();
+    }
+    let all = chain.join(": ");
+    let lower = all.to_ascii_lowercase();
+    let innermost = chain.last().cloned().unwrap_or_default();
+    if e.is_timeout() {
+        return format!(
+            "No answer from {host} within {} s: the tunnel may be down or stuck.",
+            REQUEST_TIMEOUT.as_secs()
+        );
+    }
+    if lower.contains("dns error") || lower.contains("failed to lookup") {
+        return format!(
+            "Could not resolve {host}: the name does not exist (yet) in DNS ({innermost})."
+        );
+    }
+    if lower.contains("connection refused") {
+        return format!(
+            "Connection refused by {host}: nothing listens there; the tunnel or proxy is not running."
+        );
+    }
+    if lower.contains("certificate")
+        || lower.contains("tls")
+        || lower.contains("handshake")
+        || lower.contains("invalid peer")
+        || lower.contains("received corrupt message")
+    {
+        return format!(
+            "TLS failed with {host}: {innermost}. Okta only accepts a valid, publicly trusted \
+             certificate."
+        );
+    }
+    format!("Could not reach {host}: {all}.")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn scim_answers_are_told_from_a_proxys_own_pages() {
+        let list = json!({"schemas": [LIST_RESPONSE], "totalResults": 0, "startIndex": 1, "itemsPerPage": 0, "Resources": []});
+        assert!(is_scim("application/scim+json", &list));
+        assert!(!is_scim("text/html", &list));
+        assert!(!is_scim("application/json", &json!({"hello": "world"})));
+        // Counters as strings are what makes Okta fail: not a valid list.
+        let strings = json!({"schemas": [LIST_RESPONSE], "totalResults": "0", "startIndex": 1, "itemsPerPage": 0});
+        assert!(!is_list(&strings));
+    }
+
+    #[test]
+    fn a_401_to_the_real_token_is_token_refused() {
+        let answer: Answer = Ok((
+            401,
+            "application/scim+json".into(),
+            json!({"schemas": [ERROR], "status": "401", "detail": "The token is not valid."}),
+        ));
+        let step = judge("list", "GET x".into(), &answer, "127.0.0.1:1", |_, _| None);
+        assert_eq!(step.outcome, Outcome::Failed);
+        assert!(
+            step.message.starts_with("Token refused"),
+            "{}",
+            step.message
+        );
+        assert!(step.message.contains("The token is not valid."));
+    }
+
+    #[test]
+    fn a_proxy_error_page_never_reached_the_app() {
+        let answer: Answer = Ok((502, "text/html".into(), Value::Null));
+        let step = judge("list", "GET x".into(), &answer, "127.0.0.1:8742", |_, _| {
+            None
+        });
+        assert!(
+            step.message.starts_with(
+                "The tunnel answered (HTTP 502) but the request never reached this app"
+            ),
+            "{}",
+            step.message
+        );
+        assert!(step.message.contains("http://127.0.0.1:8742"));
+    }
+}

@@ -1,0 +1,392 @@
+//! Tunnel settings and the Okta rehearsal, over real HTTP on loopback with a temporary data
+//! directory. The TLS proxy and the cloudflared stand-in are exercised in `tests/` (black box).
+
+use std::sync::Arc;
+
+use scimdesk::connections::keychain::{Keychain, MemoryKeychain};
+use scimdesk::server::{self, Overrides};
+use scimdesk::tunnel::rehearsal::Outcome;
+use scimdesk::tunnel::{TunnelSetting, ACCOUNT_CLOUDFLARED, ACCOUNT_NGROK};
+use scimdesk::Desk;
+
+struct Running {
+    desk: Desk,
+    keychain: Arc<MemoryKeychain>,
+    origin: String,
+    dir: tempfile::TempDir,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+async fn start() -> Running {
+    let dir = tempfile::tempdir().unwrap();
+    let keychain = Arc::new(MemoryKeychain::default());
+    let desk = Desk::open(dir.path(), keychain.clone()).await.unwrap();
+    let listener = server::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    desk.set_config("listen", &addr.to_string()).await.unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(server::serve(
+        desk.clone(),
+        Overrides::default(),
+        listener,
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    Running {
+        desk,
+        keychain,
+        origin: format!("http://{addr}"),
+        dir,
+        _stop: stop,
+    }
+}
+
+/// A loopback port nobody listens on.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A web server that is not SCIM Desk: what a tunnel pointed at the wrong service answers.
+async fn not_scim_desk() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = axum::Router::new().fallback(|| async {
+        axum::response::Html("<html><body><h1>Welcome to nginx!</h1></body></html>")
+    });
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}")
+}
+
+fn step<'a>(
+    r: &'a scimdesk::tunnel::rehearsal::Rehearsal,
+    name: &str,
+) -> &'a scimdesk::tunnel::rehearsal::Step {
+    r.steps
+        .iter()
+        .find(|s| s.step == name)
+        .unwrap_or_else(|| panic!("no step {name} in {r:#?}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rehearsal_passes_every_step_and_creates_nothing() {
+    let running = start().await;
+    let new = running.desk.connections().add("Okta").await.unwrap();
+    running
+        .desk
+        .set_config("public-url", &running.origin)
+        .await
+        .unwrap();
+
+    let r = running.desk.rehearse("Okta").await.unwrap();
+    assert!(r.ok, "{r:#?}");
+    let names: Vec<&str> = r.steps.iter().map(|s| s.step).collect();
+    assert_eq!(
+        names,
+        ["reach", "list", "lookup", "unknown_id", "bad_token"]
+    );
+    assert!(r.steps.iter().all(|s| s.outcome == Outcome::Ok));
+    assert!(step(&r, "list")
+        .message
+        .contains("Test Connector Configuration would pass"));
+    assert!(
+        r.note.as_deref().is_some_and(|n| n.contains("HTTPS")),
+        "a plain-HTTP public URL is pointed out: {r:#?}"
+    );
+
+    // Nothing was created, and the rehearsal is not taken for Okta's last contact (its
+    // bad-token step would otherwise show as a refused request).
+    let employees = running
+        .desk
+        .directory()
+        .employees(&Default::default())
+        .await
+        .unwrap();
+    assert!(employees.items.is_empty());
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let connection = running
+        .desk
+        .connections()
+        .find(&new.connection.id)
+        .await
+        .unwrap();
+    assert_eq!(connection.last_contact_status, None, "{connection:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rehearsal_names_a_refused_token() {
+    let running = start().await;
+    let new = running.desk.connections().add("Okta").await.unwrap();
+    running
+        .desk
+        .set_config("public-url", &running.origin)
+        .await
+        .unwrap();
+    // The keychain holds a token the endpoint does not know.
+    running
+        .keychain
+        .set(&new.connection.id, "not-the-connections-token")
+        .unwrap();
+
+    let r = running.desk.rehearse(&new.connection.id).await.unwrap();
+    assert!(!r.ok);
+    assert_eq!(step(&r, "reach").outcome, Outcome::Ok);
+    let list = step(&r, "list");
+    assert_eq!(list.outcome, Outcome::Failed);
+    assert!(
+        list.message.starts_with("Token refused"),
+        "{}",
+        list.message
+    );
+    assert_eq!(step(&r, "lookup").outcome, Outcome::Skipped);
+    assert_eq!(step(&r, "bad_token").outcome, Outcome::Ok);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rehearsal_names_a_server_that_is_not_scim_desk() {
+    let running = start().await;
+    running.desk.connections().add("Okta").await.unwrap();
+    let other = not_scim_desk().await;
+    running.desk.set_config("public-url", &other).await.unwrap();
+
+    let r = running.desk.rehearse("Okta").await.unwrap();
+    assert!(!r.ok);
+    let list = step(&r, "list");
+    assert!(
+        list.message
+            .starts_with("The tunnel answered (HTTP 200) but the request never reached this app"),
+        "{}",
+        list.message
+    );
+    assert!(list
+        .message
+        .contains(&running.origin.replace("http://", "")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rehearsal_names_transport_failures() {
+    let running = start().await;
+    running.desk.connections().add("Okta").await.unwrap();
+
+    // Nothing listens.
+    let refused = format!("http://127.0.0.1:{}", free_port());
+    running
+        .desk
+        .set_config("public-url", &refused)
+        .await
+        .unwrap();
+    let r = running.desk.rehearse("Okta").await.unwrap();
+    let reach = step(&r, "reach");
+    assert_eq!(reach.outcome, Outcome::Failed);
+    assert!(
+        reach.message.starts_with("Connection refused"),
+        "{}",
+        reach.message
+    );
+    assert!(r.steps[1..].iter().all(|s| s.outcome == Outcome::Skipped));
+
+    // HTTPS to something that does not speak TLS.
+    let tls = running.origin.replace("http://", "https://");
+    running.desk.set_config("public-url", &tls).await.unwrap();
+    let r = running.desk.rehearse("Okta").await.unwrap();
+    let reach = step(&r, "reach");
+    assert!(reach.message.starts_with("TLS failed"), "{}", reach.message);
+
+    // A name that does not resolve.
+    running
+        .desk
+        .set_config("public-url", "https://scimdesk-rehearsal.invalid")
+        .await
+        .unwrap();
+    let r = running.desk.rehearse("Okta").await.unwrap();
+    let reach = step(&r, "reach");
+    assert!(
+        reach.message.starts_with("Could not resolve"),
+        "{}",
+        reach.message
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn absolute_urls_ignore_a_forged_host() {
+    let running = start().await;
+    let new = running.desk.connections().add("Okta").await.unwrap();
+    running
+        .desk
+        .set_config("public-url", "https://desk.example.com")
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let created = http
+        .post(format!(
+            "{}/scim/v2/{}/Users",
+            running.origin, new.connection.id
+        ))
+        .bearer_auth(&new.token)
+        .header("Host", "attacker.example")
+        .header("X-Forwarded-Host", "attacker.example")
+        .header("Content-Type", "application/scim+json")
+        .body(
+            serde_json::json!({
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                "userName": "jane@corp.example",
+                "name": {"givenName": "Jane", "familyName": "Doe"},
+                "active": true
+            })
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let location = created.headers()["location"].to_str().unwrap().to_owned();
+    let body: serde_json::Value = created.json().await.unwrap();
+    let prefix = format!(
+        "https://desk.example.com/scim/v2/{}/Users/",
+        new.connection.id
+    );
+    assert!(location.starts_with(&prefix), "{location}");
+    assert_eq!(body["meta"]["location"], location.as_str());
+}
+
+#[tokio::test]
+async fn public_url_setting_means_own_and_secrets_stay_out_of_sqlite() {
+    let running = start().await;
+    let desk = &running.desk;
+    assert_eq!(desk.tunnel_setting().await.unwrap(), TunnelSetting::None);
+
+    // `config set public-url` is the "own" tunnel, as before.
+    desk.set_config("public-url", "https://desk.example.com/")
+        .await
+        .unwrap();
+    assert_eq!(
+        desk.tunnel_setting().await.unwrap(),
+        TunnelSetting::Own {
+            url: "https://desk.example.com".into()
+        }
+    );
+    assert!(desk
+        .set_tunnel(
+            TunnelSetting::Own {
+                url: "https://my_desk.example.com".into()
+            },
+            None
+        )
+        .await
+        .is_err());
+
+    // A named cloudflared tunnel needs a token and a hostname.
+    let err = desk
+        .set_tunnel(
+            TunnelSetting::Cloudflared {
+                hostname: Some("scim.example.com".into()),
+            },
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("needs its token"), "{err}");
+    let err = desk
+        .set_tunnel(
+            TunnelSetting::Cloudflared { hostname: None },
+            Some("tok".into()),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("--hostname"), "{err}");
+    let token = "cf-token-7d1b5a9e4c3f";
+    desk.set_tunnel(
+        TunnelSetting::Cloudflared {
+            hostname: Some("scim.example.com".into()),
+        },
+        Some(token.into()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        running
+            .keychain
+            .get(ACCOUNT_CLOUDFLARED)
+            .unwrap()
+            .as_deref(),
+        Some(token)
+    );
+    let config = desk.config().await.unwrap();
+    assert_eq!(config.base_url("c"), "https://scim.example.com/scim/v2/c");
+    // Going from the own URL to the named tunnel's is a change Okta must hear about.
+    let status = desk.tunnel_status().await.unwrap();
+    let change = status.url_changed.expect("change recorded");
+    assert_eq!(change.from, "https://desk.example.com");
+    assert_eq!(change.to, "https://scim.example.com");
+
+    // ngrok needs an authtoken.
+    let err = desk
+        .set_tunnel(TunnelSetting::Ngrok { domain: None }, None)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("ngrok needs an authtoken"),
+        "{err}"
+    );
+    let authtoken = "ngrok-authtoken-93af7c";
+    desk.set_tunnel(
+        TunnelSetting::Ngrok { domain: None },
+        Some(authtoken.into()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        running.keychain.get(ACCOUNT_NGROK).unwrap().as_deref(),
+        Some(authtoken)
+    );
+    let status = desk.tunnel_status().await.unwrap();
+    assert!(!status.stable);
+    assert!(status.advice.is_some());
+
+    // Neither secret is anywhere in the data directory.
+    desk.close().await;
+    for entry in std::fs::read_dir(running.dir.path()).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap_or_default();
+        for secret in [token, authtoken] {
+            assert!(
+                !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                "a tunnel secret reached the data directory"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rehearsal_says_when_a_managed_tunnel_is_not_online() {
+    let running = start().await;
+    running.desk.connections().add("Okta").await.unwrap();
+    running
+        .desk
+        .set_tunnel(TunnelSetting::Cloudflared { hostname: None }, None)
+        .await
+        .unwrap();
+    let r = running.desk.rehearse("Okta").await.unwrap();
+    let note = r.note.unwrap_or_default();
+    assert!(
+        note.starts_with("The cloudflared tunnel is not online"),
+        "{note}"
+    );
+}
+
+#[tokio::test]
+async fn no_tunnel_says_okta_cannot_reach_it() {
+    let running = start().await;
+    let status = running.desk.tunnel_status().await.unwrap();
+    assert_eq!(status.mode, "none");
+    assert!(!status.reachable_by_okta);
+    assert!(
+        status.message.contains("Okta cannot reach"),
+        "{}",
+        status.message
+    );
+    assert!(status.message.contains("scimdesk tunnel set cloudflared"));
+}
