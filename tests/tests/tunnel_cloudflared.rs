@@ -498,3 +498,26 @@ fn real_cloudflared_when_installed() {
         other => assert_eq!(other, "starting", "{status}"),
     }
 }
+
+/// What `tunnel status` tells the admin reads as sentences in every mode: no stray runs of
+/// spaces from wrapped source lines.
+#[test]
+fn tunnel_status_messages_are_clean_sentences() {
+    let desk = Desk::new();
+    let mut seen = Vec::new();
+    for set in [
+        &["tunnel", "set", "none"][..],
+        &["tunnel", "set", "own", "https://desk.example.com"][..],
+        &["tunnel", "set", "cloudflared"][..],
+    ] {
+        desk.cli_ok(set);
+        let status = desk.cli_json(&["tunnel", "status"]);
+        for field in ["message", "advice"] {
+            if let Some(text) = status[field].as_str() {
+                assert!(!text.contains("  "), "{set:?} {field}: {text:?}");
+                seen.push(text.to_owned());
+            }
+        }
+    }
+    assert!(seen.len() >= 3, "{seen:#?}");
+}

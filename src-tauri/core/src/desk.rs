@@ -346,14 +346,20 @@ impl Desk {
         let tool = setting.mode();
         let message = match (&setting, &state) {
             (TunnelSetting::None, _) => format!(
-                "No tunnel: base URLs use {public_url}, which Okta cannot reach. Choose one:                  `scimdesk tunnel set cloudflared` (runs your installed cloudflared, no account                  needed), `scimdesk tunnel set ngrok --authtoken-stdin`, or                  `scimdesk tunnel set own https://…` for a tunnel or reverse proxy you run."
+                "No tunnel: base URLs use {public_url}, which Okta cannot reach. Choose one: \
+                 `scimdesk tunnel set cloudflared` (runs your installed cloudflared, no account \
+                 needed), `scimdesk tunnel set ngrok --authtoken-stdin`, or \
+                 `scimdesk tunnel set own https://…` for a tunnel or reverse proxy you run."
             ),
             (TunnelSetting::Own { url }, _) => format!(
-                "Okta reaches SCIM Desk through your own tunnel or reverse proxy at {url}, which                  must forward /scim/v2/ to http://{}. `scimdesk connection test NAME` checks it                  end to end.",
+                "Okta reaches SCIM Desk through your own tunnel or reverse proxy at {url}, which \
+                 must forward /scim/v2/ to http://{}. `scimdesk connection test NAME` checks it \
+                 end to end.",
                 config.listen
             ),
             (_, TunnelState::Off) => format!(
-                "The {tool} tunnel is not running: it starts with the SCIM endpoint                  (`scimdesk serve` or the app)."
+                "The {tool} tunnel is not running: it starts with the SCIM endpoint \
+                 (`scimdesk serve` or the app)."
             ),
             (_, TunnelState::Starting) => format!("The {tool} tunnel is starting."),
             (_, TunnelState::Online { url }) => {
@@ -405,7 +411,8 @@ impl Desk {
             ));
         } else if config.public_url.is_none() {
             rehearsal.note = Some(
-                "No public URL is set, so this went to this machine's own address, which Okta                  cannot reach. Choose a tunnel with `scimdesk tunnel set` and run it again."
+                "No public URL is set, so this went to this machine's own address, which Okta \
+                 cannot reach. Choose a tunnel with `scimdesk tunnel set` and run it again."
                     .to_owned(),
             );
         } else if !base_url.starts_with("https://") {
