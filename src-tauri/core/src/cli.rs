@@ -14,7 +14,7 @@ use crate::connections::keychain::OsKeychain;
 use crate::desk::{default_data_dir, DATA_DIR_ENV};
 use crate::directory::{ActivityQuery, EmployeeQuery, StatusFilter};
 use crate::server::{self, Overrides};
-use crate::tunnel::manager::{Backoff, TunnelManager};
+use crate::tunnel::manager::{Backoff, TunnelSupervisor, SETTING_POLL};
 use crate::tunnel::rehearsal::Outcome;
 use crate::tunnel::{TunnelSetting, TunnelState};
 use crate::Desk;
@@ -439,10 +439,10 @@ async fn serve(
             println!("No tunnel is set: Okta cannot reach this machine until one forwards to it. Choose one with `scimdesk tunnel set` (see `scimdesk tunnel status`).");
         }
     }
-    // A public URL given for this run is the admin's own tunnel: nothing to start.
+    // A public URL given for this run is the admin's own tunnel: nothing to start or follow.
     let manager = match overrides.public_url {
         Some(_) => None,
-        None => TunnelManager::start_configured(desk, local, Backoff::default()).await?,
+        None => Some(TunnelSupervisor::start(desk, local, Backoff::default(), SETTING_POLL).await?),
     };
     use std::io::Write;
     let _ = std::io::stdout().flush();
@@ -460,8 +460,16 @@ async fn serve(
 /// Prints each tunnel state as it changes, and a URL change prominently.
 async fn report_tunnel(desk: Desk, mut state: watch::Receiver<TunnelState>, json: bool) {
     use std::io::Write;
+    let mut first = true;
     loop {
         let current = state.borrow_and_update().clone();
+        // With no tunnel running there is nothing to say until the admin chooses one.
+        if std::mem::take(&mut first) && current == TunnelState::Off {
+            if state.changed().await.is_err() {
+                return;
+            }
+            continue;
+        }
         let change = match &current {
             TunnelState::Online { .. } => {
                 desk.tunnel_status().await.ok().and_then(|s| s.url_changed)

@@ -171,9 +171,8 @@ impl Desk {
 
     /// Changes where the public URL comes from. `secret` is a named tunnel's token (cloudflared)
     /// or the authtoken (ngrok), kept in the keychain; without one, the one already there is
-    /// used, and its absence is an error that says where to get one. A running `serve` picks the
-    /// change up at its next start (the admin's own URL applies at once, since base URLs are
-    /// built per request).
+    /// used, and its absence is an error that says where to get one. A running endpoint follows
+    /// the change within a second or two (see `TunnelSupervisor`).
     pub async fn set_tunnel(
         &self,
         setting: TunnelSetting,
@@ -238,7 +237,15 @@ impl Desk {
         if let Some(url) = setting.fixed_url() {
             self.note_public_url(&url).await?;
         }
+        let revision = uuid::Uuid::new_v4().to_string();
+        self.put_setting(tunnel::KEY_TUNNEL_REVISION, Some(&revision))
+            .await?;
         Ok(setting)
+    }
+
+    /// Which `set_tunnel` the setting comes from; `None` before the first.
+    pub async fn tunnel_revision(&self) -> Result<Option<String>, DeskError> {
+        Ok(self.setting(tunnel::KEY_TUNNEL_REVISION).await?)
     }
 
     /// A tunnel's secret from the keychain (`tunnel:cloudflared`, `tunnel:ngrok`).
@@ -264,25 +271,8 @@ impl Desk {
     /// Remembers the https public URL now in effect; when it differs from the last one, the
     /// change is kept until the admin says Okta was updated ([`Desk::acknowledge_url_change`]).
     pub(crate) async fn note_public_url(&self, url: &str) -> Result<(), sqlx::Error> {
-        if !url.starts_with("https://") {
-            return Ok(());
-        }
-        let settings = self.settings().await?;
-        let seen = settings.get(tunnel::KEY_SEEN_URL);
-        let changed_from = settings.get(tunnel::KEY_CHANGED_FROM);
-        match (seen, changed_from) {
-            // Back to the URL Okta has: nothing to update any more.
-            (_, Some(from)) if from == url => {
-                self.put_setting(tunnel::KEY_CHANGED_FROM, None).await?
-            }
-            // Okta still has the first URL of a series of changes: keep that one.
-            (Some(old), None) if old != url => {
-                self.put_setting(tunnel::KEY_CHANGED_FROM, Some(old))
-                    .await?
-            }
-            _ => {}
-        }
-        self.put_setting(tunnel::KEY_SEEN_URL, Some(url)).await
+        let writes = public_url_writes(&self.settings().await?, url);
+        self.put_settings(&writes).await
     }
 
     /// The admin updated the base URL in Okta: stop saying it changed.
@@ -298,24 +288,25 @@ impl Desk {
             state: state.clone(),
         };
         let json = serde_json::to_string(&persisted).unwrap_or_default();
-        self.put_setting(tunnel::KEY_TUNNEL_STATE, Some(&json))
-            .await?;
+        let mut writes = vec![(tunnel::KEY_TUNNEL_STATE, Some(json))];
         match state {
-            // Only while a managed tunnel is still the setting: after a switch to the admin's
-            // own URL, a tunnel still running until the next restart must not take over again.
-            TunnelState::Online { url }
-                if tunnel_setting_from(&self.settings().await?).is_managed() =>
-            {
-                self.put_setting(tunnel::KEY_TUNNEL_URL, Some(url)).await?;
-                self.note_public_url(url).await?;
+            TunnelState::Online { url } => {
+                let settings = self.settings().await?;
+                // Only while a managed tunnel is still the setting: after a switch to the admin's
+                // own URL, a tunnel still running until it is stopped must not take over again.
+                if tunnel_setting_from(&settings).is_managed() {
+                    writes.push((tunnel::KEY_TUNNEL_URL, Some(url.clone())));
+                    writes.extend(public_url_writes(&settings, url));
+                }
             }
-            TunnelState::Online { .. } => {}
             TunnelState::Failed { reason, .. } => {
-                self.put_setting(KEY_TUNNEL_LAST_ERROR, Some(reason))
-                    .await?;
+                writes.push((KEY_TUNNEL_LAST_ERROR, Some(reason.clone())));
             }
             TunnelState::Off | TunnelState::Starting => {}
         }
+        // One transaction, so that another process never sees the tunnel online at a new URL
+        // before the URL change is recorded.
+        self.put_settings(&writes).await?;
         self.notify(ChangeEvent::Tunnel);
         Ok(())
     }
@@ -424,11 +415,44 @@ impl Desk {
         Ok(rehearsal)
     }
 
+    async fn setting(&self, key: &str) -> Result<Option<String>, sqlx::Error> {
+        sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+            .bind(key)
+            .fetch_optional(self.db.reader())
+            .await
+    }
+
     async fn settings(&self) -> Result<HashMap<String, String>, sqlx::Error> {
         let rows: Vec<(String, String)> = sqlx::query_as("SELECT key, value FROM settings")
             .fetch_all(self.db.reader())
             .await?;
         Ok(rows.into_iter().collect())
+    }
+
+    /// Several settings in one transaction; `None` removes a key.
+    async fn put_settings(&self, writes: &[(&str, Option<String>)]) -> Result<(), sqlx::Error> {
+        let mut tx = self.db.begin_write().await?;
+        for (key, value) in writes {
+            match value {
+                Some(v) => {
+                    sqlx::query(
+                        "INSERT INTO settings (key, value) VALUES (?, ?) \
+                         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    )
+                    .bind(key)
+                    .bind(v)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                None => {
+                    sqlx::query("DELETE FROM settings WHERE key = ?")
+                        .bind(key)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+        }
+        tx.commit().await
     }
 
     pub(crate) async fn put_setting(
@@ -495,4 +519,29 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     {
         std::fs::create_dir_all(dir)
     }
+}
+
+/// The settings that record `url` as the public URL now in effect (https only): the URL seen,
+/// and the URL Okta still has when this one differs from it.
+fn public_url_writes(
+    settings: &HashMap<String, String>,
+    url: &str,
+) -> Vec<(&'static str, Option<String>)> {
+    if !url.starts_with("https://") {
+        return Vec::new();
+    }
+    let seen = settings.get(tunnel::KEY_SEEN_URL);
+    let changed_from = settings.get(tunnel::KEY_CHANGED_FROM);
+    let mut writes = Vec::new();
+    match (seen, changed_from) {
+        // Back to the URL Okta has: nothing to update any more.
+        (_, Some(from)) if from == url => writes.push((tunnel::KEY_CHANGED_FROM, None)),
+        // Okta still has the first URL of a series of changes: keep that one.
+        (Some(old), None) if old != url => {
+            writes.push((tunnel::KEY_CHANGED_FROM, Some(old.clone())))
+        }
+        _ => {}
+    }
+    writes.push((tunnel::KEY_SEEN_URL, Some(url.to_owned())));
+    writes
 }

@@ -68,6 +68,160 @@ pub struct TunnelManager {
     task: Option<JoinHandle<()>>,
 }
 
+/// Keeps the running tunnel in step with the setting while the endpoint serves: the tunnel the
+/// setting asks for is started with the endpoint, and when the admin chooses another one (in the
+/// app, or with `scimdesk tunnel set` from another process) the old tunnel is stopped and the new
+/// one started, without restarting the endpoint Okta depends on.
+pub struct TunnelSupervisor {
+    state: watch::Receiver<TunnelState>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+/// How often a serving endpoint looks for a changed tunnel setting.
+pub const SETTING_POLL: Duration = Duration::from_secs(1);
+
+impl TunnelSupervisor {
+    /// Starts the configured tunnel; an error here (no token, a listen address that is not
+    /// loopback) is for the admin to fix before serving. Later changes that fail are reported as
+    /// the tunnel's failed state instead, and the endpoint keeps serving.
+    pub async fn start(
+        desk: &Desk,
+        listen: SocketAddr,
+        backoff: Backoff,
+        poll: Duration,
+    ) -> Result<TunnelSupervisor, TunnelError> {
+        let revision = desk
+            .tunnel_revision()
+            .await
+            .map_err(|e| TunnelError::Failed(e.to_string()))?;
+        let manager = TunnelManager::start_configured(desk, listen, backoff).await?;
+        let initial = manager
+            .as_ref()
+            .map(|m| m.state.borrow().clone())
+            .unwrap_or(TunnelState::Off);
+        let (tx, rx) = watch::channel(initial);
+        let (stop, stopped) = oneshot::channel();
+        let task = tokio::spawn(supervise(
+            desk.clone(),
+            listen,
+            backoff,
+            poll,
+            revision,
+            manager,
+            tx,
+            stopped,
+        ));
+        Ok(TunnelSupervisor {
+            state: rx,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+
+    /// The state of whichever tunnel runs now: the app watches this.
+    pub fn state(&self) -> watch::Receiver<TunnelState> {
+        self.state.clone()
+    }
+
+    /// Stops the tunnel and waits until it is gone.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for TunnelSupervisor {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn supervise(
+    desk: Desk,
+    listen: SocketAddr,
+    backoff: Backoff,
+    poll: Duration,
+    mut revision: Option<String>,
+    mut manager: Option<TunnelManager>,
+    tx: watch::Sender<TunnelState>,
+    mut stopped: oneshot::Receiver<()>,
+) {
+    let mut states = manager.as_ref().map(TunnelManager::state);
+    loop {
+        tokio::select! {
+            _ = &mut stopped => break,
+            changed = next_state(&mut states) => match changed {
+                Some(state) => {
+                    tx.send_replace(state);
+                }
+                // That manager's task ended; the next setting change starts another.
+                None => states = None,
+            },
+            _ = tokio::time::sleep(poll) => {
+                let now = match desk.tunnel_revision().await {
+                    Ok(now) => now,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not read the tunnel setting");
+                        continue;
+                    }
+                };
+                if now == revision {
+                    continue;
+                }
+                revision = now;
+                if let Some(old) = manager.take() {
+                    old.stop().await;
+                }
+                states = None;
+                match TunnelManager::start_configured(&desk, listen, backoff).await {
+                    Ok(started) => {
+                        manager = started;
+                        states = manager.as_ref().map(TunnelManager::state);
+                        let state = states
+                            .as_ref()
+                            .map(|s| s.borrow().clone())
+                            .unwrap_or(TunnelState::Off);
+                        tx.send_replace(state);
+                    }
+                    Err(e) => {
+                        let failed = TunnelState::Failed {
+                            reason: e.to_string(),
+                            retry_at: None,
+                        };
+                        if let Err(e) = desk.record_tunnel_state(&failed).await {
+                            tracing::warn!(error = %e, "could not record the tunnel state");
+                        }
+                        tx.send_replace(failed);
+                    }
+                }
+            }
+        }
+    }
+    if let Some(manager) = manager {
+        manager.stop().await;
+    }
+    tx.send_replace(TunnelState::Off);
+}
+
+/// The next state of the current manager, `None` once it is gone; pending without one.
+async fn next_state(states: &mut Option<watch::Receiver<TunnelState>>) -> Option<TunnelState> {
+    match states {
+        Some(rx) => match rx.changed().await {
+            Ok(()) => Some(rx.borrow_and_update().clone()),
+            Err(_) => None,
+        },
+        None => std::future::pending().await,
+    }
+}
+
 impl TunnelManager {
     /// Starts the tunnel the settings ask for, forwarding to `listen`; `None` when SCIM Desk
     /// runs no tunnel (none, or the admin's own).

@@ -24,6 +24,8 @@ use crate::connections::keychain::KeychainError;
 pub const KEY_TUNNEL: &str = "tunnel";
 /// The URL the managed tunnel last came online at (cleared when the mode changes).
 pub const KEY_TUNNEL_URL: &str = "tunnel_url";
+/// Changes at every `set_tunnel`, so a running endpoint notices a new choice (or a new secret).
+pub const KEY_TUNNEL_REVISION: &str = "tunnel_revision";
 /// The last https public URL in effect, to notice a change.
 pub const KEY_SEEN_URL: &str = "public_url_seen";
 /// The public URL Okta was (presumably) given before it changed; cleared by `tunnel ack`.
