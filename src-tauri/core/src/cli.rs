@@ -569,7 +569,7 @@ async fn tunnel_command(desk: &Desk, command: TunnelCommand, json: bool) -> anyh
                 println!("Warning: {missing}.");
             }
             if setting.is_managed() {
-                println!("It starts with the SCIM endpoint (`scimdesk serve` or the app); restart a running one to switch.");
+                println!("It starts with the SCIM endpoint (`scimdesk serve` or the app); a running endpoint switches to it within a few seconds.");
             }
             if let Some(advice) = &status.advice {
                 println!("{advice}");
