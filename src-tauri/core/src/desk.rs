@@ -460,26 +460,7 @@ impl Desk {
         key: &str,
         value: Option<&str>,
     ) -> Result<(), sqlx::Error> {
-        let mut tx = self.db.begin_write().await?;
-        match value {
-            Some(v) => {
-                sqlx::query(
-                    "INSERT INTO settings (key, value) VALUES (?, ?) \
-                     ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                )
-                .bind(key)
-                .bind(v)
-                .execute(&mut *tx)
-                .await?;
-            }
-            None => {
-                sqlx::query("DELETE FROM settings WHERE key = ?")
-                    .bind(key)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-        }
-        tx.commit().await
+        self.put_settings(&[(key, value.map(str::to_owned))]).await
     }
 
     pub async fn close(&self) {

@@ -62,21 +62,52 @@ pub trait Running: Send + 'static {
 
 /// The running manager. Dropping it without [`TunnelManager::stop`] still stops the tunnel, but
 /// without waiting for it.
-pub struct TunnelManager {
+pub struct TunnelManager(Task);
+
+/// A background task that publishes a tunnel state and stops when told (or when dropped).
+struct Task {
     state: watch::Receiver<TunnelState>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+}
+
+impl Task {
+    fn spawn(
+        initial: TunnelState,
+        run: impl FnOnce(watch::Sender<TunnelState>, oneshot::Receiver<()>) -> JoinHandle<()>,
+    ) -> Task {
+        let (tx, rx) = watch::channel(initial);
+        let (stop, stopped) = oneshot::channel();
+        Task {
+            state: rx,
+            stop: Some(stop),
+            task: Some(run(tx, stopped)),
+        }
+    }
+
+    async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Task {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
 }
 
 /// Keeps the running tunnel in step with the setting while the endpoint serves: the tunnel the
 /// setting asks for is started with the endpoint, and when the admin chooses another one (in the
 /// app, or with `scimdesk tunnel set` from another process) the old tunnel is stopped and the new
 /// one started, without restarting the endpoint Okta depends on.
-pub struct TunnelSupervisor {
-    state: watch::Receiver<TunnelState>,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
-}
+pub struct TunnelSupervisor(Task);
 
 /// How often a serving endpoint looks for a changed tunnel setting.
 pub const SETTING_POLL: Duration = Duration::from_secs(1);
@@ -98,48 +129,27 @@ impl TunnelSupervisor {
         let manager = TunnelManager::start_configured(desk, listen, backoff).await?;
         let initial = manager
             .as_ref()
-            .map(|m| m.state.borrow().clone())
+            .map(|m| m.0.state.borrow().clone())
             .unwrap_or(TunnelState::Off);
-        let (tx, rx) = watch::channel(initial);
-        let (stop, stopped) = oneshot::channel();
-        let task = tokio::spawn(supervise(
-            desk.clone(),
-            listen,
-            backoff,
-            poll,
-            revision,
-            manager,
-            tx,
-            stopped,
-        ));
-        Ok(TunnelSupervisor {
-            state: rx,
-            stop: Some(stop),
-            task: Some(task),
-        })
+        let desk = desk.clone();
+        Ok(TunnelSupervisor(Task::spawn(
+            initial,
+            move |tx, stopped| {
+                tokio::spawn(supervise(
+                    desk, listen, backoff, poll, revision, manager, tx, stopped,
+                ))
+            },
+        )))
     }
 
     /// The state of whichever tunnel runs now: the app watches this.
     pub fn state(&self) -> watch::Receiver<TunnelState> {
-        self.state.clone()
+        self.0.state.clone()
     }
 
     /// Stops the tunnel and waits until it is gone.
-    pub async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
-    }
-}
-
-impl Drop for TunnelSupervisor {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+    pub async fn stop(self) {
+        self.0.stop().await
     }
 }
 
@@ -267,37 +277,19 @@ impl TunnelManager {
 
     /// Drives `runner` until stopped.
     pub fn spawn<R: Runner>(desk: Desk, runner: R, backoff: Backoff) -> TunnelManager {
-        let (tx, rx) = watch::channel(TunnelState::Off);
-        let (stop, stopped) = oneshot::channel();
-        let task = tokio::spawn(drive(desk, runner, backoff, tx, stopped));
-        TunnelManager {
-            state: rx,
-            stop: Some(stop),
-            task: Some(task),
-        }
+        TunnelManager(Task::spawn(TunnelState::Off, move |tx, stopped| {
+            tokio::spawn(drive(desk, runner, backoff, tx, stopped))
+        }))
     }
 
     /// The state, live: the app watches this.
     pub fn state(&self) -> watch::Receiver<TunnelState> {
-        self.state.clone()
+        self.0.state.clone()
     }
 
     /// Stops the tunnel and waits until it is gone (its child process included).
-    pub async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
-    }
-}
-
-impl Drop for TunnelManager {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+    pub async fn stop(self) {
+        self.0.stop().await
     }
 }
 
