@@ -5,47 +5,11 @@ use std::sync::Arc;
 
 use scimdesk::connections::keychain::{Keychain, MemoryKeychain, OsKeychain};
 use scimdesk::directory::{EmployeeQuery, StatusFilter};
-use scimdesk::server::{self, Overrides};
 use scimdesk::Desk;
 use serde_json::{json, Value};
 
-struct Running {
-    desk: Desk,
-    base: String,
-    _dir: tempfile::TempDir,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-    }
-}
-
-async fn start(keychain: Arc<dyn Keychain>) -> Running {
-    let dir = tempfile::tempdir().unwrap();
-    let desk = Desk::open(dir.path(), keychain).await.unwrap();
-    let listener = server::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    desk.set_config("listen", &addr.to_string()).await.unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(server::serve(
-        desk.clone(),
-        Overrides::default(),
-        listener,
-        async move {
-            let _ = stopped.await;
-        },
-    ));
-    Running {
-        desk,
-        base: format!("http://{addr}"),
-        _dir: dir,
-        stop: Some(stop),
-    }
-}
+mod common;
+use common::start;
 
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
@@ -66,7 +30,7 @@ async fn connection_token_lives_in_the_keychain_and_deleting_it_stops_sync_but_k
         .unwrap();
     let config = running.desk.config().await.unwrap();
     let base_url = config.base_url(&new.connection.id);
-    assert!(base_url.starts_with(&running.base));
+    assert!(base_url.starts_with(&running.origin));
     assert_eq!(
         keychain.get(&new.connection.id).unwrap().as_deref(),
         Some(new.token.as_str()),
@@ -181,8 +145,8 @@ async fn every_answer_under_the_listener_is_a_scim_error_body() {
         .base_url(&new.connection.id);
     let http = client();
     for (method, url, auth, status) in [
-        ("GET", format!("{}/", running.base), true, 404),
-        ("GET", format!("{}/admin", running.base), true, 404),
+        ("GET", format!("{}/", running.origin), true, 404),
+        ("GET", format!("{}/admin", running.origin), true, 404),
         ("GET", format!("{base_url}/Users"), false, 401),
         ("GET", format!("{base_url}/Nope"), true, 404),
         ("PUT", format!("{base_url}/Users"), true, 405),

@@ -4,42 +4,15 @@
 use std::sync::Arc;
 
 use scimdesk::connections::keychain::{Keychain, MemoryKeychain};
-use scimdesk::server::{self, Overrides};
 use scimdesk::tunnel::rehearsal::Outcome;
 use scimdesk::tunnel::{TunnelSetting, ACCOUNT_CLOUDFLARED, ACCOUNT_NGROK};
-use scimdesk::Desk;
 
-struct Running {
-    desk: Desk,
-    keychain: Arc<MemoryKeychain>,
-    origin: String,
-    dir: tempfile::TempDir,
-    _stop: tokio::sync::oneshot::Sender<()>,
-}
+mod common;
 
-async fn start() -> Running {
-    let dir = tempfile::tempdir().unwrap();
+/// The endpoint with an in-memory keychain the test can look into.
+async fn start() -> (common::Running, Arc<MemoryKeychain>) {
     let keychain = Arc::new(MemoryKeychain::default());
-    let desk = Desk::open(dir.path(), keychain.clone()).await.unwrap();
-    let listener = server::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    desk.set_config("listen", &addr.to_string()).await.unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(server::serve(
-        desk.clone(),
-        Overrides::default(),
-        listener,
-        async move {
-            let _ = stopped.await;
-        },
-    ));
-    Running {
-        desk,
-        keychain,
-        origin: format!("http://{addr}"),
-        dir,
-        _stop: stop,
-    }
+    (common::start(keychain.clone()).await, keychain)
 }
 
 /// A loopback port nobody listens on.
@@ -74,7 +47,7 @@ fn step<'a>(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rehearsal_passes_every_step_and_creates_nothing() {
-    let running = start().await;
+    let (running, _) = start().await;
     let new = running.desk.connections().add("Okta").await.unwrap();
     running
         .desk
@@ -119,7 +92,7 @@ async fn rehearsal_passes_every_step_and_creates_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rehearsal_names_a_refused_token() {
-    let running = start().await;
+    let (running, keychain) = start().await;
     let new = running.desk.connections().add("Okta").await.unwrap();
     running
         .desk
@@ -127,8 +100,7 @@ async fn rehearsal_names_a_refused_token() {
         .await
         .unwrap();
     // The keychain holds a token the endpoint does not know.
-    running
-        .keychain
+    keychain
         .set(&new.connection.id, "not-the-connections-token")
         .unwrap();
 
@@ -148,7 +120,7 @@ async fn rehearsal_names_a_refused_token() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rehearsal_names_a_server_that_is_not_scim_desk() {
-    let running = start().await;
+    let (running, _) = start().await;
     running.desk.connections().add("Okta").await.unwrap();
     let other = not_scim_desk().await;
     running.desk.set_config("public-url", &other).await.unwrap();
@@ -169,7 +141,7 @@ async fn rehearsal_names_a_server_that_is_not_scim_desk() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rehearsal_names_transport_failures() {
-    let running = start().await;
+    let (running, _) = start().await;
     running.desk.connections().add("Okta").await.unwrap();
 
     // Nothing listens.
@@ -213,7 +185,7 @@ async fn rehearsal_names_transport_failures() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn absolute_urls_ignore_a_forged_host() {
-    let running = start().await;
+    let (running, _) = start().await;
     let new = running.desk.connections().add("Okta").await.unwrap();
     running
         .desk
@@ -255,7 +227,7 @@ async fn absolute_urls_ignore_a_forged_host() {
 
 #[tokio::test]
 async fn public_url_setting_means_own_and_secrets_stay_out_of_sqlite() {
-    let running = start().await;
+    let (running, keychain) = start().await;
     let desk = &running.desk;
     assert_eq!(desk.tunnel_setting().await.unwrap(), TunnelSetting::None);
 
@@ -308,11 +280,7 @@ async fn public_url_setting_means_own_and_secrets_stay_out_of_sqlite() {
     .await
     .unwrap();
     assert_eq!(
-        running
-            .keychain
-            .get(ACCOUNT_CLOUDFLARED)
-            .unwrap()
-            .as_deref(),
+        keychain.get(ACCOUNT_CLOUDFLARED).unwrap().as_deref(),
         Some(token)
     );
     let config = desk.config().await.unwrap();
@@ -340,7 +308,7 @@ async fn public_url_setting_means_own_and_secrets_stay_out_of_sqlite() {
     .await
     .unwrap();
     assert_eq!(
-        running.keychain.get(ACCOUNT_NGROK).unwrap().as_deref(),
+        keychain.get(ACCOUNT_NGROK).unwrap().as_deref(),
         Some(authtoken)
     );
     let status = desk.tunnel_status().await.unwrap();
@@ -362,7 +330,7 @@ async fn public_url_setting_means_own_and_secrets_stay_out_of_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rehearsal_says_when_a_managed_tunnel_is_not_online() {
-    let running = start().await;
+    let (running, _) = start().await;
     running.desk.connections().add("Okta").await.unwrap();
     running
         .desk
@@ -379,7 +347,7 @@ async fn rehearsal_says_when_a_managed_tunnel_is_not_online() {
 
 #[tokio::test]
 async fn no_tunnel_says_okta_cannot_reach_it() {
-    let running = start().await;
+    let (running, _) = start().await;
     let status = running.desk.tunnel_status().await.unwrap();
     assert_eq!(status.mode, "none");
     assert!(!status.reachable_by_okta);
