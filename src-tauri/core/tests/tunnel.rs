@@ -15,6 +15,18 @@ async fn start() -> (common::Running, Arc<MemoryKeychain>) {
     (common::start(keychain.clone()).await, keychain)
 }
 
+/// Adds the connection "Okta" and makes the endpoint's own address the public URL, so the
+/// rehearsal goes straight to it.
+async fn okta_at_own_origin(running: &common::Running) -> scimdesk::connections::NewConnection {
+    let new = running.desk.connections().add("Okta").await.unwrap();
+    running
+        .desk
+        .set_config("public-url", &running.origin)
+        .await
+        .unwrap();
+    new
+}
+
 /// A loopback port nobody listens on.
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -48,12 +60,7 @@ fn step<'a>(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rehearsal_passes_every_step_and_creates_nothing() {
     let (running, _) = start().await;
-    let new = running.desk.connections().add("Okta").await.unwrap();
-    running
-        .desk
-        .set_config("public-url", &running.origin)
-        .await
-        .unwrap();
+    let new = okta_at_own_origin(&running).await;
 
     let r = running.desk.rehearse("Okta").await.unwrap();
     assert!(r.ok, "{r:#?}");
@@ -93,12 +100,7 @@ async fn rehearsal_passes_every_step_and_creates_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rehearsal_names_a_refused_token() {
     let (running, keychain) = start().await;
-    let new = running.desk.connections().add("Okta").await.unwrap();
-    running
-        .desk
-        .set_config("public-url", &running.origin)
-        .await
-        .unwrap();
+    let new = okta_at_own_origin(&running).await;
     // The keychain holds a token the endpoint does not know.
     keychain
         .set(&new.connection.id, "not-the-connections-token")

@@ -431,8 +431,8 @@ mod tests {
         assert_eq!(secs, [1, 2, 4, 8, 16, 32, 60, 60, 60]);
     }
 
-    #[tokio::test]
-    async fn a_tunnel_still_running_after_a_switch_to_own_does_not_take_the_url_back() {
+    /// A desk on a temporary directory whose setting is a quick cloudflared tunnel.
+    async fn quick_tunnel_desk() -> (tempfile::TempDir, Desk) {
         let dir = tempfile::tempdir().unwrap();
         let desk = Desk::open(dir.path(), Arc::new(MemoryKeychain::default()))
             .await
@@ -440,6 +440,12 @@ mod tests {
         desk.set_tunnel(TunnelSetting::Cloudflared { hostname: None }, None)
             .await
             .unwrap();
+        (dir, desk)
+    }
+
+    #[tokio::test]
+    async fn a_tunnel_still_running_after_a_switch_to_own_does_not_take_the_url_back() {
+        let (_dir, desk) = quick_tunnel_desk().await;
         let kill = Arc::new(tokio::sync::Notify::new());
         let runner = Scripted {
             starts: Arc::default(),
@@ -474,13 +480,7 @@ mod tests {
 
     #[tokio::test]
     async fn fails_then_comes_online_then_restarts_with_a_new_url_then_stops() {
-        let dir = tempfile::tempdir().unwrap();
-        let desk = Desk::open(dir.path(), Arc::new(MemoryKeychain::default()))
-            .await
-            .unwrap();
-        desk.set_tunnel(TunnelSetting::Cloudflared { hostname: None }, None)
-            .await
-            .unwrap();
+        let (_dir, desk) = quick_tunnel_desk().await;
         let kill = Arc::new(tokio::sync::Notify::new());
         let stopped = Arc::new(Mutex::new(Vec::new()));
         let starts = Arc::new(AtomicU32::new(0));
