@@ -168,3 +168,44 @@ fn connection_names_are_validated() {
     let listed = desk.cli_json(&["connection", "list"]);
     assert_eq!(listed.as_array().map(Vec::len), Some(3), "{listed}");
 }
+
+#[test]
+fn turning_the_okta_integration_off_refuses_every_connection_and_deletes_nothing() {
+    let desk = Desk::new();
+    let _server = desk.serve();
+    let conn = desk.add_connection("Okta");
+    let okta = Okta::for_connection(&conn);
+    let user = okta.create_user(&okta_user("stays@corp.example", "Stays", "Put"));
+
+    desk.cli(&["config", "set", "okta", "off"]).assert_code(0);
+    assert_eq!(desk.cli_json(&["config", "show"])["okta"], "off");
+
+    let refused = okta.get("/Users");
+    refused.assert_scim_error(403, None);
+    let detail = refused.expect(403)["detail"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(detail.contains("turned off"), "{detail}");
+    okta.post("/Users", &okta_user("new@corp.example", "New", "Hire"))
+        .assert_scim_error(403, None);
+    okta.patch_ops(
+        &format!("/Users/{}", id_of(&user)),
+        serde_json::json!([{"op": "replace", "value": {"active": false}}]),
+    )
+    .assert_scim_error(403, None);
+    // A wrong token is still a wrong token.
+    okta.with_authorization(Some("Bearer nope"))
+        .get("/Users")
+        .assert_scim_error(401, None);
+
+    // Nothing was deleted or changed, and the connection still exists.
+    assert_eq!(desk.employees().len(), 1);
+    assert_eq!(desk.employee("stays@corp.example")["status"], "active");
+    let listed = desk.cli_json(&["connection", "list"]);
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
+
+    desk.cli(&["config", "set", "okta", "on"]).assert_code(0);
+    okta.get("/Users").expect(200);
+    desk.cli(&["config", "set", "okta", "maybe"]).assert_code(1);
+}

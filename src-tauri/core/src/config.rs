@@ -12,6 +12,8 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8742";
 
 pub const KEY_LISTEN: &str = "listen";
 pub const KEY_PUBLIC_URL: &str = "public_url";
+/// Whether the Okta integration answers at all; absent means on.
+pub const KEY_OKTA_ENABLED: &str = "okta_enabled";
 
 /// The settings as the CLI shows them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -20,6 +22,8 @@ pub struct Config {
     /// The tunnel's or reverse proxy's URL, without a trailing slash; `None` means the endpoint
     /// is only reachable on this machine.
     pub public_url: Option<String>,
+    /// Off: every connection's requests get a SCIM error; nothing is deleted.
+    pub okta_enabled: bool,
 }
 
 impl Config {
@@ -43,8 +47,19 @@ pub enum ConfigError {
     BadListen(String),
     #[error("'{value}' cannot be the public URL: {reason}")]
     BadPublicUrl { value: String, reason: String },
-    #[error("there is no setting named '{0}'; the settings are 'listen' and 'public-url'")]
+    #[error("there is no setting named '{0}'; the settings are 'listen', 'public-url' and 'okta'")]
     UnknownKey(String),
+    #[error("'{0}' is not on or off")]
+    BadSwitch(String),
+}
+
+/// `on`/`off` (also `true`/`false`, `yes`/`no`, `1`/`0`).
+pub fn parse_switch(value: &str) -> Result<bool, ConfigError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "on" | "true" | "yes" | "1" => Ok(true),
+        "off" | "false" | "no" | "0" => Ok(false),
+        _ => Err(ConfigError::BadSwitch(value.to_owned())),
+    }
 }
 
 pub fn parse_listen(value: &str) -> Result<SocketAddr, ConfigError> {
@@ -144,10 +159,18 @@ mod tests {
         let mut c = Config {
             listen: "127.0.0.1:8742".parse().unwrap(),
             public_url: None,
+            okta_enabled: true,
         };
         assert_eq!(c.base_url("abc"), "http://127.0.0.1:8742/scim/v2/abc");
         c.public_url = Some("https://t.example".into());
         assert_eq!(c.base_url("abc"), "https://t.example/scim/v2/abc");
         assert!(parse_listen("nope").is_err());
+    }
+
+    #[test]
+    fn switches_read_on_and_off() {
+        assert_eq!(parse_switch(" On "), Ok(true));
+        assert_eq!(parse_switch("false"), Ok(false));
+        assert!(parse_switch("maybe").is_err());
     }
 }

@@ -47,7 +47,7 @@ pub enum DeskError {
 }
 
 /// What changed in the directory; the shell forwards these to the webview.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ChangeEvent {
     Employee {
@@ -62,6 +62,10 @@ pub enum ChangeEvent {
     Connections,
     /// The tunnel's state or the public URL changed.
     Tunnel,
+    /// The embedded endpoint started, stopped, or could not listen.
+    Endpoint,
+    /// A setting changed (the Okta integration turned on or off, the listen address).
+    Settings,
 }
 
 #[derive(Clone)]
@@ -137,7 +141,15 @@ impl Desk {
             true => settings.get(tunnel::KEY_TUNNEL_URL).cloned(),
             false => None,
         });
-        Ok(Config { listen, public_url })
+        let okta_enabled = match settings.get(config::KEY_OKTA_ENABLED) {
+            Some(v) => config::parse_switch(v)?,
+            None => true,
+        };
+        Ok(Config {
+            listen,
+            public_url,
+            okta_enabled,
+        })
     }
 
     /// Sets `listen` or `public-url` (also accepted as `public_url`); an empty public URL clears
@@ -159,8 +171,17 @@ impl Desk {
                 };
                 self.set_tunnel(setting, None).await?;
             }
+            "okta" | "okta-enabled" | "okta_enabled" => {
+                let on = config::parse_switch(value)?;
+                self.put_setting(
+                    config::KEY_OKTA_ENABLED,
+                    Some(if on { "on" } else { "off" }),
+                )
+                .await?;
+            }
             other => return Err(ConfigError::UnknownKey(other.to_owned()).into()),
         }
+        self.notify(ChangeEvent::Settings);
         self.config().await
     }
 
@@ -240,6 +261,7 @@ impl Desk {
         let revision = uuid::Uuid::new_v4().to_string();
         self.put_setting(tunnel::KEY_TUNNEL_REVISION, Some(&revision))
             .await?;
+        self.notify(ChangeEvent::Tunnel);
         Ok(setting)
     }
 
@@ -277,7 +299,9 @@ impl Desk {
 
     /// The admin updated the base URL in Okta: stop saying it changed.
     pub async fn acknowledge_url_change(&self) -> Result<(), DeskError> {
-        Ok(self.put_setting(tunnel::KEY_CHANGED_FROM, None).await?)
+        self.put_setting(tunnel::KEY_CHANGED_FROM, None).await?;
+        self.notify(ChangeEvent::Tunnel);
+        Ok(())
     }
 
     /// Publishes the manager's state for other processes (`scimdesk tunnel status`, the app),

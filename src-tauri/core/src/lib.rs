@@ -11,9 +11,14 @@ pub mod connections;
 pub mod db;
 pub mod desk;
 pub mod directory;
+pub mod endpoint;
 pub mod scim;
 pub mod server;
 pub mod timefmt;
 pub mod tunnel;
+pub mod views;
+
+#[cfg(test)]
+mod bindings;
 
 pub use desk::{Desk, DeskError};

@@ -12,7 +12,7 @@ use crate::desk::ChangeEvent;
 use crate::scim::ScimError;
 use crate::timefmt;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, ts_rs::TS)]
 pub struct ActivityEntry {
     pub seq: i64,
     pub at: String,
@@ -27,6 +27,7 @@ pub struct ActivityEntry {
     /// A readable line: "Created Jane Doe (jane@corp.example)".
     pub summary: String,
     /// `success` or `failure`.
+    #[ts(type = "\"success\" | \"failure\"")]
     pub outcome: String,
     pub status: i64,
     pub detail: Option<String>,
@@ -37,6 +38,8 @@ pub struct ActivityQuery {
     pub connection_id: Option<String>,
     pub employee_id: Option<String>,
     pub failures_only: bool,
+    /// Matched against the summary, the detail and the connection's name.
+    pub search: Option<String>,
     /// Entries older than this sequence number (for paging backwards); `None` is the newest.
     pub before_seq: Option<i64>,
     pub limit: u32,
@@ -144,6 +147,8 @@ impl Directory {
              resource_id, employee_id, summary, outcome, status, detail FROM activity \
              WHERE (?1 IS NULL OR connection_id = ?1) AND (?2 IS NULL OR employee_id = ?2) \
              AND (?3 = 0 OR outcome = 'failure') AND (?4 IS NULL OR seq < ?4) \
+             AND (?6 IS NULL OR summary LIKE ?6 ESCAPE '\\' OR detail LIKE ?6 ESCAPE '\\' \
+                  OR connection_name LIKE ?6 ESCAPE '\\') \
              ORDER BY seq DESC LIMIT ?5",
         )
         .bind(&q.connection_id)
@@ -151,6 +156,13 @@ impl Directory {
         .bind(q.failures_only)
         .bind(q.before_seq)
         .bind(i64::from(limit))
+        .bind(
+            q.search
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(super::employees::like_pattern),
+        )
         .fetch_all(self.db.reader())
         .await
         .map_err(db_error)

@@ -2,13 +2,13 @@
 //!
 //! This is the admin's view (search, status, paging), not SCIM's; SCIM lists live in `users`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{db_error, Directory};
 use crate::scim::ScimError;
 
 /// One employee. Serialised as the CLI's `users list --json` contract.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, ts_rs::TS)]
 pub struct Employee {
     #[serde(skip)]
     pub seq: i64,
@@ -27,6 +27,7 @@ pub struct Employee {
     pub location: Option<String>,
     pub employee_id: Option<String>,
     /// `active`, `deactivated`, or `removed` (only after a SCIM DELETE, which Okta never sends).
+    #[ts(type = "\"active\" | \"deactivated\" | \"removed\"")]
     pub status: String,
     pub external_id: Option<String>,
     /// The connection that created the employee.
@@ -73,7 +74,7 @@ pub struct EmployeePage {
     pub items: Vec<Employee>,
 }
 
-fn like_pattern(s: &str) -> String {
+pub(crate) fn like_pattern(s: &str) -> String {
     let escaped = s
         .replace('\\', "\\\\")
         .replace('%', "\\%")
@@ -134,5 +135,302 @@ impl Directory {
         .fetch_optional(self.db.reader())
         .await
         .map_err(db_error)
+    }
+}
+
+/// Which employees the app's table shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusChoice {
+    Active,
+    Deactivated,
+    /// Active and deactivated (removed records are only in the CLI's `--status removed`).
+    #[default]
+    All,
+}
+
+/// One page of the app's employee table. Pages are keyset cursors on the directory's order,
+/// so page 2,000 of 100,000 costs what page 1 costs.
+#[derive(Debug, Clone, Default, Deserialize, ts_rs::TS)]
+#[serde(default)]
+pub struct EmployeeListQuery {
+    pub search: Option<String>,
+    pub status: StatusChoice,
+    /// 1..=500; 0 means 50.
+    pub limit: u32,
+    /// The `next` cursor of the page before.
+    pub after: Option<String>,
+    /// The `prev` cursor of the page after.
+    pub before: Option<String>,
+    /// The last page.
+    pub last: bool,
+}
+
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(rename = "EmployeePage")]
+pub struct EmployeeListPage {
+    /// Employees matching the search and status.
+    pub total: u64,
+    pub items: Vec<Employee>,
+    /// Position of the first item among the matches (0-based).
+    pub offset: u64,
+    pub next: Option<String>,
+    pub prev: Option<String>,
+}
+
+/// The search and status as SQL, with the search pattern as `?1`.
+fn list_condition(search: Option<&str>, status: StatusChoice) -> (String, Option<String>) {
+    let status = match status {
+        StatusChoice::Active => "e.status = 'active'",
+        StatusChoice::Deactivated => "e.status = 'deactivated'",
+        // Not `IN (…)`: with `<>` a page walks the table in seq order and stops after one page,
+        // and counts scan the small status index.
+        StatusChoice::All => "e.status <> 'removed'",
+    };
+    let pattern = search
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(like_pattern);
+    // Without a search the condition names no other column, so counts stay inside the index.
+    let cond = match pattern {
+        None => format!("{status} AND ?1 IS NULL"),
+        Some(_) => format!(
+            "{status} AND (e.display_name LIKE ?1 ESCAPE '\\' \
+             OR e.email LIKE ?1 ESCAPE '\\' OR e.user_name LIKE ?1 ESCAPE '\\' \
+             OR e.first_name || ' ' || e.last_name LIKE ?1 ESCAPE '\\' \
+             OR e.job_title LIKE ?1 ESCAPE '\\' OR e.department LIKE ?1 ESCAPE '\\' \
+             OR e.employee_id LIKE ?1 ESCAPE '\\')"
+        ),
+    };
+    (cond, pattern)
+}
+
+/// Counts read the small status index (which holds each row's seq), not the table's documents.
+const COUNT_INDEX: &str = "INDEXED BY employees_status";
+
+fn page_sql(cond: &str, bound: &str, order: &str) -> String {
+    format!(
+        "SELECT {EMPLOYEE_COLUMNS} FROM employees e WHERE {cond} AND {bound} \
+         ORDER BY e.seq {order} LIMIT ?2"
+    )
+}
+
+fn cursor(seq: i64) -> String {
+    seq.to_string()
+}
+
+fn parse_cursor(c: &str) -> Result<i64, ScimError> {
+    c.parse()
+        .map_err(|_| ScimError::new(400, None, "The page cursor is not valid; start again."))
+}
+
+impl Directory {
+    /// A page of the app's employee table.
+    pub async fn employee_page(
+        &self,
+        q: &EmployeeListQuery,
+    ) -> Result<EmployeeListPage, ScimError> {
+        let limit = match q.limit {
+            0 => 50,
+            n => n.min(500),
+        } as i64;
+        let (cond, pattern) = list_condition(q.search.as_deref(), q.status);
+        let (bound, descending) = match (&q.after, &q.before, q.last) {
+            (_, _, true) => ("1".to_owned(), true),
+            (Some(after), _, _) => (format!("e.seq > {}", parse_cursor(after)?), false),
+            (None, Some(before), _) => (format!("e.seq < {}", parse_cursor(before)?), true),
+            (None, None, false) => ("1".to_owned(), false),
+        };
+        let order = if descending { "DESC" } else { "ASC" };
+        // One row more than the page tells whether there is another page in that direction.
+        let mut items = sqlx::query_as::<_, Employee>(&page_sql(&cond, &bound, order))
+            .bind(&pattern)
+            .bind(limit + 1)
+            .fetch_all(self.db.reader())
+            .await
+            .map_err(db_error)?;
+        let more = items.len() as i64 > limit;
+        items.truncate(limit as usize);
+        if descending {
+            items.reverse();
+        }
+        let total: i64 = sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM employees e {COUNT_INDEX} WHERE {cond}"
+        ))
+        .bind(&pattern)
+        .fetch_one(self.db.reader())
+        .await
+        .map_err(db_error)?;
+        let offset: i64 = match items.first() {
+            None => 0,
+            Some(first) => sqlx::query_scalar(&format!(
+                "SELECT COUNT(*) FROM employees e {COUNT_INDEX} WHERE {cond} AND e.seq < ?2"
+            ))
+            .bind(&pattern)
+            .bind(first.seq)
+            .fetch_one(self.db.reader())
+            .await
+            .map_err(db_error)?,
+        };
+        let (first, last) = (items.first().map(|e| e.seq), items.last().map(|e| e.seq));
+        // Going forward, `more` says a next page exists and a cursor came from a page before;
+        // going backward the other way round.
+        let (has_next, has_prev) = match (descending, q.last) {
+            (_, true) => (false, more),
+            (true, false) => (true, more),
+            (false, false) => (more, q.after.is_some()),
+        };
+        let has_prev = has_prev && offset > 0;
+        Ok(EmployeeListPage {
+            total: total.max(0) as u64,
+            offset: offset.max(0) as u64,
+            next: last.filter(|_| has_next).map(cursor),
+            prev: first.filter(|_| has_prev).map(cursor),
+            items,
+        })
+    }
+
+    /// Writes every employee matching `q` (paging ignored) as CSV to `path`, and returns how many.
+    /// The file appears whole or not at all: it is written beside `path` and renamed into place.
+    pub async fn export_csv(
+        &self,
+        q: &EmployeeListQuery,
+        path: &std::path::Path,
+    ) -> Result<u64, ExportError> {
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."));
+        let tmp = tempfile::NamedTempFile::new_in(dir).map_err(ExportError::Io)?;
+        let mut writer = csv::Writer::from_writer(std::io::BufWriter::new(tmp));
+        writer.write_record(CSV_HEADER).map_err(ExportError::Csv)?;
+        let (cond, pattern) = list_condition(q.search.as_deref(), q.status);
+        let mut after = 0_i64;
+        let mut count = 0_u64;
+        loop {
+            let batch = sqlx::query_as::<_, Employee>(&format!(
+                "SELECT {EMPLOYEE_COLUMNS} FROM employees e WHERE {cond} AND e.seq > ?2 \
+                 ORDER BY e.seq LIMIT 1000"
+            ))
+            .bind(&pattern)
+            .bind(after)
+            .fetch_all(self.db.reader())
+            .await
+            .map_err(|e| ExportError::Read(db_error(e)))?;
+            let Some(last) = batch.last() else { break };
+            after = last.seq;
+            for e in &batch {
+                writer
+                    .write_record(csv_record(e))
+                    .map_err(ExportError::Csv)?;
+                count += 1;
+            }
+        }
+        let file = writer
+            .into_inner()
+            .map_err(|e| ExportError::Io(e.into_error()))?
+            .into_inner()
+            .map_err(|e| ExportError::Io(e.into_error()))?;
+        file.as_file().sync_all().map_err(ExportError::Io)?;
+        file.persist(path).map_err(|e| ExportError::Io(e.error))?;
+        Ok(count)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("the file could not be written: {0}")]
+    Io(std::io::Error),
+    #[error("the file could not be written: {0}")]
+    Csv(csv::Error),
+    #[error("the directory could not be read: {}", .0.detail)]
+    Read(ScimError),
+}
+
+const CSV_HEADER: [&str; 14] = [
+    "First name",
+    "Last name",
+    "Email",
+    "Job title",
+    "Department",
+    "Business unit",
+    "Manager email",
+    "Location",
+    "Employee ID",
+    "Status",
+    "User name",
+    "SCIM Desk ID",
+    "Created",
+    "Last update",
+];
+
+fn csv_record(e: &Employee) -> [&str; 14] {
+    fn s(v: &Option<String>) -> &str {
+        v.as_deref().unwrap_or("")
+    }
+    [
+        s(&e.first_name),
+        s(&e.last_name),
+        s(&e.email),
+        s(&e.job_title),
+        s(&e.department),
+        s(&e.business_unit),
+        s(&e.manager_email),
+        s(&e.location),
+        s(&e.employee_id),
+        &e.status,
+        &e.user_name,
+        &e.id,
+        &e.created_at,
+        &e.updated_at,
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A page of the app's table reads one page of rows whatever its position: the plan walks
+    /// an index or the table in seq order (no sort of every match), and counts use the index.
+    #[tokio::test]
+    async fn pages_and_counts_never_sort_or_read_the_whole_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::db::Db::open(dir.path()).await.unwrap();
+        let plan = |sql: String| {
+            let db = db.clone();
+            async move {
+                let rows: Vec<(i64, i64, i64, String)> =
+                    sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}"))
+                        .bind(Option::<String>::None)
+                        .bind(50_i64)
+                        .fetch_all(db.reader())
+                        .await
+                        .unwrap();
+                rows.into_iter().map(|r| r.3).collect::<Vec<_>>().join("; ")
+            }
+        };
+        for status in [
+            StatusChoice::All,
+            StatusChoice::Active,
+            StatusChoice::Deactivated,
+        ] {
+            let (cond, _) = list_condition(None, status);
+            for (bound, order) in [
+                ("1", "ASC"),
+                ("e.seq > 5000", "ASC"),
+                ("e.seq < 5000", "DESC"),
+            ] {
+                let p = plan(page_sql(&cond, bound, order)).await;
+                assert!(!p.contains("TEMP B-TREE"), "{status:?} {bound}: {p}");
+                let p = plan(format!(
+                    "SELECT COUNT(*) FROM employees e {COUNT_INDEX} WHERE {cond} AND e.seq < ?2"
+                ))
+                .await;
+                assert!(
+                    p.contains("COVERING INDEX employees_status"),
+                    "{status:?}: {p}"
+                );
+            }
+        }
     }
 }

@@ -47,6 +47,10 @@ impl Directory {
         Self { db, events }
     }
 
+    pub(crate) fn reader(&self) -> &sqlx::SqlitePool {
+        self.db.reader()
+    }
+
     fn notify(&self, event: ChangeEvent) {
         let _ = self.events.send(event);
     }

@@ -206,7 +206,8 @@ fn status_of(active: bool) -> &'static str {
 }
 
 impl Directory {
-    async fn groups_of(
+    /// Each member's groups as (id, display name), in the order the groups were created.
+    pub(crate) async fn groups_of(
         &self,
         ids: &[&str],
     ) -> Result<HashMap<String, Vec<(String, String)>>, ScimError> {

@@ -192,6 +192,19 @@ async fn route(state: &AppState, request: Request) -> Response {
         }
     };
 
+    if !config.okta_enabled {
+        let err = ScimError::new(
+            403,
+            None,
+            "The Okta integration is turned off in SCIM Desk (Settings > Integrations). Turn it \
+             on to resume provisioning; nothing was changed.",
+        );
+        if !rehearsal {
+            note_contact(state, &connection.id, 403, Some(err.detail.clone()));
+        }
+        return err.into_response();
+    }
+
     let query = parts
         .uri
         .query()

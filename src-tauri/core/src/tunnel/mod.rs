@@ -38,7 +38,7 @@ pub const ACCOUNT_CLOUDFLARED: &str = "tunnel:cloudflared";
 pub const ACCOUNT_NGROK: &str = "tunnel:ngrok";
 
 /// Where the public URL comes from. Secrets are not part of it: they are in the keychain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "mode", rename_all = "snake_case")]
 pub enum TunnelSetting {
     /// Base URLs use the loopback address: Okta cannot reach them.
@@ -106,7 +106,7 @@ pub const STABLE_ADVICE: &str = "For a URL that does not change, use a named clo
      (`scimdesk tunnel set own URL`).";
 
 /// The managed tunnel's state, as the app shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum TunnelState {
     Off,
@@ -212,8 +212,9 @@ pub(crate) fn redact(text: &str, secret: Option<&str>) -> String {
 }
 
 /// What `scimdesk tunnel status` and the app show.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct TunnelStatus {
+    #[ts(type = "\"none\" | \"own\" | \"cloudflared\" | \"ngrok\"")]
     pub mode: &'static str,
     /// The setting itself (mode and non-secret options).
     pub setting: TunnelSetting,
@@ -232,7 +233,7 @@ pub struct TunnelStatus {
     pub advice: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct UrlChange {
     pub from: String,
     pub to: String,

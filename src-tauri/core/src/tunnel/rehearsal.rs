@@ -22,7 +22,7 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// Sent as the User-Agent, so the endpoint does not count the rehearsal as Okta's contact.
 pub const USER_AGENT: &str = "SCIM Desk rehearsal";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Ok,
@@ -31,7 +31,7 @@ pub enum Outcome {
     Skipped,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Step {
     /// A short name: `reach`, `list`, `lookup`, `unknown_id`, `bad_token`.
     pub step: &'static str,
@@ -41,7 +41,7 @@ pub struct Step {
     pub message: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Rehearsal {
     pub base_url: String,
     pub ok: bool,

@@ -1,0 +1,476 @@
+//! What the desktop app's screens show, shaped from the core's data in one call each.
+//!
+//! The Tauri shell's IPC commands are one-line calls into these, so everything the UI relies on
+//! is tested here without a window. The types are exported to TypeScript (`ui/src/bindings`)
+//! with ts-rs, so the UI and Rust never disagree about a field.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::connections::{Connection, ConnectionError};
+use crate::desk::{ChangeEvent, Desk, DeskError};
+use crate::directory::activity::{ActivityEntry, ActivityQuery};
+use crate::directory::employees::{Employee, EmployeeListPage, EmployeeListQuery, ExportError};
+use crate::endpoint::EndpointStatus;
+use crate::scim::ScimError;
+use crate::tunnel::rehearsal::Rehearsal;
+use crate::tunnel::{TunnelSetting, TunnelStatus};
+
+/// *Settings > Integrations*: the Okta card and the app's state at a glance.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct Overview {
+    pub okta_enabled: bool,
+    pub connection_count: u32,
+    pub employees_active: u64,
+    pub employees_deactivated: u64,
+    pub endpoint: EndpointStatus,
+    pub data_dir: String,
+}
+
+/// When Okta last reached a connection, and how it went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct LastContact {
+    pub at: String,
+    /// The HTTP status SCIM Desk answered.
+    pub status: u16,
+    pub ok: bool,
+    /// Why it failed ("token refused", a SCIM error's detail); none on success.
+    pub detail: Option<String>,
+}
+
+/// A connection on the Okta page. The token is fetched separately, only when the admin reveals
+/// or copies it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct ConnectionView {
+    pub id: String,
+    pub name: String,
+    pub base_url: String,
+    pub created_at: String,
+    pub last_contact: Option<LastContact>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct GroupRef {
+    pub id: String,
+    pub display_name: String,
+}
+
+/// Everything the employee detail view shows.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct EmployeeDetail {
+    pub employee: Employee,
+    /// The manager's name once the manager is in the directory.
+    pub manager_name: Option<String>,
+    pub connection_name: Option<String>,
+    /// Every attribute Okta sent, flattened: `["name.givenName", "Jane"]`.
+    pub attributes: Vec<(String, String)>,
+    pub groups: Vec<GroupRef>,
+    pub activity: Vec<ActivityEntry>,
+}
+
+/// The Activity page's filter.
+#[derive(Debug, Clone, Default, Deserialize, ts_rs::TS)]
+#[serde(default)]
+pub struct ActivityFilter {
+    pub connection_id: Option<String>,
+    pub failures_only: bool,
+    pub search: Option<String>,
+    pub before_seq: Option<i64>,
+    /// 1..=500; 0 means 100.
+    pub limit: u32,
+}
+
+/// What the tunnel dialog sends. Secrets go to the keychain; none keeps the stored one.
+#[derive(Debug, Clone, Default, Deserialize, ts_rs::TS)]
+#[serde(default)]
+pub struct TunnelInput {
+    /// `none`, `own`, `cloudflared` or `ngrok`.
+    pub mode: String,
+    pub url: Option<String>,
+    pub hostname: Option<String>,
+    pub token: Option<String>,
+    pub domain: Option<String>,
+    pub authtoken: Option<String>,
+}
+
+/// An error for the admin, and the input it is about (for inline messages).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct AppError {
+    pub message: String,
+    pub field: Option<String>,
+}
+
+impl AppError {
+    pub fn new(message: impl Into<String>) -> AppError {
+        AppError {
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    pub fn field(field: &str, message: impl Into<String>) -> AppError {
+        AppError {
+            message: message.into(),
+            field: Some(field.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Sentences start with a capital in the app (the CLI's errors follow `error: `).
+fn sentence(message: String) -> String {
+    let mut chars = message.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => message,
+    }
+}
+
+impl From<DeskError> for AppError {
+    fn from(e: DeskError) -> AppError {
+        match e {
+            DeskError::Connection(c) => c.into(),
+            DeskError::Config(c @ crate::config::ConfigError::BadListen(_)) => {
+                AppError::field("port", sentence(c.to_string()))
+            }
+            DeskError::Config(c @ crate::config::ConfigError::BadPublicUrl { .. }) => {
+                AppError::field("url", sentence(c.to_string()))
+            }
+            other => AppError::new(sentence(other.to_string())),
+        }
+    }
+}
+
+impl From<ConnectionError> for AppError {
+    fn from(e: ConnectionError) -> AppError {
+        match e {
+            ConnectionError::InvalidName(_) | ConnectionError::DuplicateName(_) => {
+                AppError::field("name", sentence(e.to_string()))
+            }
+            other => AppError::new(sentence(other.to_string())),
+        }
+    }
+}
+
+impl From<ScimError> for AppError {
+    fn from(e: ScimError) -> AppError {
+        AppError::new(e.detail)
+    }
+}
+
+impl From<ExportError> for AppError {
+    fn from(e: ExportError) -> AppError {
+        AppError::new(sentence(e.to_string()))
+    }
+}
+
+impl From<crate::endpoint::EndpointError> for AppError {
+    fn from(e: crate::endpoint::EndpointError) -> AppError {
+        AppError::field("port", sentence(e.to_string()))
+    }
+}
+
+impl From<crate::tunnel::TunnelError> for AppError {
+    fn from(e: crate::tunnel::TunnelError) -> AppError {
+        AppError::field("tunnel", sentence(e.to_string()))
+    }
+}
+
+impl Desk {
+    pub async fn overview(&self, endpoint: EndpointStatus) -> Result<Overview, AppError> {
+        let config = self.config().await?;
+        let connection_count = self.connections().list().await?.len() as u32;
+        let (active, deactivated) = self.directory().status_counts().await?;
+        Ok(Overview {
+            okta_enabled: config.okta_enabled,
+            connection_count,
+            employees_active: active,
+            employees_deactivated: deactivated,
+            endpoint,
+            data_dir: self.data_dir().display().to_string(),
+        })
+    }
+
+    pub async fn set_okta_enabled(&self, enabled: bool) -> Result<(), AppError> {
+        self.set_config("okta", if enabled { "on" } else { "off" })
+            .await?;
+        Ok(())
+    }
+
+    pub async fn connection_views(&self) -> Result<Vec<ConnectionView>, AppError> {
+        let config = self.config().await?;
+        Ok(self
+            .connections()
+            .list()
+            .await?
+            .into_iter()
+            .map(|c| view(&config, c))
+            .collect())
+    }
+
+    /// Adds a connection from the app's dialog. The token stays in the keychain until the admin
+    /// reveals or copies it.
+    pub async fn add_connection_view(&self, name: &str) -> Result<ConnectionView, AppError> {
+        let new = self.connections().add(name).await?;
+        self.notify(ChangeEvent::Connections);
+        Ok(view(&self.config().await?, new.connection))
+    }
+
+    pub async fn delete_connection_view(&self, id: &str) -> Result<(), AppError> {
+        self.connections().delete(id).await?;
+        self.notify(ChangeEvent::Connections);
+        Ok(())
+    }
+
+    pub async fn connection_token(&self, id: &str) -> Result<String, AppError> {
+        Ok(self.connections().token(id).await?)
+    }
+
+    pub async fn rehearse_connection(&self, id: &str) -> Result<Rehearsal, AppError> {
+        Ok(self.rehearse(id).await?)
+    }
+
+    pub async fn employee_detail(&self, id: &str) -> Result<EmployeeDetail, AppError> {
+        let directory = self.directory();
+        let employee = directory
+            .employee(id)
+            .await?
+            .ok_or_else(|| AppError::new("This employee is not in the directory."))?;
+        let manager_name = match &employee.manager_id {
+            Some(m) => directory.employee(m).await?.map(|m| display_name(&m)),
+            None => None,
+        };
+        let connection_name = match &employee.connection_id {
+            Some(c) => self.connections().find(c).await.ok().map(|c| c.name),
+            None => None,
+        };
+        let doc: Value = serde_json::from_str(&employee.doc).unwrap_or(Value::Null);
+        let mut attributes = Vec::new();
+        flatten("", &doc, &mut attributes);
+        let mut groups: Vec<GroupRef> = directory
+            .groups_of(&[employee.id.as_str()])
+            .await?
+            .remove(&employee.id)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(id, display_name)| GroupRef { id, display_name })
+            .collect();
+        groups.sort_by_key(|g| g.display_name.to_lowercase());
+        let activity = directory
+            .activity(&ActivityQuery {
+                employee_id: Some(employee.id.clone()),
+                limit: 50,
+                ..Default::default()
+            })
+            .await?;
+        Ok(EmployeeDetail {
+            employee,
+            manager_name,
+            connection_name,
+            attributes,
+            groups,
+            activity,
+        })
+    }
+
+    pub async fn employee_list(&self, q: &EmployeeListQuery) -> Result<EmployeeListPage, AppError> {
+        Ok(self.directory().employee_page(q).await?)
+    }
+
+    pub async fn export_employees(
+        &self,
+        q: &EmployeeListQuery,
+        path: &Path,
+    ) -> Result<u64, AppError> {
+        Ok(self.directory().export_csv(q, path).await?)
+    }
+
+    pub async fn activity_list(&self, f: &ActivityFilter) -> Result<Vec<ActivityEntry>, AppError> {
+        Ok(self
+            .directory()
+            .activity(&ActivityQuery {
+                connection_id: f.connection_id.clone(),
+                employee_id: None,
+                failures_only: f.failures_only,
+                search: f.search.clone(),
+                before_seq: f.before_seq,
+                limit: f.limit.min(500),
+            })
+            .await?)
+    }
+
+    pub async fn set_tunnel_input(&self, input: TunnelInput) -> Result<TunnelStatus, AppError> {
+        let text = |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+        let (setting, secret) = match input.mode.as_str() {
+            "none" => (TunnelSetting::None, None),
+            "own" => {
+                let url = text(input.url)
+                    .ok_or_else(|| AppError::field("url", "Enter the https URL of your tunnel."))?;
+                (TunnelSetting::Own { url }, None)
+            }
+            "cloudflared" => (
+                TunnelSetting::Cloudflared {
+                    hostname: text(input.hostname),
+                },
+                text(input.token),
+            ),
+            "ngrok" => (
+                TunnelSetting::Ngrok {
+                    domain: text(input.domain),
+                },
+                text(input.authtoken),
+            ),
+            other => {
+                return Err(AppError::field(
+                    "mode",
+                    format!("'{other}' is not a way to reach SCIM Desk."),
+                ))
+            }
+        };
+        self.set_tunnel(setting, secret).await.map_err(|e| {
+            let field = match &e {
+                crate::tunnel::TunnelError::Config(_) => "url",
+                _ => "tunnel",
+            };
+            AppError::field(field, sentence(e.to_string()))
+        })?;
+        Ok(self.tunnel_status().await?)
+    }
+
+    pub async fn acknowledge_url_change_view(&self) -> Result<TunnelStatus, AppError> {
+        self.acknowledge_url_change().await?;
+        Ok(self.tunnel_status().await?)
+    }
+}
+
+fn view(config: &crate::config::Config, c: Connection) -> ConnectionView {
+    let last_contact = match (c.last_contact_at, c.last_contact_status) {
+        (Some(at), Some(status)) => Some(LastContact {
+            at,
+            status: u16::try_from(status).unwrap_or(500),
+            ok: status < 400,
+            detail: c.last_contact_detail,
+        }),
+        _ => None,
+    };
+    ConnectionView {
+        base_url: config.base_url(&c.id),
+        id: c.id,
+        name: c.name,
+        created_at: c.created_at,
+        last_contact,
+    }
+}
+
+fn display_name(e: &Employee) -> String {
+    if let Some(d) = e.display_name.as_deref().filter(|d| !d.is_empty()) {
+        return d.to_owned();
+    }
+    let name = [e.first_name.as_deref(), e.last_name.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if name.is_empty() {
+        e.email.clone().unwrap_or_else(|| e.user_name.clone())
+    } else {
+        name
+    }
+}
+
+const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+/// Flattens a SCIM document into labelled values; the enterprise extension reads `enterprise.…`.
+fn flatten(prefix: &str, value: &Value, out: &mut Vec<(String, String)>) {
+    let join = |key: &str| -> String {
+        let key = if key == ENTERPRISE { "enterprise" } else { key };
+        match prefix {
+            "" => key.to_owned(),
+            p => format!("{p}.{key}"),
+        }
+    };
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                if prefix.is_empty() && matches!(k.as_str(), "schemas" | "meta" | "id" | "password")
+                {
+                    continue;
+                }
+                flatten(&join(k), v, out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                flatten(&format!("{prefix}[{i}]"), v, out);
+            }
+        }
+        Value::Null => {}
+        Value::String(s) => out.push((prefix.to_owned(), s.clone())),
+        other => out.push((prefix.to_owned(), other.to_string())),
+    }
+}
+
+impl crate::directory::Directory {
+    /// How many employees are active and deactivated (removed ones are not counted).
+    pub async fn status_counts(&self) -> Result<(u64, u64), ScimError> {
+        let (active, deactivated): (i64, i64) = sqlx::query_as(
+            "SELECT COALESCE(SUM(status = 'active'), 0), COALESCE(SUM(status = 'deactivated'), 0) \
+             FROM employees WHERE status IN ('active', 'deactivated')",
+        )
+        .fetch_one(self.reader())
+        .await
+        .map_err(crate::directory::db_error)?;
+        Ok((active.max(0) as u64, deactivated.max(0) as u64))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_flatten_into_readable_labels() {
+        let doc = serde_json::json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "id": "x",
+            "userName": "jane@corp.example",
+            "name": {"givenName": "Jane", "familyName": "Doe"},
+            "emails": [{"value": "jane@corp.example", "primary": true}],
+            "active": true,
+            ENTERPRISE: {"department": "Sales"},
+            "nickName": null,
+            "meta": {"version": "W/\"1\""}
+        });
+        let mut out = Vec::new();
+        flatten("", &doc, &mut out);
+        let pairs: Vec<(&str, &str)> = out.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(
+            pairs,
+            vec![
+                ("userName", "jane@corp.example"),
+                ("name.givenName", "Jane"),
+                ("name.familyName", "Doe"),
+                ("emails[0].value", "jane@corp.example"),
+                ("emails[0].primary", "true"),
+                ("active", "true"),
+                ("enterprise.department", "Sales"),
+            ]
+        );
+    }
+
+    #[test]
+    fn name_errors_point_at_the_name_field() {
+        let e: AppError = ConnectionError::DuplicateName("Okta".into()).into();
+        assert_eq!(e.field.as_deref(), Some("name"));
+        assert!(e.message.starts_with("A connection named 'Okta'"), "{e}");
+        let e: AppError = ConnectionError::NotFound("x".into()).into();
+        assert_eq!(e.field, None);
+    }
+}

@@ -1,0 +1,468 @@
+//! What the desktop app's screens are built from (`views`, `endpoint`), tested without a window:
+//! the IPC commands of the shell are one-line calls into these.
+
+use std::sync::Arc;
+
+use scimdesk::connections::keychain::{Keychain, MemoryKeychain};
+use scimdesk::directory::employees::{EmployeeListQuery, StatusChoice};
+use scimdesk::directory::WriteContext;
+use scimdesk::endpoint::{Endpoint, EndpointStatus};
+use scimdesk::views::{ActivityFilter, TunnelInput};
+use scimdesk::Desk;
+use serde_json::json;
+
+async fn desk() -> (Desk, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let keychain: Arc<dyn Keychain> = Arc::new(MemoryKeychain::default());
+    let desk = Desk::open(dir.path(), keychain).await.unwrap();
+    (desk, dir)
+}
+
+fn ctx(desk_conn: &str) -> WriteContext {
+    WriteContext {
+        connection_id: desk_conn.to_owned(),
+        connection_name: "Okta".to_owned(),
+        base_url: "http://127.0.0.1:8742/scim/v2/c".to_owned(),
+    }
+}
+
+fn user(i: usize, title: &str) -> serde_json::Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": format!("person{i:03}@corp.example"),
+        "name": {"givenName": format!("Person{i:03}"), "familyName": "Example"},
+        "emails": [{"primary": true, "value": format!("person{i:03}@corp.example"), "type": "work"}],
+        "title": title,
+        "active": true
+    })
+}
+
+/// Seeds `n` employees; every third is deactivated.
+async fn seed(desk: &Desk, n: usize) -> Vec<String> {
+    let c = ctx("c");
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let title = if i % 10 == 0 { "Engineer" } else { "Analyst" };
+        let created = desk
+            .directory()
+            .create_user(&c, user(i, title))
+            .await
+            .unwrap();
+        let id = created["id"].as_str().unwrap().to_owned();
+        if i % 3 == 2 {
+            desk.directory()
+                .patch_user(
+                    &c,
+                    &id,
+                    &json!({
+                        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                        "Operations": [{"op": "replace", "value": {"active": false}}]
+                    }),
+                    None,
+                )
+                .await
+                .unwrap();
+        }
+        ids.push(id);
+    }
+    ids
+}
+
+fn query(status: StatusChoice, limit: u32) -> EmployeeListQuery {
+    EmployeeListQuery {
+        status,
+        limit,
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn the_employee_table_pages_forward_back_and_to_the_end_by_cursor() {
+    let (desk, _dir) = desk().await;
+    let ids = seed(&desk, 120).await;
+
+    let first = desk
+        .employee_list(&query(StatusChoice::All, 50))
+        .await
+        .unwrap();
+    assert_eq!((first.total, first.offset, first.items.len()), (120, 0, 50));
+    assert_eq!(first.items[0].id, ids[0]);
+    assert!(first.prev.is_none());
+    let next = first.next.clone().expect("a second page");
+
+    let second = desk
+        .employee_list(&EmployeeListQuery {
+            after: Some(next),
+            ..query(StatusChoice::All, 50)
+        })
+        .await
+        .unwrap();
+    assert_eq!((second.offset, second.items.len()), (50, 50));
+    assert_eq!(second.items[0].id, ids[50]);
+    let third = desk
+        .employee_list(&EmployeeListQuery {
+            after: second.next.clone(),
+            ..query(StatusChoice::All, 50)
+        })
+        .await
+        .unwrap();
+    assert_eq!((third.offset, third.items.len()), (100, 20));
+    assert!(third.next.is_none(), "the last page has no next");
+
+    // Back from the third page lands exactly on the second.
+    let back = desk
+        .employee_list(&EmployeeListQuery {
+            before: third.prev.clone(),
+            ..query(StatusChoice::All, 50)
+        })
+        .await
+        .unwrap();
+    assert_eq!(back.offset, 50);
+    assert_eq!(
+        back.items.iter().map(|e| &e.id).collect::<Vec<_>>(),
+        second.items.iter().map(|e| &e.id).collect::<Vec<_>>()
+    );
+    assert!(back.prev.is_some() && back.next.is_some());
+    let back_to_first = desk
+        .employee_list(&EmployeeListQuery {
+            before: back.prev.clone(),
+            ..query(StatusChoice::All, 50)
+        })
+        .await
+        .unwrap();
+    assert_eq!(back_to_first.offset, 0);
+    assert!(back_to_first.prev.is_none(), "the first page has no prev");
+    assert_eq!(back_to_first.items[0].id, ids[0]);
+
+    let last = desk
+        .employee_list(&EmployeeListQuery {
+            last: true,
+            ..query(StatusChoice::All, 50)
+        })
+        .await
+        .unwrap();
+    assert_eq!((last.offset, last.items.len()), (70, 50));
+    assert_eq!(last.items.last().unwrap().id, ids[119]);
+    assert!(last.next.is_none() && last.prev.is_some());
+
+    // A cursor that is not one is a readable error, not a crash.
+    let bad = desk
+        .employee_list(&EmployeeListQuery {
+            after: Some("x'; DROP TABLE employees".into()),
+            ..query(StatusChoice::All, 50)
+        })
+        .await
+        .unwrap_err();
+    assert!(bad.message.contains("cursor"), "{bad}");
+}
+
+#[tokio::test]
+async fn the_employee_table_filters_by_status_and_search() {
+    let (desk, _dir) = desk().await;
+    seed(&desk, 30).await;
+    let active = desk
+        .employee_list(&query(StatusChoice::Active, 50))
+        .await
+        .unwrap();
+    let deactivated = desk
+        .employee_list(&query(StatusChoice::Deactivated, 50))
+        .await
+        .unwrap();
+    assert_eq!((active.total, deactivated.total), (20, 10));
+    assert!(deactivated.items.iter().all(|e| e.status == "deactivated"));
+
+    let engineers = desk
+        .employee_list(&EmployeeListQuery {
+            search: Some("  engineer ".into()),
+            ..query(StatusChoice::All, 50)
+        })
+        .await
+        .unwrap();
+    assert_eq!(engineers.total, 3, "person000, 010, 020");
+    let by_full_name = desk
+        .employee_list(&EmployeeListQuery {
+            search: Some("Person007 Example".into()),
+            ..query(StatusChoice::All, 50)
+        })
+        .await
+        .unwrap();
+    assert_eq!(by_full_name.items.len(), 1);
+    // LIKE's wildcards are searched for literally.
+    let percent = desk
+        .employee_list(&EmployeeListQuery {
+            search: Some("%".into()),
+            ..query(StatusChoice::All, 50)
+        })
+        .await
+        .unwrap();
+    assert_eq!(percent.total, 0);
+
+    let (a, d) = desk.directory().status_counts().await.unwrap();
+    assert_eq!((a, d), (20, 10));
+}
+
+#[tokio::test]
+async fn export_writes_every_matching_employee_as_csv() {
+    let (desk, dir) = desk().await;
+    seed(&desk, 1_234).await;
+    let path = dir.path().join("out").join("employees.csv");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let n = desk
+        .export_employees(&query(StatusChoice::Active, 50), &path)
+        .await
+        .unwrap();
+    assert_eq!(n, 823, "paging is ignored: every active employee");
+    let mut reader = csv::Reader::from_path(&path).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    assert_eq!(&headers[0], "First name");
+    assert_eq!(&headers[2], "Email");
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 823);
+    assert_eq!(&rows[0][2], "person000@corp.example");
+    assert!(rows.iter().all(|r| &r[9] == "active"));
+    // Nothing but the file is left behind in the folder.
+    let left: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().collect();
+    assert_eq!(left.len(), 1);
+
+    let missing = dir.path().join("no-such-folder").join("x.csv");
+    let err = desk
+        .export_employees(&query(StatusChoice::All, 50), &missing)
+        .await
+        .unwrap_err();
+    assert!(
+        err.message.starts_with("The file could not be written"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn connections_views_carry_base_urls_and_last_contact_and_refuse_bad_names() {
+    let (desk, _dir) = desk().await;
+    let mut events = desk.subscribe();
+    let added = desk.add_connection_view("Okta production").await.unwrap();
+    assert_eq!(
+        added.base_url,
+        format!("http://127.0.0.1:8742/scim/v2/{}", added.id)
+    );
+    assert!(added.last_contact.is_none());
+    assert_eq!(
+        events.try_recv().unwrap(),
+        scimdesk::desk::ChangeEvent::Connections
+    );
+    let token = desk.connection_token(&added.id).await.unwrap();
+    assert!(token.len() >= 43);
+
+    for (bad, field) in [("", "name"), ("   ", "name"), ("okta PRODUCTION", "name")] {
+        let e = desk.add_connection_view(bad).await.unwrap_err();
+        assert_eq!(e.field.as_deref(), Some(field), "{bad:?}: {e}");
+        assert!(e.message.chars().next().unwrap().is_uppercase(), "{e}");
+    }
+    let long = "x".repeat(65);
+    assert_eq!(
+        desk.add_connection_view(&long)
+            .await
+            .unwrap_err()
+            .field
+            .as_deref(),
+        Some("name")
+    );
+
+    desk.connections()
+        .record_contact(
+            &added.id,
+            "2026-11-29T10:00:00Z",
+            401,
+            Some("token refused"),
+        )
+        .await
+        .unwrap();
+    let listed = desk.connection_views().await.unwrap();
+    let contact = listed[0].last_contact.clone().unwrap();
+    assert_eq!(
+        (contact.status, contact.ok, contact.detail.as_deref()),
+        (401, false, Some("token refused"))
+    );
+
+    desk.delete_connection_view(&added.id).await.unwrap();
+    assert!(desk.connection_views().await.unwrap().is_empty());
+    assert!(desk.connection_token(&added.id).await.is_err());
+}
+
+#[tokio::test]
+async fn the_overview_counts_and_the_okta_switch() {
+    let (desk, _dir) = desk().await;
+    seed(&desk, 6).await;
+    desk.add_connection_view("One").await.unwrap();
+    let status = EndpointStatus::Serving {
+        listen: "127.0.0.1:8742".into(),
+    };
+    let o = desk.overview(status.clone()).await.unwrap();
+    assert!(o.okta_enabled);
+    assert_eq!(
+        (
+            o.connection_count,
+            o.employees_active,
+            o.employees_deactivated
+        ),
+        (1, 4, 2)
+    );
+    desk.set_okta_enabled(false).await.unwrap();
+    assert!(!desk.overview(status.clone()).await.unwrap().okta_enabled);
+    assert!(!desk.config().await.unwrap().okta_enabled);
+    desk.set_okta_enabled(true).await.unwrap();
+    assert!(desk.overview(status).await.unwrap().okta_enabled);
+}
+
+#[tokio::test]
+async fn employee_detail_has_every_attribute_groups_manager_and_activity() {
+    let (desk, _dir) = desk().await;
+    let c = ctx("c");
+    let boss = desk
+        .directory()
+        .create_user(&c, user(1, "Director"))
+        .await
+        .unwrap();
+    let mut body = user(2, "Analyst");
+    body["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"] =
+        json!({"manager": {"value": "person001@corp.example"}, "department": "Sales"});
+    let jane = desk.directory().create_user(&c, body).await.unwrap();
+    let jane_id = jane["id"].as_str().unwrap();
+    desk.directory()
+        .create_group(
+            &c,
+            json!({
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                "displayName": "Sales team",
+                "members": [{"value": jane_id}]
+            }),
+        )
+        .await
+        .unwrap();
+
+    let detail = desk.employee_detail(jane_id).await.unwrap();
+    assert_eq!(detail.employee.manager_id.as_deref(), boss["id"].as_str());
+    assert_eq!(detail.manager_name.as_deref(), Some("Person001 Example"));
+    assert_eq!(detail.groups.len(), 1);
+    assert_eq!(detail.groups[0].display_name, "Sales team");
+    assert!(detail
+        .attributes
+        .contains(&("enterprise.department".into(), "Sales".into())));
+    assert!(detail.activity.iter().any(|a| a.operation == "create"));
+    assert!(desk.employee_detail("nobody").await.is_err());
+
+    let sales = desk
+        .activity_list(&ActivityFilter {
+            search: Some("person002".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(!sales.is_empty());
+    assert!(sales.iter().all(|a| a.summary.contains("person002")));
+}
+
+#[tokio::test]
+async fn the_tunnel_dialog_validates_and_saves() {
+    let (desk, _dir) = desk().await;
+    let e = desk
+        .set_tunnel_input(TunnelInput {
+            mode: "own".into(),
+            url: Some("http://not-https.example".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("url"), "{e}");
+    let e = desk
+        .set_tunnel_input(TunnelInput {
+            mode: "own".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("url"));
+    let e = desk
+        .set_tunnel_input(TunnelInput {
+            mode: "ngrok".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(e.message.contains("authtoken"), "{e}");
+
+    let status = desk
+        .set_tunnel_input(TunnelInput {
+            mode: "own".into(),
+            url: Some("https://desk.example.com/".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(status.public_url, "https://desk.example.com");
+    assert!(status.reachable_by_okta);
+    let views = desk.connection_views().await.unwrap();
+    assert!(views.is_empty());
+    let added = desk.add_connection_view("Okta").await.unwrap();
+    assert_eq!(
+        added.base_url,
+        format!("https://desk.example.com/scim/v2/{}", added.id)
+    );
+}
+
+#[tokio::test]
+async fn the_endpoint_reports_a_taken_port_and_moves_to_another() {
+    let (desk, _dir) = desk().await;
+    // Someone else holds the configured port.
+    let squatter = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = squatter.local_addr().unwrap();
+    desk.set_config("listen", &taken.to_string()).await.unwrap();
+
+    let endpoint = Endpoint::new(desk.clone());
+    let status = endpoint.start().await;
+    match &status {
+        EndpointStatus::PortInUse { listen, message } => {
+            assert_eq!(listen, &taken.to_string());
+            assert!(message.contains(&taken.port().to_string()), "{message}");
+        }
+        other => panic!("expected port_in_use, got {other:?}"),
+    }
+    assert_eq!(endpoint.status(), status);
+
+    // Bad ports are refused and leave things as they were.
+    for bad in [80, 70_000] {
+        let e = endpoint.change_port(bad).await.unwrap_err();
+        assert!(e.to_string().contains("1024 to 65535"), "{e}");
+    }
+    // Another taken port is refused too.
+    let e = endpoint
+        .change_port(u32::from(taken.port()))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("already in use"), "{e}");
+
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = free.local_addr().unwrap().port();
+    drop(free);
+    let status = endpoint.change_port(u32::from(port)).await.unwrap();
+    assert_eq!(
+        status,
+        EndpointStatus::Serving {
+            listen: format!("127.0.0.1:{port}")
+        }
+    );
+    assert_eq!(desk.config().await.unwrap().listen.port(), port);
+    // It answers SCIM there.
+    let body = reqwest::get(format!("http://127.0.0.1:{port}/scim/v2/nope/Users"))
+        .await
+        .unwrap();
+    assert_eq!(body.status(), 401);
+
+    endpoint.stop().await;
+    assert!(
+        reqwest::get(format!("http://127.0.0.1:{port}/scim/v2/nope/Users"))
+            .await
+            .is_err()
+    );
+    drop(squatter);
+}

@@ -1,0 +1,24 @@
+// Types shared with Rust, generated from the Rust types by ts-rs into ./bindings
+// (`SCIMDESK_WRITE_BINDINGS=1 cargo test -p scimdesk bindings` rewrites them; the test fails when
+// they are stale). Only UI-side names are added here.
+export type { ActivityEntry } from "./bindings/ActivityEntry";
+export type { ActivityFilter } from "./bindings/ActivityFilter";
+export type { AppError } from "./bindings/AppError";
+export type { ChangeEvent } from "./bindings/ChangeEvent";
+export type { ConnectionView } from "./bindings/ConnectionView";
+export type { Employee } from "./bindings/Employee";
+export type { EmployeeDetail } from "./bindings/EmployeeDetail";
+export type { EmployeeListQuery } from "./bindings/EmployeeListQuery";
+export type { EmployeePage } from "./bindings/EmployeePage";
+export type { EndpointStatus } from "./bindings/EndpointStatus";
+export type { GroupRef } from "./bindings/GroupRef";
+export type { LastContact } from "./bindings/LastContact";
+export type { Overview } from "./bindings/Overview";
+export type { Rehearsal } from "./bindings/Rehearsal";
+export type { StatusChoice } from "./bindings/StatusChoice";
+export type { Step } from "./bindings/Step";
+export type { TunnelInput } from "./bindings/TunnelInput";
+export type { TunnelSetting } from "./bindings/TunnelSetting";
+export type { TunnelState } from "./bindings/TunnelState";
+export type { TunnelStatus } from "./bindings/TunnelStatus";
+export type { UrlChange } from "./bindings/UrlChange";
