@@ -4,9 +4,13 @@
 # (as root, or with sudo); Rust components through rustup.
 set -euo pipefail
 
-# Build: pkg-config and libdbus for the keychain (Secret Service over D-Bus).
-# Tests: a private D-Bus session with GNOME Keyring, the real Secret Service.
-APT_PACKAGES=(pkg-config libdbus-1-dev dbus gnome-keyring libsecret-tools)
+# Build: pkg-config and libdbus for the keychain (Secret Service over D-Bus); WebKitGTK, GTK,
+# the tray indicator and librsvg for the Tauri window; Node.js and npm build the UI.
+# Tests: a private D-Bus session with GNOME Keyring (the real Secret Service), a virtual display
+# (Xvfb) and WebKit's WebDriver for the end-to-end tests, ImageMagick for window screenshots.
+APT_PACKAGES=(pkg-config libdbus-1-dev dbus dbus-x11 gnome-keyring libsecret-tools
+  libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libssl-dev
+  xvfb xauth webkit2gtk-driver imagemagick xclip)
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
@@ -36,10 +40,21 @@ if ! command -v cargo >/dev/null 2>&1; then
   echo "error: cargo is missing; install Rust from https://rustup.rs first" >&2
   exit 1
 fi
+if ! command -v npm >/dev/null 2>&1; then
+  echo "error: Node.js and npm are missing; install Node.js 20 or newer (https://nodejs.org)" >&2
+  exit 1
+fi
 if command -v rustup >/dev/null 2>&1; then
   for component in rustfmt clippy; do
     if ! rustup component list --installed 2>/dev/null | grep -q "^$component"; then
       rustup component add "$component"
     fi
   done
+fi
+
+# tauri-driver bridges WebDriver to the app's webview for the end-to-end tests. It is a small
+# crate built from crates.io (it downloads nothing else); pinned so every machine runs the same.
+TAURI_DRIVER_VERSION=2.1.0
+if ! tauri-driver --version 2>/dev/null | grep -q "$TAURI_DRIVER_VERSION"; then
+  cargo install tauri-driver --version "$TAURI_DRIVER_VERSION" --locked --quiet
 fi

@@ -1,13 +1,11 @@
 #!/usr/bin/env bash
-# The launch command: installs what is missing, builds, and starts SCIM Desk.
-# Until the desktop window lands, this runs the SCIM endpoint headless (`scimdesk serve`);
-# arguments are passed to `scimdesk`, e.g. `scripts/run.sh connection add "Okta"`.
+# The launch command: installs what is missing, builds the UI and the app, and starts SCIM Desk.
+# Arguments go to the app, e.g. `scripts/run.sh --data-dir /path/to/data`.
+# For the headless endpoint (a server with no display), run `scimdesk serve` instead: see README.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
-cargo build --release --locked -p scimdesk --bin scimdesk
-if [ $# -eq 0 ]; then
-  set -- serve
-fi
-exec target/release/scimdesk "$@"
+scripts/build-ui.sh
+cargo build --release --locked -p scimdesk-app -p scimdesk
+exec target/release/scimdesk-app "$@"

@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, then checks formatting and lints and runs every
-# test (unit, integration over loopback HTTP, and whole Okta conversations against the built
-# binary) inside a private Secret Service session.
+# test — the UI's unit tests, the core's unit and integration tests, whole Okta conversations
+# against the built binary, and the desktop app end to end in its real webview under Xvfb —
+# inside a private Secret Service session.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
+
+echo "== UI: build and unit tests"
+scripts/build-ui.sh
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+(cd ui && npx vitest run --reporter=dot) 2>&1 | tee -a "$log"
 
 echo "== cargo fmt --check"
 cargo fmt --all --check
@@ -15,10 +22,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "== cargo test (in a private keychain session)"
 cargo build --workspace --locked --bins
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-scripts/with-keychain.sh cargo test --workspace --all-targets --locked "$@" 2>&1 | tee "$log"
+scripts/with-keychain.sh cargo test --workspace --all-targets --locked "$@" 2>&1 | tee -a "$log"
 
-# One closing line for the whole run, summed over every test binary.
+# One closing line for the whole run, summed over every test binary and the UI's tests.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed;?$/) p += $(i-1); if ($(i) ~ /^failed;?$/) f += $(i-1) } }
+     /^ *Tests +[0-9]/ { for (i = 1; i <= NF; i++) { if ($(i) == "passed") p += $(i-1); if ($(i) == "failed") f += $(i-1) } }
      END { printf "tests: %d passed, %d failed\n", p, f }' "$log"

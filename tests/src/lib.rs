@@ -11,6 +11,7 @@
 //! [`proxy`] adds what the tunnel tests need: a test CA and a TLS-terminating
 //! reverse proxy standing in for the admin's tunnel.
 
+pub mod app;
 pub mod proxy;
 
 use std::fmt;
@@ -62,7 +63,7 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-fn target_dir() -> PathBuf {
+pub fn target_dir() -> PathBuf {
     match std::env::var_os("CARGO_TARGET_DIR") {
         Some(dir) => {
             let dir = PathBuf::from(dir);

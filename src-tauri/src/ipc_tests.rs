@@ -1,0 +1,194 @@
+//! The IPC commands through Tauri's real IPC and ACL (`tauri::test`, no window): what the UI
+//! sends, what it gets back, and that the capability file grants exactly what the UI uses.
+
+use std::sync::Arc;
+
+use scimdesk::connections::keychain::{Keychain, MemoryKeychain};
+use scimdesk::endpoint::Endpoint;
+use scimdesk::Desk;
+use serde_json::{json, Value};
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{get_ipc_response, mock_builder, MockRuntime, INVOKE_KEY};
+use tauri::webview::InvokeRequest;
+use tauri::{WebviewUrl, WebviewWindow, WebviewWindowBuilder};
+
+use crate::commands::AppState;
+
+struct Ipc {
+    window: WebviewWindow<MockRuntime>,
+    _app: tauri::App<MockRuntime>,
+    _dir: tempfile::TempDir,
+}
+
+async fn ipc() -> Ipc {
+    let dir = tempfile::tempdir().unwrap();
+    let keychain: Arc<dyn Keychain> = Arc::new(MemoryKeychain::default());
+    let desk = Desk::open(dir.path(), keychain).await.unwrap();
+    let endpoint = Arc::new(Endpoint::new(desk.clone()));
+    let app = mock_builder()
+        .invoke_handler(crate::handler!())
+        .manage(AppState { desk, endpoint })
+        .build(tauri::generate_context!(test = true))
+        .unwrap();
+    let window = WebviewWindowBuilder::new(&app, crate::MAIN_WINDOW, WebviewUrl::default())
+        .build()
+        .unwrap();
+    Ipc {
+        window,
+        _app: app,
+        _dir: dir,
+    }
+}
+
+impl Ipc {
+    fn call_from(&self, origin: &str, cmd: &str, args: Value) -> Result<Value, Value> {
+        get_ipc_response(
+            &self.window,
+            InvokeRequest {
+                cmd: cmd.into(),
+                callback: CallbackFn(0),
+                error: CallbackFn(1),
+                url: origin.parse().unwrap(),
+                body: InvokeBody::Json(args),
+                headers: Default::default(),
+                invoke_key: INVOKE_KEY.to_string(),
+            },
+        )
+        .map(|body| body.deserialize::<Value>().unwrap())
+    }
+
+    /// As the app's own UI calls it (on Linux its origin is `tauri://localhost`).
+    fn call(&self, cmd: &str, args: Value) -> Result<Value, Value> {
+        self.call_from("tauri://localhost", cmd, args)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn connections_through_ipc_add_list_reveal_and_delete() {
+    let ipc = ipc().await;
+    let added = ipc
+        .call("add_connection", json!({"name": " Okta production "}))
+        .unwrap();
+    assert_eq!(added["name"], "Okta production");
+    let id = added["id"].as_str().unwrap().to_owned();
+    assert!(added["base_url"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("/scim/v2/{id}")));
+    assert!(
+        added.get("token").is_none(),
+        "the token is never in a listing"
+    );
+
+    let refused = ipc
+        .call("add_connection", json!({"name": "okta PRODUCTION"}))
+        .unwrap_err();
+    assert_eq!(refused["field"], "name");
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("already exists"),
+        "{refused}"
+    );
+
+    let token = ipc.call("connection_token", json!({"id": id})).unwrap();
+    assert!(token.as_str().unwrap().len() >= 43);
+    let listed = ipc.call("list_connections", json!({})).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+
+    ipc.call("delete_connection", json!({"id": id})).unwrap();
+    assert_eq!(ipc.call("list_connections", json!({})).unwrap(), json!([]));
+    let gone = ipc.call("connection_token", json!({"id": id})).unwrap_err();
+    assert!(
+        gone["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("There is no connection"),
+        "{gone}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_overview_switch_and_queries_take_the_ui_shapes() {
+    let ipc = ipc().await;
+    let o = ipc.call("overview", json!({})).unwrap();
+    assert_eq!(o["okta_enabled"], true);
+    assert_eq!(o["endpoint"]["state"], "starting");
+    let o = ipc
+        .call("set_okta_enabled", json!({"enabled": false}))
+        .unwrap();
+    assert_eq!(o["okta_enabled"], false);
+
+    let page = ipc
+        .call(
+            "list_employees",
+            json!({"query": {"search": null, "status": "active", "limit": 50, "after": null, "before": null, "last": false}}),
+        )
+        .unwrap();
+    assert_eq!(
+        page,
+        json!({"total": 0, "items": [], "offset": 0, "next": null, "prev": null})
+    );
+    let bad = ipc
+        .call("list_employees", json!({"query": {"status": "everyone"}}))
+        .unwrap_err();
+    assert!(
+        bad.as_str().unwrap_or_default().contains("everyone"),
+        "{bad}"
+    );
+
+    let activity = ipc
+        .call(
+            "list_activity",
+            json!({"filter": {"failures_only": true, "limit": 10}}),
+        )
+        .unwrap();
+    assert_eq!(activity, json!([]));
+
+    let csv = ipc
+        .call(
+            "export_employees",
+            json!({"query": {}, "path": "/tmp/employees.txt"}),
+        )
+        .unwrap_err();
+    assert!(csv["message"].as_str().unwrap().contains(".csv"), "{csv}");
+
+    let tunnel = ipc
+        .call(
+            "set_tunnel",
+            json!({"input": {"mode": "own", "url": "http://plain.example"}}),
+        )
+        .unwrap_err();
+    assert_eq!(tunnel["field"], "url");
+    let status = ipc.call("tunnel_status", json!({})).unwrap();
+    assert_eq!(status["mode"], "none");
+    let port = ipc.call("change_port", json!({"port": 80})).unwrap_err();
+    assert_eq!(port["field"], "port");
+}
+
+/// Every command the UI uses is granted to the main window, and only to the app's own origin.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_capability_grants_every_command_to_the_app_and_nothing_to_others() {
+    let ipc = ipc().await;
+    let commands: Vec<&str> = include_str!("../build.rs")
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix('"')?.strip_suffix("\","))
+        .collect();
+    assert_eq!(commands.len(), 16, "{commands:?}");
+    for cmd in &commands {
+        // Arguments are left out on purpose: a granted command answers with an argument error,
+        // a refused one with the ACL's "not allowed".
+        let answer = ipc.call(cmd, json!({}));
+        let text = format!("{answer:?}");
+        assert!(!text.contains("not allowed"), "{cmd}: {text}");
+        let remote = ipc.call_from("https://evil.example", cmd, json!({}));
+        assert!(
+            format!("{remote:?}").contains("not allowed"),
+            "{cmd} from a remote origin: {remote:?}"
+        );
+    }
+    // Nothing outside the list: reading the clipboard, say.
+    let read = ipc.call("plugin:clipboard-manager|read_text", json!({}));
+    assert!(read.is_err(), "{read:?}");
+}

@@ -1,0 +1,200 @@
+//! SCIM Desk's desktop shell: the window, the tray, and the IPC commands — all thin.
+//!
+//! At start it opens the data directory through the core ([`scimdesk::Desk`]) and starts the
+//! embedded SCIM endpoint ([`scimdesk::endpoint::Endpoint`]). Core change events are forwarded to
+//! the webview as `scimdesk://change`, so open pages follow Okta's pushes live. Closing the window
+//! hides it: the app, and the endpoint Okta depends on, keep running in the tray until *Quit*.
+//! A second launch shows the running one instead of starting another.
+
+pub mod commands;
+#[cfg(test)]
+mod ipc_tests;
+mod tray;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use scimdesk::connections::keychain::OsKeychain;
+use scimdesk::desk::{default_data_dir, ChangeEvent, DATA_DIR_ENV};
+use scimdesk::endpoint::Endpoint;
+use scimdesk::Desk;
+use tauri::{AppHandle, Emitter, Manager, RunEvent, WindowEvent};
+use tokio::sync::broadcast::error::RecvError;
+
+use commands::AppState;
+
+/// The event the UI listens to.
+pub const CHANGE_EVENT: &str = "scimdesk://change";
+pub const MAIN_WINDOW: &str = "main";
+
+/// `--data-dir DIR` (or `--data-dir=DIR`) on the command line, else `SCIMDESK_DATA_DIR`, else the
+/// platform's data directory — the same contract as the CLI's.
+pub fn data_dir_from(args: &[String], env: Option<String>) -> Option<PathBuf> {
+    let mut it = args.iter().skip(1);
+    while let Some(arg) = it.next() {
+        if arg == "--data-dir" {
+            return it.next().map(PathBuf::from);
+        }
+        if let Some(v) = arg.strip_prefix("--data-dir=") {
+            return Some(PathBuf::from(v));
+        }
+    }
+    env.filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(default_data_dir)
+}
+
+/// Shows, unminimises and focuses the main window (tray *Open*, a second launch).
+pub fn show_main_window(app: &AppHandle) {
+    if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
+        let _ = window.show();
+        let _ = window.unminimize();
+        let _ = window.set_focus();
+    }
+}
+
+/// Forwards the core's change events to the webview until the app ends. When the UI falls
+/// behind (a large import), it is told to refresh everything once rather than event by event.
+async fn forward_changes(app: AppHandle, desk: Desk) {
+    let mut events = desk.subscribe();
+    loop {
+        let event = match events.recv().await {
+            Ok(e) => e,
+            Err(RecvError::Lagged(_)) => ChangeEvent::Settings,
+            Err(RecvError::Closed) => return,
+        };
+        if let Err(e) = app.emit(CHANGE_EVENT, &event) {
+            tracing::warn!(error = %e, "could not forward a change to the window");
+        }
+    }
+}
+
+/// Opens the data directory, starts the endpoint, and puts both in the app's state.
+fn start(app: &tauri::App, data_dir: PathBuf) -> Result<(), Box<dyn std::error::Error>> {
+    let desk = tauri::async_runtime::block_on(Desk::open(&data_dir, Arc::new(OsKeychain::new())))?;
+    let endpoint = Arc::new(Endpoint::new(desk.clone()));
+    app.manage(AppState {
+        desk: desk.clone(),
+        endpoint: endpoint.clone(),
+    });
+    tauri::async_runtime::spawn(forward_changes(app.handle().clone(), desk));
+    tauri::async_runtime::spawn(async move {
+        let status = endpoint.start().await;
+        tracing::info!(?status, "endpoint");
+    });
+    Ok(())
+}
+
+/// The handler of every IPC command. Keep in step with `COMMANDS` in build.rs.
+#[macro_export]
+macro_rules! handler {
+    () => {
+        tauri::generate_handler![
+            $crate::commands::overview,
+            $crate::commands::set_okta_enabled,
+            $crate::commands::endpoint_status,
+            $crate::commands::change_port,
+            $crate::commands::list_connections,
+            $crate::commands::add_connection,
+            $crate::commands::connection_token,
+            $crate::commands::delete_connection,
+            $crate::commands::rehearse_connection,
+            $crate::commands::list_employees,
+            $crate::commands::employee_detail,
+            $crate::commands::export_employees,
+            $crate::commands::list_activity,
+            $crate::commands::tunnel_status,
+            $crate::commands::set_tunnel,
+            $crate::commands::acknowledge_url_change,
+        ]
+    };
+}
+
+pub fn run() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SCIMDESK_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+
+    let args: Vec<String> = std::env::args().collect();
+    let Some(data_dir) = data_dir_from(&args, std::env::var(DATA_DIR_ENV).ok()) else {
+        eprintln!("error: no data directory could be found for this user; pass --data-dir DIR");
+        std::process::exit(1);
+    };
+
+    let app = tauri::Builder::default()
+        // First, so that a second launch is stopped before it opens anything.
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            show_main_window(app)
+        }))
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_clipboard_manager::init())
+        .invoke_handler(handler!())
+        .setup(move |app| {
+            if let Err(e) = start(app, data_dir.clone()) {
+                use tauri_plugin_dialog::{DialogExt, MessageDialogKind};
+                let message = format!("SCIM Desk could not start.\n\n{e}");
+                eprintln!("error: {e}");
+                app.dialog()
+                    .message(message)
+                    .title("SCIM Desk")
+                    .kind(MessageDialogKind::Error)
+                    .blocking_show();
+                return Err(e);
+            }
+            tray::create(app.handle())?;
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            // Closing the window keeps the endpoint Okta depends on running in the tray.
+            if let WindowEvent::CloseRequested { api, .. } = event {
+                if window.label() == MAIN_WINDOW {
+                    api.prevent_close();
+                    let _ = window.hide();
+                }
+            }
+        })
+        .build(tauri::generate_context!());
+    let app = match app {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("error: SCIM Desk could not start: {e}");
+            std::process::exit(1);
+        }
+    };
+    app.run(|app, event| {
+        if let RunEvent::Exit = event {
+            // Stop serving and stop the tunnel (cloudflared is a child) before the process ends.
+            if let Some(state) = app.try_state::<AppState>() {
+                let endpoint = state.endpoint.clone();
+                tauri::async_runtime::block_on(async move { endpoint.stop().await });
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_data_dir_comes_from_the_flag_then_the_environment() {
+        let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            data_dir_from(&args(&["app", "--data-dir", "/d"]), Some("/e".into())),
+            Some(PathBuf::from("/d"))
+        );
+        assert_eq!(
+            data_dir_from(&args(&["app", "--data-dir=/d2"]), None),
+            Some(PathBuf::from("/d2"))
+        );
+        assert_eq!(
+            data_dir_from(&args(&["app"]), Some("/e".into())),
+            Some(PathBuf::from("/e"))
+        );
+        assert_eq!(data_dir_from(&args(&["app"]), None), default_data_dir());
+    }
+}

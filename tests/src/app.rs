@@ -1,0 +1,350 @@
+//! The desktop app driven the way the admin drives it: the real `scimdesk-app` binary in its real
+//! webview (WebKitGTK), through `tauri-driver` and `WebKitWebDriver`, on a private Xvfb display,
+//! with the real keychain of the test session.
+//!
+//! Every screen a test passes through can be saved as a screenshot under
+//! `target/e2e-screenshots/<test>/`, to be looked at as the admin would.
+//!
+//! Only one app runs at a time (one automated window, and the app is single-instance): [`App`]
+//! holds a process-wide lock for its lifetime.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+
+use crate::{free_port, target_dir, workspace_root, Desk};
+
+/// How long the UI may take to show what a test waits for.
+pub const UI_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// The app executable: `$SCIMDESK_APP_BIN`, else the workspace's debug build (which the test
+/// command builds, after the UI, before the tests).
+pub fn app_binary() -> PathBuf {
+    if let Some(bin) = std::env::var_os("SCIMDESK_APP_BIN") {
+        return PathBuf::from(bin);
+    }
+    let bin = target_dir()
+        .join("debug")
+        .join(format!("scimdesk-app{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.is_file(),
+        "{} does not exist: build the UI and the app first (`npm --prefix ui run build && cargo \
+         build -p scimdesk-app`), or run scripts/test.sh",
+        bin.display()
+    );
+    assert!(
+        workspace_root().join("ui/dist/index.html").is_file(),
+        "ui/dist is missing: `npm --prefix ui run build` first"
+    );
+    bin
+}
+
+/// A private X display for the whole test process (`Xvfb -displayfd`).
+struct Display {
+    name: String,
+    _xvfb: Child,
+}
+
+/// The test display (`:N`), for other X clients of the tests (xclip).
+pub fn display_name() -> &'static str {
+    static DISPLAY: OnceLock<Display> = OnceLock::new();
+    &DISPLAY
+        .get_or_init(|| {
+            let mut xvfb = Command::new("Xvfb")
+                .args([
+                    "-displayfd",
+                    "1",
+                    "-screen",
+                    "0",
+                    "1280x860x24",
+                    "-nolisten",
+                    "tcp",
+                ])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("Xvfb is needed for the app's tests (Debian package xvfb)");
+            let mut line = String::new();
+            BufReader::new(xvfb.stdout.take().expect("piped stdout"))
+                .read_line(&mut line)
+                .expect("Xvfb tells its display number");
+            Display {
+                name: format!(":{}", line.trim()),
+                _xvfb: xvfb,
+            }
+        })
+        .name
+}
+
+fn one_at_a_time() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A running app and a WebDriver session on its window. Quits the app when dropped.
+pub struct App {
+    rt: tokio::runtime::Runtime,
+    client: Option<Client>,
+    driver: Child,
+    shots: PathBuf,
+    shot: std::cell::Cell<u32>,
+    _turn: MutexGuard<'static, ()>,
+}
+
+impl App {
+    /// Starts the app on `desk`'s data directory, listening on a free port, and waits until its
+    /// first screen is shown. `test` names the screenshot folder.
+    pub fn launch(desk: &Desk, test: &str) -> App {
+        let port = free_port();
+        desk.cli_ok(&["config", "set", "listen", &format!("127.0.0.1:{port}")]);
+        App::launch_as_is(desk, test)
+    }
+
+    /// Starts the app without touching the data directory's settings first.
+    pub fn launch_as_is(desk: &Desk, test: &str) -> App {
+        let turn = one_at_a_time();
+        let bin = app_binary();
+        let display = display_name();
+        let port = free_port();
+        let native_port = free_port();
+        let driver = Command::new("tauri-driver")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
+            .env("DISPLAY", display)
+            .env_remove("SCIMDESK_DATA_DIR")
+            // No GPU on these machines; WebKit's compositing needs none for screenshots.
+            .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("tauri-driver is needed for the app's tests (`cargo install tauri-driver`)");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        let status = format!("http://127.0.0.1:{port}/status");
+        let started = Instant::now();
+        // The native driver starts after tauri-driver listens: wait for both.
+        loop {
+            let ready = reqwest::blocking::get(&status)
+                .ok()
+                .and_then(|r| r.json::<Value>().ok())
+                .is_some_and(|v| v["value"]["ready"] == json!(true));
+            if ready {
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "tauri-driver did not become ready"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "tauri:options".into(),
+            json!({
+                "application": bin,
+                "args": ["--data-dir", desk.data_dir()],
+            }),
+        );
+        let client = rt
+            .block_on(
+                ClientBuilder::rustls()
+                    .expect("rustls")
+                    .capabilities(caps)
+                    .connect(&format!("http://127.0.0.1:{port}")),
+            )
+            .expect("a WebDriver session on the app");
+        let shots = target_dir().join("e2e-screenshots").join(test);
+        let _ = std::fs::remove_dir_all(&shots);
+        std::fs::create_dir_all(&shots).expect("screenshot folder");
+        let app = App {
+            rt,
+            client: Some(client),
+            driver,
+            shots,
+            shot: std::cell::Cell::new(0),
+            _turn: turn,
+        };
+        app.wait_for("app-ready");
+        app
+    }
+
+    fn client(&self) -> &Client {
+        self.client.as_ref().expect("a session")
+    }
+
+    /// `[data-testid="id"]`.
+    pub fn css(id: &str) -> String {
+        format!("[data-testid=\"{id}\"]")
+    }
+
+    /// Waits until an element with this test id is in the page, and returns it.
+    pub fn wait_for(&self, id: &str) -> Element {
+        self.wait_for_css(&App::css(id))
+    }
+
+    pub fn wait_for_css(&self, css: &str) -> Element {
+        let started = Instant::now();
+        loop {
+            if let Ok(e) = self.rt.block_on(self.client().find(Locator::Css(css))) {
+                return e;
+            }
+            if started.elapsed() > UI_TIMEOUT {
+                self.screenshot(&format!("missing-{}", sanitize(css)));
+                panic!("`{css}` did not appear within {UI_TIMEOUT:?}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Waits until `check` holds, re-evaluating it (it reads the page).
+    pub fn wait_until(&self, what: &str, mut check: impl FnMut(&App) -> bool) {
+        let started = Instant::now();
+        while !check(self) {
+            if started.elapsed() > UI_TIMEOUT {
+                self.screenshot(&format!("timeout-{}", sanitize(what)));
+                panic!("{what}: not seen within {UI_TIMEOUT:?}");
+            }
+            std::thread::sleep(Duration::from_millis(150));
+        }
+    }
+
+    pub fn all(&self, id: &str) -> Vec<Element> {
+        self.all_css(&App::css(id))
+    }
+
+    pub fn all_css(&self, css: &str) -> Vec<Element> {
+        self.rt
+            .block_on(self.client().find_all(Locator::Css(css)))
+            .unwrap_or_default()
+    }
+
+    pub fn exists(&self, id: &str) -> bool {
+        !self.all(id).is_empty()
+    }
+
+    pub fn click(&self, id: &str) {
+        let e = self.wait_for(id);
+        self.click_element(&e);
+    }
+
+    pub fn click_element(&self, e: &Element) {
+        self.rt.block_on(e.click()).expect("click");
+    }
+
+    /// Replaces the text of an input.
+    pub fn type_into(&self, id: &str, text: &str) {
+        let e = self.wait_for(id);
+        self.rt.block_on(e.clear()).expect("clear");
+        self.rt.block_on(e.send_keys(text)).expect("type");
+    }
+
+    /// Presses keys in an element (`"\u{E007}"` is Enter, `"\u{E00C}"` Escape).
+    pub fn keys(&self, id: &str, keys: &str) {
+        let e = self.wait_for(id);
+        self.rt.block_on(e.send_keys(keys)).expect("keys");
+    }
+
+    pub fn text(&self, id: &str) -> String {
+        let e = self.wait_for(id);
+        self.text_of(&e)
+    }
+
+    pub fn text_of(&self, e: &Element) -> String {
+        self.rt.block_on(e.text()).unwrap_or_default()
+    }
+
+    pub fn attr(&self, e: &Element, name: &str) -> Option<String> {
+        self.rt.block_on(e.attr(name)).ok().flatten()
+    }
+
+    pub fn find_in(&self, parent: &Element, id: &str) -> Element {
+        self.rt
+            .block_on(parent.find(Locator::Css(&App::css(id))))
+            .unwrap_or_else(|e| panic!("no `{id}` inside the element: {e}"))
+    }
+
+    /// Runs JavaScript in the page and returns its result.
+    pub fn eval(&self, script: &str, args: Vec<Value>) -> Value {
+        self.rt
+            .block_on(self.client().execute(script, args))
+            .expect("script")
+    }
+
+    /// Calls an IPC command as the UI does (for what WebDriver cannot click, such as a native
+    /// save dialog), and returns its result or its error.
+    pub fn invoke(&self, command: &str, args: Value) -> Result<Value, Value> {
+        let out = self
+            .rt
+            .block_on(self.client().execute_async(
+                "const [cmd, args, done] = arguments;
+                 window.__TAURI_INTERNALS__.invoke(cmd, args)
+                   .then(v => done({ok: v === undefined ? null : v}), e => done({err: e}));",
+                vec![json!(command), args],
+            ))
+            .expect("invoke");
+        match out.get("err") {
+            Some(e) => Err(e.clone()),
+            None => Ok(out["ok"].clone()),
+        }
+    }
+
+    /// Navigates inside the app (hash routes).
+    pub fn go(&self, route: &str) {
+        self.eval(
+            "window.location.hash = arguments[0]; return true;",
+            vec![json!(route)],
+        );
+    }
+
+    /// Saves a screenshot of the window as `NN-name.png`.
+    pub fn screenshot(&self, name: &str) -> PathBuf {
+        let shot = self.shot_number();
+        let path = self.shots.join(format!("{shot:02}-{}.png", sanitize(name)));
+        match self.rt.block_on(self.client().screenshot()) {
+            Ok(png) => {
+                let _ = std::fs::write(&path, png);
+            }
+            Err(e) => eprintln!("screenshot {name} failed: {e}"),
+        }
+        path
+    }
+
+    fn shot_number(&self) -> u32 {
+        self.shot.set(self.shot.get() + 1);
+        self.shot.get()
+    }
+
+    pub fn screenshots(&self) -> &Path {
+        &self.shots
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take() {
+            let _ = self.rt.block_on(client.close());
+        }
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+fn sanitize(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect::<String>()
+        .trim_matches('-')
+        .to_owned()
+}

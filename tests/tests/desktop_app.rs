@@ -1,0 +1,453 @@
+//! The desktop app end to end: the real `scimdesk-app` in its real webview (tauri-driver +
+//! WebKitWebDriver under Xvfb), the real keychain, and Okta's requests over loopback HTTP to the
+//! base URL and token read from the page. Screenshots of every screen go to
+//! `target/e2e-screenshots/<test>/`.
+
+use std::time::Duration;
+
+use scimdesk_tests::app::App;
+use scimdesk_tests::*;
+
+const ENTER: &str = "\u{E007}";
+
+/// Adds a connection through the dialog, as the admin does, and returns its row.
+fn add_connection(app: &App, name: &str) -> fantoccini::elements::Element {
+    app.click("add-connection");
+    app.wait_for("connection-dialog");
+    app.type_into("connection-name", name);
+    app.click("save-connection");
+    let css = format!("[data-testid=\"connection-row\"][data-connection-name=\"{name}\"]");
+    app.wait_for_css(&css)
+}
+
+/// Reveals and reads a connection's token from the page.
+fn token_of(app: &App, row: &fantoccini::elements::Element) -> String {
+    let reveal = app.find_in(row, "reveal-token");
+    app.click_element(&reveal);
+    let mut token = String::new();
+    app.wait_until("the token is revealed", |app| {
+        token = app.text_of(&app.find_in(row, "token")).trim().to_owned();
+        !token.is_empty() && !token.contains('•')
+    });
+    token
+}
+
+fn clipboard() -> String {
+    // The app owns the X clipboard of the test display; xclip asks it for the text.
+    let display = scimdesk_tests::app::display_name();
+    let out = std::process::Command::new("xclip")
+        .args(["-selection", "clipboard", "-o"])
+        .env("DISPLAY", display)
+        .output()
+        .expect("xclip");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn employee_row_css(email: &str) -> String {
+    format!("[data-testid=\"employee-row\"][data-email=\"{email}\"]")
+}
+
+#[test]
+fn an_admin_connects_okta_sees_employees_arrive_and_deletes_the_connection() {
+    let desk = Desk::new();
+    let app = App::launch(&desk, "okta_lifecycle");
+    app.screenshot("first-start");
+
+    // Settings > Integrations > Okta.
+    app.click("nav-settings");
+    app.wait_for("okta-card");
+    assert_eq!(app.text("okta-status").trim(), "On · 0 connections");
+    app.screenshot("integrations");
+    app.click("okta-card");
+    app.wait_for("connections-empty");
+    app.screenshot("okta-empty");
+
+    // + Add Connection: a bad name is refused inline, the dialog stays open.
+    app.click("add-connection");
+    app.wait_for("connection-dialog");
+    app.screenshot("add-dialog");
+    app.type_into("connection-name", "   ");
+    app.click("save-connection");
+    let error = app.text("connection-name-error");
+    assert!(!error.trim().is_empty(), "an empty name must be refused");
+    app.screenshot("add-dialog-empty-name");
+    app.type_into("connection-name", &"x".repeat(65));
+    app.click("save-connection");
+    app.wait_until("a too-long name is refused", |app| {
+        app.text("connection-name-error").contains("64")
+    });
+    app.click("cancel-connection");
+    app.wait_until("the dialog closes", |app| !app.exists("connection-dialog"));
+    assert_eq!(
+        desk.cli_json(&["connection", "list"])
+            .as_array()
+            .map(Vec::len),
+        Some(0)
+    );
+
+    let row = add_connection(&app, "Okta production");
+    app.screenshot("connection-added");
+    let base_url = app
+        .text_of(&app.find_in(&row, "base-url"))
+        .trim()
+        .to_owned();
+    let token = token_of(&app, &row);
+    app.screenshot("token-revealed");
+    let listed = desk.cli_json(&["connection", "list"]);
+    assert_eq!(listed[0]["name"], "Okta production");
+    assert_eq!(listed[0]["base_url"], base_url.as_str());
+    assert_eq!(
+        desk.cli_ok(&["connection", "token", "Okta production"])
+            .trim(),
+        token
+    );
+
+    // The copy buttons put the exact values on the clipboard.
+    app.click_element(&app.find_in(&row, "copy-base-url"));
+    app.wait_until("the base URL is on the clipboard", |_| {
+        clipboard() == base_url
+    });
+    app.click_element(&app.find_in(&row, "copy-token"));
+    app.wait_until("the token is on the clipboard", |_| clipboard() == token);
+
+    // A duplicate name (ignoring case) is refused with the server's message.
+    app.click("add-connection");
+    app.type_into("connection-name", "OKTA PRODUCTION");
+    app.keys("connection-name", ENTER);
+    app.wait_until("a duplicate name is refused", |app| {
+        app.text("connection-name-error").contains("already exists")
+    });
+    app.screenshot("duplicate-name");
+    app.click("cancel-connection");
+
+    // Okta pushes an employee while the admin watches the Employees page.
+    app.click("nav-employees");
+    app.wait_for("employees-empty");
+    app.screenshot("employees-empty");
+    let okta = Okta::new(&base_url, &token);
+    let jane = okta.create_user(&okta_user("jane.doe@corp.example", "Jane", "Doe"));
+    let row = app.wait_for_css(&employee_row_css("jane.doe@corp.example"));
+    assert_eq!(
+        app.text_of(&app.find_in(&row, "employee-status")).trim(),
+        "Active"
+    );
+    assert!(app
+        .text_of(&app.find_in(&row, "employee-name"))
+        .contains("Jane Doe"));
+    app.screenshot("employee-arrived");
+
+    // Deactivated in Okta: the status changes in place.
+    okta.patch_ops(
+        &format!("/Users/{}", id_of(&jane)),
+        json!([{"op": "replace", "value": {"active": false}}]),
+    )
+    .expect(200);
+    app.wait_until("the status turns Deactivated", |app| {
+        app.all_css(&employee_row_css("jane.doe@corp.example"))
+            .first()
+            .map(|row| app.text_of(&app.find_in(row, "employee-status")))
+            .is_some_and(|s| s.trim() == "Deactivated")
+    });
+    app.screenshot("employee-deactivated");
+
+    // The detail view: every field, groups and this employee's activity.
+    let row = app.wait_for_css(&employee_row_css("jane.doe@corp.example"));
+    app.click_element(&app.find_in(&row, "employee-name"));
+    app.wait_for("employee-detail");
+    assert_eq!(app.text("detail-status").trim(), "Deactivated");
+    assert!(app.text("detail-activity").contains("Deactivated"));
+    app.screenshot("employee-detail");
+
+    // Activity: each request as a readable line, live.
+    app.click("nav-activity");
+    app.wait_until("the create and the deactivation are listed", |app| {
+        let lines: Vec<String> = app
+            .all("activity-summary")
+            .iter()
+            .map(|e| app.text_of(e))
+            .collect();
+        lines.iter().any(|l| l.starts_with("Created Jane Doe"))
+            && lines.iter().any(|l| l.starts_with("Deactivated Jane Doe"))
+    });
+    okta.post("/Users", &json!({"schemas": [USER_SCHEMA]}))
+        .assert_scim_error(400, None);
+    app.wait_until("the failed request is marked", |app| {
+        !app.all_css("[data-testid=\"activity-row\"][data-outcome=\"failure\"]")
+            .is_empty()
+    });
+    app.screenshot("activity");
+
+    // ⋮ → Delete → confirm: syncing stops, the employee stays.
+    app.click("nav-settings");
+    app.click("okta-card");
+    let row = app.wait_for("connection-row");
+    app.wait_until("Okta's last contact is shown", |app| {
+        app.text_of(&app.find_in(&row, "last-contact"))
+            .contains("400")
+            || !app
+                .text_of(&app.find_in(&row, "last-contact"))
+                .contains("Never")
+    });
+    app.click_element(&app.find_in(&row, "connection-menu"));
+    app.click("delete-connection");
+    app.wait_for("delete-dialog");
+    let warning = app.text("delete-dialog");
+    assert!(warning.contains("remain"), "{warning}");
+    app.screenshot("delete-confirm");
+    app.click("confirm-delete");
+    app.wait_for("connections-empty");
+    app.screenshot("deleted");
+    okta.get("/Users").assert_scim_error(401, None);
+    assert_eq!(
+        desk.employee("jane.doe@corp.example")["status"],
+        "deactivated"
+    );
+    app.click("nav-employees");
+    app.wait_for_css(&employee_row_css("jane.doe@corp.example"));
+}
+
+#[test]
+fn the_okta_switch_refuses_requests_while_off_and_nothing_is_lost() {
+    let desk = Desk::new();
+    let conn = desk.add_connection("Okta");
+    let app = App::launch(&desk, "okta_switch");
+    let base_url = desk.cli_json(&["connection", "list"])[0]["base_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let okta_here = Okta::new(&base_url, &conn.token);
+    okta_here.create_user(&okta_user("kept@corp.example", "Kept", "Person"));
+
+    app.go("#/settings/integrations");
+    app.wait_for("okta-toggle");
+    app.click("okta-toggle");
+    app.click("confirm-okta-off");
+    app.wait_until("the card says Off", |app| {
+        app.text("okta-status").trim() == "Off"
+    });
+    app.screenshot("okta-off");
+    okta_here.get("/Users").assert_scim_error(403, None);
+    app.click("okta-card");
+    app.wait_for("okta-off-banner");
+    app.screenshot("okta-page-off");
+
+    app.go("#/settings/integrations");
+    app.click("okta-toggle");
+    app.wait_until("the card says On", |app| {
+        app.text("okta-status").starts_with("On")
+    });
+    okta_here.get("/Users").expect(200);
+    assert_eq!(desk.employee("kept@corp.example")["status"], "active");
+}
+
+#[test]
+fn a_taken_port_is_reported_and_another_one_chosen() {
+    let desk = Desk::new();
+    let squatter = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = squatter.local_addr().unwrap();
+    desk.cli_ok(&["config", "set", "listen", &taken.to_string()]);
+    let conn = desk.add_connection("Okta");
+
+    let app = App::launch_as_is(&desk, "port_taken");
+    app.wait_for("endpoint-banner");
+    assert!(app
+        .text("endpoint-banner")
+        .contains(&taken.port().to_string()));
+    app.screenshot("port-in-use");
+
+    // A port that is not one is refused inline.
+    app.type_into("port-input", "80");
+    app.click("port-apply");
+    app.wait_until("port 80 is refused", |app| {
+        app.text("port-error").contains("1024")
+    });
+    let port = free_port();
+    app.type_into("port-input", &port.to_string());
+    app.click("port-apply");
+    app.wait_until("the banner goes away", |app| !app.exists("endpoint-banner"));
+    app.screenshot("port-changed");
+
+    let base_url = format!("http://127.0.0.1:{port}/scim/v2/{}", conn.id);
+    Okta::new(&base_url, &conn.token).get("/Users").expect(200);
+    assert_eq!(
+        desk.cli_json(&["config", "show"])["listen"],
+        format!("127.0.0.1:{port}")
+    );
+    drop(squatter);
+}
+
+#[test]
+fn the_public_url_is_chosen_in_the_app_and_a_change_is_announced() {
+    let desk = Desk::new();
+    let conn = desk.add_connection("Okta");
+    let app = App::launch(&desk, "public_url");
+    app.go("#/settings/integrations/okta");
+    app.wait_for("tunnel-card");
+    app.screenshot("no-tunnel");
+
+    // Your own URL: validated inline, then base URLs follow it.
+    app.click("tunnel-change");
+    app.wait_for("tunnel-dialog");
+    app.click("tunnel-mode-own");
+    app.type_into("tunnel-url", "http://desk.example.com");
+    app.click("save-tunnel");
+    app.wait_until("plain http is refused", |app| {
+        app.text("tunnel-error").contains("HTTPS")
+    });
+    app.screenshot("tunnel-dialog-error");
+    app.type_into("tunnel-url", "https://desk-one.example.com");
+    app.click("save-tunnel");
+    app.wait_until("the dialog closes", |app| !app.exists("tunnel-dialog"));
+    app.wait_until("the base URL follows", |app| {
+        app.text("base-url").trim() == format!("https://desk-one.example.com/scim/v2/{}", conn.id)
+    });
+
+    // Moving to another URL: the app says Okta must be updated, with the new value to copy.
+    app.click("tunnel-change");
+    app.click("tunnel-mode-own");
+    app.type_into("tunnel-url", "https://desk-two.example.com");
+    app.click("save-tunnel");
+    app.wait_for("url-changed-banner");
+    let banner = app.text("url-changed-banner");
+    assert!(
+        banner.contains(&format!("https://desk-two.example.com/scim/v2/{}", conn.id)),
+        "{banner}"
+    );
+    app.screenshot("url-changed");
+    app.click("copy-new-base-url");
+    app.wait_until("the new base URL is on the clipboard", |_| {
+        clipboard() == format!("https://desk-two.example.com/scim/v2/{}", conn.id)
+    });
+    app.click("ack-url-change");
+    app.wait_until("the banner goes away", |app| {
+        !app.exists("url-changed-banner")
+    });
+    assert!(desk.cli_json(&["tunnel", "status"])["url_changed"].is_null());
+}
+
+#[test]
+fn the_rehearsal_runs_from_the_app() {
+    let desk = Desk::new();
+    let port = free_port();
+    desk.cli_ok(&["config", "set", "listen", &format!("127.0.0.1:{port}")]);
+    // The app's own address as the public URL: the rehearsal goes through it like Okta would.
+    desk.cli_ok(&[
+        "config",
+        "set",
+        "public-url",
+        &format!("http://127.0.0.1:{port}"),
+    ]);
+    desk.add_connection("Okta");
+    let app = App::launch_as_is(&desk, "rehearsal");
+    app.go("#/settings/integrations/okta");
+    let row = app.wait_for("connection-row");
+    app.click_element(&app.find_in(&row, "test-connection"));
+    app.wait_until("every step passed", |app| {
+        app.all("rehearsal-result")
+            .first()
+            .is_some_and(|r| app.text_of(r).contains("token"))
+    });
+    app.screenshot("rehearsal");
+    assert_eq!(
+        desk.employees().len(),
+        0,
+        "the rehearsal creates no employee"
+    );
+}
+
+#[test]
+fn employees_page_filter_export_and_a_second_launch() {
+    let desk = Desk::new();
+    let conn = desk.add_connection("Okta");
+    let app = App::launch(&desk, "employees");
+    let base_url = desk.cli_json(&["connection", "list"])[0]["base_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let okta = Okta::new(&base_url, &conn.token);
+    for i in 0..120 {
+        let mut user = okta_user(
+            &format!("person{i:03}@corp.example"),
+            &format!("Person{i:03}"),
+            "Example",
+        );
+        if i % 4 == 0 {
+            user["active"] = json!(false);
+        }
+        okta.post("/Users", &user).expect(201);
+    }
+    app.go("#/employees");
+    app.wait_until("a page of 50 of 120", |app| {
+        app.all("employee-row").len() == 50 && app.text("page-info").contains("120")
+    });
+    app.screenshot("employees-page-1");
+    app.click("page-last");
+    app.wait_until("the last page", |app| app.all("employee-row").len() == 20);
+    assert!(
+        app.text("page-info").contains("101"),
+        "{}",
+        app.text("page-info")
+    );
+    app.click("page-first");
+    app.wait_until("the first page again", |app| {
+        app.all("employee-row").len() == 50
+    });
+
+    // Status filter and search.
+    let select = app.wait_for("status-filter");
+    app.eval(
+        "arguments[0].value = 'deactivated'; arguments[0].dispatchEvent(new Event('change', {bubbles: true})); return true;",
+        vec![serde_json::to_value(&select).unwrap()],
+    );
+    app.wait_until("30 deactivated", |app| {
+        app.text("page-info").contains("30") && app.all("employee-row").len() == 30
+    });
+    app.screenshot("employees-deactivated");
+    app.type_into("employee-search", "person008");
+    app.wait_until("one match", |app| app.all("employee-row").len() == 1);
+    app.type_into("employee-search", "nobody-like-this");
+    app.wait_for("employees-no-match");
+    app.screenshot("employees-no-match");
+
+    // Export: the native save dialog can't be driven, so the test calls what it calls.
+    let path = desk.root().join("export.csv");
+    let n = app
+        .invoke(
+            "export_employees",
+            json!({"query": {"search": null, "status": "all", "limit": 50, "after": null, "before": null, "last": false}, "path": path}),
+        )
+        .expect("export");
+    assert_eq!(n, json!(120));
+    let csv = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(csv.lines().count(), 121);
+    let refused = app.invoke(
+        "export_employees",
+        json!({"query": {"status": "all"}, "path": desk.root().join("x.txt")}),
+    );
+    assert!(refused.is_err(), "{refused:?}");
+
+    // A second launch shows the running app and exits instead of starting another endpoint.
+    let second = std::process::Command::new(scimdesk_tests::app::app_binary())
+        .args(["--data-dir", &desk.data_dir().to_string_lossy()])
+        .env("DISPLAY", scimdesk_tests::app::display_name())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut second = second;
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = second.try_wait().unwrap() {
+            break s;
+        }
+        if started.elapsed() > Duration::from_secs(20) {
+            let _ = second.kill();
+            panic!("the second launch kept running");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "{status}");
+    // The first one still serves.
+    okta.get("/Users").expect(200);
+    app.wait_for("nav-employees");
+}
