@@ -1,0 +1,102 @@
+import { useEffect, useRef } from "react";
+import { EndpointBanner, UrlChangedBanner } from "./components/Banners";
+import { Sidebar } from "./components/Sidebar";
+import { ToastProvider } from "./components/Toasts";
+import { AppDataProvider, useAppData } from "./lib/appData";
+import { defaultRoute, href, type Route } from "./lib/route";
+import { navigate, useRoute } from "./lib/useRoute";
+import { ActivityPage } from "./pages/ActivityPage";
+import { EmployeeDetailPage } from "./pages/EmployeeDetailPage";
+import { EmployeesPage } from "./pages/EmployeesPage";
+import { IntegrationsPage } from "./pages/IntegrationsPage";
+import { OktaPage } from "./pages/OktaPage";
+
+export function App() {
+  return (
+    <ToastProvider>
+      <AppDataProvider>
+        <Shell />
+      </AppDataProvider>
+    </ToastProvider>
+  );
+}
+
+const TITLES: Partial<Record<Route["page"], string>> = {
+  employees: "Employees",
+  employee: "Employee",
+  activity: "Activity",
+  integrations: "Integrations",
+  okta: "Okta",
+};
+
+function Shell() {
+  const route = useRoute();
+  const { overview, loadError } = useAppData();
+  const main = useRef<HTMLElement>(null);
+
+  // The empty hash goes to Okta until a connection exists, then to Employees.
+  useEffect(() => {
+    if (route.page === "home" && overview) navigate(href(defaultRoute(overview.connection_count)), true);
+  }, [route.page, overview]);
+
+  useEffect(() => {
+    const t = TITLES[route.page];
+    document.title = t ? `${t} · SCIM Desk` : "SCIM Desk";
+  }, [route.page]);
+
+  return (
+    <div className="app">
+      <a className="skip-link" href="#main" onClick={(e) => { e.preventDefault(); main.current?.focus(); }}>
+        Skip to content
+      </a>
+      <Sidebar route={route} />
+      <main className="content" id="main" ref={main} tabIndex={-1}>
+        <div className="banners">
+          <EndpointBanner />
+          <UrlChangedBanner />
+        </div>
+        {loadError && !overview ? (
+          <div className="page">
+            <div className="empty-state" role="alert">
+              <h1 className="empty-title">SCIM Desk couldn't load</h1>
+              <p>{loadError}</p>
+              <button type="button" className="button" onClick={() => window.location.reload()}>
+                Try again
+              </button>
+            </div>
+          </div>
+        ) : (
+          <Page route={route} />
+        )}
+      </main>
+    </div>
+  );
+}
+
+function Page({ route }: { route: Route }) {
+  switch (route.page) {
+    case "home":
+      return <div className="page" aria-busy="true" />;
+    case "employees":
+      return <EmployeesPage />;
+    case "employee":
+      return <EmployeeDetailPage key={route.id} id={route.id} />;
+    case "activity":
+      return <ActivityPage />;
+    case "integrations":
+      return <IntegrationsPage />;
+    case "okta":
+      return <OktaPage />;
+    case "not-found":
+      return (
+        <div className="page">
+          <div className="empty-state">
+            <h1 className="empty-title">There's nothing at this address</h1>
+            <p>
+              <a href="#/employees">Go to Employees</a>
+            </p>
+          </div>
+        </div>
+      );
+  }
+}
