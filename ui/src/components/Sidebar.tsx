@@ -55,16 +55,19 @@ export function Sidebar({ route }: { route: Route }) {
       </ul>
       <div className="sidebar-footer">
         {endpoint && (
-          <p className={`endpoint-state endpoint-${endpoint.state}`}>
-            <span className="dot" aria-hidden="true" />
-            <span>
-              {endpoint.state === "serving"
-                ? `Endpoint on ${endpoint.listen}`
-                : endpoint.state === "starting"
-                  ? "Endpoint starting…"
-                  : "Endpoint stopped"}
-            </span>
-          </p>
+          <div className={`endpoint-state endpoint-${endpoint.state}`}>
+            <p className="endpoint-line">
+              <span className="dot" aria-hidden="true" />
+              <span>
+                {endpoint.state === "serving"
+                  ? "Endpoint running"
+                  : endpoint.state === "starting"
+                    ? "Endpoint starting…"
+                    : "Endpoint stopped"}
+              </span>
+            </p>
+            <p className="endpoint-addr mono">{endpoint.listen}</p>
+          </div>
         )}
       </div>
     </nav>

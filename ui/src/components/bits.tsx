@@ -96,7 +96,7 @@ type SwitchProps = {
   hideLabel?: boolean;
 };
 
-/** A checkbox drawn as a switch; the input stays real so tests and assistive tech see `checked`. */
+/** A checkbox drawn as a switch (the input itself is styled), so tests and assistive tech see `checked`. */
 export function Switch({ checked, onChange, label, testid, disabled, hideLabel }: SwitchProps) {
   const id = useId();
   return (
@@ -114,9 +114,6 @@ export function Switch({ checked, onChange, label, testid, disabled, hideLabel }
       />
       <label htmlFor={id} className={hideLabel ? "switch-label visually-hidden" : "switch-label"}>
         {label}
-      </label>
-      <label htmlFor={id} className="switch-track" aria-hidden="true">
-        <span className="switch-thumb" />
       </label>
     </span>
   );

@@ -21,6 +21,8 @@ export function ActivityPage() {
   const [error, setError] = useState<string | null>(null);
   const [fresh, setFresh] = useState<Set<number>>(new Set());
   const gen = useRef(0);
+  const entriesRef = useRef(entries);
+  entriesRef.current = entries;
 
   useEffect(() => {
     const t = setTimeout(() => setSearch(searchText), 250);
@@ -58,12 +60,9 @@ export function ActivityPage() {
     const mine = gen.current;
     api.listActivity(filter(null)).then((list) => {
       if (mine !== gen.current) return;
-      setEntries((old) => {
-        const merged = mergeNewest(old ?? [], list);
-        const known = new Set((old ?? []).map((a) => a.seq));
-        setFresh(new Set(list.filter((a) => !known.has(a.seq)).map((a) => a.seq)));
-        return merged;
-      });
+      const known = new Set((entriesRef.current ?? []).map((a) => a.seq));
+      setFresh(new Set(list.filter((a) => !known.has(a.seq)).map((a) => a.seq)));
+      setEntries((old) => mergeNewest(old ?? [], list));
     }, () => {});
   });
 

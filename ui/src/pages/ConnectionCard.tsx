@@ -106,7 +106,7 @@ export function ConnectionCard({ connection: c, highlighted, onDeleted }: Props)
       )}
 
       <dl className="connection-fields">
-        <div className="connection-field">
+        <div className="connection-field connection-field-wide">
           <dt>Base URL</dt>
           <dd>
             <code className="mono secret-box" data-testid="base-url">{c.base_url}</code>

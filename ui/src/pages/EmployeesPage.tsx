@@ -236,22 +236,35 @@ function EmployeeRow({ e }: { e: Employee }) {
       data-email={e.email ?? ""}
       aria-label={`${name}, ${e.status}`}
     >
-      <td className="cell-name">
+      <td className="cell-name" title={name}>
         <a href={`#/employees/${encodeURIComponent(e.id)}`} data-testid="employee-name" tabIndex={-1} onClick={(ev) => ev.stopPropagation()}>
           {name}
         </a>
       </td>
-      <td className="cell-email" data-testid="employee-email">{e.email ?? e.user_name}</td>
-      <td>{e.job_title ?? <Dash />}</td>
-      <td>{e.department ?? <Dash />}</td>
-      <td>{e.business_unit ?? <Dash />}</td>
-      <td className="cell-manager">{e.manager_email ?? <Dash />}</td>
-      <td>{e.location ?? <Dash />}</td>
-      <td className="mono-cell">{e.employee_id ?? <Dash />}</td>
+      <td className="cell-email" data-testid="employee-email" title={e.email ?? e.user_name}>{e.email ?? e.user_name}</td>
+      <Cell value={e.job_title} />
+      <Cell value={e.department} />
+      <Cell value={e.business_unit} />
+      <Cell value={e.manager_email} className="cell-manager" />
+      <Cell value={e.location} />
+      <Cell value={e.employee_id} className="mono-cell" />
       <td><StatusPill status={e.status} testid="employee-status" /></td>
       <td className="cell-time"><Time iso={e.updated_at} /></td>
     </tr>
   );
 }
 
-const Dash = () => <span className="muted" aria-label="none">—</span>;
+/** A text cell: long values are cut with an ellipsis, and the full value is in the tooltip. */
+function Cell({ value, className }: { value: string | null | undefined; className?: string }) {
+  if (value === null || value === undefined || value === "")
+    return (
+      <td className={className}>
+        <span className="muted" aria-label="none">—</span>
+      </td>
+    );
+  return (
+    <td className={className} title={value}>
+      {value}
+    </td>
+  );
+}

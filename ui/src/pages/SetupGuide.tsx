@@ -60,7 +60,7 @@ export function SetupGuide({ connections }: { connections: ConnectionView[] }) {
               <dl className="step-values">
                 <div>
                   <dt>SCIM connector base URL</dt>
-                  <dd>
+                  <dd className="value-line">
                     {chosen ? (
                       <>
                         <code className="mono value-chip">{chosen.base_url}</code>
@@ -73,7 +73,7 @@ export function SetupGuide({ connections }: { connections: ConnectionView[] }) {
                 </div>
                 <div>
                   <dt>Unique identifier field for users</dt>
-                  <dd>
+                  <dd className="value-line">
                     <code className="mono value-chip">email</code>
                     <span className="muted small">exactly as written, lower case</span>
                   </dd>
@@ -93,7 +93,7 @@ export function SetupGuide({ connections }: { connections: ConnectionView[] }) {
                 </div>
                 <div>
                   <dt>Authorization</dt>
-                  <dd>
+                  <dd className="value-line">
                     {chosen ? (
                       <>
                         <span className="muted">the token of {chosen.name}</span>
