@@ -234,7 +234,6 @@ function EmployeeRow({ e }: { e: Employee }) {
       data-testid="employee-row"
       data-employee-id={e.id}
       data-email={e.email ?? ""}
-      aria-label={`${name}, ${e.status}`}
     >
       <td className="cell-name" title={name}>
         <a href={`#/employees/${encodeURIComponent(e.id)}`} data-testid="employee-name" tabIndex={-1} onClick={(ev) => ev.stopPropagation()}>

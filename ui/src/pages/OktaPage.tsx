@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useRef, useState } from "react";
 import { type ConnectionView } from "../api";
 import { IconAlert, IconPlus, OktaMark } from "../components/Icons";
 import { useToast } from "../components/Toasts";
@@ -13,6 +13,7 @@ export function OktaPage() {
   const { overview, connections, tunnel, reloadConnections, reloadOverview } = useAppData();
   const [adding, setAdding] = useState(false);
   const [newId, setNewId] = useState<string | null>(null);
+  const addRef = useRef<HTMLButtonElement>(null);
   const { toast } = useToast();
   const sw = useOktaSwitch();
   const enabled = overview?.okta_enabled ?? true;
@@ -29,12 +30,14 @@ export function OktaPage() {
   const deleted = (c: ConnectionView) => {
     if (newId === c.id) setNewId(null);
     toast(`Deleted "${c.name}". Okta no longer syncs through it; its employees stay in the directory.`);
-    void reloadConnections();
+    // The row (and the menu button focus would return to) is gone: continue from Add Connection.
+    void reloadConnections().then(() => addRef.current?.focus());
     void reloadOverview();
   };
 
   const addButton = (big = false) => (
     <button
+      ref={big ? undefined : addRef}
       type="button"
       className={`button button-primary${big ? " button-large" : ""}`}
       onClick={() => setAdding(true)}
