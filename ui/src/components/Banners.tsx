@@ -102,6 +102,13 @@ export function UrlChangedBanner() {
   const change = tunnel?.url_changed;
   if (!change) return null;
 
+  // Advice against it happening again, unless the new URL is already a stable one.
+  const advice =
+    tunnel?.advice ??
+    (tunnel?.stable
+      ? null
+      : "To stop this from happening again, use a stable public URL: your own URL, a named cloudflared tunnel or an ngrok reserved domain.");
+
   const newBase = (c: { id: string; base_url: string }) =>
     c.base_url.startsWith(change.to) ? c.base_url : `${change.to.replace(/\/+$/, "")}/scim/v2/${c.id}`;
 
@@ -141,18 +148,17 @@ export function UrlChangedBanner() {
             ))}
           </ul>
         )}
-        <p className="banner-advice">
-          {tunnel?.advice ??
-            "To stop this from happening again, use a stable public URL: your own URL, a named cloudflared tunnel or an ngrok reserved domain."}
-        </p>
+        {advice && <p className="banner-advice">{advice}</p>}
         {error && <p className="field-error" role="alert">{error}</p>}
         <div className="banner-actions">
           <button type="button" className="button button-primary" onClick={ack} disabled={busy} data-testid="ack-url-change">
             I've updated Okta
           </button>
-          <a className="button button-ghost" href="#/settings/integrations/okta">
-            Choose a stable URL
-          </a>
+          {!tunnel?.stable && (
+            <a className="button button-ghost" href="#/settings/integrations/okta">
+              Choose a stable URL
+            </a>
+          )}
         </div>
       </div>
     </section>

@@ -79,7 +79,7 @@ export function EmployeesPage() {
         <div>
           <h1 className="page-title">Employees</h1>
           <p className="page-lede">
-            {overview
+            {overview && (active ?? 0) + (deactivated ?? 0) > 0
               ? `${formatCount(active ?? 0)} active, ${formatCount(deactivated ?? 0)} deactivated — kept up to date by Okta.`
               : "The directory Okta keeps up to date."}
           </p>

@@ -210,14 +210,14 @@ export function TunnelDialog({ tunnel, onClose }: Props) {
                         className="input mono-input"
                         type="password"
                         autoComplete="off"
-                        placeholder="Leave empty to keep the saved token"
+                        placeholder="Paste the tunnel token"
                         value={f.token}
                         onChange={(e) => set({ token: e.target.value })}
                         aria-invalid={err?.field === "token"}
                         aria-describedby={described("token") ?? "tunnel-token-help"}
                         data-testid="tunnel-token"
                       />
-                      <p className="field-help" id="tunnel-token-help">Kept in the system keychain.</p>
+                      <p className="field-help" id="tunnel-token-help">Kept in the system keychain. Leave empty to keep the one already saved.</p>
                       {errorFor("token")}
                     </div>
                   </div>
@@ -234,14 +234,14 @@ export function TunnelDialog({ tunnel, onClose }: Props) {
                     className="input mono-input"
                     type="password"
                     autoComplete="off"
-                    placeholder="Leave empty to keep the saved authtoken"
+                    placeholder="Paste your ngrok authtoken"
                     value={f.authtoken}
                     onChange={(e) => set({ authtoken: e.target.value })}
                     aria-invalid={err?.field === "authtoken"}
                     aria-describedby={described("authtoken") ?? "ngrok-authtoken-help"}
                     data-testid="ngrok-authtoken"
                   />
-                  <p className="field-help" id="ngrok-authtoken-help">From your ngrok dashboard. Kept in the system keychain.</p>
+                  <p className="field-help" id="ngrok-authtoken-help">From your ngrok dashboard; kept in the system keychain. Leave empty to keep the one already saved.</p>
                   {errorFor("authtoken")}
                 </div>
                 <div>
