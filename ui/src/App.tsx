@@ -58,8 +58,9 @@ function Shell() {
         {loadError && !overview ? (
           <div className="page">
             <div className="empty-state" role="alert">
-              <h1 className="empty-title">SCIM Desk couldn't load</h1>
-              <p>{loadError}</p>
+              <h1 className="empty-title">SCIM Desk couldn't load its data</h1>
+              <p>The app's background service didn't answer. Restart SCIM Desk; if this keeps happening, the message below helps support.</p>
+              <p className="mono small">{loadError}</p>
               <button type="button" className="button" onClick={() => window.location.reload()}>
                 Try again
               </button>
