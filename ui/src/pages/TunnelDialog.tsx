@@ -12,7 +12,6 @@ type Props = { tunnel: TunnelStatus; onClose: () => void };
 export type TunnelForm = {
   mode: Mode;
   url: string;
-  named: boolean;
   hostname: string;
   token: string;
   authtoken: string;
@@ -24,7 +23,6 @@ export function initialTunnelForm(t: Pick<TunnelStatus, "mode" | "setting" | "pu
   return {
     mode: t.mode,
     url: s?.mode === "own" ? s.url : "",
-    named: s?.mode === "cloudflared" && !!s.hostname,
     hostname: s?.mode === "cloudflared" ? (s.hostname ?? "") : "",
     token: "",
     authtoken: "",
@@ -39,8 +37,8 @@ export function checkTunnelForm(f: TunnelForm): [string, string] | null {
     if (!u) return ["url", "Enter the public URL that reaches this computer, such as https://scim.example.com."];
     if (!/^https?:\/\/[^\s/]+/i.test(u)) return ["url", "Enter a full URL starting with https://."];
   }
-  if (f.mode === "cloudflared" && f.named && !f.hostname.trim())
-    return ["hostname", "Enter the hostname your named tunnel serves, such as scim.example.com."];
+  if (f.mode === "cloudflared" && f.hostname.trim() && !/^[a-z0-9.-]+\.[a-z]{2,}$/i.test(f.hostname.trim()))
+    return ["hostname", "Enter a hostname such as scim.example.com, without https:// or a path."];
   return null;
 }
 
@@ -50,8 +48,9 @@ export function tunnelInput(f: TunnelForm): TunnelInput {
   return {
     mode: f.mode,
     url: f.mode === "own" ? blank(f.url) : null,
-    hostname: f.mode === "cloudflared" && f.named ? blank(f.hostname) : null,
-    token: f.mode === "cloudflared" && f.named ? blank(f.token) : null,
+    // A hostname makes it a named tunnel; without one it is a quick tunnel and needs no token.
+    hostname: f.mode === "cloudflared" ? blank(f.hostname) : null,
+    token: f.mode === "cloudflared" && blank(f.hostname) ? blank(f.token) : null,
     domain: f.mode === "ngrok" ? blank(f.domain) : null,
     authtoken: f.mode === "ngrok" ? blank(f.authtoken) : null,
   };
@@ -60,7 +59,7 @@ export function tunnelInput(f: TunnelForm): TunnelInput {
 const MODES: { value: Mode; label: string; desc: string }[] = [
   { value: "none", label: "None", desc: "Only programs on this computer can reach SCIM Desk. Okta in the cloud can't." },
   { value: "own", label: "Your own URL", desc: "A reverse proxy or tunnel you run yourself forwards HTTPS to this computer." },
-  { value: "cloudflared", label: "cloudflared", desc: "SCIM Desk runs a Cloudflare Tunnel for you." },
+  { value: "cloudflared", label: "cloudflared", desc: "SCIM Desk runs a Cloudflare Tunnel for you: a quick tunnel, or a named tunnel on your own hostname." },
   { value: "ngrok", label: "ngrok", desc: "SCIM Desk runs an ngrok tunnel with your ngrok account." },
 ];
 
@@ -173,55 +172,46 @@ export function TunnelDialog({ tunnel, onClose }: Props) {
 
             {f.mode === "cloudflared" && m.value === "cloudflared" && (
               <div className="choice-fields">
-                <div className="sub-choices" role="radiogroup" aria-label="Kind of cloudflared tunnel">
-                  <label className="sub-choice">
-                    <input type="radio" name="cloudflared-kind" checked={!f.named} onChange={() => set({ named: false })} />
-                    <span>
-                      <strong>Quick tunnel</strong> — no account needed; the URL changes each time it starts.
-                    </span>
-                  </label>
-                  <label className="sub-choice">
-                    <input type="radio" name="cloudflared-kind" checked={f.named} onChange={() => set({ named: true })} />
-                    <span>
-                      <strong>Named tunnel</strong> — a stable hostname on your Cloudflare account.
-                    </span>
-                  </label>
-                </div>
-                {f.named && (
-                  <div className="field-grid">
-                    <div>
-                      <label className="field-label" htmlFor="tunnel-hostname">Hostname</label>
-                      <input
-                        id="tunnel-hostname"
-                        className="input mono-input"
-                        placeholder="scim.example.com"
-                        value={f.hostname}
-                        onChange={(e) => set({ hostname: e.target.value })}
-                        aria-invalid={err?.field === "hostname"}
-                        aria-describedby={described("hostname")}
-                        data-testid="tunnel-hostname"
-                      />
-                      {errorFor("hostname")}
-                    </div>
-                    <div>
-                      <label className="field-label" htmlFor="tunnel-token">Tunnel token</label>
-                      <input
-                        id="tunnel-token"
-                        className="input mono-input"
-                        type="password"
-                        autoComplete="off"
-                        placeholder="Paste the tunnel token"
-                        value={f.token}
-                        onChange={(e) => set({ token: e.target.value })}
-                        aria-invalid={err?.field === "token"}
-                        aria-describedby={described("token") ?? "tunnel-token-help"}
-                        data-testid="tunnel-token"
-                      />
-                      <p className="field-help" id="tunnel-token-help">Kept in the system keychain. Leave empty to keep the one already saved.</p>
-                      {errorFor("token")}
-                    </div>
+                <div className="field-grid">
+                  <div>
+                    <label className="field-label" htmlFor="tunnel-hostname">
+                      Named tunnel hostname <span className="field-optional">(optional)</span>
+                    </label>
+                    <input
+                      id="tunnel-hostname"
+                      className="input mono-input"
+                      placeholder="scim.example.com"
+                      value={f.hostname}
+                      onChange={(e) => set({ hostname: e.target.value })}
+                      aria-invalid={err?.field === "hostname"}
+                      aria-describedby={described("hostname") ?? "tunnel-hostname-help"}
+                      data-testid="tunnel-hostname"
+                    />
+                    <p className="field-help" id="tunnel-hostname-help">
+                      Leave empty for a quick tunnel: no Cloudflare account needed, but its URL changes each time it starts.
+                    </p>
+                    {errorFor("hostname")}
                   </div>
-                )}
+                  <div>
+                    <label className="field-label" htmlFor="tunnel-token">Named tunnel token</label>
+                    <input
+                      id="tunnel-token"
+                      className="input mono-input"
+                      type="password"
+                      autoComplete="off"
+                      placeholder="Paste the tunnel token"
+                      value={f.token}
+                      onChange={(e) => set({ token: e.target.value })}
+                      aria-invalid={err?.field === "token"}
+                      aria-describedby={described("token") ?? "tunnel-token-help"}
+                      data-testid="tunnel-token"
+                    />
+                    <p className="field-help" id="tunnel-token-help">
+                      From Cloudflare Zero Trust › Networks › Tunnels. Kept in the system keychain; leave empty to keep the one already saved.
+                    </p>
+                    {errorFor("token")}
+                  </div>
+                </div>
               </div>
             )}
 
@@ -277,7 +267,7 @@ function fieldShown(f: TunnelForm, field: string): boolean {
       return f.mode === "own";
     case "hostname":
     case "token":
-      return f.mode === "cloudflared" && f.named;
+      return f.mode === "cloudflared";
     case "authtoken":
     case "domain":
       return f.mode === "ngrok";

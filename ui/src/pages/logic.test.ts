@@ -28,11 +28,11 @@ describe("tunnel source", () => {
 });
 
 describe("tunnel dialog", () => {
-  const base: TunnelForm = { mode: "none", url: "", named: false, hostname: "", token: "", authtoken: "", domain: "" };
+  const base: TunnelForm = { mode: "none", url: "", hostname: "", token: "", authtoken: "", domain: "" };
 
   it("starts from the current setting, never from a stored secret", () => {
     const f = initialTunnelForm({ mode: "cloudflared", setting: { mode: "cloudflared", hostname: "scim.example.com" }, public_url: "" });
-    expect(f).toMatchObject({ mode: "cloudflared", named: true, hostname: "scim.example.com", token: "" });
+    expect(f).toMatchObject({ mode: "cloudflared", hostname: "scim.example.com", token: "" });
     expect(initialTunnelForm({ mode: "own", setting: { mode: "own", url: "https://a.example" }, public_url: "" }).url).toBe("https://a.example");
   });
 
@@ -40,16 +40,18 @@ describe("tunnel dialog", () => {
     expect(checkTunnelForm({ ...base, mode: "own" })?.[0]).toBe("url");
     expect(checkTunnelForm({ ...base, mode: "own", url: "scim.example.com" })?.[0]).toBe("url");
     expect(checkTunnelForm({ ...base, mode: "own", url: "https://scim.example.com" })).toBeNull();
-    expect(checkTunnelForm({ ...base, mode: "cloudflared", named: true })?.[0]).toBe("hostname");
-    expect(checkTunnelForm({ ...base, mode: "cloudflared", named: false })).toBeNull();
+    expect(checkTunnelForm({ ...base, mode: "cloudflared", hostname: "https://scim.example.com/" })?.[0]).toBe("hostname");
+    expect(checkTunnelForm({ ...base, mode: "cloudflared", hostname: "scim.example.com" })).toBeNull();
+    expect(checkTunnelForm({ ...base, mode: "cloudflared" })).toBeNull();
     expect(checkTunnelForm({ ...base, mode: "ngrok" })).toBeNull();
   });
 
   it("sends only the chosen mode's fields, and null for a secret left empty", () => {
     const f = { ...base, url: "https://left.over", hostname: "h.example", token: "t", authtoken: "", domain: " d.ngrok.app " };
     expect(tunnelInput({ ...f, mode: "ngrok" })).toEqual({ mode: "ngrok", url: null, hostname: null, token: null, domain: "d.ngrok.app", authtoken: null });
-    expect(tunnelInput({ ...f, mode: "cloudflared", named: false })).toMatchObject({ hostname: null, token: null });
-    expect(tunnelInput({ ...f, mode: "cloudflared", named: true })).toMatchObject({ hostname: "h.example", token: "t" });
+    // No hostname: a quick tunnel, and a token typed before is not sent.
+    expect(tunnelInput({ ...f, mode: "cloudflared", hostname: " " })).toMatchObject({ hostname: null, token: null });
+    expect(tunnelInput({ ...f, mode: "cloudflared" })).toMatchObject({ hostname: "h.example", token: "t" });
     expect(tunnelInput({ ...f, mode: "own" })).toMatchObject({ url: "https://left.over", domain: null });
   });
 });
