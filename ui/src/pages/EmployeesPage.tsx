@@ -12,7 +12,13 @@ import { useLoad } from "../lib/useLoad";
 import { navigate } from "../lib/useRoute";
 
 // The table's filters survive a visit to an employee and back.
-let remembered: { search: string; status: StatusChoice; pageAt: PageAt } = { search: "", status: "all", pageAt: { at: "first" } };
+const INITIAL = { search: "", status: "all" as StatusChoice, pageAt: { at: "first" } as PageAt };
+let remembered = INITIAL;
+
+/** Back to no search, all statuses, first page (tests start from here). */
+export function forgetEmployeeFilters() {
+  remembered = INITIAL;
+}
 
 export function EmployeesPage() {
   const { overview } = useAppData();
