@@ -39,10 +39,16 @@ function Shell() {
     if (route.page === "home" && overview) navigate(href(defaultRoute(overview.connection_count)), true);
   }, [route.page, overview]);
 
+  // A new screen starts at its top, and keyboard and screen-reader users start at its content.
+  const path = href(route);
+  const first = useRef(true);
   useEffect(() => {
     const t = TITLES[route.page];
     document.title = t ? `${t} · SCIM Desk` : "SCIM Desk";
-  }, [route.page]);
+    main.current?.scrollTo({ top: 0 });
+    if (first.current) first.current = false;
+    else if (route.page !== "home") main.current?.focus({ preventScroll: true });
+  }, [path, route.page]);
 
   return (
     <div className="app">

@@ -6,13 +6,24 @@ import { errorMessage } from "../lib/errors";
 import { IconCheck, IconCopy } from "./Icons";
 import { useToast } from "./Toasts";
 
-/** Re-renders every `ms` so relative times stay true while a page is open. */
-export function useNow(ms = 30000): Date {
+// One clock for every relative time on screen, rather than a timer per row.
+const clockListeners = new Set<(d: Date) => void>();
+let clock: ReturnType<typeof setInterval> | null = null;
+
+/** Re-renders every half minute so relative times stay true while a page is open. */
+export function useNow(): Date {
   const [now, setNow] = useState(() => new Date());
   useEffect(() => {
-    const t = setInterval(() => setNow(new Date()), ms);
-    return () => clearInterval(t);
-  }, [ms]);
+    clockListeners.add(setNow);
+    if (clock === null) clock = setInterval(() => clockListeners.forEach((l) => l(new Date())), 30000);
+    return () => {
+      clockListeners.delete(setNow);
+      if (clockListeners.size === 0 && clock !== null) {
+        clearInterval(clock);
+        clock = null;
+      }
+    };
+  }, []);
   return now;
 }
 
