@@ -32,9 +32,10 @@ export function Dialog({ title, onClose, children, footer, onSubmit, testid, siz
     if (!el) return;
     const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     if (!el.open) el.showModal();
+    // Start on the field marked for it, else the first control of the body, else the footer.
     const first =
       el.querySelector<HTMLElement>("[data-autofocus]") ??
-      el.querySelector<HTMLElement>(".dialog-body " + FOCUSABLE.split(", ").join(", .dialog-body ")) ??
+      el.querySelector(".dialog-body")?.querySelector<HTMLElement>(FOCUSABLE) ??
       el.querySelector<HTMLElement>(".dialog-footer button");
     first?.focus();
     const onCancel = (e: Event) => {

@@ -44,7 +44,7 @@ export function useLoad<T>(
     );
   }, []);
 
-  // eslint-disable-next-line react-hooks/exhaustive-deps
+  // `deps` stand for what the fetcher reads, as in useEffect.
   useEffect(() => run(false), deps);
   useChanges(kinds, () => run(true));
 
