@@ -91,7 +91,7 @@ export function EmployeesPage() {
           </p>
         </div>
         <div className="page-actions">
-          <button type="button" className="button" onClick={doExport} disabled={exporting || !data || data.total === 0} data-testid="export-csv">
+          <button type="button" className="button" onClick={doExport} disabled={exporting || !data || data.total === 0} data-testid="export-csv" title="Save every employee matching the search and status filter as a CSV file">
             <IconDownload />
             <span>{exporting ? "Exporting…" : "Export CSV"}</span>
           </button>
@@ -227,8 +227,16 @@ export function EmployeesPage() {
 
 function EmployeeRow({ e }: { e: Employee }) {
   const open = () => navigate(`#/employees/${encodeURIComponent(e.id)}`);
-  const onKey = (ev: KeyboardEvent) => {
-    if (ev.key === "Enter" && ev.target === ev.currentTarget) open();
+  // Enter opens the employee; the arrow keys move between rows.
+  const onKey = (ev: KeyboardEvent<HTMLTableRowElement>) => {
+    if (ev.target !== ev.currentTarget) return;
+    if (ev.key === "Enter") open();
+    const sibling =
+      ev.key === "ArrowDown" ? ev.currentTarget.nextElementSibling : ev.key === "ArrowUp" ? ev.currentTarget.previousElementSibling : null;
+    if (sibling instanceof HTMLElement) {
+      ev.preventDefault();
+      sibling.focus();
+    }
   };
   const name = personName(e);
   return (
