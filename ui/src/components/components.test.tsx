@@ -194,3 +194,38 @@ describe("live updates", () => {
     expect(seen.mock.calls[0][0]).toHaveLength(200);
   });
 });
+
+describe("Dialog", () => {
+  it("is a labelled modal that takes focus, closes on Escape and gives focus back", async () => {
+    const { Dialog } = await import("./Dialog");
+    const { useState } = await import("react");
+    function Harness() {
+      const [open, setOpen] = useState(false);
+      return (
+        <>
+          <button data-testid="opener" onClick={() => setOpen(true)}>Open</button>
+          {open && (
+            <Dialog title="Add an Okta connection" onClose={() => setOpen(false)} testid="dlg">
+              <input data-testid="first" data-autofocus="" aria-label="Name" />
+            </Dialog>
+          )}
+        </>
+      );
+    }
+    render(<Harness />);
+    const opener = screen.getByTestId("opener");
+    opener.focus();
+    fireEvent.click(opener);
+    const dlg = await screen.findByTestId("dlg");
+    expect(dlg.getAttribute("aria-modal")).toBe("true");
+    expect(document.getElementById(dlg.getAttribute("aria-labelledby")!)?.textContent).toBe("Add an Okta connection");
+    expect((dlg as HTMLDialogElement).open).toBe(true);
+    expect(document.activeElement).toBe(screen.getByTestId("first"));
+    // Escape reaches a modal <dialog> as a "cancel" event.
+    act(() => {
+      dlg.dispatchEvent(new Event("cancel", { cancelable: true }));
+    });
+    expect(screen.queryByTestId("dlg")).toBeNull();
+    expect(document.activeElement).toBe(opener);
+  });
+});

@@ -86,7 +86,7 @@ export function IntegrationsPage() {
                 checked={enabled}
                 onChange={sw.request}
                 disabled={!overview || sw.busy}
-                label={enabled ? "Okta integration on" : "Okta integration off"}
+                label="Okta integration"
                 hideLabel
                 testid="okta-toggle"
               />
