@@ -5,7 +5,7 @@ import { useToast } from "../components/Toasts";
 import { useAppData } from "../lib/appData";
 import { AddConnectionDialog } from "./AddConnectionDialog";
 import { ConnectionCard } from "./ConnectionCard";
-import { useOktaSwitch } from "./IntegrationsPage";
+import { useOktaSwitch } from "./oktaSwitch";
 import { SetupGuide } from "./SetupGuide";
 import { TunnelCard } from "./TunnelCard";
 

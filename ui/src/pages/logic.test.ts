@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { oktaStatusText } from "./IntegrationsPage";
+import { oktaStatusText } from "./oktaSwitch";
 import { tunnelSourceText } from "./TunnelCard";
 import { checkTunnelForm, initialTunnelForm, tunnelInput, type TunnelForm } from "./TunnelDialog";
 import { ATTRIBUTE_MAPPING } from "./SetupGuide";
