@@ -34,18 +34,24 @@ function TunnelStateText({ t }: { t: TunnelStatus }) {
     case "online":
       return (
         <span className="state state-online">
-          <span className="dot" aria-hidden="true" />Online at <code className="mono">{st.url}</code>
+          <span className="dot" aria-hidden="true" />
+          <span>
+            Online at <code className="mono">{st.url}</code>
+          </span>
         </span>
       );
     case "failed":
       return (
         <span className="state state-failed">
-          <span className="dot" aria-hidden="true" />Failed: {st.reason}
-          {st.retry_at && (
-            <>
-              {" "}· next try <Time iso={st.retry_at} />
-            </>
-          )}
+          <span className="dot" aria-hidden="true" />
+          <span>
+            Failed: {st.reason}
+            {st.retry_at && (
+              <>
+                {" "}· next try <Time iso={st.retry_at} />
+              </>
+            )}
+          </span>
         </span>
       );
   }
@@ -53,6 +59,9 @@ function TunnelStateText({ t }: { t: TunnelStatus }) {
 
 export function TunnelCard({ tunnel }: { tunnel: TunnelStatus | null }) {
   const [editing, setEditing] = useState(false);
+  // A failed tunnel already shows its reason in the Tunnel row.
+  const lastError =
+    tunnel?.last_error && !(tunnel.state.state === "failed" && tunnel.state.reason === tunnel.last_error) ? tunnel.last_error : null;
   return (
     <section className="card tunnel" data-testid="tunnel-card" aria-labelledby="tunnel-title">
       <div className="card-head">
@@ -99,11 +108,11 @@ export function TunnelCard({ tunnel }: { tunnel: TunnelStatus | null }) {
               </dd>
             </div>
           </dl>
-          {(tunnel.advice || !tunnel.stable || tunnel.last_error) && (
+          {(tunnel.advice || !tunnel.stable || lastError) && (
             <div className="callout callout-warning">
               <IconAlert />
               <div>
-                {tunnel.last_error && <p className="callout-strong">{tunnel.last_error}</p>}
+                {lastError && <p className="callout-strong">{lastError}</p>}
                 {tunnel.advice && <p>{tunnel.advice}</p>}
                 {!tunnel.advice && !tunnel.stable && tunnel.mode !== "none" && (
                   <p>This URL changes when the tunnel restarts, and Okta then needs the new base URL. A named cloudflared tunnel, an ngrok reserved domain or your own URL stays the same.</p>
