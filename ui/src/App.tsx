@@ -41,13 +41,15 @@ function Shell() {
 
   // A new screen starts at its top, and keyboard and screen-reader users start at its content.
   const path = href(route);
-  const first = useRef(true);
+  const shownPath = useRef<string | null>(null);
   useEffect(() => {
     const t = TITLES[route.page];
     document.title = t ? `${t} · SCIM Desk` : "SCIM Desk";
+    const moved = shownPath.current !== null && shownPath.current !== "#/" && shownPath.current !== path;
+    shownPath.current = path;
+    if (!moved) return; // the first screen, or the same one again
     main.current?.scrollTo({ top: 0 });
-    if (first.current) first.current = false;
-    else if (route.page !== "home") main.current?.focus({ preventScroll: true });
+    if (route.page !== "home") main.current?.focus({ preventScroll: true });
   }, [path, route.page]);
 
   return (
