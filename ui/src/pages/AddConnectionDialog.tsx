@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useRef, useState } from "react";
 import { api, type ConnectionView } from "../api";
 import { Field } from "../components/bits";
 import { Dialog } from "../components/Dialog";
@@ -12,13 +12,17 @@ export function AddConnectionDialog({ onClose, onAdded }: Props) {
   const [error, setError] = useState<string | null>(null);
   const [formError, setFormError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const input = useRef<HTMLInputElement>(null);
 
   const save = async () => {
     if (busy) return;
     const invalid = validateConnectionName(name);
     setError(invalid);
     setFormError(null);
-    if (invalid) return;
+    if (invalid) {
+      input.current?.focus();
+      return;
+    }
     setBusy(true);
     try {
       const c = await api.addConnection(name.trim());
@@ -29,6 +33,7 @@ export function AddConnectionDialog({ onClose, onAdded }: Props) {
       if (field === null || field === "name") setError(errorMessage(e));
       else setFormError(errorMessage(e));
       setBusy(false);
+      input.current?.focus();
     }
   };
 
@@ -63,6 +68,7 @@ export function AddConnectionDialog({ onClose, onAdded }: Props) {
       >
         {({ id, describedBy, invalid }) => (
           <input
+            ref={input}
             id={id}
             className="input"
             value={name}
