@@ -1,0 +1,111 @@
+import { useEffect, useRef } from "react";
+import { EndpointBanner, UrlChangedBanner } from "./components/Banners";
+import { Sidebar } from "./components/Sidebar";
+import { ToastProvider } from "./components/Toasts";
+import { AppDataProvider, useAppData } from "./lib/appData";
+import { defaultRoute, href, type Route } from "./lib/route";
+import { navigate, useRoute } from "./lib/useRoute";
+import { ActivityPage } from "./pages/ActivityPage";
+import { EmployeeDetailPage } from "./pages/EmployeeDetailPage";
+import { EmployeesPage } from "./pages/EmployeesPage";
+import { IntegrationsPage } from "./pages/IntegrationsPage";
+import { OktaPage } from "./pages/OktaPage";
+
+export function App() {
+  return (
+    <ToastProvider>
+      <AppDataProvider>
+        <Shell />
+      </AppDataProvider>
+    </ToastProvider>
+  );
+}
+
+const TITLES: Partial<Record<Route["page"], string>> = {
+  employees: "Employees",
+  employee: "Employee",
+  activity: "Activity",
+  integrations: "Integrations",
+  okta: "Okta",
+};
+
+function Shell() {
+  const route = useRoute();
+  const { overview, loadError } = useAppData();
+  const main = useRef<HTMLElement>(null);
+
+  // The empty hash goes to Okta until a connection exists, then to Employees.
+  useEffect(() => {
+    if (route.page === "home" && overview) navigate(href(defaultRoute(overview.connection_count)), true);
+  }, [route.page, overview]);
+
+  // A new screen starts at its top, and keyboard and screen-reader users start at its content.
+  const path = href(route);
+  const shownPath = useRef<string | null>(null);
+  useEffect(() => {
+    const t = TITLES[route.page];
+    document.title = t ? `${t} · SCIM Desk` : "SCIM Desk";
+    const moved = shownPath.current !== null && shownPath.current !== "#/" && shownPath.current !== path;
+    shownPath.current = path;
+    if (!moved) return; // the first screen, or the same one again
+    main.current?.scrollTo({ top: 0 });
+    if (route.page !== "home") main.current?.focus({ preventScroll: true });
+  }, [path, route.page]);
+
+  return (
+    <div className="app">
+      <a className="skip-link" href="#main" onClick={(e) => { e.preventDefault(); main.current?.focus(); }}>
+        Skip to content
+      </a>
+      <Sidebar route={route} />
+      <main className="content" id="main" ref={main} tabIndex={-1}>
+        <div className="banners">
+          <EndpointBanner />
+          <UrlChangedBanner />
+        </div>
+        {loadError && !overview ? (
+          <div className="page">
+            <div className="empty-state" role="alert">
+              <h1 className="empty-title">SCIM Desk couldn't load its data</h1>
+              <p>The app's background service didn't answer. Restart SCIM Desk; if this keeps happening, the message below helps support.</p>
+              <p className="mono small">{loadError}</p>
+              <button type="button" className="button" onClick={() => window.location.reload()}>
+                Try again
+              </button>
+            </div>
+          </div>
+        ) : (
+          <Page route={route} />
+        )}
+      </main>
+    </div>
+  );
+}
+
+function Page({ route }: { route: Route }) {
+  switch (route.page) {
+    case "home":
+      return <div className="page" aria-busy="true" />;
+    case "employees":
+      return <EmployeesPage />;
+    case "employee":
+      return <EmployeeDetailPage key={route.id} id={route.id} />;
+    case "activity":
+      return <ActivityPage />;
+    case "integrations":
+      return <IntegrationsPage />;
+    case "okta":
+      return <OktaPage />;
+    case "not-found":
+      return (
+        <div className="page">
+          <div className="empty-state">
+            <h1 className="empty-title">There's nothing at this address</h1>
+            <p>
+              <a href="#/employees">Go to Employees</a>
+            </p>
+          </div>
+        </div>
+      );
+  }
+}

@@ -1,0 +1,58 @@
+// Okta's requests as the activity log recorded them, newest first.
+import type { ActivityEntry } from "../api";
+import { Time } from "./bits";
+import { IconCheck, IconX } from "./Icons";
+
+export function ActivityList({ entries, showConnection = true, fresh }: { entries: ActivityEntry[]; showConnection?: boolean; fresh?: Set<number> }) {
+  return (
+    <ol className="activity-list">
+      {entries.map((a) => (
+        <li
+          key={a.seq}
+          className={`activity-row outcome-row-${a.outcome}${fresh?.has(a.seq) ? " is-fresh" : ""}`}
+          data-testid="activity-row"
+          data-outcome={a.outcome}
+          data-connection-id={a.connection_id ?? ""}
+          data-seq={a.seq}
+        >
+          <span className={`activity-mark mark-${a.outcome}`} aria-hidden="true">
+            {a.outcome === "success" ? <IconCheck /> : <IconX />}
+          </span>
+          <div className="activity-main">
+            <p className="activity-summary" data-testid="activity-summary">
+              {a.employee_id ? (
+                <a href={`#/employees/${encodeURIComponent(a.employee_id)}`}>{a.summary}</a>
+              ) : (
+                a.summary
+              )}
+            </p>
+            {a.outcome === "failure" && (
+              <p className="activity-detail" data-testid="activity-detail">
+                <span className="visually-hidden">Failed: </span>
+                {a.detail ?? "The request failed."}
+              </p>
+            )}
+            {a.outcome === "success" && a.detail && (
+              <p className="activity-detail-ok" data-testid="activity-detail">{a.detail}</p>
+            )}
+            <p className="activity-meta">
+              <Time iso={a.at} />
+              {showConnection && (
+                <>
+                  <span aria-hidden="true"> · </span>
+                  <span>{a.connection_name ?? "Unknown connection"}</span>
+                </>
+              )}
+              <span aria-hidden="true"> · </span>
+              <span className="mono small">{a.method}</span>
+            </p>
+          </div>
+          <div className="activity-side">
+            <span className={`outcome-label outcome-${a.outcome}`}>{a.outcome === "success" ? "Success" : "Failure"}</span>
+            <span className="http-status" title="HTTP status SCIM Desk answered">{a.status}</span>
+          </div>
+        </li>
+      ))}
+    </ol>
+  );
+}

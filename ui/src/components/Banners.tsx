@@ -1,0 +1,166 @@
+// The two problems that stop Okta from syncing, shown above every screen until they are solved.
+import { useEffect, useState } from "react";
+import { api } from "../api";
+import { useAppData } from "../lib/appData";
+import { errorMessage } from "../lib/errors";
+import { portOf, validatePort } from "../lib/validate";
+import { CopyButton } from "./bits";
+import { IconAlert } from "./Icons";
+import { useToast } from "./Toasts";
+
+export function EndpointBanner() {
+  const { overview, setOverview, reloadOverview } = useAppData();
+  const endpoint = overview?.endpoint;
+  const broken = endpoint && (endpoint.state === "port_in_use" || endpoint.state === "failed");
+  const [port, setPort] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const { toast } = useToast();
+  const listen = endpoint?.listen ?? "";
+
+  useEffect(() => {
+    // Suggest the next port up from the one that failed.
+    const p = Number(portOf(listen));
+    setPort(p ? String(Math.min(p + 1, 65535)) : "");
+  }, [listen]);
+
+  if (!broken || !endpoint) return null;
+  const message = "message" in endpoint ? endpoint.message : "";
+
+  const apply = async () => {
+    const invalid = validatePort(port);
+    setError(invalid);
+    if (invalid) return;
+    setBusy(true);
+    try {
+      const status = await api.changePort(Number(port.trim()));
+      if (overview) setOverview({ ...overview, endpoint: status });
+      void reloadOverview();
+      if (status.state === "serving") toast(`SCIM Desk now listens on ${status.listen}.`);
+      else if ("message" in status) setError(status.message);
+    } catch (e) {
+      setError(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section className="banner banner-danger" data-testid="endpoint-banner" aria-labelledby="endpoint-banner-title">
+      <span className="banner-icon"><IconAlert /></span>
+      <div className="banner-body">
+        <h2 id="endpoint-banner-title" className="banner-title">
+          Okta can't reach SCIM Desk
+        </h2>
+        <p>
+          {endpoint.state === "port_in_use"
+            ? `Another program is already using ${endpoint.listen}, so SCIM Desk could not start its endpoint there.`
+            : `The endpoint on ${endpoint.listen} stopped.`}{" "}
+          {message && <span className="banner-detail">{message}</span>}
+        </p>
+        <form
+          className="banner-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void apply();
+          }}
+          noValidate
+        >
+          <label htmlFor="port-input" className="field-label">
+            Port on this computer
+          </label>
+          <div className="inline-controls">
+            <input
+              id="port-input"
+              className="input input-port"
+              inputMode="numeric"
+              value={port}
+              onChange={(e) => setPort(e.target.value)}
+              aria-invalid={!!error}
+              aria-describedby={error ? "port-error" : undefined}
+              data-testid="port-input"
+            />
+            <button type="submit" className="button button-primary" disabled={busy} data-testid="port-apply">
+              {busy ? "Starting…" : "Use this port"}
+            </button>
+          </div>
+          {error && (
+            <p id="port-error" className="field-error" role="alert" data-testid="port-error">
+              {error}
+            </p>
+          )}
+        </form>
+      </div>
+    </section>
+  );
+}
+
+export function UrlChangedBanner() {
+  const { tunnel, setTunnel, connections } = useAppData();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const change = tunnel?.url_changed;
+  if (!change) return null;
+
+  // Advice against it happening again, unless the new URL is already a stable one.
+  const advice =
+    tunnel?.advice ??
+    (tunnel?.stable
+      ? null
+      : "To stop this from happening again, use a stable public URL: your own URL, a named cloudflared tunnel or an ngrok reserved domain.");
+
+  const newBase = (c: { id: string; base_url: string }) =>
+    c.base_url.startsWith(change.to) ? c.base_url : `${change.to.replace(/\/+$/, "")}/scim/v2/${c.id}`;
+
+  const ack = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      setTunnel(await api.acknowledgeUrlChange());
+    } catch (e) {
+      setError(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section className="banner banner-warning" data-testid="url-changed-banner" aria-labelledby="url-banner-title">
+      <span className="banner-icon"><IconAlert /></span>
+      <div className="banner-body">
+        <h2 id="url-banner-title" className="banner-title">
+          Your public URL changed — update the base URL in Okta
+        </h2>
+        <p>
+          {change.message ||
+            `SCIM Desk is now reached at ${change.to} instead of ${change.from}.`}{" "}
+          Until you paste the new base URL into Okta (Provisioning › Integration › SCIM connector base
+          URL), Okta's requests go to the old address and fail.
+        </p>
+        {connections && connections.length > 0 && (
+          <ul className="banner-list">
+            {connections.map((c) => (
+              <li key={c.id}>
+                <span className="banner-list-name">{c.name}</span>
+                <code className="mono">{newBase(c)}</code>
+                <CopyButton text={newBase(c)} label={`Copy the new base URL of ${c.name}`} what="Base URL" testid="copy-new-base-url" />
+              </li>
+            ))}
+          </ul>
+        )}
+        {advice && <p className="banner-advice">{advice}</p>}
+        {error && <p className="field-error" role="alert">{error}</p>}
+        <div className="banner-actions">
+          <button type="button" className="button button-primary" onClick={ack} disabled={busy} data-testid="ack-url-change">
+            I've updated Okta
+          </button>
+          {!tunnel?.stable && (
+            <a className="button button-ghost" href="#/settings/integrations/okta">
+              Choose a stable URL
+            </a>
+          )}
+        </div>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,231 @@
+import { act, cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { ConnectionView } from "../api";
+import { AddConnectionDialog } from "../pages/AddConnectionDialog";
+import { ConnectionCard } from "../pages/ConnectionCard";
+import { TOKEN_MASK } from "../lib/format";
+import { Menu } from "./Menu";
+import { ToastProvider } from "./Toasts";
+
+afterEach(() => {
+  cleanup();
+  clearMocks();
+});
+
+const conn: ConnectionView = {
+  id: "c1",
+  name: "Okta production",
+  base_url: "https://scim.example.com/scim/v2/c1",
+  created_at: "2026-11-20T10:00:00Z",
+  last_contact: null,
+};
+
+describe("Add connection dialog", () => {
+  function setup(handler: (cmd: string, args: Record<string, unknown>) => unknown) {
+    const calls: string[] = [];
+    mockIPC((cmd, args) => {
+      calls.push(cmd);
+      return handler(cmd, (args ?? {}) as Record<string, unknown>);
+    });
+    const onAdded = vi.fn();
+    const onClose = vi.fn();
+    render(
+      <ToastProvider>
+        <AddConnectionDialog onAdded={onAdded} onClose={onClose} />
+      </ToastProvider>,
+    );
+    const input = screen.getByTestId("connection-name") as HTMLInputElement;
+    const submit = () => fireEvent.submit(input.form!);
+    return { calls, onAdded, onClose, input, submit };
+  }
+
+  it("refuses an empty name without asking the backend", async () => {
+    const { calls, submit, onAdded } = setup(() => conn);
+    submit();
+    expect(await screen.findByTestId("connection-name-error")).toHaveProperty("textContent", "Enter a name for this connection.");
+    expect(calls).not.toContain("add_connection");
+    expect(onAdded).not.toHaveBeenCalled();
+  });
+
+  it("refuses a name over 64 characters", async () => {
+    const { calls, input, submit } = setup(() => conn);
+    fireEvent.change(input, { target: { value: "x".repeat(65) } });
+    submit();
+    expect((await screen.findByTestId("connection-name-error")).textContent).toMatch(/at most 64/);
+    expect(calls).not.toContain("add_connection");
+  });
+
+  it("shows the backend's refusal under the field", async () => {
+    const { input, submit, onAdded } = setup((cmd) => {
+      if (cmd === "add_connection") throw { message: 'A connection named "Okta production" already exists.', field: "name" };
+    });
+    fireEvent.change(input, { target: { value: "Okta production" } });
+    submit();
+    expect((await screen.findByTestId("connection-name-error")).textContent).toMatch(/already exists/);
+    expect(input.getAttribute("aria-invalid")).toBe("true");
+    expect(onAdded).not.toHaveBeenCalled();
+  });
+
+  it("sends the trimmed name and hands back the new connection", async () => {
+    let sent: unknown = null;
+    const { input, submit, onAdded } = setup((cmd, args) => {
+      if (cmd === "add_connection") {
+        sent = args.name;
+        return conn;
+      }
+    });
+    fireEvent.change(input, { target: { value: "  Okta production " } });
+    submit();
+    await waitFor(() => expect(onAdded).toHaveBeenCalledWith(conn));
+    expect(sent).toBe("Okta production");
+  });
+
+  it("cancels", () => {
+    const { onClose } = setup(() => null);
+    fireEvent.click(screen.getByTestId("cancel-connection"));
+    expect(onClose).toHaveBeenCalled();
+  });
+});
+
+describe("Connection card", () => {
+  function setup() {
+    let clipboard: string | null = null;
+    let tokenFetches = 0;
+    mockIPC((cmd, args) => {
+      if (cmd === "connection_token") {
+        tokenFetches++;
+        return "s3cr3t-token_value";
+      }
+      if (cmd === "plugin:clipboard-manager|write_text") clipboard = (args as { text: string }).text;
+    });
+    render(
+      <ToastProvider>
+        <ConnectionCard connection={conn} highlighted={false} onDeleted={() => {}} />
+      </ToastProvider>,
+    );
+    return { clipboard: () => clipboard, tokenFetches: () => tokenFetches };
+  }
+
+  it("shows the base URL exactly and the token masked", () => {
+    setup();
+    expect(screen.getByTestId("base-url").textContent).toBe(conn.base_url);
+    expect(screen.getByTestId("token").textContent).toBe(TOKEN_MASK);
+    expect(screen.getByTestId("last-contact").textContent).toMatch(/Never/);
+  });
+
+  it("copies the real token without revealing it", async () => {
+    const s = setup();
+    fireEvent.click(screen.getByTestId("copy-token"));
+    await waitFor(() => expect(s.clipboard()).toBe("s3cr3t-token_value"));
+    expect(screen.getByTestId("token").textContent).toBe(TOKEN_MASK);
+    expect(screen.getByTestId("copy-token").textContent).toMatch(/Copied/);
+  });
+
+  it("reveals and hides the token", async () => {
+    setup();
+    fireEvent.click(screen.getByTestId("reveal-token"));
+    await waitFor(() => expect(screen.getByTestId("token").textContent).toBe("s3cr3t-token_value"));
+    expect(screen.getByTestId("reveal-token").textContent).toMatch(/Hide/);
+    fireEvent.click(screen.getByTestId("reveal-token"));
+    expect(screen.getByTestId("token").textContent).toBe(TOKEN_MASK);
+  });
+
+  it("labels the overflow menu with the connection's name", () => {
+    setup();
+    expect(screen.getByTestId("connection-menu").getAttribute("aria-label")).toBe("More actions for Okta production");
+  });
+});
+
+describe("Menu", () => {
+  it("moves with the arrow keys and closes on Escape, back on its button", async () => {
+    const a = vi.fn();
+    render(
+      <Menu
+        label="More actions"
+        icon="⋮"
+        testid="menu"
+        items={[
+          { label: "Rename", onSelect: () => {}, testid: "one" },
+          { label: "Delete", onSelect: a, testid: "two" },
+        ]}
+      />,
+    );
+    const button = screen.getByTestId("menu");
+    fireEvent.click(button);
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByTestId("one")));
+    expect(button.getAttribute("aria-expanded")).toBe("true");
+    fireEvent.keyDown(screen.getByTestId("one"), { key: "ArrowDown" });
+    expect(document.activeElement).toBe(screen.getByTestId("two"));
+    fireEvent.keyDown(screen.getByTestId("two"), { key: "ArrowDown" });
+    expect(document.activeElement).toBe(screen.getByTestId("one"));
+    fireEvent.keyDown(screen.getByTestId("one"), { key: "End" });
+    expect(document.activeElement).toBe(screen.getByTestId("two"));
+    fireEvent.keyDown(screen.getByTestId("two"), { key: "Escape" });
+    expect(screen.queryByRole("menu")).toBeNull();
+    expect(document.activeElement).toBe(button);
+    expect(a).not.toHaveBeenCalled();
+  });
+
+  it("runs the chosen item", async () => {
+    const del = vi.fn();
+    render(<Menu label="More" icon="⋮" testid="menu" items={[{ label: "Delete", onSelect: del, testid: "del" }]} />);
+    fireEvent.click(screen.getByTestId("menu"));
+    fireEvent.click(await screen.findByTestId("del"));
+    expect(del).toHaveBeenCalledOnce();
+    expect(screen.queryByRole("menu")).toBeNull();
+  });
+});
+
+describe("live updates", () => {
+  it("turns a burst of change events into one refresh", async () => {
+    mockIPC(() => null, { shouldMockEvents: true });
+    const { subscribe } = await import("../lib/live");
+    const { emit } = await import("@tauri-apps/api/event");
+    const seen = vi.fn();
+    const stop = subscribe(seen);
+    await act(async () => {
+      await new Promise((r) => setTimeout(r, 20)); // let the listener register
+      for (let i = 0; i < 200; i++) await emit("scimdesk://change", { kind: "employee", id: `e${i}` });
+      await new Promise((r) => setTimeout(r, 300));
+    });
+    stop();
+    expect(seen).toHaveBeenCalledTimes(1);
+    expect(seen.mock.calls[0][0]).toHaveLength(200);
+  });
+});
+
+describe("Dialog", () => {
+  it("is a labelled modal that takes focus, closes on Escape and gives focus back", async () => {
+    const { Dialog } = await import("./Dialog");
+    const { useState } = await import("react");
+    function Harness() {
+      const [open, setOpen] = useState(false);
+      return (
+        <>
+          <button data-testid="opener" onClick={() => setOpen(true)}>Open</button>
+          {open && (
+            <Dialog title="Add an Okta connection" onClose={() => setOpen(false)} testid="dlg">
+              <input data-testid="first" data-autofocus="" aria-label="Name" />
+            </Dialog>
+          )}
+        </>
+      );
+    }
+    render(<Harness />);
+    const opener = screen.getByTestId("opener");
+    opener.focus();
+    fireEvent.click(opener);
+    const dlg = await screen.findByTestId("dlg");
+    expect(dlg.getAttribute("aria-modal")).toBe("true");
+    expect(document.getElementById(dlg.getAttribute("aria-labelledby")!)?.textContent).toBe("Add an Okta connection");
+    expect((dlg as HTMLDialogElement).open).toBe(true);
+    expect(document.activeElement).toBe(screen.getByTestId("first"));
+    // Escape reaches a modal <dialog> as a "cancel" event.
+    act(() => {
+      dlg.dispatchEvent(new Event("cancel", { cancelable: true }));
+    });
+    expect(screen.queryByTestId("dlg")).toBeNull();
+    expect(document.activeElement).toBe(opener);
+  });
+});

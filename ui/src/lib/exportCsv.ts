@@ -1,0 +1,16 @@
+// Asks where to save the export, then lets Rust write it (the table never holds all rows).
+import { save } from "@tauri-apps/plugin-dialog";
+import { api, type EmployeeListQuery } from "../api";
+import { csvFileName } from "./format";
+
+/** The number of rows written and where, or null when the admin cancelled. */
+export async function exportEmployeesCsv(query: EmployeeListQuery): Promise<{ count: number; path: string } | null> {
+  const path = await save({
+    title: "Export employees",
+    defaultPath: csvFileName(),
+    filters: [{ name: "CSV", extensions: ["csv"] }],
+  });
+  if (!path) return null;
+  const count = await api.exportEmployees({ ...query, after: null, before: null, last: false }, path);
+  return { count, path };
+}

@@ -1,0 +1,544 @@
+// An in-memory stand-in for the Rust side, for `npm run dev` in a plain browser. main.tsx loads
+// it only when import.meta.env.DEV is true and there is no Tauri, so it never ships.
+//
+// Scenarios, from the page's query string (comma-separated): ?mock=empty (no connections, no
+// employees), off (integration off), portinuse, urlchanged, tunnelfailed, none (no tunnel),
+// big (100,000 employees), live (Okta provisions someone every few seconds), slow (300 ms calls).
+import { mockIPC } from "@tauri-apps/api/mocks";
+import { emit } from "@tauri-apps/api/event";
+import type {
+  ActivityEntry,
+  ActivityFilter,
+  AppError,
+  ChangeEvent,
+  ConnectionView,
+  Employee,
+  EmployeeDetail,
+  EmployeeListQuery,
+  EmployeePage,
+  EndpointStatus,
+  GroupRef,
+  Overview,
+  Rehearsal,
+  TunnelInput,
+  TunnelStatus,
+} from "./api";
+
+const FIRST = ["Ada", "Ben", "Chloé", "Dmitri", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas", "Kemi", "Liam", "Maya", "Nikhil", "Olga", "Pablo", "Quinn", "Rosa", "Sven", "Tara", "Umar", "Vera", "Wei", "Ximena", "Yusuf", "Zoe", "Aisha", "Bruno", "Carmen", "Diego"];
+const LAST = ["Okafor", "Schmidt", "Nakamura", "García", "Kowalski", "Haddad", "Lindqvist", "Moreau", "Patel", "O'Brien", "Rossi", "Novak", "Tanaka", "Silva", "Jensen", "Ivanova", "Mensah", "Dubois", "Cohen", "Fischer", "Andersen", "Kim", "Costa", "Walsh", "Yilmaz"];
+const DEPTS: [string, string, string[]][] = [
+  ["Engineering", "Product & Technology", ["Software Engineer", "Senior Software Engineer", "Staff Engineer", "Engineering Manager", "QA Engineer"]],
+  ["Design", "Product & Technology", ["Product Designer", "UX Researcher", "Design Lead"]],
+  ["Sales", "Go-to-Market", ["Account Executive", "Sales Development Rep", "Sales Manager"]],
+  ["Marketing", "Go-to-Market", ["Content Marketer", "Growth Marketer", "Marketing Lead"]],
+  ["People", "Operations", ["HR Business Partner", "Recruiter", "People Ops Specialist"]],
+  ["Finance", "Operations", ["Accountant", "Financial Analyst", "Controller"]],
+  ["Support", "Customer", ["Support Specialist", "Support Lead", "Customer Success Manager"]],
+];
+const CITIES = ["Berlin", "Lisbon", "Toronto", "Austin", "London", "Singapore", "Nairobi", "Melbourne"];
+const GROUPS: GroupRef[] = [
+  { id: "g-all", display_name: "All staff" },
+  { id: "g-eng", display_name: "Engineering" },
+  { id: "g-gtm", display_name: "Go-to-Market" },
+  { id: "g-mgr", display_name: "People managers" },
+  { id: "g-remote", display_name: "Remote" },
+];
+
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+const rand = rng(42);
+const pick = <T,>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
+const hex = (n: number) => Array.from({ length: n }, () => Math.floor(rand() * 16).toString(16)).join("");
+const uuid = () => `${hex(8)}-${hex(4)}-4${hex(3)}-a${hex(3)}-${hex(12)}`;
+const iso = (msAgo: number) => new Date(Date.now() - msAgo).toISOString().replace(/\.\d{3}Z$/, "Z");
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const DAY = 24 * HOUR;
+
+const scenario = new Set((new URLSearchParams(window.location.search).get("mock") ?? "").split(",").filter(Boolean));
+
+type Conn = { id: string; name: string; created_at: string; token: string; last_contact: ConnectionView["last_contact"] };
+type Emp = Employee & { groups: string[] };
+
+const state = {
+  oktaEnabled: !scenario.has("off"),
+  listen: "127.0.0.1:8742",
+  endpoint: (scenario.has("portinuse")
+    ? { state: "port_in_use", listen: "127.0.0.1:8742", message: "Address already in use (os error 98)" }
+    : { state: "serving", listen: "127.0.0.1:8742" }) as EndpointStatus,
+  connections: [] as Conn[],
+  employees: [] as Emp[],
+  byId: new Map<string, Emp>(),
+  activity: [] as ActivityEntry[],
+  seq: 0,
+  tunnel: {
+    setting: scenario.has("none") ? { mode: "none" } : { mode: "cloudflared", hostname: null },
+    state: scenario.has("none")
+      ? { state: "off" }
+      : scenario.has("tunnelfailed")
+        ? { state: "failed", reason: "cloudflared exited: failed to reach the Cloudflare edge (timeout)", retry_at: iso(-2 * MIN) }
+        : { state: "online", url: "https://glad-otter-river-lamp.trycloudflare.com" },
+    url_changed: scenario.has("urlchanged")
+      ? { from: "https://quiet-maple-stone-harbor.trycloudflare.com", to: "https://glad-otter-river-lamp.trycloudflare.com", message: "The quick tunnel restarted and Cloudflare gave it a new address." }
+      : null,
+  } as { setting: TunnelStatus["setting"]; state: TunnelStatus["state"]; url_changed: TunnelStatus["url_changed"] },
+  storedSecrets: { cloudflared: false, ngrok: false },
+};
+
+function token(): string {
+  const abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  return Array.from({ length: 43 }, () => abc[Math.floor(rand() * abc.length)]).join("");
+}
+
+function publicUrl(): string {
+  const t = state.tunnel;
+  if (t.setting.mode === "own") return t.setting.url.replace(/\/+$/, "");
+  if (t.state.state === "online") return t.state.url;
+  if (t.setting.mode === "cloudflared" && t.setting.hostname) return `https://${t.setting.hostname}`;
+  if (t.setting.mode === "ngrok" && t.setting.domain) return `https://${t.setting.domain}`;
+  return `http://${state.listen}`;
+}
+const baseUrl = (c: Conn) => `${publicUrl()}/scim/v2/${c.id}`;
+
+function seed() {
+  if (scenario.has("empty")) return;
+  const prod: Conn = { id: uuid(), name: "Okta production", created_at: iso(12 * DAY + 3 * HOUR), token: token(), last_contact: null };
+  const sandbox: Conn = { id: uuid(), name: "Okta sandbox", created_at: iso(2 * DAY + 5 * HOUR), token: token(), last_contact: null };
+  state.connections = [prod, sandbox];
+
+  const n = scenario.has("big") ? 100_000 : 250;
+  const used = new Set<string>();
+  for (let i = 0; i < n; i++) {
+    const first = pick(FIRST);
+    const last = pick(LAST);
+    let local = `${first}.${last}`.toLowerCase().normalize("NFD").replace(/[^a-z.]/g, "");
+    while (used.has(local)) local += Math.floor(rand() * 10);
+    used.add(local);
+    const [dept, bu, titles] = pick(DEPTS);
+    const email = `${local}@northwind.example`;
+    const age = Math.floor(rand() * 30 * DAY);
+    const e: Emp = {
+      id: uuid(),
+      user_name: email,
+      email,
+      display_name: null,
+      first_name: first,
+      last_name: last,
+      job_title: pick(titles),
+      department: dept,
+      business_unit: bu,
+      manager_email: null,
+      manager_id: null,
+      location: pick(CITIES),
+      employee_id: `E${String(10000 + i)}`,
+      status: rand() < 0.08 ? "deactivated" : "active",
+      external_id: `00u${hex(17)}`,
+      connection_id: rand() < 0.9 ? prod.id : sandbox.id,
+      created_at: iso(age + 30 * DAY),
+      updated_at: iso(Math.floor(rand() * age)),
+      groups: ["g-all", ...(bu === "Product & Technology" ? ["g-eng"] : bu === "Go-to-Market" ? ["g-gtm"] : []), ...(rand() < 0.3 ? ["g-remote"] : [])],
+    };
+    if (i > 0 && i % 97 === 0) e.status = "removed";
+    if (i > 0 && i % 53 === 0) e.groups = [];
+    state.employees.push(e);
+  }
+  // Managers: the first few employees of each department manage the rest.
+  const managers = state.employees.slice(0, Math.min(12, state.employees.length));
+  for (const m of managers) m.groups.push("g-mgr");
+  for (const e of state.employees.slice(12)) {
+    const m = pick(managers);
+    e.manager_email = m.email;
+    e.manager_id = rand() < 0.95 ? m.id : null;
+    if (!e.manager_id) e.manager_email = `new.manager${Math.floor(rand() * 9)}@northwind.example`;
+  }
+  for (const e of state.employees) state.byId.set(e.id, e);
+
+  // Activity, oldest first.
+  const sample = state.employees.slice(0, Math.min(160, state.employees.length));
+  let t = 6 * DAY;
+  for (const e of sample) {
+    t -= Math.floor(rand() * 50 * MIN);
+    const conn = e.connection_id === sandbox.id ? sandbox : prod;
+    log(conn, "POST", "create", e, `Created ${name(e)} (${e.email})`, "success", 201, null, iso(Math.max(t, 0)));
+  }
+  for (let i = 0; i < 30; i++) {
+    const e = pick(sample);
+    t = Math.max(t - 7 * MIN, HOUR);
+    log(prod, "PATCH", "update", e, `Updated ${name(e)}: title, department`, "success", 200, null, iso(t));
+  }
+  log(sandbox, "GET", "list", null, "Listed users (filter userName eq \"test.user@northwind.example\")", "failure", 401, "Token refused: this is not the token of any connection. Paste the token shown in SCIM Desk into Okta's Authorization field.", iso(5 * HOUR));
+  log(prod, "POST", "create", null, "Create user ada.lovelace@northwind.example refused", "failure", 409, "uniqueness: an employee with the email ada.lovelace@northwind.example already exists", iso(3 * HOUR));
+  const dea = sample.filter((e) => e.status === "deactivated").slice(0, 3);
+  for (const e of dea) log(prod, "PATCH", "deactivate", e, `Deactivated ${name(e)} (${e.email})`, "success", 200, null, iso(2 * HOUR));
+  log(prod, "PUT", "update", null, "Update user 00u9xkq refused", "failure", 400, "invalidValue: emails[0].value 'not-an-email' is not an email address", iso(40 * MIN));
+  const last = sample[1];
+  if (last) log(prod, "PATCH", "update", last, `Updated ${name(last)}: location`, "success", 200, null, iso(4 * MIN));
+
+  prod.last_contact = { at: iso(4 * MIN), status: 200, ok: true, detail: null };
+  sandbox.last_contact = { at: iso(5 * HOUR), status: 401, ok: false, detail: "token refused" };
+}
+
+function name(e: Employee): string {
+  return e.display_name ?? [e.first_name, e.last_name].filter(Boolean).join(" ");
+}
+
+function log(
+  conn: Conn | null,
+  method: string,
+  operation: string,
+  e: Employee | null,
+  summary: string,
+  outcome: "success" | "failure",
+  status: number,
+  detail: string | null,
+  at = iso(0),
+) {
+  state.activity.push({
+    seq: ++state.seq,
+    at,
+    connection_id: conn?.id ?? null,
+    connection_name: conn?.name ?? null,
+    method,
+    operation,
+    resource_type: "User",
+    resource_id: e?.id ?? null,
+    employee_id: e?.id ?? null,
+    summary,
+    outcome,
+    status,
+    detail,
+  });
+}
+
+function fail(message: string, field: string | null = null): never {
+  throw { message, field } satisfies AppError;
+}
+
+function changed(e: ChangeEvent) {
+  void emit("scimdesk://change", e);
+}
+
+function overview(): Overview {
+  let active = 0;
+  let deactivated = 0;
+  for (const e of state.employees) {
+    if (e.status === "active") active++;
+    else if (e.status === "deactivated") deactivated++;
+  }
+  return {
+    okta_enabled: state.oktaEnabled,
+    connection_count: state.connections.length,
+    employees_active: active,
+    employees_deactivated: deactivated,
+    endpoint: state.endpoint,
+    data_dir: "~/.local/share/io.scimdesk.desktop",
+  };
+}
+
+function connectionView(c: Conn): ConnectionView {
+  return { id: c.id, name: c.name, base_url: baseUrl(c), created_at: c.created_at, last_contact: c.last_contact };
+}
+
+function tunnelStatus(): TunnelStatus {
+  const t = state.tunnel;
+  const mode = t.setting.mode;
+  const url = publicUrl();
+  const online = t.state.state === "online";
+  const reachable = mode === "own" || online;
+  const stable = mode === "own" || (mode === "cloudflared" && !!t.setting.hostname) || (mode === "ngrok" && !!t.setting.domain);
+  let message: string;
+  let advice: string | null = null;
+  if (mode === "none") {
+    message = "Only programs on this computer can reach it.";
+    advice = "Choose a tunnel or your own URL so that Okta can reach SCIM Desk.";
+  } else if (mode === "own") {
+    message = "SCIM Desk trusts that this URL forwards to it; the Test button checks it.";
+  } else if (t.state.state === "starting") {
+    message = "The tunnel is starting.";
+  } else if (t.state.state === "failed") {
+    message = "The tunnel is down, so Okta's requests can't arrive.";
+    advice = "SCIM Desk retries by itself. If it keeps failing, check this computer's internet connection.";
+  } else {
+    message = "Requests to this URL arrive here.";
+    if (!stable) advice = "A quick tunnel gets a new URL each time it starts, and Okta then needs the new base URL. Use a named cloudflared tunnel, an ngrok reserved domain or your own URL for a stable address.";
+  }
+  return {
+    mode,
+    setting: t.setting,
+    state: t.state,
+    public_url: url,
+    reachable_by_okta: reachable,
+    stable,
+    last_error: t.state.state === "failed" ? t.state.reason : null,
+    url_changed: t.url_changed,
+    message,
+    advice,
+  };
+}
+
+function key(e: Employee): string {
+  return `${(e.last_name ?? "").toLowerCase()}\u0001${(e.first_name ?? "").toLowerCase()}\u0001${e.id}`;
+}
+
+function listEmployees(q: EmployeeListQuery): EmployeePage {
+  const s = q.search?.trim().toLowerCase() ?? "";
+  const matches = state.employees
+    .filter((e) => q.status === "all" || e.status === q.status)
+    .filter((e) => !s || [name(e), e.email, e.job_title, e.department, e.employee_id].some((v) => v?.toLowerCase().includes(s)))
+    .sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  const limit = Math.max(1, Math.min(500, q.limit));
+  let start: number;
+  if (q.last) start = Math.max(0, matches.length - limit);
+  else if (q.after) {
+    const i = matches.findIndex((e) => key(e) > q.after!);
+    start = i < 0 ? matches.length : i;
+  } else if (q.before) {
+    let i = matches.findIndex((e) => key(e) >= q.before!);
+    if (i < 0) i = matches.length;
+    start = Math.max(0, i - limit);
+  } else start = 0;
+  const items = matches.slice(start, start + limit);
+  return {
+    total: matches.length,
+    items: items.map(({ groups: _g, ...e }) => e),
+    offset: start,
+    next: start + items.length < matches.length && items.length ? key(items[items.length - 1]) : null,
+    prev: start > 0 && items.length ? key(items[0]) : null,
+  };
+}
+
+function detail(id: string): EmployeeDetail {
+  const e = state.byId.get(id);
+  if (!e) fail("This employee is not in the directory.");
+  const manager = e.manager_id ? state.byId.get(e.manager_id) : undefined;
+  const conn = state.connections.find((c) => c.id === e.connection_id);
+  const { groups, ...employee } = e;
+  const attributes: [string, string][] = [
+    ["userName", e.user_name],
+    ["externalId", e.external_id ?? ""],
+    ["active", String(e.status === "active")],
+    ["name.givenName", e.first_name ?? ""],
+    ["name.familyName", e.last_name ?? ""],
+    ["emails[primary].value", e.email ?? ""],
+    ["title", e.job_title ?? ""],
+    ["addresses[work].locality", e.location ?? ""],
+    ["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User.department", e.department ?? ""],
+    ["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User.division", e.business_unit ?? ""],
+    ["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User.employeeNumber", e.employee_id ?? ""],
+    ["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User.manager.value", e.manager_email ?? ""],
+  ];
+  return {
+    employee,
+    manager_name: manager ? name(manager) : null,
+    connection_name: conn?.name ?? null,
+    attributes,
+    groups: GROUPS.filter((g) => groups.includes(g.id)),
+    activity: state.activity.filter((a) => a.employee_id === id).sort((a, b) => b.seq - a.seq).slice(0, 50),
+  };
+}
+
+function listActivity(f: ActivityFilter): ActivityEntry[] {
+  const s = f.search?.trim().toLowerCase() ?? "";
+  const out: ActivityEntry[] = [];
+  for (let i = state.activity.length - 1; i >= 0 && out.length < f.limit; i--) {
+    const a = state.activity[i];
+    if (f.before_seq != null && a.seq >= f.before_seq) continue;
+    if (f.connection_id && a.connection_id !== f.connection_id) continue;
+    if (f.failures_only && a.outcome !== "failure") continue;
+    if (s && !`${a.summary} ${a.detail ?? ""}`.toLowerCase().includes(s)) continue;
+    out.push(a);
+  }
+  return out;
+}
+
+async function rehearse(id: string): Promise<Rehearsal> {
+  const c = state.connections.find((x) => x.id === id);
+  if (!c) fail("This connection no longer exists.");
+  await sleep(900);
+  const url = baseUrl(c);
+  const t = tunnelStatus();
+  const steps: Rehearsal["steps"] = [];
+  if (!t.reachable_by_okta) {
+    steps.push({ step: "Reach SCIM Desk at the public URL", request: `GET ${url}/ServiceProviderConfig`, outcome: "failed", message: t.mode === "none" ? `${publicUrl()} only works on this computer; Okta can't reach it. Choose a public URL first.` : "The tunnel is not online." });
+    steps.push({ step: "Authenticate with the token", request: `GET ${url}/Users?startIndex=1&count=1`, outcome: "skipped", message: "Skipped because the URL can't be reached." });
+    steps.push({ step: "Okta's connector test", request: `GET ${url}/Users?filter=userName eq "…"`, outcome: "skipped", message: "" });
+    return { base_url: url, ok: false, steps, note: "Fix the public URL, then test again." };
+  }
+  steps.push({ step: "Reach SCIM Desk at the public URL", request: `GET ${url}/ServiceProviderConfig`, outcome: "ok", message: "Answered in 184 ms through the tunnel." });
+  steps.push({ step: "Authenticate with the token", request: `GET ${url}/Users?startIndex=1&count=1`, outcome: "ok", message: "The token was accepted (HTTP 200)." });
+  steps.push({ step: "Okta's connector test", request: `GET ${url}/Users?filter=userName eq "scimdesk-rehearsal@example.invalid"`, outcome: state.oktaEnabled ? "ok" : "failed", message: state.oktaEnabled ? "An empty ListResponse, as Okta expects." : "Refused with 403: the Okta integration is turned off." });
+  return { base_url: url, ok: state.oktaEnabled, steps, note: state.oktaEnabled ? "Okta's Test Connector Configuration should succeed with this base URL and token." : null };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function setTunnel(input: TunnelInput): TunnelStatus {
+  const before = publicUrl();
+  switch (input.mode) {
+    case "none":
+      state.tunnel.setting = { mode: "none" };
+      state.tunnel.state = { state: "off" };
+      break;
+    case "own": {
+      const u = (input.url ?? "").trim();
+      if (!/^https:\/\/[a-z0-9.-]+(:\d+)?(\/.*)?$/i.test(u)) fail("Okta only calls HTTPS URLs. Enter a URL such as https://scim.example.com.", "url");
+      state.tunnel.setting = { mode: "own", url: u };
+      state.tunnel.state = { state: "off" };
+      break;
+    }
+    case "cloudflared":
+      if (input.hostname) {
+        if (!input.token && !state.storedSecrets.cloudflared) fail("Paste the tunnel token from the Cloudflare dashboard (Zero Trust › Networks › Tunnels).", "token");
+        if (input.token) state.storedSecrets.cloudflared = true;
+      }
+      state.tunnel.setting = { mode: "cloudflared", hostname: input.hostname };
+      startTunnel(input.hostname ? `https://${input.hostname}` : `https://${pick(["brave", "mellow", "sunny", "amber"])}-${pick(["fox", "heron", "pine", "delta"])}-${hex(4)}.trycloudflare.com`);
+      break;
+    case "ngrok":
+      if (!input.authtoken && !state.storedSecrets.ngrok) fail("Paste your ngrok authtoken (ngrok dashboard › Your Authtoken).", "authtoken");
+      if (input.authtoken) state.storedSecrets.ngrok = true;
+      state.tunnel.setting = { mode: "ngrok", domain: input.domain };
+      startTunnel(input.domain ? `https://${input.domain}` : `https://${hex(4)}-${hex(4)}.ngrok-free.app`);
+      break;
+  }
+  const after = publicUrl();
+  if (before !== after && state.connections.length > 0 && input.mode !== "none" && state.tunnel.state.state !== "starting") {
+    state.tunnel.url_changed = { from: before, to: after, message: `The public URL is now ${after}.` };
+  }
+  changed({ kind: "tunnel" });
+  changed({ kind: "connections" });
+  return tunnelStatus();
+}
+
+function startTunnel(url: string) {
+  state.tunnel.state = { state: "starting" };
+  setTimeout(() => {
+    const before = publicUrl();
+    state.tunnel.state = { state: "online", url };
+    if (before !== url && state.connections.length > 0)
+      state.tunnel.url_changed = { from: before, to: url, message: `The tunnel is now online at ${url}.` };
+    changed({ kind: "tunnel" });
+    changed({ kind: "connections" });
+  }, 1500);
+}
+
+function liveTick() {
+  const conn = state.connections[0];
+  if (!conn || !state.oktaEnabled) return;
+  const r = rand();
+  if (r < 0.5) {
+    const first = pick(FIRST);
+    const last = pick(LAST);
+    const email = `${first}.${last}.${hex(3)}@northwind.example`.toLowerCase().normalize("NFD").replace(/[^a-z0-9.@]/g, "");
+    const [dept, bu, titles] = pick(DEPTS);
+    const e: Emp = {
+      id: uuid(), user_name: email, email, display_name: null, first_name: first, last_name: last,
+      job_title: pick(titles), department: dept, business_unit: bu, manager_email: null, manager_id: null,
+      location: pick(CITIES), employee_id: `E${20000 + state.seq}`, status: "active", external_id: `00u${hex(17)}`,
+      connection_id: conn.id, created_at: iso(0), updated_at: iso(0), groups: ["g-all"],
+    };
+    state.employees.push(e);
+    state.byId.set(e.id, e);
+    log(conn, "POST", "create", e, `Created ${name(e)} (${email})`, "success", 201, null);
+    conn.last_contact = { at: iso(0), status: 201, ok: true, detail: null };
+    changed({ kind: "employee", id: e.id });
+  } else if (r < 0.85) {
+    const e = pick(state.employees);
+    e.location = pick(CITIES);
+    e.updated_at = iso(0);
+    log(conn, "PATCH", "update", e, `Updated ${name(e)}: location`, "success", 200, null);
+    conn.last_contact = { at: iso(0), status: 200, ok: true, detail: null };
+    changed({ kind: "employee", id: e.id });
+  } else {
+    log(conn, "PATCH", "update", null, "Update user 00u7ab2 refused", "failure", 404, "noTarget: no employee with this id");
+    conn.last_contact = { at: iso(0), status: 404, ok: false, detail: "noTarget: no employee with this id" };
+  }
+  changed({ kind: "activity", connection_id: conn.id });
+}
+
+async function handle(cmd: string, args: Record<string, unknown>): Promise<unknown> {
+  if (scenario.has("slow")) await sleep(300);
+  switch (cmd) {
+    case "overview":
+      return overview();
+    case "set_okta_enabled":
+      state.oktaEnabled = !!args.enabled;
+      changed({ kind: "settings" });
+      return overview();
+    case "endpoint_status":
+      return state.endpoint;
+    case "change_port": {
+      const port = Number(args.port);
+      if (!Number.isInteger(port) || port < 1024 || port > 65535) fail("Choose a port between 1024 and 65535.", "port");
+      if (port === 8742) fail("Port 8742 is still in use by another program. Try another one.", "port");
+      state.listen = `127.0.0.1:${port}`;
+      state.endpoint = { state: "serving", listen: state.listen };
+      changed({ kind: "endpoint" });
+      changed({ kind: "connections" });
+      return state.endpoint;
+    }
+    case "list_connections":
+      return state.connections.map(connectionView);
+    case "add_connection": {
+      const n = String(args.name ?? "").trim();
+      if (!n) fail("Enter a name for this connection.", "name");
+      if ([...n].length > 64) fail("Use at most 64 characters.", "name");
+      if (state.connections.some((c) => c.name.toLowerCase() === n.toLowerCase()))
+        fail(`A connection named "${n}" already exists. Choose another name.`, "name");
+      const c: Conn = { id: uuid(), name: n, created_at: iso(0), token: token(), last_contact: null };
+      state.connections.push(c);
+      changed({ kind: "connections" });
+      return connectionView(c);
+    }
+    case "connection_token": {
+      const c = state.connections.find((x) => x.id === args.id);
+      if (!c) fail("This connection no longer exists.");
+      return c.token;
+    }
+    case "delete_connection":
+      state.connections = state.connections.filter((c) => c.id !== args.id);
+      changed({ kind: "connections" });
+      return null;
+    case "rehearse_connection":
+      return rehearse(String(args.id));
+    case "list_employees":
+      return listEmployees(args.query as EmployeeListQuery);
+    case "employee_detail":
+      return detail(String(args.id));
+    case "export_employees": {
+      const q = args.query as EmployeeListQuery;
+      return listEmployees({ ...q, limit: 500, after: null, before: null, last: false }).total;
+    }
+    case "list_activity":
+      return listActivity(args.filter as ActivityFilter);
+    case "tunnel_status":
+      return tunnelStatus();
+    case "set_tunnel":
+      return setTunnel(args.input as TunnelInput);
+    case "acknowledge_url_change":
+      state.tunnel.url_changed = null;
+      changed({ kind: "tunnel" });
+      return tunnelStatus();
+    case "plugin:clipboard-manager|write_text":
+      (window as unknown as { __mockClipboard: string }).__mockClipboard = String(args.text);
+      await navigator.clipboard?.writeText(String(args.text)).catch(() => {});
+      return null;
+    case "plugin:dialog|save": {
+      const opts = (args.options ?? {}) as { defaultPath?: string };
+      return `~/Downloads/${opts.defaultPath ?? "export.csv"}`;
+    }
+  }
+  fail(`The mock backend has no command "${cmd}".`);
+}
+
+export function installMock() {
+  seed();
+  mockIPC((cmd, payload) => handle(cmd, (payload ?? {}) as Record<string, unknown>), { shouldMockEvents: true });
+  if (scenario.has("live")) setInterval(liveTick, 4000);
+  console.info("[scimdesk] mock backend installed");
+}

@@ -1,0 +1,91 @@
+import { useRef, useState } from "react";
+import { api, type ConnectionView } from "../api";
+import { Field } from "../components/bits";
+import { Dialog } from "../components/Dialog";
+import { errorField, errorMessage } from "../lib/errors";
+import { CONNECTION_NAME_MAX, validateConnectionName } from "../lib/validate";
+
+type Props = { onClose: () => void; onAdded: (c: ConnectionView) => void };
+
+export function AddConnectionDialog({ onClose, onAdded }: Props) {
+  const [name, setName] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [formError, setFormError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const input = useRef<HTMLInputElement>(null);
+
+  const save = async () => {
+    if (busy) return;
+    const invalid = validateConnectionName(name);
+    setError(invalid);
+    setFormError(null);
+    if (invalid) {
+      input.current?.focus();
+      return;
+    }
+    setBusy(true);
+    try {
+      const c = await api.addConnection(name.trim());
+      onAdded(c);
+    } catch (e) {
+      const field = errorField(e);
+      // The name is the only field: anything about it (duplicate, refused) goes under it.
+      if (field === null || field === "name") setError(errorMessage(e));
+      else setFormError(errorMessage(e));
+      setBusy(false);
+      input.current?.focus();
+    }
+  };
+
+  return (
+    <Dialog
+      title="Add an Okta connection"
+      onClose={onClose}
+      onSubmit={save}
+      testid="connection-dialog"
+      size="small"
+      busy={busy}
+      footer={
+        <>
+          <button type="button" className="button" onClick={onClose} disabled={busy} data-testid="cancel-connection">
+            Cancel
+          </button>
+          <button type="submit" className="button button-primary" disabled={busy} data-testid="save-connection">
+            {busy ? "Saving…" : "Save"}
+          </button>
+        </>
+      }
+    >
+      <p className="dialog-lede">
+        SCIM Desk creates a base URL and a token for this connection. You paste both into Okta's
+        provisioning settings.
+      </p>
+      <Field
+        label="Name"
+        help={`A name to recognise this Okta org, such as "Okta production". Up to ${CONNECTION_NAME_MAX} characters.`}
+        error={error}
+        errorTestid="connection-name-error"
+      >
+        {({ id, describedBy, invalid }) => (
+          <input
+            ref={input}
+            id={id}
+            className="input"
+            value={name}
+            onChange={(e) => {
+              setName(e.target.value);
+              if (error) setError(null);
+            }}
+            aria-describedby={describedBy}
+            aria-invalid={invalid}
+            autoComplete="off"
+            spellCheck={false}
+            data-autofocus=""
+            data-testid="connection-name"
+          />
+        )}
+      </Field>
+      {formError && <p className="field-error" role="alert">{formError}</p>}
+    </Dialog>
+  );
+}

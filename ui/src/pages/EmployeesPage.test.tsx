@@ -1,0 +1,107 @@
+import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import { afterEach, describe, expect, it } from "vitest";
+import type { Employee, EmployeeListQuery, EmployeePage } from "../api";
+import { ToastProvider } from "../components/Toasts";
+import { AppDataProvider } from "../lib/appData";
+import { EmployeesPage, forgetEmployeeFilters } from "./EmployeesPage";
+
+afterEach(() => {
+  cleanup();
+  clearMocks();
+  forgetEmployeeFilters();
+});
+
+const TOTAL = 100_000;
+const emp = (i: number): Employee => ({
+  id: `e${i}`, user_name: `u${i}@x.example`, email: `u${i}@x.example`, display_name: null,
+  first_name: `First${i}`, last_name: `Last${i}`, job_title: null, department: null, business_unit: null,
+  manager_email: null, manager_id: null, location: null, employee_id: null,
+  status: "active", external_id: null, connection_id: null, created_at: "2026-11-01T00:00:00Z", updated_at: "2026-11-01T00:00:00Z",
+});
+
+/** A backend of 100,000 employees whose cursors are positions, recording every query. */
+function backend() {
+  const queries: EmployeeListQuery[] = [];
+  mockIPC((cmd, args) => {
+    switch (cmd) {
+      case "overview":
+        return { okta_enabled: true, connection_count: 1, employees_active: TOTAL, employees_deactivated: 0, endpoint: { state: "serving", listen: "127.0.0.1:8742" }, data_dir: "" };
+      case "list_connections":
+        return [];
+      case "tunnel_status":
+        return null;
+      case "list_employees": {
+        const q = (args as { query: EmployeeListQuery }).query;
+        queries.push(q);
+        const total = q.search ? 3 : TOTAL;
+        let start = 0;
+        if (q.last) start = total - q.limit;
+        else if (q.after != null) start = Number(q.after) + 1;
+        else if (q.before != null) start = Math.max(0, Number(q.before) - q.limit);
+        start = Math.max(0, start);
+        const end = Math.min(total, start + q.limit);
+        const page: EmployeePage = {
+          total,
+          offset: start,
+          items: Array.from({ length: end - start }, (_, k) => emp(start + k)),
+          next: end < total ? String(end - 1) : null,
+          prev: start > 0 ? String(start) : null,
+        };
+        return page;
+      }
+    }
+    return null;
+  });
+  render(
+    <ToastProvider>
+      <AppDataProvider>
+        <EmployeesPage />
+      </AppDataProvider>
+    </ToastProvider>,
+  );
+  return queries;
+}
+
+const info = () => screen.getByTestId("page-info").textContent;
+
+describe("Employees page", () => {
+  it("shows one page of a large directory and walks it by cursor", async () => {
+    const queries = backend();
+    await waitFor(() => expect(info()).toBe("1–50 of 100,000"));
+    expect(screen.getAllByTestId("employee-row")).toHaveLength(50);
+    expect(queries.at(-1)).toMatchObject({ limit: 50, after: null, before: null, last: false, status: "all" });
+    expect((screen.getByTestId("page-prev") as HTMLButtonElement).disabled).toBe(true);
+
+    fireEvent.click(screen.getByTestId("page-next"));
+    await waitFor(() => expect(info()).toBe("51–100 of 100,000"));
+    expect(queries.at(-1)).toMatchObject({ after: "49", before: null });
+
+    fireEvent.click(screen.getByTestId("page-last"));
+    await waitFor(() => expect(info()).toBe("99,951–100,000 of 100,000"));
+    expect(queries.at(-1)).toMatchObject({ last: true, after: null });
+    expect((screen.getByTestId("page-next") as HTMLButtonElement).disabled).toBe(true);
+
+    fireEvent.click(screen.getByTestId("page-prev"));
+    await waitFor(() => expect(info()).toBe("99,901–99,950 of 100,000"));
+    expect(queries.at(-1)).toMatchObject({ before: "99950" });
+    expect(screen.getAllByTestId("employee-row")).toHaveLength(50);
+
+    fireEvent.click(screen.getByTestId("page-first"));
+    await waitFor(() => expect(info()).toBe("1–50 of 100,000"));
+  });
+
+  it("searches once the typing pauses, from the first page", async () => {
+    const queries = backend();
+    await waitFor(() => expect(info()).toBe("1–50 of 100,000"));
+    fireEvent.click(screen.getByTestId("page-next"));
+    await waitFor(() => expect(info()).toBe("51–100 of 100,000"));
+    const before = queries.length;
+    const box = screen.getByTestId("employee-search");
+    for (const v of ["j", "ja", "jan", "jane"]) fireEvent.change(box, { target: { value: v } });
+    await waitFor(() => expect(info()).toBe("1–3 of 3"));
+    const searches = queries.slice(before).filter((q) => q.search !== null);
+    expect(searches).toHaveLength(1);
+    expect(searches[0]).toMatchObject({ search: "jane", after: null, before: null });
+  });
+});

@@ -1,0 +1,121 @@
+import { useRef, useState } from "react";
+import { type ConnectionView } from "../api";
+import { IconAlert, IconPlus, OktaMark } from "../components/Icons";
+import { useToast } from "../components/Toasts";
+import { useAppData } from "../lib/appData";
+import { AddConnectionDialog } from "./AddConnectionDialog";
+import { ConnectionCard } from "./ConnectionCard";
+import { useOktaSwitch } from "./oktaSwitch";
+import { SetupGuide } from "./SetupGuide";
+import { TunnelCard } from "./TunnelCard";
+
+export function OktaPage() {
+  const { overview, connections, tunnel, reloadConnections, reloadOverview } = useAppData();
+  const [adding, setAdding] = useState(false);
+  const [newId, setNewId] = useState<string | null>(null);
+  const addRef = useRef<HTMLButtonElement>(null);
+  const { toast } = useToast();
+  const sw = useOktaSwitch();
+  const enabled = overview?.okta_enabled ?? true;
+  const list = connections ?? [];
+
+  const added = (c: ConnectionView) => {
+    setAdding(false);
+    setNewId(c.id);
+    toast(`Connection "${c.name}" created. Copy the base URL and token into Okta.`);
+    void reloadConnections();
+    void reloadOverview();
+  };
+
+  const deleted = (c: ConnectionView) => {
+    if (newId === c.id) setNewId(null);
+    toast(`Deleted "${c.name}". Okta no longer syncs through it; its employees stay in the directory.`);
+    // The row (and the menu button focus would return to) is gone: continue from Add Connection.
+    void reloadConnections().then(() => addRef.current?.focus());
+    void reloadOverview();
+  };
+
+  const addButton = (big = false) => (
+    <button
+      ref={big ? undefined : addRef}
+      type="button"
+      className={`button button-primary${big ? " button-large" : ""}`}
+      onClick={() => setAdding(true)}
+      data-testid={big ? "add-connection-empty" : "add-connection"}
+    >
+      <IconPlus />
+      <span>Add Connection</span>
+    </button>
+  );
+
+  return (
+    <div className="page">
+      <header className="page-header">
+        <div className="page-header-main">
+          <nav className="breadcrumb" aria-label="Breadcrumb">
+            <ol>
+              <li><a href="#/settings/integrations">Settings</a></li>
+              <li><a href="#/settings/integrations">Integrations</a></li>
+              <li aria-current="page">Okta</li>
+            </ol>
+          </nav>
+          <div className="title-with-mark">
+            <OktaMark size={36} />
+            <div>
+              <h1 className="page-title">Okta</h1>
+              <p className="page-lede">Okta provisions employees into SCIM Desk through a connection's base URL and token.</p>
+            </div>
+          </div>
+        </div>
+        <div className="page-actions">{addButton()}</div>
+      </header>
+
+      {overview && !enabled && (
+        <div className="banner banner-info inline-banner" data-testid="okta-off-banner" role="status">
+          <span className="banner-icon"><IconAlert /></span>
+          <div className="banner-body">
+            <p className="banner-title">The Okta integration is off</p>
+            <p>SCIM Desk refuses Okta's requests until you turn it on. Your connections and employees are kept.</p>
+          </div>
+          <button type="button" className="button button-primary" onClick={() => sw.request(true)} disabled={sw.busy}>
+            Turn on
+          </button>
+        </div>
+      )}
+
+      <TunnelCard tunnel={tunnel} />
+
+      <section className="section" aria-labelledby="connections-title">
+        <div className="section-head">
+          <h2 id="connections-title" className="section-title">Connections</h2>
+          {list.length > 0 && <span className="count-badge">{list.length}</span>}
+        </div>
+        {connections === null ? (
+          <p className="muted">Loading connections…</p>
+        ) : list.length === 0 ? (
+          <div className="empty-state empty-card" data-testid="connections-empty">
+            <OktaMark size={48} />
+            <h3 className="empty-title">No connections yet</h3>
+            <p>
+              A connection is the link between one Okta org and SCIM Desk. Adding one gives you a base
+              URL and a secret token; you paste both into Okta's provisioning settings, and Okta starts
+              sending new hires, profile changes and deactivations here.
+            </p>
+            {addButton(true)}
+          </div>
+        ) : (
+          <div className="connection-list">
+            {list.map((c) => (
+              <ConnectionCard key={c.id} connection={c} highlighted={c.id === newId} onDeleted={deleted} />
+            ))}
+          </div>
+        )}
+      </section>
+
+      <SetupGuide connections={list} />
+
+      {adding && <AddConnectionDialog onClose={() => setAdding(false)} onAdded={added} />}
+      {sw.dialog}
+    </div>
+  );
+}
