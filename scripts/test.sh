@@ -12,7 +12,7 @@ echo "== UI: build and unit tests"
 scripts/build-ui.sh
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-(cd ui && npx vitest run --reporter=dot) 2>&1 | tee -a "$log"
+(cd ui && NO_COLOR=1 FORCE_COLOR=0 npx vitest run --reporter=dot) 2>&1 | tee -a "$log"
 
 echo "== cargo fmt --check"
 cargo fmt --all --check

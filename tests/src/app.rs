@@ -62,7 +62,7 @@ pub fn display_name() -> &'static str {
                     "1",
                     "-screen",
                     "0",
-                    "1280x860x24",
+                    "1280x820x24",
                     "-nolisten",
                     "tcp",
                 ])
@@ -150,6 +150,9 @@ impl App {
             std::thread::sleep(Duration::from_millis(100));
         }
         let mut caps = serde_json::Map::new();
+        // A single-page app: clicks change the hash route and load nothing, so WebDriver must
+        // not wait for a page load after them (WebKit's would never come).
+        caps.insert("pageLoadStrategy".into(), json!("none"));
         caps.insert(
             "tauri:options".into(),
             json!({
@@ -157,6 +160,9 @@ impl App {
                 "args": ["--data-dir", desk.data_dir()],
             }),
         );
+        // The session is plain HTTP on loopback, but the client is built with rustls, which needs
+        // its crypto provider chosen once per process.
+        let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
         let client = rt
             .block_on(
                 ClientBuilder::rustls()
@@ -308,15 +314,23 @@ impl App {
         );
     }
 
-    /// Saves a screenshot of the window as `NN-name.png`.
+    /// Saves a screenshot of the display (the app's window fills it) as `NN-name.png`.
+    ///
+    /// Taken from the X server (ImageMagick's `import`), not through WebDriver: WebKit's
+    /// WebDriver screenshot waits for a repaint that a still page under Xvfb may never do.
     pub fn screenshot(&self, name: &str) -> PathBuf {
         let shot = self.shot_number();
         let path = self.shots.join(format!("{shot:02}-{}.png", sanitize(name)));
-        match self.rt.block_on(self.client().screenshot()) {
-            Ok(png) => {
-                let _ = std::fs::write(&path, png);
-            }
-            Err(e) => eprintln!("screenshot {name} failed: {e}"),
+        // Let the last click's repaint land first.
+        std::thread::sleep(Duration::from_millis(250));
+        let status = Command::new("import")
+            .args(["-display", display_name(), "-window", "root"])
+            .arg(&path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        if !status.as_ref().is_ok_and(|s| s.success()) {
+            eprintln!("screenshot {name} failed: {status:?}");
         }
         path
     }

@@ -192,7 +192,7 @@ fn an_admin_connects_okta_sees_employees_arrive_and_deletes_the_connection() {
     app.click("delete-connection");
     app.wait_for("delete-dialog");
     let warning = app.text("delete-dialog");
-    assert!(warning.contains("remain"), "{warning}");
+    assert!(warning.contains("stay"), "{warning}");
     app.screenshot("delete-confirm");
     app.click("confirm-delete");
     app.wait_for("connections-empty");

@@ -53,7 +53,7 @@ function Shell() {
   }, [path, route.page]);
 
   return (
-    <div className="app">
+    <div className="app" data-testid={overview ? "app-ready" : "app-loading"}>
       <a className="skip-link" href="#main" onClick={(e) => { e.preventDefault(); main.current?.focus(); }}>
         Skip to content
       </a>

@@ -47,6 +47,10 @@ describe("relativeTime", () => {
     expect(relativeTime("2026-11-28T12:00:00Z", now)).toBe("yesterday");
     expect(relativeTime("2026-11-25T12:00:00Z", now)).toBe("4 days ago");
   });
+  it("reads a moment ahead as now, not as the future", () => {
+    expect(relativeTime("2026-11-29T14:00:20Z", now)).toBe("just now");
+  });
+
   it("reads future times forward", () => {
     expect(relativeTime("2026-11-29T14:02:00Z", now)).toBe("in 2 minutes");
   });

@@ -40,7 +40,8 @@ export function relativeTime(iso: string | null | undefined, now: Date = new Dat
   const diff = Math.round((now.getTime() - d.getTime()) / 1000);
   const abs = Math.abs(diff);
   const rtf = new Intl.RelativeTimeFormat("en", { numeric: "auto" });
-  if (abs < 45) return diff >= 0 ? "just now" : "in a few seconds";
+  // A write stamped by the endpoint a moment after the page took its "now" is not in the future.
+  if (abs < 45 || (diff < 0 && abs < 90)) return "just now";
   if (abs < 45 * MINUTE) return rtf.format(-Math.round(diff / MINUTE), "minute");
   if (abs < 22 * HOUR) return rtf.format(-Math.round(diff / HOUR), "hour");
   if (abs < 7 * DAY) return rtf.format(-Math.round(diff / DAY), "day");
