@@ -105,7 +105,8 @@ pub enum TunnelSetCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
-    /// Set `listen` (ADDR) or `public-url` (an https URL; empty to clear).
+    /// Set `listen` (ADDR), `public-url` (an https URL; empty to clear), `rate-limit` (requests
+    /// a second per connection, or `off`) or `rate-limit-burst` (requests; empty for the rate).
     Set { key: String, value: String },
     /// Show the settings.
     Show,
@@ -204,6 +205,7 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                     "public_url": config.public_url,
                     "tunnel": desk.tunnel_setting().await?,
                     "effective_public_url": config.effective_public_url(),
+                    "rate_limit": config.rate_limit,
                     "data_dir": desk.data_dir(),
                 }))
             } else {
@@ -215,6 +217,7 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                     )
                 );
                 println!("tunnel       {}", desk.tunnel_setting().await?.mode());
+                println!("rate-limit   {}", config.rate_limit);
                 println!("data dir     {}", desk.data_dir().display());
                 Ok(())
             }
