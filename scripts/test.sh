@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, then checks formatting and lints and runs every
 # test (unit, integration over loopback HTTP, and whole Okta conversations against the built
-# binary) inside a private Secret Service session.
+# binary) inside a private Secret Service session, then fuzzes each parser briefly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/install-deps.sh
+scripts/install-deps.sh --fuzz
 
 echo "== cargo fmt --check"
 cargo fmt --all --check
@@ -18,6 +18,9 @@ cargo build --workspace --locked --bins
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 scripts/with-keychain.sh cargo test --workspace --all-targets --locked "$@" 2>&1 | tee "$log"
+
+echo "== fuzz (a short bounded run of every target; see README for long runs)"
+scripts/fuzz.sh 15
 
 # One closing line for the whole run, summed over every test binary.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed;?$/) p += $(i-1); if ($(i) ~ /^failed;?$/) f += $(i-1) } }
