@@ -47,15 +47,17 @@ pub fn client_timeout() -> Duration {
         .unwrap_or(CLIENT_TIMEOUT)
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves, then drains.
+/// Serves `app` on `listener` until `shutdown` resolves, then drains. At most `max_connections`
+/// are served at once (production: [`MAX_CONNECTIONS`]).
 pub async fn run(
     listener: TcpListener,
     app: Router,
     client_timeout: Duration,
+    max_connections: usize,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
     let graceful = GracefulShutdown::new();
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let slots = Arc::new(Semaphore::new(max_connections));
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
@@ -101,5 +103,54 @@ pub async fn run(
         .is_err()
     {
         tracing::warn!("requests still running at shutdown were abandoned");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    async fn get(addr: std::net::SocketAddr) -> String {
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut answer = String::new();
+        let _ = s.read_to_string(&mut answer).await;
+        answer
+    }
+
+    #[tokio::test]
+    async fn connections_beyond_the_cap_wait_until_a_stalled_one_times_out() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = Router::new().fallback(|| async { "served" });
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(run(listener, app, Duration::from_secs(1), 2, async move {
+            let _ = stopped.await;
+        }));
+        // Two silent clients take both slots.
+        let _silent: Vec<TcpStream> = vec![
+            TcpStream::connect(addr).await.unwrap(),
+            TcpStream::connect(addr).await.unwrap(),
+        ];
+        let third = tokio::spawn(get(addr));
+        // While they hold the slots the third waits in the backlog...
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(!third.is_finished(), "served beyond the cap");
+        // ...and is served once the client timeout has closed them.
+        let answer = tokio::time::timeout(Duration::from_secs(10), third)
+            .await
+            .expect("never served after the stalled clients timed out")
+            .unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(answer.ends_with("served"), "{answer}");
+        stop.send(()).unwrap();
+        tokio::time::timeout(Duration::from_secs(5), server)
+            .await
+            .expect("stops on shutdown")
+            .unwrap();
     }
 }

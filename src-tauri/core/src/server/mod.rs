@@ -131,7 +131,14 @@ pub async fn serve(
     let client_timeout = listener::client_timeout();
     let follower = tokio::spawn(throttle::follow_settings(desk.clone(), throttle.clone()));
     let app = app(desk, overrides, throttle, client_timeout);
-    listener::run(listener, app, client_timeout, shutdown).await;
+    listener::run(
+        listener,
+        app,
+        client_timeout,
+        listener::MAX_CONNECTIONS,
+        shutdown,
+    )
+    .await;
     follower.abort();
     Ok(())
 }
