@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing SCIM Desk needs and is missing on this machine.
 # Safe to run again: it only installs what is not there. Debian/Ubuntu packages through apt-get
-# (as root, or with sudo); Rust components through rustup.
+# (as root, or with sudo); Rust components through rustup. With --fuzz (scripts/test.sh), also
+# cargo-fuzz for the fuzz targets.
 set -euo pipefail
+
+# Pinned, so every machine fuzzes with the same libFuzzer driver.
+CARGO_FUZZ_VERSION=0.13.2
 
 # Build: pkg-config and libdbus for the keychain (Secret Service over D-Bus); WebKitGTK, GTK,
 # the tray indicator and librsvg for the Tauri window; Node.js and npm build the UI.
@@ -57,4 +61,11 @@ fi
 TAURI_DRIVER_VERSION=2.1.0
 if ! tauri-driver --version 2>/dev/null | grep -q "$TAURI_DRIVER_VERSION"; then
   cargo install tauri-driver --version "$TAURI_DRIVER_VERSION" --locked --quiet
+fi
+
+if [ "${1:-}" = "--fuzz" ]; then
+  if ! cargo fuzz --version 2>/dev/null | grep -qx "cargo-fuzz $CARGO_FUZZ_VERSION"; then
+    echo "Installing cargo-fuzz $CARGO_FUZZ_VERSION"
+    cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked
+  fi
 fi

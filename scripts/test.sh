@@ -2,11 +2,11 @@
 # The test command: installs what is missing, then checks formatting and lints and runs every
 # test — the UI's unit tests, the core's unit and integration tests, whole Okta conversations
 # against the built binary, and the desktop app end to end in its real webview under Xvfb —
-# inside a private Secret Service session.
+# inside a private Secret Service session, then fuzzes each parser briefly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/install-deps.sh
+scripts/install-deps.sh --fuzz
 
 echo "== UI: build and unit tests"
 scripts/build-ui.sh
@@ -23,6 +23,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test (in a private keychain session)"
 cargo build --workspace --locked --bins
 scripts/with-keychain.sh cargo test --workspace --all-targets --locked "$@" 2>&1 | tee -a "$log"
+
+echo "== fuzz (a short bounded run of every target; see README for long runs)"
+scripts/fuzz.sh 15
 
 # One closing line for the whole run, summed over every test binary and the UI's tests.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed;?$/) p += $(i-1); if ($(i) ~ /^failed;?$/) f += $(i-1) } }

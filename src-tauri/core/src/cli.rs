@@ -105,8 +105,9 @@ pub enum TunnelSetCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
-    /// Set `listen` (ADDR), `public-url` (an https URL; empty to clear) or `okta` (on/off: off
-    /// refuses Okta's requests without deleting anything).
+    /// Set `listen` (ADDR), `public-url` (an https URL; empty to clear), `okta` (on/off: off
+    /// refuses Okta's requests without deleting anything), `rate-limit` (requests a second per
+    /// connection, or `off`) or `rate-limit-burst` (requests; empty for the rate).
     Set { key: String, value: String },
     /// Show the settings.
     Show,
@@ -206,6 +207,7 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                     "tunnel": desk.tunnel_setting().await?,
                     "effective_public_url": config.effective_public_url(),
                     "okta": if config.okta_enabled { "on" } else { "off" },
+                    "rate_limit": config.rate_limit,
                     "data_dir": desk.data_dir(),
                 }))
             } else {
@@ -225,6 +227,7 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                         "off (Okta's requests are refused; nothing is deleted)"
                     }
                 );
+                println!("rate-limit   {}", config.rate_limit);
                 println!("data dir     {}", desk.data_dir().display());
                 Ok(())
             }

@@ -1,4 +1,5 @@
-//! Settings of a data directory: where the endpoint listens and the public URL Okta reaches it by.
+//! Settings of a data directory: where the endpoint listens, the public URL Okta reaches it by,
+//! and how many requests a second one connection may send.
 //!
 //! Stored in the `settings` table of the directory's database, so the desktop app and a CLI that
 //! share a data directory see the same values. Secrets never live here.
@@ -14,6 +15,17 @@ pub const KEY_LISTEN: &str = "listen";
 pub const KEY_PUBLIC_URL: &str = "public_url";
 /// Whether the Okta integration answers at all; absent means on.
 pub const KEY_OKTA_ENABLED: &str = "okta_enabled";
+pub const KEY_RATE_LIMIT: &str = "rate_limit";
+pub const KEY_RATE_LIMIT_BURST: &str = "rate_limit_burst";
+
+/// Requests a second one connection may send by default. Okta's provisioning, a large import
+/// included, sends far fewer (its own rate limits and a few parallel tasks per app keep it to
+/// tens a second), and each SCIM write here is a synchronous SQLite commit that takes a few
+/// milliseconds: 600 a second is beyond what the directory writes anyway, so only a runaway
+/// client is ever slowed down.
+pub const DEFAULT_RATE_LIMIT: u32 = 600;
+/// The highest `rate-limit` or `rate-limit-burst` accepted.
+pub const MAX_RATE_LIMIT: u32 = 1_000_000;
 
 /// The settings as the CLI shows them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -24,6 +36,82 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Off: every connection's requests get a SCIM error; nothing is deleted.
     pub okta_enabled: bool,
+    pub rate_limit: RateLimit,
+}
+
+/// The per-connection rate limit: a token bucket refilled at `per_second` requests a second
+/// that holds at most `burst`. `per_second` 0 means no limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RateLimit {
+    pub per_second: u32,
+    pub burst: u32,
+}
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        RateLimit::new(DEFAULT_RATE_LIMIT, None)
+    }
+}
+
+impl RateLimit {
+    /// `burst` defaults to one second's worth of requests.
+    pub fn new(per_second: u32, burst: Option<u32>) -> Self {
+        RateLimit {
+            per_second,
+            burst: burst.unwrap_or(per_second).max(1),
+        }
+    }
+
+    pub fn is_off(&self) -> bool {
+        self.per_second == 0
+    }
+
+    /// From the stored settings; a value that does not parse (written by hand) is the default.
+    pub fn from_settings(per_second: Option<&str>, burst: Option<&str>) -> Self {
+        let per_second = per_second
+            .and_then(|v| parse_rate_limit(v).ok())
+            .unwrap_or(DEFAULT_RATE_LIMIT);
+        let burst = burst.and_then(|v| parse_burst(v).ok().flatten());
+        RateLimit::new(per_second, burst)
+    }
+}
+
+impl std::fmt::Display for RateLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.is_off() {
+            f.write_str("off")
+        } else {
+            write!(
+                f,
+                "{} requests/s per connection, bursts of {}",
+                self.per_second, self.burst
+            )
+        }
+    }
+}
+
+/// `rate-limit`: requests a second per connection; `off` or `0` disables the limit.
+pub fn parse_rate_limit(value: &str) -> Result<u32, ConfigError> {
+    let v = value.trim();
+    if v.eq_ignore_ascii_case("off") {
+        return Ok(0);
+    }
+    match v.parse::<u32>() {
+        Ok(n) if n <= MAX_RATE_LIMIT => Ok(n),
+        _ => Err(ConfigError::BadRateLimit(value.to_owned())),
+    }
+}
+
+/// `rate-limit-burst`: how many requests may come at once; empty means the default (the rate).
+pub fn parse_burst(value: &str) -> Result<Option<u32>, ConfigError> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    match v.parse::<u32>() {
+        Ok(n) if (1..=MAX_RATE_LIMIT).contains(&n) => Ok(Some(n)),
+        _ => Err(ConfigError::BadBurst(value.to_owned())),
+    }
 }
 
 impl Config {
@@ -47,7 +135,13 @@ pub enum ConfigError {
     BadListen(String),
     #[error("'{value}' cannot be the public URL: {reason}")]
     BadPublicUrl { value: String, reason: String },
-    #[error("there is no setting named '{0}'; the settings are 'listen', 'public-url' and 'okta'")]
+    #[error("'{0}' is not a rate limit: give requests per second per connection (such as 600), or 'off'")]
+    BadRateLimit(String),
+    #[error(
+        "'{0}' is not a burst size: give a number of requests (1 or more), or \"\" for the default"
+    )]
+    BadBurst(String),
+    #[error("there is no setting named '{0}'; the settings are 'listen', 'public-url', 'okta', 'rate-limit' and 'rate-limit-burst'")]
     UnknownKey(String),
     #[error("'{0}' is not on or off")]
     BadSwitch(String),
@@ -160,6 +254,7 @@ mod tests {
             listen: "127.0.0.1:8742".parse().unwrap(),
             public_url: None,
             okta_enabled: true,
+            rate_limit: RateLimit::default(),
         };
         assert_eq!(c.base_url("abc"), "http://127.0.0.1:8742/scim/v2/abc");
         c.public_url = Some("https://t.example".into());
@@ -172,5 +267,27 @@ mod tests {
         assert_eq!(parse_switch(" On "), Ok(true));
         assert_eq!(parse_switch("false"), Ok(false));
         assert!(parse_switch("maybe").is_err());
+    }
+
+    #[test]
+    fn rate_limit_parses_off_numbers_and_defaults() {
+        assert_eq!(parse_rate_limit("off"), Ok(0));
+        assert_eq!(parse_rate_limit(" 0 "), Ok(0));
+        assert_eq!(parse_rate_limit("25"), Ok(25));
+        for bad in ["", "-1", "1.5", "fast", "1000001"] {
+            assert!(parse_rate_limit(bad).is_err(), "{bad} accepted");
+        }
+        assert_eq!(parse_burst(""), Ok(None));
+        assert_eq!(parse_burst("40"), Ok(Some(40)));
+        assert!(parse_burst("0").is_err());
+
+        let default = RateLimit::from_settings(None, None);
+        assert_eq!((default.per_second, default.burst), (600, 600));
+        let set = RateLimit::from_settings(Some("5"), Some("12"));
+        assert_eq!((set.per_second, set.burst), (5, 12));
+        assert_eq!(RateLimit::from_settings(Some("7"), None).burst, 7);
+        assert!(RateLimit::from_settings(Some("off"), None).is_off());
+        // A hand-edited value that does not parse is the default, not an endpoint that fails.
+        assert_eq!(RateLimit::from_settings(Some("lots"), Some("x")), default);
     }
 }

@@ -145,15 +145,23 @@ impl Desk {
             Some(v) => config::parse_switch(v)?,
             None => true,
         };
+        let rate_limit = config::RateLimit::from_settings(
+            settings.get(config::KEY_RATE_LIMIT).map(String::as_str),
+            settings
+                .get(config::KEY_RATE_LIMIT_BURST)
+                .map(String::as_str),
+        );
         Ok(Config {
             listen,
             public_url,
             okta_enabled,
+            rate_limit,
         })
     }
 
-    /// Sets `listen` or `public-url` (also accepted as `public_url`); an empty public URL clears
-    /// it. A public URL means "my own tunnel": it is the `own` tunnel setting.
+    /// Sets `listen`, `public-url`, `rate-limit` or `rate-limit-burst` (also accepted with `_`); an
+    /// empty public URL or burst clears it. A public URL means "my own tunnel": it is the `own`
+    /// tunnel setting. A running endpoint follows a new rate limit within a few seconds.
     pub async fn set_config(&self, key: &str, value: &str) -> Result<Config, DeskError> {
         match key {
             "listen" => {
@@ -178,6 +186,16 @@ impl Desk {
                     Some(if on { "on" } else { "off" }),
                 )
                 .await?;
+            }
+            "rate-limit" | "rate_limit" => {
+                let per_second = config::parse_rate_limit(value)?;
+                self.put_setting(config::KEY_RATE_LIMIT, Some(&per_second.to_string()))
+                    .await?;
+            }
+            "rate-limit-burst" | "rate_limit_burst" => {
+                let burst = config::parse_burst(value)?.map(|b| b.to_string());
+                self.put_setting(config::KEY_RATE_LIMIT_BURST, burst.as_deref())
+                    .await?;
             }
             other => return Err(ConfigError::UnknownKey(other.to_owned()).into()),
         }

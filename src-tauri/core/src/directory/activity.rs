@@ -140,6 +140,40 @@ impl Directory {
         }
     }
 
+    /// Records that a connection was throttled (429): one line per burst, not per request.
+    pub async fn record_throttled(&self, ctx: &WriteContext, method: &str, err: &ScimError) {
+        let result = async {
+            let mut tx = self.db.begin_write().await?;
+            append(
+                &mut tx,
+                ctx,
+                NewActivity {
+                    method,
+                    operation: "throttle",
+                    resource_type: "",
+                    resource_id: None,
+                    employee_id: None,
+                    summary: "Slowed down: too many requests at once, some were refused (429) \
+                              and will be retried"
+                        .to_owned(),
+                    status: err.status,
+                    detail: Some(&err.detail),
+                },
+            )
+            .await?;
+            tx.commit().await
+        }
+        .await;
+        match result {
+            Ok(()) => self.notify(ChangeEvent::Activity {
+                connection_id: Some(ctx.connection_id.clone()),
+            }),
+            Err(e) => {
+                tracing::error!(error = %e, "could not record throttling in the activity log")
+            }
+        }
+    }
+
     pub async fn activity(&self, q: &ActivityQuery) -> Result<Vec<ActivityEntry>, ScimError> {
         let limit = if q.limit == 0 { 100 } else { q.limit.min(1000) };
         sqlx::query_as::<_, ActivityEntry>(

@@ -5,8 +5,12 @@
 //! trailing slash (`…//Users`) still works. Each request is authenticated against the connection
 //! in its path, read afresh from the database. Absolute URLs in responses come from the
 //! configured public URL, never from the request's `Host`. There is no admin API here.
+//! Connections are accepted by `listener` (timeouts for slow clients), and each connection's
+//! requests are rate-limited by `throttle`.
 
 mod error;
+pub mod listener;
+pub mod throttle;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -21,7 +25,7 @@ use axum::Router;
 use serde_json::Value;
 use tokio::net::TcpListener;
 
-use crate::config::Config;
+use crate::config::{Config, RateLimit};
 use crate::directory::activity::Attempt;
 use crate::directory::WriteContext;
 use crate::scim::list::{self, ListQuery};
@@ -34,6 +38,11 @@ pub use error::SCIM_CONTENT_TYPE;
 
 /// Bodies larger than this get 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Request headers (names and values) larger than this in all get 431. Okta's are well under
+/// 1 KiB; a tunnel adds a few hundred bytes.
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+/// Request targets longer than this get 414 (the longest filter, percent-encoded, fits).
+pub const MAX_URI_BYTES: usize = 16 * 1024;
 /// A request that takes longer than this (a slow client included) is answered 503.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// How often a connection's "last contact" is written when nothing else changed.
@@ -44,6 +53,9 @@ struct AppState {
     desk: Desk,
     overrides: Overrides,
     contacts: Arc<Mutex<HashMap<String, (Instant, bool)>>>,
+    throttle: Arc<throttle::Throttle>,
+    /// How long a request body may take to arrive.
+    client_timeout: Duration,
 }
 
 /// Settings given on the command line for this run only.
@@ -77,25 +89,57 @@ pub async fn bind(addr: SocketAddr) -> Result<TcpListener, ServeError> {
     })
 }
 
+/// The router with the default rate limit and client timeout; [`serve`] uses the settings.
 pub fn router(desk: Desk, overrides: Overrides) -> Router {
+    app(
+        desk,
+        overrides,
+        Arc::new(throttle::Throttle::new(RateLimit::default())),
+        listener::CLIENT_TIMEOUT,
+    )
+}
+
+fn app(
+    desk: Desk,
+    overrides: Overrides,
+    throttle: Arc<throttle::Throttle>,
+    client_timeout: Duration,
+) -> Router {
     let state = AppState {
         desk,
         overrides,
         contacts: Arc::default(),
+        throttle,
+        client_timeout,
     };
     Router::new().fallback(handle).with_state(state)
 }
 
-/// Serves until `shutdown` resolves.
+/// Serves until `shutdown` resolves, following the rate limit setting as it changes.
 pub async fn serve(
     desk: Desk,
     overrides: Overrides,
     listener: TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    axum::serve(listener, router(desk, overrides))
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    let rate_limit = desk
+        .config()
+        .await
+        .map(|c| c.rate_limit)
+        .unwrap_or_default();
+    let throttle = Arc::new(throttle::Throttle::new(rate_limit));
+    let client_timeout = listener::client_timeout();
+    let follower = tokio::spawn(throttle::follow_settings(desk.clone(), throttle.clone()));
+    let app = app(desk, overrides, throttle, client_timeout);
+    listener::run(
+        listener,
+        app,
+        client_timeout,
+        listener::MAX_CONNECTIONS,
+        shutdown,
+    )
+    .await;
+    follower.abort();
     Ok(())
 }
 
@@ -104,14 +148,18 @@ async fn handle(State(state): State<AppState>, request: Request) -> Response {
     let method = request.method().clone();
     // The path only: query strings carry people's emails, and headers carry the token.
     let path = request.uri().path().to_owned();
-    let response = match tokio::time::timeout(REQUEST_TIMEOUT, route(&state, request)).await {
-        Ok(response) => response,
-        Err(_) => ScimError::new(
-            503,
-            None,
-            "The request took too long and was abandoned; Okta can retry it.",
-        )
-        .into_response(),
+    let response = if let Some(refused) = oversized_head(&request) {
+        refused.into_response()
+    } else {
+        match tokio::time::timeout(REQUEST_TIMEOUT, route(&state, request)).await {
+            Ok(response) => response,
+            Err(_) => ScimError::new(
+                503,
+                None,
+                "The request took too long and was abandoned; Okta can retry it.",
+            )
+            .into_response(),
+        }
     };
     tracing::info!(
         target: "scimdesk::request",
@@ -121,6 +169,39 @@ async fn handle(State(state): State<AppState>, request: Request) -> Response {
         ms = started.elapsed().as_millis() as u64,
     );
     response
+}
+
+/// A request whose headers or target are too large to be Okta's: refused before any work.
+fn oversized_head(request: &Request) -> Option<ScimError> {
+    let uri = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |p| p.as_str().len());
+    if uri > MAX_URI_BYTES {
+        return Some(ScimError::new(
+            414,
+            None,
+            format!(
+                "The request URL is longer than {} KiB, the most SCIM Desk accepts; shorten the filter.",
+                MAX_URI_BYTES / 1024
+            ),
+        ));
+    }
+    let headers: usize = request
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    (headers > MAX_HEADER_BYTES).then(|| {
+        ScimError::new(
+            431,
+            None,
+            format!(
+                "The request headers are larger than {} KiB in all, the most SCIM Desk accepts.",
+                MAX_HEADER_BYTES / 1024
+            ),
+        )
+    })
 }
 
 /// A request after authentication.
@@ -204,6 +285,9 @@ async fn route(state: &AppState, request: Request) -> Response {
         }
         return err.into_response();
     }
+    if let Err(throttled) = state.throttle.check(&connection.id) {
+        return too_many_requests(state, &connection, &parts.method, throttled, rehearsal).await;
+    }
 
     let query = parts
         .uri
@@ -240,6 +324,48 @@ async fn route(state: &AppState, request: Request) -> Response {
             e.into_response()
         }
     }
+}
+
+/// 429 with `Retry-After`. The first refusal of a burst goes to the activity log, so the admin
+/// sees why Okta slowed down without a line per refused request.
+async fn too_many_requests(
+    state: &AppState,
+    connection: &crate::connections::Authenticated,
+    method: &Method,
+    throttled: throttle::Throttled,
+    rehearsal: bool,
+) -> Response {
+    let seconds = throttled.retry_after_secs();
+    let err = ScimError::new(
+        429,
+        None,
+        format!(
+            "Too many requests on this connection: SCIM Desk accepts {} (`scimdesk config set \
+             rate-limit`). Retry after {seconds} s.",
+            throttled.limit
+        ),
+    );
+    if throttled.first_of_burst && !rehearsal {
+        tracing::warn!(connection = %connection.id, limit = %throttled.limit, "requests throttled");
+        let ctx = WriteContext {
+            base_url: String::new(),
+            connection_id: connection.id.clone(),
+            connection_name: connection.name.clone(),
+        };
+        state
+            .desk
+            .directory()
+            .record_throttled(&ctx, method.as_str(), &err)
+            .await;
+    }
+    if !rehearsal {
+        note_contact(state, &connection.id, 429, Some(err.detail.clone()));
+    }
+    let mut response = err.into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    response
 }
 
 async fn effective_config(state: &AppState) -> Result<Config, ScimError> {
@@ -447,9 +573,18 @@ impl Scim<'_> {
             }
         }
         let body = std::mem::replace(&mut self.body, Body::empty());
-        axum::body::to_bytes(body, MAX_BODY_BYTES)
-            .await
-            .map_err(|_| too_large())
+        let timeout = self.state.client_timeout;
+        match tokio::time::timeout(timeout, axum::body::to_bytes(body, MAX_BODY_BYTES)).await {
+            Ok(read) => read.map_err(|_| too_large()),
+            Err(_) => Err(ScimError::new(
+                408,
+                None,
+                format!(
+                    "The request body did not arrive within {} s; Okta can retry the task.",
+                    timeout.as_secs_f64()
+                ),
+            )),
+        }
     }
 
     async fn json_body(&mut self) -> Result<Value, ScimError> {

@@ -1,0 +1,163 @@
+//! The per-connection rate limit: a connection that sends more than `rate-limit` requests a
+//! second (beyond its burst) gets SCIM 429s with `Retry-After`, which Okta honours; another
+//! connection is not slowed down; the admin sees one activity line per throttled burst; and a
+//! running endpoint follows `scimdesk config set rate-limit` without a restart.
+
+use std::thread;
+use std::time::{Duration, Instant};
+
+use scimdesk_tests::*;
+
+fn throttle_lines(desk: &Desk) -> Vec<Value> {
+    match desk.cli_json(&["activity", "list", "--failures"]) {
+        Value::Array(items) => items
+            .into_iter()
+            .filter(|a| a["operation"] == "throttle")
+            .collect(),
+        other => panic!("activity list --json is an array: {other}"),
+    }
+}
+
+#[test]
+fn the_default_limit_is_generous_and_shown() {
+    let desk = Desk::new();
+    let shown = desk.cli_json(&["config", "show"]);
+    assert_eq!(shown["rate_limit"]["per_second"], 600, "{shown}");
+    assert_eq!(shown["rate_limit"]["burst"], 600, "{shown}");
+    let text = desk.cli_ok(&["config", "show"]);
+    assert!(
+        text.contains("rate-limit   600 requests/s per connection"),
+        "{text}"
+    );
+    let bad = desk.cli(&["config", "set", "rate-limit", "fast"]);
+    bad.assert_code(1);
+    assert!(bad.stderr.contains("not a rate limit"), "{bad}");
+    desk.cli(&["config", "set", "rate-limit-burst", "0"])
+        .assert_code(1);
+    desk.cli_ok(&["config", "set", "rate-limit", "off"]);
+    let shown = desk.cli_json(&["config", "show"]);
+    assert_eq!(shown["rate_limit"]["per_second"], 0, "{shown}");
+    assert!(desk
+        .cli_ok(&["config", "show"])
+        .contains("rate-limit   off"));
+}
+
+#[test]
+fn a_burst_beyond_the_limit_gets_429_with_retry_after_and_other_connections_are_unaffected() {
+    let desk = Desk::new();
+    desk.cli_ok(&["config", "set", "rate-limit", "1"]);
+    desk.cli_ok(&["config", "set", "rate-limit-burst", "5"]);
+    let _server = desk.serve();
+    let okta = Okta::for_connection(&desk.add_connection("Okta"));
+    let sandbox = Okta::for_connection(&desk.add_connection("Okta sandbox"));
+
+    let started = Instant::now();
+    let answers: Vec<Resp> = (0..40).map(|_| okta.get("/Users")).collect();
+    let elapsed = started.elapsed();
+    let ok = answers.iter().filter(|r| r.status == 200).count();
+    let throttled: Vec<&Resp> = answers.iter().filter(|r| r.status == 429).collect();
+    assert_eq!(
+        ok + throttled.len(),
+        40,
+        "only 200 or 429 expected: {answers:?}"
+    );
+    // The burst of 5, plus one a second while the 40 were sent.
+    assert!(
+        ok >= 5 && ok as u64 <= 5 + elapsed.as_secs() + 1,
+        "{ok} answered in {elapsed:?}"
+    );
+    assert!(
+        !throttled.is_empty(),
+        "40 requests in {elapsed:?}: none refused"
+    );
+    for r in &throttled {
+        r.assert_scim_error(429, None);
+        let retry: u64 = r
+            .header("retry-after")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("429 without a Retry-After in seconds\n{r}"));
+        assert!((1..=2).contains(&retry), "Retry-After {retry}\n{r}");
+        assert!(
+            r.json["detail"].as_str().unwrap().contains("rate-limit"),
+            "{r}"
+        );
+    }
+
+    // The other connection has its own allowance: its burst goes through untouched.
+    for _ in 0..5 {
+        sandbox.get("/Users").expect(200);
+    }
+    // Writes are limited like reads, and a refused write changes nothing.
+    let writes: Vec<Resp> = (0..10)
+        .map(|i| {
+            okta.post(
+                "/Users",
+                &okta_user(&format!("w{i}@corp.example"), "W", "Rite"),
+            )
+        })
+        .collect();
+    let created = writes.iter().filter(|r| r.status == 201).count();
+    let refused = writes.iter().filter(|r| r.status == 429).count();
+    assert_eq!(created + refused, 10, "{writes:?}");
+    assert!(
+        refused > 0,
+        "10 creates in a row on an empty bucket: none refused"
+    );
+    assert_eq!(desk.employees().len(), created);
+
+    // After Retry-After, Okta's retry goes through.
+    let retry = throttled[0].header("retry-after").unwrap();
+    thread::sleep(Duration::from_secs(retry.parse::<u64>().unwrap() + 1));
+    okta.post("/Users", &okta_user("patient@corp.example", "Pa", "Tient"))
+        .expect(201);
+
+    // One activity line for the burst, not one per refused request.
+    let lines = throttle_lines(&desk);
+    assert_eq!(lines.len(), 1, "{}", Value::Array(lines.clone()));
+    assert_eq!(lines[0]["status"], 429);
+    assert_eq!(lines[0]["connection_name"], "Okta");
+}
+
+#[test]
+fn a_running_endpoint_follows_a_changed_rate_limit() {
+    let desk = Desk::new();
+    let _server = desk.serve();
+    let okta = Okta::for_connection(&desk.add_connection("Okta"));
+    // The generous default: a quick burst of requests is never refused.
+    for _ in 0..50 {
+        okta.get("/Users").expect(200);
+    }
+
+    desk.cli_ok(&["config", "set", "rate-limit", "1"]);
+    desk.cli_ok(&["config", "set", "rate-limit-burst", "2"]);
+    let started = Instant::now();
+    loop {
+        let r = okta.get("/Users");
+        if r.status == 429 {
+            r.assert_scim_error(429, None);
+            break;
+        }
+        r.expect(200);
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the new limit never applied"
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
+
+    desk.cli_ok(&["config", "set", "rate-limit", "off"]);
+    let started = Instant::now();
+    let mut in_a_row = 0;
+    while in_a_row < 20 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "`rate-limit off` never applied"
+        );
+        if okta.get("/Users").status == 200 {
+            in_a_row += 1;
+        } else {
+            in_a_row = 0;
+            thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
