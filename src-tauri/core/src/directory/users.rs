@@ -8,14 +8,14 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 use sqlx::sqlite::SqliteArguments;
-use sqlx::{Sqlite, Transaction};
+use sqlx::Sqlite;
 
 use super::activity::{append, Attempt, NewActivity};
 use super::employees::{Employee, EMPLOYEE_COLUMNS};
 use super::mapping::{employee_fields, normalize_user, EmployeeFields};
 use super::sql_filter::{user_filter_sql, user_sort_sql};
 use super::{check_if_match, db_error, etag, parse_doc, Directory, ListSource, WriteContext};
-use crate::db::is_unique_violation;
+use crate::db::{is_unique_violation, WriteTx};
 use crate::desk::ChangeEvent;
 use crate::scim::list::{list_response, ListQuery};
 use crate::scim::patch::{apply_patch, parse_patch_request, PatchContext};
@@ -123,10 +123,7 @@ pub(crate) fn render(
     Ok(Value::Object(out))
 }
 
-async fn load_current(
-    tx: &mut Transaction<'static, Sqlite>,
-    id: &str,
-) -> Result<Option<Employee>, sqlx::Error> {
+async fn load_current(tx: &mut WriteTx, id: &str) -> Result<Option<Employee>, sqlx::Error> {
     sqlx::query_as::<_, Employee>(&format!(
         "SELECT {EMPLOYEE_COLUMNS} FROM employees e WHERE e.id = ? AND e.status <> 'removed'"
     ))
@@ -137,7 +134,7 @@ async fn load_current(
 
 /// Links this employee to its manager, and its reports to it, by email.
 async fn resolve_managers(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut WriteTx,
     id: &str,
     email: Option<&str>,
 ) -> Result<(), sqlx::Error> {
