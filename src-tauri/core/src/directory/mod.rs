@@ -6,6 +6,7 @@
 //! together. Lists are filtered, sorted and paged in SQL; no request loads the whole table.
 
 pub mod activity;
+pub mod bulk;
 pub mod employees;
 pub mod groups;
 pub mod mapping;
