@@ -31,6 +31,14 @@ const CACHE_KIB: i64 = 4 * 1024;
 pub struct Db {
     read: SqlitePool,
     writer: Arc<Writer>,
+    probe: Arc<std::sync::Mutex<rusqlite::Connection>>,
+}
+
+/// Change counters of the database (see [`Db::generations`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Generations {
+    pub config: i64,
+    pub directory: i64,
 }
 
 impl std::fmt::Debug for Db {
@@ -292,7 +300,19 @@ impl Db {
             commit_scheduled: AtomicBool::new(false),
             commits: AtomicU64::new(0),
         });
-        Ok(Db { read, writer })
+        let probe = rusqlite::Connection::open_with_flags(
+            &path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| sqlx::Error::Protocol(format!("the generation probe could not open: {e}")))?;
+        probe
+            .busy_timeout(Duration::from_secs(10))
+            .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+        Ok(Db {
+            read,
+            writer,
+            probe: Arc::new(std::sync::Mutex::new(probe)),
+        })
     }
 
     pub fn reader(&self) -> &SqlitePool {
@@ -307,6 +327,25 @@ impl Db {
         tokio::spawn(writer.begin())
             .await
             .map_err(|e| sqlx::Error::Protocol(format!("the write task failed: {e}")))?
+    }
+
+    /// `(config, directory)`: counters that triggers bump, in any process, whenever the
+    /// settings or connections (`config`), or employees and groups (`directory`) change.
+    /// Caches compare them to know whether they still hold. A read of one row on a connection
+    /// of its own, on the calling thread: a few microseconds, so every request can afford it.
+    pub fn generations(&self) -> Result<Generations, sqlx::Error> {
+        let probe = self.probe.lock().unwrap_or_else(|p| p.into_inner());
+        probe
+            .prepare_cached("SELECT config, directory FROM generation WHERE id = 1")
+            .and_then(|mut s| {
+                s.query_row([], |r| {
+                    Ok(Generations {
+                        config: r.get(0)?,
+                        directory: r.get(1)?,
+                    })
+                })
+            })
+            .map_err(|e| sqlx::Error::Protocol(format!("the generation probe failed: {e}")))
     }
 
     pub async fn close(&self) {
@@ -438,6 +477,50 @@ mod tests {
         assert_eq!(taken, "x", "the failed write was rolled back");
         let commits = db.writer.commits.load(Ordering::Relaxed) - before;
         assert!(commits < 15, "15 writes took {commits} commits");
+    }
+
+    /// The counters move with every committed change to what they cover, whoever commits it,
+    /// and not with the rest (a connection's last contact).
+    #[tokio::test]
+    async fn generations_follow_commits_from_any_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(dir.path()).await.unwrap();
+        let g0 = db.generations().unwrap();
+        let mut other = SqliteConnectOptions::new()
+            .filename(dir.path().join(DATABASE_FILE))
+            .connect()
+            .await
+            .unwrap();
+        sqlx::raw_sql(
+            "INSERT INTO connections (id, name, token_sha256, created_at) VALUES ('c', 'n', x'00', 't')",
+        )
+        .execute(&mut other)
+        .await
+        .unwrap();
+        let g1 = db.generations().unwrap();
+        assert!(g1.config > g0.config && g1.directory == g0.directory);
+        sqlx::raw_sql("UPDATE connections SET last_contact_at = 'now'")
+            .execute(&mut other)
+            .await
+            .unwrap();
+        assert_eq!(db.generations().unwrap(), g1);
+        let mut tx = db.begin_write().await.unwrap();
+        sqlx::query(
+            "INSERT INTO employees (id, user_name, status, doc, created_at, updated_at) \
+             VALUES ('e', 'u', 'active', '{}', 't', 't')",
+        )
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        assert_eq!(db.generations().unwrap(), g1, "not before the commit");
+        tx.commit().await.unwrap();
+        let g2 = db.generations().unwrap();
+        assert!(g2.directory > g1.directory && g2.config == g1.config);
+        sqlx::raw_sql("DELETE FROM connections")
+            .execute(&mut other)
+            .await
+            .unwrap();
+        assert!(db.generations().unwrap().config > g2.config);
     }
 
     /// A write abandoned halfway (its request gone) is rolled back, and the connection is not
