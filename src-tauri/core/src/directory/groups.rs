@@ -174,6 +174,12 @@ async fn load_current(tx: &mut WriteTx, id: &str) -> Result<Option<GroupRow>, sq
     .await
 }
 
+impl super::Seq for GroupRow {
+    fn seq(&self) -> i64 {
+        self.seq
+    }
+}
+
 fn display_name(doc: &Map<String, Value>) -> String {
     doc.get("displayName")
         .and_then(Value::as_str)
