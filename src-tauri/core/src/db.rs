@@ -287,6 +287,9 @@ impl Db {
         MIGRATOR.run(&mut conn).await?;
         let read = SqlitePoolOptions::new()
             .max_connections(4)
+            // A ping before each query is one more trip to the connection's thread; a broken
+            // connection shows up as an error of the query itself.
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options)
             .await?;

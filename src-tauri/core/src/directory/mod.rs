@@ -101,12 +101,6 @@ pub(crate) trait Seq {
     fn seq(&self) -> i64;
 }
 
-impl Seq for Employee {
-    fn seq(&self) -> i64 {
-        self.seq
-    }
-}
-
 /// Who is writing, and where the resources' absolute URLs start.
 #[derive(Debug, Clone)]
 pub struct WriteContext {

@@ -25,17 +25,43 @@ use crate::timefmt;
 
 const RESOURCE: &str = "User";
 
+/// A user row with its groups, `[[id, displayName], …]`, read in the same query.
 #[derive(sqlx::FromRow)]
-struct EmployeeWithGroups {
+pub(crate) struct EmployeeWithGroups {
     #[sqlx(flatten)]
     employee: Employee,
-    /// `[[id, displayName], …]`
     groups_json: String,
 }
 
+impl super::Seq for EmployeeWithGroups {
+    fn seq(&self) -> i64 {
+        self.employee.seq
+    }
+}
+
+impl EmployeeWithGroups {
+    fn render(&self, base_url: &str) -> Result<Value, ScimError> {
+        let groups: Vec<(String, String)> = serde_json::from_str(&self.groups_json)
+            .map_err(|_| ScimError::internal("A user's groups could not be read."))?;
+        render(&self.employee, &groups, base_url)
+    }
+}
+
+/// [`EMPLOYEE_COLUMNS`] and `groups_json`.
+const COLUMNS_WITH_GROUPS: &str = concat!(
+    "e.seq, e.id, e.user_name, e.email, e.display_name, \
+    e.first_name, e.last_name, e.job_title, e.department, e.business_unit, e.manager_email, \
+    e.manager_id, e.location, e.employee_id, e.status, e.external_id, e.connection_id, \
+    e.created_at, e.updated_at, e.active, e.doc, e.version, ",
+    "(SELECT json_group_array(json_array(g.id, g.display_name)) FROM \
+       (SELECT g.id, g.display_name FROM group_members m \
+        JOIN groups g ON g.seq = m.group_seq WHERE m.member_id = e.id ORDER BY g.seq) g) \
+     AS groups_json"
+);
+
 const USERS: ListSource = ListSource {
     from: "employees e",
-    columns: EMPLOYEE_COLUMNS,
+    columns: COLUMNS_WITH_GROUPS,
     visible: "e.status <> 'removed'",
     seq: "e.seq",
     filter_sql: user_filter_sql,
@@ -247,43 +273,24 @@ impl Directory {
     /// One user and its groups, in one query: the lookup Okta makes most.
     pub async fn get_user(&self, base_url: &str, id: &str) -> Result<Value, ScimError> {
         let found = sqlx::query_as::<_, EmployeeWithGroups>(&format!(
-            "SELECT {EMPLOYEE_COLUMNS}, \
-             (SELECT json_group_array(json_array(g.id, g.display_name)) FROM \
-               (SELECT g.id, g.display_name FROM group_members m \
-                JOIN groups g ON g.seq = m.group_seq WHERE m.member_id = e.id ORDER BY g.seq) g) \
-               AS groups_json \
-             FROM employees e WHERE e.id = ? AND e.status <> 'removed'"
+            "SELECT {COLUMNS_WITH_GROUPS} FROM employees e WHERE e.id = ? AND e.status <> 'removed'"
         ))
         .bind(id)
         .fetch_optional(self.db.reader())
         .await
         .map_err(db_error)?
         .ok_or_else(|| not_found(id))?;
-        let groups: Vec<(String, String)> = serde_json::from_str(&found.groups_json)
-            .map_err(|_| ScimError::internal("A user's groups could not be read."))?;
-        render(&found.employee, &groups, base_url)
+        found.render(base_url)
     }
 
     pub async fn list_users(&self, base_url: &str, q: &ListQuery) -> Result<Value, ScimError> {
-        let page = self.list_page::<Employee>(&USERS, q).await?;
-        let rows = page.rows;
-        let total = page.total;
-        if rows.is_empty() {
-            return Ok(list_response(Vec::new(), total, q.start_index));
-        }
-        let ids: Vec<&str> = rows.iter().map(|e| e.id.as_str()).collect();
-        let groups = self.groups_of(&ids).await?;
-        let resources = rows
+        let page = self.list_page::<EmployeeWithGroups>(&USERS, q).await?;
+        let resources = page
+            .rows
             .iter()
-            .map(|e| {
-                render(
-                    e,
-                    groups.get(&e.id).map(Vec::as_slice).unwrap_or(&[]),
-                    base_url,
-                )
-            })
+            .map(|e| e.render(base_url))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(list_response(resources, total, q.start_index))
+        Ok(list_response(resources, page.total, q.start_index))
     }
 
     pub async fn create_user(&self, ctx: &WriteContext, body: Value) -> Result<Value, ScimError> {
