@@ -31,7 +31,20 @@ const CACHE_KIB: i64 = 4 * 1024;
 pub struct Db {
     read: SqlitePool,
     writer: Arc<Writer>,
-    probe: Arc<std::sync::Mutex<rusqlite::Connection>>,
+    direct: Arc<DirectReaders>,
+}
+
+/// Read-only connections used on the calling thread (see [`Db::read`]).
+struct DirectReaders {
+    conns: Vec<std::sync::Mutex<rusqlite::Connection>>,
+    next: std::sync::atomic::AtomicUsize,
+}
+
+/// Direct readers: one per thread that may read at once is enough, since a read never waits.
+const DIRECT_READERS: usize = 4;
+
+fn direct_error(e: rusqlite::Error) -> sqlx::Error {
+    sqlx::Error::Protocol(format!("a read failed: {e}"))
 }
 
 /// Change counters of the database (see [`Db::generations`]).
@@ -303,18 +316,28 @@ impl Db {
             commit_scheduled: AtomicBool::new(false),
             commits: AtomicU64::new(0),
         });
-        let probe = rusqlite::Connection::open_with_flags(
-            &path,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(|e| sqlx::Error::Protocol(format!("the generation probe could not open: {e}")))?;
-        probe
-            .busy_timeout(Duration::from_secs(10))
-            .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+        let mut conns = Vec::new();
+        for _ in 0..DIRECT_READERS {
+            let conn = rusqlite::Connection::open_with_flags(
+                &path,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .map_err(direct_error)?;
+            conn.busy_timeout(Duration::from_secs(10))
+                .map_err(direct_error)?;
+            conn.execute_batch(&format!("PRAGMA cache_size = -{CACHE_KIB}"))
+                .map_err(direct_error)?;
+            conn.set_prepared_statement_cache_capacity(64);
+            conns.push(std::sync::Mutex::new(conn));
+        }
         Ok(Db {
             read,
             writer,
-            probe: Arc::new(std::sync::Mutex::new(probe)),
+            direct: Arc::new(DirectReaders {
+                conns,
+                next: Default::default(),
+            }),
         })
     }
 
@@ -337,18 +360,37 @@ impl Db {
     /// Caches compare them to know whether they still hold. A read of one row on a connection
     /// of its own, on the calling thread: a few microseconds, so every request can afford it.
     pub fn generations(&self) -> Result<Generations, sqlx::Error> {
-        let probe = self.probe.lock().unwrap_or_else(|p| p.into_inner());
-        probe
-            .prepare_cached("SELECT config, directory FROM generation WHERE id = 1")
-            .and_then(|mut s| {
-                s.query_row([], |r| {
+        self.read(|c| {
+            c.prepare_cached("SELECT config, directory FROM generation WHERE id = 1")?
+                .query_row([], |r| {
                     Ok(Generations {
                         config: r.get(0)?,
                         directory: r.get(1)?,
                     })
                 })
-            })
-            .map_err(|e| sqlx::Error::Protocol(format!("the generation probe failed: {e}")))
+        })
+    }
+
+    /// Runs a read on the calling thread, on a read-only connection of its own. For the reads
+    /// on a request's path (a lookup, a page): sqlx hands each query to the connection's thread
+    /// and back, and on a small machine those two thread switches cost more than the read. A
+    /// read in WAL mode never waits for writers, so it does not stall the caller's thread for
+    /// longer than the read itself.
+    pub fn read<T>(
+        &self,
+        read: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, sqlx::Error> {
+        let conns = &self.direct.conns;
+        let first = self.direct.next.fetch_add(1, Ordering::Relaxed);
+        for i in 0..conns.len() {
+            if let Ok(conn) = conns[(first + i) % conns.len()].try_lock() {
+                return read(&conn).map_err(direct_error);
+            }
+        }
+        let conn = conns[first % conns.len()]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        read(&conn).map_err(direct_error)
     }
 
     pub async fn close(&self) {

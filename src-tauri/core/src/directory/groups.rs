@@ -174,7 +174,21 @@ async fn load_current(tx: &mut WriteTx, id: &str) -> Result<Option<GroupRow>, sq
     .await
 }
 
-impl super::Seq for GroupRow {
+impl super::ListRow for GroupRow {
+    fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(GroupRow {
+            seq: r.get("seq")?,
+            id: r.get("id")?,
+            display_name: r.get("display_name")?,
+            external_id: r.get("external_id")?,
+            connection_id: r.get("connection_id")?,
+            doc: r.get("doc")?,
+            version: r.get("version")?,
+            created_at: r.get("created_at")?,
+            updated_at: r.get("updated_at")?,
+        })
+    }
+
     fn seq(&self) -> i64 {
         self.seq
     }

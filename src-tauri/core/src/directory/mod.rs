@@ -17,7 +17,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
-use sqlx::sqlite::SqliteArguments;
 use tokio::sync::broadcast;
 
 use crate::db::Db;
@@ -26,7 +25,6 @@ use crate::scim::filter::{parse_filter, Filter};
 use crate::scim::list::ListQuery;
 use crate::scim::ScimError;
 use sql_filter::{SqlFragment, SqlParam};
-use sqlx::Arguments;
 
 pub use activity::{ActivityEntry, ActivityQuery};
 pub use employees::{Employee, EmployeePage, EmployeeQuery, StatusFilter};
@@ -96,9 +94,21 @@ impl ListCache {
     }
 }
 
-/// A listed row's place in the default order.
-pub(crate) trait Seq {
+/// A listed row: read from a direct reader (see `Db::read`), with its place in the default
+/// order.
+pub(crate) trait ListRow: Sized {
+    fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self>;
     fn seq(&self) -> i64;
+}
+
+fn sql_value(p: &SqlParam) -> rusqlite::types::Value {
+    use rusqlite::types::Value as V;
+    match p {
+        SqlParam::Text(s) => V::Text(s.clone()),
+        SqlParam::Int(i) => V::Integer(*i),
+        SqlParam::Real(f) => V::Real(*f),
+        SqlParam::Null => V::Null,
+    }
 }
 
 /// Who is writing, and where the resources' absolute URLs start.
@@ -171,25 +181,6 @@ pub(crate) fn check_if_match(
     }
 }
 
-/// The bound values of a translated filter.
-fn arguments(params: &[SqlParam]) -> Result<SqliteArguments<'static>, ScimError> {
-    let mut args = SqliteArguments::default();
-    for p in params {
-        add_param(&mut args, p)?;
-    }
-    Ok(args)
-}
-
-fn add_param(args: &mut SqliteArguments<'static>, p: &SqlParam) -> Result<(), ScimError> {
-    let added = match p {
-        SqlParam::Text(s) => args.add(s.clone()),
-        SqlParam::Int(i) => args.add(*i),
-        SqlParam::Real(f) => args.add(*f),
-        SqlParam::Null => args.add(None::<String>),
-    };
-    added.map_err(|e| ScimError::internal(format!("A filter value could not be used: {e}")))
-}
-
 /// One page of a SCIM list, filtered, sorted and paged in SQL.
 pub(crate) struct ListPage<T> {
     pub total: u64,
@@ -219,7 +210,7 @@ impl Directory {
         q: &ListQuery,
     ) -> Result<ListPage<T>, ScimError>
     where
-        T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + Seq + Send + Unpin,
+        T: ListRow,
     {
         let generation = self.db.generations().map_err(db_error)?.directory;
         let fragment = match q.filter.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
@@ -239,11 +230,11 @@ impl Directory {
                 true => self.lists().take_cursor(generation, &list, q.start_index),
                 false => None,
             };
-            let mut args = arguments(&fragment.params)?;
+            let mut params: Vec<rusqlite::types::Value> =
+                fragment.params.iter().map(sql_value).collect();
             let sql = match (cursor, keyset) {
                 (Some(after), _) => {
-                    args.add(after)
-                        .map_err(|e| ScimError::internal(e.to_string()))?;
+                    params.push(rusqlite::types::Value::Integer(after));
                     format!(
                         "SELECT {} FROM {} WHERE {where_sql} AND {seq} > ? ORDER BY {seq} LIMIT {}",
                         source.columns,
@@ -254,9 +245,7 @@ impl Directory {
                 }
                 // Find the first row's seq over the narrowest index, then read only the page.
                 (None, true) if q.start_index > 1 => {
-                    for p in &fragment.params {
-                        add_param(&mut args, p)?;
-                    }
+                    params.extend(fragment.params.iter().map(sql_value));
                     format!(
                         "SELECT {} FROM {from} WHERE {where_sql} AND {seq} >= \
                          (SELECT {seq} FROM {from} WHERE {where_sql} ORDER BY {seq} \
@@ -289,9 +278,13 @@ impl Directory {
                     )
                 }
             };
-            rows = sqlx::query_as_with::<_, T, _>(&sql, args)
-                .fetch_all(self.db.reader())
-                .await
+            rows = self
+                .db
+                .read(|c| {
+                    c.prepare_cached(&sql)?
+                        .query_map(rusqlite::params_from_iter(&params), T::from_row)?
+                        .collect::<rusqlite::Result<Vec<T>>>()
+                })
                 .map_err(db_error)?;
             if let (true, Some(last)) = (keyset, rows.last()) {
                 let next = q.start_index + rows.len() as u64;
@@ -306,13 +299,15 @@ impl Directory {
         } else if let Some(total) = cached {
             total
         } else {
-            let total: i64 = sqlx::query_scalar_with(
-                &format!("SELECT COUNT(*) FROM {} WHERE {where_sql}", source.from),
-                arguments(&fragment.params)?,
-            )
-            .fetch_one(self.db.reader())
-            .await
-            .map_err(db_error)?;
+            let sql = format!("SELECT COUNT(*) FROM {} WHERE {where_sql}", source.from);
+            let params: Vec<_> = fragment.params.iter().map(sql_value).collect();
+            let total: i64 = self
+                .db
+                .read(|c| {
+                    c.prepare_cached(&sql)?
+                        .query_row(rusqlite::params_from_iter(&params), |r| r.get(0))
+                })
+                .map_err(db_error)?;
             total.max(0) as u64
         };
         self.lists().set_total(generation, &list, total);

@@ -26,14 +26,42 @@ use crate::timefmt;
 const RESOURCE: &str = "User";
 
 /// A user row with its groups, `[[id, displayName], …]`, read in the same query.
-#[derive(sqlx::FromRow)]
 pub(crate) struct EmployeeWithGroups {
-    #[sqlx(flatten)]
     employee: Employee,
     groups_json: String,
 }
 
-impl super::Seq for EmployeeWithGroups {
+impl super::ListRow for EmployeeWithGroups {
+    fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(EmployeeWithGroups {
+            employee: Employee {
+                seq: r.get("seq")?,
+                id: r.get("id")?,
+                user_name: r.get("user_name")?,
+                email: r.get("email")?,
+                display_name: r.get("display_name")?,
+                first_name: r.get("first_name")?,
+                last_name: r.get("last_name")?,
+                job_title: r.get("job_title")?,
+                department: r.get("department")?,
+                business_unit: r.get("business_unit")?,
+                manager_email: r.get("manager_email")?,
+                manager_id: r.get("manager_id")?,
+                location: r.get("location")?,
+                employee_id: r.get("employee_id")?,
+                status: r.get("status")?,
+                external_id: r.get("external_id")?,
+                connection_id: r.get("connection_id")?,
+                created_at: r.get("created_at")?,
+                updated_at: r.get("updated_at")?,
+                active: r.get("active")?,
+                doc: r.get("doc")?,
+                version: r.get("version")?,
+            },
+            groups_json: r.get("groups_json")?,
+        })
+    }
+
     fn seq(&self) -> i64 {
         self.employee.seq
     }
@@ -272,14 +300,19 @@ impl Directory {
 
     /// One user and its groups, in one query: the lookup Okta makes most.
     pub async fn get_user(&self, base_url: &str, id: &str) -> Result<Value, ScimError> {
-        let found = sqlx::query_as::<_, EmployeeWithGroups>(&format!(
+        use rusqlite::OptionalExtension;
+        let sql = format!(
             "SELECT {COLUMNS_WITH_GROUPS} FROM employees e WHERE e.id = ? AND e.status <> 'removed'"
-        ))
-        .bind(id)
-        .fetch_optional(self.db.reader())
-        .await
-        .map_err(db_error)?
-        .ok_or_else(|| not_found(id))?;
+        );
+        let found = self
+            .db
+            .read(|c| {
+                c.prepare_cached(&sql)?
+                    .query_row([id], <EmployeeWithGroups as super::ListRow>::from_row)
+                    .optional()
+            })
+            .map_err(db_error)?
+            .ok_or_else(|| not_found(id))?;
         found.render(base_url)
     }
 
