@@ -1,11 +1,12 @@
-//! The SQLite database of a data directory: opening it durably, and the two pools over it.
+//! The SQLite database of a data directory: opening it durably, and the connections over it.
 //!
-//! Writes go through one connection and start with `BEGIN IMMEDIATE`, so writers queue
-//! in this process instead of fighting over SQLite's lock; other processes sharing the file (the
-//! desktop app and a CLI) wait on the busy timeout. Concurrent writes share one COMMIT (group
-//! commit, see [`WriteTx`]) and each is answered only once that COMMIT returned.
-//! `synchronous=FULL` makes every answered write
-//! survive a crash or power loss. Reads use a separate pool and never block on writers (WAL).
+//! Writes go through one connection and start with `BEGIN IMMEDIATE`, so writers queue in this
+//! process instead of fighting over SQLite's lock; other processes sharing the file (the desktop
+//! app and a CLI) wait on the busy timeout. Concurrent writes share one COMMIT (group commit, see
+//! [`WriteTx`]) and each is answered only once that COMMIT returned; `synchronous=FULL` makes
+//! every answered write survive a crash or power loss. Reads never block on writers (WAL): a
+//! sqlx pool for the admin's views, and direct connections ([`Db::read`]) for the reads on a
+//! request's path. Every connection's page cache is bounded ([`CACHE_KIB`]).
 
 use std::ops::{Deref, DerefMut};
 use std::path::Path;
