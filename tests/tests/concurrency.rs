@@ -271,3 +271,51 @@ fn if_match_with_a_stale_etag_is_refused_and_changes_nothing() {
     assert_eq!(okta.user(&id)["title"], "Manager");
     assert_eq!(desk.employee("etag@corp.example")["job_title"], "Manager");
 }
+
+/// Simultaneous creates are committed together (group commit): one that repeats an existing
+/// userName gets its 409 without costing the others theirs, and nothing of it is kept.
+#[test]
+fn a_duplicate_among_simultaneous_creates_fails_alone() {
+    let desk = Desk::new();
+    let _server = desk.serve();
+    let okta = Okta::for_connection(&desk.add_connection("Okta"));
+    okta.create_user(&okta_user("taken@corp.example", "Al", "Ready"));
+    let barrier = Barrier::new(32);
+
+    let answers: Vec<(usize, Resp)> = thread::scope(|scope| {
+        let handles: Vec<_> = (0..32)
+            .map(|i| {
+                let (okta, barrier) = (&okta, &barrier);
+                scope.spawn(move || {
+                    let email = match i {
+                        13 => "TAKEN@corp.example".to_owned(),
+                        _ => format!("batch{i}@corp.example"),
+                    };
+                    let body = okta_user(&email, "Batch", &i.to_string());
+                    barrier.wait();
+                    (i, okta.post("/Users", &body))
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (i, r) in &answers {
+        if *i == 13 {
+            r.assert_scim_error(409, Some("uniqueness"));
+        } else {
+            assert_eq!(r.status, 201, "create {i}: {r:?}");
+            assert_eq!(
+                okta.user(&id_of(&r.json))["name"]["familyName"],
+                i.to_string()
+            );
+        }
+    }
+    let employees = desk.employees();
+    assert_eq!(employees.len(), 32, "31 new and the one already there");
+    let taken: Vec<_> = employees
+        .iter()
+        .filter(|e| s(e, "email").eq_ignore_ascii_case("taken@corp.example"))
+        .collect();
+    assert_eq!(taken.len(), 1);
+    assert_eq!(s(taken[0], "first_name"), "Al");
+}

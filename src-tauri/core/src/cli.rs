@@ -63,6 +63,23 @@ pub enum Command {
     /// Where the public URL comes from: none, your own, cloudflared or ngrok.
     #[command(subcommand)]
     Tunnel(TunnelCommand),
+    /// Tools for contributors (the benchmark); not for admins.
+    #[command(subcommand, hide = true)]
+    Dev(DevCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DevCommand {
+    /// Imports COUNT synthetic employees `seed-<n>@seed.example`, n from --start, through the
+    /// store in large transactions.
+    Seed {
+        count: u64,
+        #[arg(long, default_value_t = 0)]
+        start: u64,
+        /// The connection they are attributed to (id or name).
+        #[arg(long, value_name = "ID|NAME")]
+        connection: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -234,6 +251,33 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
         }
         Command::Connection(c) => connection(desk, c, json).await,
         Command::Tunnel(c) => tunnel_command(desk, c, json).await,
+        Command::Dev(DevCommand::Seed {
+            count,
+            start,
+            connection,
+        }) => {
+            let c = desk.connections().find(&connection).await?;
+            let ctx = crate::directory::WriteContext {
+                base_url: String::new(),
+                connection_id: c.id,
+                connection_name: c.name,
+            };
+            let started = std::time::Instant::now();
+            let users =
+                (start..start.saturating_add(count)).map(crate::directory::bulk::synthetic_user);
+            let imported = desk
+                .directory()
+                .import_users(&ctx, users)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.detail))?;
+            let seconds = started.elapsed().as_secs_f64();
+            if json {
+                print_json(&json!({ "imported": imported, "seconds": seconds }))
+            } else {
+                println!("Imported {imported} employees in {seconds:.1} s.");
+                Ok(())
+            }
+        }
         Command::Users(UsersCommand::List { status, search }) => {
             let status = match status {
                 None | Some(StatusArg::All) => StatusFilter::All,

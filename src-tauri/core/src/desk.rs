@@ -5,13 +5,13 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::broadcast;
 
 use crate::config::{self, Config, ConfigError};
 use crate::connections::keychain::Keychain;
-use crate::connections::Connections;
+use crate::connections::{ConnectionKey, Connections};
 use crate::db::Db;
 use crate::directory::Directory;
 use crate::tunnel::rehearsal::Rehearsal;
@@ -76,6 +76,17 @@ pub struct Desk {
     directory: Directory,
     events: broadcast::Sender<ChangeEvent>,
     keychain: Arc<dyn Keychain>,
+    serving: Arc<Mutex<Option<Arc<Serving>>>>,
+}
+
+/// What every request needs from the settings and connections, read once and kept while the
+/// database's `config` generation stays the same — in whichever process the change is made, a
+/// change is seen by the next request.
+#[derive(Debug)]
+pub struct Serving {
+    generation: i64,
+    pub config: Config,
+    pub connections: Vec<ConnectionKey>,
 }
 
 /// Where the last tunnel error is kept for `tunnel status`.
@@ -104,7 +115,35 @@ impl Desk {
             directory: Directory::new(db.clone(), events.clone()),
             db,
             events,
+            serving: Arc::default(),
         })
+    }
+
+    /// The settings and connections as of now, for serving a request: one probe of the
+    /// database's generation when nothing changed, a reload when something did.
+    pub async fn serving(&self) -> Result<Arc<Serving>, DeskError> {
+        let generation = self.db.generations()?.config;
+        if let Some(s) = self.serving_cached() {
+            if s.generation == generation {
+                return Ok(s);
+            }
+        }
+        // Read after the generation: if they change meanwhile, the next request reloads.
+        let settings = self.settings().await?;
+        let serving = Arc::new(Serving {
+            generation,
+            config: config_from(&settings)?,
+            connections: self.connections.keys().await?,
+        });
+        *self.serving.lock().unwrap_or_else(|p| p.into_inner()) = Some(serving.clone());
+        Ok(serving)
+    }
+
+    fn serving_cached(&self) -> Option<Arc<Serving>> {
+        self.serving
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -129,34 +168,7 @@ impl Desk {
     }
 
     pub async fn config(&self) -> Result<Config, DeskError> {
-        let settings = self.settings().await?;
-        let listen = match settings.get(config::KEY_LISTEN) {
-            Some(v) => config::parse_listen(v)?,
-            None => config::parse_listen(config::DEFAULT_LISTEN)?,
-        };
-        let setting = tunnel_setting_from(&settings);
-        // A quick tunnel's or a domain-less ngrok URL is only known once it is online; until it
-        // comes online again the last one it had is the best answer.
-        let public_url = setting.fixed_url().or_else(|| match setting.is_managed() {
-            true => settings.get(tunnel::KEY_TUNNEL_URL).cloned(),
-            false => None,
-        });
-        let okta_enabled = match settings.get(config::KEY_OKTA_ENABLED) {
-            Some(v) => config::parse_switch(v)?,
-            None => true,
-        };
-        let rate_limit = config::RateLimit::from_settings(
-            settings.get(config::KEY_RATE_LIMIT).map(String::as_str),
-            settings
-                .get(config::KEY_RATE_LIMIT_BURST)
-                .map(String::as_str),
-        );
-        Ok(Config {
-            listen,
-            public_url,
-            okta_enabled,
-            rate_limit,
-        })
+        config_from(&self.settings().await?)
     }
 
     /// Sets `listen`, `public-url`, `rate-limit` or `rate-limit-burst` (also accepted with `_`); an
@@ -508,6 +520,37 @@ impl Desk {
     pub async fn close(&self) {
         self.db.close().await;
     }
+}
+
+/// The configuration the settings table describes.
+fn config_from(settings: &HashMap<String, String>) -> Result<Config, DeskError> {
+    let listen = match settings.get(config::KEY_LISTEN) {
+        Some(v) => config::parse_listen(v)?,
+        None => config::parse_listen(config::DEFAULT_LISTEN)?,
+    };
+    let setting = tunnel_setting_from(settings);
+    // A quick tunnel's or a domain-less ngrok URL is only known once it is online; until it
+    // comes online again the last one it had is the best answer.
+    let public_url = setting.fixed_url().or_else(|| match setting.is_managed() {
+        true => settings.get(tunnel::KEY_TUNNEL_URL).cloned(),
+        false => None,
+    });
+    let okta_enabled = match settings.get(config::KEY_OKTA_ENABLED) {
+        Some(v) => config::parse_switch(v)?,
+        None => true,
+    };
+    let rate_limit = config::RateLimit::from_settings(
+        settings.get(config::KEY_RATE_LIMIT).map(String::as_str),
+        settings
+            .get(config::KEY_RATE_LIMIT_BURST)
+            .map(String::as_str),
+    );
+    Ok(Config {
+        listen,
+        public_url,
+        okta_enabled,
+        rate_limit,
+    })
 }
 
 /// The tunnel setting from the settings table. Before tunnels were a setting, a public URL alone

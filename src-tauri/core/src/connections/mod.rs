@@ -3,8 +3,9 @@
 //! Adding one generates its id and a 32-byte token from the OS CSPRNG; the token's plaintext goes
 //! to the keychain (so the admin can copy it again later) and only its SHA-256 digest to SQLite,
 //! which is what a request is checked against. Deleting one removes both; the employees it
-//! provisioned stay. Every request reads the connection afresh, so a connection added or deleted
-//! by another process (the desktop app and a CLI share a data directory) counts at once.
+//! provisioned stay. The endpoint keeps the digests in memory only while the database's `config`
+//! generation is unchanged, so a connection added or deleted by another process (the desktop app
+//! and a CLI share a data directory) counts from the next request.
 
 pub mod keychain;
 
@@ -75,6 +76,42 @@ pub enum AuthError {
 pub struct Authenticated {
     pub id: String,
     pub name: String,
+}
+
+/// What authenticating a request needs of a connection: kept in memory between requests (see
+/// `Desk::serving`), never the token itself.
+#[derive(Debug, Clone)]
+pub struct ConnectionKey {
+    pub id: String,
+    pub name: String,
+    token_sha256: [u8; 32],
+}
+
+/// Checks a request's `Authorization` header against the connection named in its path, among
+/// `keys`. Every digest is compared, in constant time.
+pub fn authenticate_with(
+    keys: &[ConnectionKey],
+    connection_id: &str,
+    authorization: Option<&str>,
+) -> Result<Authenticated, AuthError> {
+    let Some(token) = authorization.and_then(token_from_header) else {
+        return Err(AuthError::Missing);
+    };
+    let digest = token_digest(token);
+    let mut found = None;
+    for key in keys {
+        if bool::from(key.token_sha256.ct_eq(&digest)) {
+            found = Some(key);
+        }
+    }
+    let key = found.ok_or(AuthError::Unknown)?;
+    if key.id != connection_id {
+        return Err(AuthError::WrongConnection);
+    }
+    Ok(Authenticated {
+        id: key.id.clone(),
+        name: key.name.clone(),
+    })
 }
 
 #[derive(Clone)]
@@ -260,6 +297,24 @@ impl Connections {
         Ok(connection)
     }
 
+    /// Every connection's id, name and token digest, for [`authenticate_with`].
+    pub async fn keys(&self) -> Result<Vec<ConnectionKey>, sqlx::Error> {
+        let rows: Vec<(String, String, Vec<u8>)> =
+            sqlx::query_as("SELECT id, name, token_sha256 FROM connections")
+                .fetch_all(self.db.reader())
+                .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, name, digest)| {
+                Some(ConnectionKey {
+                    id,
+                    name,
+                    token_sha256: digest.try_into().ok()?,
+                })
+            })
+            .collect())
+    }
+
     /// Checks a request's `Authorization` header against the connection named in its path.
     pub async fn authenticate(
         &self,
@@ -347,5 +402,30 @@ mod tests {
         assert_eq!(token_from_header("Basic dXNlcg=="), None);
         assert_eq!(token_from_header("Bearer "), None);
         assert_eq!(token_from_header(""), None);
+    }
+
+    #[test]
+    fn authentication_against_cached_keys() {
+        let key = |id: &str, token: &str| ConnectionKey {
+            id: id.into(),
+            name: format!("name {id}"),
+            token_sha256: token_digest(token),
+        };
+        let keys = [key("a", "token-a"), key("b", "token-b")];
+        let ok = authenticate_with(&keys, "b", Some("Bearer token-b")).unwrap();
+        assert_eq!((ok.id.as_str(), ok.name.as_str()), ("b", "name b"));
+        assert_eq!(
+            authenticate_with(&keys, "a", Some("Bearer token-b")),
+            Err(AuthError::WrongConnection)
+        );
+        assert_eq!(
+            authenticate_with(&keys, "a", Some("Bearer nope")),
+            Err(AuthError::Unknown)
+        );
+        assert_eq!(authenticate_with(&keys, "a", None), Err(AuthError::Missing));
+        assert_eq!(
+            authenticate_with(&[], "a", Some("token-a")),
+            Err(AuthError::Unknown)
+        );
     }
 }

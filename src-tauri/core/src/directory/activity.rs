@@ -5,9 +5,9 @@
 //! and the SCIM error detail only.
 
 use serde::Serialize;
-use sqlx::{Sqlite, Transaction};
 
 use super::{db_error, Directory, WriteContext};
+use crate::db::WriteTx;
 use crate::desk::ChangeEvent;
 use crate::scim::ScimError;
 use crate::timefmt;
@@ -68,7 +68,7 @@ pub(crate) struct NewActivity<'a> {
 }
 
 pub(crate) async fn append(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut WriteTx,
     ctx: &WriteContext,
     entry: NewActivity<'_>,
 ) -> Result<(), sqlx::Error> {

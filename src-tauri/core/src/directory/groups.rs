@@ -9,13 +9,12 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
-use sqlx::{Sqlite, Transaction};
 
 use super::activity::{append, Attempt, NewActivity};
 use super::mapping::normalize_group;
 use super::sql_filter::{group_filter_sql, group_sort_sql};
 use super::{check_if_match, db_error, etag, parse_doc, Directory, ListSource, WriteContext};
-use crate::db::is_unique_violation;
+use crate::db::{is_unique_violation, WriteTx};
 use crate::desk::ChangeEvent;
 use crate::scim::list::{list_response, ListQuery};
 use crate::scim::patch::{apply_patch, parse_patch_request, PatchContext};
@@ -150,11 +149,7 @@ async fn members_of(
     .await
 }
 
-async fn write_members(
-    tx: &mut Transaction<'static, Sqlite>,
-    seq: i64,
-    members: &[Member],
-) -> Result<(), sqlx::Error> {
+async fn write_members(tx: &mut WriteTx, seq: i64, members: &[Member]) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM group_members WHERE group_seq = ?")
         .bind(seq)
         .execute(&mut **tx)
@@ -170,16 +165,33 @@ async fn write_members(
     Ok(())
 }
 
-async fn load_current(
-    tx: &mut Transaction<'static, Sqlite>,
-    id: &str,
-) -> Result<Option<GroupRow>, sqlx::Error> {
+async fn load_current(tx: &mut WriteTx, id: &str) -> Result<Option<GroupRow>, sqlx::Error> {
     sqlx::query_as::<_, GroupRow>(&format!(
         "SELECT {GROUP_COLUMNS} FROM groups g WHERE g.id = ?"
     ))
     .bind(id)
     .fetch_optional(&mut **tx)
     .await
+}
+
+impl super::ListRow for GroupRow {
+    fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(GroupRow {
+            seq: r.get("seq")?,
+            id: r.get("id")?,
+            display_name: r.get("display_name")?,
+            external_id: r.get("external_id")?,
+            connection_id: r.get("connection_id")?,
+            doc: r.get("doc")?,
+            version: r.get("version")?,
+            created_at: r.get("created_at")?,
+            updated_at: r.get("updated_at")?,
+        })
+    }
+
+    fn seq(&self) -> i64 {
+        self.seq
+    }
 }
 
 fn display_name(doc: &Map<String, Value>) -> String {

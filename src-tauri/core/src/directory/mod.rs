@@ -6,14 +6,17 @@
 //! together. Lists are filtered, sorted and paged in SQL; no request loads the whole table.
 
 pub mod activity;
+pub mod bulk;
 pub mod employees;
 pub mod groups;
 pub mod mapping;
 pub mod sql_filter;
 pub mod users;
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use serde_json::Value;
-use sqlx::sqlite::SqliteArguments;
 use tokio::sync::broadcast;
 
 use crate::db::Db;
@@ -22,7 +25,6 @@ use crate::scim::filter::{parse_filter, Filter};
 use crate::scim::list::ListQuery;
 use crate::scim::ScimError;
 use sql_filter::{SqlFragment, SqlParam};
-use sqlx::Arguments;
 
 pub use activity::{ActivityEntry, ActivityQuery};
 pub use employees::{Employee, EmployeePage, EmployeeQuery, StatusFilter};
@@ -31,6 +33,82 @@ pub use employees::{Employee, EmployeePage, EmployeeQuery, StatusFilter};
 pub struct Directory {
     db: Db,
     events: broadcast::Sender<ChangeEvent>,
+    lists: Arc<Mutex<ListCache>>,
+}
+
+/// Totals and paging cursors of lists, valid for one `directory` generation of the database:
+/// any write to employees or groups, in any process, empties it.
+///
+/// A cursor says "the page starting at `startIndex` S of this list starts after the row with
+/// `seq` K", learned from the page before it; with it the next page of Okta's import is an index
+/// seek instead of an OFFSET that counts every row before it. Without one, paging falls back to
+/// OFFSET, so the answers are the same either way.
+#[derive(Debug, Default)]
+struct ListCache {
+    generation: i64,
+    totals: HashMap<String, u64>,
+    cursors: HashMap<(String, u64), i64>,
+}
+
+/// Entries kept before the cache starts over: each is a few hundred bytes.
+const LIST_CACHE_ENTRIES: usize = 4096;
+
+impl ListCache {
+    /// Empties the cache when the directory changed since it was filled.
+    fn at(&mut self, generation: i64) -> &mut Self {
+        if self.generation != generation {
+            self.totals.clear();
+            self.cursors.clear();
+            self.generation = generation;
+        }
+        self
+    }
+
+    fn total(&mut self, generation: i64, list: &str) -> Option<u64> {
+        self.at(generation).totals.get(list).copied()
+    }
+
+    fn set_total(&mut self, generation: i64, list: &str, total: u64) {
+        let cache = self.at(generation);
+        if cache.totals.len() >= LIST_CACHE_ENTRIES {
+            cache.totals.clear();
+        }
+        cache.totals.insert(list.to_owned(), total);
+    }
+
+    /// The cursor for the page at `start_index`, used up: pages are read once, in order.
+    fn take_cursor(&mut self, generation: i64, list: &str, start_index: u64) -> Option<i64> {
+        self.at(generation)
+            .cursors
+            .remove(&(list.to_owned(), start_index))
+    }
+
+    fn set_cursor(&mut self, generation: i64, list: &str, start_index: u64, after_seq: i64) {
+        let cache = self.at(generation);
+        if cache.cursors.len() >= LIST_CACHE_ENTRIES {
+            cache.cursors.clear();
+        }
+        cache
+            .cursors
+            .insert((list.to_owned(), start_index), after_seq);
+    }
+}
+
+/// A listed row: read from a direct reader (see `Db::read`), with its place in the default
+/// order.
+pub(crate) trait ListRow: Sized {
+    fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self>;
+    fn seq(&self) -> i64;
+}
+
+fn sql_value(p: &SqlParam) -> rusqlite::types::Value {
+    use rusqlite::types::Value as V;
+    match p {
+        SqlParam::Text(s) => V::Text(s.clone()),
+        SqlParam::Int(i) => V::Integer(*i),
+        SqlParam::Real(f) => V::Real(*f),
+        SqlParam::Null => V::Null,
+    }
 }
 
 /// Who is writing, and where the resources' absolute URLs start.
@@ -44,7 +122,15 @@ pub struct WriteContext {
 
 impl Directory {
     pub fn new(db: Db, events: broadcast::Sender<ChangeEvent>) -> Self {
-        Self { db, events }
+        Self {
+            db,
+            events,
+            lists: Arc::default(),
+        }
+    }
+
+    fn lists(&self) -> std::sync::MutexGuard<'_, ListCache> {
+        self.lists.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     pub(crate) fn reader(&self) -> &sqlx::SqlitePool {
@@ -99,21 +185,6 @@ pub(crate) fn check_if_match(
     }
 }
 
-/// The bound values of a translated filter.
-fn arguments(params: &[SqlParam]) -> Result<SqliteArguments<'static>, ScimError> {
-    let mut args = SqliteArguments::default();
-    for p in params {
-        let added = match p {
-            SqlParam::Text(s) => args.add(s.clone()),
-            SqlParam::Int(i) => args.add(*i),
-            SqlParam::Real(f) => args.add(*f),
-            SqlParam::Null => args.add(None::<String>),
-        };
-        added.map_err(|e| ScimError::internal(format!("A filter value could not be used: {e}")))?;
-    }
-    Ok(args)
-}
-
 /// One page of a SCIM list, filtered, sorted and paged in SQL.
 pub(crate) struct ListPage<T> {
     pub total: u64,
@@ -134,14 +205,18 @@ pub(crate) struct ListSource {
 }
 
 impl Directory {
+    /// One page of a list: rows from `start_index`, and the total. The total is cached per
+    /// directory generation (or known from a short last page); in the default order (`seq`),
+    /// the page after one already served is found by its cursor rather than by OFFSET.
     pub(crate) async fn list_page<T>(
         &self,
         source: &ListSource,
         q: &ListQuery,
     ) -> Result<ListPage<T>, ScimError>
     where
-        T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + Send + Unpin,
+        T: ListRow,
     {
+        let generation = self.db.generations().map_err(db_error)?.directory;
         let fragment = match q.filter.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
             Some(f) => (source.filter_sql)(&parse_filter(f)?)?,
             None => SqlFragment {
@@ -150,40 +225,96 @@ impl Directory {
             },
         };
         let where_sql = format!("{} AND ({})", source.visible, fragment.sql);
-        let total: i64 = sqlx::query_scalar_with(
-            &format!("SELECT COUNT(*) FROM {} WHERE {where_sql}", source.from),
-            arguments(&fragment.params)?,
-        )
-        .fetch_one(self.db.reader())
-        .await
-        .map_err(db_error)?;
-        let total = total.max(0) as u64;
-        if q.count == 0 || q.start_index > total {
-            return Ok(ListPage {
-                total,
-                rows: Vec::new(),
-            });
+        // The list's identity, for the caches: what it selects, not how it is sorted.
+        let list = format!("{} WHERE {where_sql} {:?}", source.from, fragment.params);
+        let keyset = q.sort_by.is_none();
+        let mut rows = Vec::new();
+        if q.count > 0 {
+            let cursor = match keyset {
+                true => self.lists().take_cursor(generation, &list, q.start_index),
+                false => None,
+            };
+            let mut params: Vec<rusqlite::types::Value> =
+                fragment.params.iter().map(sql_value).collect();
+            let sql = match (cursor, keyset) {
+                (Some(after), _) => {
+                    params.push(rusqlite::types::Value::Integer(after));
+                    format!(
+                        "SELECT {} FROM {} WHERE {where_sql} AND {seq} > ? ORDER BY {seq} LIMIT {}",
+                        source.columns,
+                        source.from,
+                        q.count,
+                        seq = source.seq,
+                    )
+                }
+                // Find the first row's seq over the narrowest index, then read only the page.
+                (None, true) if q.start_index > 1 => {
+                    params.extend(fragment.params.iter().map(sql_value));
+                    format!(
+                        "SELECT {} FROM {from} WHERE {where_sql} AND {seq} >= \
+                         (SELECT {seq} FROM {from} WHERE {where_sql} ORDER BY {seq} \
+                          LIMIT 1 OFFSET {}) \
+                         ORDER BY {seq} LIMIT {}",
+                        source.columns,
+                        q.start_index - 1,
+                        q.count,
+                        from = source.from,
+                        seq = source.seq,
+                    )
+                }
+                (None, true) => format!(
+                    "SELECT {} FROM {} WHERE {where_sql} ORDER BY {} LIMIT {}",
+                    source.columns, source.from, source.seq, q.count
+                ),
+                (None, false) => {
+                    let order = format!(
+                        "{} {}, {}",
+                        (source.sort_sql)(q.sort_by.as_deref().unwrap_or_default())?,
+                        if q.sort_descending { "DESC" } else { "ASC" },
+                        source.seq
+                    );
+                    format!(
+                        "SELECT {} FROM {} WHERE {where_sql} ORDER BY {order} LIMIT {} OFFSET {}",
+                        source.columns,
+                        source.from,
+                        q.count,
+                        q.start_index.saturating_sub(1)
+                    )
+                }
+            };
+            rows = self
+                .db
+                .read(|c| {
+                    c.prepare_cached(&sql)?
+                        .query_map(rusqlite::params_from_iter(&params), T::from_row)?
+                        .collect::<rusqlite::Result<Vec<T>>>()
+                })
+                .map_err(db_error)?;
+            if let (true, Some(last)) = (keyset, rows.last()) {
+                let next = q.start_index + rows.len() as u64;
+                self.lists().set_cursor(generation, &list, next, last.seq());
+            }
         }
-        let order = match &q.sort_by {
-            Some(attr) => format!(
-                "{} {}, {}",
-                (source.sort_sql)(attr)?,
-                if q.sort_descending { "DESC" } else { "ASC" },
-                source.seq
-            ),
-            None => source.seq.to_owned(),
+        let shown = rows.len() as u64;
+        let cached = self.lists().total(generation, &list);
+        let total = if shown > 0 && shown < q.count {
+            // A short page is the last one: the total is known without counting.
+            q.start_index - 1 + shown
+        } else if let Some(total) = cached {
+            total
+        } else {
+            let sql = format!("SELECT COUNT(*) FROM {} WHERE {where_sql}", source.from);
+            let params: Vec<_> = fragment.params.iter().map(sql_value).collect();
+            let total: i64 = self
+                .db
+                .read(|c| {
+                    c.prepare_cached(&sql)?
+                        .query_row(rusqlite::params_from_iter(&params), |r| r.get(0))
+                })
+                .map_err(db_error)?;
+            total.max(0) as u64
         };
-        let sql = format!(
-            "SELECT {} FROM {} WHERE {where_sql} ORDER BY {order} LIMIT {} OFFSET {}",
-            source.columns,
-            source.from,
-            q.count,
-            q.start_index.saturating_sub(1)
-        );
-        let rows = sqlx::query_as_with::<_, T, _>(&sql, arguments(&fragment.params)?)
-            .fetch_all(self.db.reader())
-            .await
-            .map_err(db_error)?;
+        self.lists().set_total(generation, &list, total);
         Ok(ListPage { total, rows })
     }
 }
@@ -195,5 +326,118 @@ pub(crate) fn parse_doc(doc: &str) -> Result<serde_json::Map<String, Value>, Sci
         _ => Err(ScimError::internal(
             "A stored resource could not be read; its record in SCIM Desk's database is damaged.",
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::directory::bulk::synthetic_user;
+
+    #[test]
+    fn list_cache_forgets_everything_when_the_generation_moves() {
+        let mut cache = ListCache::default();
+        cache.set_total(1, "users", 10);
+        cache.set_cursor(1, "users", 101, 100);
+        assert_eq!(cache.total(1, "users"), Some(10));
+        assert_eq!(cache.total(1, "groups"), None);
+        assert_eq!(cache.take_cursor(1, "users", 101), Some(100));
+        assert_eq!(cache.take_cursor(1, "users", 101), None, "used up");
+        cache.set_cursor(1, "users", 201, 200);
+        assert_eq!(cache.total(2, "users"), None);
+        assert_eq!(cache.take_cursor(2, "users", 201), None);
+        for i in 0..(LIST_CACHE_ENTRIES as u64 + 10) {
+            cache.set_cursor(2, "users", i, 1);
+            cache.set_total(2, &i.to_string(), i);
+        }
+        assert!(cache.cursors.len() <= LIST_CACHE_ENTRIES);
+        assert!(cache.totals.len() <= LIST_CACHE_ENTRIES);
+    }
+
+    fn ctx() -> WriteContext {
+        WriteContext {
+            connection_id: "c1".into(),
+            connection_name: "Okta".into(),
+            base_url: "http://127.0.0.1:1/scim/v2/c1".into(),
+        }
+    }
+
+    fn page(start_index: u64, count: u64, filter: Option<&str>) -> ListQuery {
+        ListQuery {
+            start_index,
+            count,
+            filter: filter.map(str::to_owned),
+            ..ListQuery::default()
+        }
+    }
+
+    fn ids(list: &Value) -> Vec<String> {
+        list["Resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// Okta's import walk answered through cursors and cached totals is exactly what OFFSET
+    /// and COUNT answer, also after writes in the middle of the walk.
+    #[tokio::test]
+    async fn cursor_pages_are_offset_pages_even_across_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(dir.path()).await.unwrap();
+        let (events, _) = broadcast::channel(16);
+        let walker = Directory::new(db.clone(), events.clone());
+        walker
+            .import_users(&ctx(), (0..250).map(synthetic_user))
+            .await
+            .unwrap();
+        let base = ctx().base_url;
+        // A fresh Directory has no cursors or totals: it answers by OFFSET and COUNT.
+        let fresh = || Directory::new(db.clone(), events.clone());
+        let filter = Some("title eq \"Engineer\"");
+        let mut newcomer = 1000;
+        for f in [None, filter] {
+            let mut start = 1;
+            loop {
+                let walked = walker.list_users(&base, &page(start, 20, f)).await.unwrap();
+                let offset = fresh()
+                    .list_users(&base, &page(start, 20, f))
+                    .await
+                    .unwrap();
+                assert_eq!(walked, offset, "page at {start} ({f:?})");
+                if ids(&walked).is_empty() {
+                    break;
+                }
+                start += 20;
+                if start == 41 {
+                    // A write mid-walk: someone on the pages already seen disappears, and a new
+                    // employee arrives; the cursor for the next page no longer holds.
+                    let gone = ids(&walked)[3].clone();
+                    walker.delete_user(&ctx(), &gone, None).await.unwrap();
+                    walker
+                        .create_user(&ctx(), synthetic_user(newcomer))
+                        .await
+                        .unwrap();
+                    newcomer += 1;
+                }
+            }
+        }
+        let all = walker.list_users(&base, &page(1, 0, None)).await.unwrap();
+        assert_eq!(all["totalResults"], 250, "250 + 2 created - 2 removed");
+        let last = walker
+            .list_users(&base, &page(241, 100, None))
+            .await
+            .unwrap();
+        assert_eq!(last["totalResults"], 250);
+        assert_eq!(ids(&last).len(), 10);
+        let past = walker
+            .list_users(&base, &page(400, 100, None))
+            .await
+            .unwrap();
+        assert_eq!(
+            (past["totalResults"].as_u64(), ids(&past).len()),
+            (Some(250), 0)
+        );
     }
 }

@@ -8,14 +8,14 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 use sqlx::sqlite::SqliteArguments;
-use sqlx::{Sqlite, Transaction};
+use sqlx::Sqlite;
 
 use super::activity::{append, Attempt, NewActivity};
 use super::employees::{Employee, EMPLOYEE_COLUMNS};
 use super::mapping::{employee_fields, normalize_user, EmployeeFields};
 use super::sql_filter::{user_filter_sql, user_sort_sql};
 use super::{check_if_match, db_error, etag, parse_doc, Directory, ListSource, WriteContext};
-use crate::db::is_unique_violation;
+use crate::db::{is_unique_violation, WriteTx};
 use crate::desk::ChangeEvent;
 use crate::scim::list::{list_response, ListQuery};
 use crate::scim::patch::{apply_patch, parse_patch_request, PatchContext};
@@ -25,9 +25,71 @@ use crate::timefmt;
 
 const RESOURCE: &str = "User";
 
+/// A user row with its groups, `[[id, displayName], …]`, read in the same query.
+pub(crate) struct EmployeeWithGroups {
+    employee: Employee,
+    groups_json: String,
+}
+
+impl super::ListRow for EmployeeWithGroups {
+    fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(EmployeeWithGroups {
+            employee: Employee {
+                seq: r.get("seq")?,
+                id: r.get("id")?,
+                user_name: r.get("user_name")?,
+                email: r.get("email")?,
+                display_name: r.get("display_name")?,
+                first_name: r.get("first_name")?,
+                last_name: r.get("last_name")?,
+                job_title: r.get("job_title")?,
+                department: r.get("department")?,
+                business_unit: r.get("business_unit")?,
+                manager_email: r.get("manager_email")?,
+                manager_id: r.get("manager_id")?,
+                location: r.get("location")?,
+                employee_id: r.get("employee_id")?,
+                status: r.get("status")?,
+                external_id: r.get("external_id")?,
+                connection_id: r.get("connection_id")?,
+                created_at: r.get("created_at")?,
+                updated_at: r.get("updated_at")?,
+                active: r.get("active")?,
+                doc: r.get("doc")?,
+                version: r.get("version")?,
+            },
+            groups_json: r.get("groups_json")?,
+        })
+    }
+
+    fn seq(&self) -> i64 {
+        self.employee.seq
+    }
+}
+
+impl EmployeeWithGroups {
+    fn render(&self, base_url: &str) -> Result<Value, ScimError> {
+        let groups: Vec<(String, String)> = serde_json::from_str(&self.groups_json)
+            .map_err(|_| ScimError::internal("A user's groups could not be read."))?;
+        render(&self.employee, &groups, base_url)
+    }
+}
+
+/// [`EMPLOYEE_COLUMNS`] and `groups_json`.
+const COLUMNS_WITH_GROUPS: &str = concat!(
+    "e.seq, e.id, e.user_name, e.email, e.display_name, \
+    e.first_name, e.last_name, e.job_title, e.department, e.business_unit, e.manager_email, \
+    e.manager_id, e.location, e.employee_id, e.status, e.external_id, e.connection_id, \
+    e.created_at, e.updated_at, e.active, e.doc, e.version, ",
+    "(SELECT json_group_array(json_array(g.id, g.display_name)) FROM \
+       (SELECT g.id, g.display_name FROM group_members m \
+        JOIN groups g ON g.seq = m.group_seq WHERE m.member_id = e.id ORDER BY g.seq) g) \
+     AS groups_json"
+);
+
 const USERS: ListSource = ListSource {
     from: "employees e",
-    columns: EMPLOYEE_COLUMNS,
+    columns: COLUMNS_WITH_GROUPS,
     visible: "e.status <> 'removed'",
     seq: "e.seq",
     filter_sql: user_filter_sql,
@@ -123,10 +185,7 @@ pub(crate) fn render(
     Ok(Value::Object(out))
 }
 
-async fn load_current(
-    tx: &mut Transaction<'static, Sqlite>,
-    id: &str,
-) -> Result<Option<Employee>, sqlx::Error> {
+async fn load_current(tx: &mut WriteTx, id: &str) -> Result<Option<Employee>, sqlx::Error> {
     sqlx::query_as::<_, Employee>(&format!(
         "SELECT {EMPLOYEE_COLUMNS} FROM employees e WHERE e.id = ? AND e.status <> 'removed'"
     ))
@@ -137,7 +196,7 @@ async fn load_current(
 
 /// Links this employee to its manager, and its reports to it, by email.
 async fn resolve_managers(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut WriteTx,
     id: &str,
     email: Option<&str>,
 ) -> Result<(), sqlx::Error> {
@@ -240,38 +299,32 @@ impl Directory {
         )
     }
 
+    /// One user and its groups, in one query: the lookup Okta makes most.
     pub async fn get_user(&self, base_url: &str, id: &str) -> Result<Value, ScimError> {
-        let e = sqlx::query_as::<_, Employee>(&format!(
-            "SELECT {EMPLOYEE_COLUMNS} FROM employees e WHERE e.id = ? AND e.status <> 'removed'"
-        ))
-        .bind(id)
-        .fetch_optional(self.db.reader())
-        .await
-        .map_err(db_error)?
-        .ok_or_else(|| not_found(id))?;
-        self.render_one(&e, base_url).await
+        use rusqlite::OptionalExtension;
+        let sql = format!(
+            "SELECT {COLUMNS_WITH_GROUPS} FROM employees e WHERE e.id = ? AND e.status <> 'removed'"
+        );
+        let found = self
+            .db
+            .read(|c| {
+                c.prepare_cached(&sql)?
+                    .query_row([id], <EmployeeWithGroups as super::ListRow>::from_row)
+                    .optional()
+            })
+            .map_err(db_error)?
+            .ok_or_else(|| not_found(id))?;
+        found.render(base_url)
     }
 
     pub async fn list_users(&self, base_url: &str, q: &ListQuery) -> Result<Value, ScimError> {
-        let page = self.list_page::<Employee>(&USERS, q).await?;
-        let rows = page.rows;
-        let total = page.total;
-        if rows.is_empty() {
-            return Ok(list_response(Vec::new(), total, q.start_index));
-        }
-        let ids: Vec<&str> = rows.iter().map(|e| e.id.as_str()).collect();
-        let groups = self.groups_of(&ids).await?;
-        let resources = rows
+        let page = self.list_page::<EmployeeWithGroups>(&USERS, q).await?;
+        let resources = page
+            .rows
             .iter()
-            .map(|e| {
-                render(
-                    e,
-                    groups.get(&e.id).map(Vec::as_slice).unwrap_or(&[]),
-                    base_url,
-                )
-            })
+            .map(|e| e.render(base_url))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(list_response(resources, total, q.start_index))
+        Ok(list_response(resources, page.total, q.start_index))
     }
 
     pub async fn create_user(&self, ctx: &WriteContext, body: Value) -> Result<Value, ScimError> {

@@ -3,7 +3,8 @@
 //! One catch-all route parses the path itself, so that every answer — unknown paths, wrong
 //! methods, oversize bodies, bad tokens — is a SCIM error body, and a base URL pasted with a
 //! trailing slash (`…//Users`) still works. Each request is authenticated against the connection
-//! in its path, read afresh from the database. Absolute URLs in responses come from the
+//! in its path, from settings and connections cached while the database says they are unchanged
+//! (`Desk::serving`). Absolute URLs in responses come from the
 //! configured public URL, never from the request's `Host`. There is no admin API here.
 //! Connections are accepted by `listener` (timeouts for slow clients), and each connection's
 //! requests are rate-limited by `throttle`.
@@ -26,6 +27,7 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 
 use crate::config::{Config, RateLimit};
+use crate::connections::authenticate_with;
 use crate::directory::activity::Attempt;
 use crate::directory::WriteContext;
 use crate::scim::list::{self, ListQuery};
@@ -234,10 +236,15 @@ async fn route(state: &AppState, request: Request) -> Response {
             }
         };
 
-    let config = match effective_config(state).await {
-        Ok(c) => c,
-        Err(e) => return e.into_response(),
+    let serving = match state.desk.serving().await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "could not read settings");
+            return ScimError::internal("SCIM Desk could not read its settings; retry the task.")
+                .into_response();
+        }
     };
+    let config = effective_config(state, &serving.config);
     // The rehearsal is the admin testing the path, not Okta: it must not change what the app
     // shows as Okta's last contact (its bad-token step would otherwise look like a failure).
     let rehearsal = parts
@@ -248,14 +255,9 @@ async fn route(state: &AppState, request: Request) -> Response {
         .headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    let connection = match state
-        .desk
-        .connections()
-        .authenticate(connection_id, authorization)
-        .await
-    {
-        Ok(Ok(c)) => c,
-        Ok(Err(auth)) => {
+    let connection = match authenticate_with(&serving.connections, connection_id, authorization) {
+        Ok(c) => c,
+        Err(auth) => {
             let err = ScimError::new(401, None, auth.to_string());
             // Okta reached a connection that exists but with the wrong token: the admin should
             // see that on the connection, not only in Okta's task list.
@@ -265,11 +267,6 @@ async fn route(state: &AppState, request: Request) -> Response {
                 }
             }
             return err.into_response();
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "authentication lookup failed");
-            return ScimError::internal("SCIM Desk could not check the token; retry the task.")
-                .into_response();
         }
     };
 
@@ -368,18 +365,15 @@ async fn too_many_requests(
     response
 }
 
-async fn effective_config(state: &AppState) -> Result<Config, ScimError> {
-    let mut config = state.desk.config().await.map_err(|e| {
-        tracing::error!(error = %e, "could not read settings");
-        ScimError::internal("SCIM Desk could not read its settings; retry the task.")
-    })?;
+fn effective_config(state: &AppState, config: &Config) -> Config {
+    let mut config = config.clone();
     if let Some(url) = &state.overrides.public_url {
         config.public_url = Some(url.clone());
     }
     if let Some(listen) = state.overrides.listen {
         config.listen = listen;
     }
-    Ok(config)
+    config
 }
 
 /// Writes the connection's last contact, at most every few seconds unless the outcome changed,

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The benchmark: builds the release binaries, then measures `scimdesk serve` against a bare axum
+# server and the disk's fsync rate, for directories of 10,000, 100,000 and 1,000,000 employees.
+#   scripts/bench.sh                       # all three sizes (about 10 minutes; 1M needs ~1.5 GB of disk)
+#   scripts/bench.sh --quick               # a smoke run on a tiny directory
+#   scripts/bench.sh --sizes 100000 --out target/bench-100k
+# Writes report.md and report.json to --out (default target/bench/).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cargo build --release --locked -p scimdesk --bin scimdesk -p scimdesk-tests --bin bench --bin bench-baseline
+release="${CARGO_TARGET_DIR:-target}/release"
+exec scripts/with-keychain.sh "$release/bench" --scimdesk "$release/scimdesk" --baseline "$release/bench-baseline" "$@"
