@@ -160,13 +160,9 @@ impl App {
                 "args": ["--data-dir", desk.data_dir()],
             }),
         );
-        // The session is plain HTTP on loopback, but the client is built with rustls, which needs
-        // its crypto provider chosen once per process.
-        let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
         let client = rt
             .block_on(
-                ClientBuilder::rustls()
-                    .expect("rustls")
+                ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
                     .capabilities(caps)
                     .connect(&format!("http://127.0.0.1:{port}")),
             )

@@ -45,6 +45,10 @@ impl Runner for Ngrok {
     async fn start(&self) -> Result<NgrokRunning, TunnelError> {
         let target = url::Url::parse(&self.target)
             .map_err(|e| TunnelError::Failed(format!("bad forwarding address: {e}")))?;
+        // ngrok builds its TLS config from rustls' process-wide provider, which rustls can only
+        // pick by itself when exactly one is compiled in; choose ring (ngrok's) explicitly so a
+        // second provider elsewhere in the build cannot turn a tunnel start into a panic.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let mut builder = ngrok::Session::builder();
         builder.authtoken(self.authtoken.clone());
         let connect = builder.connect();
