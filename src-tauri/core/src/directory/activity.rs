@@ -109,58 +109,49 @@ impl Directory {
             resource_id,
             subject,
         } = attempt;
-        let result = async {
-            let mut tx = self.db.begin_write().await?;
-            let employee_id = (resource_type == "User").then_some(resource_id).flatten();
-            append(
-                &mut tx,
-                ctx,
-                NewActivity {
-                    method,
-                    operation,
-                    resource_type,
-                    resource_id,
-                    employee_id,
-                    summary: format!("Could not {} {subject}", verb(operation)),
-                    status: err.status,
-                    detail: Some(&err.detail),
-                },
-            )
-            .await?;
-            tx.commit().await
-        }
-        .await;
-        match result {
-            Ok(()) => self.notify(ChangeEvent::Activity {
-                connection_id: Some(ctx.connection_id.clone()),
-            }),
-            Err(e) => {
-                tracing::error!(error = %e, "could not record a failed write in the activity log")
-            }
-        }
+        let employee_id = (resource_type == "User").then_some(resource_id).flatten();
+        self.record_alone(
+            ctx,
+            NewActivity {
+                method,
+                operation,
+                resource_type,
+                resource_id,
+                employee_id,
+                summary: format!("Could not {} {subject}", verb(operation)),
+                status: err.status,
+                detail: Some(&err.detail),
+            },
+        )
+        .await
     }
 
     /// Records that a connection was throttled (429): one line per burst, not per request.
     pub async fn record_throttled(&self, ctx: &WriteContext, method: &str, err: &ScimError) {
+        self.record_alone(
+            ctx,
+            NewActivity {
+                method,
+                operation: "throttle",
+                resource_type: "",
+                resource_id: None,
+                employee_id: None,
+                summary: "Slowed down: too many requests at once, some were refused (429) \
+                          and will be retried"
+                    .to_owned(),
+                status: err.status,
+                detail: Some(&err.detail),
+            },
+        )
+        .await
+    }
+
+    /// Appends one line in a transaction of its own (what it records wrote nothing else).
+    async fn record_alone(&self, ctx: &WriteContext, entry: NewActivity<'_>) {
+        let operation = entry.operation.to_owned();
         let result = async {
             let mut tx = self.db.begin_write().await?;
-            append(
-                &mut tx,
-                ctx,
-                NewActivity {
-                    method,
-                    operation: "throttle",
-                    resource_type: "",
-                    resource_id: None,
-                    employee_id: None,
-                    summary: "Slowed down: too many requests at once, some were refused (429) \
-                              and will be retried"
-                        .to_owned(),
-                    status: err.status,
-                    detail: Some(&err.detail),
-                },
-            )
-            .await?;
+            append(&mut tx, ctx, entry).await?;
             tx.commit().await
         }
         .await;
@@ -169,7 +160,7 @@ impl Directory {
                 connection_id: Some(ctx.connection_id.clone()),
             }),
             Err(e) => {
-                tracing::error!(error = %e, "could not record throttling in the activity log")
+                tracing::error!(error = %e, operation, "could not record a line in the activity log")
             }
         }
     }
