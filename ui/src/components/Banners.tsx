@@ -53,10 +53,14 @@ export function EndpointBanner() {
           Okta can't reach SCIM Desk
         </h2>
         <p>
-          {endpoint.state === "port_in_use"
-            ? `Another program is already using ${endpoint.listen}, so SCIM Desk could not start its endpoint there.`
-            : `The endpoint on ${endpoint.listen} stopped.`}{" "}
-          {message && <span className="banner-detail">{message}</span>}
+          {endpoint.state === "port_in_use" ? (
+            `Another program is already using ${endpoint.listen}, so SCIM Desk could not start its endpoint there. Choose another port; base URLs change with it, so update them in Okta.`
+          ) : (
+            <>
+              {`The endpoint on ${endpoint.listen} stopped.`}{" "}
+              {message && <span className="banner-detail">{message}</span>}
+            </>
+          )}
         </p>
         <form
           className="banner-form"
@@ -103,11 +107,10 @@ export function UrlChangedBanner() {
   if (!change) return null;
 
   // Advice against it happening again, unless the new URL is already a stable one.
-  const advice =
-    tunnel?.advice ??
-    (tunnel?.stable
-      ? null
-      : "To stop this from happening again, use a stable public URL: your own URL, a named cloudflared tunnel or an ngrok reserved domain.");
+  // (The core's own advice names CLI commands; here it points at the app's controls.)
+  const advice = tunnel?.stable
+    ? null
+    : "To stop this from happening again, use a stable public URL with Change… on the Okta page: your own URL, a named cloudflared tunnel or an ngrok reserved domain.";
 
   const newBase = (c: { id: string; base_url: string }) =>
     c.base_url.startsWith(change.to) ? c.base_url : `${change.to.replace(/\/+$/, "")}/scim/v2/${c.id}`;
@@ -132,8 +135,7 @@ export function UrlChangedBanner() {
           Your public URL changed — update the base URL in Okta
         </h2>
         <p>
-          {change.message ||
-            `SCIM Desk is now reached at ${change.to} instead of ${change.from}.`}{" "}
+          {`SCIM Desk is now reached at ${change.to} instead of ${change.from}.`}{" "}
           Until you paste the new base URL into Okta (Provisioning › Integration › SCIM connector base
           URL), Okta's requests go to the old address and fail.
         </p>

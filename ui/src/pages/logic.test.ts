@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { oktaStatusText } from "./oktaSwitch";
-import { tunnelSourceText } from "./TunnelCard";
+import { appMessage, tunnelSourceText } from "./TunnelCard";
 import { checkTunnelForm, initialTunnelForm, tunnelInput, type TunnelForm } from "./TunnelDialog";
 import { ATTRIBUTE_MAPPING } from "./SetupGuide";
 
@@ -62,5 +62,35 @@ describe("attribute mapping", () => {
     expect(ATTRIBUTE_MAPPING).toContainEqual(["Business Unit", "Division"]);
     expect(ATTRIBUTE_MAPPING).toContainEqual(["Manager", "Manager ID (email)"]);
     expect(ATTRIBUTE_MAPPING).toContainEqual(["Employee ID", "Employee Number"]);
+  });
+});
+
+describe("tunnel messages in the app", () => {
+  const base = {
+    setting: { mode: "none" as const },
+    state: { state: "off" as const },
+    public_url: "http://127.0.0.1:8742",
+    reachable_by_okta: false,
+    stable: true,
+    last_error: null,
+    url_changed: null,
+    advice: null,
+  };
+  it("point at the app's own controls, not at CLI commands", () => {
+    const none = appMessage({
+      ...base,
+      mode: "none",
+      message: "No tunnel: … `scimdesk tunnel set cloudflared` …",
+    });
+    expect(none).toContain("http://127.0.0.1:8742");
+    expect(none).toContain("Change…");
+    expect(none).not.toContain("scimdesk");
+    const off = appMessage({
+      ...base,
+      mode: "cloudflared",
+      setting: { mode: "cloudflared" },
+      message: "The cloudflared tunnel is not running: it starts with the SCIM endpoint (`scimdesk serve` or the app).",
+    });
+    expect(off).not.toContain("scimdesk");
   });
 });
