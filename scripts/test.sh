@@ -21,7 +21,10 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "== cargo test (in a private keychain session)"
-cargo build --workspace --locked --bins
+# One build of every target with the features `cargo test` uses, so the tests reuse it (and
+# the binaries they run, the desktop app's among them) instead of compiling Tauri twice.
+cargo build --workspace --all-targets --locked
+export SCIMDESK_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/scimdesk"
 scripts/with-keychain.sh cargo test --workspace --all-targets --locked "$@" 2>&1 | tee -a "$log"
 
 echo "== fuzz (a short bounded run of every target; see README for long runs)"
