@@ -25,7 +25,7 @@ echo "== cargo test (in a private keychain session)"
 # the binaries they run, the desktop app's among them) instead of compiling Tauri twice.
 cargo build --workspace --all-targets --locked
 export SCIMDESK_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/scimdesk"
-scripts/with-keychain.sh cargo test --workspace --all-targets --locked "$@" 2>&1 | tee -a "$log"
+scripts/with-keychain.sh cargo test --workspace --all-targets --locked --no-fail-fast "$@" 2>&1 | tee -a "$log"
 
 echo "== fuzz (a short bounded run of every target; see README for long runs)"
 scripts/fuzz.sh 15

@@ -245,11 +245,29 @@ impl App {
         self.rt.block_on(e.click()).expect("click");
     }
 
-    /// Replaces the text of an input.
+    /// Replaces the text of an input, as typing does (React sees each key). WebDriver's
+    /// `clear` alone does not reach a controlled input's state, so the old text is selected and
+    /// deleted with the keyboard first; if the field still does not read exactly `text`, its
+    /// value is set the way the browser's own input would and an `input` event is sent.
     pub fn type_into(&self, id: &str, text: &str) {
         let e = self.wait_for(id);
-        self.rt.block_on(e.clear()).expect("clear");
+        // Ctrl+A, release, Backspace.
+        self.rt
+            .block_on(e.send_keys("\u{E009}a\u{E000}\u{E003}"))
+            .expect("select and delete");
         self.rt.block_on(e.send_keys(text)).expect("type");
+        let value = self.rt.block_on(e.prop("value")).ok().flatten();
+        if value.as_deref() != Some(text) {
+            self.eval(
+                "const [el, text] = arguments;
+                 const setter = Object.getOwnPropertyDescriptor(
+                   Object.getPrototypeOf(el), 'value').set;
+                 setter.call(el, text);
+                 el.dispatchEvent(new Event('input', {bubbles: true}));
+                 return true;",
+                vec![serde_json::to_value(&e).expect("element"), json!(text)],
+            );
+        }
     }
 
     /// Presses keys in an element (`"\u{E007}"` is Enter, `"\u{E00C}"` Escape).
