@@ -108,12 +108,12 @@ export function TunnelCard({ tunnel }: { tunnel: TunnelStatus | null }) {
               </dd>
             </div>
           </dl>
-          {(tunnel.advice || !tunnel.stable || lastError) && (
+          {(!tunnel.stable || lastError) && (
             <div className="callout callout-warning">
               <IconAlert />
               <div>
                 {lastError && <p className="callout-strong">{lastError}</p>}
-                {tunnel.advice && <p>{STABLE_ADVICE}</p>}
+                {tunnel.advice && !tunnel.stable && <p>{STABLE_ADVICE}</p>}
                 {!tunnel.advice && !tunnel.stable && tunnel.mode !== "none" && (
                   <p>This URL changes when the tunnel restarts, and Okta then needs the new base URL. A named cloudflared tunnel, an ngrok reserved domain or your own URL stays the same.</p>
                 )}
@@ -129,12 +129,12 @@ export function TunnelCard({ tunnel }: { tunnel: TunnelStatus | null }) {
 
 /** The core's messages name CLI commands; in the app the same advice points at its own controls. */
 const STABLE_ADVICE =
-  "For a URL that does not change, choose a named cloudflared tunnel, an ngrok reserved domain, or your own tunnel or reverse proxy with Change….";
+  "For a URL that does not change, use Change… to choose a named cloudflared tunnel, an ngrok reserved domain, or your own tunnel or reverse proxy.";
 
 export function appMessage(t: TunnelStatus): string {
   switch (t.mode) {
     case "none":
-      return `Base URLs point at ${t.public_url}, on this computer, which Okta can't reach. Choose a tunnel with Change….`;
+      return `Base URLs point at ${t.public_url}, on this computer, which Okta can't reach: choose a tunnel with Change…`;
     case "own":
       return `Okta reaches SCIM Desk through your own tunnel or reverse proxy at ${t.public_url}, which must forward /scim/v2/ to this computer. Test on a connection checks it end to end.`;
     default:
