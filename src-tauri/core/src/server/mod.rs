@@ -563,6 +563,8 @@ impl Scim<'_> {
             .and_then(|v| v.parse::<u64>().ok())
         {
             if len > MAX_BODY_BYTES as u64 {
+                let body = std::mem::replace(&mut self.body, Body::empty());
+                drain(body, self.state.client_timeout).await;
                 return Err(too_large());
             }
         }
@@ -797,6 +799,25 @@ impl Scim<'_> {
             Some(list::list_response(all, n, 1))
         })
     }
+}
+
+/// How much of a refused body is read and thrown away before answering.
+const DRAIN_BYTES: usize = 8 * MAX_BODY_BYTES;
+
+/// Reads and discards a refused body (up to [`DRAIN_BYTES`], within the client timeout), so that
+/// a client still sending it reads the 413 instead of a connection reset in mid-upload.
+async fn drain(mut body: Body, timeout: Duration) {
+    use http_body_util::BodyExt;
+    let mut seen = 0;
+    let _ = tokio::time::timeout(timeout, async {
+        while let Some(Ok(frame)) = body.frame().await {
+            seen += frame.data_ref().map_or(0, |d| d.len());
+            if seen > DRAIN_BYTES {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 fn too_large() -> ScimError {
