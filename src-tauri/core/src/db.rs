@@ -1,26 +1,25 @@
 //! The SQLite database of a data directory: opening it durably, and the connections over it.
 //!
-//! Writes go through one connection and start with `BEGIN IMMEDIATE`, so writers queue in this
-//! process instead of fighting over SQLite's lock; other processes sharing the file (the desktop
-//! app and a CLI) wait on the busy timeout. Concurrent writes share one COMMIT (group commit, see
-//! [`WriteTx`]) and each is answered only once that COMMIT returned; `synchronous=FULL` makes
+//! Writes go through one connection, on a thread of its own, in transactions that start with
+//! `BEGIN IMMEDIATE`, so writers queue in this process instead of fighting over SQLite's lock;
+//! other processes sharing the file (the desktop app and a CLI) wait on the busy timeout.
+//! Concurrent writes share one COMMIT (group commit, see [`Db::write`]) and each is answered
+//! only once that COMMIT returned; `synchronous=FULL` makes
 //! every answered write survive a crash or power loss. Reads never block on writers (WAL): a
 //! sqlx pool for the admin's views, and direct connections ([`Db::read`]) for the reads on a
 //! request's path. Every connection's page cache is bounded ([`CACHE_KIB`]).
 
-use std::ops::{Deref, DerefMut};
 use std::path::Path;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{ConnectOptions, Connection};
-use tokio::sync::{oneshot, Mutex, OwnedMutexGuard};
+use tokio::sync::{oneshot, Mutex};
 
 pub const DATABASE_FILE: &str = "scimdesk.db";
 
@@ -44,7 +43,7 @@ struct DirectReaders {
 /// Direct readers: one per thread that may read at once is enough, since a read never waits.
 const DIRECT_READERS: usize = 4;
 
-fn direct_error(e: rusqlite::Error) -> sqlx::Error {
+pub(crate) fn direct_error(e: rusqlite::Error) -> sqlx::Error {
     sqlx::Error::Protocol(format!("a read failed: {e}"))
 }
 
@@ -63,225 +62,154 @@ impl std::fmt::Debug for Db {
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-/// The one write connection, and the group commit over it.
+/// The one write connection, on a thread of its own, and the group commit over it.
 ///
-/// Writes run one at a time, each in its own SAVEPOINT inside a shared `BEGIN IMMEDIATE`
-/// transaction. A write that is done releases its savepoint and waits; a commit task queued
-/// behind the writers already waiting then COMMITs them all with one fsync and answers each.
-/// So a write is answered only after the COMMIT that made it durable returned, and a write that
-/// fails (a 409, say) is rolled back to its savepoint without spoiling the others.
+/// A write is a closure ([`Db::write`]) sent to the writer thread, which runs it in a SAVEPOINT
+/// of the open `BEGIN IMMEDIATE` transaction, then runs the writes queued meanwhile the same
+/// way, and COMMITs them all with one fsync before answering each. So a write is answered only
+/// after the COMMIT that made it durable returned, a write that fails (a 409, say) is rolled
+/// back to its savepoint without spoiling the others, and the statements of a write run one
+/// after the other on one thread, without a trip between threads for each.
 struct Writer {
-    state: Arc<Mutex<WriterState>>,
-    commit_scheduled: AtomicBool,
+    jobs: std::sync::Mutex<Option<std::sync::mpsc::Sender<Box<dyn Job>>>>,
+    /// Resolves when the writer thread has finished (see [`Db::close`]).
+    done: Mutex<Option<oneshot::Receiver<()>>>,
     /// COMMITs issued, for tests that check writes are grouped.
-    commits: AtomicU64,
+    #[cfg_attr(not(test), allow(dead_code))]
+    commits: Arc<AtomicU64>,
 }
 
-type CommitResult = Result<(), Arc<str>>;
+/// What a COMMIT came to, for the writes waiting on it.
+type Committed = Result<(), Arc<str>>;
+/// Answers a write once its group's COMMIT returned.
+type Finish = Box<dyn FnOnce(Committed) + Send>;
 
-struct WriterState {
-    /// `None` once closed.
-    conn: Option<SqliteConnection>,
-    /// A transaction is open (BEGIN IMMEDIATE issued, COMMIT not yet).
-    open: bool,
-    /// A write's savepoint is still open: it was dropped before it committed.
-    dirty: bool,
-    /// The writes released into the open transaction, waiting for its COMMIT.
-    waiters: Vec<oneshot::Sender<CommitResult>>,
-}
+/// Writes grouped into one transaction at most: a bound on how long the first one waits.
+const MAX_GROUP: usize = 256;
 
 const SAVEPOINT: &str = "SAVEPOINT scimdesk_write";
 const RELEASE: &str = "RELEASE scimdesk_write";
 const ROLLBACK_TO: &str = "ROLLBACK TO scimdesk_write; RELEASE scimdesk_write";
 
-/// Runs fixed SQL on the write connection. (A named function: written inline in the spawned
-/// tasks, the borrow's lifetime defeats the compiler's `Send` check of the future.)
-fn exec<'c>(
-    conn: &'c mut SqliteConnection,
-    sql: &'static str,
-) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), sqlx::Error>> + Send + 'c>> {
-    Box::pin(async move {
-        sqlx::Executor::execute(conn, sqlx::raw_sql(sql)).await?;
-        Ok(())
-    })
+/// One write waiting for the writer thread.
+trait Job: Send {
+    /// Runs the write in a savepoint. `Ok(Some)`: done, waiting for the COMMIT; `Ok(None)`:
+    /// failed and rolled back alone (already answered); `Err`: the transaction itself is broken
+    /// (already answered), and the writes before it in the group must fail too.
+    fn run(self: Box<Self>, conn: &rusqlite::Connection) -> Result<Option<Finish>, Arc<str>>;
+    /// Answers the write without running it.
+    fn refuse(self: Box<Self>, why: Arc<str>);
 }
 
-impl WriterState {
-    fn conn(&mut self) -> Result<&mut SqliteConnection, sqlx::Error> {
-        self.conn.as_mut().ok_or(sqlx::Error::PoolClosed)
+struct WriteJob<F, T, E> {
+    write: F,
+    answer: oneshot::Sender<Result<T, E>>,
+}
+
+fn not_committed(why: &str) -> sqlx::Error {
+    sqlx::Error::Protocol(format!("the write was not committed: {why}"))
+}
+
+impl<F, T, E> Job for WriteJob<F, T, E>
+where
+    F: FnOnce(&rusqlite::Connection) -> Result<T, E> + Send,
+    T: Send + 'static,
+    E: From<sqlx::Error> + Send + 'static,
+{
+    fn run(self: Box<Self>, conn: &rusqlite::Connection) -> Result<Option<Finish>, Arc<str>> {
+        let WriteJob { write, answer } = *self;
+        let broken = |answer: oneshot::Sender<Result<T, E>>, e: rusqlite::Error| {
+            let why: Arc<str> = Arc::from(e.to_string());
+            let _ = answer.send(Err(E::from(not_committed(&why))));
+            Err(why)
+        };
+        if let Err(e) = conn.execute_batch(SAVEPOINT) {
+            return broken(answer, e);
+        }
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || write(conn)));
+        let failed = match outcome {
+            Ok(Ok(value)) => {
+                return match conn.execute_batch(RELEASE) {
+                    Ok(()) => Ok(Some(Box::new(move |committed: Committed| {
+                        let _ = answer.send(match committed {
+                            Ok(()) => Ok(value),
+                            Err(why) => Err(E::from(not_committed(&why))),
+                        });
+                    }))),
+                    Err(e) => broken(answer, e),
+                };
+            }
+            Ok(Err(e)) => e,
+            Err(_) => {
+                tracing::error!("a write panicked; it was rolled back");
+                E::from(sqlx::Error::Protocol(
+                    "the write failed unexpectedly".into(),
+                ))
+            }
+        };
+        if let Err(e) = conn.execute_batch(ROLLBACK_TO) {
+            return broken(answer, e);
+        }
+        let _ = answer.send(Err(failed));
+        Ok(None)
     }
 
-    /// Undoes what a dropped write left in its savepoint. If SQLite already rolled the whole
-    /// transaction back (an I/O error does that), the writes waiting in it are lost: they fail.
-    async fn clean(&mut self) -> Result<(), sqlx::Error> {
-        if !self.dirty {
-            return Ok(());
-        }
-        self.dirty = false;
-        let conn = self.conn()?;
-        if let Err(e) = exec(&mut *conn, ROLLBACK_TO).await {
-            let _ = exec(&mut *conn, "ROLLBACK").await;
-            self.open = false;
-            self.answer(Err(Arc::from(e.to_string())));
-            return Err(e);
-        }
-        Ok(())
+    fn refuse(self: Box<Self>, why: Arc<str>) {
+        let _ = self.answer.send(Err(E::from(not_committed(&why))));
     }
+}
 
-    fn answer(&mut self, result: CommitResult) {
-        for waiter in self.waiters.drain(..) {
-            let _ = waiter.send(result.clone());
+/// The writer thread: runs the writes as they come, in groups sharing a COMMIT.
+fn run_writer(
+    conn: rusqlite::Connection,
+    jobs: std::sync::mpsc::Receiver<Box<dyn Job>>,
+    commits: Arc<AtomicU64>,
+) {
+    while let Ok(first) = jobs.recv() {
+        // Waits up to the busy timeout for another process (a CLI) holding the write lock.
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            tracing::error!(error = %e, "could not start a write");
+            first.refuse(Arc::from(e.to_string()));
+            continue;
         }
-    }
-
-    /// Commits the open transaction, if any, and answers the writes waiting for it.
-    async fn commit(&mut self) {
-        if let Err(e) = self.clean().await {
-            tracing::error!(error = %e, "a write could not be rolled back");
+        let mut waiting: Vec<Finish> = Vec::new();
+        let mut broken = None;
+        let mut next = Some(first);
+        let mut ran = 0;
+        while let Some(job) = next.take() {
+            ran += 1;
+            match job.run(&conn) {
+                Ok(Some(finish)) => waiting.push(finish),
+                Ok(None) => {}
+                Err(why) => {
+                    broken = Some(why);
+                    break;
+                }
+            }
+            if ran < MAX_GROUP {
+                next = jobs.try_recv().ok();
+            }
         }
-        if !self.open {
-            self.answer(Ok(()));
-            return;
-        }
-        let result = match self.conn() {
-            Ok(conn) => match exec(&mut *conn, "COMMIT").await {
-                Ok(()) => Ok(()),
+        let committed = match broken {
+            Some(why) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                tracing::error!(error = %why, "a group of writes was rolled back");
+                Err(why)
+            }
+            None => match conn.execute_batch("COMMIT") {
+                Ok(()) => {
+                    commits.fetch_add(1, Ordering::Relaxed);
+                    Ok(())
+                }
                 Err(e) => {
-                    let _ = exec(&mut *conn, "ROLLBACK").await;
+                    let _ = conn.execute_batch("ROLLBACK");
                     tracing::error!(error = %e, "a group of writes could not be committed");
                     Err(Arc::from(e.to_string()))
                 }
             },
-            Err(e) => Err(Arc::from(e.to_string())),
         };
-        self.open = false;
-        self.answer(result);
-    }
-}
-
-impl Writer {
-    /// Makes sure a commit task will run after the writes queued now.
-    fn kick(self: &Arc<Self>) {
-        if self.commit_scheduled.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            self.commit_scheduled.store(false, Ordering::Release);
-            return;
-        };
-        let writer = self.clone();
-        runtime.spawn(async move {
-            // The lock is fair: the writers already queued for it go first and join this batch.
-            let mut state = writer.state.clone().lock_owned().await;
-            writer.commit_scheduled.store(false, Ordering::Release);
-            if state.open {
-                writer.commits.fetch_add(1, Ordering::Relaxed);
-            }
-            state.commit().await;
-        });
-    }
-
-    async fn begin(self: Arc<Self>) -> Result<WriteTx, sqlx::Error> {
-        let mut guard = self.state.clone().lock_owned().await;
-        let state = &mut *guard;
-        let result = async {
-            state.clean().await?;
-            if !state.open {
-                exec(state.conn()?, "BEGIN IMMEDIATE").await?;
-                state.open = true;
-            }
-            exec(state.conn()?, SAVEPOINT).await?;
-            state.dirty = true;
-            Ok::<_, sqlx::Error>(())
-        }
-        .await;
-        match result {
-            Ok(()) => Ok(WriteTx {
-                guard: Some(guard),
-                writer: self,
-            }),
-            Err(e) => {
-                let open = guard.open;
-                drop(guard);
-                if open {
-                    self.kick();
-                }
-                Err(e)
-            }
-        }
-    }
-}
-
-/// One write: a savepoint in the current group of writes, holding the write connection.
-/// `commit` returns once the group's COMMIT returned; dropping it rolls the write back.
-pub struct WriteTx {
-    guard: Option<OwnedMutexGuard<WriterState>>,
-    writer: Arc<Writer>,
-}
-
-impl WriteTx {
-    /// Releases the write into its group and waits until the group is durable.
-    pub async fn commit(mut self) -> Result<(), sqlx::Error> {
-        let Some(guard) = self.guard.take() else {
-            return Err(sqlx::Error::PoolClosed);
-        };
-        let writer = self.writer.clone();
-        // In a task of its own, so that a request abandoned here cannot leave the savepoint
-        // released but never answered.
-        let queued = tokio::spawn(async move {
-            let mut guard = guard;
-            let released = match guard.conn() {
-                Ok(conn) => exec(&mut *conn, RELEASE).await,
-                Err(e) => Err(e),
-            };
-            let receiver = released.map(|()| {
-                guard.dirty = false;
-                let (sender, receiver) = oneshot::channel();
-                guard.waiters.push(sender);
-                receiver
-            });
-            drop(guard);
-            writer.kick();
-            receiver
-        })
-        .await
-        .map_err(|e| sqlx::Error::Protocol(format!("the write task failed: {e}")))??;
-        match queued.await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(message)) => Err(sqlx::Error::Protocol(format!(
-                "the write was not committed: {message}"
-            ))),
-            Err(_) => Err(sqlx::Error::WorkerCrashed),
-        }
-    }
-}
-
-impl Deref for WriteTx {
-    type Target = SqliteConnection;
-    fn deref(&self) -> &SqliteConnection {
-        self.guard
-            .as_ref()
-            .and_then(|g| g.conn.as_ref())
-            .expect("a WriteTx holds the open write connection")
-    }
-}
-
-impl DerefMut for WriteTx {
-    fn deref_mut(&mut self) -> &mut SqliteConnection {
-        self.guard
-            .as_mut()
-            .and_then(|g| g.conn.as_mut())
-            .expect("a WriteTx holds the open write connection")
-    }
-}
-
-impl Drop for WriteTx {
-    fn drop(&mut self) {
-        if let Some(guard) = self.guard.take() {
-            // Still `dirty`: whoever takes the connection next rolls the savepoint back; the
-            // commit task makes sure that happens even if no other write comes.
-            drop(guard);
-            self.writer.kick();
+        for finish in waiting {
+            finish(committed.clone());
         }
     }
 }
@@ -299,6 +227,7 @@ impl Db {
             .pragma("cache_size", format!("-{CACHE_KIB}"));
         let mut conn = options.connect().await?;
         MIGRATOR.run(&mut conn).await?;
+        conn.close().await?;
         let read = SqlitePoolOptions::new()
             .max_connections(4)
             // A ping before each query is one more trip to the connection's thread; a broken
@@ -307,16 +236,7 @@ impl Db {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options)
             .await?;
-        let writer = Arc::new(Writer {
-            state: Arc::new(Mutex::new(WriterState {
-                conn: Some(conn),
-                open: false,
-                dirty: false,
-                waiters: Vec::new(),
-            })),
-            commit_scheduled: AtomicBool::new(false),
-            commits: AtomicU64::new(0),
-        });
+        let writer = Writer::start(&path)?;
         let mut conns = Vec::new();
         for _ in 0..DIRECT_READERS {
             let conn = rusqlite::Connection::open_with_flags(
@@ -346,14 +266,28 @@ impl Db {
         &self.read
     }
 
-    /// A write, holding SQLite's write lock from its first statement (`BEGIN IMMEDIATE`).
-    pub async fn begin_write(&self) -> Result<WriteTx, sqlx::Error> {
-        let writer = self.writer.clone();
-        // In a task of its own: BEGIN can wait on another process's lock, and an abandoned
-        // request must not leave the connection inside a transaction nobody knows about.
-        tokio::spawn(writer.begin())
+    /// Runs `write` on the writer thread, inside the transaction of its group of writes (see
+    /// [`Writer`]), and answers once that transaction is durable. An `Err` from `write` rolls
+    /// back what it did, and only that. The write runs to its end even if the caller stops
+    /// waiting for it.
+    pub async fn write<T, E, F>(&self, write: F) -> Result<T, E>
+    where
+        F: FnOnce(&rusqlite::Connection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<sqlx::Error> + Send + 'static,
+    {
+        let (answer, answered) = oneshot::channel();
+        let job: Box<dyn Job> = Box::new(WriteJob { write, answer });
+        let sent = match &*self.writer.jobs.lock().unwrap_or_else(|p| p.into_inner()) {
+            Some(jobs) => jobs.send(job).is_ok(),
+            None => false,
+        };
+        if !sent {
+            return Err(E::from(sqlx::Error::PoolClosed));
+        }
+        answered
             .await
-            .map_err(|e| sqlx::Error::Protocol(format!("the write task failed: {e}")))?
+            .unwrap_or_else(|_| Err(E::from(sqlx::Error::WorkerCrashed)))
     }
 
     /// `(config, directory)`: counters that triggers bump, in any process, whenever the
@@ -394,66 +328,122 @@ impl Db {
         read(&conn).map_err(direct_error)
     }
 
+    /// Closes the pools, and stops the writer once the writes already sent are answered.
     pub async fn close(&self) {
         self.read.close().await;
-        let mut state = self.writer.state.lock().await;
-        state.commit().await;
-        if let Some(conn) = state.conn.take() {
-            let _ = conn.close().await;
+        let jobs = self
+            .writer
+            .jobs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        drop(jobs);
+        if let Some(done) = self.writer.done.lock().await.take() {
+            let _ = done.await;
         }
     }
 }
 
+impl Writer {
+    fn start(path: &Path) -> Result<Arc<Writer>, sqlx::Error> {
+        let conn = rusqlite::Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(direct_error)?;
+        conn.busy_timeout(Duration::from_secs(10))
+            .map_err(direct_error)?;
+        conn.execute_batch(&format!(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+             PRAGMA cache_size = -{CACHE_KIB}"
+        ))
+        .map_err(direct_error)?;
+        conn.set_prepared_statement_cache_capacity(64);
+        let (jobs, queue) = std::sync::mpsc::channel();
+        let (finished, done) = oneshot::channel();
+        let commits = Arc::new(AtomicU64::new(0));
+        let counter = commits.clone();
+        std::thread::Builder::new()
+            .name("scimdesk-writer".into())
+            .spawn(move || {
+                run_writer(conn, queue, counter);
+                let _ = finished.send(());
+            })
+            .map_err(sqlx::Error::Io)?;
+        Ok(Arc::new(Writer {
+            jobs: std::sync::Mutex::new(Some(jobs)),
+            done: Mutex::new(Some(done)),
+            commits,
+        }))
+    }
+}
+
 /// True when a database error is a UNIQUE constraint failing.
-pub fn is_unique_violation(err: &sqlx::Error) -> bool {
-    matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+pub fn is_unique_violation(err: &rusqlite::Error) -> bool {
+    matches!(err, rusqlite::Error::SqliteFailure(e, _)
+        if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+            || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn insert_setting(c: &rusqlite::Connection, key: &str) -> rusqlite::Result<()> {
+        c.execute("INSERT INTO settings (key, value) VALUES (?, 'v')", [key])?;
+        Ok(())
+    }
+
     #[tokio::test]
     async fn opens_durably_in_wal_with_full_sync_and_foreign_keys() {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(dir.path()).await.unwrap();
-        let mut write = db.begin_write().await.unwrap();
-        let mut read = db.read.acquire().await.unwrap();
-        for conn in [&mut *write, &mut *read] {
-            let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
-                .fetch_one(&mut *conn)
-                .await
-                .unwrap();
-            assert_eq!(mode, "wal");
-            let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
-                .fetch_one(&mut *conn)
-                .await
-                .unwrap();
-            assert_eq!(sync, 2, "synchronous=FULL");
-            let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
-                .fetch_one(&mut *conn)
-                .await
-                .unwrap();
-            assert_eq!(fk, 1);
-            let cache: i64 = sqlx::query_scalar("PRAGMA cache_size")
-                .fetch_one(&mut *conn)
-                .await
-                .unwrap();
-            assert_eq!(cache, -CACHE_KIB, "a bounded page cache");
-        }
-        drop(read);
-        write.commit().await.unwrap();
-        // A write transaction holds the write lock from its start (BEGIN IMMEDIATE): a second
-        // writer on another connection is refused at once rather than later mid-transaction.
-        let _tx = db.begin_write().await.unwrap();
-        let other = SqliteConnectOptions::new()
-            .filename(dir.path().join(DATABASE_FILE))
-            .busy_timeout(Duration::from_millis(0));
-        let mut conn = sqlx::ConnectOptions::connect(&other).await.unwrap();
-        let err = sqlx::query("BEGIN IMMEDIATE")
-            .execute(&mut conn)
+        let pragma = |c: &rusqlite::Connection, name: &str| -> rusqlite::Result<String> {
+            c.query_row(&format!("PRAGMA {name}"), [], |r| {
+                r.get::<_, rusqlite::types::Value>(0)
+            })
+            .map(|v| match v {
+                rusqlite::types::Value::Integer(i) => i.to_string(),
+                rusqlite::types::Value::Text(t) => t,
+                other => format!("{other:?}"),
+            })
+        };
+        let on_writer = db
+            .write(move |c| {
+                Ok::<_, sqlx::Error>(
+                    ["journal_mode", "synchronous", "foreign_keys", "cache_size"]
+                        .map(|p| pragma(c, p).unwrap()),
+                )
+            })
             .await
-            .unwrap_err();
+            .unwrap();
+        assert_eq!(
+            on_writer,
+            ["wal", "2", "1", &(-CACHE_KIB).to_string()],
+            "WAL, synchronous=FULL, foreign keys, a bounded page cache"
+        );
+        let mut read = db.read.acquire().await.unwrap();
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&mut *read)
+            .await
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let cache: i64 = sqlx::query_scalar("PRAGMA cache_size")
+            .fetch_one(&mut *read)
+            .await
+            .unwrap();
+        assert_eq!(cache, -CACHE_KIB, "a bounded page cache");
+        drop(read);
+        // A write holds the write lock from its start (BEGIN IMMEDIATE): a second writer on
+        // another connection is refused at once rather than later mid-transaction.
+        let path = dir.path().join(DATABASE_FILE);
+        let err = db
+            .write(move |_| {
+                let other = rusqlite::Connection::open(&path).unwrap();
+                Ok::<_, sqlx::Error>(other.execute_batch("BEGIN IMMEDIATE").unwrap_err())
+            })
+            .await
+            .unwrap();
         assert!(err.to_string().contains("locked"), "{err}");
     }
 
@@ -464,12 +454,9 @@ mod tests {
     async fn concurrent_writes_commit_in_groups_and_a_failure_spoils_none() {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(dir.path()).await.unwrap();
-        let mut tx = db.begin_write().await.unwrap();
-        sqlx::query("INSERT INTO settings (key, value) VALUES ('taken', 'x')")
-            .execute(&mut *tx)
+        db.write(|c| insert_setting(c, "taken").map_err(direct_error))
             .await
             .unwrap();
-        tx.commit().await.unwrap();
         let before = db.writer.commits.load(Ordering::Relaxed);
 
         let writes: Vec<_> = (0..16)
@@ -481,34 +468,33 @@ mod tests {
                     } else {
                         format!("k{i}")
                     };
-                    let mut tx = db.begin_write().await.unwrap();
-                    sqlx::query("INSERT INTO settings (key, value) VALUES (?, 'v')")
-                        .bind(&key)
-                        .execute(&mut *tx)
-                        .await?;
-                    // A second statement, so a write spans several awaits as real ones do.
-                    sqlx::query("UPDATE settings SET value = 'w' WHERE key = ?")
-                        .bind(&key)
-                        .execute(&mut *tx)
-                        .await?;
-                    tx.commit().await?;
+                    let k = key.clone();
+                    db.write(move |c| {
+                        insert_setting(c, &k)?;
+                        // A second statement, so a write is more than one step as real ones are.
+                        c.execute("UPDATE settings SET value = 'w' WHERE key = ?", [&k])?;
+                        Ok::<_, WriteError>(())
+                    })
+                    .await?;
                     let seen: Option<String> =
                         sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
                             .bind(&key)
                             .fetch_optional(db.reader())
-                            .await?;
+                            .await
+                            .unwrap();
                     assert_eq!(seen.as_deref(), Some("w"), "{key} answered before durable");
-                    Ok::<_, sqlx::Error>(())
+                    Ok::<_, WriteError>(())
                 })
             })
             .collect();
         for (i, w) in writes.into_iter().enumerate() {
             match w.await.unwrap() {
                 Ok(()) => assert_ne!(i, 7),
-                Err(e) => {
+                Err(WriteError::Sql(e)) => {
                     assert_eq!(i, 7);
                     assert!(is_unique_violation(&e), "{e}");
                 }
+                Err(WriteError::Db(e)) => panic!("{e}"),
             }
         }
         let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM settings WHERE value = 'w'")
@@ -520,9 +506,26 @@ mod tests {
             .fetch_one(db.reader())
             .await
             .unwrap();
-        assert_eq!(taken, "x", "the failed write was rolled back");
+        assert_eq!(taken, "v", "the failed write was rolled back");
         let commits = db.writer.commits.load(Ordering::Relaxed) - before;
         assert!(commits < 15, "15 writes took {commits} commits");
+    }
+
+    /// A write's own error type, for the test above: SQLite's, or the writer's.
+    #[derive(Debug)]
+    enum WriteError {
+        Sql(rusqlite::Error),
+        Db(sqlx::Error),
+    }
+    impl From<rusqlite::Error> for WriteError {
+        fn from(e: rusqlite::Error) -> Self {
+            WriteError::Sql(e)
+        }
+    }
+    impl From<sqlx::Error> for WriteError {
+        fn from(e: sqlx::Error) -> Self {
+            WriteError::Db(e)
+        }
     }
 
     /// The counters move with every committed change to what they cover, whoever commits it,
@@ -550,16 +553,20 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(db.generations().unwrap(), g1);
-        let mut tx = db.begin_write().await.unwrap();
-        sqlx::query(
-            "INSERT INTO employees (id, user_name, status, doc, created_at, updated_at) \
-             VALUES ('e', 'u', 'active', '{}', 't', 't')",
-        )
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-        assert_eq!(db.generations().unwrap(), g1, "not before the commit");
-        tx.commit().await.unwrap();
+        let probe = db.clone();
+        let during = db
+            .write(move |c| {
+                c.execute(
+                    "INSERT INTO employees (id, user_name, status, doc, created_at, updated_at) \
+                     VALUES ('e', 'u', 'active', '{}', 't', 't')",
+                    [],
+                )
+                .map_err(direct_error)?;
+                probe.generations()
+            })
+            .await
+            .unwrap();
+        assert_eq!(during, g1, "not before the commit");
         let g2 = db.generations().unwrap();
         assert!(g2.directory > g1.directory && g2.config == g1.config);
         sqlx::raw_sql("DELETE FROM connections")
@@ -569,24 +576,29 @@ mod tests {
         assert!(db.generations().unwrap().config > g2.config);
     }
 
-    /// A write abandoned halfway (its request gone) is rolled back, and the connection is not
-    /// left inside a transaction: the next write and other processes proceed.
+    /// A write that fails or panics halfway is rolled back, alone, and the writer goes on: the
+    /// next write commits and no lock is left held for other processes.
     #[tokio::test]
-    async fn an_abandoned_write_is_rolled_back() {
+    async fn a_failed_or_panicking_write_is_rolled_back_alone() {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(dir.path()).await.unwrap();
-        let mut tx = db.begin_write().await.unwrap();
-        sqlx::query("INSERT INTO settings (key, value) VALUES ('gone', 'x')")
-            .execute(&mut *tx)
+        let failed = db
+            .write(|c| {
+                insert_setting(c, "failed").map_err(direct_error)?;
+                Err::<(), _>(sqlx::Error::Protocol("refused".into()))
+            })
+            .await;
+        assert!(failed.is_err());
+        let panicked = db
+            .write(|c| -> Result<(), sqlx::Error> {
+                insert_setting(c, "panicked").map_err(direct_error)?;
+                panic!("a bug in a write")
+            })
+            .await;
+        assert!(panicked.is_err());
+        db.write(|c| insert_setting(c, "kept").map_err(direct_error))
             .await
             .unwrap();
-        drop(tx);
-        let mut tx = db.begin_write().await.unwrap();
-        sqlx::query("INSERT INTO settings (key, value) VALUES ('kept', 'x')")
-            .execute(&mut *tx)
-            .await
-            .unwrap();
-        tx.commit().await.unwrap();
         let keys: Vec<String> = sqlx::query_scalar("SELECT key FROM settings ORDER BY key")
             .fetch_all(db.reader())
             .await
@@ -603,5 +615,36 @@ mod tests {
             .execute(&mut other)
             .await
             .unwrap();
+    }
+
+    /// Closing answers the writes already sent, then refuses new ones.
+    #[tokio::test]
+    async fn close_finishes_the_writes_sent_and_refuses_later_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(dir.path()).await.unwrap();
+        let sent = {
+            let db = db.clone();
+            tokio::spawn(async move {
+                db.write(|c| insert_setting(c, "sent").map_err(direct_error))
+                    .await
+            })
+        };
+        tokio::task::yield_now().await;
+        db.close().await;
+        let late = db
+            .write(|c| insert_setting(c, "late").map_err(direct_error))
+            .await;
+        assert!(matches!(late, Err(sqlx::Error::PoolClosed)), "{late:?}");
+        if sent.await.unwrap().is_ok() {
+            let c = rusqlite::Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
+            let n: i64 = c
+                .query_row(
+                    "SELECT COUNT(*) FROM settings WHERE key = 'sent'",
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(n, 1, "an answered write is in the file");
+        }
     }
 }

@@ -485,28 +485,26 @@ impl Desk {
 
     /// Several settings in one transaction; `None` removes a key.
     async fn put_settings(&self, writes: &[(&str, Option<String>)]) -> Result<(), sqlx::Error> {
-        let mut tx = self.db.begin_write().await?;
-        for (key, value) in writes {
-            match value {
-                Some(v) => {
-                    sqlx::query(
-                        "INSERT INTO settings (key, value) VALUES (?, ?) \
-                         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                    )
-                    .bind(key)
-                    .bind(v)
-                    .execute(&mut *tx)
-                    .await?;
+        let writes: Vec<(String, Option<String>)> = writes
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect();
+        self.db
+            .write(move |c| {
+                for (key, value) in &writes {
+                    match value {
+                        Some(v) => c.execute(
+                            "INSERT INTO settings (key, value) VALUES (?, ?) \
+                             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                            [key, v],
+                        ),
+                        None => c.execute("DELETE FROM settings WHERE key = ?", [key]),
+                    }
+                    .map_err(crate::db::direct_error)?;
                 }
-                None => {
-                    sqlx::query("DELETE FROM settings WHERE key = ?")
-                        .bind(key)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-            }
-        }
-        tx.commit().await
+                Ok(())
+            })
+            .await
     }
 
     pub(crate) async fn put_setting(

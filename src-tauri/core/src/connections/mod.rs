@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 use subtle::ConstantTimeEq;
 
-use crate::db::{is_unique_violation, Db};
+use crate::db::{direct_error, is_unique_violation, Db};
 use crate::timefmt;
 use keychain::{Keychain, KeychainError};
 
@@ -204,32 +204,38 @@ impl Connections {
         let digest = token_digest(&token).to_vec();
         let created_at = timefmt::now();
 
-        // The row is inserted first, in a transaction held open while the keychain is written:
-        // a duplicate name fails before anything reaches the keychain, and a keychain failure
-        // rolls the row back, so neither half is ever left alone.
-        let mut tx = self.db.begin_write().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO connections (id, name, token_sha256, created_at) VALUES (?, ?, ?, ?)",
-        )
-        .bind(&id)
-        .bind(&name)
-        .bind(&digest)
-        .bind(&created_at)
-        .execute(&mut *tx)
-        .await;
-        if let Err(e) = inserted {
-            return Err(if is_unique_violation(&e) {
-                ConnectionError::DuplicateName(name)
-            } else {
-                e.into()
-            });
-        }
-        let (account, secret) = (id.clone(), token.clone());
-        self.keychain(move |k| k.set(&account, &secret)).await?;
-        if let Err(e) = tx.commit().await {
-            let account = id.clone();
-            let _ = self.keychain(move |k| k.delete(&account)).await;
-            return Err(e.into());
+        // The row is inserted first, and the token written to the keychain inside the same
+        // transaction (on the writer's thread, which waits for it): a duplicate name fails
+        // before anything reaches the keychain, and a keychain failure rolls the row back. If
+        // the COMMIT itself fails, the keychain entry is taken back: neither half is ever left
+        // alone.
+        let keychain = self.keychain.clone();
+        let (row_id, row_name, row_created) = (id.clone(), name.clone(), created_at.clone());
+        let secret = token.clone();
+        let written = self
+            .db
+            .write(move |c| -> Result<(), ConnectionError> {
+                let inserted = c.execute(
+                    "INSERT INTO connections (id, name, token_sha256, created_at) VALUES (?, ?, ?, ?)",
+                    rusqlite::params![row_id, row_name, digest, row_created],
+                );
+                if let Err(e) = inserted {
+                    return Err(if is_unique_violation(&e) {
+                        ConnectionError::DuplicateName(row_name)
+                    } else {
+                        direct_error(e).into()
+                    });
+                }
+                keychain.set(&row_id, &secret)?;
+                Ok(())
+            })
+            .await;
+        if let Err(e) = written {
+            if !matches!(e, ConnectionError::DuplicateName(_)) {
+                let account = id.clone();
+                let _ = self.keychain(move |k| k.delete(&account)).await;
+            }
+            return Err(e);
         }
         Ok(NewConnection {
             connection: Connection {
@@ -288,12 +294,13 @@ impl Connections {
         let connection = self.find(id_or_name).await?;
         let account = connection.id.clone();
         self.keychain(move |k| k.delete(&account)).await?;
-        let mut tx = self.db.begin_write().await?;
-        sqlx::query("DELETE FROM connections WHERE id = ?")
-            .bind(&connection.id)
-            .execute(&mut *tx)
+        let row = connection.id.clone();
+        self.db
+            .write(move |c| {
+                c.execute("DELETE FROM connections WHERE id = ?", [row])
+                    .map_err(direct_error)
+            })
             .await?;
-        tx.commit().await?;
         Ok(connection)
     }
 
@@ -355,18 +362,25 @@ impl Connections {
         status: u16,
         detail: Option<&str>,
     ) -> Result<(), sqlx::Error> {
-        let mut tx = self.db.begin_write().await?;
-        sqlx::query(
-            "UPDATE connections SET last_contact_at = ?, last_contact_status = ?, last_contact_detail = ? \
-             WHERE id = ?",
-        )
-        .bind(at)
-        .bind(i64::from(status))
-        .bind(detail)
-        .bind(connection_id)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await
+        let row = (
+            at.to_owned(),
+            i64::from(status),
+            detail.map(str::to_owned),
+            connection_id.to_owned(),
+        );
+        self.db
+            .write(move |c| {
+                c.prepare_cached(
+                    "UPDATE connections SET last_contact_at = ?, last_contact_status = ?, \
+                     last_contact_detail = ? WHERE id = ?",
+                )
+                .and_then(|mut update| {
+                    update.execute(rusqlite::params![row.0, row.1, row.2, row.3])
+                })
+                .map(|_| ())
+                .map_err(direct_error)
+            })
+            .await
     }
 }
 

@@ -7,7 +7,7 @@
 use serde::Serialize;
 
 use super::{db_error, Directory, WriteContext};
-use crate::db::WriteTx;
+use crate::db::direct_error;
 use crate::desk::ChangeEvent;
 use crate::scim::ScimError;
 use crate::timefmt;
@@ -67,35 +67,36 @@ pub(crate) struct NewActivity<'a> {
     pub detail: Option<&'a str>,
 }
 
-pub(crate) async fn append(
-    tx: &mut WriteTx,
+/// Appends one entry, inside the write it records.
+pub(crate) fn append(
+    c: &rusqlite::Connection,
     ctx: &WriteContext,
     entry: NewActivity<'_>,
-) -> Result<(), sqlx::Error> {
+) -> rusqlite::Result<()> {
     let outcome = if entry.status < 400 {
         "success"
     } else {
         "failure"
     };
-    sqlx::query(
+    c.prepare_cached(
         "INSERT INTO activity (at, connection_id, connection_name, method, operation, resource_type, \
          resource_id, employee_id, summary, outcome, status, detail) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(timefmt::now())
-    .bind(&ctx.connection_id)
-    .bind(&ctx.connection_name)
-    .bind(entry.method)
-    .bind(entry.operation)
-    .bind(entry.resource_type)
-    .bind(entry.resource_id)
-    .bind(entry.employee_id)
-    .bind(entry.summary)
-    .bind(outcome)
-    .bind(i64::from(entry.status))
-    .bind(entry.detail)
-    .execute(&mut **tx)
-    .await?;
+    )?
+    .execute(rusqlite::params![
+        timefmt::now(),
+        ctx.connection_id,
+        ctx.connection_name,
+        entry.method,
+        entry.operation,
+        entry.resource_type,
+        entry.resource_id,
+        entry.employee_id,
+        entry.summary,
+        outcome,
+        i64::from(entry.status),
+        entry.detail,
+    ])?;
     Ok(())
 }
 
@@ -149,12 +150,12 @@ impl Directory {
     /// Appends one line in a transaction of its own (what it records wrote nothing else).
     async fn record_alone(&self, ctx: &WriteContext, entry: NewActivity<'_>) {
         let operation = entry.operation.to_owned();
-        let result = async {
-            let mut tx = self.db.begin_write().await?;
-            append(&mut tx, ctx, entry).await?;
-            tx.commit().await
-        }
-        .await;
+        let line = OwnedActivity::from(entry);
+        let writer = ctx.clone();
+        let result = self
+            .db
+            .write(move |c| append(c, &writer, line.borrowed()).map_err(direct_error))
+            .await;
         match result {
             Ok(()) => self.notify(ChangeEvent::Activity {
                 connection_id: Some(ctx.connection_id.clone()),
@@ -191,6 +192,48 @@ impl Directory {
         .fetch_all(self.db.reader())
         .await
         .map_err(db_error)
+    }
+}
+
+/// A [`NewActivity`] that owns its text, to be sent to the writer.
+struct OwnedActivity {
+    method: String,
+    operation: String,
+    resource_type: String,
+    resource_id: Option<String>,
+    employee_id: Option<String>,
+    summary: String,
+    status: u16,
+    detail: Option<String>,
+}
+
+impl From<NewActivity<'_>> for OwnedActivity {
+    fn from(a: NewActivity<'_>) -> Self {
+        OwnedActivity {
+            method: a.method.to_owned(),
+            operation: a.operation.to_owned(),
+            resource_type: a.resource_type.to_owned(),
+            resource_id: a.resource_id.map(str::to_owned),
+            employee_id: a.employee_id.map(str::to_owned),
+            summary: a.summary,
+            status: a.status,
+            detail: a.detail.map(str::to_owned),
+        }
+    }
+}
+
+impl OwnedActivity {
+    fn borrowed(&self) -> NewActivity<'_> {
+        NewActivity {
+            method: &self.method,
+            operation: &self.operation,
+            resource_type: &self.resource_type,
+            resource_id: self.resource_id.as_deref(),
+            employee_id: self.employee_id.as_deref(),
+            summary: self.summary.clone(),
+            status: self.status,
+            detail: self.detail.as_deref(),
+        }
     }
 }
 

@@ -7,7 +7,8 @@
 use serde_json::{json, Value};
 
 use super::mapping::{employee_fields, normalize_user};
-use super::{db_error, Directory, WriteContext};
+use super::users::insert_employee;
+use super::{Directory, WriteContext};
 use crate::db::is_unique_violation;
 use crate::desk::ChangeEvent;
 use crate::scim::schema::{ENTERPRISE_USER_SCHEMA, USER_SCHEMA};
@@ -53,83 +54,65 @@ impl Directory {
         let mut users = users.into_iter().peekable();
         let mut imported = 0u64;
         while users.peek().is_some() {
-            let now = timefmt::now();
-            let mut tx = self.db.begin_write().await.map_err(db_error)?;
-            for body in users.by_ref().take(CHUNK) {
-                let mut doc = normalize_user(body)?;
-                let f = employee_fields(&doc);
-                let active = f.active.unwrap_or(true);
-                doc.insert("active".into(), Value::Bool(active));
-                let inserted = sqlx::query(
-                    "INSERT INTO employees (external_id, user_name, email, display_name, \
-                     first_name, last_name, job_title, department, business_unit, manager_email, \
-                     location, employee_id, active, status, doc, id, connection_id, version, \
-                     created_at, updated_at) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
-                )
-                .bind(&f.external_id)
-                .bind(&f.user_name)
-                .bind(&f.email)
-                .bind(&f.display_name)
-                .bind(&f.first_name)
-                .bind(&f.last_name)
-                .bind(&f.job_title)
-                .bind(&f.department)
-                .bind(&f.business_unit)
-                .bind(&f.manager_email)
-                .bind(&f.location)
-                .bind(&f.employee_id)
-                .bind(active)
-                .bind(if active { "active" } else { "deactivated" })
-                .bind(Value::Object(doc).to_string())
-                .bind(uuid::Uuid::new_v4().to_string())
-                .bind(&ctx.connection_id)
-                .bind(&now)
-                .bind(&now)
-                .execute(&mut *tx)
-                .await;
-                match inserted {
-                    Ok(_) => imported += 1,
-                    Err(e) if is_unique_violation(&e) => {
-                        return Err(ScimError::conflict(format!(
-                            "A user with userName '{}' already exists in this directory.",
-                            f.user_name
-                        )))
+            let chunk: Vec<Value> = users.by_ref().take(CHUNK).collect();
+            let writer = ctx.clone();
+            imported += self
+                .db
+                .write(move |c| -> Result<u64, ScimError> {
+                    let now = timefmt::now();
+                    for body in chunk.iter().cloned() {
+                        let mut doc = normalize_user(body)?;
+                        let f = employee_fields(&doc);
+                        let active = f.active.unwrap_or(true);
+                        doc.insert("active".into(), Value::Bool(active));
+                        let doc = Value::Object(doc).to_string();
+                        let id = uuid::Uuid::new_v4().to_string();
+                        match insert_employee(c, &f, active, &doc, &id, &writer.connection_id, &now)
+                        {
+                            Ok(()) => {}
+                            Err(e) if is_unique_violation(&e) => {
+                                return Err(ScimError::conflict(format!(
+                                    "A user with userName '{}' already exists in this directory.",
+                                    f.user_name
+                                )))
+                            }
+                            Err(e) => return Err(e.into()),
+                        }
                     }
-                    Err(e) => return Err(db_error(e)),
-                }
-            }
-            tx.commit().await.map_err(db_error)?;
+                    Ok(chunk.len() as u64)
+                })
+                .await?;
         }
         // Managers, once for everyone: each employee still waiting for one is linked to the
         // first current employee with its manager's email.
-        let mut tx = self.db.begin_write().await.map_err(db_error)?;
-        sqlx::query(
-            "UPDATE employees SET manager_id = (SELECT m.id FROM employees m \
-               WHERE m.email = employees.manager_email COLLATE NOCASE AND m.status <> 'removed' \
-               ORDER BY m.seq LIMIT 1) \
-             WHERE manager_id IS NULL AND manager_email IS NOT NULL AND status <> 'removed'",
-        )
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
-        super::activity::append(
-            &mut tx,
-            ctx,
-            super::activity::NewActivity {
-                method: "IMPORT",
-                operation: "import",
-                resource_type: "User",
-                resource_id: None,
-                employee_id: None,
-                summary: format!("Imported {imported} employees"),
-                status: 200,
-                detail: None,
-            },
-        )
-        .await
-        .map_err(db_error)?;
-        tx.commit().await.map_err(db_error)?;
+        let writer = ctx.clone();
+        self.db
+            .write(move |c| -> Result<(), ScimError> {
+                c.execute(
+                    "UPDATE employees SET manager_id = (SELECT m.id FROM employees m \
+                       WHERE m.email = employees.manager_email COLLATE NOCASE \
+                       AND m.status <> 'removed' ORDER BY m.seq LIMIT 1) \
+                     WHERE manager_id IS NULL AND manager_email IS NOT NULL \
+                     AND status <> 'removed'",
+                    [],
+                )?;
+                super::activity::append(
+                    c,
+                    &writer,
+                    super::activity::NewActivity {
+                        method: "IMPORT",
+                        operation: "import",
+                        resource_type: "User",
+                        resource_id: None,
+                        employee_id: None,
+                        summary: format!("Imported {imported} employees"),
+                        status: 200,
+                        detail: None,
+                    },
+                )?;
+                Ok(())
+            })
+            .await?;
         self.notify(ChangeEvent::Activity {
             connection_id: Some(ctx.connection_id.clone()),
         });

@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 
+use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -14,7 +15,7 @@ use super::activity::{append, Attempt, NewActivity};
 use super::mapping::normalize_group;
 use super::sql_filter::{group_filter_sql, group_sort_sql};
 use super::{check_if_match, db_error, etag, parse_doc, Directory, ListSource, WriteContext};
-use crate::db::{is_unique_violation, WriteTx};
+use crate::db::is_unique_violation;
 use crate::desk::ChangeEvent;
 use crate::scim::list::{list_response, ListQuery};
 use crate::scim::patch::{apply_patch, parse_patch_request, PatchContext};
@@ -149,29 +150,34 @@ async fn members_of(
     .await
 }
 
-async fn write_members(tx: &mut WriteTx, seq: i64, members: &[Member]) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM group_members WHERE group_seq = ?")
-        .bind(seq)
-        .execute(&mut **tx)
-        .await?;
+/// A group's members, read inside a write.
+fn members_in(c: &Connection, seq: i64) -> rusqlite::Result<Vec<Member>> {
+    c.prepare_cached(
+        "SELECT member_id, display FROM group_members WHERE group_seq = ? ORDER BY member_id",
+    )?
+    .query_map([seq], |r| Ok((r.get(0)?, r.get(1)?)))?
+    .collect()
+}
+
+fn write_members(c: &Connection, seq: i64, members: &[Member]) -> rusqlite::Result<()> {
+    c.prepare_cached("DELETE FROM group_members WHERE group_seq = ?")?
+        .execute([seq])?;
+    let mut insert = c.prepare_cached(
+        "INSERT INTO group_members (group_seq, member_id, display) VALUES (?, ?, ?)",
+    )?;
     for (value, display) in members {
-        sqlx::query("INSERT INTO group_members (group_seq, member_id, display) VALUES (?, ?, ?)")
-            .bind(seq)
-            .bind(value)
-            .bind(display)
-            .execute(&mut **tx)
-            .await?;
+        insert.execute(rusqlite::params![seq, value, display])?;
     }
     Ok(())
 }
 
-async fn load_current(tx: &mut WriteTx, id: &str) -> Result<Option<GroupRow>, sqlx::Error> {
-    sqlx::query_as::<_, GroupRow>(&format!(
+fn load_current(c: &Connection, id: &str) -> rusqlite::Result<Option<GroupRow>> {
+    use super::ListRow;
+    c.prepare_cached(&format!(
         "SELECT {GROUP_COLUMNS} FROM groups g WHERE g.id = ?"
-    ))
-    .bind(id)
-    .fetch_optional(&mut **tx)
-    .await
+    ))?
+    .query_row([id], GroupRow::from_row)
+    .optional()
 }
 
 impl super::ListRow for GroupRow {
@@ -296,51 +302,54 @@ impl Directory {
             .and_then(Value::as_str)
             .map(str::to_owned);
         let id = uuid::Uuid::new_v4().to_string();
-        let now = timefmt::now();
-        let mut tx = self.db.begin_write().await.map_err(db_error)?;
-        let inserted = sqlx::query_scalar::<_, i64>(
-            "INSERT INTO groups (id, connection_id, external_id, display_name, doc, version, \
-             created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?) RETURNING seq",
-        )
-        .bind(&id)
-        .bind(&ctx.connection_id)
-        .bind(&external_id)
-        .bind(&name)
-        .bind(Value::Object(doc).to_string())
-        .bind(&now)
-        .bind(&now)
-        .fetch_one(&mut *tx)
-        .await;
-        let seq = match inserted {
-            Ok(seq) => seq,
-            Err(e) if is_unique_violation(&e) => return Err(duplicate(&name)),
-            Err(e) => return Err(db_error(e)),
-        };
-        write_members(&mut tx, seq, &members)
-            .await
-            .map_err(db_error)?;
-        append(
-            &mut tx,
-            ctx,
-            NewActivity {
-                method: "POST",
-                operation: "create_group",
-                resource_type: RESOURCE,
-                resource_id: Some(&id),
-                employee_id: None,
-                summary: format!("Created group '{name}' with {} members", members.len()),
-                status: 201,
-                detail: None,
-            },
-        )
-        .await
-        .map_err(db_error)?;
-        let g = load_current(&mut tx, &id)
-            .await
-            .map_err(db_error)?
-            .ok_or_else(|| not_found(&id))?;
-        tx.commit().await.map_err(db_error)?;
-        self.notify(ChangeEvent::Group { id: id.clone() });
+        let writer = ctx.clone();
+        let (g, members) = self
+            .db
+            .write(move |c| -> Result<(GroupRow, Vec<Member>), ScimError> {
+                let now = timefmt::now();
+                let inserted = c
+                    .prepare_cached(
+                        "INSERT INTO groups (id, connection_id, external_id, display_name, doc, \
+                         version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?) \
+                         RETURNING seq",
+                    )?
+                    .query_row(
+                        rusqlite::params![
+                            id,
+                            writer.connection_id,
+                            external_id,
+                            name,
+                            Value::Object(doc).to_string(),
+                            now,
+                            now
+                        ],
+                        |r| r.get::<_, i64>(0),
+                    );
+                let seq = match inserted {
+                    Ok(seq) => seq,
+                    Err(e) if is_unique_violation(&e) => return Err(duplicate(&name)),
+                    Err(e) => return Err(e.into()),
+                };
+                write_members(c, seq, &members)?;
+                append(
+                    c,
+                    &writer,
+                    NewActivity {
+                        method: "POST",
+                        operation: "create_group",
+                        resource_type: RESOURCE,
+                        resource_id: Some(&id),
+                        employee_id: None,
+                        summary: format!("Created group '{name}' with {} members", members.len()),
+                        status: 201,
+                        detail: None,
+                    },
+                )?;
+                let g = load_current(c, &id)?.ok_or_else(|| not_found(&id))?;
+                Ok((g, members))
+            })
+            .await?;
+        self.notify(ChangeEvent::Group { id: g.id.clone() });
         self.notify(ChangeEvent::Activity {
             connection_id: Some(ctx.connection_id.clone()),
         });
@@ -416,101 +425,100 @@ impl Directory {
         ctx: &WriteContext,
         id: &str,
         if_match: Option<&str>,
-        method: &str,
-        change: impl FnOnce(Map<String, Value>) -> Result<Map<String, Value>, ScimError>,
+        method: &'static str,
+        change: impl FnOnce(Map<String, Value>) -> Result<Map<String, Value>, ScimError>
+            + Send
+            + 'static,
     ) -> Result<Value, ScimError> {
-        let mut tx = self.db.begin_write().await.map_err(db_error)?;
-        let current = load_current(&mut tx, id)
-            .await
-            .map_err(db_error)?
-            .ok_or_else(|| not_found(id))?;
-        check_if_match(if_match, current.version, "group")?;
-        let before_members = members_of(&mut *tx, current.seq).await.map_err(db_error)?;
-        let mut resource = parse_doc(&current.doc)?;
-        resource.insert(
-            "members".into(),
-            Value::Array(
-                before_members
+        let writer = ctx.clone();
+        let (id, if_match) = (id.to_owned(), if_match.map(str::to_owned));
+        let (g, members) = self
+            .db
+            .write(move |c| -> Result<(GroupRow, Vec<Member>), ScimError> {
+                let current = load_current(c, &id)?.ok_or_else(|| not_found(&id))?;
+                check_if_match(if_match.as_deref(), current.version, "group")?;
+                let before_members = members_in(c, current.seq)?;
+                let mut resource = parse_doc(&current.doc)?;
+                resource.insert(
+                    "members".into(),
+                    Value::Array(
+                        before_members
+                            .iter()
+                            .map(|(value, display)| match display {
+                                Some(d) => serde_json::json!({"value": value, "display": d}),
+                                None => serde_json::json!({"value": value}),
+                            })
+                            .collect(),
+                    ),
+                );
+                let mut doc = change(resource)?;
+                let members = take_members(&mut doc);
+                let name = display_name(&doc);
+                let external_id = doc
+                    .get("externalId")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
+                let doc_text = Value::Object(doc).to_string();
+                let changed = doc_text != current.doc || members != before_members;
+                if changed {
+                    let updated = c
+                        .prepare_cached(
+                            "UPDATE groups SET display_name = ?, external_id = ?, doc = ?, \
+                             version = version + 1, updated_at = ? WHERE seq = ?",
+                        )?
+                        .execute(rusqlite::params![
+                            name,
+                            external_id,
+                            doc_text,
+                            timefmt::now(),
+                            current.seq
+                        ]);
+                    match updated {
+                        Ok(_) => {}
+                        Err(e) if is_unique_violation(&e) => return Err(duplicate(&name)),
+                        Err(e) => return Err(e.into()),
+                    }
+                    if members != before_members {
+                        write_members(c, current.seq, &members)?;
+                    }
+                }
+                let added = members
                     .iter()
-                    .map(|(value, display)| match display {
-                        Some(d) => serde_json::json!({"value": value, "display": d}),
-                        None => serde_json::json!({"value": value}),
-                    })
-                    .collect(),
-            ),
-        );
-        let mut doc = change(resource)?;
-        let members = take_members(&mut doc);
-        let name = display_name(&doc);
-        let external_id = doc
-            .get("externalId")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
-        let doc_text = Value::Object(doc).to_string();
-        let changed = doc_text != current.doc || members != before_members;
-        if changed {
-            let updated = sqlx::query(
-                "UPDATE groups SET display_name = ?, external_id = ?, doc = ?, version = version + 1, \
-                 updated_at = ? WHERE seq = ?",
-            )
-            .bind(&name)
-            .bind(&external_id)
-            .bind(&doc_text)
-            .bind(timefmt::now())
-            .bind(current.seq)
-            .execute(&mut *tx)
-            .await;
-            match updated {
-                Ok(_) => {}
-                Err(e) if is_unique_violation(&e) => return Err(duplicate(&name)),
-                Err(e) => return Err(db_error(e)),
-            }
-            if members != before_members {
-                write_members(&mut tx, current.seq, &members)
-                    .await
-                    .map_err(db_error)?;
-            }
-        }
-        let added = members
-            .iter()
-            .filter(|m| !before_members.iter().any(|b| b.0 == m.0))
-            .count();
-        let removed = before_members
-            .iter()
-            .filter(|b| !members.iter().any(|m| m.0 == b.0))
-            .count();
-        let summary = if !changed {
-            format!("No change to group '{name}'")
-        } else if added + removed > 0 {
-            format!(
-                "Updated group '{name}': {added} added, {removed} removed, {} members",
-                members.len()
-            )
-        } else {
-            format!("Updated group '{name}'")
-        };
-        append(
-            &mut tx,
-            ctx,
-            NewActivity {
-                method,
-                operation: "update_group",
-                resource_type: RESOURCE,
-                resource_id: Some(id),
-                employee_id: None,
-                summary,
-                status: 200,
-                detail: None,
-            },
-        )
-        .await
-        .map_err(db_error)?;
-        let g = load_current(&mut tx, id)
-            .await
-            .map_err(db_error)?
-            .ok_or_else(|| not_found(id))?;
-        tx.commit().await.map_err(db_error)?;
-        self.notify(ChangeEvent::Group { id: id.to_owned() });
+                    .filter(|m| !before_members.iter().any(|b| b.0 == m.0))
+                    .count();
+                let removed = before_members
+                    .iter()
+                    .filter(|b| !members.iter().any(|m| m.0 == b.0))
+                    .count();
+                let summary = if !changed {
+                    format!("No change to group '{name}'")
+                } else if added + removed > 0 {
+                    format!(
+                        "Updated group '{name}': {added} added, {removed} removed, {} members",
+                        members.len()
+                    )
+                } else {
+                    format!("Updated group '{name}'")
+                };
+                append(
+                    c,
+                    &writer,
+                    NewActivity {
+                        method,
+                        operation: "update_group",
+                        resource_type: RESOURCE,
+                        resource_id: Some(&id),
+                        employee_id: None,
+                        summary,
+                        status: 200,
+                        detail: None,
+                    },
+                )?;
+                let g = load_current(c, &id)?.ok_or_else(|| not_found(&id))?;
+                Ok((g, members))
+            })
+            .await?;
+        self.notify(ChangeEvent::Group { id: g.id.clone() });
         self.notify(ChangeEvent::Activity {
             connection_id: Some(ctx.connection_id.clone()),
         });
@@ -523,40 +531,35 @@ impl Directory {
         id: &str,
         if_match: Option<&str>,
     ) -> Result<(), ScimError> {
-        let result = async {
-            let mut tx = self.db.begin_write().await.map_err(db_error)?;
-            let current = load_current(&mut tx, id)
-                .await
-                .map_err(db_error)?
-                .ok_or_else(|| not_found(id))?;
-            check_if_match(if_match, current.version, "group")?;
-            sqlx::query("DELETE FROM groups WHERE seq = ?")
-                .bind(current.seq)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_error)?;
-            append(
-                &mut tx,
-                ctx,
-                NewActivity {
-                    method: "DELETE",
-                    operation: "delete_group",
-                    resource_type: RESOURCE,
-                    resource_id: Some(id),
-                    employee_id: None,
-                    summary: format!(
-                        "Deleted group '{}' (its members stay in the directory)",
-                        current.display_name
-                    ),
-                    status: 204,
-                    detail: None,
-                },
-            )
-            .await
-            .map_err(db_error)?;
-            tx.commit().await.map_err(db_error)
-        }
-        .await;
+        let writer = ctx.clone();
+        let (gid, tag) = (id.to_owned(), if_match.map(str::to_owned));
+        let result = self
+            .db
+            .write(move |c| -> Result<(), ScimError> {
+                let current = load_current(c, &gid)?.ok_or_else(|| not_found(&gid))?;
+                check_if_match(tag.as_deref(), current.version, "group")?;
+                c.prepare_cached("DELETE FROM groups WHERE seq = ?")?
+                    .execute([current.seq])?;
+                append(
+                    c,
+                    &writer,
+                    NewActivity {
+                        method: "DELETE",
+                        operation: "delete_group",
+                        resource_type: RESOURCE,
+                        resource_id: Some(&gid),
+                        employee_id: None,
+                        summary: format!(
+                            "Deleted group '{}' (its members stay in the directory)",
+                            current.display_name
+                        ),
+                        status: 204,
+                        detail: None,
+                    },
+                )?;
+                Ok(())
+            })
+            .await;
         match &result {
             Ok(()) => {
                 self.notify(ChangeEvent::Group { id: id.to_owned() });

@@ -152,6 +152,18 @@ pub(crate) fn db_error(err: sqlx::Error) -> ScimError {
     )
 }
 
+impl From<sqlx::Error> for ScimError {
+    fn from(e: sqlx::Error) -> Self {
+        db_error(e)
+    }
+}
+
+impl From<rusqlite::Error> for ScimError {
+    fn from(e: rusqlite::Error) -> Self {
+        db_error(crate::db::direct_error(e))
+    }
+}
+
 /// The weak ETag of a resource version.
 pub fn etag(version: i64) -> String {
     format!("W/\"{version}\"")

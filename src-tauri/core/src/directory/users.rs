@@ -6,16 +6,15 @@
 
 use std::collections::HashMap;
 
+use rusqlite::{Connection, OptionalExtension, ToSql};
 use serde_json::{Map, Value};
-use sqlx::sqlite::SqliteArguments;
-use sqlx::Sqlite;
 
 use super::activity::{append, Attempt, NewActivity};
-use super::employees::{Employee, EMPLOYEE_COLUMNS};
+use super::employees::Employee;
 use super::mapping::{employee_fields, normalize_user, EmployeeFields};
 use super::sql_filter::{user_filter_sql, user_sort_sql};
 use super::{check_if_match, db_error, etag, parse_doc, Directory, ListSource, WriteContext};
-use crate::db::{is_unique_violation, WriteTx};
+use crate::db::is_unique_violation;
 use crate::desk::ChangeEvent;
 use crate::scim::list::{list_response, ListQuery};
 use crate::scim::patch::{apply_patch, parse_patch_request, PatchContext};
@@ -185,83 +184,89 @@ pub(crate) fn render(
     Ok(Value::Object(out))
 }
 
-async fn load_current(tx: &mut WriteTx, id: &str) -> Result<Option<Employee>, sqlx::Error> {
-    sqlx::query_as::<_, Employee>(&format!(
-        "SELECT {EMPLOYEE_COLUMNS} FROM employees e WHERE e.id = ? AND e.status <> 'removed'"
-    ))
-    .bind(id)
-    .fetch_optional(&mut **tx)
-    .await
+/// The current (not removed) employee `id` with its groups, read inside a write.
+fn load_current(c: &Connection, id: &str) -> rusqlite::Result<Option<EmployeeWithGroups>> {
+    use super::ListRow;
+    c.prepare_cached(&format!(
+        "SELECT {COLUMNS_WITH_GROUPS} FROM employees e WHERE e.id = ? AND e.status <> 'removed'"
+    ))?
+    .query_row([id], EmployeeWithGroups::from_row)
+    .optional()
 }
 
 /// Links this employee to its manager, and its reports to it, by email.
-async fn resolve_managers(
-    tx: &mut WriteTx,
-    id: &str,
-    email: Option<&str>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
+fn resolve_managers(c: &Connection, id: &str, email: Option<&str>) -> rusqlite::Result<()> {
+    c.prepare_cached(
         "UPDATE employees SET manager_id = (SELECT m.id FROM employees m \
            WHERE m.email = employees.manager_email COLLATE NOCASE AND m.status <> 'removed' \
            ORDER BY m.seq LIMIT 1) \
          WHERE id = ?",
-    )
-    .bind(id)
-    .execute(&mut **tx)
-    .await?;
+    )?
+    .execute([id])?;
     // Reports that pointed here by an email this employee no longer has are unlinked…
-    sqlx::query(
+    c.prepare_cached(
         "UPDATE employees SET manager_id = NULL WHERE manager_id = ?1 \
          AND (?2 IS NULL OR manager_email IS NULL OR manager_email <> ?2 COLLATE NOCASE)",
-    )
-    .bind(id)
-    .bind(email)
-    .execute(&mut **tx)
-    .await?;
+    )?
+    .execute(rusqlite::params![id, email])?;
     // …and reports waiting for this email are linked now.
     if let Some(email) = email {
-        sqlx::query(
+        c.prepare_cached(
             "UPDATE employees SET manager_id = ?1 WHERE manager_email = ?2 COLLATE NOCASE \
              AND status <> 'removed' AND manager_id IS NULL",
-        )
-        .bind(id)
-        .bind(email)
-        .execute(&mut **tx)
-        .await?;
+        )?
+        .execute([id, email])?;
     }
     Ok(())
 }
 
-/// Binds the mapped columns in the order both the INSERT and the UPDATE list them.
-fn bind_fields<'q>(
-    q: sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>>,
-    f: &'q EmployeeFields,
+/// The INSERT of a new employee, shared by the SCIM path and the bulk import so that both
+/// write the same columns. Parameters: [`field_params`], then id, connection and time.
+pub(crate) const INSERT_EMPLOYEE: &str = "INSERT INTO employees (external_id, user_name, email, \
+     display_name, first_name, last_name, job_title, department, business_unit, manager_email, \
+     location, employee_id, active, status, doc, id, connection_id, version, created_at, \
+     updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?18, ?18)";
+
+/// Inserts a new employee (see [`INSERT_EMPLOYEE`]).
+pub(crate) fn insert_employee(
+    c: &Connection,
+    fields: &EmployeeFields,
     active: bool,
-    doc: String,
-) -> sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>> {
-    q.bind(&f.external_id)
-        .bind(&f.user_name)
-        .bind(&f.email)
-        .bind(&f.display_name)
-        .bind(&f.first_name)
-        .bind(&f.last_name)
-        .bind(&f.job_title)
-        .bind(&f.department)
-        .bind(&f.business_unit)
-        .bind(&f.manager_email)
-        .bind(&f.location)
-        .bind(&f.employee_id)
-        .bind(active)
-        .bind(status_of(active))
-        .bind(doc)
+    doc: &str,
+    id: &str,
+    connection_id: &str,
+    now: &str,
+) -> rusqlite::Result<()> {
+    let mut params = field_params(fields, &active, &doc);
+    params.extend([&id as &dyn ToSql, &connection_id, &now]);
+    c.prepare_cached(INSERT_EMPLOYEE)?.execute(&*params)?;
+    Ok(())
 }
 
-fn status_of(active: bool) -> &'static str {
-    if active {
-        "active"
-    } else {
-        "deactivated"
-    }
+/// The mapped columns, in the order both the INSERT and the UPDATE list them.
+fn field_params<'a>(
+    f: &'a EmployeeFields,
+    active: &'a bool,
+    doc: &'a dyn ToSql,
+) -> Vec<&'a dyn ToSql> {
+    let status: &'static &'static str = if *active { &"active" } else { &"deactivated" };
+    vec![
+        &f.external_id,
+        &f.user_name,
+        &f.email,
+        &f.display_name,
+        &f.first_name,
+        &f.last_name,
+        &f.job_title,
+        &f.department,
+        &f.business_unit,
+        &f.manager_email,
+        &f.location,
+        &f.employee_id,
+        active,
+        status,
+        doc,
+    ]
 }
 
 impl Directory {
@@ -288,15 +293,6 @@ impl Directory {
             out.entry(member).or_default().push((gid, name));
         }
         Ok(out)
-    }
-
-    async fn render_one(&self, e: &Employee, base_url: &str) -> Result<Value, ScimError> {
-        let groups = self.groups_of(&[e.id.as_str()]).await?;
-        render(
-            e,
-            groups.get(&e.id).map(Vec::as_slice).unwrap_or(&[]),
-            base_url,
-        )
     }
 
     /// One user and its groups, in one query: the lookup Okta makes most.
@@ -355,65 +351,47 @@ impl Directory {
         let active = fields.active.unwrap_or(true);
         doc.insert("active".into(), Value::Bool(active));
         let id = uuid::Uuid::new_v4().to_string();
-        let now = timefmt::now();
         let doc_text = Value::Object(doc).to_string();
-
-        let mut tx = self.db.begin_write().await.map_err(db_error)?;
-        let inserted = bind_fields(
-            sqlx::query(
-                "INSERT INTO employees (external_id, user_name, email, display_name, first_name, \
-                 last_name, job_title, department, business_unit, manager_email, location, \
-                 employee_id, active, status, doc, id, connection_id, version, created_at, updated_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
-            ),
-            &fields,
-            active,
-            doc_text,
-        )
-        .bind(&id)
-        .bind(&ctx.connection_id)
-        .bind(&now)
-        .bind(&now)
-        .execute(&mut *tx)
-        .await;
-        match inserted {
-            Ok(_) => {}
-            Err(e) if is_unique_violation(&e) => return Err(duplicate(&fields.user_name)),
-            Err(e) => return Err(db_error(e)),
-        }
-        resolve_managers(&mut tx, &id, fields.email.as_deref())
-            .await
-            .map_err(db_error)?;
-        append(
-            &mut tx,
-            ctx,
-            NewActivity {
-                method: "POST",
-                operation: "create",
-                resource_type: RESOURCE,
-                resource_id: Some(&id),
-                employee_id: Some(&id),
-                summary: format!(
-                    "Created {}{}",
-                    name_of(&fields),
-                    if active { "" } else { " (inactive)" }
-                ),
-                status: 201,
-                detail: None,
-            },
-        )
-        .await
-        .map_err(db_error)?;
-        let e = load_current(&mut tx, &id)
-            .await
-            .map_err(db_error)?
-            .ok_or_else(|| not_found(&id))?;
-        tx.commit().await.map_err(db_error)?;
-        self.notify(ChangeEvent::Employee { id: id.clone() });
+        let writer = ctx.clone();
+        let created = self
+            .db
+            .write(move |c| -> Result<EmployeeWithGroups, ScimError> {
+                let now = timefmt::now();
+                let conn_id = &writer.connection_id;
+                match insert_employee(c, &fields, active, &doc_text, &id, conn_id, &now) {
+                    Ok(()) => {}
+                    Err(e) if is_unique_violation(&e) => return Err(duplicate(&fields.user_name)),
+                    Err(e) => return Err(e.into()),
+                }
+                resolve_managers(c, &id, fields.email.as_deref())?;
+                append(
+                    c,
+                    &writer,
+                    NewActivity {
+                        method: "POST",
+                        operation: "create",
+                        resource_type: RESOURCE,
+                        resource_id: Some(&id),
+                        employee_id: Some(&id),
+                        summary: format!(
+                            "Created {}{}",
+                            name_of(&fields),
+                            if active { "" } else { " (inactive)" }
+                        ),
+                        status: 201,
+                        detail: None,
+                    },
+                )?;
+                load_current(c, &id)?.ok_or_else(|| not_found(&id))
+            })
+            .await?;
+        self.notify(ChangeEvent::Employee {
+            id: created.employee.id.clone(),
+        });
         self.notify(ChangeEvent::Activity {
             connection_id: Some(ctx.connection_id.clone()),
         });
-        render(&e, &[], &ctx.base_url)
+        created.render(&ctx.base_url)
     }
 
     pub async fn replace_user(
@@ -484,83 +462,82 @@ impl Directory {
         ctx: &WriteContext,
         id: &str,
         if_match: Option<&str>,
-        method: &str,
-        change: impl FnOnce(Map<String, Value>) -> Result<Map<String, Value>, ScimError>,
+        method: &'static str,
+        change: impl FnOnce(Map<String, Value>) -> Result<Map<String, Value>, ScimError>
+            + Send
+            + 'static,
     ) -> Result<Value, ScimError> {
-        let mut tx = self.db.begin_write().await.map_err(db_error)?;
-        let current = load_current(&mut tx, id)
-            .await
-            .map_err(db_error)?
-            .ok_or_else(|| not_found(id))?;
-        check_if_match(if_match, current.version, "user")?;
-        let mut before = parse_doc(&current.doc)?;
-        before.insert("active".into(), Value::Bool(current.active));
-        let mut doc = change(before.clone())?;
-        let fields = employee_fields(&doc);
-        // A replacement that does not mention `active` keeps the current state: an update
-        // must never deactivate or reactivate anyone by omission.
-        let active = fields.active.unwrap_or(current.active);
-        doc.insert("active".into(), Value::Bool(active));
-        let changed = doc != before;
-        if changed {
-            let now = timefmt::now();
-            let updated = bind_fields(
-                sqlx::query(
-                    "UPDATE employees SET external_id = ?, user_name = ?, email = ?, \
-                     display_name = ?, first_name = ?, last_name = ?, job_title = ?, \
-                     department = ?, business_unit = ?, manager_email = ?, location = ?, \
-                     employee_id = ?, active = ?, status = ?, doc = ?, version = version + 1, \
-                     updated_at = ? WHERE seq = ?",
-                ),
-                &fields,
-                active,
-                Value::Object(doc).to_string(),
-            )
-            .bind(&now)
-            .bind(current.seq)
-            .execute(&mut *tx)
-            .await;
-            match updated {
-                Ok(_) => {}
-                Err(e) if is_unique_violation(&e) => return Err(duplicate(&fields.user_name)),
-                Err(e) => return Err(db_error(e)),
-            }
-        }
-        resolve_managers(&mut tx, id, fields.email.as_deref())
-            .await
-            .map_err(db_error)?;
-        let (operation, verb) = match (current.active, active) {
-            (true, false) => ("deactivate", "Deactivated"),
-            (false, true) => ("reactivate", "Reactivated"),
-            _ if changed => ("update", "Updated"),
-            _ => ("update", "No change to"),
-        };
-        append(
-            &mut tx,
-            ctx,
-            NewActivity {
-                method,
-                operation,
-                resource_type: RESOURCE,
-                resource_id: Some(id),
-                employee_id: Some(id),
-                summary: format!("{verb} {}", name_of(&fields)),
-                status: 200,
-                detail: None,
-            },
-        )
-        .await
-        .map_err(db_error)?;
-        let e = load_current(&mut tx, id)
-            .await
-            .map_err(db_error)?
-            .ok_or_else(|| not_found(id))?;
-        tx.commit().await.map_err(db_error)?;
-        self.notify(ChangeEvent::Employee { id: id.to_owned() });
+        let writer = ctx.clone();
+        let (id, if_match) = (id.to_owned(), if_match.map(str::to_owned));
+        let written = self
+            .db
+            .write(move |c| -> Result<EmployeeWithGroups, ScimError> {
+                let current = load_current(c, &id)?
+                    .ok_or_else(|| not_found(&id))?
+                    .employee;
+                check_if_match(if_match.as_deref(), current.version, "user")?;
+                let mut before = parse_doc(&current.doc)?;
+                before.insert("active".into(), Value::Bool(current.active));
+                let mut doc = change(before.clone())?;
+                let fields = employee_fields(&doc);
+                // A replacement that does not mention `active` keeps the current state: an
+                // update must never deactivate or reactivate anyone by omission.
+                let active = fields.active.unwrap_or(current.active);
+                doc.insert("active".into(), Value::Bool(active));
+                let changed = doc != before;
+                if changed {
+                    let now = timefmt::now();
+                    let doc_text = Value::Object(doc).to_string();
+                    let mut params = field_params(&fields, &active, &doc_text);
+                    params.extend([&now as &dyn ToSql, &current.seq]);
+                    let updated = c
+                        .prepare_cached(
+                            "UPDATE employees SET external_id = ?, user_name = ?, email = ?, \
+                             display_name = ?, first_name = ?, last_name = ?, job_title = ?, \
+                             department = ?, business_unit = ?, manager_email = ?, location = ?, \
+                             employee_id = ?, active = ?, status = ?, doc = ?, \
+                             version = version + 1, updated_at = ? WHERE seq = ?",
+                        )?
+                        .execute(&*params);
+                    match updated {
+                        Ok(_) => {}
+                        Err(e) if is_unique_violation(&e) => {
+                            return Err(duplicate(&fields.user_name))
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                resolve_managers(c, &id, fields.email.as_deref())?;
+                let (operation, verb) = match (current.active, active) {
+                    (true, false) => ("deactivate", "Deactivated"),
+                    (false, true) => ("reactivate", "Reactivated"),
+                    _ if changed => ("update", "Updated"),
+                    _ => ("update", "No change to"),
+                };
+                append(
+                    c,
+                    &writer,
+                    NewActivity {
+                        method,
+                        operation,
+                        resource_type: RESOURCE,
+                        resource_id: Some(&id),
+                        employee_id: Some(&id),
+                        summary: format!("{verb} {}", name_of(&fields)),
+                        status: 200,
+                        detail: None,
+                    },
+                )?;
+                load_current(c, &id)?.ok_or_else(|| not_found(&id))
+            })
+            .await?;
+        self.notify(ChangeEvent::Employee {
+            id: written.employee.id.clone(),
+        });
         self.notify(ChangeEvent::Activity {
             connection_id: Some(ctx.connection_id.clone()),
         });
-        self.render_one(&e, &ctx.base_url).await
+        written.render(&ctx.base_url)
     }
 
     /// SCIM DELETE: the user answers 404 from now on; the employee stays, marked `removed`.
@@ -594,52 +571,48 @@ impl Directory {
         id: &str,
         if_match: Option<&str>,
     ) -> Result<(), ScimError> {
-        let mut tx = self.db.begin_write().await.map_err(db_error)?;
-        let current = load_current(&mut tx, id)
-            .await
-            .map_err(db_error)?
-            .ok_or_else(|| not_found(id))?;
-        check_if_match(if_match, current.version, "user")?;
-        let now = timefmt::now();
-        sqlx::query(
-            "UPDATE employees SET status = 'removed', active = 0, version = version + 1, \
-             updated_at = ? WHERE seq = ?",
-        )
-        .bind(&now)
-        .bind(current.seq)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
-        sqlx::query("DELETE FROM group_members WHERE member_id = ?")
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
-        // A removed employee manages no one; reports wait for a new employee with that email.
-        sqlx::query("UPDATE employees SET manager_id = NULL WHERE manager_id = ?")
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
-        let fields = employee_fields(&parse_doc(&current.doc)?);
-        append(
-            &mut tx,
-            ctx,
-            NewActivity {
-                method: "DELETE",
-                operation: "delete",
-                resource_type: RESOURCE,
-                resource_id: Some(id),
-                employee_id: Some(id),
-                summary: format!("Removed {} (the employee record is kept)", name_of(&fields)),
-                status: 204,
-                detail: None,
-            },
-        )
-        .await
-        .map_err(db_error)?;
-        tx.commit().await.map_err(db_error)?;
-        self.notify(ChangeEvent::Employee { id: id.to_owned() });
+        let writer = ctx.clone();
+        let (id, if_match) = (id.to_owned(), if_match.map(str::to_owned));
+        let removed = self
+            .db
+            .write(move |c| -> Result<String, ScimError> {
+                let current = load_current(c, &id)?
+                    .ok_or_else(|| not_found(&id))?
+                    .employee;
+                check_if_match(if_match.as_deref(), current.version, "user")?;
+                c.prepare_cached(
+                    "UPDATE employees SET status = 'removed', active = 0, version = version + 1, \
+                     updated_at = ? WHERE seq = ?",
+                )?
+                .execute(rusqlite::params![timefmt::now(), current.seq])?;
+                c.prepare_cached("DELETE FROM group_members WHERE member_id = ?")?
+                    .execute([&id])?;
+                // A removed employee manages no one; reports wait for a new employee with that
+                // email.
+                c.prepare_cached("UPDATE employees SET manager_id = NULL WHERE manager_id = ?")?
+                    .execute([&id])?;
+                let fields = employee_fields(&parse_doc(&current.doc)?);
+                append(
+                    c,
+                    &writer,
+                    NewActivity {
+                        method: "DELETE",
+                        operation: "delete",
+                        resource_type: RESOURCE,
+                        resource_id: Some(&id),
+                        employee_id: Some(&id),
+                        summary: format!(
+                            "Removed {} (the employee record is kept)",
+                            name_of(&fields)
+                        ),
+                        status: 204,
+                        detail: None,
+                    },
+                )?;
+                Ok(id)
+            })
+            .await?;
+        self.notify(ChangeEvent::Employee { id: removed });
         self.notify(ChangeEvent::Activity {
             connection_id: Some(ctx.connection_id.clone()),
         });
