@@ -181,17 +181,18 @@ fn load_current(c: &Connection, id: &str) -> rusqlite::Result<Option<GroupRow>> 
 }
 
 impl super::ListRow for GroupRow {
+    /// By position, in the order of [`GROUP_COLUMNS`].
     fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
         Ok(GroupRow {
-            seq: r.get("seq")?,
-            id: r.get("id")?,
-            display_name: r.get("display_name")?,
-            external_id: r.get("external_id")?,
-            connection_id: r.get("connection_id")?,
-            doc: r.get("doc")?,
-            version: r.get("version")?,
-            created_at: r.get("created_at")?,
-            updated_at: r.get("updated_at")?,
+            seq: r.get(0)?,
+            id: r.get(1)?,
+            display_name: r.get(2)?,
+            external_id: r.get(3)?,
+            connection_id: r.get(4)?,
+            doc: r.get(5)?,
+            version: r.get(6)?,
+            created_at: r.get(7)?,
+            updated_at: r.get(8)?,
         })
     }
 

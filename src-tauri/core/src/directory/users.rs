@@ -31,33 +31,35 @@ pub(crate) struct EmployeeWithGroups {
 }
 
 impl super::ListRow for EmployeeWithGroups {
+    /// By position, in the order of [`COLUMNS_WITH_GROUPS`] (a lookup by name compares every
+    /// column's name, for every column of every row).
     fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
         Ok(EmployeeWithGroups {
             employee: Employee {
-                seq: r.get("seq")?,
-                id: r.get("id")?,
-                user_name: r.get("user_name")?,
-                email: r.get("email")?,
-                display_name: r.get("display_name")?,
-                first_name: r.get("first_name")?,
-                last_name: r.get("last_name")?,
-                job_title: r.get("job_title")?,
-                department: r.get("department")?,
-                business_unit: r.get("business_unit")?,
-                manager_email: r.get("manager_email")?,
-                manager_id: r.get("manager_id")?,
-                location: r.get("location")?,
-                employee_id: r.get("employee_id")?,
-                status: r.get("status")?,
-                external_id: r.get("external_id")?,
-                connection_id: r.get("connection_id")?,
-                created_at: r.get("created_at")?,
-                updated_at: r.get("updated_at")?,
-                active: r.get("active")?,
-                doc: r.get("doc")?,
-                version: r.get("version")?,
+                seq: r.get(0)?,
+                id: r.get(1)?,
+                user_name: r.get(2)?,
+                email: r.get(3)?,
+                display_name: r.get(4)?,
+                first_name: r.get(5)?,
+                last_name: r.get(6)?,
+                job_title: r.get(7)?,
+                department: r.get(8)?,
+                business_unit: r.get(9)?,
+                manager_email: r.get(10)?,
+                manager_id: r.get(11)?,
+                location: r.get(12)?,
+                employee_id: r.get(13)?,
+                status: r.get(14)?,
+                external_id: r.get(15)?,
+                connection_id: r.get(16)?,
+                created_at: r.get(17)?,
+                updated_at: r.get(18)?,
+                active: r.get(19)?,
+                doc: r.get(20)?,
+                version: r.get(21)?,
             },
-            groups_json: r.get("groups_json")?,
+            groups_json: r.get(22)?,
         })
     }
 
@@ -194,8 +196,14 @@ fn load_current(c: &Connection, id: &str) -> rusqlite::Result<Option<EmployeeWit
     .optional()
 }
 
-/// Links this employee to its manager, and its reports to it, by email.
-fn resolve_managers(c: &Connection, id: &str, email: Option<&str>) -> rusqlite::Result<()> {
+/// Links this employee to its manager, and its reports to it, by email. `created`: the employee
+/// is new, so no report can point to it yet.
+fn resolve_managers(
+    c: &Connection,
+    id: &str,
+    email: Option<&str>,
+    created: bool,
+) -> rusqlite::Result<()> {
     c.prepare_cached(
         "UPDATE employees SET manager_id = (SELECT m.id FROM employees m \
            WHERE m.email = employees.manager_email COLLATE NOCASE AND m.status <> 'removed' \
@@ -204,11 +212,13 @@ fn resolve_managers(c: &Connection, id: &str, email: Option<&str>) -> rusqlite::
     )?
     .execute([id])?;
     // Reports that pointed here by an email this employee no longer has are unlinked…
-    c.prepare_cached(
-        "UPDATE employees SET manager_id = NULL WHERE manager_id = ?1 \
-         AND (?2 IS NULL OR manager_email IS NULL OR manager_email <> ?2 COLLATE NOCASE)",
-    )?
-    .execute(rusqlite::params![id, email])?;
+    if !created {
+        c.prepare_cached(
+            "UPDATE employees SET manager_id = NULL WHERE manager_id = ?1 \
+             AND (?2 IS NULL OR manager_email IS NULL OR manager_email <> ?2 COLLATE NOCASE)",
+        )?
+        .execute(rusqlite::params![id, email])?;
+    }
     // …and reports waiting for this email are linked now.
     if let Some(email) = email {
         c.prepare_cached(
@@ -363,7 +373,7 @@ impl Directory {
                     Err(e) if is_unique_violation(&e) => return Err(duplicate(&fields.user_name)),
                     Err(e) => return Err(e.into()),
                 }
-                resolve_managers(c, &id, fields.email.as_deref())?;
+                resolve_managers(c, &id, fields.email.as_deref(), true)?;
                 append(
                     c,
                     &writer,
@@ -507,7 +517,7 @@ impl Directory {
                         Err(e) => return Err(e.into()),
                     }
                 }
-                resolve_managers(c, &id, fields.email.as_deref())?;
+                resolve_managers(c, &id, fields.email.as_deref(), false)?;
                 let (operation, verb) = match (current.active, active) {
                     (true, false) => ("deactivate", "Deactivated"),
                     (false, true) => ("reactivate", "Reactivated"),

@@ -884,6 +884,44 @@ pub fn project(
     Value::Object(out)
 }
 
+/// [`project`], taking the resource: without `attributes` or `excludedAttributes`, and with
+/// nothing in it that is never returned by default (the usual case), it is the resource itself,
+/// not a copy.
+pub fn project_owned(
+    resource: Value,
+    attributes: &[String],
+    excluded: &[String],
+    kind: ResourceKind,
+) -> Value {
+    let unchanged = attributes.is_empty()
+        && excluded.is_empty()
+        && resource.as_object().is_some_and(|obj| {
+            !obj.iter().any(|(k, v)| {
+                matches!(top_returned(kind, k), Returned::Never | Returned::Request)
+                    || has_hidden(v, defs_under(kind, k))
+            })
+        });
+    if unchanged {
+        resource
+    } else {
+        project(&resource, attributes, excluded, kind)
+    }
+}
+
+/// Whether `value` holds a member that [`exclude`] would drop by default.
+fn has_hidden(value: &Value, defs: &'static [AttrDef]) -> bool {
+    match value {
+        Value::Object(m) => m.iter().any(|(k, v)| {
+            find(defs, k).is_some_and(|d| {
+                matches!(d.returned, Returned::Never | Returned::Request)
+                    || has_hidden(v, d.sub_attributes)
+            })
+        }),
+        Value::Array(items) => items.iter().any(|i| has_hidden(i, defs)),
+        _ => false,
+    }
+}
+
 /// Keeps, inside `value`, what the relative paths `rest` select (an empty path selects all).
 /// Object members with `returned: never` in `defs` are dropped even when selected wholesale.
 fn select(value: &Value, rest: &[&[String]], defs: &'static [AttrDef]) -> Option<Value> {
@@ -1446,6 +1484,38 @@ mod tests {
         expected.as_object_mut().unwrap().remove("password");
         assert_eq!(out, expected);
         assert!(out.get("meta").is_some());
+    }
+
+    /// The owned projection answers exactly what the copying one does: the resource itself when
+    /// nothing is hidden in it, the same copy otherwise (a top-level password, a nested one).
+    #[test]
+    fn project_owned_is_project() {
+        let mut clean = user();
+        clean.as_object_mut().unwrap().remove("password");
+        let mut nested = clean.clone();
+        nested["name"]["password"] = json!("not a name part, but harmless");
+        for resource in [user(), clean.clone(), nested, json!("odd"), json!({})] {
+            for (attrs, excl) in [
+                (vec![], vec![]),
+                (s(&["userName"]), vec![]),
+                (vec![], s(&["emails"])),
+            ] {
+                assert_eq!(
+                    project_owned(resource.clone(), &attrs, &excl, ResourceKind::User),
+                    project(&resource, &attrs, &excl, ResourceKind::User),
+                    "{resource} {attrs:?} {excl:?}"
+                );
+            }
+        }
+        assert_eq!(
+            project_owned(clean.clone(), &[], &[], ResourceKind::User),
+            clean
+        );
+        let group = json!({"schemas": [GROUP_SCHEMA], "displayName": "Sales", "members": [{"value": "u1"}]});
+        assert_eq!(
+            project_owned(group.clone(), &[], &[], ResourceKind::Group),
+            project(&group, &[], &[], ResourceKind::Group)
+        );
     }
 
     #[test]

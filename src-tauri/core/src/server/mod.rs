@@ -552,7 +552,12 @@ impl Scim<'_> {
 
     fn project(&self, resource: Value, kind: ResourceKind) -> Result<Value, ScimError> {
         let (attributes, excluded) = self.projection()?;
-        Ok(schema::project(&resource, &attributes, &excluded, kind))
+        Ok(schema::project_owned(
+            resource,
+            &attributes,
+            &excluded,
+            kind,
+        ))
     }
 
     async fn body_bytes(&mut self) -> Result<Bytes, ScimError> {
@@ -703,7 +708,12 @@ impl Scim<'_> {
                     Some("Group") => ResourceKind::Group,
                     _ => ResourceKind::User,
                 };
-                *r = schema::project(r, &q.attributes, &q.excluded_attributes, kind);
+                *r = schema::project_owned(
+                    std::mem::take(r),
+                    &q.attributes,
+                    &q.excluded_attributes,
+                    kind,
+                );
             }
         }
         self.body = Body::empty();
