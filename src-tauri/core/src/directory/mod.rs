@@ -302,17 +302,21 @@ impl Directory {
                         .collect::<rusqlite::Result<Vec<T>>>()
                 })
                 .map_err(db_error)?;
-            if let (true, Some(last)) = (keyset, rows.last()) {
+            // Only a full page can have a next one to find by cursor (a lookup by userName or
+            // email, a short page, leaves nothing to remember).
+            if let (true, true, Some(last)) = (keyset, rows.len() as u64 == q.count, rows.last()) {
                 let next = q.start_index + rows.len() as u64;
                 self.lists().set_cursor(generation, &list, next, last.seq());
             }
         }
         let shown = rows.len() as u64;
-        let cached = self.lists().total(generation, &list);
         let total = if shown > 0 && shown < q.count {
-            // A short page is the last one: the total is known without counting.
-            q.start_index - 1 + shown
-        } else if let Some(total) = cached {
+            // A short page is the last one: the total is known without counting (nor caching).
+            return Ok(ListPage {
+                total: q.start_index - 1 + shown,
+                rows,
+            });
+        } else if let Some(total) = self.lists().total(generation, &list) {
             total
         } else {
             let sql = format!("SELECT COUNT(*) FROM {} WHERE {where_sql}", source.from);
