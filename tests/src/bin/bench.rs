@@ -1162,11 +1162,14 @@ fn notes(o: &Options, fsync: f64, results: &[SizeResult], verdicts: &[Verdict]) 
              request; SCIM Desk spends {:.0} µs on `GET /Users/{{id}}` and {:.0} µs on a \
              `userName eq` lookup: authentication and settings from memory after a one-row \
              generation probe, one indexed SQLite read on the request's thread, the stored \
-             document parsed, the SCIM JSON rendered and projected, and the request log line \
-             — no single one dominates a profile (allocation, SQLite's file locks and page \
-             cache, JSON and the log write each take a few percent). On 2 cores shared with \
-             the load generator (and {:.2} cores of other processes' work during the run) \
-             that is what the ratio is made of.",
+             document parsed, the SCIM JSON rendered, and the request log line queued to the \
+             log's thread — no single one dominates a profile: the kernel's loopback TCP and \
+             thread wake-ups take about a third, then allocation, SQLite's page cache (bounded, \
+             so a random lookup in a large directory reads its leaf pages from the OS), JSON \
+             parsing and rendering, a few percent each. On 2 cores shared with the load \
+             generator (and {:.2} cores of other processes' work during the run) that is what \
+             the ratio is made of. Caching rendered answers would help only lookups repeated \
+             soon, and could not hold a million employees within the memory bound.",
             r.baseline.read.cpu_us_per_request.unwrap_or(0.0),
             get.cpu_us_per_request.unwrap_or(0.0),
             filter.cpu_us_per_request.unwrap_or(0.0),
