@@ -456,4 +456,82 @@ mod tests {
             (Some(250), 0)
         );
     }
+
+    /// What a lookup answers as text is, member for member and in the same order, what the
+    /// rendered resource says: users of every shape (inactive, without `active` or `schemas`
+    /// in the stored document, in groups, with escapes and non-ASCII), the documents the text
+    /// writer leaves to `render` (a stored `password` or `id`), single users and list pages.
+    #[tokio::test]
+    async fn text_answers_are_the_rendered_resources() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(dir.path()).await.unwrap();
+        let d = Directory::new(db.clone(), broadcast::channel(16).0);
+        let base = ctx().base_url;
+        let mut ids = Vec::new();
+        for n in 0..5 {
+            let mut user = synthetic_user(n);
+            if n == 1 {
+                user["active"] = Value::Bool(false);
+                user["displayName"] = Value::from("Zoë \"Quote\" \\ Back\u{2028}");
+            }
+            let created = d.create_user(&ctx(), user).await.unwrap();
+            ids.push(created["id"].as_str().unwrap().to_owned());
+        }
+        d.create_group(
+            &ctx(),
+            serde_json::json!({"displayName": "Sales", "members": [{"value": ids[0]}]}),
+        )
+        .await
+        .unwrap();
+        // Stored documents the SCIM path would not write, set directly.
+        let odd = [
+            (&ids[2], r#"{"userName":"seed-2@seed.example"}"#),
+            (
+                &ids[3],
+                r#"{"userName":"seed-3@seed.example","password":"x","id":"other"}"#,
+            ),
+            (
+                &ids[4],
+                r#"{ "userName" : "seed-4@seed.example", "active" : true, "n": 1.50 }"#,
+            ),
+        ];
+        for (id, doc) in odd {
+            let (id, doc) = (id.clone(), doc.to_owned());
+            db.write(move |c| {
+                c.execute("UPDATE employees SET doc = ? WHERE id = ?", [doc, id])
+                    .map_err(crate::db::direct_error)
+            })
+            .await
+            .unwrap();
+        }
+        // The `active` column wins over a stored document that disagrees.
+        let stale = ids[4].clone();
+        db.write(move |c| {
+            c.execute("UPDATE employees SET active = 0 WHERE id = ?", [stale])
+                .map_err(crate::db::direct_error)
+        })
+        .await
+        .unwrap();
+        let same = |text: &str, value: &Value| {
+            let parsed: Value = serde_json::from_str(text).unwrap();
+            assert_eq!(parsed.to_string(), value.to_string());
+        };
+        for id in &ids {
+            let (text, version) = d.get_user_text(&base, id).await.unwrap();
+            let value = d.get_user(&base, id).await.unwrap();
+            same(&text, &value);
+            assert_eq!(etag(version), value["meta"]["version"]);
+        }
+        assert!(d.get_user_text(&base, "nobody").await.is_err());
+        for q in [
+            page(1, 100, None),
+            page(2, 2, None),
+            page(1, 100, Some("userName eq \"seed-1@seed.example\"")),
+            page(1, 100, Some("userName eq \"nobody@seed.example\"")),
+            page(1, 0, None),
+        ] {
+            let text = d.list_users_text(&base, &q).await.unwrap();
+            same(&text, &d.list_users(&base, &q).await.unwrap());
+        }
+    }
 }

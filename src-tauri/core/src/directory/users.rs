@@ -6,7 +6,10 @@
 
 use std::collections::HashMap;
 
+use std::fmt::Write as _;
+
 use rusqlite::{Connection, OptionalExtension, ToSql};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::activity::{append, Attempt, NewActivity};
@@ -19,6 +22,7 @@ use crate::desk::ChangeEvent;
 use crate::scim::list::{list_response, ListQuery};
 use crate::scim::patch::{apply_patch, parse_patch_request, PatchContext};
 use crate::scim::schema::USER_SCHEMA;
+use crate::scim::schema::{may_hide, ResourceKind, LIST_RESPONSE_SCHEMA};
 use crate::scim::ScimError;
 use crate::timefmt;
 
@@ -69,10 +73,90 @@ impl super::ListRow for EmployeeWithGroups {
 }
 
 impl EmployeeWithGroups {
+    fn groups(&self) -> Result<Vec<(String, String)>, ScimError> {
+        serde_json::from_str(&self.groups_json)
+            .map_err(|_| ScimError::internal("A user's groups could not be read."))
+    }
+
     fn render(&self, base_url: &str) -> Result<Value, ScimError> {
-        let groups: Vec<(String, String)> = serde_json::from_str(&self.groups_json)
-            .map_err(|_| ScimError::internal("A user's groups could not be read."))?;
-        render(&self.employee, &groups, base_url)
+        render(&self.employee, &self.groups()?, base_url)
+    }
+
+    /// [`render`], written as JSON text straight from the stored document's members, without
+    /// building the document as values and serializing it again: what a lookup answers when
+    /// Okta asks for no projection. The same members in the same order; a document this cannot
+    /// write exactly so (a member `render` would override, one the default projection hides, a
+    /// repeated name) goes through [`render`].
+    fn render_text(&self, base_url: &str) -> Result<String, ScimError> {
+        let e = &self.employee;
+        let Ok(RawMembers(members)) = serde_json::from_str::<RawMembers<'_>>(&e.doc) else {
+            return parse_doc(&e.doc).and_then(|_| self.render(base_url).map(|v| v.to_string()));
+        };
+        let unusual = members.iter().enumerate().any(|(i, (k, _))| {
+            matches!(k.as_str(), "id" | "groups" | "meta")
+                || may_hide(ResourceKind::User, k)
+                || members[..i].iter().any(|(other, _)| other == k)
+        });
+        if unusual {
+            return self.render(base_url).map(|v| v.to_string());
+        }
+        let mut out = String::with_capacity(e.doc.len() + 256);
+        out.push_str("{\"schemas\":");
+        match members.iter().find(|(k, _)| k == "schemas") {
+            Some((_, raw)) => out.push_str(raw.get()),
+            None => {
+                let _ = write!(out, "[{}]", Value::from(USER_SCHEMA));
+            }
+        }
+        let _ = write!(out, ",\"id\":{}", Value::from(e.id.as_str()));
+        let mut active_written = false;
+        for (k, raw) in &members {
+            if k == "schemas" {
+                continue;
+            }
+            let _ = write!(out, ",{}:", Value::from(k.as_str()));
+            if k == "active" {
+                out.push_str(if e.active { "true" } else { "false" });
+                active_written = true;
+            } else {
+                out.push_str(raw.get());
+            }
+        }
+        if !active_written {
+            let _ = write!(out, ",\"active\":{}", e.active);
+        }
+        let groups = self.groups()?;
+        if !groups.is_empty() {
+            let _ = write!(out, ",\"groups\":{}", groups_value(&groups, base_url));
+        }
+        let _ = write!(out, ",\"meta\":{}}}", meta_value(e, base_url));
+        Ok(out)
+    }
+}
+
+/// A stored document's members as written, in order, without building their values.
+struct RawMembers<'a>(Vec<(String, &'a RawValue)>);
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for RawMembers<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Members<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Members<'a> {
+            type Value = RawMembers<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut m: M,
+            ) -> Result<Self::Value, M::Error> {
+                let mut members = Vec::new();
+                while let Some((k, v)) = m.next_entry::<String, &'de RawValue>()? {
+                    members.push((k, v));
+                }
+                Ok(RawMembers(members))
+            }
+        }
+        d.deserialize_map(Members(std::marker::PhantomData))
     }
 }
 
@@ -155,35 +239,37 @@ pub(crate) fn render(
     }
     out.insert("active".into(), Value::Bool(e.active));
     if !groups.is_empty() {
-        out.insert(
-            "groups".into(),
-            Value::Array(
-                groups
-                    .iter()
-                    .map(|(id, name)| {
-                        serde_json::json!({
-                            "value": id,
-                            "display": name,
-                            "$ref": format!("{base_url}/Groups/{id}"),
-                            "type": "direct",
-                        })
-                    })
-                    .collect(),
-            ),
-        );
+        out.insert("groups".into(), groups_value(groups, base_url));
     }
-    let location = format!("{base_url}/Users/{}", e.id);
-    out.insert(
-        "meta".into(),
-        serde_json::json!({
-            "resourceType": RESOURCE,
-            "created": e.created_at,
-            "lastModified": e.updated_at,
-            "location": location,
-            "version": etag(e.version),
-        }),
-    );
+    out.insert("meta".into(), meta_value(e, base_url));
     Ok(Value::Object(out))
+}
+
+/// A user's `groups`: each group it is a direct member of.
+fn groups_value(groups: &[(String, String)], base_url: &str) -> Value {
+    Value::Array(
+        groups
+            .iter()
+            .map(|(id, name)| {
+                serde_json::json!({
+                    "value": id,
+                    "display": name,
+                    "$ref": format!("{base_url}/Groups/{id}"),
+                    "type": "direct",
+                })
+            })
+            .collect(),
+    )
+}
+
+fn meta_value(e: &Employee, base_url: &str) -> Value {
+    serde_json::json!({
+        "resourceType": RESOURCE,
+        "created": e.created_at,
+        "lastModified": e.updated_at,
+        "location": format!("{base_url}/Users/{}", e.id),
+        "version": etag(e.version),
+    })
 }
 
 /// The current (not removed) employee `id` with its groups, read inside a write.
@@ -307,20 +393,24 @@ impl Directory {
 
     /// One user and its groups, in one query: the lookup Okta makes most.
     pub async fn get_user(&self, base_url: &str, id: &str) -> Result<Value, ScimError> {
-        use rusqlite::OptionalExtension;
-        let sql = format!(
-            "SELECT {COLUMNS_WITH_GROUPS} FROM employees e WHERE e.id = ? AND e.status <> 'removed'"
-        );
-        let found = self
-            .db
-            .read(|c| {
-                c.prepare_cached(&sql)?
-                    .query_row([id], <EmployeeWithGroups as super::ListRow>::from_row)
-                    .optional()
-            })
+        self.read_user(id)?.render(base_url)
+    }
+
+    /// [`Self::get_user`] as SCIM JSON text, with the user's version (its ETag).
+    pub async fn get_user_text(
+        &self,
+        base_url: &str,
+        id: &str,
+    ) -> Result<(String, i64), ScimError> {
+        let found = self.read_user(id)?;
+        Ok((found.render_text(base_url)?, found.employee.version))
+    }
+
+    fn read_user(&self, id: &str) -> Result<EmployeeWithGroups, ScimError> {
+        self.db
+            .read(|c| load_current(c, id))
             .map_err(db_error)?
-            .ok_or_else(|| not_found(id))?;
-        found.render(base_url)
+            .ok_or_else(|| not_found(id))
     }
 
     pub async fn list_users(&self, base_url: &str, q: &ListQuery) -> Result<Value, ScimError> {
@@ -331,6 +421,38 @@ impl Directory {
             .map(|e| e.render(base_url))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(list_response(resources, page.total, q.start_index))
+    }
+
+    /// [`Self::list_users`] as SCIM JSON text: the same list response, written directly.
+    pub async fn list_users_text(
+        &self,
+        base_url: &str,
+        q: &ListQuery,
+    ) -> Result<String, ScimError> {
+        let page = self.list_page::<EmployeeWithGroups>(&USERS, q).await?;
+        let mut out = String::with_capacity(
+            128 + page
+                .rows
+                .iter()
+                .map(|e| e.employee.doc.len() + 256)
+                .sum::<usize>(),
+        );
+        let _ = write!(
+            out,
+            "{{\"schemas\":[{}],\"totalResults\":{},\"startIndex\":{},\"itemsPerPage\":{},\"Resources\":[",
+            Value::from(LIST_RESPONSE_SCHEMA),
+            page.total,
+            q.start_index,
+            page.rows.len()
+        );
+        for (i, e) in page.rows.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(&e.render_text(base_url)?);
+        }
+        out.push_str("]}");
+        Ok(out)
     }
 
     pub async fn create_user(&self, ctx: &WriteContext, body: Value) -> Result<Value, ScimError> {

@@ -908,6 +908,20 @@ pub fn project_owned(
     }
 }
 
+/// Whether the default projection may drop anything under the top-level attribute `key` of a
+/// `kind` resource: the attribute itself, or one of its sub-attributes at any depth, is never
+/// returned or returned only on request. Known from the schema, whatever the value.
+pub fn may_hide(kind: ResourceKind, key: &str) -> bool {
+    fn any_hidden(defs: &'static [AttrDef]) -> bool {
+        defs.iter().any(|d| {
+            matches!(d.returned, Returned::Never | Returned::Request)
+                || any_hidden(d.sub_attributes)
+        })
+    }
+    matches!(top_returned(kind, key), Returned::Never | Returned::Request)
+        || any_hidden(defs_under(kind, key))
+}
+
 /// Whether `value` holds a member that [`exclude`] would drop by default.
 fn has_hidden(value: &Value, defs: &'static [AttrDef]) -> bool {
     match value {

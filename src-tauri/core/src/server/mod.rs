@@ -29,7 +29,7 @@ use tokio::net::TcpListener;
 use crate::config::{Config, RateLimit};
 use crate::connections::authenticate_with;
 use crate::directory::activity::Attempt;
-use crate::directory::WriteContext;
+use crate::directory::{etag, WriteContext};
 use crate::scim::list::{self, ListQuery};
 use crate::scim::schema::{self, ResourceKind};
 use crate::scim::{ScimError, ScimType};
@@ -497,7 +497,12 @@ async fn dispatch(scim: Scim<'_>, rest: &[&str]) -> Result<Response, ScimError> 
 }
 
 fn json_response(status: StatusCode, body: &Value) -> Response {
-    let mut response = (status, body.to_string()).into_response();
+    text_response(status, body.to_string())
+}
+
+/// A SCIM JSON body already written as text.
+fn text_response(status: StatusCode, body: String) -> Response {
+    let mut response = (status, body).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(SCIM_CONTENT_TYPE),
@@ -548,6 +553,12 @@ impl Scim<'_> {
     fn projection(&self) -> Result<(Vec<String>, Vec<String>), ScimError> {
         let q = self.list_query()?;
         Ok((q.attributes, q.excluded_attributes))
+    }
+
+    /// No `attributes` nor `excludedAttributes`: the resource goes out as the directory writes it.
+    fn unprojected(&self) -> Result<bool, ScimError> {
+        let (attributes, excluded) = self.projection()?;
+        Ok(attributes.is_empty() && excluded.is_empty())
     }
 
     fn project(&self, resource: Value, kind: ResourceKind) -> Result<Value, ScimError> {
@@ -676,6 +687,14 @@ impl Scim<'_> {
         };
         let base = self.ctx.base_url.clone();
         let dir = self.desk().directory();
+        if kind == Some(ResourceKind::User)
+            && q.attributes.is_empty()
+            && q.excluded_attributes.is_empty()
+        {
+            let text = dir.list_users_text(&base, &q).await?;
+            self.body = Body::empty();
+            return Ok(text_response(StatusCode::OK, text));
+        }
         let mut response = match kind {
             Some(ResourceKind::User) => dir.list_users(&base, &q).await?,
             Some(ResourceKind::Group) => dir.list_groups(&base, &q).await?,
@@ -722,6 +741,14 @@ impl Scim<'_> {
 
     async fn get(self, kind: ResourceKind, id: &str) -> Result<Response, ScimError> {
         let base = &self.ctx.base_url;
+        if kind == ResourceKind::User && self.unprojected()? {
+            let (text, version) = self.desk().directory().get_user_text(base, id).await?;
+            let mut response = text_response(StatusCode::OK, text);
+            if let Ok(tag) = HeaderValue::from_str(&etag(version)) {
+                response.headers_mut().insert(header::ETAG, tag);
+            }
+            return Ok(response);
+        }
         let resource = match kind {
             ResourceKind::User => self.desk().directory().get_user(base, id).await?,
             ResourceKind::Group => self.desk().directory().get_group(base, id).await?,
