@@ -350,10 +350,7 @@ impl Directory {
                 Ok((g, members))
             })
             .await?;
-        self.notify(ChangeEvent::Group { id: g.id.clone() });
-        self.notify(ChangeEvent::Activity {
-            connection_id: Some(ctx.connection_id.clone()),
-        });
+        self.notify_written(ctx, ChangeEvent::Group { id: g.id.clone() });
         render(&g, &members, &ctx.base_url)
     }
 
@@ -519,10 +516,7 @@ impl Directory {
                 Ok((g, members))
             })
             .await?;
-        self.notify(ChangeEvent::Group { id: g.id.clone() });
-        self.notify(ChangeEvent::Activity {
-            connection_id: Some(ctx.connection_id.clone()),
-        });
+        self.notify_written(ctx, ChangeEvent::Group { id: g.id.clone() });
         render(&g, &members, &ctx.base_url)
     }
 
@@ -563,10 +557,7 @@ impl Directory {
             .await;
         match &result {
             Ok(()) => {
-                self.notify(ChangeEvent::Group { id: id.to_owned() });
-                self.notify(ChangeEvent::Activity {
-                    connection_id: Some(ctx.connection_id.clone()),
-                });
+                self.notify_written(ctx, ChangeEvent::Group { id: id.to_owned() });
             }
             Err(e) => {
                 let subject = format!("group {id}");

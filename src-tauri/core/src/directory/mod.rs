@@ -140,6 +140,15 @@ impl Directory {
     fn notify(&self, event: ChangeEvent) {
         let _ = self.events.send(event);
     }
+
+    /// Tells the app that `changed` was written through `ctx`'s connection, and that the
+    /// activity log has the line saying so.
+    fn notify_written(&self, ctx: &WriteContext, changed: ChangeEvent) {
+        self.notify(changed);
+        self.notify(ChangeEvent::Activity {
+            connection_id: Some(ctx.connection_id.clone()),
+        });
+    }
 }
 
 /// A database failure as the Okta admin sees it: a 500 that says to retry, with the cause in the

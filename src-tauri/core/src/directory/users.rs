@@ -517,12 +517,12 @@ impl Directory {
                 load_current(c, &id)?.ok_or_else(|| not_found(&id))
             })
             .await?;
-        self.notify(ChangeEvent::Employee {
-            id: created.employee.id.clone(),
-        });
-        self.notify(ChangeEvent::Activity {
-            connection_id: Some(ctx.connection_id.clone()),
-        });
+        self.notify_written(
+            ctx,
+            ChangeEvent::Employee {
+                id: created.employee.id.clone(),
+            },
+        );
         created.render(&ctx.base_url)
     }
 
@@ -663,12 +663,12 @@ impl Directory {
                 load_current(c, &id)?.ok_or_else(|| not_found(&id))
             })
             .await?;
-        self.notify(ChangeEvent::Employee {
-            id: written.employee.id.clone(),
-        });
-        self.notify(ChangeEvent::Activity {
-            connection_id: Some(ctx.connection_id.clone()),
-        });
+        self.notify_written(
+            ctx,
+            ChangeEvent::Employee {
+                id: written.employee.id.clone(),
+            },
+        );
         written.render(&ctx.base_url)
     }
 
@@ -744,10 +744,7 @@ impl Directory {
                 Ok(id)
             })
             .await?;
-        self.notify(ChangeEvent::Employee { id: removed });
-        self.notify(ChangeEvent::Activity {
-            connection_id: Some(ctx.connection_id.clone()),
-        });
+        self.notify_written(ctx, ChangeEvent::Employee { id: removed });
         Ok(())
     }
 }
