@@ -1162,11 +1162,11 @@ fn notes(o: &Options, fsync: f64, results: &[SizeResult], verdicts: &[Verdict]) 
              request; SCIM Desk spends {:.0} µs on `GET /Users/{{id}}` and {:.0} µs on a \
              `userName eq` lookup: authentication and settings from memory after a one-row \
              generation probe, one indexed SQLite read on the request's thread, the stored \
-             document parsed, the SCIM JSON rendered, and the request log line queued to the \
+             document written out as SCIM JSON text, and the request log line queued to the \
              log's thread — no single one dominates a profile: the kernel's loopback TCP and \
-             thread wake-ups take about a third, then allocation, SQLite's page cache (bounded, \
-             so a random lookup in a large directory reads its leaf pages from the OS), JSON \
-             parsing and rendering, a few percent each. On 2 cores shared with the load \
+             thread wake-ups take about a third, then SQLite's page cache (bounded, so a random \
+             lookup in a large directory reads its leaf pages from the OS), the change probe, \
+             allocation and writing the answer, a few percent each. On 2 cores shared with the load \
              generator (and {:.2} cores of other processes' work during the run) that is what \
              the ratio is made of. Caching rendered answers would help only lookups repeated \
              soon, and could not hold a million employees within the memory bound.",
