@@ -64,9 +64,9 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// The one write connection, on a thread of its own, and the group commit over it.
 ///
-/// A write is a closure ([`Db::write`]) sent to the writer thread, which runs it in a SAVEPOINT
-/// of the open `BEGIN IMMEDIATE` transaction, then runs the writes queued meanwhile the same
-/// way, and COMMITs them all with one fsync before answering each. So a write is answered only
+/// A write is a closure ([`Db::write`]) sent to the writer thread, which runs it in a
+/// `BEGIN IMMEDIATE` transaction, then runs the writes queued meanwhile each in a SAVEPOINT of
+/// that transaction, and COMMITs them all with one fsync before answering each. So a write is answered only
 /// after the COMMIT that made it durable returned, a write that fails (a 409, say) is rolled
 /// back to its savepoint without spoiling the others, and the statements of a write run one
 /// after the other on one thread, without a trip between threads for each.
@@ -93,10 +93,16 @@ const ROLLBACK_TO: &str = "ROLLBACK TO scimdesk_write; RELEASE scimdesk_write";
 
 /// One write waiting for the writer thread.
 trait Job: Send {
-    /// Runs the write in a savepoint. `Ok(Some)`: done, waiting for the COMMIT; `Ok(None)`:
-    /// failed and rolled back alone (already answered); `Err`: the transaction itself is broken
-    /// (already answered), and the writes before it in the group must fail too.
-    fn run(self: Box<Self>, conn: &rusqlite::Connection) -> Result<Option<Finish>, Arc<str>>;
+    /// Runs the write, in a savepoint of its own if `savepoint`. `Ok(Some)`: done, waiting for
+    /// the COMMIT; `Ok(None)`: failed (already answered) and, in a savepoint, rolled back alone;
+    /// `Err`: the transaction itself is broken (already answered), and the writes before it in
+    /// the group must fail too. Without a savepoint, a failed write leaves the transaction for
+    /// the caller to roll back.
+    fn run(
+        self: Box<Self>,
+        conn: &rusqlite::Connection,
+        savepoint: bool,
+    ) -> Result<Option<Finish>, Arc<str>>;
     /// Answers the write without running it.
     fn refuse(self: Box<Self>, why: Arc<str>);
 }
@@ -116,20 +122,30 @@ where
     T: Send + 'static,
     E: From<sqlx::Error> + Send + 'static,
 {
-    fn run(self: Box<Self>, conn: &rusqlite::Connection) -> Result<Option<Finish>, Arc<str>> {
+    fn run(
+        self: Box<Self>,
+        conn: &rusqlite::Connection,
+        savepoint: bool,
+    ) -> Result<Option<Finish>, Arc<str>> {
         let WriteJob { write, answer } = *self;
         let broken = |answer: oneshot::Sender<Result<T, E>>, e: rusqlite::Error| {
             let why: Arc<str> = Arc::from(e.to_string());
             let _ = answer.send(Err(E::from(not_committed(&why))));
             Err(why)
         };
-        if let Err(e) = conn.execute_batch(SAVEPOINT) {
-            return broken(answer, e);
+        if savepoint {
+            if let Err(e) = conn.execute_batch(SAVEPOINT) {
+                return broken(answer, e);
+            }
         }
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || write(conn)));
         let failed = match outcome {
             Ok(Ok(value)) => {
-                return match conn.execute_batch(RELEASE) {
+                let released = match savepoint {
+                    true => conn.execute_batch(RELEASE),
+                    false => Ok(()),
+                };
+                return match released {
                     Ok(()) => Ok(Some(Box::new(move |committed: Committed| {
                         let _ = answer.send(match committed {
                             Ok(()) => Ok(value),
@@ -147,8 +163,10 @@ where
                 ))
             }
         };
-        if let Err(e) = conn.execute_batch(ROLLBACK_TO) {
-            return broken(answer, e);
+        if savepoint {
+            if let Err(e) = conn.execute_batch(ROLLBACK_TO) {
+                return broken(answer, e);
+            }
         }
         let _ = answer.send(Err(failed));
         Ok(None)
@@ -172,22 +190,28 @@ fn run_writer(
             first.refuse(Arc::from(e.to_string()));
             continue;
         }
-        let mut waiting: Vec<Finish> = Vec::new();
+        // The group's first write runs without a savepoint of its own: if it fails, rolling the
+        // whole transaction back undoes exactly it. (Inside a savepoint, SQLite copies every
+        // page a write touches before changing it, to be able to undo it alone.)
+        let mut waiting: Vec<Finish> = match first.run(&conn, false) {
+            Ok(Some(finish)) => vec![finish],
+            Ok(None) | Err(_) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                continue;
+            }
+        };
         let mut broken = None;
-        let mut next = Some(first);
-        let mut ran = 0;
-        while let Some(job) = next.take() {
-            ran += 1;
-            match job.run(&conn) {
+        for _ in 1..MAX_GROUP {
+            let Ok(job) = jobs.try_recv() else {
+                break;
+            };
+            match job.run(&conn, true) {
                 Ok(Some(finish)) => waiting.push(finish),
                 Ok(None) => {}
                 Err(why) => {
                     broken = Some(why);
                     break;
                 }
-            }
-            if ran < MAX_GROUP {
-                next = jobs.try_recv().ok();
             }
         }
         let committed = match broken {
@@ -615,6 +639,56 @@ mod tests {
             .execute(&mut other)
             .await
             .unwrap();
+    }
+
+    /// In a group of writes, a failure rolls back only its own write, whether it is the
+    /// group's first one (run without a savepoint: the whole transaction is rolled back, then
+    /// the writes queued behind it go on) or a later one (rolled back to its savepoint).
+    #[tokio::test]
+    async fn a_failure_first_or_later_in_a_group_undoes_only_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(dir.path()).await.unwrap();
+        for failing_first in [false, true] {
+            let keys = if failing_first {
+                ["a2", "b2", "c2"]
+            } else {
+                ["a1", "b1", "c1"]
+            };
+            // The first write holds the writer long enough for the other two to queue behind
+            // it, so all three are one group.
+            let slow = |key: &'static str, fail: bool| {
+                move |c: &rusqlite::Connection| {
+                    std::thread::sleep(Duration::from_millis(100));
+                    insert_setting(c, key).map_err(direct_error)?;
+                    match fail {
+                        true => Err(sqlx::Error::Protocol("refused".into())),
+                        false => Ok(()),
+                    }
+                }
+            };
+            let quick = |key: &'static str, fail: bool| {
+                move |c: &rusqlite::Connection| {
+                    insert_setting(c, key).map_err(direct_error)?;
+                    match fail {
+                        true => Err(sqlx::Error::Protocol("refused".into())),
+                        false => Ok(()),
+                    }
+                }
+            };
+            let (first, second, third) = tokio::join!(
+                db.write(slow(keys[0], failing_first)),
+                db.write(quick(keys[1], !failing_first)),
+                db.write(quick(keys[2], false)),
+            );
+            assert_eq!(first.is_err(), failing_first);
+            assert_eq!(second.is_err(), !failing_first);
+            third.unwrap();
+        }
+        let keys: Vec<String> = sqlx::query_scalar("SELECT key FROM settings ORDER BY key")
+            .fetch_all(db.reader())
+            .await
+            .unwrap();
+        assert_eq!(keys, ["a1", "b2", "c1", "c2"]);
     }
 
     /// Closing answers the writes already sent, then refuses new ones.
