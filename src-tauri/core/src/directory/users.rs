@@ -134,6 +134,28 @@ impl EmployeeWithGroups {
     }
 }
 
+/// A user as a write left it, to answer as a value or as SCIM JSON text.
+pub struct WrittenUser(EmployeeWithGroups);
+
+impl WrittenUser {
+    pub fn render(&self, base_url: &str) -> Result<Value, ScimError> {
+        self.0.render(base_url)
+    }
+
+    /// The same as [`Self::render`], written as text (see `render_text`).
+    pub fn render_text(&self, base_url: &str) -> Result<String, ScimError> {
+        self.0.render_text(base_url)
+    }
+
+    pub fn id(&self) -> &str {
+        &self.0.employee.id
+    }
+
+    pub fn version(&self) -> i64 {
+        self.0.employee.version
+    }
+}
+
 /// A stored document's members as written, in order, without building their values.
 struct RawMembers<'a>(Vec<(String, &'a RawValue)>);
 
@@ -456,6 +478,17 @@ impl Directory {
     }
 
     pub async fn create_user(&self, ctx: &WriteContext, body: Value) -> Result<Value, ScimError> {
+        self.create_user_written(ctx, body)
+            .await?
+            .render(&ctx.base_url)
+    }
+
+    /// [`Self::create_user`], answering the user as written, to render as the caller needs.
+    pub async fn create_user_written(
+        &self,
+        ctx: &WriteContext,
+        body: Value,
+    ) -> Result<WrittenUser, ScimError> {
         let subject = subject_of(&body, "a user");
         match self.try_create_user(ctx, body).await {
             Ok(v) => Ok(v),
@@ -477,7 +510,11 @@ impl Directory {
         }
     }
 
-    async fn try_create_user(&self, ctx: &WriteContext, body: Value) -> Result<Value, ScimError> {
+    async fn try_create_user(
+        &self,
+        ctx: &WriteContext,
+        body: Value,
+    ) -> Result<WrittenUser, ScimError> {
         let mut doc = normalize_user(body)?;
         let fields = employee_fields(&doc);
         let active = fields.active.unwrap_or(true);
@@ -523,7 +560,7 @@ impl Directory {
                 id: created.employee.id.clone(),
             },
         );
-        created.render(&ctx.base_url)
+        Ok(WrittenUser(created))
     }
 
     pub async fn replace_user(
@@ -533,6 +570,19 @@ impl Directory {
         body: Value,
         if_match: Option<&str>,
     ) -> Result<Value, ScimError> {
+        self.replace_user_written(ctx, id, body, if_match)
+            .await?
+            .render(&ctx.base_url)
+    }
+
+    /// [`Self::replace_user`], answering the user as written.
+    pub async fn replace_user_written(
+        &self,
+        ctx: &WriteContext,
+        id: &str,
+        body: Value,
+        if_match: Option<&str>,
+    ) -> Result<WrittenUser, ScimError> {
         let subject = subject_of(&body, id);
         let result = self
             .write_user(ctx, id, if_match, "PUT", move |_current| {
@@ -549,6 +599,19 @@ impl Directory {
         body: &Value,
         if_match: Option<&str>,
     ) -> Result<Value, ScimError> {
+        self.patch_user_written(ctx, id, body, if_match)
+            .await?
+            .render(&ctx.base_url)
+    }
+
+    /// [`Self::patch_user`], answering the user as written.
+    pub async fn patch_user_written(
+        &self,
+        ctx: &WriteContext,
+        id: &str,
+        body: &Value,
+        if_match: Option<&str>,
+    ) -> Result<WrittenUser, ScimError> {
         let result = match parse_patch_request(body) {
             Ok(ops) => {
                 self.write_user(ctx, id, if_match, "PATCH", move |current| {
@@ -569,8 +632,8 @@ impl Directory {
         id: &str,
         method: &str,
         subject: &str,
-        result: Result<Value, ScimError>,
-    ) -> Result<Value, ScimError> {
+        result: Result<WrittenUser, ScimError>,
+    ) -> Result<WrittenUser, ScimError> {
         if let Err(e) = &result {
             self.record_failure(
                 ctx,
@@ -598,7 +661,7 @@ impl Directory {
         change: impl FnOnce(Map<String, Value>) -> Result<Map<String, Value>, ScimError>
             + Send
             + 'static,
-    ) -> Result<Value, ScimError> {
+    ) -> Result<WrittenUser, ScimError> {
         let writer = ctx.clone();
         let (id, if_match) = (id.to_owned(), if_match.map(str::to_owned));
         let written = self
@@ -669,7 +732,7 @@ impl Directory {
                 id: written.employee.id.clone(),
             },
         );
-        written.render(&ctx.base_url)
+        Ok(WrittenUser(written))
     }
 
     /// SCIM DELETE: the user answers 404 from now on; the employee stays, marked `removed`.

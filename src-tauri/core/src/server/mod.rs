@@ -29,6 +29,7 @@ use tokio::net::TcpListener;
 use crate::config::{Config, RateLimit};
 use crate::connections::authenticate_with;
 use crate::directory::activity::Attempt;
+use crate::directory::users::WrittenUser;
 use crate::directory::{etag, WriteContext};
 use crate::scim::list::{self, ListQuery};
 use crate::scim::schema::{self, ResourceKind};
@@ -500,6 +501,23 @@ fn json_response(status: StatusCode, body: &Value) -> Response {
     text_response(status, body.to_string())
 }
 
+/// A single resource already written as text, with its `ETag` (and `Location` when created).
+fn tagged_response(
+    status: StatusCode,
+    body: String,
+    version: i64,
+    location: Option<String>,
+) -> Response {
+    let mut response = text_response(status, body);
+    if let Ok(tag) = HeaderValue::from_str(&etag(version)) {
+        response.headers_mut().insert(header::ETAG, tag);
+    }
+    if let Some(Ok(location)) = location.map(|l| HeaderValue::from_str(&l)) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+}
+
 /// A SCIM JSON body already written as text.
 fn text_response(status: StatusCode, body: String) -> Response {
     let mut response = (status, body).into_response();
@@ -553,6 +571,23 @@ impl Scim<'_> {
     fn projection(&self) -> Result<(Vec<String>, Vec<String>), ScimError> {
         let q = self.list_query()?;
         Ok((q.attributes, q.excluded_attributes))
+    }
+
+    /// A user just written, as text, with its `ETag` (and `Location` when created).
+    fn user_response(
+        &self,
+        status: StatusCode,
+        user: &WrittenUser,
+        created: bool,
+    ) -> Result<Response, ScimError> {
+        let base = &self.ctx.base_url;
+        let location = created.then(|| format!("{base}/Users/{}", user.id()));
+        Ok(tagged_response(
+            status,
+            user.render_text(base)?,
+            user.version(),
+            location,
+        ))
     }
 
     /// No `attributes` nor `excludedAttributes`: the resource goes out as the directory writes it.
@@ -743,11 +778,7 @@ impl Scim<'_> {
         let base = &self.ctx.base_url;
         if kind == ResourceKind::User && self.unprojected()? {
             let (text, version) = self.desk().directory().get_user_text(base, id).await?;
-            let mut response = text_response(StatusCode::OK, text);
-            if let Ok(tag) = HeaderValue::from_str(&etag(version)) {
-                response.headers_mut().insert(header::ETAG, tag);
-            }
-            return Ok(response);
+            return Ok(tagged_response(StatusCode::OK, text, version, None));
         }
         let resource = match kind {
             ResourceKind::User => self.desk().directory().get_user(base, id).await?,
@@ -760,6 +791,10 @@ impl Scim<'_> {
     async fn create(mut self, kind: ResourceKind) -> Result<Response, ScimError> {
         let body = self.write_body(kind, None).await?;
         let dir = self.desk().directory();
+        if kind == ResourceKind::User && self.unprojected()? {
+            let user = dir.create_user_written(&self.ctx, body).await?;
+            return self.user_response(StatusCode::CREATED, &user, true);
+        }
         let resource = match kind {
             ResourceKind::User => dir.create_user(&self.ctx, body).await?,
             ResourceKind::Group => dir.create_group(&self.ctx, body).await?,
@@ -772,6 +807,12 @@ impl Scim<'_> {
         let body = self.write_body(kind, Some(id)).await?;
         let if_match = self.if_match();
         let dir = self.desk().directory();
+        if kind == ResourceKind::User && self.unprojected()? {
+            let user = dir
+                .replace_user_written(&self.ctx, id, body, if_match.as_deref())
+                .await?;
+            return self.user_response(StatusCode::OK, &user, false);
+        }
         let resource = match kind {
             ResourceKind::User => {
                 dir.replace_user(&self.ctx, id, body, if_match.as_deref())
@@ -790,6 +831,12 @@ impl Scim<'_> {
         let body = self.write_body(kind, Some(id)).await?;
         let if_match = self.if_match();
         let dir = self.desk().directory();
+        if kind == ResourceKind::User && self.unprojected()? {
+            let user = dir
+                .patch_user_written(&self.ctx, id, &body, if_match.as_deref())
+                .await?;
+            return self.user_response(StatusCode::OK, &user, false);
+        }
         let resource = match kind {
             ResourceKind::User => {
                 dir.patch_user(&self.ctx, id, &body, if_match.as_deref())
