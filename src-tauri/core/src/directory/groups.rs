@@ -171,13 +171,15 @@ fn write_members(c: &Connection, seq: i64, members: &[Member]) -> rusqlite::Resu
     Ok(())
 }
 
-fn load_current(c: &Connection, id: &str) -> rusqlite::Result<Option<GroupRow>> {
+/// The group `id`, read inside a write, or the SCIM 404.
+fn current_or_404(c: &Connection, id: &str) -> Result<GroupRow, ScimError> {
     use super::ListRow;
-    c.prepare_cached(&format!(
-        "SELECT {GROUP_COLUMNS} FROM groups g WHERE g.id = ?"
-    ))?
-    .query_row([id], GroupRow::from_row)
-    .optional()
+    static SQL: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| format!("SELECT {GROUP_COLUMNS} FROM groups g WHERE g.id = ?"));
+    c.prepare_cached(&SQL)?
+        .query_row([id], GroupRow::from_row)
+        .optional()?
+        .ok_or_else(|| not_found(id))
 }
 
 impl super::ListRow for GroupRow {
@@ -346,7 +348,7 @@ impl Directory {
                         detail: None,
                     },
                 )?;
-                let g = load_current(c, &id)?.ok_or_else(|| not_found(&id))?;
+                let g = current_or_404(c, &id)?;
                 Ok((g, members))
             })
             .await?;
@@ -433,7 +435,7 @@ impl Directory {
         let (g, members) = self
             .db
             .write(move |c| -> Result<(GroupRow, Vec<Member>), ScimError> {
-                let current = load_current(c, &id)?.ok_or_else(|| not_found(&id))?;
+                let current = current_or_404(c, &id)?;
                 check_if_match(if_match.as_deref(), current.version, "group")?;
                 let before_members = members_in(c, current.seq)?;
                 let mut resource = parse_doc(&current.doc)?;
@@ -512,7 +514,7 @@ impl Directory {
                         detail: None,
                     },
                 )?;
-                let g = load_current(c, &id)?.ok_or_else(|| not_found(&id))?;
+                let g = current_or_404(c, &id)?;
                 Ok((g, members))
             })
             .await?;
@@ -531,7 +533,7 @@ impl Directory {
         let result = self
             .db
             .write(move |c| -> Result<(), ScimError> {
-                let current = load_current(c, &gid)?.ok_or_else(|| not_found(&gid))?;
+                let current = current_or_404(c, &gid)?;
                 check_if_match(tag.as_deref(), current.version, "group")?;
                 c.prepare_cached("DELETE FROM groups WHERE seq = ?")?
                     .execute([current.seq])?;

@@ -294,14 +294,22 @@ fn meta_value(e: &Employee, base_url: &str) -> Value {
     })
 }
 
-/// The current (not removed) employee `id` with its groups, read inside a write.
+/// The current (not removed) employee `id` with its groups.
 fn load_current(c: &Connection, id: &str) -> rusqlite::Result<Option<EmployeeWithGroups>> {
     use super::ListRow;
-    c.prepare_cached(&format!(
-        "SELECT {COLUMNS_WITH_GROUPS} FROM employees e WHERE e.id = ? AND e.status <> 'removed'"
-    ))?
-    .query_row([id], EmployeeWithGroups::from_row)
-    .optional()
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "SELECT {COLUMNS_WITH_GROUPS} FROM employees e WHERE e.id = ? AND e.status <> 'removed'"
+        )
+    });
+    c.prepare_cached(&SQL)?
+        .query_row([id], EmployeeWithGroups::from_row)
+        .optional()
+}
+
+/// [`load_current`], or the SCIM 404 for an id that names no current employee.
+fn current_or_404(c: &Connection, id: &str) -> Result<EmployeeWithGroups, ScimError> {
+    load_current(c, id)?.ok_or_else(|| not_found(id))
 }
 
 /// Links this employee to its manager, and its reports to it, by email. `created`: the employee
@@ -551,7 +559,7 @@ impl Directory {
                         detail: None,
                     },
                 )?;
-                load_current(c, &id)?.ok_or_else(|| not_found(&id))
+                current_or_404(c, &id)
             })
             .await?;
         self.notify_written(
@@ -667,9 +675,7 @@ impl Directory {
         let written = self
             .db
             .write(move |c| -> Result<EmployeeWithGroups, ScimError> {
-                let current = load_current(c, &id)?
-                    .ok_or_else(|| not_found(&id))?
-                    .employee;
+                let current = current_or_404(c, &id)?.employee;
                 check_if_match(if_match.as_deref(), current.version, "user")?;
                 let mut before = parse_doc(&current.doc)?;
                 before.insert("active".into(), Value::Bool(current.active));
@@ -723,7 +729,7 @@ impl Directory {
                         detail: None,
                     },
                 )?;
-                load_current(c, &id)?.ok_or_else(|| not_found(&id))
+                current_or_404(c, &id)
             })
             .await?;
         self.notify_written(
@@ -771,9 +777,7 @@ impl Directory {
         let removed = self
             .db
             .write(move |c| -> Result<String, ScimError> {
-                let current = load_current(c, &id)?
-                    .ok_or_else(|| not_found(&id))?
-                    .employee;
+                let current = current_or_404(c, &id)?.employee;
                 check_if_match(if_match.as_deref(), current.version, "user")?;
                 c.prepare_cached(
                     "UPDATE employees SET status = 'removed', active = 0, version = version + 1, \
