@@ -89,17 +89,19 @@ impl EmployeeWithGroups {
     /// repeated name) goes through [`render`].
     fn render_text(&self, base_url: &str) -> Result<String, ScimError> {
         let e = &self.employee;
-        let Ok(RawMembers(members)) = serde_json::from_str::<RawMembers<'_>>(&e.doc) else {
-            return parse_doc(&e.doc).and_then(|_| self.render(base_url).map(|v| v.to_string()));
+        // Not an object (`render` answers the damaged-record error), or unusual members.
+        let members = match serde_json::from_str::<RawMembers<'_>>(&e.doc) {
+            Ok(RawMembers(members))
+                if !members.iter().enumerate().any(|(i, (k, _))| {
+                    matches!(k.as_str(), "id" | "groups" | "meta")
+                        || may_hide(ResourceKind::User, k)
+                        || members[..i].iter().any(|(other, _)| other == k)
+                }) =>
+            {
+                members
+            }
+            _ => return self.render(base_url).map(|v| v.to_string()),
         };
-        let unusual = members.iter().enumerate().any(|(i, (k, _))| {
-            matches!(k.as_str(), "id" | "groups" | "meta")
-                || may_hide(ResourceKind::User, k)
-                || members[..i].iter().any(|(other, _)| other == k)
-        });
-        if unusual {
-            return self.render(base_url).map(|v| v.to_string());
-        }
         let mut out = String::with_capacity(e.doc.len() + 256);
         out.push_str("{\"schemas\":");
         match members.iter().find(|(k, _)| k == "schemas") {
