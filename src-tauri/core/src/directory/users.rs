@@ -184,7 +184,8 @@ impl<'de: 'a, 'a> serde::Deserialize<'de> for RawMembers<'a> {
     }
 }
 
-/// [`EMPLOYEE_COLUMNS`] and `groups_json`.
+/// [`EMPLOYEE_COLUMNS`] and `groups_json`. The groups come in the order of the index on members
+/// (`member_id`, then `group_seq`), so no row sorts them.
 const COLUMNS_WITH_GROUPS: &str = concat!(
     "e.seq, e.id, e.user_name, e.email, e.display_name, \
     e.first_name, e.last_name, e.job_title, e.department, e.business_unit, e.manager_email, \
@@ -192,7 +193,7 @@ const COLUMNS_WITH_GROUPS: &str = concat!(
     e.created_at, e.updated_at, e.active, e.doc, e.version, ",
     "(SELECT json_group_array(json_array(g.id, g.display_name)) FROM \
        (SELECT g.id, g.display_name FROM group_members m \
-        JOIN groups g ON g.seq = m.group_seq WHERE m.member_id = e.id ORDER BY g.seq) g) \
+        JOIN groups g ON g.seq = m.group_seq WHERE m.member_id = e.id ORDER BY m.group_seq) g) \
      AS groups_json"
 );
 
@@ -815,5 +816,36 @@ impl Directory {
             .await?;
         self.notify_written(ctx, ChangeEvent::Employee { id: removed });
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A page of users reads its rows in `seq` order and each row's groups in the order of the
+    /// members' index: nothing is sorted, neither the page nor any row's groups.
+    #[tokio::test]
+    async fn a_page_of_users_sorts_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::db::Db::open(dir.path()).await.unwrap();
+        let sql = format!(
+            "EXPLAIN QUERY PLAN SELECT {COLUMNS_WITH_GROUPS} FROM {} WHERE {} AND e.seq > ? \
+             ORDER BY e.seq LIMIT 100",
+            USERS.from, USERS.visible
+        );
+        let plan = db
+            .read(|c| {
+                c.prepare(&sql)?
+                    .query_map([0], |r| r.get::<_, String>(3))?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .unwrap()
+            .join("; ");
+        assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+        assert!(
+            plan.contains("COVERING INDEX group_members_member"),
+            "{plan}"
+        );
     }
 }
