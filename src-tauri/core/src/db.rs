@@ -177,7 +177,13 @@ where
     }
 }
 
-/// The writer thread: runs the writes as they come, in groups sharing a COMMIT.
+/// The most a write-ahead log keeps of its file once written back (a bulk import grows it to the
+/// size of what it wrote).
+const WAL_KEEP_BYTES: i64 = 64 << 20;
+
+/// The writer thread: runs the writes as they come, in groups sharing a COMMIT. When the writes
+/// stop (see [`Db::close`]), it writes the log back into the database and empties it, unless
+/// another process is reading it.
 fn run_writer(
     conn: rusqlite::Connection,
     jobs: std::sync::mpsc::Receiver<Box<dyn Job>>,
@@ -235,6 +241,13 @@ fn run_writer(
         for finish in waiting {
             finish(committed.clone());
         }
+    }
+    // Left to itself, the log keeps its size, and the last connection to close (a read-only
+    // one, here) cannot write it back. A reader in another process (the app) makes this wait
+    // a moment at most, and leaves the log for later.
+    let _ = conn.busy_timeout(Duration::from_millis(500));
+    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
+        tracing::debug!(error = %e, "the write-ahead log was left as it is");
     }
 }
 
@@ -379,7 +392,7 @@ impl Writer {
             .map_err(direct_error)?;
         conn.execute_batch(&format!(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
-             PRAGMA cache_size = -{CACHE_KIB}"
+             PRAGMA cache_size = -{CACHE_KIB}; PRAGMA journal_size_limit = {WAL_KEEP_BYTES}"
         ))
         .map_err(direct_error)?;
         conn.set_prepared_statement_cache_capacity(64);
@@ -720,5 +733,35 @@ mod tests {
                 .unwrap();
             assert_eq!(n, 1, "an answered write is in the file");
         }
+    }
+
+    /// A large write leaves a large log; closing writes it back and empties it, so the file
+    /// neither stays on the disk nor slows the next process's reads.
+    #[tokio::test]
+    async fn close_writes_the_log_back_and_empties_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(dir.path()).await.unwrap();
+        db.write(|c| {
+            for i in 0..2_000 {
+                insert_setting(c, &format!("k{i:05}{}", "x".repeat(1_000)))
+                    .map_err(direct_error)?;
+            }
+            Ok::<_, sqlx::Error>(())
+        })
+        .await
+        .unwrap();
+        let wal = dir.path().join(format!("{DATABASE_FILE}-wal"));
+        assert!(
+            std::fs::metadata(&wal).unwrap().len() > 1 << 20,
+            "the write grew the log"
+        );
+        db.close().await;
+        let left = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+        assert_eq!(left, 0, "the log was emptied");
+        let c = rusqlite::Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
+        let n: i64 = c
+            .query_row("SELECT COUNT(*) FROM settings", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 2_000, "and everything is in the database");
     }
 }
