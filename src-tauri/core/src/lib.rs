@@ -12,6 +12,7 @@ pub mod db;
 pub mod desk;
 pub mod directory;
 pub mod endpoint;
+pub mod logwriter;
 pub mod scim;
 pub mod server;
 pub mod timefmt;

@@ -15,12 +15,15 @@ fn main() -> std::process::ExitCode {
     } else {
         "warn"
     };
-    // The log (for `serve`, a line per request) is written by a thread of its own: a request
-    // only queues its line, and lines queued together reach stderr in one write. Nothing is
-    // dropped when the queue is full (a request waits instead), and `_log` flushes at exit.
-    let (writer, _log) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(false)
-        .finish(std::io::BufWriter::new(std::io::stderr()));
+    // The log (for `serve`, a line per request) is written by a thread of its own, which takes
+    // the lines gathered meanwhile in one write (see `logwriter`); `_log` writes the rest at exit.
+    let (writer, _log) = match scimdesk::logwriter::batched(std::io::stderr()) {
+        Ok(log) => log,
+        Err(e) => {
+            eprintln!("error: could not start the log: {e}");
+            return std::process::ExitCode::from(1);
+        }
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_env("SCIMDESK_LOG")
