@@ -34,14 +34,69 @@ pub struct Db {
     direct: Arc<DirectReaders>,
 }
 
-/// Read-only connections used on the calling thread (see [`Db::read`]).
+/// Read-only connections used on the calling thread (see [`Db::read`]), each taken from here
+/// by the read (or request) that uses it and put back after.
 struct DirectReaders {
-    conns: Vec<std::sync::Mutex<rusqlite::Connection>>,
-    next: std::sync::atomic::AtomicUsize,
+    path: std::path::PathBuf,
+    idle: std::sync::Mutex<Vec<rusqlite::Connection>>,
 }
 
-/// Direct readers: one per thread that may read at once is enough, since a read never waits.
+/// Direct readers kept open: one per thread that may read at once is enough, since a read never
+/// waits; more are opened when more are in use, and closed when put back.
 const DIRECT_READERS: usize = 4;
+
+impl DirectReaders {
+    fn open(&self) -> rusqlite::Result<rusqlite::Connection> {
+        let conn = rusqlite::Connection::open_with_flags(
+            &self.path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.execute_batch(&format!("PRAGMA cache_size = -{CACHE_KIB}"))?;
+        conn.set_prepared_statement_cache_capacity(64);
+        Ok(conn)
+    }
+
+    fn take(&self) -> rusqlite::Result<rusqlite::Connection> {
+        let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        match idle {
+            Some(conn) => Ok(conn),
+            None => self.open(),
+        }
+    }
+
+    fn put_back(&self, conn: rusqlite::Connection) {
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        if idle.len() < DIRECT_READERS {
+            idle.push(conn);
+        }
+    }
+}
+
+tokio::task_local! {
+    /// The read transaction of the request being served, if it runs in one (see
+    /// [`Db::snapshot`]).
+    static SNAPSHOT: std::cell::RefCell<Snapshot>;
+}
+
+/// A direct reader held for one request, and whether its read transaction has begun.
+struct Snapshot {
+    conn: Option<rusqlite::Connection>,
+    begun: bool,
+    readers: Arc<DirectReaders>,
+}
+
+impl Drop for Snapshot {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            // Ends the read transaction (a read-only one: nothing to commit).
+            let ended = || conn.prepare_cached("COMMIT")?.execute([]);
+            if !self.begun || ended().is_ok() {
+                self.readers.put_back(conn);
+            }
+        }
+    }
+}
 
 pub(crate) fn direct_error(e: rusqlite::Error) -> sqlx::Error {
     sqlx::Error::Protocol(format!("a read failed: {e}"))
@@ -274,28 +329,19 @@ impl Db {
             .connect_with(options)
             .await?;
         let writer = Writer::start(&path)?;
-        let mut conns = Vec::new();
-        for _ in 0..DIRECT_READERS {
-            let conn = rusqlite::Connection::open_with_flags(
-                &path,
-                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
-                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            )
+        let direct = Arc::new(DirectReaders {
+            path: path.clone(),
+            idle: Default::default(),
+        });
+        let conns = (0..DIRECT_READERS)
+            .map(|_| direct.open())
+            .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(direct_error)?;
-            conn.busy_timeout(Duration::from_secs(10))
-                .map_err(direct_error)?;
-            conn.execute_batch(&format!("PRAGMA cache_size = -{CACHE_KIB}"))
-                .map_err(direct_error)?;
-            conn.set_prepared_statement_cache_capacity(64);
-            conns.push(std::sync::Mutex::new(conn));
-        }
+        *direct.idle.lock().unwrap_or_else(|p| p.into_inner()) = conns;
         Ok(Db {
             read,
             writer,
-            direct: Arc::new(DirectReaders {
-                conns,
-                next: Default::default(),
-            }),
+            direct,
         })
     }
 
@@ -347,22 +393,53 @@ impl Db {
     /// on a request's path (a lookup, a page): sqlx hands each query to the connection's thread
     /// and back, and on a small machine those two thread switches cost more than the read. A
     /// read in WAL mode never waits for writers, so it does not stall the caller's thread for
-    /// longer than the read itself.
+    /// longer than the read itself. Inside [`Db::snapshot`], it runs in the request's read
+    /// transaction.
     pub fn read<T>(
         &self,
         read: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>,
     ) -> Result<T, sqlx::Error> {
-        let conns = &self.direct.conns;
-        let first = self.direct.next.fetch_add(1, Ordering::Relaxed);
-        for i in 0..conns.len() {
-            if let Ok(conn) = conns[(first + i) % conns.len()].try_lock() {
-                return read(&conn).map_err(direct_error);
+        let mut read = Some(read);
+        let in_snapshot = SNAPSHOT.try_with(|snapshot| {
+            let Ok(mut snapshot) = snapshot.try_borrow_mut() else {
+                return None;
+            };
+            let snapshot = &mut *snapshot;
+            let conn = snapshot.conn.as_ref()?;
+            if !snapshot.begun {
+                if let Err(e) = conn.prepare_cached("BEGIN").and_then(|mut b| b.execute([])) {
+                    return Some(Err(e));
+                }
+                snapshot.begun = true;
             }
+            Some(
+                read.take()
+                    .map_or(Err(rusqlite::Error::InvalidQuery), |read| read(conn)),
+            )
+        });
+        if let Ok(Some(done)) = in_snapshot {
+            return done.map_err(direct_error);
         }
-        let conn = conns[first % conns.len()]
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        read(&conn).map_err(direct_error)
+        let read = read.take().expect("not run in a snapshot");
+        let conn = self.direct.take().map_err(direct_error)?;
+        let done = read(&conn);
+        self.direct.put_back(conn);
+        done.map_err(direct_error)
+    }
+
+    /// Runs `serve` with every [`Db::read`] it makes (the change probe, the lookup, a page and
+    /// its count) in one read transaction, begun by the first of them: they see one state of
+    /// the database, and a request pays for one transaction rather than one per read. For
+    /// requests that only read: a write's own reads must see the write.
+    pub async fn snapshot<F: std::future::Future>(&self, serve: F) -> F::Output {
+        let snapshot = Snapshot {
+            conn: self.direct.take().ok(),
+            begun: false,
+            readers: self.direct.clone(),
+        };
+        SNAPSHOT
+            .scope(std::cell::RefCell::new(snapshot), serve)
+            .await
     }
 
     /// Closes the pools, and stops the writer once the writes already sent are answered.
@@ -763,5 +840,60 @@ mod tests {
             .query_row("SELECT COUNT(*) FROM settings", [], |r| r.get(0))
             .unwrap();
         assert_eq!(n, 2_000, "and everything is in the database");
+    }
+
+    fn count_settings(db: &Db) -> i64 {
+        db.read(|c| c.query_row("SELECT COUNT(*) FROM settings", [], |r| r.get(0)))
+            .unwrap()
+    }
+
+    /// The reads of a snapshot see the database as it was at the first of them, whatever is
+    /// committed meanwhile; once it ends (or is abandoned), reads see the latest state again,
+    /// also on the connection it used.
+    #[tokio::test]
+    async fn reads_in_a_snapshot_see_one_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(dir.path()).await.unwrap();
+        let insert = |key: &'static str| {
+            let db = db.clone();
+            async move {
+                db.write(move |c| insert_setting(c, key).map_err(direct_error))
+                    .await
+                    .unwrap()
+            }
+        };
+        let (before, after) = db
+            .snapshot(async {
+                let before = count_settings(&db);
+                insert("during").await;
+                (before, count_settings(&db))
+            })
+            .await;
+        assert_eq!(before, after, "one state for the whole snapshot");
+        for _ in 0..DIRECT_READERS + 1 {
+            assert_eq!(
+                count_settings(&db),
+                before + 1,
+                "the write is seen after it"
+            );
+        }
+
+        let abandoned = tokio::time::timeout(
+            Duration::from_millis(50),
+            db.snapshot(async {
+                count_settings(&db);
+                std::future::pending::<()>().await
+            }),
+        )
+        .await;
+        assert!(abandoned.is_err());
+        insert("after").await;
+        for _ in 0..DIRECT_READERS + 1 {
+            assert_eq!(
+                count_settings(&db),
+                before + 2,
+                "no reader is left in an old state"
+            );
+        }
     }
 }

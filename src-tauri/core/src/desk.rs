@@ -146,6 +146,10 @@ impl Desk {
             .clone()
     }
 
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
     }

@@ -154,7 +154,14 @@ async fn handle(State(state): State<AppState>, request: Request) -> Response {
     let response = if let Some(refused) = oversized_head(&request) {
         refused.into_response()
     } else {
-        match tokio::time::timeout(REQUEST_TIMEOUT, route(&state, request)).await {
+        // A read is served in one read transaction, from the change probe to the last row.
+        let routed = async {
+            match method {
+                Method::GET => state.desk.db().snapshot(route(&state, request)).await,
+                _ => route(&state, request).await,
+            }
+        };
+        match tokio::time::timeout(REQUEST_TIMEOUT, routed).await {
             Ok(response) => response,
             Err(_) => ScimError::new(
                 503,
