@@ -5,6 +5,8 @@
 //!   the server waits for it: on a new connection (one that sends nothing), mid-head (half a
 //!   request line), and between requests on a kept-alive connection (the idle timeout). Then the
 //!   connection is closed.
+//! - A client must take what the server writes: a write that makes no progress for the client
+//!   timeout (a client that stopped reading its answers, or vanished) closes the connection.
 //! - A request head over [`MAX_HEAD_BYTES`] is refused by hyper (a bare 431) before it is
 //!   buffered further; smaller heads that are still too large get a SCIM 431 from the router.
 //! - At most [`MAX_CONNECTIONS`] connections are served at once; further ones wait in the
@@ -24,6 +26,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tokio_io_timeout::TimeoutStream;
 
 /// How long a client may take to send a request head, or stay idle between requests.
 pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(20);
@@ -86,8 +89,12 @@ pub async fn run(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let connection =
-            builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+        let mut stream = TimeoutStream::new(stream);
+        stream.set_write_timeout(Some(client_timeout));
+        let connection = builder.serve_connection(
+            TokioIo::new(Box::pin(stream)),
+            TowerToHyperService::new(app.clone()),
+        );
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             if let Err(e) = connection.await {
@@ -147,6 +154,44 @@ mod tests {
             .unwrap();
         assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
         assert!(answer.ends_with("served"), "{answer}");
+        stop.send(()).unwrap();
+        tokio::time::timeout(Duration::from_secs(5), server)
+            .await
+            .expect("stops on shutdown")
+            .unwrap();
+    }
+
+    /// A client that asks for a large answer and never reads it holds its connection only for
+    /// the client timeout: then the server gives up the write, and the slot serves someone else.
+    #[tokio::test]
+    async fn a_client_that_stops_reading_is_dropped_after_the_client_timeout() {
+        const BODY: usize = 64 << 20;
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = Router::new()
+            .route("/big", axum::routing::get(|| async { vec![b'x'; BODY] }))
+            .fallback(|| async { "served" });
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(run(listener, app, Duration::from_secs(1), 1, async move {
+            let _ = stopped.await;
+        }));
+        let mut stalled = TcpStream::connect(addr).await.unwrap();
+        stalled
+            .write_all(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        // The only slot is the stalled client's until its write times out.
+        let answer = tokio::time::timeout(Duration::from_secs(10), get(addr))
+            .await
+            .expect("never served: the stalled client kept the only slot");
+        assert!(answer.ends_with("served"), "{answer}");
+        // What the stalled client can still read ends before the answer does.
+        let mut got = Vec::new();
+        tokio::time::timeout(Duration::from_secs(10), stalled.read_to_end(&mut got))
+            .await
+            .expect("the connection was closed")
+            .ok();
+        assert!(got.len() < BODY, "the whole answer was written");
         stop.send(()).unwrap();
         tokio::time::timeout(Duration::from_secs(5), server)
             .await
