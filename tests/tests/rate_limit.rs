@@ -1,7 +1,8 @@
 //! The per-connection rate limit: a connection that sends more than `rate-limit` requests a
 //! second (beyond its burst) gets SCIM 429s with `Retry-After`, which Okta honours; another
-//! connection is not slowed down; the admin sees one activity line per throttled burst; and a
-//! running endpoint follows `scimdesk config set rate-limit` without a restart.
+//! connection is not slowed down; the admin sees one activity line per throttled burst; a flood
+//! of wrong tokens is refused early without slowing Okta down; and a running endpoint follows
+//! `scimdesk config set rate-limit` without a restart.
 
 use std::thread;
 use std::time::{Duration, Instant};
@@ -160,4 +161,58 @@ fn a_running_endpoint_follows_a_changed_rate_limit() {
             thread::sleep(Duration::from_millis(200));
         }
     }
+}
+
+/// Requests with a wrong token have an allowance of their own, per connection in the path:
+/// beyond it they get a SCIM 429 at once (no lookup, no record); Okta, with the right token, is
+/// served all along, and paths naming no connection share one allowance.
+#[test]
+fn a_flood_of_wrong_tokens_is_refused_early_and_okta_is_unaffected() {
+    let desk = Desk::new();
+    let _server = desk.serve();
+    let conn = desk.add_connection("Okta");
+    let okta = Okta::for_connection(&conn);
+    let guesser = okta.with_authorization(Some("Bearer not-the-token"));
+
+    let started = Instant::now();
+    let answers: Vec<Resp> = (0..60).map(|_| guesser.get("/Users")).collect();
+    let elapsed = started.elapsed();
+    let refused = answers.iter().filter(|r| r.status == 401).count();
+    let throttled: Vec<&Resp> = answers.iter().filter(|r| r.status == 429).collect();
+    assert_eq!(refused + throttled.len(), 60, "{answers:?}");
+    // A burst of 20, then 5 a second.
+    assert!(
+        refused >= 20 && refused as u64 <= 20 + 5 * (elapsed.as_secs() + 1),
+        "{refused} refusals answered in {elapsed:?}"
+    );
+    assert!(
+        !throttled.is_empty(),
+        "60 guesses in {elapsed:?}: none throttled"
+    );
+    for r in &throttled {
+        r.assert_scim_error(429, None);
+        assert!(r.text.contains("wrong or missing token"), "{r}");
+        assert_eq!(r.header("retry-after").as_deref(), Some("1"), "{r}");
+    }
+    // Okta is not slowed down by the guesses on its connection.
+    for _ in 0..10 {
+        assert_eq!(okta.get("/Users").status, 200);
+    }
+    // No line per guess in the activity log: a refused token is never a write.
+    assert!(throttle_lines(&desk).is_empty());
+
+    // Ids that are no connection share one allowance, so that one is spent too.
+    let base = conn.base_url.trim_end_matches(&conn.id);
+    let strangers: Vec<u16> = (0..40)
+        .map(|i| {
+            Okta::new(&format!("{base}no-such-{i}"), "x")
+                .get("/Users")
+                .status
+        })
+        .collect();
+    assert!(strangers.contains(&429), "{strangers:?}");
+    assert!(
+        strangers.iter().all(|s| [401, 429].contains(s)),
+        "{strangers:?}"
+    );
 }

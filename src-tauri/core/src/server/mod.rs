@@ -57,6 +57,7 @@ struct AppState {
     overrides: Overrides,
     contacts: Arc<Mutex<HashMap<String, (Instant, bool)>>>,
     throttle: Arc<throttle::Throttle>,
+    refusals: Arc<throttle::Refusals>,
     /// How long a request body may take to arrive.
     client_timeout: Duration,
 }
@@ -113,6 +114,7 @@ fn app(
         overrides,
         contacts: Arc::default(),
         throttle,
+        refusals: Arc::default(),
         client_timeout,
     };
     Router::new().fallback(handle).with_state(state)
@@ -266,6 +268,10 @@ async fn route(state: &AppState, request: Request) -> Response {
     let connection = match authenticate_with(&serving.connections, connection_id, authorization) {
         Ok(c) => c,
         Err(auth) => {
+            let known = serving.connections.iter().any(|k| k.id == connection_id);
+            if let Err(wait) = state.refusals.check(known.then_some(connection_id)) {
+                return refused_too_often(wait);
+            }
             let err = ScimError::new(401, None, auth.to_string());
             // Okta reached a connection that exists but with the wrong token: the admin should
             // see that on the connection, not only in Okta's task list.
@@ -329,6 +335,25 @@ async fn route(state: &AppState, request: Request) -> Response {
             e.into_response()
         }
     }
+}
+
+/// 429 with `Retry-After` for a request with a wrong or missing token beyond the allowance of
+/// refusals ([`throttle::Refusals`]): answered before anything is looked up or recorded.
+fn refused_too_often(wait: Duration) -> Response {
+    let seconds = throttle::retry_after_secs(wait);
+    let mut response = ScimError::new(
+        429,
+        None,
+        format!(
+            "Too many requests with a wrong or missing token. Check the token Okta sends (the \
+             connection's token in SCIM Desk), and retry after {seconds} s."
+        ),
+    )
+    .into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    response
 }
 
 /// 429 with `Retry-After`. The first refusal of a burst goes to the activity log, so the admin

@@ -4,6 +4,7 @@
 //! Keyed by the connection in the path, and checked only after its token was accepted, so that
 //! nobody without the token can use up Okta's allowance. The setting is not read per request:
 //! [`follow_settings`] reloads it every few seconds, and a changed limit replaces the buckets.
+//! Requests refused for their token draw from an allowance of their own ([`Refusals`]).
 //! Not for: limiting TCP connections or slow clients (see `server::listener`).
 
 use std::collections::HashMap;
@@ -115,8 +116,48 @@ impl Throttle {
 impl Throttled {
     /// Whole seconds for `Retry-After`: at least 1, rounded up.
     pub fn retry_after_secs(&self) -> u64 {
-        let d = self.retry_after;
-        (d.as_secs() + u64::from(d.subsec_nanos() > 0)).max(1)
+        retry_after_secs(self.retry_after)
+    }
+}
+
+/// Whole seconds for `Retry-After`: at least 1, rounded up.
+pub fn retry_after_secs(d: Duration) -> u64 {
+    (d.as_secs() + u64::from(d.subsec_nanos() > 0)).max(1)
+}
+
+/// Requests refused for their token, allowed per second on one connection id of the path, and
+/// at once: an admin pasting a wrong token, and Okta's retries of it, stay well below; a flood
+/// of guesses is refused before any lookup or record of it.
+pub const REFUSALS_PER_SECOND: u32 = 5;
+pub const REFUSALS_BURST: u32 = 20;
+
+/// The allowance of refused requests, apart from the rate limit (which only a request with the
+/// right token draws from, so guesses never slow Okta down). Keyed by the connection in the
+/// path when it exists; paths naming no connection share one allowance, so random ids cannot
+/// grow the table.
+pub struct Refusals {
+    limiter: DefaultKeyedRateLimiter<String>,
+}
+
+impl Default for Refusals {
+    fn default() -> Self {
+        Refusals {
+            limiter: RateLimiter::keyed(
+                Quota::per_second(NonZeroU32::new(REFUSALS_PER_SECOND).unwrap_or(NonZeroU32::MIN))
+                    .allow_burst(NonZeroU32::new(REFUSALS_BURST).unwrap_or(NonZeroU32::MIN)),
+            ),
+        }
+    }
+}
+
+impl Refusals {
+    /// Counts one refused request on `connection` (`None`: no such connection), or says how
+    /// long to wait when too many came.
+    pub fn check(&self, connection: Option<&str>) -> Result<(), Duration> {
+        let key = connection.unwrap_or_default().to_owned();
+        self.limiter
+            .check_key(&key)
+            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
     }
 }
 
