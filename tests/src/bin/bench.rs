@@ -1175,13 +1175,15 @@ fn notes(o: &Options, fsync: f64, results: &[SizeResult], verdicts: &[Verdict]) 
         out.push(format!(
             "**Lookups against the baseline.** The bare server spends {:.0} µs of CPU per \
              request; SCIM Desk spends {:.0} µs on `GET /Users/{{id}}` and {:.0} µs on a \
-             `userName eq` lookup: authentication and settings from memory after a one-row \
-             generation probe, one indexed SQLite read on the request's thread, the stored \
-             document written out as SCIM JSON text, and the request log line queued to the \
-             log's thread — no single one dominates a profile: the kernel's loopback TCP and \
-             thread wake-ups take about a third, then SQLite's page cache (bounded, so a random \
-             lookup in a large directory reads its leaf pages from the OS), the change probe, \
-             allocation and writing the answer, a few percent each. On 2 cores shared with the load \
+             `userName eq` lookup: authentication and settings from memory, checked by a \
+             one-row change probe in the same read transaction as the indexed lookup (on the \
+             request's thread), the stored document written out as SCIM JSON text, and the \
+             request log line appended to a buffer its thread writes in batches. No single cost \
+             dominates a profile: the kernel's loopback TCP and thread wake-ups take about a \
+             third (writing an answer wakes the load generator, which takes the core), then \
+             SQLite (a bounded page cache, so a random lookup in a large directory reads its leaf \
+             pages from the OS, and a lock on the shared WAL index per transaction), allocation \
+             and writing the answer, a few percent each. On 2 cores shared with the load \
              generator (and {:.2} cores of other processes' work during the run) that is what \
              the ratio is made of. Caching rendered answers would help only lookups repeated \
              soon, and could not hold a million employees within the memory bound.",
