@@ -111,12 +111,23 @@ macro_rules! handler {
 }
 
 pub fn run() {
+    // A line per SCIM request: gathered in memory and written by a thread of its own (see
+    // `scimdesk::logwriter`), so serving Okta never waits on stderr. What is left is written at
+    // exit.
+    let (writer, log) = match scimdesk::logwriter::batched(std::io::stderr()) {
+        Ok(log) => log,
+        Err(e) => {
+            eprintln!("error: SCIM Desk could not start its log: {e}");
+            std::process::exit(1);
+        }
+    };
+    let log = std::sync::Mutex::new(Some(log));
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("SCIMDESK_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         .init();
 
     let args: Vec<String> = std::env::args().collect();
@@ -165,13 +176,15 @@ pub fn run() {
             std::process::exit(1);
         }
     };
-    app.run(|app, event| {
+    app.run(move |app, event| {
         if let RunEvent::Exit = event {
             // Stop serving and stop the tunnel (cloudflared is a child) before the process ends.
             if let Some(state) = app.try_state::<AppState>() {
                 let endpoint = state.endpoint.clone();
                 tauri::async_runtime::block_on(async move { endpoint.stop().await });
             }
+            // Tauri ends the process after this: the log's last lines are written now.
+            drop(log.lock().unwrap_or_else(|p| p.into_inner()).take());
         }
     });
 }
