@@ -406,16 +406,14 @@ impl Db {
             };
             let snapshot = &mut *snapshot;
             let conn = snapshot.conn.as_ref()?;
+            let read = read.take()?;
             if !snapshot.begun {
                 if let Err(e) = conn.prepare_cached("BEGIN").and_then(|mut b| b.execute([])) {
                     return Some(Err(e));
                 }
                 snapshot.begun = true;
             }
-            Some(
-                read.take()
-                    .map_or(Err(rusqlite::Error::InvalidQuery), |read| read(conn)),
-            )
+            Some(read(conn))
         });
         if let Ok(Some(done)) = in_snapshot {
             return done.map_err(direct_error);
@@ -497,6 +495,19 @@ pub fn is_unique_violation(err: &rusqlite::Error) -> bool {
     matches!(err, rusqlite::Error::SqliteFailure(e, _)
         if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
             || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
+}
+
+/// The query plan SQLite chooses for `sql` with `params`, its steps joined by "; " (for tests
+/// that check a query uses an index and sorts nothing).
+#[cfg(test)]
+pub(crate) fn query_plan(db: &Db, sql: &str, params: &[&dyn rusqlite::ToSql]) -> String {
+    db.read(|c| {
+        c.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?
+            .query_map(params, |r| r.get::<_, String>(3))?
+            .collect::<rusqlite::Result<Vec<_>>>()
+    })
+    .unwrap()
+    .join("; ")
 }
 
 #[cfg(test)]

@@ -396,19 +396,8 @@ mod tests {
     async fn pages_and_counts_never_sort_or_read_the_whole_table() {
         let dir = tempfile::tempdir().unwrap();
         let db = crate::db::Db::open(dir.path()).await.unwrap();
-        let plan = |sql: String| {
-            let db = db.clone();
-            async move {
-                let rows: Vec<(i64, i64, i64, String)> =
-                    sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}"))
-                        .bind(Option::<String>::None)
-                        .bind(50_i64)
-                        .fetch_all(db.reader())
-                        .await
-                        .unwrap();
-                rows.into_iter().map(|r| r.3).collect::<Vec<_>>().join("; ")
-            }
-        };
+        let plan =
+            |sql: String| crate::db::query_plan(&db, &sql, &[&Option::<String>::None, &50_i64]);
         for status in [
             StatusChoice::All,
             StatusChoice::Active,
@@ -420,12 +409,11 @@ mod tests {
                 ("e.seq > 5000", "ASC"),
                 ("e.seq < 5000", "DESC"),
             ] {
-                let p = plan(page_sql(&cond, bound, order)).await;
+                let p = plan(page_sql(&cond, bound, order));
                 assert!(!p.contains("TEMP B-TREE"), "{status:?} {bound}: {p}");
                 let p = plan(format!(
                     "SELECT COUNT(*) FROM employees e {COUNT_INDEX} WHERE {cond} AND e.seq < ?2"
-                ))
-                .await;
+                ));
                 assert!(
                     p.contains("COVERING INDEX employees_status"),
                     "{status:?}: {p}"

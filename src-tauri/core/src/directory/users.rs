@@ -830,18 +830,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = crate::db::Db::open(dir.path()).await.unwrap();
         let sql = format!(
-            "EXPLAIN QUERY PLAN SELECT {COLUMNS_WITH_GROUPS} FROM {} WHERE {} AND e.seq > ? \
-             ORDER BY e.seq LIMIT 100",
+            "SELECT {COLUMNS_WITH_GROUPS} FROM {} WHERE {} AND e.seq > ? ORDER BY e.seq LIMIT 100",
             USERS.from, USERS.visible
         );
-        let plan = db
-            .read(|c| {
-                c.prepare(&sql)?
-                    .query_map([0], |r| r.get::<_, String>(3))?
-                    .collect::<rusqlite::Result<Vec<_>>>()
-            })
-            .unwrap()
-            .join("; ");
+        let plan = crate::db::query_plan(&db, &sql, &[&0]);
         assert!(!plan.contains("TEMP B-TREE"), "{plan}");
         assert!(
             plan.contains("COVERING INDEX group_members_member"),
