@@ -8,6 +8,11 @@ cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh --fuzz
 
+# A CI machine builds once: incremental state would only take disk space (over a GB).
+if [ -n "${CI:-}" ]; then
+  export CARGO_INCREMENTAL=0
+fi
+
 echo "== UI: build and unit tests"
 scripts/build-ui.sh
 log=$(mktemp)
