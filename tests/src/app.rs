@@ -48,38 +48,82 @@ pub fn app_binary() -> PathBuf {
 /// A private X display for the whole test process (`Xvfb -displayfd`).
 struct Display {
     name: String,
-    _xvfb: Child,
+    pid: u32,
 }
 
 /// The test display (`:N`), for other X clients of the tests (xclip).
 pub fn display_name() -> &'static str {
+    &display().name
+}
+
+/// The process id of the test display's Xvfb.
+pub fn display_pid() -> u32 {
+    display().pid
+}
+
+/// Starts Xvfb once per test process, on a thread of its own that waits for it. On Linux the
+/// kernel ends Xvfb when that thread ends, and it ends only with the process: a test run (even
+/// one killed, or panicking) leaves no X server behind. The death signal follows the thread
+/// that spawned the child, so it cannot be a test's own thread, which ends with the test.
+fn display() -> &'static Display {
     static DISPLAY: OnceLock<Display> = OnceLock::new();
-    &DISPLAY
-        .get_or_init(|| {
-            let mut xvfb = Command::new("Xvfb")
-                .args([
-                    "-displayfd",
-                    "1",
-                    "-screen",
-                    "0",
-                    "1280x820x24",
-                    "-nolisten",
-                    "tcp",
-                ])
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("Xvfb is needed for the app's tests (Debian package xvfb)");
-            let mut line = String::new();
-            BufReader::new(xvfb.stdout.take().expect("piped stdout"))
-                .read_line(&mut line)
-                .expect("Xvfb tells its display number");
-            Display {
-                name: format!(":{}", line.trim()),
-                _xvfb: xvfb,
-            }
-        })
-        .name
+    DISPLAY.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("xvfb".into())
+            .spawn(move || {
+                let mut command = Command::new("Xvfb");
+                command
+                    .args([
+                        "-displayfd",
+                        "1",
+                        "-screen",
+                        "0",
+                        "1280x820x24",
+                        "-nolisten",
+                        "tcp",
+                    ])
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::null());
+                die_with_this_thread(&mut command);
+                let mut xvfb = command
+                    .spawn()
+                    .expect("Xvfb is needed for the app's tests (Debian package xvfb)");
+                let mut line = String::new();
+                BufReader::new(xvfb.stdout.take().expect("piped stdout"))
+                    .read_line(&mut line)
+                    .expect("Xvfb tells its display number");
+                let display = Display {
+                    name: format!(":{}", line.trim()),
+                    pid: xvfb.id(),
+                };
+                // Nobody to tell only if the starting test died meanwhile; Xvfb is still ours.
+                let _ = tx.send(display);
+                let _ = xvfb.wait();
+            })
+            .expect("a thread for Xvfb");
+        rx.recv().expect("Xvfb started")
+    })
+}
+
+fn die_with_this_thread(command: &mut Command) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: prctl is async-signal-safe and touches only the child being set up.
+        unsafe {
+            command.pre_exec(|| {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = command;
+    }
 }
 
 fn one_at_a_time() -> MutexGuard<'static, ()> {

@@ -454,3 +454,48 @@ fn employees_page_filter_export_and_a_second_launch() {
     okta.get("/Users").expect(200);
     app.wait_for("nav-employees");
 }
+
+/// Run only by `the_test_display_ends_with_the_test_process`, in a test process of its own.
+#[test]
+#[ignore = "a helper: the_test_display_ends_with_the_test_process runs it in a child process"]
+fn start_the_test_display_and_tell_its_pid() {
+    println!("xvfb-pid={}", scimdesk_tests::app::display_pid());
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn the_test_display_ends_with_the_test_process() {
+    let out = std::process::Command::new(std::env::current_exe().expect("this test binary"))
+        .args([
+            "--exact",
+            "start_the_test_display_and_tell_its_pid",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .output()
+        .expect("the test binary runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "the helper failed: {stdout}");
+    let pid: u32 = stdout
+        .lines()
+        .find_map(|l| l.split_once("xvfb-pid=").map(|(_, pid)| pid))
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or_else(|| panic!("the helper printed no Xvfb pid: {stdout}"));
+    // Gone, or a zombie waiting for a parent that does not reap (a container's first process).
+    let alive = || {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+            stat.rsplit(')')
+                .next()
+                .is_some_and(|s| !s.trim_start().starts_with('Z'))
+        })
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while alive() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        !alive(),
+        "Xvfb (pid {pid}) outlived the test process that started it"
+    );
+}
