@@ -381,6 +381,24 @@ fn employees_page_filter_export_and_a_second_launch() {
         app.all("employee-row").len() == 50 && app.text("page-info").contains("120")
     });
     app.screenshot("employees-page-1");
+    // An empty value is one dash in one font across the row, the monospaced columns included.
+    let dashes = app.eval(
+        "return [...document.querySelectorAll('[data-testid=employee-row] td > span[aria-label=none]')]
+           .map(s => getComputedStyle(s).fontFamily + ' ' + getComputedStyle(s).fontSize);",
+        vec![],
+    );
+    let dashes: Vec<&str> = dashes
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(dashes.len() > 50, "empty cells on the page: {dashes:?}");
+    assert!(
+        dashes.iter().all(|d| *d == dashes[0]),
+        "empty values are drawn in different fonts: {:?}",
+        dashes.iter().collect::<std::collections::BTreeSet<_>>()
+    );
     app.click("page-last");
     // The last page holds the last 50: "71–120 of 120".
     app.wait_until("the last page", |app| {
