@@ -82,6 +82,13 @@ fn start(app: &tauri::App, data_dir: PathBuf) -> Result<(), Box<dyn std::error::
         let status = endpoint.start().await;
         tracing::info!(?status, "endpoint");
     });
+    // Logout (SIGTERM) or Ctrl-C in a terminal ends the app as *Quit* does (RunEvent::Exit).
+    let handle = app.handle().clone();
+    tauri::async_runtime::spawn(async move {
+        scimdesk::endpoint::shutdown_signal().await;
+        tracing::info!("asked to stop");
+        handle.exit(0);
+    });
     Ok(())
 }
 
@@ -128,6 +135,8 @@ pub fn run() {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(writer)
+        // Colours for a terminal only: a log redirected to a file stays plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
 
     let args: Vec<String> = std::env::args().collect();
@@ -178,10 +187,14 @@ pub fn run() {
     };
     app.run(move |app, event| {
         if let RunEvent::Exit = event {
-            // Stop serving and stop the tunnel (cloudflared is a child) before the process ends.
+            // Stop serving and stop the tunnel (cloudflared is a child) before the process ends,
+            // then let the database's writer finish and write its log back into the database.
             if let Some(state) = app.try_state::<AppState>() {
-                let endpoint = state.endpoint.clone();
-                tauri::async_runtime::block_on(async move { endpoint.stop().await });
+                let (endpoint, desk) = (state.endpoint.clone(), state.desk.clone());
+                tauri::async_runtime::block_on(async move {
+                    endpoint.stop().await;
+                    desk.close().await;
+                });
             }
             // Tauri ends the process after this: the log's last lines are written now.
             drop(log.lock().unwrap_or_else(|p| p.into_inner()).take());

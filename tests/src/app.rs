@@ -126,7 +126,8 @@ fn die_with_this_thread(command: &mut Command) {
     }
 }
 
-fn one_at_a_time() -> MutexGuard<'static, ()> {
+/// The turn to run the app: held by [`App`], and by a test that starts the app without WebDriver.
+pub fn one_at_a_time() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
     LOCK.lock().unwrap_or_else(|p| p.into_inner())
 }

@@ -517,3 +517,70 @@ fn the_test_display_ends_with_the_test_process() {
         "Xvfb (pid {pid}) outlived the test process that started it"
     );
 }
+
+/// Logout sends SIGTERM: the app stops as *Quit* does — it stops serving, writes the database's
+/// log back into the database (an empty `-wal` file), writes its last log lines, and exits 0.
+#[cfg(unix)]
+#[test]
+fn sigterm_ends_the_app_as_quit_does() {
+    let _turn = scimdesk_tests::app::one_at_a_time();
+    let desk = Desk::new();
+    let conn = desk.add_connection("Okta");
+    let listen = format!("127.0.0.1:{}", free_port());
+    desk.cli_ok(&["config", "set", "listen", &listen]);
+    let log = desk.root().join("app.log");
+    let mut app = std::process::Command::new(scimdesk_tests::app::app_binary())
+        .args(["--data-dir", &desk.data_dir().to_string_lossy()])
+        .env("DISPLAY", scimdesk_tests::app::display_name())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let okta = okta_of(&desk, &conn);
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(&listen).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the app's endpoint did not answer: {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        assert!(app.try_wait().unwrap().is_none(), "the app ended early");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    okta.get("/Users?count=1").expect(200);
+    okta.post("/Users", &okta_user("last.one@corp.example", "Last", "One"))
+        .expect(201);
+    let wal = desk.data_dir().join("scimdesk.db-wal");
+    assert!(
+        std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0),
+        "the create is in the database's log before the app stops"
+    );
+
+    // SAFETY: kill(2) on the pid of a child this test started and has not reaped.
+    unsafe { libc::kill(app.id() as libc::pid_t, libc::SIGTERM) };
+    let stopping = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = app.try_wait().unwrap() {
+            break status;
+        }
+        if stopping.elapsed() > Duration::from_secs(20) {
+            let _ = app.kill();
+            panic!("the app did not stop within 20 s of SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(status.success(), "SIGTERM: {status}\n{text}");
+    assert!(text.contains("asked to stop"), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.contains("method=POST") && l.contains("status=201")),
+        "the last request is in the log: {text}"
+    );
+    assert_eq!(
+        std::fs::metadata(&wal).map_or(0, |m| m.len()),
+        0,
+        "the database's log was written back at exit"
+    );
+    assert_eq!(desk.employee("last.one@corp.example")["status"], "active");
+}

@@ -506,7 +506,13 @@ async fn serve(
     if let Some(manager) = &manager {
         tokio::spawn(report_tunnel(desk.clone(), manager.state(), json));
     }
-    let served = server::serve(desk.clone(), overrides, listener, shutdown_signal()).await;
+    let served = server::serve(
+        desk.clone(),
+        overrides,
+        listener,
+        crate::endpoint::shutdown_signal(),
+    )
+    .await;
     if let Some(manager) = manager {
         manager.stop().await;
     }
@@ -678,27 +684,5 @@ async fn tunnel_command(desk: &Desk, command: TunnelCommand, json: bool) -> anyh
                 Ok(())
             }
         }
-    }
-}
-
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = tokio::signal::ctrl_c().await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {},
-            _ = term.recv() => {},
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
     }
 }

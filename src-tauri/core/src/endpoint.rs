@@ -226,3 +226,28 @@ fn failure(listen: SocketAddr, e: ServeError) -> EndpointStatus {
         },
     }
 }
+
+/// Resolves when the process is asked to stop: SIGTERM (the session ending at logout, a service
+/// manager) or Ctrl-C. `serve` and the desktop app then stop serving, write the database's log
+/// back and write the request log's last lines, instead of dying in the middle.
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
