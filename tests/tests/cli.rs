@@ -126,3 +126,86 @@ fn serve_json_and_public_url_shape_every_absolute_url() {
     );
     assert_eq!(user["meta"]["location"], expected.as_str(), "{created}");
 }
+
+/// `users list` writes employees as it reads them: listing 20,000 more takes little more memory
+/// (SQLite's bounded page cache) than listing 500, and every employee is listed once.
+#[cfg(target_os = "linux")]
+#[test]
+fn users_list_streams_a_large_directory_in_bounded_memory() {
+    /// Runs `scimdesk --data-dir DIR users list ARGS…`; its stdout, and its peak resident memory
+    /// in MiB as the kernel tracks it for the process (VmHWM), read until the process ends.
+    fn list(desk: &Desk, args: &[&str]) -> (String, u64) {
+        use std::io::Read;
+        let mut child = std::process::Command::new(binary())
+            .args([
+                "--data-dir",
+                &desk.data_dir().to_string_lossy(),
+                "users",
+                "list",
+            ])
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        let watcher = std::thread::spawn(move || {
+            let mut peak_kib = 0_u64;
+            // Until the process has exited (a zombie's status has no memory lines).
+            while let Some(kib) = std::fs::read_to_string(format!("/proc/{pid}/status"))
+                .ok()
+                .and_then(|s| {
+                    let line = s.lines().find_map(|l| l.strip_prefix("VmHWM:"))?;
+                    line.trim()
+                        .trim_end_matches("kB")
+                        .trim()
+                        .parse::<u64>()
+                        .ok()
+                })
+            {
+                peak_kib = peak_kib.max(kib);
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+            peak_kib
+        });
+        let mut text = String::new();
+        child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut text)
+            .unwrap();
+        let status = child.wait().unwrap();
+        assert!(status.success(), "{status}");
+        let peak_kib = watcher.join().unwrap();
+        assert!(peak_kib > 0, "the process's memory was never read");
+        (text, peak_kib / 1024)
+    }
+    let desk = Desk::new();
+    desk.add_connection("Okta");
+    desk.cli_ok(&["dev", "seed", "500", "--connection", "Okta"]);
+    let (_, small) = list(&desk, &["--json"]);
+    desk.cli_ok(&[
+        "dev",
+        "seed",
+        "20000",
+        "--start",
+        "500",
+        "--connection",
+        "Okta",
+    ]);
+    let (json, large) = list(&desk, &["--json"]);
+    let listed: Vec<Value> = serde_json::from_str(&json).expect("one JSON array");
+    assert_eq!(listed.len(), 20_500);
+    let ids: std::collections::HashSet<&str> =
+        listed.iter().filter_map(|e| e["id"].as_str()).collect();
+    assert_eq!(ids.len(), 20_500, "every employee once");
+    assert!(
+        large < small + 24,
+        "listing 20,500 employees took {large} MiB, 500 took {small} MiB"
+    );
+    let (text, large_text) = list(&desk, &[]);
+    assert_eq!(text.lines().count(), 20_500);
+    assert!(large_text < small + 24, "{large_text} MiB vs {small} MiB");
+    let (text, _) = list(&desk, &["--search", "nobody-like-this"]);
+    assert_eq!(text.trim(), "No employees match.");
+}

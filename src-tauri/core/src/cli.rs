@@ -4,6 +4,7 @@
 //! Exit codes: 0 success, 1 a runtime error (the message on stderr starts with `error: `),
 //! 2 a usage error.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -12,7 +13,7 @@ use serde_json::json;
 
 use crate::connections::keychain::OsKeychain;
 use crate::desk::{default_data_dir, DATA_DIR_ENV};
-use crate::directory::{ActivityQuery, EmployeeQuery, StatusFilter};
+use crate::directory::{ActivityQuery, ExportError, StatusFilter};
 use crate::server::{self, Overrides};
 use crate::tunnel::manager::{Backoff, TunnelSupervisor, SETTING_POLL};
 use crate::tunnel::rehearsal::Outcome;
@@ -285,30 +286,51 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                 Some(StatusArg::Deactivated) => StatusFilter::Deactivated,
                 Some(StatusArg::Removed) => StatusFilter::Removed,
             };
-            let page = desk
-                .directory()
-                .employees(&EmployeeQuery {
-                    search,
-                    status,
-                    offset: 0,
-                    limit: 0,
-                })
-                .await?;
-            if json {
-                return print_json(&page.items);
+            // Written as they are read, a thousand at a time: a million employees list in the
+            // memory of a thousand.
+            let filtered = search.is_some() || status != StatusFilter::All;
+            let mut out = std::io::BufWriter::new(std::io::stdout());
+            let listed = if json {
+                let mut ser = serde_json::Serializer::pretty(&mut out);
+                let mut seq = serde::Serializer::serialize_seq(&mut ser, None)?;
+                let listed = desk
+                    .directory()
+                    .for_each_employee(search.as_deref(), status, |e| {
+                        serde::ser::SerializeSeq::serialize_element(&mut seq, e)
+                            .map_err(std::io::Error::from)
+                    })
+                    .await;
+                serde::ser::SerializeSeq::end(seq)?;
+                writeln!(out)?;
+                listed
+            } else {
+                desk.directory()
+                    .for_each_employee(search.as_deref(), status, |e| {
+                        writeln!(
+                            out,
+                            "{:<38} {:<32} {:<24} {}",
+                            e.id,
+                            e.email.as_deref().unwrap_or(&e.user_name),
+                            e.display_name.as_deref().unwrap_or(""),
+                            e.status
+                        )
+                    })
+                    .await
+            };
+            let listed = listed.map_err(|e| match e {
+                ExportError::Io(e) => anyhow::anyhow!("the list could not be written: {e}"),
+                other => anyhow::Error::from(other),
+            })?;
+            if listed == 0 && !json {
+                match filtered {
+                    true => writeln!(out, "No employees match.")?,
+                    false => writeln!(
+                        out,
+                        "No employees yet. Assign users to the Okta app to provision them."
+                    )?,
+                }
             }
-            if page.items.is_empty() {
-                println!("No employees yet. Assign users to the Okta app to provision them.");
-            }
-            for e in &page.items {
-                println!(
-                    "{:<38} {:<32} {:<24} {}",
-                    e.id,
-                    e.email.as_deref().unwrap_or(&e.user_name),
-                    e.display_name.as_deref().unwrap_or(""),
-                    e.status
-                );
-            }
+            out.flush()?;
             Ok(())
         }
         Command::Activity(ActivityCommand::List { limit, failures }) => {

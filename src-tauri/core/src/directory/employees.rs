@@ -84,24 +84,7 @@ pub(crate) fn like_pattern(s: &str) -> String {
 
 impl Directory {
     pub async fn employees(&self, q: &EmployeeQuery) -> Result<EmployeePage, ScimError> {
-        let status = match q.status {
-            StatusFilter::Active => "e.status = 'active'",
-            StatusFilter::Deactivated => "e.status = 'deactivated'",
-            StatusFilter::Removed => "e.status = 'removed'",
-            StatusFilter::Current => "e.status <> 'removed'",
-            StatusFilter::All => "1",
-        };
-        let search = q
-            .search
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(like_pattern);
-        let where_clause = format!(
-            "{status} AND (?1 IS NULL OR e.display_name LIKE ?1 ESCAPE '\\' OR e.email LIKE ?1 ESCAPE '\\' \
-             OR e.user_name LIKE ?1 ESCAPE '\\' OR e.job_title LIKE ?1 ESCAPE '\\' \
-             OR e.department LIKE ?1 ESCAPE '\\' OR e.employee_id LIKE ?1 ESCAPE '\\')"
-        );
+        let (where_clause, search) = list_condition(q.search.as_deref(), q.status);
         let total: i64 = sqlx::query_scalar(&format!(
             "SELECT COUNT(*) FROM employees e WHERE {where_clause}"
         ))
@@ -126,6 +109,46 @@ impl Directory {
         })
     }
 
+    /// Every employee matching `search` and `status`, in the directory's order, handed to `each`
+    /// one at a time and read a thousand at a time: a directory of any size is listed (by the
+    /// CLI) or exported in constant memory. Returns how many there were.
+    pub async fn for_each_employee(
+        &self,
+        search: Option<&str>,
+        status: StatusFilter,
+        mut each: impl FnMut(&Employee) -> std::io::Result<()>,
+    ) -> Result<u64, ExportError> {
+        let (cond, pattern) = list_condition(search, status);
+        let sql = format!(
+            "SELECT {EMPLOYEE_COLUMNS} FROM employees e WHERE {cond} AND e.seq > ?2 \
+             ORDER BY e.seq LIMIT 1000"
+        );
+        // One connection for the walk: one page cache fills, not every reader's.
+        let mut conn = self
+            .db
+            .reader()
+            .acquire()
+            .await
+            .map_err(|e| ExportError::Read(db_error(e)))?;
+        let (mut after, mut count) = (0_i64, 0_u64);
+        loop {
+            let batch = sqlx::query_as::<_, Employee>(&sql)
+                .bind(&pattern)
+                .bind(after)
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(|e| ExportError::Read(db_error(e)))?;
+            let Some(last) = batch.last() else {
+                return Ok(count);
+            };
+            after = last.seq;
+            for e in &batch {
+                each(e).map_err(ExportError::Io)?;
+                count += 1;
+            }
+        }
+    }
+
     /// Any employee by id, removed ones included (the admin's view keeps them).
     pub async fn employee(&self, id: &str) -> Result<Option<Employee>, ScimError> {
         sqlx::query_as::<_, Employee>(&format!(
@@ -147,6 +170,16 @@ pub enum StatusChoice {
     /// Active and deactivated (removed records are only in the CLI's `--status removed`).
     #[default]
     All,
+}
+
+impl From<StatusChoice> for StatusFilter {
+    fn from(choice: StatusChoice) -> StatusFilter {
+        match choice {
+            StatusChoice::Active => StatusFilter::Active,
+            StatusChoice::Deactivated => StatusFilter::Deactivated,
+            StatusChoice::All => StatusFilter::Current,
+        }
+    }
 }
 
 /// One page of the app's employee table. Pages are keyset cursors on the directory's order,
@@ -179,13 +212,18 @@ pub struct EmployeeListPage {
 }
 
 /// The search and status as SQL, with the search pattern as `?1`.
-fn list_condition(search: Option<&str>, status: StatusChoice) -> (String, Option<String>) {
-    let status = match status {
-        StatusChoice::Active => "e.status = 'active'",
-        StatusChoice::Deactivated => "e.status = 'deactivated'",
+fn list_condition(
+    search: Option<&str>,
+    status: impl Into<StatusFilter>,
+) -> (String, Option<String>) {
+    let status = match status.into() {
+        StatusFilter::Active => "e.status = 'active'",
+        StatusFilter::Deactivated => "e.status = 'deactivated'",
+        StatusFilter::Removed => "e.status = 'removed'",
         // Not `IN (…)`: with `<>` a page walks the table in seq order and stops after one page,
         // and counts scan the small status index.
-        StatusChoice::All => "e.status <> 'removed'",
+        StatusFilter::Current => "e.status <> 'removed'",
+        StatusFilter::All => "1",
     };
     let pattern = search
         .map(str::trim)
@@ -304,28 +342,13 @@ impl Directory {
         let tmp = tempfile::NamedTempFile::new_in(dir).map_err(ExportError::Io)?;
         let mut writer = csv::Writer::from_writer(std::io::BufWriter::new(tmp));
         writer.write_record(CSV_HEADER).map_err(ExportError::Csv)?;
-        let (cond, pattern) = list_condition(q.search.as_deref(), q.status);
-        let mut after = 0_i64;
-        let mut count = 0_u64;
-        loop {
-            let batch = sqlx::query_as::<_, Employee>(&format!(
-                "SELECT {EMPLOYEE_COLUMNS} FROM employees e WHERE {cond} AND e.seq > ?2 \
-                 ORDER BY e.seq LIMIT 1000"
-            ))
-            .bind(&pattern)
-            .bind(after)
-            .fetch_all(self.db.reader())
-            .await
-            .map_err(|e| ExportError::Read(db_error(e)))?;
-            let Some(last) = batch.last() else { break };
-            after = last.seq;
-            for e in &batch {
+        let count = self
+            .for_each_employee(q.search.as_deref(), q.status.into(), |e| {
                 writer
                     .write_record(csv_record(e))
-                    .map_err(ExportError::Csv)?;
-                count += 1;
-            }
-        }
+                    .map_err(std::io::Error::from)
+            })
+            .await?;
         let file = writer
             .into_inner()
             .map_err(|e| ExportError::Io(e.into_error()))?

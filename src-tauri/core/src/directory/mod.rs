@@ -27,7 +27,7 @@ use crate::scim::ScimError;
 use sql_filter::{SqlFragment, SqlParam};
 
 pub use activity::{ActivityEntry, ActivityQuery};
-pub use employees::{Employee, EmployeePage, EmployeeQuery, StatusFilter};
+pub use employees::{Employee, EmployeePage, EmployeeQuery, ExportError, StatusFilter};
 
 #[derive(Clone)]
 pub struct Directory {
