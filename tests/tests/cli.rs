@@ -209,3 +209,30 @@ fn users_list_streams_a_large_directory_in_bounded_memory() {
     let (text, _) = list(&desk, &["--search", "nobody-like-this"]);
     assert_eq!(text.trim(), "No employees match.");
 }
+
+/// `users list | head`: the reader closes the pipe early, and the list just ends (no error).
+#[test]
+fn users_list_into_a_closed_pipe_ends_quietly() {
+    let desk = Desk::new();
+    desk.add_connection("Okta");
+    desk.cli_ok(&["dev", "seed", "3000", "--connection", "Okta"]);
+    for args in [&["users", "list"][..], &["users", "list", "--json"][..]] {
+        let mut child = std::process::Command::new(binary())
+            .args(["--data-dir", &desk.data_dir().to_string_lossy()])
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Read one line, as `head -1` would, then close the pipe.
+        let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
+        assert!(!first.is_empty(), "{args:?}: nothing listed");
+        drop(stdout);
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {}\n{stderr}", out.status);
+        assert!(stderr.is_empty(), "{args:?}: {stderr}");
+    }
+}

@@ -300,9 +300,13 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                             .map_err(std::io::Error::from)
                     })
                     .await;
-                serde::ser::SerializeSeq::end(seq)?;
-                writeln!(out)?;
-                listed
+                let listed = match listed {
+                    Ok(n) => serde::ser::SerializeSeq::end(seq)
+                        .map(|()| n)
+                        .map_err(|e| ExportError::Io(e.into())),
+                    Err(e) => Err(e),
+                };
+                listed.and_then(|n| writeln!(out).map(|()| n).map_err(ExportError::Io))
             } else {
                 desk.directory()
                     .for_each_employee(search.as_deref(), status, |e| {
@@ -317,10 +321,14 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                     })
                     .await
             };
-            let listed = listed.map_err(|e| match e {
-                ExportError::Io(e) => anyhow::anyhow!("the list could not be written: {e}"),
-                other => anyhow::Error::from(other),
-            })?;
+            // A reader that has seen enough (`| head`) closes the pipe: the list ends there.
+            let gone = |e: &std::io::Error| e.kind() == std::io::ErrorKind::BrokenPipe;
+            let listed = match listed {
+                Ok(n) => n,
+                Err(ExportError::Io(e)) if gone(&e) => return Ok(()),
+                Err(ExportError::Io(e)) => anyhow::bail!("the list could not be written: {e}"),
+                Err(other) => return Err(other.into()),
+            };
             if listed == 0 && !json {
                 match filtered {
                     true => writeln!(out, "No employees match.")?,
@@ -330,8 +338,10 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                     )?,
                 }
             }
-            out.flush()?;
-            Ok(())
+            match out.flush() {
+                Err(e) if !gone(&e) => anyhow::bail!("the list could not be written: {e}"),
+                _ => Ok(()),
+            }
         }
         Command::Activity(ActivityCommand::List { limit, failures }) => {
             let entries = desk
