@@ -352,6 +352,19 @@ fn the_rehearsal_runs_from_the_app() {
             .is_some_and(|r| app.text_of(r).contains("token"))
     });
     app.screenshot("rehearsal");
+    // Every step passed from here, but through plain HTTP on this computer: the verdict must not
+    // promise that Okta will connect, and the note says why.
+    let result = app.text("rehearsal-result");
+    assert!(
+        result.contains("can't reach this URL") && !result.contains("will be able to connect"),
+        "{result}"
+    );
+    assert!(app.text("rehearsal-note").contains("HTTPS"), "{result}");
+    app.eval(
+        "document.querySelector('[data-testid=rehearsal-note]').scrollIntoView({block: 'center'}); return true;",
+        vec![],
+    );
+    app.screenshot("rehearsal-note");
     assert_eq!(
         desk.employees().len(),
         0,

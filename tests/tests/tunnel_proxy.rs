@@ -106,6 +106,7 @@ fn rehearsal_through_the_proxy_passes_and_names_each_failure() {
     let (out, report) = rehearse(&desk, &ca, "Okta");
     out.assert_code(0);
     assert_eq!(report["ok"], true, "{report}");
+    assert_eq!(report["reachable_by_okta"], true, "{report}");
     for name in ["reach", "list", "lookup", "unknown_id", "bad_token"] {
         assert_eq!(step(&report, name)["outcome"], "ok", "{report}");
     }
@@ -118,7 +119,11 @@ fn rehearsal_through_the_proxy_passes_and_names_each_failure() {
         None,
     );
     text.assert_code(0);
-    assert!(text.stdout.contains("Every step passed"), "{text}");
+    assert!(
+        text.stdout
+            .contains("Every step passed: Okta can reach this connection."),
+        "{text}"
+    );
     assert!(desk.employees().is_empty(), "the rehearsal creates nothing");
 
     // Without the test CA the certificate is not trusted: TLS failed.
@@ -247,4 +252,29 @@ fn status_and_settings_of_an_own_tunnel() {
     let shown = desk.cli_json(&["config", "show"]);
     assert!(shown["public_url"].is_null(), "{shown}");
     assert_eq!(shown["tunnel"]["mode"], "none");
+}
+
+/// Through plain HTTP on this machine every step can pass, but Okta (on the internet, HTTPS
+/// only) cannot call it: the verdict says so instead of promising a connection.
+#[test]
+fn a_rehearsal_through_plain_http_here_does_not_promise_okta_a_connection() {
+    let desk = Desk::new();
+    let server = desk.serve();
+    desk.add_connection("Okta");
+    desk.cli_ok(&[
+        "config",
+        "set",
+        "public-url",
+        &format!("http://{}", addr(&server)),
+    ]);
+    let report = desk.cli_json(&["connection", "test", "Okta"]);
+    assert_eq!(report["ok"], true, "{report}");
+    assert_eq!(report["reachable_by_okta"], false, "{report}");
+    assert!(
+        report["note"].as_str().is_some_and(|n| n.contains("HTTPS")),
+        "{report}"
+    );
+    let text = desk.cli_ok(&["connection", "test", "Okta"]);
+    assert!(text.contains("Okta cannot reach this URL yet"), "{text}");
+    assert!(!text.contains("Okta can reach this connection"), "{text}");
 }

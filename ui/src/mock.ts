@@ -367,12 +367,12 @@ async function rehearse(id: string): Promise<Rehearsal> {
     steps.push({ step: "Reach SCIM Desk at the public URL", request: `GET ${url}/ServiceProviderConfig`, outcome: "failed", message: t.mode === "none" ? `${publicUrl()} only works on this computer; Okta can't reach it. Choose a public URL first.` : "The tunnel is not online." });
     steps.push({ step: "Authenticate with the token", request: `GET ${url}/Users?startIndex=1&count=1`, outcome: "skipped", message: "Skipped because the URL can't be reached." });
     steps.push({ step: "Okta's connector test", request: `GET ${url}/Users?filter=userName eq "…"`, outcome: "skipped", message: "" });
-    return { base_url: url, ok: false, steps, note: "Fix the public URL, then test again." };
+    return { base_url: url, ok: false, steps, note: "Fix the public URL, then test again.", reachable_by_okta: false };
   }
   steps.push({ step: "Reach SCIM Desk at the public URL", request: `GET ${url}/ServiceProviderConfig`, outcome: "ok", message: "Answered in 184 ms through the tunnel." });
   steps.push({ step: "Authenticate with the token", request: `GET ${url}/Users?startIndex=1&count=1`, outcome: "ok", message: "The token was accepted (HTTP 200)." });
   steps.push({ step: "Okta's connector test", request: `GET ${url}/Users?filter=userName eq "scimdesk-rehearsal@example.invalid"`, outcome: state.oktaEnabled ? "ok" : "failed", message: state.oktaEnabled ? "An empty ListResponse, as Okta expects." : "Refused with 403: the Okta integration is turned off." });
-  return { base_url: url, ok: state.oktaEnabled, steps, note: state.oktaEnabled ? "Okta's Test Connector Configuration should succeed with this base URL and token." : null };
+  return { base_url: url, ok: state.oktaEnabled, steps, note: state.oktaEnabled ? "Okta's Test Connector Configuration should succeed with this base URL and token." : null, reachable_by_okta: true };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

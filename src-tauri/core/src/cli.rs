@@ -459,8 +459,13 @@ async fn connection(desk: &Desk, command: ConnectionCommand, json: bool) -> anyh
                 if let Some(note) = &rehearsal.note {
                     println!("Note: {note}");
                 }
-                if rehearsal.ok {
-                    println!("Every step passed: Okta can reach this connection.");
+                match (rehearsal.ok, rehearsal.reachable_by_okta) {
+                    (true, true) => println!("Every step passed: Okta can reach this connection."),
+                    (true, false) => println!(
+                        "Every step passed here, so SCIM Desk answers as Okta expects; but Okta \
+                         cannot reach this URL yet (see the note)."
+                    ),
+                    (false, _) => {}
                 }
             }
             if rehearsal.ok {

@@ -5,4 +5,10 @@ export type Rehearsal = { base_url: string, ok: boolean, steps: Array<Step>,
 /**
  * A remark about the whole rehearsal (e.g. no public URL is set).
  */
-note: string | null, };
+note: string | null, 
+/**
+ * Whether Okta, on the internet, can call this base URL at all: a public HTTPS URL, from a
+ * tunnel that is online. When it can't, passing steps only show that SCIM Desk answers
+ * correctly here, and `note` says why Okta can't.
+ */
+reachable_by_okta: boolean, };

@@ -197,7 +197,7 @@ type RehearsalState = { running: true } | { running: false; result?: Rehearsal; 
 
 const STEP_LABEL = { ok: "Passed", failed: "Failed", skipped: "Skipped" } as const;
 
-function RehearsalPanel({ state, onClose }: { state: NonNullable<RehearsalState>; onClose: () => void }) {
+export function RehearsalPanel({ state, onClose }: { state: NonNullable<RehearsalState>; onClose: () => void }) {
   const result = "result" in state ? state.result : undefined;
   const error = "error" in state ? state.error : undefined;
   return (
@@ -208,9 +208,11 @@ function RehearsalPanel({ state, onClose }: { state: NonNullable<RehearsalState>
             ? "Testing the connection the way Okta will…"
             : error
               ? "The test couldn't run"
-              : result?.ok
+              : result?.ok && result.reachable_by_okta
                 ? "Okta will be able to connect"
-                : "Okta would not be able to connect"}
+                : result?.ok
+                  ? "SCIM Desk answers as Okta expects, but Okta can't reach this URL yet"
+                  : "Okta would not be able to connect"}
         </h4>
         {!state.running && (
           <button type="button" className="icon-button" aria-label="Close the test result" onClick={onClose}>
@@ -237,7 +239,11 @@ function RehearsalPanel({ state, onClose }: { state: NonNullable<RehearsalState>
               </li>
             ))}
           </ol>
-          {result.note && <p className="rehearsal-note">{result.note}</p>}
+          {result.note && (
+            <p className={result.reachable_by_okta ? "rehearsal-note" : "rehearsal-note rehearsal-note-warn"} data-testid="rehearsal-note">
+              {result.note}
+            </p>
+          )}
         </>
       )}
     </section>

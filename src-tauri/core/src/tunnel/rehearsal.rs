@@ -48,6 +48,10 @@ pub struct Rehearsal {
     pub steps: Vec<Step>,
     /// A remark about the whole rehearsal (e.g. no public URL is set).
     pub note: Option<String>,
+    /// Whether Okta, on the internet, can call this base URL at all: a public HTTPS URL, from a
+    /// tunnel that is online. When it can't, passing steps only show that SCIM Desk answers
+    /// correctly here, and `note` says why Okta can't.
+    pub reachable_by_okta: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -243,6 +247,7 @@ fn finish(base_url: &str, steps: Vec<Step>) -> Rehearsal {
         ok: steps.iter().all(|s| s.outcome == Outcome::Ok),
         steps,
         note: None,
+        reachable_by_okta: base_url.starts_with("https://"),
     }
 }
 
