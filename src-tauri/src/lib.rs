@@ -54,13 +54,13 @@ pub fn show_main_window(app: &AppHandle) {
 }
 
 /// Forwards the core's change events to the webview until the app ends. When the UI falls
-/// behind (a large import), it is told to refresh everything once rather than event by event.
+/// behind (a large import), it is told to reload everything once rather than event by event.
 async fn forward_changes(app: AppHandle, desk: Desk) {
     let mut events = desk.subscribe();
     loop {
         let event = match events.recv().await {
             Ok(e) => e,
-            Err(RecvError::Lagged(_)) => ChangeEvent::Settings,
+            Err(RecvError::Lagged(_)) => ChangeEvent::Reload,
             Err(RecvError::Closed) => return,
         };
         if let Err(e) = app.emit(CHANGE_EVENT, &event) {
@@ -77,7 +77,12 @@ fn start(app: &tauri::App, data_dir: PathBuf) -> Result<(), Box<dyn std::error::
         desk: desk.clone(),
         endpoint: endpoint.clone(),
     });
-    tauri::async_runtime::spawn(forward_changes(app.handle().clone(), desk));
+    tauri::async_runtime::spawn(forward_changes(app.handle().clone(), desk.clone()));
+    // A `scimdesk` command run beside the app changes the same database: the window follows.
+    tauri::async_runtime::spawn(async move {
+        desk.follow_other_processes(std::time::Duration::from_secs(1))
+            .await
+    });
     tauri::async_runtime::spawn(async move {
         let status = endpoint.start().await;
         tracing::info!(?status, "endpoint");

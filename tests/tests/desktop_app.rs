@@ -597,3 +597,28 @@ fn sigterm_ends_the_app_as_quit_does() {
     );
     assert_eq!(desk.employee("last.one@corp.example")["status"], "active");
 }
+
+/// A `scimdesk` command run beside the open app changes the same data directory: the window
+/// shows the change without the admin reloading anything.
+#[test]
+fn changes_made_with_the_cli_show_in_the_open_app() {
+    let desk = Desk::new();
+    desk.add_connection("Okta");
+    let app = App::launch(&desk, "cli_beside_the_app");
+    app.go("#/settings/integrations/okta");
+    app.wait_for_css("[data-testid=\"connection-row\"][data-connection-name=\"Okta\"]");
+
+    desk.cli_ok(&["connection", "add", "Added from a terminal"]);
+    app.wait_for_css(
+        "[data-testid=\"connection-row\"][data-connection-name=\"Added from a terminal\"]",
+    );
+    app.screenshot("connection-added-by-the-cli");
+
+    app.go("#/employees");
+    app.wait_for("employees-empty");
+    desk.cli_ok(&["dev", "seed", "3", "--connection", "Okta"]);
+    app.wait_until("the three employees the CLI imported", |app| {
+        app.all("employee-row").len() == 3
+    });
+    app.screenshot("employees-imported-by-the-cli");
+}

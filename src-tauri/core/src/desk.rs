@@ -66,6 +66,10 @@ pub enum ChangeEvent {
     Endpoint,
     /// A setting changed (the Okta integration turned on or off, the listen address).
     Settings,
+    /// Anything may have changed: the database moved without an event saying what (another
+    /// process, such as a `scimdesk` command run beside the app), or events were missed. Pages
+    /// reload what they show.
+    Reload,
 }
 
 #[derive(Clone)]
@@ -169,6 +173,38 @@ impl Desk {
     pub fn notify(&self, event: ChangeEvent) {
         // No subscriber is normal (the CLI); the event is simply dropped.
         let _ = self.events.send(event);
+    }
+
+    /// Announces changes made by other processes on this data directory, as
+    /// [`ChangeEvent::Reload`], until the returned future is dropped. Every commit, in any
+    /// process, moves the database's generation counters; every `interval` they are compared
+    /// with the last ones seen. While this process is announcing its own changes, a move is
+    /// taken as its own; once it has been quiet for an interval, a move not yet announced is
+    /// announced once. So a change made elsewhere shows within about two intervals, and this
+    /// process's own activity adds at most one reload after it ends.
+    pub async fn follow_other_processes(&self, interval: std::time::Duration) {
+        let mut own = self.subscribe();
+        let mut seen = self.db.generations().ok();
+        let mut ticks = tokio::time::interval(interval);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            let mut busy = false;
+            loop {
+                match own.try_recv() {
+                    Ok(ChangeEvent::Reload) => {}
+                    Ok(_) | Err(broadcast::error::TryRecvError::Lagged(_)) => busy = true,
+                    Err(_) => break,
+                }
+            }
+            let Ok(now) = self.db.generations() else {
+                continue;
+            };
+            if seen.as_ref() != Some(&now) && !busy {
+                seen = Some(now);
+                self.notify(ChangeEvent::Reload);
+            }
+        }
     }
 
     pub async fn config(&self) -> Result<Config, DeskError> {

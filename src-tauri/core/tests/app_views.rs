@@ -466,3 +466,45 @@ async fn the_endpoint_reports_a_taken_port_and_moves_to_another() {
     );
     drop(squatter);
 }
+
+/// A change made by another process (here a second `Desk` on the same directory, as a
+/// `scimdesk` command beside the app would be) reaches the app's subscribers as a reload.
+#[tokio::test]
+async fn changes_made_by_another_process_are_announced_as_a_reload() {
+    use scimdesk::desk::ChangeEvent;
+    use std::time::Duration;
+    let (desk, dir) = desk().await;
+    let mut events = desk.subscribe();
+    let follower = {
+        let desk = desk.clone();
+        tokio::spawn(async move { desk.follow_other_processes(Duration::from_millis(50)).await })
+    };
+    // Nothing changes: nothing is announced.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(events.try_recv().is_err(), "a reload without a change");
+
+    let other = Desk::open(dir.path(), Arc::new(MemoryKeychain::default()))
+        .await
+        .unwrap();
+    other
+        .set_config("public-url", "https://scim.example.com")
+        .await
+        .unwrap();
+    let reload = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            if let Ok(ChangeEvent::Reload) = events.recv().await {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(
+        reload.is_ok(),
+        "the other process's change was not announced"
+    );
+    assert_eq!(
+        desk.config().await.unwrap().public_url.as_deref(),
+        Some("https://scim.example.com")
+    );
+    follower.abort();
+}

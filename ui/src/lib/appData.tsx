@@ -46,10 +46,10 @@ export function AppDataProvider({ children }: { children: ReactNode }) {
     void reloadConnections();
     void reloadTunnel();
     return subscribe((events) => {
-      if (touches(events, ["settings", "endpoint", "connections", "employee"])) void reloadOverview();
+      if (touches(events, ["settings", "endpoint", "connections", "employee", "reload"])) void reloadOverview();
       // Last contact changes with every request Okta makes, which is logged as activity.
-      if (touches(events, ["connections", "activity", "tunnel"])) void reloadConnections();
-      if (touches(events, ["tunnel", "settings"])) void reloadTunnel();
+      if (touches(events, ["connections", "activity", "tunnel", "reload"])) void reloadConnections();
+      if (touches(events, ["tunnel", "settings", "reload"])) void reloadTunnel();
     });
   }, [reloadOverview, reloadConnections, reloadTunnel]);
 

@@ -56,7 +56,7 @@ export function ActivityPage() {
   }, [filter]);
 
   // New entries slide in at the top; the older pages already loaded stay.
-  useChanges(["activity"], () => {
+  useChanges(["activity", "reload"], () => {
     const mine = gen.current;
     api.listActivity(filter(null)).then((list) => {
       if (mine !== gen.current) return;

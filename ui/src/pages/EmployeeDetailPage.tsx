@@ -7,7 +7,7 @@ import { absoluteTime, personName } from "../lib/format";
 import { useLoad } from "../lib/useLoad";
 
 export function EmployeeDetailPage({ id }: { id: string }) {
-  const load = useLoad(() => api.employeeDetail(id), [id], ["employee", "group", "activity"]);
+  const load = useLoad(() => api.employeeDetail(id), [id], ["employee", "group", "activity", "reload"]);
   const d = load.data;
 
   return (

@@ -45,7 +45,7 @@ export function EmployeesPage() {
   }, [search, status, pageAt]);
 
   const query = useMemo(() => buildQuery({ search, status }, pageAt), [search, status, pageAt]);
-  const page = useLoad(() => api.listEmployees(query), [query], ["employee", "group"]);
+  const page = useLoad(() => api.listEmployees(query), [query], ["employee", "group", "reload"]);
   const data = page.data;
 
   useEffect(() => {
