@@ -51,6 +51,22 @@ fn okta_of(desk: &Desk, conn: &Connection) -> Okta {
     Okta::new(base_url, &conn.token)
 }
 
+/// Waits up to 20 s for `child` to end by itself and returns how it ended (killed and a panic
+/// naming `what` if it keeps running).
+fn exit_of(mut child: std::process::Child, what: &str) -> std::process::ExitStatus {
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if started.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            panic!("{what} kept running for 20 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 fn employee_row_css(email: &str) -> String {
     format!("[data-testid=\"employee-row\"][data-email=\"{email}\"]")
 }
@@ -468,18 +484,7 @@ fn employees_page_filter_export_and_a_second_launch() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let mut second = second;
-    let started = std::time::Instant::now();
-    let status = loop {
-        if let Some(s) = second.try_wait().unwrap() {
-            break s;
-        }
-        if started.elapsed() > Duration::from_secs(20) {
-            let _ = second.kill();
-            panic!("the second launch kept running");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let status = exit_of(second, "the second launch");
     assert!(status.success(), "{status}");
     // The first one still serves.
     okta.get("/Users").expect(200);
@@ -571,17 +576,7 @@ fn sigterm_ends_the_app_as_quit_does() {
 
     // SAFETY: kill(2) on the pid of a child this test started and has not reaped.
     unsafe { libc::kill(app.id() as libc::pid_t, libc::SIGTERM) };
-    let stopping = std::time::Instant::now();
-    let status = loop {
-        if let Some(status) = app.try_wait().unwrap() {
-            break status;
-        }
-        if stopping.elapsed() > Duration::from_secs(20) {
-            let _ = app.kill();
-            panic!("the app did not stop within 20 s of SIGTERM");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = exit_of(app, "the app after SIGTERM");
     let text = std::fs::read_to_string(&log).unwrap();
     assert!(status.success(), "SIGTERM: {status}\n{text}");
     assert!(text.contains("asked to stop"), "{text}");

@@ -484,10 +484,10 @@ impl Desk {
                 .await;
         let setting = self.tunnel_setting().await?;
         let status = self.tunnel_status().await?;
-        rehearsal.reachable_by_okta = status.reachable_by_okta
-            && base_url.starts_with("https://")
-            && !(setting.is_managed() && status.state.url().is_none());
-        if setting.is_managed() && status.state.url().is_none() {
+        let tunnel_offline = setting.is_managed() && status.state.url().is_none();
+        rehearsal.reachable_by_okta =
+            status.reachable_by_okta && base_url.starts_with("https://") && !tunnel_offline;
+        if tunnel_offline {
             rehearsal.note = Some(format!(
                 "The {} tunnel is not online, so this used {}. Start SCIM Desk (`scimdesk serve` \
                  or the app) to run the tunnel, and see `scimdesk tunnel status`.",

@@ -1,10 +1,9 @@
-import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { cleanup, fireEvent, screen, waitFor } from "@testing-library/react";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import { afterEach, describe, expect, it } from "vitest";
-import type { Employee, EmployeeListQuery, EmployeePage } from "../api";
-import { ToastProvider } from "../components/Toasts";
-import { AppDataProvider } from "../lib/appData";
-import { EmployeesPage, forgetEmployeeFilters } from "./EmployeesPage";
+import type { EmployeeListQuery, EmployeePage } from "../api";
+import { forgetEmployeeFilters } from "./EmployeesPage";
+import { employee, renderEmployeesPage, shellAnswer } from "./employeesTesting";
 
 afterEach(() => {
   cleanup();
@@ -13,24 +12,12 @@ afterEach(() => {
 });
 
 const TOTAL = 100_000;
-const emp = (i: number): Employee => ({
-  id: `e${i}`, user_name: `u${i}@x.example`, email: `u${i}@x.example`, display_name: null,
-  first_name: `First${i}`, last_name: `Last${i}`, job_title: null, department: null, business_unit: null,
-  manager_email: null, manager_id: null, location: null, employee_id: null,
-  status: "active", external_id: null, connection_id: null, created_at: "2026-11-01T00:00:00Z", updated_at: "2026-11-01T00:00:00Z",
-});
 
 /** A backend of 100,000 employees whose cursors are positions, recording every query. */
 function backend() {
   const queries: EmployeeListQuery[] = [];
   mockIPC((cmd, args) => {
     switch (cmd) {
-      case "overview":
-        return { okta_enabled: true, connection_count: 1, employees_active: TOTAL, employees_deactivated: 0, endpoint: { state: "serving", listen: "127.0.0.1:8742" }, data_dir: "" };
-      case "list_connections":
-        return [];
-      case "tunnel_status":
-        return null;
       case "list_employees": {
         const q = (args as { query: EmployeeListQuery }).query;
         queries.push(q);
@@ -44,22 +31,16 @@ function backend() {
         const page: EmployeePage = {
           total,
           offset: start,
-          items: Array.from({ length: end - start }, (_, k) => emp(start + k)),
+          items: Array.from({ length: end - start }, (_, k) => employee(start + k)),
           next: end < total ? String(end - 1) : null,
           prev: start > 0 ? String(start) : null,
         };
         return page;
       }
     }
-    return null;
+    return shellAnswer(cmd, TOTAL) ?? null;
   });
-  render(
-    <ToastProvider>
-      <AppDataProvider>
-        <EmployeesPage />
-      </AppDataProvider>
-    </ToastProvider>,
-  );
+  renderEmployeesPage();
   return queries;
 }
 
