@@ -20,8 +20,9 @@ use serde_json::{json, Value};
 
 use crate::{free_port, target_dir, workspace_root, Desk};
 
-/// How long the UI may take to show what a test waits for.
-pub const UI_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long the UI may take to show what a test waits for: the harness's ceiling, since a page
+/// on a loaded machine (a cold webview, a list of thousands) can take many seconds.
+pub const UI_TIMEOUT: Duration = crate::WAIT_CEILING;
 
 /// The app executable: `$SCIMDESK_APP_BIN`, else the workspace's debug build (which the test
 /// command builds, after the UI, before the tests).
@@ -153,8 +154,13 @@ impl App {
 
     /// Starts the app without touching the data directory's settings first.
     pub fn launch_as_is(desk: &Desk, test: &str) -> App {
+        App::launch_binary(desk, test, &app_binary())
+    }
+
+    /// Starts the app executable `bin` (an installed package's, say) on `desk`'s data
+    /// directory as it is, and waits until its first screen is shown.
+    pub fn launch_binary(desk: &Desk, test: &str, bin: &Path) -> App {
         let turn = one_at_a_time();
-        let bin = app_binary();
         let display = display_name();
         let port = free_port();
         let native_port = free_port();
@@ -178,22 +184,13 @@ impl App {
             .build()
             .expect("a runtime");
         let status = format!("http://127.0.0.1:{port}/status");
-        let started = Instant::now();
         // The native driver starts after tauri-driver listens: wait for both.
-        loop {
-            let ready = reqwest::blocking::get(&status)
+        crate::until("tauri-driver and WebKitWebDriver are ready", || {
+            reqwest::blocking::get(&status)
                 .ok()
                 .and_then(|r| r.json::<Value>().ok())
-                .is_some_and(|v| v["value"]["ready"] == json!(true));
-            if ready {
-                break;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "tauri-driver did not become ready"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+                .is_some_and(|v| v["value"]["ready"] == json!(true))
+        });
         let mut caps = serde_json::Map::new();
         // A single-page app: clicks change the hash route and load nothing, so WebDriver must
         // not wait for a page load after them (WebKit's would never come).

@@ -13,8 +13,6 @@ use std::time::{Duration, Instant};
 use scimdesk_tests::*;
 
 const STAND_IN: &str = env!("CARGO_BIN_EXE_fake-cloudflared");
-/// How long a tunnel state may take to appear.
-const STATE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The stand-in's control directory and the environment that makes `serve` use it.
 struct StandIn {
@@ -66,17 +64,14 @@ fn serve_env<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a st
 /// Polls `tunnel status --json` until `done` holds.
 #[track_caller]
 fn wait_status(desk: &Desk, what: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let started = Instant::now();
-    loop {
+    eventually(&format!("tunnel status showed {what}"), || {
         let status = desk.cli_json(&["tunnel", "status"]);
         if done(&status) {
-            return status;
+            Ok(status)
+        } else {
+            Err(status)
         }
-        if started.elapsed() > STATE_TIMEOUT {
-            panic!("tunnel status never showed {what} within {STATE_TIMEOUT:?}: {status}");
-        }
-        thread::sleep(Duration::from_millis(100));
-    }
+    })
 }
 
 fn state(status: &Value) -> &str {
@@ -102,14 +97,7 @@ fn alive(_pid: u32) -> bool {
 
 #[track_caller]
 fn wait_gone(pid: u32) {
-    let started = Instant::now();
-    while alive(pid) {
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "cloudflared (pid {pid}) is still running"
-        );
-        thread::sleep(Duration::from_millis(50));
-    }
+    until(&format!("cloudflared (pid {pid}) ended"), || !alive(pid));
 }
 
 #[test]
@@ -159,13 +147,10 @@ fn quick_tunnel_starts_comes_online_restarts_with_a_new_url_and_stops() {
     let location = created.header("location").expect("Location");
     assert!(location.starts_with(&first_url), "{location}");
 
-    let said = server.stdout();
-    assert!(
-        said.contains(&format!(
-            "Tunnel online: Okta reaches this endpoint at {first_url}"
-        )),
-        "{said}"
-    );
+    // `serve` reports the state as it changes, in its own time after the status has it.
+    let said = server.wait_for_stdout(&format!(
+        "Tunnel online: Okta reaches this endpoint at {first_url}"
+    ));
     assert!(!said.contains("No tunnel is set"), "{said}");
 
     // Crash → failed with the reason → restarted after the backoff at a new URL.
@@ -207,19 +192,12 @@ fn quick_tunnel_starts_comes_online_restarts_with_a_new_url_and_stops() {
         .as_str()
         .is_some_and(|b| b.starts_with(&second_url)));
     // `serve` said so too, prominently.
-    let said = server.stdout();
-    assert!(
-        said.contains(&format!(
-            "!! The public URL changed from {first_url} to {second_url}"
-        )),
-        "{said}"
-    );
+    server.wait_for_stdout(&format!(
+        "!! The public URL changed from {first_url} to {second_url}"
+    ));
 
     // Stop → the child is gone and the state is off.
-    assert!(
-        server.terminate(Duration::from_secs(10)),
-        "serve stops on SIGTERM"
-    );
+    assert!(server.terminate(WAIT_CEILING), "serve stops on SIGTERM");
     wait_gone(*second_pid);
     let stopped = desk.cli_json(&["tunnel", "status"]);
     assert_eq!(state(&stopped), "off", "{stopped}");
@@ -278,19 +256,11 @@ fn named_tunnel_uses_its_hostname_and_keeps_the_token_off_the_command_line() {
     let online = wait_status(&desk, "online", |s| state(s) == "online");
     assert_eq!(online["state"]["url"], "https://scim.corp.example");
     // `serve --json` reports each state as an event line.
-    let started = Instant::now();
-    let online_event = loop {
-        let found = server
-            .stdout()
-            .lines()
-            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .find(|e| e["event"] == "tunnel" && e["state"]["state"] == "online");
-        match found {
-            Some(event) => break event,
-            None if started.elapsed() < STATE_TIMEOUT => thread::sleep(Duration::from_millis(50)),
-            None => panic!("no online event from serve --json: {}", server.stdout()),
-        }
-    };
+    let online_event: Value = serde_json::from_str(&server.wait_for_line("an online event", |l| {
+        serde_json::from_str::<Value>(l)
+            .is_ok_and(|e| e["event"] == "tunnel" && e["state"]["state"] == "online")
+    }))
+    .expect("a JSON event");
     assert_eq!(online_event["state"]["url"], "https://scim.corp.example");
     assert_eq!(online["stable"], true);
     let (_, _, args) = stand_in.starts()[0].clone();
@@ -474,11 +444,12 @@ fn real_cloudflared_when_installed() {
     let desk = Desk::new();
     desk.cli_ok(&["tunnel", "set", "cloudflared"]);
     let _server = desk.serve();
-    // Without internet a quick tunnel may keep trying for a while: "starting" is fine then.
+    // Without internet a quick tunnel may keep trying for a while: "starting" is fine then, so
+    // this waits a bounded time for a final state and accepts "starting" after it.
     let started = Instant::now();
     let status = loop {
         let status = desk.cli_json(&["tunnel", "status"]);
-        if matches!(state(&status), "online" | "failed") || started.elapsed() > STATE_TIMEOUT {
+        if matches!(state(&status), "online" | "failed") || started.elapsed() > WAIT_CEILING {
             break status;
         }
         thread::sleep(Duration::from_millis(200));
@@ -551,9 +522,9 @@ fn a_running_endpoint_follows_a_changed_tunnel_setting() {
     assert!(created
         .header("location")
         .is_some_and(|l| l.starts_with(&url)));
-    assert!(server.stdout().contains(&format!(
+    server.wait_for_stdout(&format!(
         "Tunnel online: Okta reaches this endpoint at {url}"
-    )));
+    ));
 
     // cloudflared → your own URL: the child is stopped, the own URL is used at once.
     desk.cli_ok(&["tunnel", "set", "own", "https://scim.example.com"]);

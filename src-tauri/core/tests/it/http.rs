@@ -8,8 +8,7 @@ use scimdesk::directory::{EmployeeQuery, StatusFilter};
 use scimdesk::Desk;
 use serde_json::{json, Value};
 
-mod common;
-use common::start;
+use crate::common::start;
 
 fn client() -> reqwest::Client {
     reqwest::Client::builder()

@@ -30,7 +30,7 @@ fn load_until_killed(
                 (conn.clone(), acknowledged.clone(), answered.clone());
             thread::spawn(move || {
                 let http = reqwest::blocking::Client::builder()
-                    .timeout(Duration::from_secs(10))
+                    .timeout(HTTP_TIMEOUT)
                     .no_proxy()
                     .build()
                     .expect("client");

@@ -69,32 +69,14 @@ fn serve_announces_where_it_listens() {
     let desk = Desk::new();
     let server = desk.serve();
     let expected = format!("SCIM endpoint listening on http://{}", server.listen());
-    // The ready line may arrive a moment after the port opens.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    while !server.stdout().contains(&expected) && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    assert!(
-        server.stdout().lines().any(|l| l.trim() == expected),
-        "stdout should have the line {expected:?}, got:\n{}",
-        server.stdout()
-    );
+    server.wait_for_line(&format!("the line {expected:?}"), |l| l.trim() == expected);
 }
 
 #[test]
 fn serve_json_and_public_url_shape_every_absolute_url() {
     let desk = Desk::new();
     let server = desk.serve_with(&["--json", "--public-url", "https://desk.example.org"]);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    while !server.stdout().contains('\n') && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    let line = server
-        .stdout()
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .to_string();
+    let line = server.wait_for_line("its first line", |_| true);
     let event: Value = serde_json::from_str(&line)
         .unwrap_or_else(|e| panic!("`serve --json` ready line is not JSON ({e}): {line:?}"));
     assert_eq!(event["event"], "listening", "{event}");

@@ -1,8 +1,5 @@
 //! The in-process endpoint the core's integration tests talk to over real HTTP on loopback.
 
-// Each test binary compiles this module and uses only part of it.
-#![allow(dead_code)]
-
 use std::sync::Arc;
 
 use scimdesk::connections::keychain::Keychain;

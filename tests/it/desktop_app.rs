@@ -2,9 +2,6 @@
 //! WebKitWebDriver under Xvfb), the real keychain, and Okta's requests over loopback HTTP to the
 //! base URL and token read from the page. Screenshots of every screen go to
 //! `target/e2e-screenshots/<test>/`.
-
-use std::time::Duration;
-
 use scimdesk_tests::app::App;
 use scimdesk_tests::*;
 
@@ -51,20 +48,13 @@ fn okta_of(desk: &Desk, conn: &Connection) -> Okta {
     Okta::new(base_url, &conn.token)
 }
 
-/// Waits up to 20 s for `child` to end by itself and returns how it ended (killed and a panic
-/// naming `what` if it keeps running).
+/// Waits for `child` to end by itself and returns how it ended (killed, and a panic naming
+/// `what`, if it is still running after the harness's ceiling).
 fn exit_of(mut child: std::process::Child, what: &str) -> std::process::ExitStatus {
-    let started = std::time::Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if started.elapsed() > Duration::from_secs(20) {
-            let _ = child.kill();
-            panic!("{what} kept running for 20 s");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for_exit(&mut child, WAIT_CEILING).unwrap_or_else(|| {
+        let _ = child.kill();
+        panic!("{what} kept running for {WAIT_CEILING:?}");
+    })
 }
 
 fn employee_row_css(email: &str) -> String {
@@ -504,7 +494,7 @@ fn the_test_display_ends_with_the_test_process() {
     let out = std::process::Command::new(std::env::current_exe().expect("this test binary"))
         .args([
             "--exact",
-            "start_the_test_display_and_tell_its_pid",
+            "desktop_app::start_the_test_display_and_tell_its_pid",
             "--ignored",
             "--nocapture",
             "--test-threads=1",
@@ -526,13 +516,9 @@ fn the_test_display_ends_with_the_test_process() {
                 .is_some_and(|s| !s.trim_start().starts_with('Z'))
         })
     };
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while alive() && std::time::Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert!(
-        !alive(),
-        "Xvfb (pid {pid}) outlived the test process that started it"
+    until(
+        &format!("Xvfb (pid {pid}) ended with the test process that started it"),
+        || !alive(),
     );
 }
 
@@ -555,16 +541,11 @@ fn sigterm_ends_the_app_as_quit_does() {
         .spawn()
         .unwrap();
     let okta = okta_of(&desk, &conn);
-    let started = std::time::Instant::now();
-    while std::net::TcpStream::connect(&listen).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the app's endpoint did not answer: {}",
-            std::fs::read_to_string(&log).unwrap_or_default()
-        );
+    eventually("the app's endpoint accepted a connection", || {
         assert!(app.try_wait().unwrap().is_none(), "the app ended early");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+        std::net::TcpStream::connect(&listen)
+            .map_err(|e| format!("{e}\n{}", std::fs::read_to_string(&log).unwrap_or_default()))
+    });
     okta.get("/Users?count=1").expect(200);
     okta.post("/Users", &okta_user("last.one@corp.example", "Last", "One"))
         .expect(201);

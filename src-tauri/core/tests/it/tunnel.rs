@@ -7,7 +7,7 @@ use scimdesk::connections::keychain::{Keychain, MemoryKeychain};
 use scimdesk::tunnel::rehearsal::Outcome;
 use scimdesk::tunnel::{TunnelSetting, ACCOUNT_CLOUDFLARED, ACCOUNT_NGROK};
 
-mod common;
+use crate::common;
 
 /// The endpoint with an in-memory keychain the test can look into.
 async fn start() -> (common::Running, Arc<MemoryKeychain>) {

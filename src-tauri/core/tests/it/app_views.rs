@@ -490,7 +490,7 @@ async fn changes_made_by_another_process_are_announced_as_a_reload() {
         .set_config("public-url", "https://scim.example.com")
         .await
         .unwrap();
-    let reload = tokio::time::timeout(Duration::from_secs(5), async {
+    let reload = tokio::time::timeout(Duration::from_secs(60), async {
         loop {
             if let Ok(ChangeEvent::Reload) = events.recv().await {
                 return;

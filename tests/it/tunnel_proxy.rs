@@ -244,11 +244,8 @@ fn status_and_settings_of_an_own_tunnel() {
 
     desk.cli_ok(&["tunnel", "set", "none"]);
     let server = desk.serve();
-    assert!(
-        server.stdout().contains("No tunnel is set"),
-        "{}",
-        server.stdout()
-    );
+    // Printed after the listening line, once the setting is read: wait for it.
+    server.wait_for_stdout("No tunnel is set");
     let shown = desk.cli_json(&["config", "show"]);
     assert!(shown["public_url"].is_null(), "{shown}");
     assert_eq!(shown["tunnel"]["mode"], "none");

@@ -106,7 +106,8 @@ fn a_burst_beyond_the_limit_gets_429_with_retry_after_and_other_connections_are_
     );
     assert_eq!(desk.employees().len(), created);
 
-    // After Retry-After, Okta's retry goes through.
+    // After Retry-After, Okta's retry goes through. Waiting that long is what Okta does, and
+    // the window is the subject here.
     let retry = throttled[0].header("retry-after").unwrap();
     thread::sleep(Duration::from_secs(retry.parse::<u64>().unwrap() + 1));
     okta.post("/Users", &okta_user("patient@corp.example", "Pa", "Tient"))
@@ -131,36 +132,29 @@ fn a_running_endpoint_follows_a_changed_rate_limit() {
 
     desk.cli_ok(&["config", "set", "rate-limit", "1"]);
     desk.cli_ok(&["config", "set", "rate-limit-burst", "2"]);
-    let started = Instant::now();
-    loop {
+    let refused = eventually("the new limit of 1/s refused a request", || {
         let r = okta.get("/Users");
-        if r.status == 429 {
-            r.assert_scim_error(429, None);
-            break;
+        match r.status {
+            429 => Ok(r),
+            _ => {
+                r.expect(200);
+                Err(r.text)
+            }
         }
-        r.expect(200);
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the new limit never applied"
-        );
-        thread::sleep(Duration::from_millis(50));
-    }
+    });
+    refused.assert_scim_error(429, None);
 
     desk.cli_ok(&["config", "set", "rate-limit", "off"]);
-    let started = Instant::now();
-    let mut in_a_row = 0;
-    while in_a_row < 20 {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "`rate-limit off` never applied"
-        );
-        if okta.get("/Users").status == 200 {
-            in_a_row += 1;
-        } else {
-            in_a_row = 0;
-            thread::sleep(Duration::from_millis(200));
-        }
-    }
+    eventually(
+        "`rate-limit off` let 20 requests in a row through",
+        || match (0..20)
+            .map(|_| okta.get("/Users"))
+            .find(|r| r.status != 200)
+        {
+            None => Ok(()),
+            Some(r) => Err(format!("{r:?}")),
+        },
+    );
 }
 
 /// Requests with a wrong token have an allowance of their own, per connection in the path:

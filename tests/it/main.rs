@@ -1,0 +1,28 @@
+//! The black-box tests of SCIM Desk, in one test binary (one link for the whole suite): the
+//! `scimdesk` binary driven the way Okta and the admin drive it, and the desktop app in its real
+//! webview. Each module is one part of the product; a test's full name (`groups::…`,
+//! `tunnel_proxy::…`) says what behaviour it holds.
+//!
+//! The harness they share is the crate's library (`tests/src`).
+
+mod activity;
+mod bad_input;
+mod bench_smoke;
+mod cli;
+mod concurrency;
+mod connections;
+mod desktop_app;
+mod durability;
+mod filters;
+mod groups;
+mod import;
+mod manager;
+mod okta_spec;
+mod patch_lifecycle;
+mod protocol;
+mod rate_limit;
+mod restart;
+mod slow_clients;
+mod tunnel_cloudflared;
+mod tunnel_proxy;
+mod wizard_lifecycle;
