@@ -44,6 +44,35 @@ pub fn data_dir_from(args: &[String], env: Option<String>) -> Option<PathBuf> {
         .or_else(default_data_dir)
 }
 
+/// What the app answers on the command line without opening a window: `--version` (the
+/// package's version, as `scimdesk --version` gives it) and `--help`. `None`: start the app.
+pub fn command_line_answer(args: &[String]) -> Option<String> {
+    let version = format!("scimdesk-app {}", env!("CARGO_PKG_VERSION"));
+    let mut it = args.iter().skip(1);
+    // The value of `--data-dir` is a path, whatever it reads like.
+    let mut flags = std::iter::from_fn(move || {
+        let arg = it.next()?;
+        if arg == "--data-dir" {
+            it.next();
+        }
+        Some(arg)
+    });
+    flags.find_map(|arg| match arg.as_str() {
+        "--version" | "-V" => Some(version.clone()),
+        "--help" | "-h" => Some(format!(
+            "{version}\nSCIM Desk: the desktop app Okta provisions employees into.\n\n\
+             Usage: scimdesk-app [--data-dir DIR]\n\n\
+             Options:\n  \
+             --data-dir DIR  the data directory (default: the platform's data directory / \
+             io.scimdesk.desktop; or {DATA_DIR_ENV})\n  \
+             -h, --help      print this help\n  \
+             -V, --version   print the version\n\n\
+             Without a window, run the endpoint with `scimdesk serve`."
+        )),
+        _ => None,
+    })
+}
+
 /// Shows, unminimises and focuses the main window (tray *Open*, a second launch).
 pub fn show_main_window(app: &AppHandle) {
     if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
@@ -123,6 +152,11 @@ macro_rules! handler {
 }
 
 pub fn run() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(answer) = command_line_answer(&args) {
+        println!("{answer}");
+        return;
+    }
     // A line per SCIM request: gathered in memory and written by a thread of its own (see
     // `scimdesk::logwriter`), so serving Okta never waits on stderr. What is left is written at
     // exit.
@@ -144,7 +178,6 @@ pub fn run() {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
 
-    let args: Vec<String> = std::env::args().collect();
     let Some(data_dir) = data_dir_from(&args, std::env::var(DATA_DIR_ENV).ok()) else {
         eprintln!("error: no data directory could be found for this user; pass --data-dir DIR");
         std::process::exit(1);
@@ -227,5 +260,27 @@ mod tests {
             Some(PathBuf::from("/e"))
         );
         assert_eq!(data_dir_from(&args(&["app"]), None), default_data_dir());
+    }
+
+    #[test]
+    fn version_and_help_are_answered_without_a_window() {
+        let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let version = format!("scimdesk-app {}", env!("CARGO_PKG_VERSION"));
+        assert_eq!(
+            command_line_answer(&args(&["app", "--version"])),
+            Some(version.clone())
+        );
+        assert_eq!(
+            command_line_answer(&args(&["app", "--data-dir", "/d", "-V"])),
+            Some(version)
+        );
+        let help = command_line_answer(&args(&["app", "--help"])).unwrap();
+        assert!(help.contains("--data-dir DIR"), "{help}");
+        // A data directory that happens to be called --version is a path, not a flag.
+        assert_eq!(
+            command_line_answer(&args(&["app", "--data-dir", "--version"])),
+            None
+        );
+        assert_eq!(command_line_answer(&args(&["app"])), None);
     }
 }
