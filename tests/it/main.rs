@@ -18,6 +18,7 @@ mod groups;
 mod import;
 mod manager;
 mod okta_spec;
+mod package;
 mod patch_lifecycle;
 mod protocol;
 mod rate_limit;
