@@ -54,6 +54,7 @@ impl DirectReaders {
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.execute_batch(&format!("PRAGMA cache_size = -{CACHE_KIB}"))?;
         conn.set_prepared_statement_cache_capacity(64);
+        crate::deadline::interrupt_when_passed(&conn);
         Ok(conn)
     }
 
@@ -165,6 +166,9 @@ trait Job: Send {
 struct WriteJob<F, T, E> {
     write: F,
     answer: oneshot::Sender<Result<T, E>>,
+    /// The deadline of the request the write is for: a write whose request has given up, or
+    /// whose time is out, is not started, and one still running then is interrupted.
+    deadline: Option<std::time::Instant>,
 }
 
 fn not_committed(why: &str) -> sqlx::Error {
@@ -182,7 +186,17 @@ where
         conn: &rusqlite::Connection,
         savepoint: bool,
     ) -> Result<Option<Finish>, Arc<str>> {
-        let WriteJob { write, answer } = *self;
+        let WriteJob {
+            write,
+            answer,
+            deadline,
+        } = *self;
+        if answer.is_closed() || deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+            let _ = answer.send(Err(E::from(not_committed(
+                "its request ran out of time before it could start",
+            ))));
+            return Ok(None);
+        }
         let broken = |answer: oneshot::Sender<Result<T, E>>, e: rusqlite::Error| {
             let why: Arc<str> = Arc::from(e.to_string());
             let _ = answer.send(Err(E::from(not_committed(&why))));
@@ -193,7 +207,9 @@ where
                 return broken(answer, e);
             }
         }
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || write(conn)));
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+            crate::deadline::enter(deadline, || write(conn))
+        }));
         let failed = match outcome {
             Ok(Ok(value)) => {
                 let released = match savepoint {
@@ -360,7 +376,11 @@ impl Db {
         E: From<sqlx::Error> + Send + 'static,
     {
         let (answer, answered) = oneshot::channel();
-        let job: Box<dyn Job> = Box::new(WriteJob { write, answer });
+        let job: Box<dyn Job> = Box::new(WriteJob {
+            write,
+            answer,
+            deadline: crate::deadline::current(),
+        });
         let sent = match &*self.writer.jobs.lock().unwrap_or_else(|p| p.into_inner()) {
             Some(jobs) => jobs.send(job).is_ok(),
             None => false,
@@ -413,14 +433,16 @@ impl Db {
                 }
                 snapshot.begun = true;
             }
-            Some(read(conn))
+            Some(crate::deadline::enter(crate::deadline::current(), || {
+                read(conn)
+            }))
         });
         if let Ok(Some(done)) = in_snapshot {
             return done.map_err(direct_error);
         }
         let read = read.take().expect("not run in a snapshot");
         let conn = self.direct.take().map_err(direct_error)?;
-        let done = read(&conn);
+        let done = crate::deadline::enter(crate::deadline::current(), || read(&conn));
         self.direct.put_back(conn);
         done.map_err(direct_error)
     }
@@ -471,6 +493,7 @@ impl Writer {
         ))
         .map_err(direct_error)?;
         conn.set_prepared_statement_cache_capacity(64);
+        crate::deadline::interrupt_when_passed(&conn);
         let (jobs, queue) = std::sync::mpsc::channel();
         let (finished, done) = oneshot::channel();
         let commits = Arc::new(AtomicU64::new(0));

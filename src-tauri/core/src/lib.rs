@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod connections;
 pub mod db;
+pub mod deadline;
 pub mod desk;
 pub mod directory;
 pub mod endpoint;
