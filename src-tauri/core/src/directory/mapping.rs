@@ -138,6 +138,7 @@ fn normalize_common(
             "The request body must be a JSON object describing a {what}."
         )));
     }
+    check_schemas(&body, kind, what)?;
     schema::strip_read_only(&mut body, kind);
     schema::canonicalize(&mut body, kind);
     let Value::Object(mut doc) = body else {
@@ -148,6 +149,34 @@ fn normalize_common(
     // RFC 7643: null means unassigned; an unassigned attribute is simply absent.
     doc.retain(|_, v| !v.is_null());
     Ok(doc)
+}
+
+/// A `schemas` list no longer than the schemas a resource can have: its core schema, the
+/// extensions this directory knows, and the extensions whose objects the body carries (a
+/// top-level `urn:` key). Anything longer repeats itself, and is refused rather than read.
+fn check_schemas(body: &Value, kind: ResourceKind, what: &str) -> Result<(), ScimError> {
+    let listed = body.as_object().and_then(|m| {
+        m.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("schemas"))
+            .map(|(_, v)| v)
+    });
+    let Some(Value::Array(listed)) = listed else {
+        return Ok(());
+    };
+    let carried = body.as_object().map_or(0, |m| {
+        m.keys()
+            .filter(|k| k.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:")))
+            .count()
+    });
+    let most = 1 + kind.extensions().len() + carried;
+    if listed.len() > most {
+        return Err(ScimError::invalid_value(format!(
+            "The body's 'schemas' lists {} entries, but a {what} has at most {most} here (its core \
+             schema and the extensions it carries). List each schema once.",
+            listed.len()
+        )));
+    }
+    Ok(())
 }
 
 enum Kind {

@@ -43,15 +43,39 @@ pub struct Directory {
 /// `seq` K", learned from the page before it; with it the next page of Okta's import is an index
 /// seek instead of an OFFSET that counts every row before it. Without one, paging falls back to
 /// OFFSET, so the answers are the same either way.
+///
+/// A list is known by a digest of what it selects ([`ListKey`]), not by its SQL text: a filter
+/// can be kilobytes long, and every entry then costs the same few dozen bytes, so the cache is
+/// bounded in bytes ([`LIST_CACHE_BYTES`]) whatever filters clients send.
 #[derive(Debug, Default)]
 struct ListCache {
     generation: i64,
-    totals: HashMap<String, u64>,
-    cursors: HashMap<(String, u64), i64>,
+    totals: HashMap<ListKey, u64>,
+    cursors: HashMap<(ListKey, u64), i64>,
 }
 
-/// Entries kept before the cache starts over: each is a few hundred bytes.
-const LIST_CACHE_ENTRIES: usize = 4096;
+/// A list's identity: the first 128 bits of the SHA-256 of its table, condition and parameters.
+type ListKey = [u8; 16];
+
+fn list_key(identity: &str) -> ListKey {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(identity.as_bytes());
+    let mut key = [0; 16];
+    key.copy_from_slice(&digest[..16]);
+    key
+}
+
+/// What the list cache may hold, in bytes (keys, values and the maps' own overhead).
+const LIST_CACHE_BYTES: usize = 1 << 20;
+
+/// The bytes one entry takes in a map: its key and value, plus a word of the table's overhead.
+const fn entry_bytes<K, V>() -> usize {
+    std::mem::size_of::<K>() + std::mem::size_of::<V>() + std::mem::size_of::<usize>()
+}
+
+/// Entries each map keeps before it starts over: half the budget each.
+const TOTALS_KEPT: usize = LIST_CACHE_BYTES / 2 / entry_bytes::<ListKey, u64>();
+const CURSORS_KEPT: usize = LIST_CACHE_BYTES / 2 / entry_bytes::<(ListKey, u64), i64>();
 
 impl ListCache {
     /// Empties the cache when the directory changed since it was filled.
@@ -64,33 +88,29 @@ impl ListCache {
         self
     }
 
-    fn total(&mut self, generation: i64, list: &str) -> Option<u64> {
+    fn total(&mut self, generation: i64, list: &ListKey) -> Option<u64> {
         self.at(generation).totals.get(list).copied()
     }
 
-    fn set_total(&mut self, generation: i64, list: &str, total: u64) {
+    fn set_total(&mut self, generation: i64, list: &ListKey, total: u64) {
         let cache = self.at(generation);
-        if cache.totals.len() >= LIST_CACHE_ENTRIES {
-            cache.totals.clear();
+        if cache.totals.len() >= TOTALS_KEPT {
+            cache.totals = HashMap::new();
         }
-        cache.totals.insert(list.to_owned(), total);
+        cache.totals.insert(*list, total);
     }
 
     /// The cursor for the page at `start_index`, used up: pages are read once, in order.
-    fn take_cursor(&mut self, generation: i64, list: &str, start_index: u64) -> Option<i64> {
-        self.at(generation)
-            .cursors
-            .remove(&(list.to_owned(), start_index))
+    fn take_cursor(&mut self, generation: i64, list: &ListKey, start_index: u64) -> Option<i64> {
+        self.at(generation).cursors.remove(&(*list, start_index))
     }
 
-    fn set_cursor(&mut self, generation: i64, list: &str, start_index: u64, after_seq: i64) {
+    fn set_cursor(&mut self, generation: i64, list: &ListKey, start_index: u64, after_seq: i64) {
         let cache = self.at(generation);
-        if cache.cursors.len() >= LIST_CACHE_ENTRIES {
-            cache.cursors.clear();
+        if cache.cursors.len() >= CURSORS_KEPT {
+            cache.cursors = HashMap::new();
         }
-        cache
-            .cursors
-            .insert((list.to_owned(), start_index), after_seq);
+        cache.cursors.insert((*list, start_index), after_seq);
     }
 }
 
@@ -247,7 +267,10 @@ impl Directory {
         };
         let where_sql = format!("{} AND ({})", source.visible, fragment.sql);
         // The list's identity, for the caches: what it selects, not how it is sorted.
-        let list = format!("{} WHERE {where_sql} {:?}", source.from, fragment.params);
+        let list = list_key(&format!(
+            "{} WHERE {where_sql} {:?}",
+            source.from, fragment.params
+        ));
         let keyset = q.sort_by.is_none();
         let mut rows = Vec::new();
         if q.count > 0 {
@@ -306,9 +329,10 @@ impl Directory {
             rows = self
                 .db
                 .read(|c| {
-                    c.prepare_cached(&sql)?
-                        .query_map(rusqlite::params_from_iter(&params), T::from_row)?
-                        .collect::<rusqlite::Result<Vec<T>>>()
+                    with_statement(c, &sql, |s| {
+                        s.query_map(rusqlite::params_from_iter(&params), T::from_row)?
+                            .collect::<rusqlite::Result<Vec<T>>>()
+                    })
                 })
                 .map_err(db_error)?;
             // Only a full page can have a next one to find by cursor (a lookup by userName or
@@ -333,8 +357,9 @@ impl Directory {
             let total: i64 = self
                 .db
                 .read(|c| {
-                    c.prepare_cached(&sql)?
-                        .query_row(rusqlite::params_from_iter(&params), |r| r.get(0))
+                    with_statement(c, &sql, |s| {
+                        s.query_row(rusqlite::params_from_iter(&params), |r| r.get(0))
+                    })
                 })
                 .map_err(db_error)?;
             total.max(0) as u64
@@ -344,9 +369,36 @@ impl Directory {
     }
 }
 
+/// SQL longer than this is compiled for its one use and not kept in a connection's statement
+/// cache: the usual lists (Okta's lookups and pages) are short and repeat, while a long filter is
+/// one client's, and a compiled statement over many document attributes can be large.
+const CACHED_SQL_BYTES: usize = 1024;
+
+/// Runs `use_it` on `sql` compiled, from the statement cache when the SQL is short.
+fn with_statement<T>(
+    c: &rusqlite::Connection,
+    sql: &str,
+    use_it: impl FnOnce(&mut rusqlite::Statement<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    if sql.len() <= CACHED_SQL_BYTES {
+        let mut cached = c.prepare_cached(sql)?;
+        use_it(&mut cached)
+    } else {
+        use_it(&mut c.prepare(sql)?)
+    }
+}
+
 /// Parses a stored document; a corrupt one is a 500 rather than a panic.
+///
+/// Without the parser's depth limit: writes keep documents far shallower than it
+/// ([`crate::scim::limits`]), but an earlier version stored documents as deep as a PATCH could
+/// make them, and every stored document must stay readable — and so updatable and deactivatable.
 pub(crate) fn parse_doc(doc: &str) -> Result<serde_json::Map<String, Value>, ScimError> {
-    match serde_json::from_str(doc) {
+    use serde::Deserialize;
+    let mut de = serde_json::Deserializer::from_str(doc);
+    de.disable_recursion_limit();
+    let parsed = Value::deserialize(&mut de).and_then(|v| de.end().map(|()| v));
+    match parsed {
         Ok(Value::Object(map)) => Ok(map),
         _ => Err(ScimError::internal(
             "A stored resource could not be read; its record in SCIM Desk's database is damaged.",
@@ -362,21 +414,40 @@ mod tests {
     #[test]
     fn list_cache_forgets_everything_when_the_generation_moves() {
         let mut cache = ListCache::default();
-        cache.set_total(1, "users", 10);
-        cache.set_cursor(1, "users", 101, 100);
-        assert_eq!(cache.total(1, "users"), Some(10));
-        assert_eq!(cache.total(1, "groups"), None);
-        assert_eq!(cache.take_cursor(1, "users", 101), Some(100));
-        assert_eq!(cache.take_cursor(1, "users", 101), None, "used up");
-        cache.set_cursor(1, "users", 201, 200);
-        assert_eq!(cache.total(2, "users"), None);
-        assert_eq!(cache.take_cursor(2, "users", 201), None);
-        for i in 0..(LIST_CACHE_ENTRIES as u64 + 10) {
-            cache.set_cursor(2, "users", i, 1);
-            cache.set_total(2, &i.to_string(), i);
+        let (users, groups) = (
+            list_key("employees e WHERE 1"),
+            list_key("groups g WHERE 1"),
+        );
+        cache.set_total(1, &users, 10);
+        cache.set_cursor(1, &users, 101, 100);
+        assert_eq!(cache.total(1, &users), Some(10));
+        assert_eq!(cache.total(1, &groups), None);
+        assert_eq!(cache.take_cursor(1, &users, 101), Some(100));
+        assert_eq!(cache.take_cursor(1, &users, 101), None, "used up");
+        cache.set_cursor(1, &users, 201, 200);
+        assert_eq!(cache.total(2, &users), None);
+        assert_eq!(cache.take_cursor(2, &users, 201), None);
+    }
+
+    /// However long the filters, an entry costs the same: the cache stays within its byte
+    /// budget with any number of distinct lists.
+    #[test]
+    fn list_cache_is_bounded_in_bytes_whatever_the_filters() {
+        let mut cache = ListCache::default();
+        let long_filter = "x".repeat(4096);
+        for i in 0..(TOTALS_KEPT.max(CURSORS_KEPT) as u64 * 3) {
+            let list = list_key(&format!("employees e WHERE {long_filter} {i}"));
+            cache.set_total(1, &list, i);
+            cache.set_cursor(1, &list, 101, 1);
         }
-        assert!(cache.cursors.len() <= LIST_CACHE_ENTRIES);
-        assert!(cache.totals.len() <= LIST_CACHE_ENTRIES);
+        let held = cache.totals.capacity() * entry_bytes::<ListKey, u64>()
+            + cache.cursors.capacity() * entry_bytes::<(ListKey, u64), i64>();
+        // A hash map's capacity runs up to twice its entries.
+        assert!(held <= 2 * LIST_CACHE_BYTES, "{held} bytes");
+        assert!(cache.totals.len() <= TOTALS_KEPT && cache.cursors.len() <= CURSORS_KEPT);
+        let fresh = list_key(&format!("employees e WHERE {long_filter} fresh"));
+        cache.set_total(1, &fresh, 7);
+        assert_eq!(cache.total(1, &fresh), Some(7), "still caches");
     }
 
     fn ctx() -> WriteContext {

@@ -19,6 +19,7 @@ use super::sql_filter::{user_filter_sql, user_sort_sql};
 use super::{check_if_match, db_error, etag, parse_doc, Directory, ListSource, WriteContext};
 use crate::db::is_unique_violation;
 use crate::desk::ChangeEvent;
+use crate::scim::limits::check_resource;
 use crate::scim::list::{list_response, ListQuery};
 use crate::scim::patch::{apply_patch, parse_patch_request, PatchContext};
 use crate::scim::schema::USER_SCHEMA;
@@ -91,17 +92,18 @@ impl EmployeeWithGroups {
         let e = &self.employee;
         // Not an object (`render` answers the damaged-record error), or unusual members.
         let members = match serde_json::from_str::<RawMembers<'_>>(&e.doc) {
-            Ok(RawMembers(members))
-                if !members.iter().enumerate().any(|(i, (k, _))| {
-                    matches!(k.as_str(), "id" | "groups" | "meta")
-                        || may_hide(ResourceKind::User, k)
-                        || members[..i].iter().any(|(other, _)| other == k)
-                }) =>
-            {
-                members
-            }
-            _ => return self.render(base_url).map(|v| v.to_string()),
+            Ok(RawMembers(members)) => members,
+            Err(_) => return self.render(base_url).map(|v| v.to_string()),
         };
+        let mut names = std::collections::HashSet::with_capacity(members.len());
+        let unusual = members.iter().any(|(k, _)| {
+            matches!(k.as_str(), "id" | "groups" | "meta")
+                || may_hide(ResourceKind::User, k)
+                || !names.insert(k.as_str())
+        });
+        if unusual {
+            return self.render(base_url).map(|v| v.to_string());
+        }
         let mut out = String::with_capacity(e.doc.len() + 256);
         out.push_str("{\"schemas\":");
         match members.iter().find(|(k, _)| k == "schemas") {
@@ -527,6 +529,7 @@ impl Directory {
         body: Value,
     ) -> Result<WrittenUser, ScimError> {
         let mut doc = normalize_user(body)?;
+        check_resource(&doc, None)?;
         let fields = employee_fields(&doc);
         let active = fields.active.unwrap_or(true);
         doc.insert("active".into(), Value::Bool(active));
@@ -683,6 +686,7 @@ impl Directory {
                 let mut before = parse_doc(&current.doc)?;
                 before.insert("active".into(), Value::Bool(current.active));
                 let mut doc = change(before.clone())?;
+                check_resource(&doc, Some(&before))?;
                 let fields = employee_fields(&doc);
                 // A replacement that does not mention `active` keeps the current state: an
                 // update must never deactivate or reactivate anyone by omission.
@@ -787,6 +791,11 @@ impl Directory {
                      updated_at = ? WHERE seq = ?",
                 )?
                 .execute(rusqlite::params![timefmt::now(), current.seq])?;
+                c.prepare_cached(
+                    "UPDATE groups SET member_count = member_count - 1 \
+                     WHERE seq IN (SELECT group_seq FROM group_members WHERE member_id = ?)",
+                )?
+                .execute([&id])?;
                 c.prepare_cached("DELETE FROM group_members WHERE member_id = ?")?
                     .execute([&id])?;
                 // A removed employee manages no one; reports wait for a new employee with that

@@ -10,7 +10,7 @@
 //! * Pairs arrive already percent-decoded (`+` already a space); keys are case-insensitive,
 //!   unknown keys are ignored, and for a repeated key the last one wins.
 //! * An empty value (`filter=`, `count=`) counts as absent.
-//! * `startIndex` below 1 becomes 1; `count` below 0 becomes 0, above [`MAX_COUNT`] becomes
+//! * `startIndex` below 1 becomes 1, above [`MAX_START_INDEX`] becomes it; `count` below 0 becomes 0, above [`MAX_COUNT`] becomes
 //!   [`MAX_COUNT`], missing is [`DEFAULT_COUNT`]. Integers too large for 64 bits are clamped the
 //!   same way. Anything that is not an integer (`abc`, `1.5`) is a 400 `invalidValue`.
 //! * `sortOrder` is `ascending` or `descending` in any case; anything else is a 400
@@ -97,10 +97,15 @@ fn shorten(s: &str) -> String {
     }
 }
 
+/// The first index a list may start at. Beyond the largest the database can page to, every
+/// list is empty anyway: such a `startIndex` is clamped to it (and answered with no resources
+/// and the true total) rather than passed on.
+pub const MAX_START_INDEX: u64 = i64::MAX as u64;
+
 fn clamp_start(v: Int) -> u64 {
     match v {
         Int::NonPositive => 1,
-        Int::Positive(n) => n,
+        Int::Positive(n) => n.min(MAX_START_INDEX),
     }
 }
 
@@ -369,9 +374,11 @@ mod tests {
             (
                 "99999999999999999999999",
                 "99999999999999999999999",
-                u64::MAX,
+                MAX_START_INDEX,
                 MAX_COUNT,
             ),
+            ("9223372036854775808", "5", MAX_START_INDEX, 5),
+            ("9223372036854775807", "5", i64::MAX as u64, 5),
             ("-99999999999999999999999", "-99999999999999999999999", 1, 0),
             ("", "", 1, DEFAULT_COUNT),
         ];

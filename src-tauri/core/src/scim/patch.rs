@@ -26,6 +26,7 @@ use serde_json::{Map, Value};
 
 use crate::scim::error::ScimError;
 use crate::scim::filter::{get_ci, shorten, AttrPath, CompareOp, Filter};
+use crate::scim::limits::{MAX_OBJECT_MEMBERS, MAX_PATCH_OPERATIONS};
 use crate::scim::path::{parse_patch_path, PatchPath};
 
 pub const PATCH_OP_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
@@ -167,6 +168,13 @@ pub fn parse_patch_request(body: &Value) -> Result<Vec<PatchOp>, ScimError> {
             ))
         }
     };
+    if ops.len() > MAX_PATCH_OPERATIONS {
+        return Err(ScimError::invalid_value(format!(
+            "The PATCH body has {} operations; SCIM Desk accepts at most {MAX_PATCH_OPERATIONS} \
+             in one request. Send them in several requests.",
+            ops.len()
+        )));
+    }
     ops.iter()
         .enumerate()
         .map(|(i, op)| parse_op(i + 1, op))
@@ -243,6 +251,14 @@ pub fn apply_patch(
         ));
     }
     for op in ops {
+        // A PATCH that cannot finish within its request's time is abandoned (and rolled back).
+        if crate::deadline::passed() {
+            return Err(ScimError::new(
+                503,
+                None,
+                "The PATCH took too long and was abandoned; Okta can retry it.",
+            ));
+        }
         apply_op(resource, op, ctx)?;
     }
     Ok(())
@@ -498,10 +514,53 @@ fn identity(v: &Value) -> Option<&Value> {
     get_ci(v, "value")
 }
 
-fn same_item(a: &Value, b: &Value) -> bool {
-    match (identity(a), identity(b)) {
-        (Some(x), Some(y)) => x == y,
-        _ => a == b,
+/// What decides whether two elements of a multi-valued attribute are the same one: their
+/// `value` when both have one, else the whole element. As text, with object members sorted, so
+/// that elements equal as JSON have equal keys and a list is matched through a map in one pass
+/// rather than compared pair by pair (which grows with the square of the list).
+fn identity_key(v: &Value) -> String {
+    let mut key = String::new();
+    match identity(v) {
+        Some(id) => {
+            key.push('v');
+            write_sorted(id, &mut key);
+        }
+        None => {
+            key.push('w');
+            write_sorted(v, &mut key);
+        }
+    }
+    key
+}
+
+/// JSON text of `v` with the members of every object in sorted order.
+fn write_sorted(v: &Value, out: &mut String) {
+    match v {
+        Value::Object(m) => {
+            let mut members: Vec<(&String, &Value)> = m.iter().collect();
+            members.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            out.push('{');
+            for (i, (k, v)) in members.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::from(k.as_str()).to_string());
+                out.push(':');
+                write_sorted(v, out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_sorted(item, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
     }
 }
 
@@ -553,9 +612,24 @@ fn seed_from_filter(f: &Filter, out: &mut Map<String, Value>) -> bool {
     }
 }
 
-fn set_ci(map: &mut Map<String, Value>, name: &str, v: Value) {
-    let k = find_key(map, name).unwrap_or_else(|| name.to_string());
-    map.insert(k, v);
+/// Sets `name` (matched without case) in `map`; a new attribute only while the object is within
+/// [`MAX_OBJECT_MEMBERS`], which keeps every later lookup in it short.
+fn set_ci(map: &mut Map<String, Value>, name: &str, v: Value) -> Result<(), ScimError> {
+    match find_key(map, name) {
+        Some(k) => {
+            map.insert(k, v);
+        }
+        None if map.len() >= MAX_OBJECT_MEMBERS => {
+            return Err(ScimError::invalid_value(format!(
+                "This PATCH would give an object more than {MAX_OBJECT_MEMBERS} attributes, the \
+                 most SCIM Desk accepts in one object."
+            )))
+        }
+        None => {
+            map.insert(name.to_string(), v);
+        }
+    }
+    Ok(())
 }
 
 fn remove_ci(map: &mut Map<String, Value>, name: &str) {
@@ -632,6 +706,27 @@ fn apply_in_container(
     value: Option<&Value>,
     in_extension: bool,
 ) -> Result<(), ScimError> {
+    // An operation may not widen an object past the bound (nor one already past it, further):
+    // attribute names are looked up without case by scanning an object's members.
+    let allowed = MAX_OBJECT_MEMBERS.max(container.len());
+    let result = apply_in_bounded_container(container, ctx, kind, target, value, in_extension);
+    if container.len() > allowed {
+        return Err(ScimError::invalid_value(format!(
+            "This PATCH would give an object more than {allowed} attributes, the most SCIM Desk \
+             accepts in one object."
+        )));
+    }
+    result
+}
+
+fn apply_in_bounded_container(
+    container: &mut Map<String, Value>,
+    ctx: &PatchContext,
+    kind: PatchOpKind,
+    target: &Target<'_>,
+    value: Option<&Value>,
+    in_extension: bool,
+) -> Result<(), ScimError> {
     let name = target.attr.name.as_str();
     let key = find_key(container, name).unwrap_or_else(|| name.to_string());
     let existing_is_array = container.get(&key).is_some_and(Value::is_array);
@@ -660,8 +755,10 @@ fn apply_in_container(
                 Value::Array(a) => a.clone(),
                 other => vec![other.clone()],
             };
+            let victims: std::collections::HashSet<String> =
+                victims.iter().map(identity_key).collect();
             if let Some(Value::Array(items)) = container.get_mut(&key) {
-                items.retain(|it| !victims.iter().any(|v| same_item(it, v)));
+                items.retain(|it| !victims.contains(&identity_key(it)));
                 if items.is_empty() {
                     container.remove(&key);
                 }
@@ -691,16 +788,24 @@ fn apply_in_container(
             _ => Vec::new(),
         };
         let mut touched = Vec::new();
+        // Where each element already there is, by identity (the first of equal ones).
+        let mut at: std::collections::HashMap<String, usize> =
+            std::collections::HashMap::with_capacity(items.len() + given.len());
+        for (i, it) in items.iter().enumerate() {
+            at.entry(identity_key(it)).or_insert(i);
+        }
         for g in given {
-            if let Some(i) = items.iter().position(|it| same_item(it, &g)) {
+            let key = identity_key(&g);
+            if let Some(&i) = at.get(&key) {
                 if let (Some(dst), Value::Object(src)) = (items[i].as_object_mut(), &g) {
                     for (k, v) in src {
-                        set_ci(dst, k, v.clone());
+                        set_ci(dst, k, v.clone())?;
                     }
                 }
                 touched.push(i);
             } else {
                 items.push(g);
+                at.insert(key, items.len() - 1);
                 touched.push(items.len() - 1);
             }
         }
@@ -723,7 +828,7 @@ fn apply_in_container(
                 if is_blank(v) {
                     remove_ci(dst, k);
                 } else {
-                    set_ci(dst, k, v.clone());
+                    set_ci(dst, k, v.clone())?;
                 }
             }
             if dst.is_empty() {
@@ -800,7 +905,7 @@ fn apply_sub(
             for it in items.iter_mut() {
                 if let Some(m) = it.as_object_mut() {
                     match &setting {
-                        Some(v) => set_ci(m, sub, v.clone()),
+                        Some(v) => set_ci(m, sub, v.clone())?,
                         None => remove_ci(m, sub),
                     }
                 }
@@ -817,7 +922,7 @@ fn apply_sub(
         }
         Some(Value::Object(m)) => {
             match setting {
-                Some(v) => set_ci(m, sub, v),
+                Some(v) => set_ci(m, sub, v)?,
                 None => remove_ci(m, sub),
             }
             if m.is_empty() {
@@ -839,6 +944,17 @@ fn apply_sub(
         }
     }
     Ok(())
+}
+
+/// Removes the elements at `hits` (ascending indexes), in one pass.
+fn drop_hits(items: &mut Vec<Value>, hits: &[usize]) {
+    let mut hit = hits.iter().peekable();
+    let mut i = 0;
+    items.retain(|_| {
+        let drop = hit.next_if(|&&h| h == i).is_some();
+        i += 1;
+        !drop
+    });
 }
 
 fn apply_filtered(
@@ -884,12 +1000,7 @@ fn apply_filtered(
                     }
                 }
             } else {
-                let mut i = 0;
-                items.retain(|_| {
-                    let keep = !hits.contains(&i);
-                    i += 1;
-                    keep
-                });
+                drop_hits(&mut items, &hits);
             }
             return Ok(());
         }
@@ -924,7 +1035,7 @@ fn apply_filtered(
                 }
                 (None, Value::Object(m)) => {
                     for (k, v) in m {
-                        set_ci(&mut seed, k, v.clone());
+                        set_ci(&mut seed, k, v.clone())?;
                     }
                 }
                 (None, _) => {
@@ -945,18 +1056,13 @@ fn apply_filtered(
                         if is_blank(&value) {
                             remove_ci(m, sub);
                         } else {
-                            set_ci(m, sub, value.clone());
+                            set_ci(m, sub, value.clone())?;
                         }
                     }
                 }
             }
             None if value.is_null() => {
-                let mut i = 0;
-                items.retain(|_| {
-                    let keep = !hits.contains(&i);
-                    i += 1;
-                    keep
-                });
+                drop_hits(&mut items, &hits);
                 return Ok(());
             }
             None => {

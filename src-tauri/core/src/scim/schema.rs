@@ -673,21 +673,23 @@ pub fn canonicalize(doc: &mut Value, kind: ResourceKind) {
             *u = Value::String(c.to_string());
         }
     }
+    // Duplicates found through a set: a list compared pair by pair grows with its square.
+    let mut listed: std::collections::HashSet<String> = std::collections::HashSet::new();
     let mut seen: Vec<Value> = Vec::with_capacity(urns.len() + 2);
     for u in urns {
-        if !seen.contains(&u) {
+        if listed.insert(u.to_string()) {
             seen.push(u);
         }
     }
     let core = Value::String(kind.schema().to_string());
-    if !seen.contains(&core) {
+    if !listed.contains(&core.to_string()) {
         seen.insert(0, core);
     }
     for ext in kind.extensions() {
         let present = matches!(obj.get(*ext), Some(Value::Object(m)) if !m.is_empty());
-        let listed = Value::String((*ext).to_string());
-        if present && !seen.contains(&listed) {
-            seen.push(listed);
+        let urn = Value::String((*ext).to_string());
+        if present && listed.insert(urn.to_string()) {
+            seen.push(urn);
         }
     }
     obj.insert("schemas".to_string(), Value::Array(seen));
