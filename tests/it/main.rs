@@ -22,6 +22,7 @@ mod package;
 mod patch_lifecycle;
 mod protocol;
 mod rate_limit;
+mod request_bounds;
 mod restart;
 mod slow_clients;
 mod tunnel_cloudflared;

@@ -429,6 +429,36 @@ impl Client {
         }
     }
 
+    /// A request with a JSON body, answered with a JSON body.
+    async fn send_json(&mut self, method: Method, path: &str, body: Value) -> Value {
+        let request = Request::builder()
+            .method(method.clone())
+            .uri(path)
+            .header("host", self.addr.to_string())
+            .header("authorization", format!("Bearer {}", self.token))
+            .header("content-type", "application/scim+json; charset=utf-8")
+            .body(Full::new(Bytes::from(body.to_string())))
+            .expect("request");
+        self.sender
+            .ready()
+            .await
+            .expect("the connection stays open");
+        let response = self.sender.send_request(request).await.expect("a response");
+        let status = response.status();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("a body")
+            .to_bytes();
+        assert!(
+            status.is_success(),
+            "{method} {path}: {status} {}",
+            String::from_utf8_lossy(&body)
+        );
+        serde_json::from_slice(&body).expect("a JSON body")
+    }
+
     async fn get_json<T: serde::de::DeserializeOwned>(&mut self, path: &str) -> T {
         let request = Request::get(path)
             .header("host", self.addr.to_string())
@@ -583,8 +613,24 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("patch", "`PATCH` deactivate"),
 ];
 
+/// Group push at this size: a group of `members` (all employees up to 100,000), filled in
+/// batches of 1,000, then batches of member removes (`members[value eq "…"]`, one operation
+/// each) and adds, one request after another as Okta sends them.
+struct GroupResult {
+    members: u64,
+    fill_seconds: f64,
+    /// `remove_100`, `add_100`, `remove_1000`, `add_1000`.
+    batches: BTreeMap<&'static str, (u64, Stats)>,
+    rss_kib_after: u64,
+    rss_kib_peak: u64,
+}
+
+/// The most members the group-push measurement puts in its group.
+const GROUP_MEMBERS: u64 = 100_000;
+
 struct SizeResult {
     n: u64,
+    group: GroupResult,
     seed_seconds: f64,
     import_seconds: f64,
     import_first_page_ms: f64,
@@ -806,11 +852,13 @@ async fn measure_size(o: &Options, n: u64, work: &Path) -> SizeResult {
         }
         ops.insert(*key, stats);
     }
+    let group = measure_group(o, &target, &base, &ids, pid, n).await;
     let (rss_kib_end, rss_kib_peak) = memory_kib(pid);
     drop(server);
     let _ = std::fs::remove_dir_all(&data_dir);
     SizeResult {
         n,
+        group,
         seed_seconds,
         import_seconds,
         import_first_page_ms,
@@ -822,6 +870,136 @@ async fn measure_size(o: &Options, n: u64, work: &Path) -> SizeResult {
         rss_kib_end,
         rss_kib_peak,
         db_bytes,
+    }
+}
+
+/// One PATCH of a group, as Okta sends it.
+fn group_patch(base: &str, gid: &str, operations: Vec<Value>) -> (Method, String, Option<String>) {
+    let body = json!({"schemas": [PATCH_OP], "Operations": operations});
+    (
+        Method::PATCH,
+        format!("{base}/Groups/{gid}"),
+        Some(body.to_string()),
+    )
+}
+
+/// Group push: creates "All employees", fills it with the first `GROUP_MEMBERS` employees in
+/// batches of 1,000 adds, then measures batches of 100 and of 1,000 removes and adds.
+async fn measure_group(
+    o: &Options,
+    target: &Target,
+    base: &str,
+    ids: &Arc<Vec<String>>,
+    pid: u32,
+    n: u64,
+) -> GroupResult {
+    let members = n.min(GROUP_MEMBERS);
+    eprintln!("[{n}] group of {members}");
+    let mut client = Client::connect(target.addr, target.token.as_deref().unwrap_or("")).await;
+    let created: Value = client
+        .send_json(
+            Method::POST,
+            &format!("{base}/Groups"),
+            json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "All employees"}),
+        )
+        .await;
+    let gid = created["id"].as_str().expect("a group id").to_owned();
+    let started = Instant::now();
+    let fill_batch = 1000u64;
+    let fills = members.div_ceil(fill_batch);
+    let fill = {
+        let (ids, base, gid) = (ids.clone(), base.to_owned(), gid.clone());
+        drive(
+            target,
+            1,
+            Duration::from_secs(3600),
+            Some(fills),
+            204,
+            Arc::new(move |i| {
+                let end = ((i + 1) * fill_batch).min(members);
+                let value: Vec<Value> = ids[(i * fill_batch) as usize..end as usize]
+                    .iter()
+                    .map(|id| json!({"value": id, "display": format!("{id}@bench.example")}))
+                    .collect();
+                group_patch(
+                    &base,
+                    &gid,
+                    vec![json!({"op": "add", "path": "members", "value": value})],
+                )
+            }),
+            Some(pid),
+        )
+        .await
+    };
+    assert_eq!(fill.errors, 0, "filling the group: {:?}", fill.first_error);
+    let fill_seconds = started.elapsed().as_secs_f64();
+    let mut batches = BTreeMap::new();
+    for (batch, remove_key, add_key) in [
+        (100u64, "remove_100", "add_100"),
+        (1000, "remove_1000", "add_1000"),
+    ] {
+        if batch > members {
+            continue;
+        }
+        // Distinct batches, from the end of the group, each removed and then added back.
+        let available = members / batch;
+        let (ids_r, base_r, gid_r) = (ids.clone(), base.to_owned(), gid.clone());
+        let removed = drive(
+            target,
+            1,
+            o.duration,
+            Some(available),
+            204,
+            Arc::new(move |i| {
+                let start = members - (i + 1) * batch;
+                let ops = ids_r[start as usize..(start + batch) as usize]
+                    .iter()
+                    .map(
+                        |id| json!({"op": "remove", "path": format!("members[value eq \"{id}\"]")}),
+                    )
+                    .collect();
+                group_patch(&base_r, &gid_r, ops)
+            }),
+            Some(pid),
+        )
+        .await;
+        let (ids_a, base_a, gid_a) = (ids.clone(), base.to_owned(), gid.clone());
+        let added = drive(
+            target,
+            1,
+            Duration::from_secs(3600),
+            Some(removed.requests),
+            204,
+            Arc::new(move |i| {
+                let start = members - (i + 1) * batch;
+                let value: Vec<Value> = ids_a[start as usize..(start + batch) as usize]
+                    .iter()
+                    .map(|id| json!({"value": id}))
+                    .collect();
+                group_patch(
+                    &base_a,
+                    &gid_a,
+                    vec![json!({"op": "add", "path": "members", "value": value})],
+                )
+            }),
+            Some(pid),
+        )
+        .await;
+        batches.insert(remove_key, (batch, removed));
+        batches.insert(add_key, (batch, added));
+    }
+    let (rss_kib_after, rss_kib_peak) = memory_kib(pid);
+    // The group is whole again: every batch removed was added back.
+    let back: Value = client
+        .get_json(&format!("{base}/Groups/{gid}?attributes=displayName"))
+        .await;
+    assert_eq!(back["displayName"], "All employees");
+    GroupResult {
+        members,
+        fill_seconds,
+        batches,
+        rss_kib_after,
+        rss_kib_peak,
     }
 }
 
@@ -939,6 +1117,41 @@ fn verdicts(results: &[SizeResult], fsync: f64, clients: usize) -> Vec<Verdict> 
                         machine().cores
                     ),
                 });
+            }
+            None => out.push(unmeasured(&what)),
+        }
+    }
+    {
+        let what = "group push at 100,000 members: a PATCH of 1,000 member changes, p99 < 250 ms \
+                    (Okta's deadline: 60 s)"
+            .to_owned();
+        match results.iter().find(|r| r.group.members == GROUP_MEMBERS) {
+            Some(r) => {
+                let worst = ["remove_1000", "add_1000"]
+                    .iter()
+                    .filter_map(|k| r.group.batches.get(k))
+                    .map(|(_, s)| s)
+                    .max_by(|a, b| a.p99_ms.total_cmp(&b.p99_ms));
+                match worst {
+                    Some(s) => out.push(Verdict {
+                        what,
+                        measured: format!(
+                            "p99 {:.1} ms (p50 {:.1} ms) at {} employees; peak memory {:.1} MiB",
+                            s.p99_ms,
+                            s.p50_ms,
+                            thousands(r.n),
+                            r.group.rss_kib_peak as f64 / 1024.0
+                        ),
+                        met: Some(
+                            s.p99_ms < 250.0
+                                && r.group.batches.values().all(|(_, s)| s.errors == 0),
+                        ),
+                        bound: "each change is an indexed row: O(batch), not O(group size); one \
+                                COMMIT per batch"
+                            .to_owned(),
+                    }),
+                    None => out.push(unmeasured(&what)),
+                }
             }
             None => out.push(unmeasured(&what)),
         }
@@ -1124,9 +1337,53 @@ fn markdown(
             "\n`POST` is also {:.2}× the disk's fsync rate.",
             r.ops["post"].rps / fsync
         );
+        let g = &r.group;
+        let _ = writeln!(
+            md,
+            "\nGroup push: a group of {} members, filled with PATCHes of 1,000 adds in {:.2} s; \
+             then batches one request after another (as Okta sends them). Server resident memory \
+             after: {:.1} MiB, peak so far {:.1} MiB.\n",
+            thousands(g.members),
+            g.fill_seconds,
+            g.rss_kib_after as f64 / 1024.0,
+            g.rss_kib_peak as f64 / 1024.0
+        );
+        let _ = writeln!(
+            md,
+            "| PATCH batch | requests | p50 ms | p99 ms | members changed/s | server CPU µs/req | errors |"
+        );
+        let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|---:|");
+        for (key, label) in GROUP_BATCHES {
+            if let Some((batch, s)) = g.batches.get(key) {
+                let _ = writeln!(
+                    md,
+                    "| {label} | {} | {:.2} | {:.2} | {:.0} | {:.0} | {} |",
+                    s.requests,
+                    s.p50_ms,
+                    s.p99_ms,
+                    s.rps * *batch as f64,
+                    s.cpu_us_per_request.unwrap_or(0.0),
+                    s.errors
+                );
+            }
+        }
     }
     md
 }
+
+/// The group-push measurements, in report order.
+const GROUP_BATCHES: &[(&str, &str)] = &[
+    (
+        "remove_100",
+        "100 removes (`members[value eq]`, one op each)",
+    ),
+    ("add_100", "100 adds (one `add` op)"),
+    (
+        "remove_1000",
+        "1,000 removes (`members[value eq]`, one op each)",
+    ),
+    ("add_1000", "1,000 adds (one `add` op)"),
+];
 
 /// The closing note: for each target missed, what bounds it, from this run's numbers.
 fn notes(o: &Options, fsync: f64, results: &[SizeResult], verdicts: &[Verdict]) -> Vec<String> {
@@ -1240,6 +1497,17 @@ fn report_json(
                 "baseline": {"read": r.baseline.read.json(), "write": r.baseline.write.json()},
                 "operations": ops,
                 "post_ratio_to_fsync": round(r.ops["post"].rps / fsync, 3),
+                "group_push": {
+                    "members": r.group.members,
+                    "fill_seconds": round(r.group.fill_seconds, 3),
+                    "batches": r.group.batches.iter().map(|(k, (batch, s))| {
+                        let mut v = s.json();
+                        v["members_per_request"] = json!(batch);
+                        v["members_changed_per_second"] = json!(round(s.rps * *batch as f64, 1));
+                        ((*k).to_owned(), v)
+                    }).collect::<serde_json::Map<String, Value>>(),
+                    "rss_kib": {"after": r.group.rss_kib_after, "peak": r.group.rss_kib_peak},
+                },
             })
         }).collect::<Vec<_>>(),
         "targets": verdicts.iter().map(|v| json!({

@@ -7,8 +7,10 @@
 //!   connection is closed.
 //! - A client must take what the server writes: a write that makes no progress for the client
 //!   timeout (a client that stopped reading its answers, or vanished) closes the connection.
-//! - A request head over [`MAX_HEAD_BYTES`] is refused by hyper (a bare 431) before it is
-//!   buffered further; smaller heads that are still too large get a SCIM 431 from the router.
+//! - A request head over [`MAX_HEAD_BYTES`] (or a request line over hyper's 64 KiB, or one that
+//!   is not HTTP) is refused by hyper before it is buffered further; smaller heads that are still
+//!   too large get a SCIM 431 or 414 from the router. hyper's own refusals have no body: they
+//!   are given the same SCIM error body on their way out ([`ScimRefusals`]).
 //! - At most [`MAX_CONNECTIONS`] connections are served at once; further ones wait in the
 //!   kernel's backlog, so file descriptors are never exhausted.
 //! - On shutdown, idle connections close at once and requests in flight get [`SHUTDOWN_GRACE`].
@@ -92,7 +94,7 @@ pub async fn run(
         let mut stream = TimeoutStream::new(stream);
         stream.set_write_timeout(Some(client_timeout));
         let connection = builder.serve_connection(
-            TokioIo::new(Box::pin(stream)),
+            TokioIo::new(ScimRefusals::new(Box::pin(stream))),
             TowerToHyperService::new(app.clone()),
         );
         let connection = graceful.watch(connection);
@@ -113,11 +115,182 @@ pub async fn run(
     }
 }
 
+/// A connection's stream, on which the answers hyper writes by itself (a request it could not
+/// parse: 400, 414, 431 — a head with no body, after which it closes the connection) go out
+/// with a SCIM error body, like every refusal of the router. The router's own answers always
+/// have a body (or are a 2xx), so a 4xx head with `content-length: 0` is always hyper's.
+struct ScimRefusals<S> {
+    inner: S,
+    /// A replacement answer still being written.
+    pending: Vec<u8>,
+}
+
+impl<S> ScimRefusals<S> {
+    fn new(inner: S) -> Self {
+        ScimRefusals {
+            inner,
+            pending: Vec::new(),
+        }
+    }
+}
+
+/// The SCIM answer for a head hyper wrote without a body, if `head` is one.
+fn scim_refusal(head: &[u8]) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(head).ok()?;
+    let (start, rest) = text.split_once("\r\n")?;
+    if !rest.ends_with("\r\n\r\n") {
+        return None;
+    }
+    let status: u16 = start.strip_prefix("HTTP/1.1 ")?.get(..3)?.parse().ok()?;
+    let empty = rest
+        .lines()
+        .any(|l| l.eq_ignore_ascii_case("content-length: 0"));
+    if !(400..500).contains(&status) || !empty {
+        return None;
+    }
+    let detail = match status {
+        414 => "The request URL is longer than SCIM Desk accepts; shorten the filter.",
+        431 => "The request headers are larger than SCIM Desk accepts.",
+        _ => "The request is not valid HTTP: SCIM Desk could not read its request line or headers.",
+    };
+    let body = crate::scim::ScimError::new(status, None, detail)
+        .to_body()
+        .to_string();
+    Some(
+        format!(
+            "{start}\r\ncontent-type: {}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            super::SCIM_CONTENT_TYPE,
+            body.len()
+        )
+        .into_bytes(),
+    )
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> ScimRefusals<S> {
+    /// Writes what is pending; ready once nothing is.
+    fn poll_pending(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        use std::task::Poll;
+        while !self.pending.is_empty() {
+            match std::pin::Pin::new(&mut self.inner).poll_write(cx, &self.pending) {
+                Poll::Ready(Ok(0)) => {
+                    return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()))
+                }
+                Poll::Ready(Ok(n)) => {
+                    self.pending.drain(..n);
+                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for ScimRefusals<S> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for ScimRefusals<S> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::task::ready!(self.poll_pending(cx))?;
+        if let Some(answer) = scim_refusal(buf) {
+            self.pending = answer;
+            // Taken whole: what is pending is written before anything else, and on flush.
+            let _ = self.poll_pending(cx)?;
+            return std::task::Poll::Ready(Ok(buf.len()));
+        }
+        std::pin::Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::task::ready!(self.poll_pending(cx))?;
+        // A head hyper wrote alone is one slice; anything else is written as it is.
+        let filled: Vec<&std::io::IoSlice<'_>> = bufs.iter().filter(|b| !b.is_empty()).collect();
+        if let [only] = filled.as_slice() {
+            if let Some(answer) = scim_refusal(only) {
+                self.pending = answer;
+                let _ = self.poll_pending(cx)?;
+                return std::task::Poll::Ready(Ok(only.len()));
+            }
+        }
+        std::pin::Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::ready!(self.poll_pending(cx))?;
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::ready!(self.poll_pending(cx))?;
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpStream;
+
+    /// hyper's bodiless refusals get a SCIM body; the router's answers, and anything that is
+    /// not such a head, are left as they are.
+    #[test]
+    fn hypers_bare_refusals_become_scim_errors() {
+        let bare = b"HTTP/1.1 414 URI Too Long\r\ncontent-length: 0\r\ndate: x\r\n\r\n";
+        let answer = String::from_utf8(scim_refusal(bare).expect("rewritten")).unwrap();
+        let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+        assert!(head.starts_with("HTTP/1.1 414 URI Too Long\r\n"), "{head}");
+        assert!(
+            head.contains("content-type: application/scim+json"),
+            "{head}"
+        );
+        assert!(
+            head.contains(&format!("content-length: {}", body.len())),
+            "{head}"
+        );
+        let body: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(body["status"], "414");
+        for kept in [
+            &b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n"[..],
+            b"HTTP/1.1 404 Not Found\r\ncontent-length: 98\r\n\r\n",
+            b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n",
+            b"{\"userName\": \"HTTP/1.1 400 \"}",
+        ] {
+            assert!(
+                scim_refusal(kept).is_none(),
+                "{}",
+                String::from_utf8_lossy(kept)
+            );
+        }
+    }
 
     async fn get(addr: std::net::SocketAddr) -> String {
         let mut s = TcpStream::connect(addr).await.unwrap();

@@ -46,8 +46,11 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 /// Request targets longer than this get 414 (the longest filter, percent-encoded, fits).
 pub const MAX_URI_BYTES: usize = 16 * 1024;
-/// A request that takes longer than this (a slow client included) is answered 503.
+/// A request that takes longer than this (a slow client included) is answered 503, and the
+/// database work it started is interrupted (see [`crate::deadline`]).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Overrides [`REQUEST_TIMEOUT`], in milliseconds; for tests, which cannot wait 30 s.
+pub const REQUEST_TIMEOUT_ENV: &str = "SCIMDESK_REQUEST_TIMEOUT_MS";
 /// How often a connection's "last contact" is written when nothing else changed.
 const CONTACT_WRITE_INTERVAL: Duration = Duration::from_secs(5);
 
@@ -60,6 +63,8 @@ struct AppState {
     refusals: Arc<throttle::Refusals>,
     /// How long a request body may take to arrive.
     client_timeout: Duration,
+    /// How long a request may take in all ([`REQUEST_TIMEOUT`] unless overridden).
+    request_timeout: Duration,
 }
 
 /// Settings given on the command line for this run only.
@@ -116,6 +121,7 @@ fn app(
         throttle,
         refusals: Arc::default(),
         client_timeout,
+        request_timeout: request_timeout(),
     };
     Router::new().fallback(handle).with_state(state)
 }
@@ -148,12 +154,32 @@ pub async fn serve(
     Ok(())
 }
 
+/// The request timeout in effect: [`REQUEST_TIMEOUT`] unless the environment overrides it.
+fn request_timeout() -> Duration {
+    std::env::var(REQUEST_TIMEOUT_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|ms| *ms > 0)
+        .map(Duration::from_millis)
+        .unwrap_or(REQUEST_TIMEOUT)
+}
+
+fn took_too_long() -> ScimError {
+    ScimError::new(
+        503,
+        None,
+        "The request took too long and was abandoned; Okta can retry it.",
+    )
+}
+
 async fn handle(State(state): State<AppState>, request: Request) -> Response {
     let started = Instant::now();
+    let deadline = started + state.request_timeout;
     let method = request.method().clone();
     // The path only: query strings carry people's emails, and headers carry the token.
     let path = request.uri().path().to_owned();
-    let response = if let Some(refused) = oversized_head(&request) {
+    let expects = expects_continue(request.headers());
+    let mut response = if let Some(refused) = oversized_head(&request) {
         refused.into_response()
     } else {
         // A read is served in one read transaction, from the change probe to the last row.
@@ -163,16 +189,25 @@ async fn handle(State(state): State<AppState>, request: Request) -> Response {
                 _ => route(&state, request).await,
             }
         };
-        match tokio::time::timeout(REQUEST_TIMEOUT, routed).await {
+        let routed = crate::deadline::scope(deadline, routed);
+        match tokio::time::timeout_at(deadline.into(), routed).await {
+            // A failure once the deadline passed is the interrupt of work that ran too long.
+            Ok(response)
+                if response.status() == StatusCode::INTERNAL_SERVER_ERROR
+                    && Instant::now() >= deadline =>
+            {
+                took_too_long().into_response()
+            }
             Ok(response) => response,
-            Err(_) => ScimError::new(
-                503,
-                None,
-                "The request took too long and was abandoned; Okta can retry it.",
-            )
-            .into_response(),
+            Err(_) => took_too_long().into_response(),
         }
     };
+    if expects && response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        // The body was never asked for: the connection cannot carry another request.
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     tracing::info!(
         target: "scimdesk::request",
         %method,
@@ -646,15 +681,26 @@ impl Scim<'_> {
             .and_then(|v| v.parse::<u64>().ok())
         {
             if len > MAX_BODY_BYTES as u64 {
+                // A client that waits for `100 Continue` before sending is answered at once and
+                // sends nothing (RFC 9110 §10.1.1); hyper sends `100 Continue` only when the
+                // body is read. Any other client is already sending: its body is read and thrown
+                // away, so that it reads the 413 rather than a reset connection.
                 let body = std::mem::replace(&mut self.body, Body::empty());
-                drain(body, self.state.client_timeout).await;
+                if !expects_continue(&self.headers) {
+                    drain(body, self.state.client_timeout).await;
+                }
                 return Err(too_large());
             }
         }
         let body = std::mem::replace(&mut self.body, Body::empty());
         let timeout = self.state.client_timeout;
         match tokio::time::timeout(timeout, axum::body::to_bytes(body, MAX_BODY_BYTES)).await {
-            Ok(read) => read.map_err(|_| too_large()),
+            Ok(Ok(bytes)) => Ok(bytes),
+            Ok(Err(e)) if is_length_limit(&e) => Err(too_large()),
+            Ok(Err(e)) => Err(ScimError::invalid_syntax(format!(
+                "The request body could not be read: {}. Send it again, as a JSON object.",
+                crate::scim::filter::shorten(&e.to_string())
+            ))),
             Err(_) => Err(ScimError::new(
                 408,
                 None,
@@ -694,13 +740,27 @@ impl Scim<'_> {
                 "The request has no body; it needs a JSON object.",
             ));
         }
-        serde_json::from_slice(&bytes).map_err(|e| {
-            ScimError::new(
-                400,
-                Some(ScimType::InvalidSyntax),
-                format!("The request body is not valid JSON ({e})."),
-            )
-        })
+        let size = bytes.len();
+        let parse = move || -> Result<Value, ScimError> {
+            let body: Value = serde_json::from_slice(&bytes).map_err(|e| {
+                ScimError::new(
+                    400,
+                    Some(ScimType::InvalidSyntax),
+                    format!("The request body is not valid JSON ({e})."),
+                )
+            })?;
+            crate::scim::limits::check_body(&body)?;
+            Ok(body)
+        };
+        // A large body takes milliseconds to parse: not on a thread that serves other requests'
+        // I/O meanwhile.
+        if size > PARSE_IN_PLACE_BYTES {
+            tokio::task::spawn_blocking(parse)
+                .await
+                .unwrap_or_else(|_| Err(ScimError::internal("The request body could not be read.")))
+        } else {
+            parse()
+        }
     }
 
     /// The body of a write; when it cannot be read (too large, not JSON, wrong type) the failed
@@ -762,6 +822,11 @@ impl Scim<'_> {
             self.body = Body::empty();
             return Ok(text_response(StatusCode::OK, text));
         }
+        if kind == Some(ResourceKind::Group) {
+            let text = dir.list_groups_text(&base, &q).await?;
+            self.body = Body::empty();
+            return Ok(text_response(StatusCode::OK, text));
+        }
         let mut response = match kind {
             Some(ResourceKind::User) => dir.list_users(&base, &q).await?,
             Some(ResourceKind::Group) => dir.list_groups(&base, &q).await?,
@@ -812,10 +877,17 @@ impl Scim<'_> {
             let (text, version) = self.desk().directory().get_user_text(base, id).await?;
             return Ok(tagged_response(StatusCode::OK, text, version, None));
         }
-        let resource = match kind {
-            ResourceKind::User => self.desk().directory().get_user(base, id).await?,
-            ResourceKind::Group => self.desk().directory().get_group(base, id).await?,
-        };
+        if kind == ResourceKind::Group {
+            // Written as text while its members are read, however many there are.
+            let (attributes, excluded) = self.projection()?;
+            let (text, version) = self
+                .desk()
+                .directory()
+                .get_group_text(base, id, &attributes, &excluded)
+                .await?;
+            return Ok(tagged_response(StatusCode::OK, text, version, None));
+        }
+        let resource = self.desk().directory().get_user(base, id).await?;
         let projected = self.project(resource, kind)?;
         Ok(resource_response(StatusCode::OK, &projected, false))
     }
@@ -869,16 +941,29 @@ impl Scim<'_> {
                 .await?;
             return self.user_response(StatusCode::OK, &user, false);
         }
-        let resource = match kind {
-            ResourceKind::User => {
-                dir.patch_user(&self.ctx, id, &body, if_match.as_deref())
-                    .await?
+        if kind == ResourceKind::Group {
+            let version = dir
+                .patch_group(&self.ctx, id, &body, if_match.as_deref())
+                .await?;
+            let (attributes, excluded) = self.projection()?;
+            if attributes.is_empty() && excluded.is_empty() {
+                // RFC 7644 §3.5.2 lets a PATCH answer 204, and Okta and Entra expect nothing
+                // more of a group: answering a large group whole after each batch of member
+                // changes would cost more than the change.
+                let mut response = StatusCode::NO_CONTENT.into_response();
+                if let Ok(tag) = HeaderValue::from_str(&etag(version)) {
+                    response.headers_mut().insert(header::ETAG, tag);
+                }
+                return Ok(response);
             }
-            ResourceKind::Group => {
-                dir.patch_group(&self.ctx, id, &body, if_match.as_deref())
-                    .await?
-            }
-        };
+            let (text, version) = dir
+                .get_group_text(&self.ctx.base_url, id, &attributes, &excluded)
+                .await?;
+            return Ok(tagged_response(StatusCode::OK, text, version, None));
+        }
+        let resource = dir
+            .patch_user(&self.ctx, id, &body, if_match.as_deref())
+            .await?;
         let projected = self.project(resource, kind)?;
         Ok(resource_response(StatusCode::OK, &projected, false))
     }
@@ -934,6 +1019,30 @@ async fn drain(mut body: Body, timeout: Duration) {
         }
     })
     .await;
+}
+
+/// Bodies larger than this are parsed on a blocking thread (see [`Scim::json_body`]).
+const PARSE_IN_PLACE_BYTES: usize = 64 * 1024;
+
+/// Whether the client waits for `100 Continue` before it sends the body.
+fn expects_continue(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::EXPECT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("100-continue"))
+}
+
+/// Whether reading a body failed because it was longer than the limit (rather than malformed,
+/// say a broken chunked encoding).
+fn is_length_limit(err: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = source {
+        if e.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = e.source();
+    }
+    false
 }
 
 fn too_large() -> ScimError {
