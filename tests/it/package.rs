@@ -179,6 +179,27 @@ fn the_deb_installs_both_commands_a_menu_entry_and_an_icon_in_every_size() {
             "/usr/share/icons/hicolor/scalable/apps/{icon}.svg"
         ))
         .is_file());
+    // Every PNG is as big as its folder says, or the theme shows it blurred or not at all: a
+    // `256x256@2` folder holds 512-pixel images (the bundler files an `@2x` source file by its
+    // own pixel size there, so the icons have none).
+    let hicolor = unpacked.path("/usr/share/icons/hicolor");
+    for folder in std::fs::read_dir(&hicolor).unwrap().filter_map(Result::ok) {
+        let name = folder.file_name().to_string_lossy().into_owned();
+        if name == "scalable" {
+            continue;
+        }
+        let (size, scale) = name.split_once('@').unwrap_or((&name, "1"));
+        let pixels = |n: &str| {
+            n.parse::<u32>()
+                .unwrap_or_else(|_| panic!("icon folder {name}"))
+        };
+        let (w, h) = size
+            .split_once('x')
+            .unwrap_or_else(|| panic!("icon folder {name}"));
+        let want = (pixels(w) * pixels(scale), pixels(h) * pixels(scale));
+        let png = folder.path().join("apps").join(format!("{icon}.png"));
+        assert_eq!(png_size(&png), want, "{}", png.display());
+    }
 }
 
 #[test]
