@@ -300,9 +300,26 @@ fn the_rpm_holds_both_commands_at_the_package_version() {
         VERSION
     );
     let files = run("rpm", &["-qpl", &rpm]);
-    for file in ["/usr/bin/scimdesk-app", "/usr/bin/scimdesk"] {
+    for file in [
+        "/usr/bin/scimdesk-app",
+        "/usr/bin/scimdesk",
+        "/usr/share/applications/SCIM Desk.desktop",
+        "/usr/share/icons/hicolor/256x256/apps/scimdesk-app.png",
+    ] {
         assert!(files.lines().any(|l| l == file), "{file} missing: {files}");
     }
+    // Required by library (soname), not by package name: Fedora and openSUSE name the
+    // packages differently, and both resolve these.
     let requires = run("rpm", &["-qpR", &rpm]);
-    assert!(requires.contains("dbus-libs"), "{requires}");
+    for library in [
+        "libwebkit2gtk-4.1.so.0()(64bit)",
+        "libgtk-3.so.0()(64bit)",
+        "libayatana-appindicator3.so.1()(64bit)",
+        "libdbus-1.so.3()(64bit)",
+    ] {
+        assert!(
+            requires.lines().any(|l| l.trim() == library),
+            "Requires lacks {library}: {requires}"
+        );
+    }
 }
