@@ -2,7 +2,8 @@
 # Installs what building, running and testing SCIM Desk needs and is missing on this machine.
 # Safe to run again: it only installs what is not there. Debian/Ubuntu packages through apt-get
 # (as root, or with sudo); Rust components through rustup. With --fuzz (scripts/test.sh), also
-# cargo-fuzz for the fuzz targets.
+# cargo-fuzz for the fuzz targets; with --package (scripts/package.sh), also `rpm`, which the
+# package test reads the .rpm with.
 set -euo pipefail
 
 # Pinned, so every machine fuzzes with the same libFuzzer driver.
@@ -15,6 +16,9 @@ CARGO_FUZZ_VERSION=0.13.2
 APT_PACKAGES=(pkg-config libdbus-1-dev dbus dbus-x11 gnome-keyring libsecret-tools
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libssl-dev
   xvfb xauth webkit2gtk-driver imagemagick xclip)
+if [ "${1:-}" = "--package" ]; then
+  APT_PACKAGES+=(rpm)
+fi
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then

@@ -10,13 +10,14 @@
 # The packages are left in target/release/bundle/{deb,rpm}/ (under $CARGO_TARGET_DIR when set),
 # where the package test (tests/it/package.rs) finds and checks them.
 #
+# Both bundles are written by the bundler itself (no dpkg-deb or rpmbuild, nothing downloaded).
 # An AppImage is not built: Tauri's AppImage bundler downloads linuxdeploy and its plugins from
 # GitHub while it runs, which the machines this project is built and tested on cannot reach.
 # macOS and Windows bundles are built on those systems only, and nothing here tests them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/install-deps.sh
+scripts/install-deps.sh --package
 # The UI's npm packages carry Tauri's CLI (the bundler) too.
 scripts/build-ui.sh
 
