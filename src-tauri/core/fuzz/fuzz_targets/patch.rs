@@ -6,6 +6,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use scimdesk::directory::mapping::{employee_fields, normalize_group, normalize_user};
+use scimdesk::scim::limits::check_resource;
 use scimdesk::scim::patch::{apply_patch, parse_patch_request, PatchContext};
 use serde_json::{json, Value};
 
@@ -52,6 +53,9 @@ fuzz_target!(|data: &[u8]| {
         Ok(()) => {
             if let Ok(doc) = normalize_user(u) {
                 let _ = employee_fields(&doc);
+                if let Err(e) = check_resource(&doc, None) {
+                    assert_eq!(e.status, 400, "{e:?}");
+                }
             }
         }
         Err(e) => assert!((400..500).contains(&e.status), "{e:?}"),

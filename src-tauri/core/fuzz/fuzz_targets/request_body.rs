@@ -6,6 +6,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use scimdesk::directory::mapping::{employee_fields, normalize_group, normalize_user};
+use scimdesk::scim::limits::check_body;
 use scimdesk::scim::list::from_search_body;
 use scimdesk::scim::schema::{self, ResourceKind};
 use serde_json::Value;
@@ -14,6 +15,9 @@ fuzz_target!(|data: &[u8]| {
     let Ok(body) = serde_json::from_slice::<Value>(data) else {
         return;
     };
+    if let Err(e) = check_body(&body) {
+        assert_eq!(e.status, 400, "{e:?}");
+    }
     let (attributes, excluded) = match from_search_body(&body) {
         Ok(q) => (q.attributes, q.excluded_attributes),
         Err(e) => {
