@@ -3,6 +3,10 @@
 //!
 //! Exit codes: 0 success, 1 a runtime error (the message on stderr starts with `error: `),
 //! 2 a usage error.
+//!
+//! Text output shows what Okta, a tunnel or the database said through [`v`], with control
+//! characters made visible (`\x1b`, `\n`): a name Okta pushed never sends escape sequences to
+//! the admin's terminal. `--json` output is exact JSON.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -198,6 +202,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     result
 }
 
+/// Text from outside (a name, a summary, a tunnel's error) as the terminal may show it.
+fn v(s: &str) -> std::borrow::Cow<'_, str> {
+    crate::text::visible(s)
+}
+
 fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
@@ -313,10 +322,10 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                         writeln!(
                             out,
                             "{:<38} {:<32} {:<24} {}",
-                            e.id,
-                            e.email.as_deref().unwrap_or(&e.user_name),
-                            e.display_name.as_deref().unwrap_or(""),
-                            e.status
+                            v(&e.id),
+                            v(e.email.as_deref().unwrap_or(&e.user_name)),
+                            v(e.display_name.as_deref().unwrap_or("")),
+                            v(&e.status)
                         )
                     })
                     .await
@@ -367,10 +376,10 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
             }
             for a in &entries {
                 let mark = if a.outcome == "success" { " " } else { "!" };
-                let name = a.connection_name.as_deref().unwrap_or("-");
-                println!("{mark} {}  {name:<20} {}", a.at, a.summary);
+                let name = v(a.connection_name.as_deref().unwrap_or("-"));
+                println!("{mark} {}  {name:<20} {}", v(&a.at), v(&a.summary));
                 if let Some(d) = &a.detail {
-                    println!("    {d}");
+                    println!("    {}", v(d));
                 }
             }
             Ok(())
@@ -393,7 +402,7 @@ async fn connection(desk: &Desk, command: ConnectionCommand, json: bool) -> anyh
                     "created_at": new.connection.created_at,
                 }));
             }
-            println!("Connection '{}' added.", new.connection.name);
+            println!("Connection '{}' added.", v(&new.connection.name));
             println!("Base URL  {base_url}");
             println!("Token     {}", new.token);
             println!("In Okta: Provisioning > Integration > Edit: paste both, Authentication Mode 'HTTP Header', unique identifier 'email'.");
@@ -429,7 +438,7 @@ async fn connection(desk: &Desk, command: ConnectionCommand, json: bool) -> anyh
                 println!("No connections. Add one with `scimdesk connection add NAME`.");
             }
             for c in &list {
-                println!("{:<24} {}", c.name, config.base_url(&c.id));
+                println!("{:<24} {}", v(&c.name), v(&config.base_url(&c.id)));
             }
             Ok(())
         }
@@ -447,17 +456,20 @@ async fn connection(desk: &Desk, command: ConnectionCommand, json: bool) -> anyh
             if json {
                 print_json(&rehearsal)?;
             } else {
-                println!("Rehearsing Okta's requests through {}", rehearsal.base_url);
+                println!(
+                    "Rehearsing Okta's requests through {}",
+                    v(&rehearsal.base_url)
+                );
                 for step in &rehearsal.steps {
                     let mark = match step.outcome {
                         Outcome::Ok => "ok     ",
                         Outcome::Failed => "FAILED ",
                         Outcome::Skipped => "skipped",
                     };
-                    println!("  {mark} {:<11} {}", step.step, step.message);
+                    println!("  {mark} {:<11} {}", step.step, v(&step.message));
                 }
                 if let Some(note) = &rehearsal.note {
-                    println!("Note: {note}");
+                    println!("Note: {}", v(note));
                 }
                 match (rehearsal.ok, rehearsal.reachable_by_okta) {
                     (true, true) => println!("Every step passed: Okta can reach this connection."),
@@ -488,7 +500,7 @@ async fn connection(desk: &Desk, command: ConnectionCommand, json: bool) -> anyh
             } else {
                 println!(
                     "Connection '{}' deleted. Okta's requests with its token are refused from now on; the employees it synced stay.",
-                    deleted.name
+                    v(&deleted.name)
                 );
                 Ok(())
             }
@@ -586,10 +598,11 @@ async fn report_tunnel(desk: Desk, mut state: watch::Receiver<TunnelState>, json
                 TunnelState::Off => println!("Tunnel stopped."),
                 TunnelState::Starting => println!("Tunnel starting…"),
                 TunnelState::Online { url } => {
-                    println!("Tunnel online: Okta reaches this endpoint at {url}")
+                    println!("Tunnel online: Okta reaches this endpoint at {}", v(url))
                 }
                 TunnelState::Failed { reason, retry_at } => println!(
-                    "Tunnel failed: {reason}{}",
+                    "Tunnel failed: {}{}",
+                    v(reason),
                     retry_at
                         .as_deref()
                         .map(|at| format!(" (next attempt at {at})"))
@@ -597,7 +610,7 @@ async fn report_tunnel(desk: Desk, mut state: watch::Receiver<TunnelState>, json
                 ),
             }
             if let Some(change) = &change {
-                println!("!! {}", change.message);
+                println!("!! {}", v(&change.message));
                 println!("   {}", crate::tunnel::STABLE_ADVICE);
             }
         }
@@ -695,18 +708,18 @@ async fn tunnel_command(desk: &Desk, command: TunnelCommand, json: bool) -> anyh
                 TunnelState::Failed { reason, .. } => format!("failed: {reason}"),
             };
             if status.setting.is_managed() {
-                println!("state        {state}");
+                println!("state        {}", v(&state));
             }
-            println!("public URL   {}", status.public_url);
+            println!("public URL   {}", v(&status.public_url));
             if let Some(e) = &status.last_error {
-                println!("last error   {e}");
+                println!("last error   {}", v(e));
             }
             println!();
             if let Some(change) = &status.url_changed {
-                println!("!! {}", change.message);
+                println!("!! {}", v(&change.message));
                 println!("   Then run `scimdesk tunnel ack`.");
             }
-            println!("{}", status.message);
+            println!("{}", v(&status.message));
             if let Some(advice) = &status.advice {
                 println!("{advice}");
             }

@@ -10,7 +10,7 @@ use super::{db_error, Directory, WriteContext};
 use crate::db::direct_error;
 use crate::desk::ChangeEvent;
 use crate::scim::ScimError;
-use crate::timefmt;
+use crate::{text, timefmt};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, ts_rs::TS)]
 pub struct ActivityEntry {
@@ -67,7 +67,9 @@ pub(crate) struct NewActivity<'a> {
     pub detail: Option<&'a str>,
 }
 
-/// Appends one entry, inside the write it records.
+/// Appends one entry, inside the write it records. The summary and detail quote what Okta sent
+/// (names, error details): they are stored with control characters made visible
+/// ([`text::visible`]), so no line of the log carries an escape sequence to a terminal.
 pub(crate) fn append(
     c: &rusqlite::Connection,
     ctx: &WriteContext,
@@ -92,10 +94,10 @@ pub(crate) fn append(
         entry.resource_type,
         entry.resource_id,
         entry.employee_id,
-        entry.summary,
+        text::visible(&entry.summary),
         outcome,
         i64::from(entry.status),
-        entry.detail,
+        entry.detail.map(text::visible),
     ])?;
     Ok(())
 }

@@ -57,14 +57,16 @@ type Member = (String, Option<String>);
 
 fn not_found(id: &str) -> ScimError {
     ScimError::not_found(format!(
-        "There is no group with id '{id}' in this directory."
+        "There is no group with id '{}' in this directory.",
+        crate::text::quoted(id)
     ))
 }
 
 fn duplicate(name: &str) -> ScimError {
     ScimError::conflict(format!(
-        "A group named '{name}' already exists in this directory. In Okta, link the pushed group \
-         to the existing one instead of creating it."
+        "A group named '{}' already exists in this directory. In Okta, link the pushed group \
+         to the existing one instead of creating it.",
+        crate::text::quoted(name)
     ))
 }
 

