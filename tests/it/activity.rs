@@ -129,27 +129,85 @@ fn last_contact(desk: &Desk, id: &str, status: u64) -> Value {
     })
 }
 
+/// The connection as `connection list --json` shows it once `ready` holds.
+fn connection_when(desk: &Desk, id: &str, what: &str, ready: impl Fn(&Value) -> bool) -> Value {
+    eventually(what, || {
+        let list = desk.cli_json(&["connection", "list"]);
+        let c = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| s(c, "id") == id)
+            .cloned()
+            .expect("the connection is listed");
+        if ready(&c) {
+            Ok(c)
+        } else {
+            Err(format!("{c:#}"))
+        }
+    })
+}
+
+/// Okta's last contact is set by Okta's requests only. A request with a wrong token (a stale one
+/// in Okta, or a stranger who knows the base URL) is counted on the connection as a refused
+/// request, with the time of the last one; it never makes the admin believe Okta is calling.
 #[test]
-fn a_connection_shows_when_okta_last_reached_it_and_a_refused_token() {
+fn a_connection_shows_when_okta_last_reached_it_and_refused_tokens_apart() {
     let desk = Desk::new();
     let _server = desk.serve();
     let conn = desk.add_connection("Okta");
+    let other = desk.add_connection("Other");
     let before = desk.cli_json(&["connection", "list"]);
     assert_eq!(before[0]["last_contact_at"], Value::Null);
+    assert_eq!(before[0]["refused_count"], 0, "{before}");
 
+    // A stranger tries a token before Okta ever called.
     let okta = Okta::for_connection(&conn);
+    let stranger = okta.with_authorization(Some("Bearer guessed-token"));
+    stranger
+        .get("/Users?startIndex=1&count=2")
+        .assert_scim_error(401, None);
+    let refused = connection_when(&desk, &conn.id, "one refused request counted", |c| {
+        c["refused_count"] == json!(1)
+    });
+    assert!(refused["last_refused_at"].is_string(), "{refused:#}");
+    assert_eq!(
+        refused["last_contact_at"],
+        Value::Null,
+        "Okta never called: {refused:#}"
+    );
+
     okta.get("/Users?startIndex=1&count=2").expect(200);
     let ok = last_contact(&desk, &conn.id, 200);
     assert!(ok["last_contact_at"].is_string());
     assert_eq!(ok["last_contact_detail"], Value::Null);
 
-    // The admin pasted a stale token into Okta: the connection says so.
-    okta.with_authorization(Some("Bearer stale-token"))
-        .get("/Users?startIndex=1&count=2")
+    // More guesses (and another connection's token at this URL) are summed into the count, and
+    // Okta's last contact stays what Okta's own request left.
+    for _ in 0..9 {
+        stranger.get("/Users").assert_scim_error(401, None);
+    }
+    okta.with_authorization(Some(&format!("Bearer {}", other.token)))
+        .get("/Users")
         .assert_scim_error(401, None);
-    let refused = last_contact(&desk, &conn.id, 401);
-    assert!(
-        s(&refused, "last_contact_detail").contains("token is not valid"),
+    let refused = connection_when(&desk, &conn.id, "eleven refused requests counted", |c| {
+        c["refused_count"] == json!(11)
+    });
+    assert_eq!(refused["last_contact_status"], 200, "{refused:#}");
+    assert_eq!(
+        refused["last_contact_at"], ok["last_contact_at"],
         "{refused:#}"
     );
+    assert!(
+        refused["last_refused_at"].as_str() > ok["last_contact_at"].as_str(),
+        "{refused:#}"
+    );
+    let text = desk.cli_ok(&["connection", "list"]);
+    assert!(
+        text.contains("11 requests refused for a wrong or missing token, the last at"),
+        "{text}"
+    );
+    // The other connection was not touched by its token being tried elsewhere.
+    let untouched = connection_when(&desk, &other.id, "the other connection listed", |_| true);
+    assert_eq!(untouched["refused_count"], 0, "{untouched:#}");
 }

@@ -429,6 +429,8 @@ async fn connection(desk: &Desk, command: ConnectionCommand, json: bool) -> anyh
                             "last_contact_at": c.last_contact_at,
                             "last_contact_status": c.last_contact_status,
                             "last_contact_detail": c.last_contact_detail,
+                            "refused_count": c.refused_count,
+                            "last_refused_at": c.last_refused_at,
                         })
                     })
                     .collect();
@@ -439,6 +441,14 @@ async fn connection(desk: &Desk, command: ConnectionCommand, json: bool) -> anyh
             }
             for c in &list {
                 println!("{:<24} {}", v(&c.name), v(&config.base_url(&c.id)));
+                if let (n @ 1.., Some(at)) = (c.refused_count, &c.last_refused_at) {
+                    let requests = if n == 1 { "request" } else { "requests" };
+                    println!(
+                        "{:<24} {n} {requests} refused for a wrong or missing token, the last at {}",
+                        "",
+                        v(at)
+                    );
+                }
             }
             Ok(())
         }

@@ -40,6 +40,15 @@ pub struct LastContact {
     pub detail: Option<String>,
 }
 
+/// Requests refused at a connection's base URL for a wrong or missing token: a stale token in
+/// Okta, or someone trying one. Not Okta's last contact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct RefusedRequests {
+    pub count: u64,
+    /// When the last one came.
+    pub last_at: String,
+}
+
 /// A connection on the Okta page. The token is fetched separately, only when the admin reveals
 /// or copies it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
@@ -49,6 +58,8 @@ pub struct ConnectionView {
     pub base_url: String,
     pub created_at: String,
     pub last_contact: Option<LastContact>,
+    /// None until a request with a wrong token came.
+    pub refused: Option<RefusedRequests>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
@@ -360,12 +371,20 @@ fn view(config: &crate::config::Config, c: Connection) -> ConnectionView {
         }),
         _ => None,
     };
+    let refused = match (c.refused_count, c.last_refused_at) {
+        (count, Some(last_at)) if count > 0 => Some(RefusedRequests {
+            count: count as u64,
+            last_at,
+        }),
+        _ => None,
+    };
     ConnectionView {
         base_url: config.base_url(&c.id),
         id: c.id,
         name: c.name,
         created_at: c.created_at,
         last_contact,
+        refused,
     }
 }
 
