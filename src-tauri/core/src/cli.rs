@@ -52,6 +52,10 @@ pub enum Command {
         /// Build absolute URLs from this public URL for this run (default: the `public-url` setting).
         #[arg(long, value_name = "URL")]
         public_url: Option<String>,
+        /// Allow a --listen address other machines can reach (plain HTTP to the network: only
+        /// behind an HTTPS reverse proxy).
+        #[arg(long)]
+        allow_remote: bool,
     },
     /// Show or change settings.
     #[command(subcommand)]
@@ -130,7 +134,14 @@ pub enum ConfigCommand {
     /// Set `listen` (ADDR), `public-url` (an https URL; empty to clear), `okta` (on/off: off
     /// refuses Okta's requests without deleting anything), `rate-limit` (requests a second per
     /// connection, or `off`) or `rate-limit-burst` (requests; empty for the rate).
-    Set { key: String, value: String },
+    Set {
+        key: String,
+        value: String,
+        /// With `listen`: allow an address other machines can reach (SCIM Desk serves plain
+        /// HTTP; only for a server behind an HTTPS reverse proxy).
+        #[arg(long)]
+        allow_remote: bool,
+    },
     /// Show the settings.
     Show,
 }
@@ -202,6 +213,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     result
 }
 
+/// What `config show` adds to an address other machines reach.
+fn listen_note(config: &crate::config::Config) -> &'static str {
+    match (
+        crate::config::is_loopback(&config.listen),
+        config.allow_remote,
+    ) {
+        (true, _) => "",
+        (false, true) => " (reachable from the network: allowed with --allow-remote)",
+        (false, false) => {
+            " (reachable from the network, and not allowed: the endpoint will not start until \
+             `config set listen ADDR --allow-remote` allows it or a loopback address replaces it)"
+        }
+    }
+}
+
 /// Text from outside (a name, a summary, a tunnel's error) as the terminal may show it.
 fn v(s: &str) -> std::borrow::Cow<'_, str> {
     crate::text::visible(s)
@@ -215,9 +241,23 @@ fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
 async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
     let json = cli.json;
     match cli.command {
-        Command::Serve { listen, public_url } => serve(desk, listen, public_url, json).await,
-        Command::Config(ConfigCommand::Set { key, value }) => {
-            let config = desk.set_config(&key, &value).await?;
+        Command::Serve {
+            listen,
+            public_url,
+            allow_remote,
+        } => serve(desk, listen, public_url, allow_remote, json).await,
+        Command::Config(ConfigCommand::Set {
+            key,
+            value,
+            allow_remote,
+        }) => {
+            let config = match key.as_str() {
+                "listen" => desk.set_listen(&value, allow_remote).await?,
+                _ if allow_remote => {
+                    anyhow::bail!("--allow-remote goes with `config set listen ADDR` only")
+                }
+                _ => desk.set_config(&key, &value).await?,
+            };
             if json {
                 print_json(&config)
             } else {
@@ -230,6 +270,7 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
             if json {
                 print_json(&json!({
                     "listen": config.listen.to_string(),
+                    "allow_remote": config.allow_remote,
                     "public_url": config.public_url,
                     "tunnel": desk.tunnel_setting().await?,
                     "effective_public_url": config.effective_public_url(),
@@ -238,7 +279,7 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                     "data_dir": desk.data_dir(),
                 }))
             } else {
-                println!("listen       {}", config.listen);
+                println!("listen       {}{}", config.listen, listen_note(&config));
                 println!(
                     "public-url   {}",
                     config.public_url.as_deref().unwrap_or(
@@ -522,20 +563,24 @@ async fn serve(
     desk: &Desk,
     listen: Option<String>,
     public_url: Option<String>,
+    allow_remote: bool,
     json: bool,
 ) -> anyhow::Result<()> {
     let config = desk.config().await?;
     let overrides = Overrides {
         listen: listen
             .as_deref()
-            .map(crate::config::parse_listen)
+            .map(|l| crate::config::check_listen(crate::config::parse_listen(l)?, allow_remote))
             .transpose()?,
         public_url: public_url
             .as_deref()
             .map(crate::config::parse_public_url)
             .transpose()?,
     };
-    let addr = overrides.listen.unwrap_or(config.listen);
+    let addr = match overrides.listen {
+        Some(addr) => addr,
+        None => crate::config::check_listen(config.listen, config.allow_remote || allow_remote)?,
+    };
     let listener = server::bind(addr).await?;
     let local = listener.local_addr()?;
     let public = overrides
@@ -549,6 +594,9 @@ async fn serve(
         );
     } else {
         println!("SCIM endpoint listening on http://{local}");
+        if !crate::config::is_loopback(&local) {
+            println!("It is reachable from the network (allowed with --allow-remote), as plain HTTP: serve it to Okta only through an HTTPS reverse proxy.");
+        }
         if overrides.public_url.is_none()
             && desk.tunnel_setting().await? == crate::tunnel::TunnelSetting::None
         {

@@ -12,6 +12,9 @@ use url::Url;
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8742";
 
 pub const KEY_LISTEN: &str = "listen";
+/// `on` when the admin allowed `listen` to be an address other machines reach
+/// (`config set listen ADDR --allow-remote`); absent means loopback only.
+pub const KEY_LISTEN_ALLOW_REMOTE: &str = "listen_allow_remote";
 pub const KEY_PUBLIC_URL: &str = "public_url";
 /// Whether the Okta integration answers at all; absent means on.
 pub const KEY_OKTA_ENABLED: &str = "okta_enabled";
@@ -31,6 +34,9 @@ pub const MAX_RATE_LIMIT: u32 = 1_000_000;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Config {
     pub listen: SocketAddr,
+    /// The admin allowed `listen` to be reachable from the network (a server behind an HTTPS
+    /// reverse proxy): see [`check_listen`].
+    pub allow_remote: bool,
     /// The tunnel's or reverse proxy's URL, without a trailing slash; `None` means the endpoint
     /// is only reachable on this machine.
     pub public_url: Option<String>,
@@ -145,6 +151,26 @@ pub enum ConfigError {
     UnknownKey(String),
     #[error("'{0}' is not on or off")]
     BadSwitch(String),
+    #[error("{0} can be reached from other machines, and SCIM Desk serves plain HTTP there (tokens \
+             and employees' data unencrypted): listen on this machine only (such as \
+             127.0.0.1:{port}) and let a tunnel or an HTTPS reverse proxy forward Okta's requests. \
+             On a server behind such a proxy, add --allow-remote to say you mean it", port = .0.port())]
+    RemoteListen(SocketAddr),
+}
+
+/// Whether only this machine reaches `addr`: 127.0.0.0/8 or ::1 (also written ::ffff:127.x).
+pub fn is_loopback(addr: &SocketAddr) -> bool {
+    addr.ip().to_canonical().is_loopback()
+}
+
+/// SCIM Desk listens on loopback only, unless the admin allowed another address: a listener other
+/// machines reach serves Okta's tokens and the directory as plain HTTP to the network.
+pub fn check_listen(addr: SocketAddr, allow_remote: bool) -> Result<SocketAddr, ConfigError> {
+    if allow_remote || is_loopback(&addr) {
+        Ok(addr)
+    } else {
+        Err(ConfigError::RemoteListen(addr))
+    }
 }
 
 /// `on`/`off` (also `true`/`false`, `yes`/`no`, `1`/`0`).
@@ -252,6 +278,7 @@ mod tests {
     fn base_url_uses_public_url_then_listen() {
         let mut c = Config {
             listen: "127.0.0.1:8742".parse().unwrap(),
+            allow_remote: false,
             public_url: None,
             okta_enabled: true,
             rate_limit: RateLimit::default(),
@@ -260,6 +287,31 @@ mod tests {
         c.public_url = Some("https://t.example".into());
         assert_eq!(c.base_url("abc"), "https://t.example/scim/v2/abc");
         assert!(parse_listen("nope").is_err());
+    }
+
+    #[test]
+    fn only_loopback_listens_without_allow_remote() {
+        for local in [
+            "127.0.0.1:8742",
+            "127.9.9.9:1",
+            "[::1]:8742",
+            "[::ffff:127.0.0.1]:80",
+        ] {
+            let addr: SocketAddr = local.parse().unwrap();
+            assert!(is_loopback(&addr), "{local}");
+            assert_eq!(check_listen(addr, false), Ok(addr));
+        }
+        for remote in [
+            "0.0.0.0:8742",
+            "[::]:8742",
+            "192.168.1.20:8742",
+            "[::ffff:10.0.0.1]:1",
+        ] {
+            let addr: SocketAddr = remote.parse().unwrap();
+            let refused = check_listen(addr, false).unwrap_err();
+            assert!(refused.to_string().contains("--allow-remote"), "{refused}");
+            assert_eq!(check_listen(addr, true), Ok(addr));
+        }
     }
 
     #[test]

@@ -216,11 +216,7 @@ impl Desk {
     /// tunnel setting. A running endpoint follows a new rate limit within a few seconds.
     pub async fn set_config(&self, key: &str, value: &str) -> Result<Config, DeskError> {
         match key {
-            "listen" => {
-                let addr = config::parse_listen(value)?;
-                self.put_setting(config::KEY_LISTEN, Some(&addr.to_string()))
-                    .await?;
-            }
+            "listen" => return self.set_listen(value, false).await,
             "public-url" | "public_url" => {
                 let setting = if value.trim().is_empty() {
                     TunnelSetting::None
@@ -251,6 +247,21 @@ impl Desk {
             }
             other => return Err(ConfigError::UnknownKey(other.to_owned()).into()),
         }
+        self.notify(ChangeEvent::Settings);
+        self.config().await
+    }
+
+    /// Sets the listen address. Only a loopback address unless `allow_remote` (`config set listen
+    /// ADDR --allow-remote`), which is kept with it: the address and the permission are one
+    /// setting, and a loopback address drops the permission.
+    pub async fn set_listen(&self, value: &str, allow_remote: bool) -> Result<Config, DeskError> {
+        let addr = config::check_listen(config::parse_listen(value)?, allow_remote)?;
+        let allowed = (!config::is_loopback(&addr)).then(|| "on".to_owned());
+        self.put_settings(&[
+            (config::KEY_LISTEN, Some(addr.to_string())),
+            (config::KEY_LISTEN_ALLOW_REMOTE, allowed),
+        ])
+        .await?;
         self.notify(ChangeEvent::Settings);
         self.config().await
     }
@@ -569,6 +580,12 @@ fn config_from(settings: &HashMap<String, String>) -> Result<Config, DeskError> 
         Some(v) => config::parse_listen(v)?,
         None => config::parse_listen(config::DEFAULT_LISTEN)?,
     };
+    // A non-loopback address stored without the permission (set before the rule existed, or by
+    // hand) is kept here and refused where the endpoint starts, with the way to allow it.
+    let allow_remote = match settings.get(config::KEY_LISTEN_ALLOW_REMOTE) {
+        Some(v) => config::parse_switch(v)?,
+        None => false,
+    };
     let setting = tunnel_setting_from(settings);
     // A quick tunnel's or a domain-less ngrok URL is only known once it is online; until it
     // comes online again the last one it had is the best answer.
@@ -588,6 +605,7 @@ fn config_from(settings: &HashMap<String, String>) -> Result<Config, DeskError> 
     );
     Ok(Config {
         listen,
+        allow_remote,
         public_url,
         okta_enabled,
         rate_limit,

@@ -148,9 +148,10 @@ impl From<DeskError> for AppError {
     fn from(e: DeskError) -> AppError {
         match e {
             DeskError::Connection(c) => c.into(),
-            DeskError::Config(c @ crate::config::ConfigError::BadListen(_)) => {
-                AppError::field("port", sentence(c.to_string()))
-            }
+            DeskError::Config(
+                c @ (crate::config::ConfigError::BadListen(_)
+                | crate::config::ConfigError::RemoteListen(_)),
+            ) => AppError::field("port", sentence(c.to_string())),
             DeskError::Config(c @ crate::config::ConfigError::BadPublicUrl { .. }) => {
                 AppError::field("url", sentence(c.to_string()))
             }

@@ -508,6 +508,60 @@ async fn the_endpoint_reports_a_taken_port_and_moves_to_another() {
     drop(squatter);
 }
 
+/// The app's endpoint serves an address other machines reach only with the admin's permission:
+/// one stored without it (by hand, or before the rule) is a failure to show with the way out, and
+/// the port picker, which keeps the address, moves it only where it was allowed.
+#[tokio::test]
+async fn the_endpoint_refuses_an_address_other_machines_reach_unless_allowed() {
+    let (desk, _dir) = desk().await;
+    desk.db()
+        .write(|c| {
+            c.execute(
+                "INSERT INTO settings (key, value) VALUES ('listen', '0.0.0.0:0')",
+                [],
+            )
+            .map(|_| ())
+            .map_err(|e| sqlx::Error::Protocol(e.to_string()))
+        })
+        .await
+        .unwrap();
+    let endpoint = Endpoint::new(desk.clone());
+    match endpoint.start().await {
+        EndpointStatus::Failed { listen, message } => {
+            assert_eq!(listen, "0.0.0.0:0");
+            assert!(message.contains("--allow-remote"), "{message}");
+        }
+        other => panic!("expected failed, got {other:?}"),
+    }
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = free.local_addr().unwrap().port();
+    drop(free);
+    let refused = endpoint.change_port(u32::from(port)).await.unwrap_err();
+    assert!(refused.to_string().contains("--allow-remote"), "{refused}");
+    let app_error: scimdesk::views::AppError = refused.into();
+    assert_eq!(app_error.field.as_deref(), Some("port"));
+    assert_eq!(desk.config().await.unwrap().listen.to_string(), "0.0.0.0:0");
+    // Typed into the app (or `config set listen` without --allow-remote): refused too.
+    assert!(desk.set_config("listen", "0.0.0.0:9999").await.is_err());
+
+    // Allowed by the admin, it serves there, and a new port keeps the permission.
+    desk.set_listen("0.0.0.0:0", true).await.unwrap();
+    assert!(matches!(
+        endpoint.start().await,
+        EndpointStatus::Serving { .. }
+    ));
+    let status = endpoint.change_port(u32::from(port)).await.unwrap();
+    assert_eq!(
+        status,
+        EndpointStatus::Serving {
+            listen: format!("0.0.0.0:{port}")
+        }
+    );
+    let config = desk.config().await.unwrap();
+    assert!(config.allow_remote, "{config:?}");
+    endpoint.stop().await;
+}
+
 /// A change made by another process (here a second `Desk` on the same directory, as a
 /// `scimdesk` command beside the app would be) reaches the app's subscribers as a reload.
 #[tokio::test]
