@@ -62,7 +62,7 @@ const DAY = 24 * HOUR;
 
 const scenario = new Set((new URLSearchParams(window.location.search).get("mock") ?? "").split(",").filter(Boolean));
 
-type Conn = { id: string; name: string; created_at: string; token: string; last_contact: ConnectionView["last_contact"] };
+type Conn = { id: string; name: string; created_at: string; token: string; last_contact: ConnectionView["last_contact"]; refused?: ConnectionView["refused"] };
 type Emp = Employee & { groups: string[] };
 
 const state = {
@@ -180,7 +180,8 @@ function seed() {
   if (last) log(prod, "PATCH", "update", last, `Updated ${name(last)}: location`, "success", 200, null, iso(4 * MIN));
 
   prod.last_contact = { at: iso(4 * MIN), status: 200, ok: true, detail: null };
-  sandbox.last_contact = { at: iso(5 * HOUR), status: 401, ok: false, detail: "token refused" };
+  sandbox.last_contact = { at: iso(5 * HOUR), status: 200, ok: true, detail: null };
+  sandbox.refused = { count: 14, last_at: iso(5 * HOUR) };
 }
 
 function name(e: Employee): string {
@@ -241,7 +242,7 @@ function overview(): Overview {
 }
 
 function connectionView(c: Conn): ConnectionView {
-  return { id: c.id, name: c.name, base_url: baseUrl(c), created_at: c.created_at, last_contact: c.last_contact };
+  return { id: c.id, name: c.name, base_url: baseUrl(c), created_at: c.created_at, last_contact: c.last_contact, refused: c.refused ?? null };
 }
 
 function tunnelStatus(): TunnelStatus {

@@ -14,6 +14,7 @@ export type { EndpointStatus } from "./bindings/EndpointStatus";
 export type { GroupRef } from "./bindings/GroupRef";
 export type { LastContact } from "./bindings/LastContact";
 export type { Overview } from "./bindings/Overview";
+export type { RefusedRequests } from "./bindings/RefusedRequests";
 export type { Rehearsal } from "./bindings/Rehearsal";
 export type { StatusChoice } from "./bindings/StatusChoice";
 export type { Step } from "./bindings/Step";
