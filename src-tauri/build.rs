@@ -15,6 +15,8 @@ const COMMANDS: &[&str] = &[
     "employee_detail",
     "export_employees",
     "list_activity",
+    "activity_settings",
+    "set_activity_retention",
     "tunnel_status",
     "set_tunnel",
     "acknowledge_url_change",

@@ -9,8 +9,10 @@ use scimdesk::directory::employees::{EmployeeListPage, EmployeeListQuery};
 use scimdesk::endpoint::{Endpoint, EndpointStatus};
 use scimdesk::tunnel::rehearsal::Rehearsal;
 use scimdesk::tunnel::TunnelStatus;
+use scimdesk::config::Retention;
 use scimdesk::views::{
-    ActivityFilter, AppError, ConnectionView, EmployeeDetail, Overview, TunnelInput,
+    ActivityFilter, ActivitySettings, AppError, ConnectionView, EmployeeDetail, Overview,
+    TunnelInput,
 };
 use scimdesk::Desk;
 use tauri::State;
@@ -120,6 +122,21 @@ pub async fn list_activity(
     filter: ActivityFilter,
 ) -> Result<Vec<ActivityEntry>> {
     state.desk.activity_list(&filter).await
+}
+
+#[tauri::command]
+#[tracing::instrument(skip(state), err(Debug))]
+pub async fn activity_settings(state: State<'_, AppState>) -> Result<ActivitySettings> {
+    state.desk.activity_settings().await
+}
+
+#[tauri::command]
+#[tracing::instrument(skip(state), err(Debug))]
+pub async fn set_activity_retention(
+    state: State<'_, AppState>,
+    retention: Retention,
+) -> Result<ActivitySettings> {
+    state.desk.set_activity_retention(retention).await
 }
 
 #[tauri::command]

@@ -167,6 +167,40 @@ async fn the_overview_switch_and_queries_take_the_ui_shapes() {
     assert_eq!(port["field"], "port");
 }
 
+/// The activity log's retention, as the Settings page reads and changes it: a bad number is an
+/// error on its field and changes nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_activity_retention_is_read_and_changed_through_ipc() {
+    let ipc = ipc().await;
+    let shown = ipc.call("activity_settings", json!({})).unwrap();
+    assert_eq!(shown["retention"], json!({"days": 180, "lines": 1_000_000}));
+    assert_eq!(shown["defaults"], shown["retention"]);
+    assert_eq!(shown["size"], json!({"lines": 0, "oldest_at": null}));
+    let refused = ipc
+        .call(
+            "set_activity_retention",
+            json!({"retention": {"days": 30, "lines": 5}}),
+        )
+        .unwrap_err();
+    assert_eq!(refused["field"], "lines", "{refused}");
+    let refused = ipc
+        .call(
+            "set_activity_retention",
+            json!({"retention": {"days": 0, "lines": 5000}}),
+        )
+        .unwrap_err();
+    assert_eq!(refused["field"], "days", "{refused}");
+    let unchanged = ipc.call("activity_settings", json!({})).unwrap();
+    assert_eq!(unchanged["retention"]["days"], 180);
+    let set = ipc
+        .call(
+            "set_activity_retention",
+            json!({"retention": {"days": 30, "lines": 5000}}),
+        )
+        .unwrap();
+    assert_eq!(set["retention"], json!({"days": 30, "lines": 5000}));
+}
+
 /// Every command the UI uses is granted to the main window, and only to the app's own origin.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_capability_grants_every_command_to_the_app_and_nothing_to_others() {
@@ -175,7 +209,7 @@ async fn the_capability_grants_every_command_to_the_app_and_nothing_to_others() 
         .lines()
         .filter_map(|l| l.trim().strip_prefix('"')?.strip_suffix("\","))
         .collect();
-    assert_eq!(commands.len(), 16, "{commands:?}");
+    assert_eq!(commands.len(), 18, "{commands:?}");
     for cmd in &commands {
         // Arguments are left out on purpose: a granted command answers with an argument error,
         // a refused one with the ACL's "not allowed".

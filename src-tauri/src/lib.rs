@@ -107,6 +107,9 @@ fn start(app: &tauri::App, data_dir: PathBuf) -> Result<(), Box<dyn std::error::
         endpoint: endpoint.clone(),
     });
     tauri::async_runtime::spawn(forward_changes(app.handle().clone(), desk.clone()));
+    // The activity log is kept to its retention while the app runs, as `scimdesk serve` does.
+    let pruner = desk.clone();
+    tauri::async_runtime::spawn(async move { pruner.keep_activity_pruned().await });
     // A `scimdesk` command run beside the app changes the same database: the window follows.
     tauri::async_runtime::spawn(async move {
         desk.follow_other_processes(std::time::Duration::from_secs(1))
@@ -144,6 +147,8 @@ macro_rules! handler {
             $crate::commands::employee_detail,
             $crate::commands::export_employees,
             $crate::commands::list_activity,
+            $crate::commands::activity_settings,
+            $crate::commands::set_activity_retention,
             $crate::commands::tunnel_status,
             $crate::commands::set_tunnel,
             $crate::commands::acknowledge_url_change,

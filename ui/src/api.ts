@@ -8,6 +8,7 @@ import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type {
   ActivityEntry,
   ActivityFilter,
+  ActivitySettings,
   AppError,
   ChangeEvent,
   ConnectionView,
@@ -17,6 +18,7 @@ import type {
   EndpointStatus,
   Overview,
   Rehearsal,
+  Retention,
   TunnelInput,
   TunnelStatus,
 } from "./types";
@@ -50,6 +52,10 @@ export const api = {
     invoke<number>("export_employees", { query, path }),
 
   listActivity: (filter: ActivityFilter) => invoke<ActivityEntry[]>("list_activity", { filter }),
+  /** What the activity log keeps (days, lines) and how large it is now. */
+  activitySettings: () => invoke<ActivitySettings>("activity_settings"),
+  /** Rejects with `{ field: "days" | "lines", message }` when a number is refused; nothing changes then. */
+  setActivityRetention: (retention: Retention) => invoke<ActivitySettings>("set_activity_retention", { retention }),
 
   tunnelStatus: () => invoke<TunnelStatus>("tunnel_status"),
   setTunnel: (input: TunnelInput) => invoke<TunnelStatus>("set_tunnel", { input }),

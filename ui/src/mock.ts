@@ -9,6 +9,7 @@ import { emit } from "@tauri-apps/api/event";
 import type {
   ActivityEntry,
   ActivityFilter,
+  ActivitySettings,
   AppError,
   ChangeEvent,
   ConnectionView,
@@ -88,6 +89,7 @@ const state = {
       : null,
   } as { setting: TunnelStatus["setting"]; state: TunnelStatus["state"]; url_changed: TunnelStatus["url_changed"] },
   storedSecrets: { cloudflared: false, ngrok: false },
+  retention: { days: 180, lines: 1_000_000 },
 };
 
 function token(): string {
@@ -280,6 +282,11 @@ function tunnelStatus(): TunnelStatus {
     message,
     advice,
   };
+}
+
+function activitySettings(): ActivitySettings {
+  const oldest = state.activity.reduce<string | null>((o, a) => (o === null || a.at < o ? a.at : o), null);
+  return { retention: state.retention, defaults: { days: 180, lines: 1_000_000 }, size: { lines: state.activity.length, oldest_at: oldest } };
 }
 
 function key(e: Employee): string {
@@ -517,6 +524,16 @@ async function handle(cmd: string, args: Record<string, unknown>): Promise<unkno
     }
     case "list_activity":
       return listActivity(args.filter as ActivityFilter);
+    case "activity_settings":
+      return activitySettings();
+    case "set_activity_retention": {
+      const r = args.retention as ActivitySettings["retention"];
+      if (!Number.isInteger(r.days) || r.days < 1 || r.days > 36_500) fail("'" + r.days + "' is not a number of days to keep activity for: give 1 to 36,500 (180 by default).", "days");
+      if (!Number.isInteger(r.lines) || r.lines < 100 || r.lines > 1_000_000_000) fail("'" + r.lines + "' is not a number of activity lines to keep: give 100 to 1,000,000,000 (1,000,000 by default).", "lines");
+      state.retention = { days: r.days, lines: r.lines };
+      changed({ kind: "settings" });
+      return activitySettings();
+    }
     case "tunnel_status":
       return tunnelStatus();
     case "set_tunnel":

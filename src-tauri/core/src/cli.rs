@@ -89,6 +89,13 @@ pub enum DevCommand {
         #[arg(long, value_name = "ID|NAME")]
         connection: String,
     },
+    /// Appends COUNT activity lines dated DAYS days ago, in large transactions (history for
+    /// the retention's tests).
+    SeedActivity {
+        count: u64,
+        #[arg(long, default_value_t = 0)]
+        days_ago: u32,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -133,7 +140,9 @@ pub enum TunnelSetCommand {
 pub enum ConfigCommand {
     /// Set `listen` (ADDR), `public-url` (an https URL; empty to clear), `okta` (on/off: off
     /// refuses Okta's requests without deleting anything), `rate-limit` (requests a second per
-    /// connection, or `off`) or `rate-limit-burst` (requests; empty for the rate).
+    /// connection, or `off`), `rate-limit-burst` (requests; empty for the rate), or how long
+    /// the activity log keeps lines: `activity-retention-days` (default 180) and
+    /// `activity-retention-lines` (default 1,000,000), whichever is fewer.
     Set {
         key: String,
         value: String,
@@ -276,6 +285,8 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                     "effective_public_url": config.effective_public_url(),
                     "okta": if config.okta_enabled { "on" } else { "off" },
                     "rate_limit": config.rate_limit,
+                    "activity_retention": config.activity_retention,
+                    "activity_log": desk.directory().activity_size().await?,
                     "data_dir": desk.data_dir(),
                 }))
             } else {
@@ -296,6 +307,16 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                     }
                 );
                 println!("rate-limit   {}", config.rate_limit);
+                let log = desk.directory().activity_size().await?;
+                println!(
+                    "activity     kept {} (activity-retention-days, activity-retention-lines); \
+                     now {} lines{}",
+                    config.activity_retention,
+                    crate::config::thousands(log.lines),
+                    log.oldest_at
+                        .map(|at| format!(", the oldest from {at}"))
+                        .unwrap_or_default()
+                );
                 println!("data dir     {}", desk.data_dir().display());
                 Ok(())
             }
@@ -326,6 +347,22 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                 print_json(&json!({ "imported": imported, "seconds": seconds }))
             } else {
                 println!("Imported {imported} employees in {seconds:.1} s.");
+                Ok(())
+            }
+        }
+        Command::Dev(DevCommand::SeedActivity { count, days_ago }) => {
+            let at = crate::timefmt::format(
+                time::OffsetDateTime::now_utc() - time::Duration::days(i64::from(days_ago)),
+            );
+            let seeded = desk
+                .directory()
+                .seed_activity(count, &at)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.detail))?;
+            if json {
+                print_json(&json!({ "seeded": seeded, "at": at }))
+            } else {
+                println!("Appended {seeded} activity lines dated {at}.");
                 Ok(())
             }
         }
@@ -613,6 +650,10 @@ async fn serve(
     if let Some(manager) = &manager {
         tokio::spawn(report_tunnel(desk.clone(), manager.state(), json));
     }
+    let pruning = tokio::spawn({
+        let desk = desk.clone();
+        async move { desk.keep_activity_pruned().await }
+    });
     let served = server::serve(
         desk.clone(),
         overrides,
@@ -620,6 +661,7 @@ async fn serve(
         crate::endpoint::shutdown_signal(),
     )
     .await;
+    pruning.abort();
     if let Some(manager) = manager {
         manager.stop().await;
     }

@@ -93,6 +93,9 @@ pub struct Serving {
     pub connections: Vec<ConnectionKey>,
 }
 
+/// How often the activity log's retention is checked (see [`Desk::keep_activity_pruned`]).
+pub const PRUNE_CHECK: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Where the last tunnel error is kept for `tunnel status`.
 const KEY_TUNNEL_LAST_ERROR: &str = "tunnel_last_error";
 
@@ -207,13 +210,47 @@ impl Desk {
         }
     }
 
+    /// Keeps the activity log to its retention for as long as it runs (in `serve` and the app):
+    /// prunes at once, then whenever a setting changes in this process, and every
+    /// [`PRUNE_CHECK`] (a setting changed by another process, lines growing old). A check with
+    /// nothing to prune reads two rows.
+    pub async fn keep_activity_pruned(&self) {
+        let mut events = self.subscribe();
+        loop {
+            let pruned = match self.config().await {
+                Ok(config) => self
+                    .directory
+                    .prune_activity(config.activity_retention)
+                    .await
+                    .map_err(|e| e.detail),
+                Err(e) => Err(e.to_string()),
+            };
+            if let Err(e) = pruned {
+                tracing::warn!(error = %e, "could not prune the activity log");
+            }
+            let next_check = tokio::time::sleep(PRUNE_CHECK);
+            tokio::pin!(next_check);
+            loop {
+                tokio::select! {
+                    _ = &mut next_check => break,
+                    event = events.recv() => match event {
+                        Ok(ChangeEvent::Settings) | Err(broadcast::error::RecvError::Lagged(_)) => break,
+                        Ok(_) => {}
+                        Err(broadcast::error::RecvError::Closed) => return,
+                    },
+                }
+            }
+        }
+    }
+
     pub async fn config(&self) -> Result<Config, DeskError> {
         config_from(&self.settings().await?)
     }
 
-    /// Sets `listen`, `public-url`, `rate-limit` or `rate-limit-burst` (also accepted with `_`); an
-    /// empty public URL or burst clears it. A public URL means "my own tunnel": it is the `own`
-    /// tunnel setting. A running endpoint follows a new rate limit within a few seconds.
+    /// Sets `listen`, `public-url`, `rate-limit`, `rate-limit-burst`, `activity-retention-days`
+    /// or `activity-retention-lines` (also accepted with `_`); an empty public URL or burst
+    /// clears it. A public URL means "my own tunnel": it is the `own` tunnel setting. A running
+    /// endpoint follows a new rate limit or retention within a few seconds.
     pub async fn set_config(&self, key: &str, value: &str) -> Result<Config, DeskError> {
         match key {
             "listen" => return self.set_listen(value, false).await,
@@ -244,6 +281,19 @@ impl Desk {
                 let burst = config::parse_burst(value)?.map(|b| b.to_string());
                 self.put_setting(config::KEY_RATE_LIMIT_BURST, burst.as_deref())
                     .await?;
+            }
+            "activity-retention-days" | "activity_retention_days" => {
+                let days = config::parse_retention_days(value)?;
+                self.put_setting(config::KEY_ACTIVITY_RETENTION_DAYS, Some(&days.to_string()))
+                    .await?;
+            }
+            "activity-retention-lines" | "activity_retention_lines" => {
+                let lines = config::parse_retention_lines(value)?;
+                self.put_setting(
+                    config::KEY_ACTIVITY_RETENTION_LINES,
+                    Some(&lines.to_string()),
+                )
+                .await?;
             }
             other => return Err(ConfigError::UnknownKey(other.to_owned()).into()),
         }
@@ -603,12 +653,21 @@ fn config_from(settings: &HashMap<String, String>) -> Result<Config, DeskError> 
             .get(config::KEY_RATE_LIMIT_BURST)
             .map(String::as_str),
     );
+    let activity_retention = config::Retention::from_settings(
+        settings
+            .get(config::KEY_ACTIVITY_RETENTION_DAYS)
+            .map(String::as_str),
+        settings
+            .get(config::KEY_ACTIVITY_RETENTION_LINES)
+            .map(String::as_str),
+    );
     Ok(Config {
         listen,
         allow_remote,
         public_url,
         okta_enabled,
         rate_limit,
+        activity_retention,
     })
 }
 

@@ -9,9 +9,10 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::config::Retention;
 use crate::connections::{Connection, ConnectionError};
 use crate::desk::{ChangeEvent, Desk, DeskError};
-use crate::directory::activity::{ActivityEntry, ActivityQuery};
+use crate::directory::activity::{ActivityEntry, ActivityLogSize, ActivityQuery};
 use crate::directory::employees::{Employee, EmployeeListPage, EmployeeListQuery, ExportError};
 use crate::endpoint::EndpointStatus;
 use crate::scim::ScimError;
@@ -93,6 +94,14 @@ pub struct ActivityFilter {
     pub limit: u32,
 }
 
+/// *Settings > Activity log*: what the log keeps, and how large it is now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct ActivitySettings {
+    pub retention: Retention,
+    pub defaults: Retention,
+    pub size: ActivityLogSize,
+}
+
 /// What the tunnel dialog sends. Secrets go to the keychain; none keeps the stored one.
 #[derive(Debug, Clone, Default, Deserialize, ts_rs::TS)]
 #[serde(default)]
@@ -154,6 +163,12 @@ impl From<DeskError> for AppError {
             ) => AppError::field("port", sentence(c.to_string())),
             DeskError::Config(c @ crate::config::ConfigError::BadPublicUrl { .. }) => {
                 AppError::field("url", sentence(c.to_string()))
+            }
+            DeskError::Config(c @ crate::config::ConfigError::BadRetentionDays(_)) => {
+                AppError::field("days", sentence(c.to_string()))
+            }
+            DeskError::Config(c @ crate::config::ConfigError::BadRetentionLines(_)) => {
+                AppError::field("lines", sentence(c.to_string()))
             }
             other => AppError::new(sentence(other.to_string())),
         }
@@ -316,6 +331,31 @@ impl Desk {
                 limit: f.limit.min(500),
             })
             .await?)
+    }
+
+    pub async fn activity_settings(&self) -> Result<ActivitySettings, AppError> {
+        Ok(ActivitySettings {
+            retention: self.config().await?.activity_retention,
+            defaults: Retention::default(),
+            size: self.directory().activity_size().await?,
+        })
+    }
+
+    /// Changes what the activity log keeps; the running endpoint prunes to it in the background.
+    pub async fn set_activity_retention(
+        &self,
+        retention: Retention,
+    ) -> Result<ActivitySettings, AppError> {
+        // Both checked before either is saved: a bad number changes nothing.
+        crate::config::parse_retention_days(&retention.days.to_string())
+            .map_err(DeskError::from)?;
+        crate::config::parse_retention_lines(&retention.lines.to_string())
+            .map_err(DeskError::from)?;
+        self.set_config("activity-retention-days", &retention.days.to_string())
+            .await?;
+        self.set_config("activity-retention-lines", &retention.lines.to_string())
+            .await?;
+        self.activity_settings().await
     }
 
     pub async fn set_tunnel_input(&self, input: TunnelInput) -> Result<TunnelStatus, AppError> {
