@@ -13,6 +13,7 @@ const COMMANDS: &[&str] = &[
     "rehearse_connection",
     "list_employees",
     "employee_detail",
+    "choose_export_file",
     "export_employees",
     "list_activity",
     "activity_settings",

@@ -105,6 +105,7 @@ fn start(app: &tauri::App, data_dir: PathBuf) -> Result<(), Box<dyn std::error::
     app.manage(AppState {
         desk: desk.clone(),
         endpoint: endpoint.clone(),
+        export_grant: Default::default(),
     });
     tauri::async_runtime::spawn(forward_changes(app.handle().clone(), desk.clone()));
     // The activity log is kept to its retention while the app runs, as `scimdesk serve` does.
@@ -145,6 +146,7 @@ macro_rules! handler {
             $crate::commands::rehearse_connection,
             $crate::commands::list_employees,
             $crate::commands::employee_detail,
+            $crate::commands::choose_export_file,
             $crate::commands::export_employees,
             $crate::commands::list_activity,
             $crate::commands::activity_settings,

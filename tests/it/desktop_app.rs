@@ -382,7 +382,14 @@ fn the_rehearsal_runs_from_the_app() {
 fn employees_page_filter_export_and_a_second_launch() {
     let desk = Desk::new();
     let conn = desk.add_connection("Okta");
-    let app = App::launch(&desk, "employees");
+    // The native save dialog can't be driven: its test seam answers with this path, which then
+    // goes through the same grant as a chosen one.
+    let chosen = desk.root().join("export.csv");
+    let app = App::launch_with_env(
+        &desk,
+        "employees",
+        &[("SCIMDESK_TEST_SAVE_PATH", chosen.as_path())],
+    );
     let okta = okta_of(&desk, &conn);
     for i in 0..120 {
         let mut user = okta_user(
@@ -449,22 +456,44 @@ fn employees_page_filter_export_and_a_second_launch() {
     app.wait_for("employees-no-match");
     app.screenshot("employees-no-match");
 
-    // Export: the native save dialog can't be driven, so the test calls what it calls.
-    let path = desk.root().join("export.csv");
-    let n = app
+    // Export CSV, as the admin clicks it: the filtered list (3 deactivated person00x) goes to the
+    // file the save dialog returned.
+    app.type_into("employee-search", "person00");
+    app.wait_until("three matches", |app| app.all("employee-row").len() == 3);
+    app.click("export-csv");
+    app.wait_until("the export's toast", |app| {
+        app.all("toast")
+            .iter()
+            .any(|t| app.text_of(t).contains("Exported 3 employees to"))
+    });
+    app.screenshot("employees-exported");
+    let csv = std::fs::read_to_string(&chosen).unwrap();
+    assert_eq!(csv.lines().count(), 4, "{csv}");
+
+    // The page can export only to what the dialog returns, once: not to a path it makes up,
+    // nor twice to a chosen one.
+    let all = json!({"search": null, "status": "all", "limit": 50, "after": null, "before": null, "last": false});
+    let made_up = desk.root().join("made-up.csv");
+    let refused = app
+        .invoke("export_employees", json!({"query": all, "path": made_up}))
+        .expect_err("a path the dialog did not return");
+    assert!(refused.to_string().contains("save dialog"), "{refused}");
+    assert!(!made_up.exists());
+    let granted = app
         .invoke(
-            "export_employees",
-            json!({"query": {"search": null, "status": "all", "limit": 50, "after": null, "before": null, "last": false}, "path": path}),
+            "choose_export_file",
+            json!({"suggestedName": "employees.csv"}),
         )
+        .expect("the dialog's answer");
+    assert_eq!(granted, json!(chosen));
+    let n = app
+        .invoke("export_employees", json!({"query": all, "path": granted}))
         .expect("export");
     assert_eq!(n, json!(120));
-    let csv = std::fs::read_to_string(&path).unwrap();
+    let csv = std::fs::read_to_string(&chosen).unwrap();
     assert_eq!(csv.lines().count(), 121);
-    let refused = app.invoke(
-        "export_employees",
-        json!({"query": {"status": "all"}, "path": desk.root().join("x.txt")}),
-    );
-    assert!(refused.is_err(), "{refused:?}");
+    let again = app.invoke("export_employees", json!({"query": all, "path": granted}));
+    assert!(again.is_err(), "{again:?}");
 
     // A second launch shows the running app and exits instead of starting another endpoint.
     let second = std::process::Command::new(scimdesk_tests::app::app_binary())

@@ -47,7 +47,13 @@ export const api = {
 
   listEmployees: (query: EmployeeListQuery) => invoke<EmployeePage>("list_employees", { query }),
   employeeDetail: (id: string) => invoke<EmployeeDetail>("employee_detail", { id }),
-  /** Writes the employees matching `query` (paging ignored) as CSV to `path`; returns the row count. */
+  /**
+   * Opens the system's save dialog (from Rust) for the CSV export, with `suggestedName` as the
+   * file name; the path chosen, or null when the admin cancelled. That path, and no other, may be
+   * exported to next.
+   */
+  chooseExportFile: (suggestedName: string) => invoke<string | null>("choose_export_file", { suggestedName }),
+  /** Writes the employees matching `query` (paging ignored) as CSV to the `path` chooseExportFile returned; returns the row count. */
   exportEmployees: (query: EmployeeListQuery, path: string) =>
     invoke<number>("export_employees", { query, path }),
 

@@ -546,10 +546,8 @@ async function handle(cmd: string, args: Record<string, unknown>): Promise<unkno
       (window as unknown as { __mockClipboard: string }).__mockClipboard = String(args.text);
       await navigator.clipboard?.writeText(String(args.text)).catch(() => {});
       return null;
-    case "plugin:dialog|save": {
-      const opts = (args.options ?? {}) as { defaultPath?: string };
-      return `~/Downloads/${opts.defaultPath ?? "export.csv"}`;
-    }
+    case "choose_export_file":
+      return `~/Downloads/${String(args.suggestedName ?? "export.csv")}`;
   }
   fail(`The mock backend has no command "${cmd}".`);
 }

@@ -4,7 +4,8 @@
 //! is tested here without a window. The types are exported to TypeScript (`ui/src/bindings`)
 //! with ts-rs, so the UI and Rust never disagree about a field.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -113,6 +114,45 @@ pub struct TunnelInput {
     pub token: Option<String>,
     pub domain: Option<String>,
     pub authtoken: Option<String>,
+}
+
+/// The file the admin chose in the save dialog, the only one the next CSV export may write.
+///
+/// The webview never names a file itself: the app's own dialog (in Rust) grants the path it
+/// returned, and the export takes the grant, once. Any other path — one a compromised page made
+/// up to overwrite a file of the admin's — is refused, and takes the grant with it.
+#[derive(Debug, Default)]
+pub struct ExportGrant(Mutex<Option<PathBuf>>);
+
+impl ExportGrant {
+    /// The path the save dialog returned, with `.csv` added when the admin typed none.
+    pub fn grant(&self, chosen: PathBuf) -> PathBuf {
+        let is_csv = chosen
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+        let path = match is_csv {
+            true => chosen,
+            false => {
+                let mut named = chosen.into_os_string();
+                named.push(".csv");
+                PathBuf::from(named)
+            }
+        };
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(path.clone());
+        path
+    }
+
+    /// Takes the grant for `path`: `Ok` only when it is the file the dialog last returned.
+    pub fn take(&self, path: &Path) -> Result<PathBuf, AppError> {
+        let granted = self.0.lock().unwrap_or_else(|p| p.into_inner()).take();
+        match granted {
+            Some(granted) if granted == path => Ok(granted),
+            _ => Err(AppError::new(
+                "SCIM Desk exports only to the file chosen in its save dialog, once: click \
+                 Export CSV and choose where to save the file.",
+            )),
+        }
+    }
 }
 
 /// An error for the admin, and the input it is about (for inline messages).
@@ -522,6 +562,30 @@ mod tests {
                 ("active", "true"),
                 ("enterprise.department", "Sales"),
             ]
+        );
+    }
+
+    #[test]
+    fn an_export_writes_only_the_file_the_dialog_returned_and_once() {
+        let grant = ExportGrant::default();
+        let nothing = grant.take(Path::new("/home/admin/employees.csv"));
+        assert!(nothing.unwrap_err().message.contains("save dialog"));
+
+        let chosen = grant.grant(PathBuf::from("/home/admin/employees.csv"));
+        assert_eq!(grant.take(&chosen).unwrap(), chosen);
+        assert!(grant.take(&chosen).is_err(), "one export per choice");
+
+        // A path the page made up is refused, and the choice is spent.
+        let chosen = grant.grant(PathBuf::from("/home/admin/out.csv"));
+        assert!(grant.take(Path::new("/home/admin/.bashrc")).is_err());
+        assert!(grant.take(&chosen).is_err());
+
+        // A name typed without the extension gets it.
+        let chosen = grant.grant(PathBuf::from("/home/admin/list"));
+        assert_eq!(chosen, PathBuf::from("/home/admin/list.csv"));
+        assert_eq!(
+            grant.take(Path::new("/home/admin/list.csv")).unwrap(),
+            chosen
         );
     }
 
