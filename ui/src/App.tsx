@@ -1,5 +1,5 @@
 import { useEffect, useRef } from "react";
-import { EndpointBanner, UrlChangedBanner } from "./components/Banners";
+import { DiskFullBanner, EndpointBanner, UrlChangedBanner } from "./components/Banners";
 import { Sidebar } from "./components/Sidebar";
 import { ToastProvider } from "./components/Toasts";
 import { AppDataProvider, useAppData } from "./lib/appData";
@@ -62,6 +62,7 @@ function Shell() {
       <Sidebar route={route} />
       <main className="content" id="main" ref={main} tabIndex={-1}>
         <div className="banners">
+          <DiskFullBanner />
           <EndpointBanner />
           <UrlChangedBanner />
         </div>

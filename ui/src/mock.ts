@@ -2,7 +2,7 @@
 // it only when import.meta.env.DEV is true and there is no Tauri, so it never ships.
 //
 // Scenarios, from the page's query string (comma-separated): ?mock=empty (no connections, no
-// employees), off (integration off), portinuse, urlchanged, tunnelfailed, none (no tunnel),
+// employees), off (integration off), portinuse, urlchanged, tunnelfailed, none (no tunnel), diskfull,
 // big (100,000 employees), live (Okta provisions someone every few seconds), slow (300 ms calls).
 import { mockIPC } from "@tauri-apps/api/mocks";
 import { emit } from "@tauri-apps/api/event";
@@ -240,6 +240,9 @@ function overview(): Overview {
     employees_deactivated: deactivated,
     endpoint: state.endpoint,
     data_dir: "~/.local/share/io.scimdesk.desktop",
+    disk_full: scenario.has("diskfull")
+      ? { since: iso(12 * MIN), free_bytes: 0, data_dir: "~/.local/share/io.scimdesk.desktop" }
+      : null,
   };
 }
 

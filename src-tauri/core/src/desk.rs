@@ -66,6 +66,8 @@ pub enum ChangeEvent {
     Endpoint,
     /// A setting changed (the Okta integration turned on or off, the listen address).
     Settings,
+    /// The disk holding the data directory filled up (writes fail), or has room again.
+    Disk,
     /// Anything may have changed: the database moved without an event saying what (another
     /// process, such as a `scimdesk` command run beside the app), or events were missed. Pages
     /// reload what they show.
@@ -115,6 +117,14 @@ impl Desk {
             source,
         })?;
         let (events, _) = broadcast::channel(1024);
+        // The app shows a banner while writes fail for want of disk space.
+        let mut disk = db.watch_disk_full();
+        let told = events.clone();
+        tokio::spawn(async move {
+            while disk.changed().await.is_ok() {
+                let _ = told.send(ChangeEvent::Disk);
+            }
+        });
         Ok(Desk {
             data_dir: data_dir.to_owned(),
             connections: Connections::new(db.clone(), keychain.clone()),
@@ -687,6 +697,31 @@ fn tunnel_setting_from(settings: &HashMap<String, String>) -> TunnelSetting {
             Some(url) => TunnelSetting::Own { url: url.clone() },
             None => TunnelSetting::None,
         },
+    }
+}
+
+/// Bytes free for this user on the filesystem that holds `dir`; `None` where it cannot be told.
+pub fn available_space(dir: &Path) -> Option<u64> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let path = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+        let mut stat = std::mem::MaybeUninit::<libc::statvfs>::uninit();
+        // SAFETY: `path` is a NUL-terminated string and `stat` a buffer of the right type, which
+        // statvfs fills when it returns 0 (and only then is it read).
+        let stat = unsafe {
+            if libc::statvfs(path.as_ptr(), stat.as_mut_ptr()) != 0 {
+                return None;
+            }
+            stat.assume_init()
+        };
+        #[allow(clippy::unnecessary_cast)] // the field types differ between platforms
+        Some((stat.f_bavail as u64).saturating_mul(stat.f_frsize as u64))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        None
     }
 }
 

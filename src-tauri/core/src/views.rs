@@ -29,6 +29,19 @@ pub struct Overview {
     pub employees_deactivated: u64,
     pub endpoint: EndpointStatus,
     pub data_dir: String,
+    /// Set while writes fail because the disk holding the data directory is full.
+    pub disk_full: Option<DiskFullView>,
+}
+
+/// Writes fail because the disk holding the data directory is full: nothing is lost (Okta is
+/// answered 503 and retries), and writes resume by themselves once there is space.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct DiskFullView {
+    /// When the first write failed.
+    pub since: String,
+    /// Bytes free on that disk now; none where it cannot be told.
+    pub free_bytes: Option<u64>,
+    pub data_dir: String,
 }
 
 /// When Okta last reached a connection, and how it went.
@@ -262,6 +275,11 @@ impl Desk {
             employees_deactivated: deactivated,
             endpoint,
             data_dir: self.data_dir().display().to_string(),
+            disk_full: self.db().disk_full().map(|full| DiskFullView {
+                since: full.since,
+                free_bytes: crate::desk::available_space(self.data_dir()),
+                data_dir: self.data_dir().display().to_string(),
+            }),
         })
     }
 

@@ -562,6 +562,88 @@ async fn the_endpoint_refuses_an_address_other_machines_reach_unless_allowed() {
     endpoint.stop().await;
 }
 
+/// Sets the writer's `max_page_count`: SQLite then answers a write that needs a page beyond it
+/// with SQLITE_FULL, as it does when the disk is full (the black-box test fills a real one).
+async fn cap_pages(desk: &Desk, pages: u32) {
+    desk.db()
+        .write(move |c| {
+            c.execute_batch(&format!("PRAGMA max_page_count = {pages}"))
+                .map_err(|e| sqlx::Error::Protocol(e.to_string()))
+        })
+        .await
+        .unwrap();
+}
+
+/// When a write finds the disk full, Okta gets a 503 that says so, and the app's overview says
+/// so (free space, data directory) with a `disk` change event, until a write succeeds again.
+#[tokio::test]
+async fn a_full_disk_shows_in_the_overview_until_writes_succeed_again() {
+    use scimdesk::desk::ChangeEvent;
+    let (desk, dir) = desk().await;
+    let mut events = desk.subscribe();
+    let endpoint = EndpointStatus::Starting {
+        listen: String::new(),
+    };
+    assert_eq!(
+        desk.overview(endpoint.clone()).await.unwrap().disk_full,
+        None
+    );
+    // The smallest cap SQLite allows: the pages the database has now.
+    cap_pages(&desk, 1).await;
+    let mut refused = None;
+    for i in 0..2_000 {
+        if let Err(e) = desk
+            .directory()
+            .create_user(&ctx("c"), user(i, "Engineer"))
+            .await
+        {
+            refused = Some(e);
+            break;
+        }
+    }
+    let refused = refused.expect("a write ran out of pages");
+    assert_eq!(refused.status, 503, "{refused:?}");
+    assert!(refused.detail.contains("disk") && refused.detail.contains("full"));
+    let full = desk
+        .overview(endpoint.clone())
+        .await
+        .unwrap()
+        .disk_full
+        .expect("the overview says the disk is full");
+    assert_eq!(full.data_dir, dir.path().display().to_string());
+    assert!(full.free_bytes.is_some(), "{full:?}");
+    let told = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        loop {
+            match events.recv().await {
+                Ok(ChangeEvent::Disk) => return,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => panic!("no more events"),
+                _ => {}
+            }
+        }
+    })
+    .await;
+    assert!(told.is_ok(), "no `disk` change event");
+
+    // Room again: the next write goes through, and the banner's state is gone.
+    cap_pages(&desk, 1_000_000).await;
+    desk.directory()
+        .create_user(&ctx("c"), user(9_999, "Engineer"))
+        .await
+        .unwrap();
+    assert_eq!(desk.overview(endpoint).await.unwrap().disk_full, None);
+    let told = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        loop {
+            match events.recv().await {
+                Ok(ChangeEvent::Disk) => return,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => panic!("no more events"),
+                _ => {}
+            }
+        }
+    })
+    .await;
+    assert!(told.is_ok(), "no `disk` change event when writes resumed");
+}
+
 /// A change made by another process (here a second `Desk` on the same directory, as a
 /// `scimdesk` command beside the app would be) reaches the app's subscribers as a reload.
 #[tokio::test]
