@@ -4,22 +4,32 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use scimdesk::config::Retention;
 use scimdesk::directory::activity::ActivityEntry;
 use scimdesk::directory::employees::{EmployeeListPage, EmployeeListQuery};
 use scimdesk::endpoint::{Endpoint, EndpointStatus};
 use scimdesk::tunnel::rehearsal::Rehearsal;
 use scimdesk::tunnel::TunnelStatus;
 use scimdesk::views::{
-    ActivityFilter, AppError, ConnectionView, EmployeeDetail, Overview, TunnelInput,
+    ActivityFilter, ActivitySettings, AppError, ConnectionView, EmployeeDetail, ExportGrant,
+    Overview, TunnelInput,
 };
 use scimdesk::Desk;
-use tauri::State;
+use tauri::{AppHandle, State};
+use tauri_plugin_dialog::DialogExt;
 
 /// What every command works on: the open data directory and the endpoint Okta calls.
 pub struct AppState {
     pub desk: Desk,
     pub endpoint: Arc<Endpoint>,
+    /// The file the save dialog last returned: the only one `export_employees` writes.
+    pub export_grant: ExportGrant,
 }
+
+/// FOR TESTS ONLY: when set, `choose_export_file` returns this path instead of opening the
+/// native save dialog, which WebDriver cannot drive (`tests/it/desktop_app.rs`). The path still
+/// goes through the grant like a chosen one. Read by that command alone, and only there.
+pub const TEST_SAVE_PATH_ENV: &str = "SCIMDESK_TEST_SAVE_PATH";
 
 type Result<T> = std::result::Result<T, AppError>;
 
@@ -93,8 +103,45 @@ pub async fn employee_detail(state: State<'_, AppState>, id: String) -> Result<E
     state.desk.employee_detail(&id).await
 }
 
-/// Writes a CSV where the admin chose in the save dialog. Only `.csv` files: the webview cannot
-/// use this to overwrite anything else.
+/// Asks the admin where to save the CSV export, in the system's save dialog, and grants that
+/// one path to the next `export_employees`; `None` when the admin cancelled.
+#[tauri::command]
+#[tracing::instrument(skip(app, state), err(Debug))]
+pub async fn choose_export_file<R: tauri::Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    suggested_name: String,
+) -> Result<Option<PathBuf>> {
+    let chosen = match std::env::var_os(TEST_SAVE_PATH_ENV) {
+        Some(path) => Some(PathBuf::from(path)),
+        None => {
+            let (answer, answered) = tokio::sync::oneshot::channel();
+            // Only a file name is suggested: where it goes is the admin's choice.
+            let name = std::path::Path::new(&suggested_name)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "employees.csv".to_owned());
+            app.dialog()
+                .file()
+                .set_title("Export employees")
+                .set_file_name(name)
+                .add_filter("CSV", &["csv"])
+                .save_file(move |path| {
+                    let _ = answer.send(path);
+                });
+            match answered.await.ok().flatten() {
+                Some(path) => Some(path.into_path().map_err(|e| {
+                    AppError::new(format!("The chosen file cannot be written to: {e}"))
+                })?),
+                None => None,
+            }
+        }
+    };
+    Ok(chosen.map(|path| state.export_grant.grant(path)))
+}
+
+/// Writes a CSV to the file the admin just chose in the save dialog (`choose_export_file`), and
+/// to no other: the webview cannot use this to overwrite anything.
 #[tauri::command]
 #[tracing::instrument(skip(state), err(Debug))]
 pub async fn export_employees(
@@ -102,14 +149,7 @@ pub async fn export_employees(
     query: EmployeeListQuery,
     path: PathBuf,
 ) -> Result<u64> {
-    let is_csv = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
-    if !is_csv || !path.is_absolute() {
-        return Err(AppError::new(
-            "Choose a file name ending in .csv to export the employees to.",
-        ));
-    }
+    let path = state.export_grant.take(&path)?;
     state.desk.export_employees(&query, &path).await
 }
 
@@ -120,6 +160,21 @@ pub async fn list_activity(
     filter: ActivityFilter,
 ) -> Result<Vec<ActivityEntry>> {
     state.desk.activity_list(&filter).await
+}
+
+#[tauri::command]
+#[tracing::instrument(skip(state), err(Debug))]
+pub async fn activity_settings(state: State<'_, AppState>) -> Result<ActivitySettings> {
+    state.desk.activity_settings().await
+}
+
+#[tauri::command]
+#[tracing::instrument(skip(state), err(Debug))]
+pub async fn set_activity_retention(
+    state: State<'_, AppState>,
+    retention: Retention,
+) -> Result<ActivitySettings> {
+    state.desk.set_activity_retention(retention).await
 }
 
 #[tauri::command]

@@ -27,7 +27,11 @@ async fn ipc() -> Ipc {
     let endpoint = Arc::new(Endpoint::new(desk.clone()));
     let app = mock_builder()
         .invoke_handler(crate::handler!())
-        .manage(AppState { desk, endpoint })
+        .manage(AppState {
+            desk,
+            endpoint,
+            export_grant: Default::default(),
+        })
         .build(tauri::generate_context!(test = true))
         .unwrap();
     let window = WebviewWindowBuilder::new(&app, crate::MAIN_WINDOW, WebviewUrl::default())
@@ -146,13 +150,16 @@ async fn the_overview_switch_and_queries_take_the_ui_shapes() {
         .unwrap();
     assert_eq!(activity, json!([]));
 
-    let csv = ipc
-        .call(
-            "export_employees",
-            json!({"query": {}, "path": "/tmp/employees.txt"}),
-        )
-        .unwrap_err();
-    assert!(csv["message"].as_str().unwrap().contains(".csv"), "{csv}");
+    // A path the save dialog did not return is refused, whatever it is.
+    for path in ["/tmp/employees.txt", "/tmp/employees.csv"] {
+        let csv = ipc
+            .call("export_employees", json!({"query": {}, "path": path}))
+            .unwrap_err();
+        assert!(
+            csv["message"].as_str().unwrap().contains("save dialog"),
+            "{csv}"
+        );
+    }
 
     let tunnel = ipc
         .call(
@@ -167,6 +174,87 @@ async fn the_overview_switch_and_queries_take_the_ui_shapes() {
     assert_eq!(port["field"], "port");
 }
 
+/// The activity log's retention, as the Settings page reads and changes it: a bad number is an
+/// error on its field and changes nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_activity_retention_is_read_and_changed_through_ipc() {
+    let ipc = ipc().await;
+    let shown = ipc.call("activity_settings", json!({})).unwrap();
+    assert_eq!(shown["retention"], json!({"days": 180, "lines": 1_000_000}));
+    assert_eq!(shown["defaults"], shown["retention"]);
+    assert_eq!(shown["size"], json!({"lines": 0, "oldest_at": null}));
+    let refused = ipc
+        .call(
+            "set_activity_retention",
+            json!({"retention": {"days": 30, "lines": 5}}),
+        )
+        .unwrap_err();
+    assert_eq!(refused["field"], "lines", "{refused}");
+    let refused = ipc
+        .call(
+            "set_activity_retention",
+            json!({"retention": {"days": 0, "lines": 5000}}),
+        )
+        .unwrap_err();
+    assert_eq!(refused["field"], "days", "{refused}");
+    let unchanged = ipc.call("activity_settings", json!({})).unwrap();
+    assert_eq!(unchanged["retention"]["days"], 180);
+    let set = ipc
+        .call(
+            "set_activity_retention",
+            json!({"retention": {"days": 30, "lines": 5000}}),
+        )
+        .unwrap();
+    assert_eq!(set["retention"], json!({"days": 30, "lines": 5000}));
+}
+
+/// The export writes the file the save dialog returned (here through the dialog's test seam), once,
+/// and no other.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_export_writes_only_the_file_chosen_in_the_save_dialog() {
+    let ipc = ipc().await;
+    let out = tempfile::tempdir().unwrap();
+    let chosen = out.path().join("employees");
+    std::env::set_var(crate::commands::TEST_SAVE_PATH_ENV, &chosen);
+    let granted = ipc
+        .call(
+            "choose_export_file",
+            json!({"suggestedName": "employees-2026-12-07.csv"}),
+        )
+        .unwrap();
+    let granted = granted.as_str().unwrap().to_owned();
+    assert_eq!(
+        granted,
+        format!("{}.csv", chosen.display()),
+        "with .csv added"
+    );
+    // Another path, even in the same folder, is refused and spends the choice.
+    let other = out.path().join("other.csv");
+    let refused = ipc
+        .call("export_employees", json!({"query": {}, "path": other}))
+        .unwrap_err();
+    assert!(refused["message"].as_str().unwrap().contains("save dialog"));
+    assert!(!other.exists());
+    ipc.call("export_employees", json!({"query": {}, "path": granted}))
+        .unwrap_err();
+
+    let granted = ipc
+        .call("choose_export_file", json!({"suggestedName": "x.csv"}))
+        .unwrap();
+    let written = ipc
+        .call("export_employees", json!({"query": {}, "path": granted}))
+        .unwrap();
+    assert_eq!(written, json!(0));
+    assert!(std::path::Path::new(granted.as_str().unwrap()).is_file());
+    let again = ipc
+        .call("export_employees", json!({"query": {}, "path": granted}))
+        .unwrap_err();
+    assert!(
+        again["message"].as_str().unwrap().contains("once"),
+        "{again}"
+    );
+}
+
 /// Every command the UI uses is granted to the main window, and only to the app's own origin.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_capability_grants_every_command_to_the_app_and_nothing_to_others() {
@@ -175,7 +263,7 @@ async fn the_capability_grants_every_command_to_the_app_and_nothing_to_others() 
         .lines()
         .filter_map(|l| l.trim().strip_prefix('"')?.strip_suffix("\","))
         .collect();
-    assert_eq!(commands.len(), 16, "{commands:?}");
+    assert_eq!(commands.len(), 19, "{commands:?}");
     for cmd in &commands {
         // Arguments are left out on purpose: a granted command answers with an argument error,
         // a refused one with the ACL's "not allowed".
@@ -188,7 +276,10 @@ async fn the_capability_grants_every_command_to_the_app_and_nothing_to_others() 
             "{cmd} from a remote origin: {remote:?}"
         );
     }
-    // Nothing outside the list: reading the clipboard, say.
+    // Nothing outside the list: reading the clipboard, say, or the dialog plugin's own save
+    // dialog (the app's opens from Rust, and grants what it returns).
     let read = ipc.call("plugin:clipboard-manager|read_text", json!({}));
     assert!(read.is_err(), "{read:?}");
+    let save = ipc.call("plugin:dialog|save", json!({"options": {}}));
+    assert!(format!("{save:?}").contains("not allowed"), "{save:?}");
 }

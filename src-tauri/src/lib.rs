@@ -105,8 +105,12 @@ fn start(app: &tauri::App, data_dir: PathBuf) -> Result<(), Box<dyn std::error::
     app.manage(AppState {
         desk: desk.clone(),
         endpoint: endpoint.clone(),
+        export_grant: Default::default(),
     });
     tauri::async_runtime::spawn(forward_changes(app.handle().clone(), desk.clone()));
+    // The activity log is kept to its retention while the app runs, as `scimdesk serve` does.
+    let pruner = desk.clone();
+    tauri::async_runtime::spawn(async move { pruner.keep_activity_pruned().await });
     // A `scimdesk` command run beside the app changes the same database: the window follows.
     tauri::async_runtime::spawn(async move {
         desk.follow_other_processes(std::time::Duration::from_secs(1))
@@ -142,8 +146,11 @@ macro_rules! handler {
             $crate::commands::rehearse_connection,
             $crate::commands::list_employees,
             $crate::commands::employee_detail,
+            $crate::commands::choose_export_file,
             $crate::commands::export_employees,
             $crate::commands::list_activity,
+            $crate::commands::activity_settings,
+            $crate::commands::set_activity_retention,
             $crate::commands::tunnel_status,
             $crate::commands::set_tunnel,
             $crate::commands::acknowledge_url_change,

@@ -26,6 +26,65 @@ fn config_set_and_show() {
     );
 }
 
+/// SCIM Desk serves plain HTTP: an address other machines reach is refused, by `config set
+/// listen` and by `serve --listen`, unless `--allow-remote` says the admin means it; the choice is
+/// kept with the address and shown by `config show`.
+#[test]
+fn a_listen_address_other_machines_reach_needs_allow_remote() {
+    let desk = Desk::new();
+    let port = free_port();
+    for remote in [
+        format!("0.0.0.0:{port}"),
+        format!("[::]:{port}"),
+        format!("192.168.1.20:{port}"),
+    ] {
+        let refused = desk.cli(&["config", "set", "listen", &remote]);
+        refused.assert_code(1);
+        assert!(
+            refused.stderr.starts_with("error: ") && refused.stderr.contains("--allow-remote"),
+            "{refused}"
+        );
+    }
+    let shown = desk.cli_json(&["config", "show"]);
+    assert_eq!(
+        shown["listen"], "127.0.0.1:8742",
+        "nothing changed: {shown}"
+    );
+    assert_eq!(shown["allow_remote"], false, "{shown}");
+    let refused = desk.cli(&["serve", "--listen", &format!("0.0.0.0:{port}")]);
+    refused.assert_code(1);
+    assert!(refused.stderr.contains("--allow-remote"), "{refused}");
+    // The flag belongs to `listen`.
+    desk.cli(&["config", "set", "rate-limit", "5", "--allow-remote"])
+        .assert_code(1);
+
+    let remote = format!("0.0.0.0:{port}");
+    desk.cli_ok(&["config", "set", "listen", &remote, "--allow-remote"]);
+    let shown = desk.cli_json(&["config", "show"]);
+    assert_eq!(shown["listen"], remote.as_str(), "{shown}");
+    assert_eq!(shown["allow_remote"], true, "{shown}");
+    let text = desk.cli_ok(&["config", "show"]);
+    assert!(
+        text.contains(&format!(
+            "listen       {remote} (reachable from the network: allowed with --allow-remote)"
+        )),
+        "{text}"
+    );
+    // A loopback address drops the permission with the old address.
+    desk.cli_ok(&["config", "set", "listen", &format!("127.0.0.1:{port}")]);
+    let shown = desk.cli_json(&["config", "show"]);
+    assert_eq!(shown["allow_remote"], false, "{shown}");
+    let text = desk.cli_ok(&["config", "show"]);
+    assert!(!text.contains("reachable from the network"), "{text}");
+
+    // `serve --listen` with the flag serves there (Okta's requests arrive through loopback too).
+    let server = desk.serve_with(&["--listen", &remote, "--allow-remote"]);
+    server.wait_for_stdout("reachable from the network");
+    let conn = desk.add_connection("Okta");
+    let local = format!("http://127.0.0.1:{port}/scim/v2/{}", conn.id);
+    Okta::new(&local, &conn.token).get("/Users").expect(200);
+}
+
 #[test]
 fn global_flags_go_before_or_after_the_subcommand_and_env_sets_the_data_dir() {
     let desk = Desk::new();

@@ -121,6 +121,66 @@ fn each_token_opens_only_its_own_base_url() {
     bare.expect(200);
 }
 
+/// The whole HTTP answer to `GET <path>` with `token`, as bytes off the socket, without its
+/// `Date` line (the one part that may differ between two answers a second apart).
+fn raw_answer(server: &Server, path: &str, token: &str) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let mut socket = std::net::TcpStream::connect(server.listen()).expect("connect");
+    socket.set_read_timeout(Some(HTTP_TIMEOUT)).unwrap();
+    write!(
+        socket,
+        "GET {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\n\
+         User-Agent: {OKTA_USER_AGENT}\r\nAccept: application/scim+json\r\n\
+         Connection: close\r\n\r\n",
+        server.listen()
+    )
+    .unwrap();
+    let mut answer = Vec::new();
+    socket.read_to_end(&mut answer).expect("the whole answer");
+    let text = String::from_utf8(answer).expect("a text answer");
+    text.split("\r\n")
+        .filter(|line| !line.to_ascii_lowercase().starts_with("date:"))
+        .collect::<Vec<_>>()
+        .join("\r\n")
+        .into_bytes()
+}
+
+/// Another connection's token at this base URL is answered exactly as a token nobody has: the
+/// answer must not confirm to whoever holds it that the token is valid somewhere.
+#[test]
+fn another_connections_token_is_answered_as_an_unknown_token_byte_for_byte() {
+    let desk = Desk::new();
+    let server = desk.serve();
+    let a = desk.add_connection("Tenant A");
+    let b = desk.add_connection("Tenant B");
+    let path = format!("/scim/v2/{}/Users?startIndex=1&count=2", a.id);
+
+    let others_token = raw_answer(&server, &path, &b.token);
+    let nobodys_token = raw_answer(
+        &server,
+        &path,
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    );
+    let shown = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    assert!(
+        shown(&others_token).starts_with("HTTP/1.1 401"),
+        "{}",
+        shown(&others_token)
+    );
+    assert_eq!(
+        shown(&others_token),
+        shown(&nobodys_token),
+        "B's token at A's URL must be answered as an unknown token"
+    );
+    assert!(
+        !shown(&others_token).contains("different connection"),
+        "{}",
+        shown(&others_token)
+    );
+    // B's token still opens B's own URL.
+    Okta::for_connection(&b).get("/Users").expect(200);
+}
+
 #[test]
 fn a_base_url_pasted_with_a_trailing_slash_still_works() {
     let desk = Desk::new();

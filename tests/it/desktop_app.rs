@@ -382,7 +382,14 @@ fn the_rehearsal_runs_from_the_app() {
 fn employees_page_filter_export_and_a_second_launch() {
     let desk = Desk::new();
     let conn = desk.add_connection("Okta");
-    let app = App::launch(&desk, "employees");
+    // The native save dialog can't be driven: its test seam answers with this path, which then
+    // goes through the same grant as a chosen one.
+    let chosen = desk.root().join("export.csv");
+    let app = App::launch_with_env(
+        &desk,
+        "employees",
+        &[("SCIMDESK_TEST_SAVE_PATH", chosen.as_path())],
+    );
     let okta = okta_of(&desk, &conn);
     for i in 0..120 {
         let mut user = okta_user(
@@ -449,22 +456,44 @@ fn employees_page_filter_export_and_a_second_launch() {
     app.wait_for("employees-no-match");
     app.screenshot("employees-no-match");
 
-    // Export: the native save dialog can't be driven, so the test calls what it calls.
-    let path = desk.root().join("export.csv");
-    let n = app
+    // Export CSV, as the admin clicks it: the filtered list (3 deactivated person00x) goes to the
+    // file the save dialog returned.
+    app.type_into("employee-search", "person00");
+    app.wait_until("three matches", |app| app.all("employee-row").len() == 3);
+    app.click("export-csv");
+    app.wait_until("the export's toast", |app| {
+        app.all("toast")
+            .iter()
+            .any(|t| app.text_of(t).contains("Exported 3 employees to"))
+    });
+    app.screenshot("employees-exported");
+    let csv = std::fs::read_to_string(&chosen).unwrap();
+    assert_eq!(csv.lines().count(), 4, "{csv}");
+
+    // The page can export only to what the dialog returns, once: not to a path it makes up,
+    // nor twice to a chosen one.
+    let all = json!({"search": null, "status": "all", "limit": 50, "after": null, "before": null, "last": false});
+    let made_up = desk.root().join("made-up.csv");
+    let refused = app
+        .invoke("export_employees", json!({"query": all, "path": made_up}))
+        .expect_err("a path the dialog did not return");
+    assert!(refused.to_string().contains("save dialog"), "{refused}");
+    assert!(!made_up.exists());
+    let granted = app
         .invoke(
-            "export_employees",
-            json!({"query": {"search": null, "status": "all", "limit": 50, "after": null, "before": null, "last": false}, "path": path}),
+            "choose_export_file",
+            json!({"suggestedName": "employees.csv"}),
         )
+        .expect("the dialog's answer");
+    assert_eq!(granted, json!(chosen));
+    let n = app
+        .invoke("export_employees", json!({"query": all, "path": granted}))
         .expect("export");
     assert_eq!(n, json!(120));
-    let csv = std::fs::read_to_string(&path).unwrap();
+    let csv = std::fs::read_to_string(&chosen).unwrap();
     assert_eq!(csv.lines().count(), 121);
-    let refused = app.invoke(
-        "export_employees",
-        json!({"query": {"status": "all"}, "path": desk.root().join("x.txt")}),
-    );
-    assert!(refused.is_err(), "{refused:?}");
+    let again = app.invoke("export_employees", json!({"query": all, "path": granted}));
+    assert!(again.is_err(), "{again:?}");
 
     // A second launch shows the running app and exits instead of starting another endpoint.
     let second = std::process::Command::new(scimdesk_tests::app::app_binary())
@@ -597,4 +626,101 @@ fn changes_made_with_the_cli_show_in_the_open_app() {
         app.all("employee-row").len() == 3
     });
     app.screenshot("employees-imported-by-the-cli");
+}
+
+/// A stranger's wrong token shows on the connection as refused requests, not as Okta's contact;
+/// Settings > Activity log shows the log's size and changes what it keeps, as `config set` does.
+#[test]
+fn refused_tokens_and_the_activity_log_settings_in_the_app() {
+    let desk = Desk::new();
+    let conn = desk.add_connection("Okta");
+    let app = App::launch(&desk, "refused_and_retention");
+    let okta = okta_of(&desk, &conn);
+    okta.create_user(&okta_user("jane@corp.example", "Jane", "Doe"));
+    okta.with_authorization(Some("Bearer guessed"))
+        .get("/Users")
+        .assert_scim_error(401, None);
+
+    app.go("#/settings/integrations/okta");
+    let refused = app.wait_for("refused-requests");
+    app.wait_until("one refused request on the card", |app| {
+        app.text_of(&refused)
+            .contains("1 request with a wrong or missing token")
+    });
+    assert!(
+        app.text("last-contact").contains("Succeeded"),
+        "the stranger is not Okta's last contact"
+    );
+    app.screenshot("connection-with-refused-requests");
+
+    app.click("nav-settings");
+    app.click("nav-activity-log");
+    app.wait_until("the log's size", |app| {
+        app.text("activity-log-size").contains("Now 1 line")
+    });
+    app.type_into("retention-lines", "50");
+    app.click("retention-save");
+    app.wait_for("retention-lines-error");
+    app.screenshot("activity-log-settings-refused");
+    app.type_into("retention-days", "30");
+    app.type_into("retention-lines", "250,000");
+    app.click("retention-save");
+    app.wait_until("the saved retention", |app| {
+        app.all("toast")
+            .iter()
+            .any(|t| app.text_of(t).contains("30 days or 250,000 lines"))
+    });
+    app.screenshot("activity-log-settings");
+    let shown = desk.cli_json(&["config", "show"]);
+    assert_eq!(
+        shown["activity_retention"],
+        json!({"days": 30, "lines": 250_000}),
+        "{shown}"
+    );
+}
+
+/// When the disk holding the data directory fills up (a real one: a small tmpfs), the app says
+/// so at the top of every page, with the free space and the data directory's path, until Okta's
+/// writes go through again.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_disk_is_a_banner_until_writes_go_through_again() {
+    let desk = Desk::new();
+    let _disk = scimdesk_tests::disk::Tmpfs::mount(&desk.data_dir(), "12m");
+    let conn = desk.add_connection("Okta");
+    let app = App::launch(&desk, "disk_full");
+    let okta = okta_of(&desk, &conn);
+    okta.create_user(&okta_user("before@corp.example", "Be", "Fore"));
+    assert!(!app.exists("disk-full-banner"));
+
+    let filler = desk.data_dir().join("filler");
+    scimdesk_tests::disk::fill(&filler);
+    let refused = (0..500)
+        .map(|i| {
+            okta.post(
+                "/Users",
+                &okta_user(&format!("full{i}@corp.example"), "Fu", "Ll"),
+            )
+        })
+        .find(|r| r.status != 201)
+        .expect("a write was refused once the disk was full");
+    refused.assert_scim_error(503, None);
+    let banner = app.wait_for("disk-full-banner");
+    let data_dir = desk.data_dir().display().to_string();
+    app.wait_until("the banner names the data directory", |app| {
+        app.text_of(&banner).contains(&data_dir)
+    });
+    assert!(app.text("disk-free").ends_with("bytes") || app.text("disk-free").ends_with("kB"));
+    app.screenshot("disk-full-banner");
+
+    std::fs::remove_file(&filler).expect("free the space");
+    eventually("Okta's retry goes through", || {
+        let r = okta.post("/Users", &okta_user("after@corp.example", "Af", "Ter"));
+        match r.status {
+            201 => Ok(()),
+            _ => Err(r.to_string()),
+        }
+    });
+    app.wait_until("the banner is gone", |app| !app.exists("disk-full-banner"));
+    app.screenshot("disk-has-room-again");
 }

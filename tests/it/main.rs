@@ -12,6 +12,7 @@ mod cli;
 mod concurrency;
 mod connections;
 mod desktop_app;
+mod disk_full;
 mod durability;
 mod filters;
 mod groups;

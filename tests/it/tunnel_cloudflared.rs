@@ -362,8 +362,9 @@ fn a_tunnel_is_refused_for_a_non_loopback_listener() {
     let stand_in = StandIn::new();
     let env = stand_in.env();
     desk.cli_ok(&["tunnel", "set", "cloudflared"]);
+    // Even allowed to be reachable from the network, the listener is no place for a tunnel.
     let listen = format!("0.0.0.0:{}", free_port());
-    desk.cli_ok(&["config", "set", "listen", &listen]);
+    desk.cli_ok(&["config", "set", "listen", &listen, "--allow-remote"]);
     let out = desk.cli_with(&["serve"], &serve_env(&env), None);
     out.assert_code(1);
     assert!(out.stderr.contains("not a loopback address"), "{out}");

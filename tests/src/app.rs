@@ -152,6 +152,13 @@ impl App {
         App::launch_as_is(desk, test)
     }
 
+    /// [`App::launch`] with extra environment variables for the app (its test seams).
+    pub fn launch_with_env(desk: &Desk, test: &str, envs: &[(&str, &Path)]) -> App {
+        let port = free_port();
+        desk.cli_ok(&["config", "set", "listen", &format!("127.0.0.1:{port}")]);
+        App::start(desk, test, &app_binary(), envs)
+    }
+
     /// Starts the app without touching the data directory's settings first.
     pub fn launch_as_is(desk: &Desk, test: &str) -> App {
         App::launch_binary(desk, test, &app_binary())
@@ -160,6 +167,10 @@ impl App {
     /// Starts the app executable `bin` (an installed package's, say) on `desk`'s data
     /// directory as it is, and waits until its first screen is shown.
     pub fn launch_binary(desk: &Desk, test: &str, bin: &Path) -> App {
+        App::start(desk, test, bin, &[])
+    }
+
+    fn start(desk: &Desk, test: &str, bin: &Path, envs: &[(&str, &Path)]) -> App {
         let turn = one_at_a_time();
         let display = display_name();
         let port = free_port();
@@ -175,6 +186,8 @@ impl App {
             .env_remove("SCIMDESK_DATA_DIR")
             // No GPU on these machines; WebKit's compositing needs none for screenshots.
             .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
+            // The driver starts the app: it inherits these.
+            .envs(envs.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -12,6 +12,7 @@
 //! reverse proxy standing in for the admin's tunnel.
 
 pub mod app;
+pub mod disk;
 pub mod proxy;
 pub mod wait;
 

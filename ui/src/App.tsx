@@ -1,10 +1,11 @@
 import { useEffect, useRef } from "react";
-import { EndpointBanner, UrlChangedBanner } from "./components/Banners";
+import { DiskFullBanner, EndpointBanner, UrlChangedBanner } from "./components/Banners";
 import { Sidebar } from "./components/Sidebar";
 import { ToastProvider } from "./components/Toasts";
 import { AppDataProvider, useAppData } from "./lib/appData";
 import { defaultRoute, href, type Route } from "./lib/route";
 import { navigate, useRoute } from "./lib/useRoute";
+import { ActivityLogSettingsPage } from "./pages/ActivityLogSettingsPage";
 import { ActivityPage } from "./pages/ActivityPage";
 import { EmployeeDetailPage } from "./pages/EmployeeDetailPage";
 import { EmployeesPage } from "./pages/EmployeesPage";
@@ -27,6 +28,7 @@ const TITLES: Partial<Record<Route["page"], string>> = {
   activity: "Activity",
   integrations: "Integrations",
   okta: "Okta",
+  "activity-log": "Activity log",
 };
 
 function Shell() {
@@ -60,6 +62,7 @@ function Shell() {
       <Sidebar route={route} />
       <main className="content" id="main" ref={main} tabIndex={-1}>
         <div className="banners">
+          <DiskFullBanner />
           <EndpointBanner />
           <UrlChangedBanner />
         </div>
@@ -96,6 +99,8 @@ function Page({ route }: { route: Route }) {
       return <IntegrationsPage />;
     case "okta":
       return <OktaPage />;
+    case "activity-log":
+      return <ActivityLogSettingsPage />;
     case "not-found":
       return (
         <div className="page">

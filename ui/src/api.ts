@@ -8,6 +8,7 @@ import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type {
   ActivityEntry,
   ActivityFilter,
+  ActivitySettings,
   AppError,
   ChangeEvent,
   ConnectionView,
@@ -17,6 +18,7 @@ import type {
   EndpointStatus,
   Overview,
   Rehearsal,
+  Retention,
   TunnelInput,
   TunnelStatus,
 } from "./types";
@@ -45,11 +47,21 @@ export const api = {
 
   listEmployees: (query: EmployeeListQuery) => invoke<EmployeePage>("list_employees", { query }),
   employeeDetail: (id: string) => invoke<EmployeeDetail>("employee_detail", { id }),
-  /** Writes the employees matching `query` (paging ignored) as CSV to `path`; returns the row count. */
+  /**
+   * Opens the system's save dialog (from Rust) for the CSV export, with `suggestedName` as the
+   * file name; the path chosen, or null when the admin cancelled. That path, and no other, may be
+   * exported to next.
+   */
+  chooseExportFile: (suggestedName: string) => invoke<string | null>("choose_export_file", { suggestedName }),
+  /** Writes the employees matching `query` (paging ignored) as CSV to the `path` chooseExportFile returned; returns the row count. */
   exportEmployees: (query: EmployeeListQuery, path: string) =>
     invoke<number>("export_employees", { query, path }),
 
   listActivity: (filter: ActivityFilter) => invoke<ActivityEntry[]>("list_activity", { filter }),
+  /** What the activity log keeps (days, lines) and how large it is now. */
+  activitySettings: () => invoke<ActivitySettings>("activity_settings"),
+  /** Rejects with `{ field: "days" | "lines", message }` when a number is refused; nothing changes then. */
+  setActivityRetention: (retention: Retention) => invoke<ActivitySettings>("set_activity_retention", { retention }),
 
   tunnelStatus: () => invoke<TunnelStatus>("tunnel_status"),
   setTunnel: (input: TunnelInput) => invoke<TunnelStatus>("set_tunnel", { input }),

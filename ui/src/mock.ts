@@ -2,13 +2,14 @@
 // it only when import.meta.env.DEV is true and there is no Tauri, so it never ships.
 //
 // Scenarios, from the page's query string (comma-separated): ?mock=empty (no connections, no
-// employees), off (integration off), portinuse, urlchanged, tunnelfailed, none (no tunnel),
+// employees), off (integration off), portinuse, urlchanged, tunnelfailed, none (no tunnel), diskfull,
 // big (100,000 employees), live (Okta provisions someone every few seconds), slow (300 ms calls).
 import { mockIPC } from "@tauri-apps/api/mocks";
 import { emit } from "@tauri-apps/api/event";
 import type {
   ActivityEntry,
   ActivityFilter,
+  ActivitySettings,
   AppError,
   ChangeEvent,
   ConnectionView,
@@ -62,7 +63,7 @@ const DAY = 24 * HOUR;
 
 const scenario = new Set((new URLSearchParams(window.location.search).get("mock") ?? "").split(",").filter(Boolean));
 
-type Conn = { id: string; name: string; created_at: string; token: string; last_contact: ConnectionView["last_contact"] };
+type Conn = { id: string; name: string; created_at: string; token: string; last_contact: ConnectionView["last_contact"]; refused?: ConnectionView["refused"] };
 type Emp = Employee & { groups: string[] };
 
 const state = {
@@ -88,6 +89,7 @@ const state = {
       : null,
   } as { setting: TunnelStatus["setting"]; state: TunnelStatus["state"]; url_changed: TunnelStatus["url_changed"] },
   storedSecrets: { cloudflared: false, ngrok: false },
+  retention: { days: 180, lines: 1_000_000 },
 };
 
 function token(): string {
@@ -180,7 +182,8 @@ function seed() {
   if (last) log(prod, "PATCH", "update", last, `Updated ${name(last)}: location`, "success", 200, null, iso(4 * MIN));
 
   prod.last_contact = { at: iso(4 * MIN), status: 200, ok: true, detail: null };
-  sandbox.last_contact = { at: iso(5 * HOUR), status: 401, ok: false, detail: "token refused" };
+  sandbox.last_contact = { at: iso(5 * HOUR), status: 200, ok: true, detail: null };
+  sandbox.refused = { count: 14, last_at: iso(5 * HOUR) };
 }
 
 function name(e: Employee): string {
@@ -237,11 +240,14 @@ function overview(): Overview {
     employees_deactivated: deactivated,
     endpoint: state.endpoint,
     data_dir: "~/.local/share/io.scimdesk.desktop",
+    disk_full: scenario.has("diskfull")
+      ? { since: iso(12 * MIN), free_bytes: 0, data_dir: "~/.local/share/io.scimdesk.desktop" }
+      : null,
   };
 }
 
 function connectionView(c: Conn): ConnectionView {
-  return { id: c.id, name: c.name, base_url: baseUrl(c), created_at: c.created_at, last_contact: c.last_contact };
+  return { id: c.id, name: c.name, base_url: baseUrl(c), created_at: c.created_at, last_contact: c.last_contact, refused: c.refused ?? null };
 }
 
 function tunnelStatus(): TunnelStatus {
@@ -279,6 +285,11 @@ function tunnelStatus(): TunnelStatus {
     message,
     advice,
   };
+}
+
+function activitySettings(): ActivitySettings {
+  const oldest = state.activity.reduce<string | null>((o, a) => (o === null || a.at < o ? a.at : o), null);
+  return { retention: state.retention, defaults: { days: 180, lines: 1_000_000 }, size: { lines: state.activity.length, oldest_at: oldest } };
 }
 
 function key(e: Employee): string {
@@ -516,6 +527,16 @@ async function handle(cmd: string, args: Record<string, unknown>): Promise<unkno
     }
     case "list_activity":
       return listActivity(args.filter as ActivityFilter);
+    case "activity_settings":
+      return activitySettings();
+    case "set_activity_retention": {
+      const r = args.retention as ActivitySettings["retention"];
+      if (!Number.isInteger(r.days) || r.days < 1 || r.days > 36_500) fail("'" + r.days + "' is not a number of days to keep activity for: give 1 to 36,500 (180 by default).", "days");
+      if (!Number.isInteger(r.lines) || r.lines < 100 || r.lines > 1_000_000_000) fail("'" + r.lines + "' is not a number of activity lines to keep: give 100 to 1,000,000,000 (1,000,000 by default).", "lines");
+      state.retention = { days: r.days, lines: r.lines };
+      changed({ kind: "settings" });
+      return activitySettings();
+    }
     case "tunnel_status":
       return tunnelStatus();
     case "set_tunnel":
@@ -528,10 +549,8 @@ async function handle(cmd: string, args: Record<string, unknown>): Promise<unkno
       (window as unknown as { __mockClipboard: string }).__mockClipboard = String(args.text);
       await navigator.clipboard?.writeText(String(args.text)).catch(() => {});
       return null;
-    case "plugin:dialog|save": {
-      const opts = (args.options ?? {}) as { defaultPath?: string };
-      return `~/Downloads/${opts.defaultPath ?? "export.csv"}`;
-    }
+    case "choose_export_file":
+      return `~/Downloads/${String(args.suggestedName ?? "export.csv")}`;
   }
   fail(`The mock backend has no command "${cmd}".`);
 }

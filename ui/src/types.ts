@@ -3,6 +3,8 @@
 // they are stale). Only UI-side names are added here.
 export type { ActivityEntry } from "./bindings/ActivityEntry";
 export type { ActivityFilter } from "./bindings/ActivityFilter";
+export type { ActivityLogSize } from "./bindings/ActivityLogSize";
+export type { ActivitySettings } from "./bindings/ActivitySettings";
 export type { AppError } from "./bindings/AppError";
 export type { ChangeEvent } from "./bindings/ChangeEvent";
 export type { ConnectionView } from "./bindings/ConnectionView";
@@ -14,7 +16,9 @@ export type { EndpointStatus } from "./bindings/EndpointStatus";
 export type { GroupRef } from "./bindings/GroupRef";
 export type { LastContact } from "./bindings/LastContact";
 export type { Overview } from "./bindings/Overview";
+export type { RefusedRequests } from "./bindings/RefusedRequests";
 export type { Rehearsal } from "./bindings/Rehearsal";
+export type { Retention } from "./bindings/Retention";
 export type { StatusChoice } from "./bindings/StatusChoice";
 export type { Step } from "./bindings/Step";
 export type { TunnelInput } from "./bindings/TunnelInput";

@@ -14,7 +14,8 @@ use crate::endpoint::EndpointStatus;
 use crate::tunnel::rehearsal::Rehearsal;
 use crate::tunnel::TunnelStatus;
 use crate::views::{
-    ActivityFilter, AppError, ConnectionView, EmployeeDetail, Overview, TunnelInput,
+    ActivityFilter, ActivitySettings, AppError, ConnectionView, EmployeeDetail, Overview,
+    TunnelInput,
 };
 
 fn export_all(dir: &Path) {
@@ -32,6 +33,7 @@ fn export_all(dir: &Path) {
         TunnelStatus::export_all(&cfg),
         TunnelInput::export_all(&cfg),
         Rehearsal::export_all(&cfg),
+        ActivitySettings::export_all(&cfg),
     ];
     for r in results {
         r.expect("the TypeScript bindings could not be exported");

@@ -3,6 +3,10 @@
 //!
 //! Exit codes: 0 success, 1 a runtime error (the message on stderr starts with `error: `),
 //! 2 a usage error.
+//!
+//! Text output shows what Okta, a tunnel or the database said through [`v`], with control
+//! characters made visible (`\x1b`, `\n`): a name Okta pushed never sends escape sequences to
+//! the admin's terminal. `--json` output is exact JSON.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -48,6 +52,10 @@ pub enum Command {
         /// Build absolute URLs from this public URL for this run (default: the `public-url` setting).
         #[arg(long, value_name = "URL")]
         public_url: Option<String>,
+        /// Allow a --listen address other machines can reach (plain HTTP to the network: only
+        /// behind an HTTPS reverse proxy).
+        #[arg(long)]
+        allow_remote: bool,
     },
     /// Show or change settings.
     #[command(subcommand)]
@@ -80,6 +88,13 @@ pub enum DevCommand {
         /// The connection they are attributed to (id or name).
         #[arg(long, value_name = "ID|NAME")]
         connection: String,
+    },
+    /// Appends COUNT activity lines dated DAYS days ago, in large transactions (history for
+    /// the retention's tests).
+    SeedActivity {
+        count: u64,
+        #[arg(long, default_value_t = 0)]
+        days_ago: u32,
     },
 }
 
@@ -125,8 +140,17 @@ pub enum TunnelSetCommand {
 pub enum ConfigCommand {
     /// Set `listen` (ADDR), `public-url` (an https URL; empty to clear), `okta` (on/off: off
     /// refuses Okta's requests without deleting anything), `rate-limit` (requests a second per
-    /// connection, or `off`) or `rate-limit-burst` (requests; empty for the rate).
-    Set { key: String, value: String },
+    /// connection, or `off`), `rate-limit-burst` (requests; empty for the rate), or how long
+    /// the activity log keeps lines: `activity-retention-days` (default 180) and
+    /// `activity-retention-lines` (default 1,000,000), whichever is fewer.
+    Set {
+        key: String,
+        value: String,
+        /// With `listen`: allow an address other machines can reach (SCIM Desk serves plain
+        /// HTTP; only for a server behind an HTTPS reverse proxy).
+        #[arg(long)]
+        allow_remote: bool,
+    },
     /// Show the settings.
     Show,
 }
@@ -198,6 +222,26 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     result
 }
 
+/// What `config show` adds to an address other machines reach.
+fn listen_note(config: &crate::config::Config) -> &'static str {
+    match (
+        crate::config::is_loopback(&config.listen),
+        config.allow_remote,
+    ) {
+        (true, _) => "",
+        (false, true) => " (reachable from the network: allowed with --allow-remote)",
+        (false, false) => {
+            " (reachable from the network, and not allowed: the endpoint will not start until \
+             `config set listen ADDR --allow-remote` allows it or a loopback address replaces it)"
+        }
+    }
+}
+
+/// Text from outside (a name, a summary, a tunnel's error) as the terminal may show it.
+fn v(s: &str) -> std::borrow::Cow<'_, str> {
+    crate::text::visible(s)
+}
+
 fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
@@ -206,9 +250,23 @@ fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
 async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
     let json = cli.json;
     match cli.command {
-        Command::Serve { listen, public_url } => serve(desk, listen, public_url, json).await,
-        Command::Config(ConfigCommand::Set { key, value }) => {
-            let config = desk.set_config(&key, &value).await?;
+        Command::Serve {
+            listen,
+            public_url,
+            allow_remote,
+        } => serve(desk, listen, public_url, allow_remote, json).await,
+        Command::Config(ConfigCommand::Set {
+            key,
+            value,
+            allow_remote,
+        }) => {
+            let config = match key.as_str() {
+                "listen" => desk.set_listen(&value, allow_remote).await?,
+                _ if allow_remote => {
+                    anyhow::bail!("--allow-remote goes with `config set listen ADDR` only")
+                }
+                _ => desk.set_config(&key, &value).await?,
+            };
             if json {
                 print_json(&config)
             } else {
@@ -221,15 +279,18 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
             if json {
                 print_json(&json!({
                     "listen": config.listen.to_string(),
+                    "allow_remote": config.allow_remote,
                     "public_url": config.public_url,
                     "tunnel": desk.tunnel_setting().await?,
                     "effective_public_url": config.effective_public_url(),
                     "okta": if config.okta_enabled { "on" } else { "off" },
                     "rate_limit": config.rate_limit,
+                    "activity_retention": config.activity_retention,
+                    "activity_log": desk.directory().activity_size().await?,
                     "data_dir": desk.data_dir(),
                 }))
             } else {
-                println!("listen       {}", config.listen);
+                println!("listen       {}{}", config.listen, listen_note(&config));
                 println!(
                     "public-url   {}",
                     config.public_url.as_deref().unwrap_or(
@@ -246,6 +307,16 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                     }
                 );
                 println!("rate-limit   {}", config.rate_limit);
+                let log = desk.directory().activity_size().await?;
+                println!(
+                    "activity     kept {} (activity-retention-days, activity-retention-lines); \
+                     now {} lines{}",
+                    config.activity_retention,
+                    crate::config::thousands(log.lines),
+                    log.oldest_at
+                        .map(|at| format!(", the oldest from {at}"))
+                        .unwrap_or_default()
+                );
                 println!("data dir     {}", desk.data_dir().display());
                 Ok(())
             }
@@ -276,6 +347,22 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                 print_json(&json!({ "imported": imported, "seconds": seconds }))
             } else {
                 println!("Imported {imported} employees in {seconds:.1} s.");
+                Ok(())
+            }
+        }
+        Command::Dev(DevCommand::SeedActivity { count, days_ago }) => {
+            let at = crate::timefmt::format(
+                time::OffsetDateTime::now_utc() - time::Duration::days(i64::from(days_ago)),
+            );
+            let seeded = desk
+                .directory()
+                .seed_activity(count, &at)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.detail))?;
+            if json {
+                print_json(&json!({ "seeded": seeded, "at": at }))
+            } else {
+                println!("Appended {seeded} activity lines dated {at}.");
                 Ok(())
             }
         }
@@ -313,10 +400,10 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                         writeln!(
                             out,
                             "{:<38} {:<32} {:<24} {}",
-                            e.id,
-                            e.email.as_deref().unwrap_or(&e.user_name),
-                            e.display_name.as_deref().unwrap_or(""),
-                            e.status
+                            v(&e.id),
+                            v(e.email.as_deref().unwrap_or(&e.user_name)),
+                            v(e.display_name.as_deref().unwrap_or("")),
+                            v(&e.status)
                         )
                     })
                     .await
@@ -367,10 +454,10 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
             }
             for a in &entries {
                 let mark = if a.outcome == "success" { " " } else { "!" };
-                let name = a.connection_name.as_deref().unwrap_or("-");
-                println!("{mark} {}  {name:<20} {}", a.at, a.summary);
+                let name = v(a.connection_name.as_deref().unwrap_or("-"));
+                println!("{mark} {}  {name:<20} {}", v(&a.at), v(&a.summary));
                 if let Some(d) = &a.detail {
-                    println!("    {d}");
+                    println!("    {}", v(d));
                 }
             }
             Ok(())
@@ -393,7 +480,7 @@ async fn connection(desk: &Desk, command: ConnectionCommand, json: bool) -> anyh
                     "created_at": new.connection.created_at,
                 }));
             }
-            println!("Connection '{}' added.", new.connection.name);
+            println!("Connection '{}' added.", v(&new.connection.name));
             println!("Base URL  {base_url}");
             println!("Token     {}", new.token);
             println!("In Okta: Provisioning > Integration > Edit: paste both, Authentication Mode 'HTTP Header', unique identifier 'email'.");
@@ -420,6 +507,8 @@ async fn connection(desk: &Desk, command: ConnectionCommand, json: bool) -> anyh
                             "last_contact_at": c.last_contact_at,
                             "last_contact_status": c.last_contact_status,
                             "last_contact_detail": c.last_contact_detail,
+                            "refused_count": c.refused_count,
+                            "last_refused_at": c.last_refused_at,
                         })
                     })
                     .collect();
@@ -429,7 +518,15 @@ async fn connection(desk: &Desk, command: ConnectionCommand, json: bool) -> anyh
                 println!("No connections. Add one with `scimdesk connection add NAME`.");
             }
             for c in &list {
-                println!("{:<24} {}", c.name, config.base_url(&c.id));
+                println!("{:<24} {}", v(&c.name), v(&config.base_url(&c.id)));
+                if let (n @ 1.., Some(at)) = (c.refused_count, &c.last_refused_at) {
+                    let requests = if n == 1 { "request" } else { "requests" };
+                    println!(
+                        "{:<24} {n} {requests} refused for a wrong or missing token, the last at {}",
+                        "",
+                        v(at)
+                    );
+                }
             }
             Ok(())
         }
@@ -447,17 +544,20 @@ async fn connection(desk: &Desk, command: ConnectionCommand, json: bool) -> anyh
             if json {
                 print_json(&rehearsal)?;
             } else {
-                println!("Rehearsing Okta's requests through {}", rehearsal.base_url);
+                println!(
+                    "Rehearsing Okta's requests through {}",
+                    v(&rehearsal.base_url)
+                );
                 for step in &rehearsal.steps {
                     let mark = match step.outcome {
                         Outcome::Ok => "ok     ",
                         Outcome::Failed => "FAILED ",
                         Outcome::Skipped => "skipped",
                     };
-                    println!("  {mark} {:<11} {}", step.step, step.message);
+                    println!("  {mark} {:<11} {}", step.step, v(&step.message));
                 }
                 if let Some(note) = &rehearsal.note {
-                    println!("Note: {note}");
+                    println!("Note: {}", v(note));
                 }
                 match (rehearsal.ok, rehearsal.reachable_by_okta) {
                     (true, true) => println!("Every step passed: Okta can reach this connection."),
@@ -488,7 +588,7 @@ async fn connection(desk: &Desk, command: ConnectionCommand, json: bool) -> anyh
             } else {
                 println!(
                     "Connection '{}' deleted. Okta's requests with its token are refused from now on; the employees it synced stay.",
-                    deleted.name
+                    v(&deleted.name)
                 );
                 Ok(())
             }
@@ -500,20 +600,24 @@ async fn serve(
     desk: &Desk,
     listen: Option<String>,
     public_url: Option<String>,
+    allow_remote: bool,
     json: bool,
 ) -> anyhow::Result<()> {
     let config = desk.config().await?;
     let overrides = Overrides {
         listen: listen
             .as_deref()
-            .map(crate::config::parse_listen)
+            .map(|l| crate::config::check_listen(crate::config::parse_listen(l)?, allow_remote))
             .transpose()?,
         public_url: public_url
             .as_deref()
             .map(crate::config::parse_public_url)
             .transpose()?,
     };
-    let addr = overrides.listen.unwrap_or(config.listen);
+    let addr = match overrides.listen {
+        Some(addr) => addr,
+        None => crate::config::check_listen(config.listen, config.allow_remote || allow_remote)?,
+    };
     let listener = server::bind(addr).await?;
     let local = listener.local_addr()?;
     let public = overrides
@@ -527,6 +631,9 @@ async fn serve(
         );
     } else {
         println!("SCIM endpoint listening on http://{local}");
+        if !crate::config::is_loopback(&local) {
+            println!("It is reachable from the network (allowed with --allow-remote), as plain HTTP: serve it to Okta only through an HTTPS reverse proxy.");
+        }
         if overrides.public_url.is_none()
             && desk.tunnel_setting().await? == crate::tunnel::TunnelSetting::None
         {
@@ -543,6 +650,10 @@ async fn serve(
     if let Some(manager) = &manager {
         tokio::spawn(report_tunnel(desk.clone(), manager.state(), json));
     }
+    let pruning = tokio::spawn({
+        let desk = desk.clone();
+        async move { desk.keep_activity_pruned().await }
+    });
     let served = server::serve(
         desk.clone(),
         overrides,
@@ -550,6 +661,7 @@ async fn serve(
         crate::endpoint::shutdown_signal(),
     )
     .await;
+    pruning.abort();
     if let Some(manager) = manager {
         manager.stop().await;
     }
@@ -586,10 +698,11 @@ async fn report_tunnel(desk: Desk, mut state: watch::Receiver<TunnelState>, json
                 TunnelState::Off => println!("Tunnel stopped."),
                 TunnelState::Starting => println!("Tunnel starting…"),
                 TunnelState::Online { url } => {
-                    println!("Tunnel online: Okta reaches this endpoint at {url}")
+                    println!("Tunnel online: Okta reaches this endpoint at {}", v(url))
                 }
                 TunnelState::Failed { reason, retry_at } => println!(
-                    "Tunnel failed: {reason}{}",
+                    "Tunnel failed: {}{}",
+                    v(reason),
                     retry_at
                         .as_deref()
                         .map(|at| format!(" (next attempt at {at})"))
@@ -597,7 +710,7 @@ async fn report_tunnel(desk: Desk, mut state: watch::Receiver<TunnelState>, json
                 ),
             }
             if let Some(change) = &change {
-                println!("!! {}", change.message);
+                println!("!! {}", v(&change.message));
                 println!("   {}", crate::tunnel::STABLE_ADVICE);
             }
         }
@@ -695,18 +808,18 @@ async fn tunnel_command(desk: &Desk, command: TunnelCommand, json: bool) -> anyh
                 TunnelState::Failed { reason, .. } => format!("failed: {reason}"),
             };
             if status.setting.is_managed() {
-                println!("state        {state}");
+                println!("state        {}", v(&state));
             }
-            println!("public URL   {}", status.public_url);
+            println!("public URL   {}", v(&status.public_url));
             if let Some(e) = &status.last_error {
-                println!("last error   {e}");
+                println!("last error   {}", v(e));
             }
             println!();
             if let Some(change) = &status.url_changed {
-                println!("!! {}", change.message);
+                println!("!! {}", v(&change.message));
                 println!("   Then run `scimdesk tunnel ack`.");
             }
-            println!("{}", status.message);
+            println!("{}", v(&status.message));
             if let Some(advice) = &status.advice {
                 println!("{advice}");
             }

@@ -12,10 +12,23 @@ use url::Url;
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8742";
 
 pub const KEY_LISTEN: &str = "listen";
+/// `on` when the admin allowed `listen` to be an address other machines reach
+/// (`config set listen ADDR --allow-remote`); absent means loopback only.
+pub const KEY_LISTEN_ALLOW_REMOTE: &str = "listen_allow_remote";
 pub const KEY_PUBLIC_URL: &str = "public_url";
 /// Whether the Okta integration answers at all; absent means on.
 pub const KEY_OKTA_ENABLED: &str = "okta_enabled";
 pub const KEY_RATE_LIMIT: &str = "rate_limit";
+pub const KEY_ACTIVITY_RETENTION_DAYS: &str = "activity_retention_days";
+pub const KEY_ACTIVITY_RETENTION_LINES: &str = "activity_retention_lines";
+
+/// How long the activity log keeps a line by default: half a year…
+pub const DEFAULT_RETENTION_DAYS: u32 = 180;
+/// …and at most this many lines (a line is a few hundred bytes: a few hundred MB at most).
+pub const DEFAULT_RETENTION_LINES: u64 = 1_000_000;
+/// The bounds accepted for `activity-retention-days` and `activity-retention-lines`.
+pub const RETENTION_DAYS: std::ops::RangeInclusive<u32> = 1..=36_500;
+pub const RETENTION_LINES: std::ops::RangeInclusive<u64> = 100..=1_000_000_000;
 pub const KEY_RATE_LIMIT_BURST: &str = "rate_limit_burst";
 
 /// Requests a second one connection may send by default. Okta's provisioning, a large import
@@ -31,12 +44,87 @@ pub const MAX_RATE_LIMIT: u32 = 1_000_000;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Config {
     pub listen: SocketAddr,
+    /// The admin allowed `listen` to be reachable from the network (a server behind an HTTPS
+    /// reverse proxy): see [`check_listen`].
+    pub allow_remote: bool,
     /// The tunnel's or reverse proxy's URL, without a trailing slash; `None` means the endpoint
     /// is only reachable on this machine.
     pub public_url: Option<String>,
     /// Off: every connection's requests get a SCIM error; nothing is deleted.
     pub okta_enabled: bool,
     pub rate_limit: RateLimit,
+    pub activity_retention: Retention,
+}
+
+/// What the activity log keeps: lines younger than `days`, and of those the newest `lines`,
+/// whichever is fewer. Older lines are pruned in the background.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, ts_rs::TS)]
+pub struct Retention {
+    pub days: u32,
+    pub lines: u64,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            days: DEFAULT_RETENTION_DAYS,
+            lines: DEFAULT_RETENTION_LINES,
+        }
+    }
+}
+
+impl Retention {
+    /// From the stored settings; a value that does not parse (written by hand) is the default.
+    pub fn from_settings(days: Option<&str>, lines: Option<&str>) -> Self {
+        Retention {
+            days: days
+                .and_then(|v| parse_retention_days(v).ok())
+                .unwrap_or(DEFAULT_RETENTION_DAYS),
+            lines: lines
+                .and_then(|v| parse_retention_lines(v).ok())
+                .unwrap_or(DEFAULT_RETENTION_LINES),
+        }
+    }
+}
+
+impl std::fmt::Display for Retention {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} days or {} lines, whichever is fewer",
+            self.days,
+            thousands(self.lines)
+        )
+    }
+}
+
+/// 1000000 as "1,000,000".
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `activity-retention-days`: whole days, 1 to 36,500.
+pub fn parse_retention_days(value: &str) -> Result<u32, ConfigError> {
+    match value.trim().replace([',', '_'], "").parse::<u32>() {
+        Ok(n) if RETENTION_DAYS.contains(&n) => Ok(n),
+        _ => Err(ConfigError::BadRetentionDays(value.to_owned())),
+    }
+}
+
+/// `activity-retention-lines`: a number of lines, 100 to 1,000,000,000.
+pub fn parse_retention_lines(value: &str) -> Result<u64, ConfigError> {
+    match value.trim().replace([',', '_'], "").parse::<u64>() {
+        Ok(n) if RETENTION_LINES.contains(&n) => Ok(n),
+        _ => Err(ConfigError::BadRetentionLines(value.to_owned())),
+    }
 }
 
 /// The per-connection rate limit: a token bucket refilled at `per_second` requests a second
@@ -141,10 +229,36 @@ pub enum ConfigError {
         "'{0}' is not a burst size: give a number of requests (1 or more), or \"\" for the default"
     )]
     BadBurst(String),
-    #[error("there is no setting named '{0}'; the settings are 'listen', 'public-url', 'okta', 'rate-limit' and 'rate-limit-burst'")]
+    #[error("there is no setting named '{0}'; the settings are 'listen', 'public-url', 'okta', 'rate-limit', 'rate-limit-burst', 'activity-retention-days' and 'activity-retention-lines'")]
     UnknownKey(String),
+    #[error(
+        "'{0}' is not a number of days to keep activity for: give 1 to 36,500 (180 by default)"
+    )]
+    BadRetentionDays(String),
+    #[error("'{0}' is not a number of activity lines to keep: give 100 to 1,000,000,000 (1,000,000 by default)")]
+    BadRetentionLines(String),
     #[error("'{0}' is not on or off")]
     BadSwitch(String),
+    #[error("{0} can be reached from other machines, and SCIM Desk serves plain HTTP there (tokens \
+             and employees' data unencrypted): listen on this machine only (such as \
+             127.0.0.1:{port}) and let a tunnel or an HTTPS reverse proxy forward Okta's requests. \
+             On a server behind such a proxy, add --allow-remote to say you mean it", port = .0.port())]
+    RemoteListen(SocketAddr),
+}
+
+/// Whether only this machine reaches `addr`: 127.0.0.0/8 or ::1 (also written ::ffff:127.x).
+pub fn is_loopback(addr: &SocketAddr) -> bool {
+    addr.ip().to_canonical().is_loopback()
+}
+
+/// SCIM Desk listens on loopback only, unless the admin allowed another address: a listener other
+/// machines reach serves Okta's tokens and the directory as plain HTTP to the network.
+pub fn check_listen(addr: SocketAddr, allow_remote: bool) -> Result<SocketAddr, ConfigError> {
+    if allow_remote || is_loopback(&addr) {
+        Ok(addr)
+    } else {
+        Err(ConfigError::RemoteListen(addr))
+    }
 }
 
 /// `on`/`off` (also `true`/`false`, `yes`/`no`, `1`/`0`).
@@ -252,14 +366,73 @@ mod tests {
     fn base_url_uses_public_url_then_listen() {
         let mut c = Config {
             listen: "127.0.0.1:8742".parse().unwrap(),
+            allow_remote: false,
             public_url: None,
             okta_enabled: true,
             rate_limit: RateLimit::default(),
+            activity_retention: Retention::default(),
         };
         assert_eq!(c.base_url("abc"), "http://127.0.0.1:8742/scim/v2/abc");
         c.public_url = Some("https://t.example".into());
         assert_eq!(c.base_url("abc"), "https://t.example/scim/v2/abc");
         assert!(parse_listen("nope").is_err());
+    }
+
+    #[test]
+    fn only_loopback_listens_without_allow_remote() {
+        for local in [
+            "127.0.0.1:8742",
+            "127.9.9.9:1",
+            "[::1]:8742",
+            "[::ffff:127.0.0.1]:80",
+        ] {
+            let addr: SocketAddr = local.parse().unwrap();
+            assert!(is_loopback(&addr), "{local}");
+            assert_eq!(check_listen(addr, false), Ok(addr));
+        }
+        for remote in [
+            "0.0.0.0:8742",
+            "[::]:8742",
+            "192.168.1.20:8742",
+            "[::ffff:10.0.0.1]:1",
+        ] {
+            let addr: SocketAddr = remote.parse().unwrap();
+            let refused = check_listen(addr, false).unwrap_err();
+            assert!(refused.to_string().contains("--allow-remote"), "{refused}");
+            assert_eq!(check_listen(addr, true), Ok(addr));
+        }
+    }
+
+    #[test]
+    fn retention_parses_and_defaults_to_half_a_year_or_a_million_lines() {
+        assert_eq!(
+            Retention::default(),
+            Retention {
+                days: 180,
+                lines: 1_000_000
+            }
+        );
+        assert_eq!(parse_retention_days(" 30 "), Ok(30));
+        assert_eq!(parse_retention_lines("1,000,000"), Ok(1_000_000));
+        assert_eq!(parse_retention_lines("250_000"), Ok(250_000));
+        for bad in ["", "0", "-1", "36501", "forever", "1.5"] {
+            assert!(parse_retention_days(bad).is_err(), "{bad} accepted");
+        }
+        for bad in ["", "99", "1000000001", "lots"] {
+            assert!(parse_retention_lines(bad).is_err(), "{bad} accepted");
+        }
+        let set = Retention::from_settings(Some("7"), Some("5000"));
+        assert_eq!((set.days, set.lines), (7, 5000));
+        assert_eq!(
+            Retention::from_settings(Some("x"), None),
+            Retention::default()
+        );
+        assert_eq!(
+            Retention::default().to_string(),
+            "180 days or 1,000,000 lines, whichever is fewer"
+        );
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
     }
 
     #[test]

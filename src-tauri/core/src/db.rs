@@ -19,7 +19,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{ConnectOptions, Connection};
-use tokio::sync::{oneshot, Mutex};
+use tokio::sync::{oneshot, watch, Mutex};
 
 pub const DATABASE_FILE: &str = "scimdesk.db";
 
@@ -100,7 +100,90 @@ impl Drop for Snapshot {
 }
 
 pub(crate) fn direct_error(e: rusqlite::Error) -> sqlx::Error {
+    if is_disk_full(&e) {
+        note_disk_full();
+        return disk_full_error(&e.to_string());
+    }
     sqlx::Error::Protocol(format!("a read failed: {e}"))
+}
+
+/// SQLite says the disk is full: SQLITE_FULL, which its file layer also answers when a write
+/// fails with ENOSPC.
+pub fn is_disk_full(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DiskFull)
+}
+
+/// The error a write that ran out of disk ends with: an I/O error of kind `StorageFull`, which
+/// every edge can tell from other failures ([`is_storage_full`]) — the rest of the storage
+/// errors are `Protocol` text.
+fn disk_full_error(why: &str) -> sqlx::Error {
+    sqlx::Error::Io(std::io::Error::new(
+        std::io::ErrorKind::StorageFull,
+        format!("the disk is full: {why}"),
+    ))
+}
+
+/// Whether a storage error says the disk holding the database is full.
+pub fn is_storage_full(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::StorageFull)
+}
+
+thread_local! {
+    /// On a writer thread, its database's [`Storage`]: a write that runs out of disk says so
+    /// there, before it is answered, whatever error type it turns the failure into.
+    static WRITER_STORAGE: std::cell::RefCell<Option<Arc<Storage>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// A statement or a COMMIT found the disk full: on a writer thread, its database notes it.
+fn note_disk_full() {
+    WRITER_STORAGE.with(|storage| {
+        if let Some(storage) = storage.borrow().as_ref() {
+            storage.note_full();
+        }
+    });
+}
+
+/// Whether writes found the disk full, and since when: set when a write fails for want of disk
+/// space (before it is answered), cleared when a write of the directory — Okta's — succeeds
+/// again ([`Db::note_written`]; a small bookkeeping write, such as the activity line of the
+/// refusal, can fit where Okta's did not). Watched by `Desk`, which tells the app (a banner).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiskFull {
+    /// When the first write failed for want of space.
+    pub since: String,
+}
+
+/// The writer's record of [`DiskFull`], watched by whoever shows it.
+struct Storage {
+    disk_full: watch::Sender<Option<DiskFull>>,
+}
+
+impl Storage {
+    fn note_full(&self) {
+        self.disk_full.send_if_modified(|state| match state {
+            Some(_) => false,
+            None => {
+                tracing::error!(
+                    "the disk holding the data directory is full: writes fail until space is freed"
+                );
+                *state = Some(DiskFull {
+                    since: crate::timefmt::now(),
+                });
+                true
+            }
+        });
+    }
+
+    fn note_written(&self) {
+        self.disk_full.send_if_modified(|state| {
+            let was_full = state.take().is_some();
+            if was_full {
+                tracing::info!("writes succeed again: the disk has space");
+            }
+            was_full
+        });
+    }
 }
 
 /// Change counters of the database (see [`Db::generations`]).
@@ -133,10 +216,31 @@ struct Writer {
     /// COMMITs issued, for tests that check writes are grouped.
     #[cfg_attr(not(test), allow(dead_code))]
     commits: Arc<AtomicU64>,
+    storage: Arc<Storage>,
+}
+
+/// Why a write, or a group of writes, was not committed.
+#[derive(Debug, Clone)]
+struct Failure {
+    why: Arc<str>,
+    disk_full: bool,
+}
+
+impl From<&rusqlite::Error> for Failure {
+    fn from(e: &rusqlite::Error) -> Self {
+        let disk_full = is_disk_full(e);
+        if disk_full {
+            note_disk_full();
+        }
+        Failure {
+            why: Arc::from(e.to_string()),
+            disk_full,
+        }
+    }
 }
 
 /// What a COMMIT came to, for the writes waiting on it.
-type Committed = Result<(), Arc<str>>;
+type Committed = Result<(), Failure>;
 /// Answers a write once its group's COMMIT returned.
 type Finish = Box<dyn FnOnce(Committed) + Send>;
 
@@ -158,9 +262,9 @@ trait Job: Send {
         self: Box<Self>,
         conn: &rusqlite::Connection,
         savepoint: bool,
-    ) -> Result<Option<Finish>, Arc<str>>;
+    ) -> Result<Option<Finish>, Failure>;
     /// Answers the write without running it.
-    fn refuse(self: Box<Self>, why: Arc<str>);
+    fn refuse(self: Box<Self>, why: Failure);
 }
 
 struct WriteJob<F, T, E> {
@@ -171,8 +275,11 @@ struct WriteJob<F, T, E> {
     deadline: Option<std::time::Instant>,
 }
 
-fn not_committed(why: &str) -> sqlx::Error {
-    sqlx::Error::Protocol(format!("the write was not committed: {why}"))
+fn not_committed(failure: &Failure) -> sqlx::Error {
+    match failure.disk_full {
+        true => disk_full_error(&failure.why),
+        false => sqlx::Error::Protocol(format!("the write was not committed: {}", failure.why)),
+    }
 }
 
 impl<F, T, E> Job for WriteJob<F, T, E>
@@ -185,20 +292,21 @@ where
         self: Box<Self>,
         conn: &rusqlite::Connection,
         savepoint: bool,
-    ) -> Result<Option<Finish>, Arc<str>> {
+    ) -> Result<Option<Finish>, Failure> {
         let WriteJob {
             write,
             answer,
             deadline,
         } = *self;
         if answer.is_closed() || deadline.is_some_and(|d| std::time::Instant::now() >= d) {
-            let _ = answer.send(Err(E::from(not_committed(
-                "its request ran out of time before it could start",
-            ))));
+            let _ = answer.send(Err(E::from(not_committed(&Failure {
+                why: Arc::from("its request ran out of time before it could start"),
+                disk_full: false,
+            }))));
             return Ok(None);
         }
         let broken = |answer: oneshot::Sender<Result<T, E>>, e: rusqlite::Error| {
-            let why: Arc<str> = Arc::from(e.to_string());
+            let why = Failure::from(&e);
             let _ = answer.send(Err(E::from(not_committed(&why))));
             Err(why)
         };
@@ -243,7 +351,7 @@ where
         Ok(None)
     }
 
-    fn refuse(self: Box<Self>, why: Arc<str>) {
+    fn refuse(self: Box<Self>, why: Failure) {
         let _ = self.answer.send(Err(E::from(not_committed(&why))));
     }
 }
@@ -259,12 +367,14 @@ fn run_writer(
     conn: rusqlite::Connection,
     jobs: std::sync::mpsc::Receiver<Box<dyn Job>>,
     commits: Arc<AtomicU64>,
+    storage: Arc<Storage>,
 ) {
+    WRITER_STORAGE.with(|mine| *mine.borrow_mut() = Some(storage.clone()));
     while let Ok(first) = jobs.recv() {
         // Waits up to the busy timeout for another process (a CLI) holding the write lock.
         if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
             tracing::error!(error = %e, "could not start a write");
-            first.refuse(Arc::from(e.to_string()));
+            first.refuse(Failure::from(&e));
             continue;
         }
         // The group's first write runs without a savepoint of its own: if it fails, rolling the
@@ -294,7 +404,7 @@ fn run_writer(
         let committed = match broken {
             Some(why) => {
                 let _ = conn.execute_batch("ROLLBACK");
-                tracing::error!(error = %why, "a group of writes was rolled back");
+                tracing::error!(error = %why.why, "a group of writes was rolled back");
                 Err(why)
             }
             None => match conn.execute_batch("COMMIT") {
@@ -305,7 +415,7 @@ fn run_writer(
                 Err(e) => {
                     let _ = conn.execute_batch("ROLLBACK");
                     tracing::error!(error = %e, "a group of writes could not be committed");
-                    Err(Arc::from(e.to_string()))
+                    Err(Failure::from(&e))
                 }
             },
         };
@@ -363,6 +473,21 @@ impl Db {
 
     pub fn reader(&self) -> &SqlitePool {
         &self.read
+    }
+
+    /// Whether the last writes found the disk full (see [`DiskFull`]).
+    pub fn disk_full(&self) -> Option<DiskFull> {
+        self.writer.storage.disk_full.borrow().clone()
+    }
+
+    /// A write of the directory was committed: the disk has room (again), see [`DiskFull`].
+    pub(crate) fn note_written(&self) {
+        self.writer.storage.note_written();
+    }
+
+    /// Follows [`Db::disk_full`] as writes fail for want of space and succeed again.
+    pub fn watch_disk_full(&self) -> watch::Receiver<Option<DiskFull>> {
+        self.writer.storage.disk_full.subscribe()
     }
 
     /// Runs `write` on the writer thread, inside the transaction of its group of writes (see
@@ -498,10 +623,14 @@ impl Writer {
         let (finished, done) = oneshot::channel();
         let commits = Arc::new(AtomicU64::new(0));
         let counter = commits.clone();
+        let storage = Arc::new(Storage {
+            disk_full: watch::channel(None).0,
+        });
+        let noted = storage.clone();
         std::thread::Builder::new()
             .name("scimdesk-writer".into())
             .spawn(move || {
-                run_writer(conn, queue, counter);
+                run_writer(conn, queue, counter, noted);
                 let _ = finished.send(());
             })
             .map_err(sqlx::Error::Io)?;
@@ -509,6 +638,7 @@ impl Writer {
             jobs: std::sync::Mutex::new(Some(jobs)),
             done: Mutex::new(Some(done)),
             commits,
+            storage,
         }))
     }
 }

@@ -66,6 +66,8 @@ pub enum ChangeEvent {
     Endpoint,
     /// A setting changed (the Okta integration turned on or off, the listen address).
     Settings,
+    /// The disk holding the data directory filled up (writes fail), or has room again.
+    Disk,
     /// Anything may have changed: the database moved without an event saying what (another
     /// process, such as a `scimdesk` command run beside the app), or events were missed. Pages
     /// reload what they show.
@@ -93,6 +95,9 @@ pub struct Serving {
     pub connections: Vec<ConnectionKey>,
 }
 
+/// How often the activity log's retention is checked (see [`Desk::keep_activity_pruned`]).
+pub const PRUNE_CHECK: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Where the last tunnel error is kept for `tunnel status`.
 const KEY_TUNNEL_LAST_ERROR: &str = "tunnel_last_error";
 
@@ -112,6 +117,14 @@ impl Desk {
             source,
         })?;
         let (events, _) = broadcast::channel(1024);
+        // The app shows a banner while writes fail for want of disk space.
+        let mut disk = db.watch_disk_full();
+        let told = events.clone();
+        tokio::spawn(async move {
+            while disk.changed().await.is_ok() {
+                let _ = told.send(ChangeEvent::Disk);
+            }
+        });
         Ok(Desk {
             data_dir: data_dir.to_owned(),
             connections: Connections::new(db.clone(), keychain.clone()),
@@ -207,20 +220,50 @@ impl Desk {
         }
     }
 
+    /// Keeps the activity log to its retention for as long as it runs (in `serve` and the app):
+    /// prunes at once, then whenever a setting changes in this process, and every
+    /// [`PRUNE_CHECK`] (a setting changed by another process, lines growing old). A check with
+    /// nothing to prune reads two rows.
+    pub async fn keep_activity_pruned(&self) {
+        let mut events = self.subscribe();
+        loop {
+            let pruned = match self.config().await {
+                Ok(config) => self
+                    .directory
+                    .prune_activity(config.activity_retention)
+                    .await
+                    .map_err(|e| e.detail),
+                Err(e) => Err(e.to_string()),
+            };
+            if let Err(e) = pruned {
+                tracing::warn!(error = %e, "could not prune the activity log");
+            }
+            let next_check = tokio::time::sleep(PRUNE_CHECK);
+            tokio::pin!(next_check);
+            loop {
+                tokio::select! {
+                    _ = &mut next_check => break,
+                    event = events.recv() => match event {
+                        Ok(ChangeEvent::Settings) | Err(broadcast::error::RecvError::Lagged(_)) => break,
+                        Ok(_) => {}
+                        Err(broadcast::error::RecvError::Closed) => return,
+                    },
+                }
+            }
+        }
+    }
+
     pub async fn config(&self) -> Result<Config, DeskError> {
         config_from(&self.settings().await?)
     }
 
-    /// Sets `listen`, `public-url`, `rate-limit` or `rate-limit-burst` (also accepted with `_`); an
-    /// empty public URL or burst clears it. A public URL means "my own tunnel": it is the `own`
-    /// tunnel setting. A running endpoint follows a new rate limit within a few seconds.
+    /// Sets `listen`, `public-url`, `rate-limit`, `rate-limit-burst`, `activity-retention-days`
+    /// or `activity-retention-lines` (also accepted with `_`); an empty public URL or burst
+    /// clears it. A public URL means "my own tunnel": it is the `own` tunnel setting. A running
+    /// endpoint follows a new rate limit or retention within a few seconds.
     pub async fn set_config(&self, key: &str, value: &str) -> Result<Config, DeskError> {
         match key {
-            "listen" => {
-                let addr = config::parse_listen(value)?;
-                self.put_setting(config::KEY_LISTEN, Some(&addr.to_string()))
-                    .await?;
-            }
+            "listen" => return self.set_listen(value, false).await,
             "public-url" | "public_url" => {
                 let setting = if value.trim().is_empty() {
                     TunnelSetting::None
@@ -249,8 +292,36 @@ impl Desk {
                 self.put_setting(config::KEY_RATE_LIMIT_BURST, burst.as_deref())
                     .await?;
             }
+            "activity-retention-days" | "activity_retention_days" => {
+                let days = config::parse_retention_days(value)?;
+                self.put_setting(config::KEY_ACTIVITY_RETENTION_DAYS, Some(&days.to_string()))
+                    .await?;
+            }
+            "activity-retention-lines" | "activity_retention_lines" => {
+                let lines = config::parse_retention_lines(value)?;
+                self.put_setting(
+                    config::KEY_ACTIVITY_RETENTION_LINES,
+                    Some(&lines.to_string()),
+                )
+                .await?;
+            }
             other => return Err(ConfigError::UnknownKey(other.to_owned()).into()),
         }
+        self.notify(ChangeEvent::Settings);
+        self.config().await
+    }
+
+    /// Sets the listen address. Only a loopback address unless `allow_remote` (`config set listen
+    /// ADDR --allow-remote`), which is kept with it: the address and the permission are one
+    /// setting, and a loopback address drops the permission.
+    pub async fn set_listen(&self, value: &str, allow_remote: bool) -> Result<Config, DeskError> {
+        let addr = config::check_listen(config::parse_listen(value)?, allow_remote)?;
+        let allowed = (!config::is_loopback(&addr)).then(|| "on".to_owned());
+        self.put_settings(&[
+            (config::KEY_LISTEN, Some(addr.to_string())),
+            (config::KEY_LISTEN_ALLOW_REMOTE, allowed),
+        ])
+        .await?;
         self.notify(ChangeEvent::Settings);
         self.config().await
     }
@@ -569,6 +640,12 @@ fn config_from(settings: &HashMap<String, String>) -> Result<Config, DeskError> 
         Some(v) => config::parse_listen(v)?,
         None => config::parse_listen(config::DEFAULT_LISTEN)?,
     };
+    // A non-loopback address stored without the permission (set before the rule existed, or by
+    // hand) is kept here and refused where the endpoint starts, with the way to allow it.
+    let allow_remote = match settings.get(config::KEY_LISTEN_ALLOW_REMOTE) {
+        Some(v) => config::parse_switch(v)?,
+        None => false,
+    };
     let setting = tunnel_setting_from(settings);
     // A quick tunnel's or a domain-less ngrok URL is only known once it is online; until it
     // comes online again the last one it had is the best answer.
@@ -586,11 +663,21 @@ fn config_from(settings: &HashMap<String, String>) -> Result<Config, DeskError> 
             .get(config::KEY_RATE_LIMIT_BURST)
             .map(String::as_str),
     );
+    let activity_retention = config::Retention::from_settings(
+        settings
+            .get(config::KEY_ACTIVITY_RETENTION_DAYS)
+            .map(String::as_str),
+        settings
+            .get(config::KEY_ACTIVITY_RETENTION_LINES)
+            .map(String::as_str),
+    );
     Ok(Config {
         listen,
+        allow_remote,
         public_url,
         okta_enabled,
         rate_limit,
+        activity_retention,
     })
 }
 
@@ -610,6 +697,31 @@ fn tunnel_setting_from(settings: &HashMap<String, String>) -> TunnelSetting {
             Some(url) => TunnelSetting::Own { url: url.clone() },
             None => TunnelSetting::None,
         },
+    }
+}
+
+/// Bytes free for this user on the filesystem that holds `dir`; `None` where it cannot be told.
+pub fn available_space(dir: &Path) -> Option<u64> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let path = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+        let mut stat = std::mem::MaybeUninit::<libc::statvfs>::uninit();
+        // SAFETY: `path` is a NUL-terminated string and `stat` a buffer of the right type, which
+        // statvfs fills when it returns 0 (and only then is it read).
+        let stat = unsafe {
+            if libc::statvfs(path.as_ptr(), stat.as_mut_ptr()) != 0 {
+                return None;
+            }
+            stat.assume_init()
+        };
+        #[allow(clippy::unnecessary_cast)] // the field types differ between platforms
+        Some((stat.f_bavail as u64).saturating_mul(stat.f_frsize as u64))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        None
     }
 }
 

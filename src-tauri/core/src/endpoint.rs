@@ -99,7 +99,16 @@ impl Endpoint {
             stop(r).await;
         }
         let listen = match self.desk.config().await {
-            Ok(c) => c.listen,
+            // An address other machines reach is served only with the admin's permission.
+            Ok(c) => match crate::config::check_listen(c.listen, c.allow_remote) {
+                Ok(listen) => listen,
+                Err(e) => {
+                    return self.set(EndpointStatus::Failed {
+                        listen: c.listen.to_string(),
+                        message: e.to_string(),
+                    })
+                }
+            },
             Err(e) => {
                 return self.set(EndpointStatus::Failed {
                     listen: String::new(),
@@ -123,18 +132,23 @@ impl Endpoint {
         }
     }
 
-    /// Moves the endpoint to `port` on the same loopback address. The new port is bound before
-    /// the old one is let go, so a failure leaves the endpoint serving where it was.
+    /// Moves the endpoint to `port` on the same address. The new port is bound before the old
+    /// one is let go, so a failure leaves the endpoint serving where it was. The app's port
+    /// picker takes a port only: an address other machines reach stays one only where the admin
+    /// allowed it (`config set listen ADDR --allow-remote`), and is refused otherwise.
     pub async fn change_port(&self, port: u32) -> Result<EndpointStatus, EndpointError> {
         let port = u16::try_from(port)
             .ok()
             .filter(|p| *p >= 1024)
             .ok_or(EndpointError::BadPort(port))?;
         let mut running = self.running.lock().await;
-        let ip = self.desk.config().await?.listen.ip();
-        let addr = SocketAddr::new(ip, port);
+        let config = self.desk.config().await?;
+        let addr = SocketAddr::new(config.listen.ip(), port);
+        crate::config::check_listen(addr, config.allow_remote).map_err(DeskError::from)?;
         let listener = server::bind(addr).await?;
-        self.desk.set_config("listen", &addr.to_string()).await?;
+        self.desk
+            .set_listen(&addr.to_string(), config.allow_remote)
+            .await?;
         if let Some(r) = running.take() {
             stop(r).await;
         }

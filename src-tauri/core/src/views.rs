@@ -4,14 +4,16 @@
 //! is tested here without a window. The types are exported to TypeScript (`ui/src/bindings`)
 //! with ts-rs, so the UI and Rust never disagree about a field.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::config::Retention;
 use crate::connections::{Connection, ConnectionError};
 use crate::desk::{ChangeEvent, Desk, DeskError};
-use crate::directory::activity::{ActivityEntry, ActivityQuery};
+use crate::directory::activity::{ActivityEntry, ActivityLogSize, ActivityQuery};
 use crate::directory::employees::{Employee, EmployeeListPage, EmployeeListQuery, ExportError};
 use crate::endpoint::EndpointStatus;
 use crate::scim::ScimError;
@@ -27,6 +29,19 @@ pub struct Overview {
     pub employees_deactivated: u64,
     pub endpoint: EndpointStatus,
     pub data_dir: String,
+    /// Set while writes fail because the disk holding the data directory is full.
+    pub disk_full: Option<DiskFullView>,
+}
+
+/// Writes fail because the disk holding the data directory is full: nothing is lost (Okta is
+/// answered 503 and retries), and writes resume by themselves once there is space.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct DiskFullView {
+    /// When the first write failed.
+    pub since: String,
+    /// Bytes free on that disk now; none where it cannot be told.
+    pub free_bytes: Option<u64>,
+    pub data_dir: String,
 }
 
 /// When Okta last reached a connection, and how it went.
@@ -40,6 +55,15 @@ pub struct LastContact {
     pub detail: Option<String>,
 }
 
+/// Requests refused at a connection's base URL for a wrong or missing token: a stale token in
+/// Okta, or someone trying one. Not Okta's last contact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct RefusedRequests {
+    pub count: u64,
+    /// When the last one came.
+    pub last_at: String,
+}
+
 /// A connection on the Okta page. The token is fetched separately, only when the admin reveals
 /// or copies it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
@@ -49,6 +73,8 @@ pub struct ConnectionView {
     pub base_url: String,
     pub created_at: String,
     pub last_contact: Option<LastContact>,
+    /// None until a request with a wrong token came.
+    pub refused: Option<RefusedRequests>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
@@ -82,6 +108,14 @@ pub struct ActivityFilter {
     pub limit: u32,
 }
 
+/// *Settings > Activity log*: what the log keeps, and how large it is now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct ActivitySettings {
+    pub retention: Retention,
+    pub defaults: Retention,
+    pub size: ActivityLogSize,
+}
+
 /// What the tunnel dialog sends. Secrets go to the keychain; none keeps the stored one.
 #[derive(Debug, Clone, Default, Deserialize, ts_rs::TS)]
 #[serde(default)]
@@ -93,6 +127,45 @@ pub struct TunnelInput {
     pub token: Option<String>,
     pub domain: Option<String>,
     pub authtoken: Option<String>,
+}
+
+/// The file the admin chose in the save dialog, the only one the next CSV export may write.
+///
+/// The webview never names a file itself: the app's own dialog (in Rust) grants the path it
+/// returned, and the export takes the grant, once. Any other path — one a compromised page made
+/// up to overwrite a file of the admin's — is refused, and takes the grant with it.
+#[derive(Debug, Default)]
+pub struct ExportGrant(Mutex<Option<PathBuf>>);
+
+impl ExportGrant {
+    /// The path the save dialog returned, with `.csv` added when the admin typed none.
+    pub fn grant(&self, chosen: PathBuf) -> PathBuf {
+        let is_csv = chosen
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+        let path = match is_csv {
+            true => chosen,
+            false => {
+                let mut named = chosen.into_os_string();
+                named.push(".csv");
+                PathBuf::from(named)
+            }
+        };
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(path.clone());
+        path
+    }
+
+    /// Takes the grant for `path`: `Ok` only when it is the file the dialog last returned.
+    pub fn take(&self, path: &Path) -> Result<PathBuf, AppError> {
+        let granted = self.0.lock().unwrap_or_else(|p| p.into_inner()).take();
+        match granted {
+            Some(granted) if granted == path => Ok(granted),
+            _ => Err(AppError::new(
+                "SCIM Desk exports only to the file chosen in its save dialog, once: click \
+                 Export CSV and choose where to save the file.",
+            )),
+        }
+    }
 }
 
 /// An error for the admin, and the input it is about (for inline messages).
@@ -137,11 +210,18 @@ impl From<DeskError> for AppError {
     fn from(e: DeskError) -> AppError {
         match e {
             DeskError::Connection(c) => c.into(),
-            DeskError::Config(c @ crate::config::ConfigError::BadListen(_)) => {
-                AppError::field("port", sentence(c.to_string()))
-            }
+            DeskError::Config(
+                c @ (crate::config::ConfigError::BadListen(_)
+                | crate::config::ConfigError::RemoteListen(_)),
+            ) => AppError::field("port", sentence(c.to_string())),
             DeskError::Config(c @ crate::config::ConfigError::BadPublicUrl { .. }) => {
                 AppError::field("url", sentence(c.to_string()))
+            }
+            DeskError::Config(c @ crate::config::ConfigError::BadRetentionDays(_)) => {
+                AppError::field("days", sentence(c.to_string()))
+            }
+            DeskError::Config(c @ crate::config::ConfigError::BadRetentionLines(_)) => {
+                AppError::field("lines", sentence(c.to_string()))
             }
             other => AppError::new(sentence(other.to_string())),
         }
@@ -195,6 +275,11 @@ impl Desk {
             employees_deactivated: deactivated,
             endpoint,
             data_dir: self.data_dir().display().to_string(),
+            disk_full: self.db().disk_full().map(|full| DiskFullView {
+                since: full.since,
+                free_bytes: crate::desk::available_space(self.data_dir()),
+                data_dir: self.data_dir().display().to_string(),
+            }),
         })
     }
 
@@ -306,6 +391,31 @@ impl Desk {
             .await?)
     }
 
+    pub async fn activity_settings(&self) -> Result<ActivitySettings, AppError> {
+        Ok(ActivitySettings {
+            retention: self.config().await?.activity_retention,
+            defaults: Retention::default(),
+            size: self.directory().activity_size().await?,
+        })
+    }
+
+    /// Changes what the activity log keeps; the running endpoint prunes to it in the background.
+    pub async fn set_activity_retention(
+        &self,
+        retention: Retention,
+    ) -> Result<ActivitySettings, AppError> {
+        // Both checked before either is saved: a bad number changes nothing.
+        crate::config::parse_retention_days(&retention.days.to_string())
+            .map_err(DeskError::from)?;
+        crate::config::parse_retention_lines(&retention.lines.to_string())
+            .map_err(DeskError::from)?;
+        self.set_config("activity-retention-days", &retention.days.to_string())
+            .await?;
+        self.set_config("activity-retention-lines", &retention.lines.to_string())
+            .await?;
+        self.activity_settings().await
+    }
+
     pub async fn set_tunnel_input(&self, input: TunnelInput) -> Result<TunnelStatus, AppError> {
         let text = |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
         let (setting, secret) = match input.mode.as_str() {
@@ -360,12 +470,20 @@ fn view(config: &crate::config::Config, c: Connection) -> ConnectionView {
         }),
         _ => None,
     };
+    let refused = match (c.refused_count, c.last_refused_at) {
+        (count, Some(last_at)) if count > 0 => Some(RefusedRequests {
+            count: count as u64,
+            last_at,
+        }),
+        _ => None,
+    };
     ConnectionView {
         base_url: config.base_url(&c.id),
         id: c.id,
         name: c.name,
         created_at: c.created_at,
         last_contact,
+        refused,
     }
 }
 
@@ -462,6 +580,30 @@ mod tests {
                 ("active", "true"),
                 ("enterprise.department", "Sales"),
             ]
+        );
+    }
+
+    #[test]
+    fn an_export_writes_only_the_file_the_dialog_returned_and_once() {
+        let grant = ExportGrant::default();
+        let nothing = grant.take(Path::new("/home/admin/employees.csv"));
+        assert!(nothing.unwrap_err().message.contains("save dialog"));
+
+        let chosen = grant.grant(PathBuf::from("/home/admin/employees.csv"));
+        assert_eq!(grant.take(&chosen).unwrap(), chosen);
+        assert!(grant.take(&chosen).is_err(), "one export per choice");
+
+        // A path the page made up is refused, and the choice is spent.
+        let chosen = grant.grant(PathBuf::from("/home/admin/out.csv"));
+        assert!(grant.take(Path::new("/home/admin/.bashrc")).is_err());
+        assert!(grant.take(&chosen).is_err());
+
+        // A name typed without the extension gets it.
+        let chosen = grant.grant(PathBuf::from("/home/admin/list"));
+        assert_eq!(chosen, PathBuf::from("/home/admin/list.csv"));
+        assert_eq!(
+            grant.take(Path::new("/home/admin/list.csv")).unwrap(),
+            chosen
         );
     }
 

@@ -1,10 +1,11 @@
-// The two problems that stop Okta from syncing, shown above every screen until they are solved.
+// The problems that stop Okta from syncing, shown above every screen until they are solved.
 import { useEffect, useState } from "react";
 import { api } from "../api";
 import { useAppData } from "../lib/appData";
 import { errorMessage } from "../lib/errors";
+import { formatBytes } from "../lib/format";
 import { portOf, validatePort } from "../lib/validate";
-import { CopyButton } from "./bits";
+import { CopyButton, Time } from "./bits";
 import { IconAlert } from "./Icons";
 import { useToast } from "./Toasts";
 
@@ -94,6 +95,40 @@ export function EndpointBanner() {
             </p>
           )}
         </form>
+      </div>
+    </section>
+  );
+}
+
+/** Writes fail because the disk holding the data directory is full; gone once a write succeeds. */
+export function DiskFullBanner() {
+  const { overview } = useAppData();
+  const full = overview?.disk_full;
+  if (!full) return null;
+  return (
+    <section className="banner banner-danger" data-testid="disk-full-banner" aria-labelledby="disk-full-title">
+      <span className="banner-icon"><IconAlert /></span>
+      <div className="banner-body">
+        <h2 id="disk-full-title" className="banner-title">
+          The disk is full — SCIM Desk can't save Okta's changes
+        </h2>
+        <p>
+          Since <Time iso={full.since} />, Okta's changes are refused (nothing is lost: Okta retries them). Free space on
+          the disk that holds SCIM Desk's data; the changes go through by themselves once there is room.
+        </p>
+        <dl className="banner-facts">
+          <div>
+            <dt>Free space</dt>
+            <dd data-testid="disk-free">{full.free_bytes === null ? "unknown" : formatBytes(full.free_bytes)}</dd>
+          </div>
+          <div>
+            <dt>Data directory</dt>
+            <dd>
+              <code className="mono" data-testid="disk-data-dir">{full.data_dir}</code>
+              <CopyButton text={full.data_dir} label="Copy the data directory's path" what="Path" testid="copy-data-dir" />
+            </dd>
+          </div>
+        </dl>
       </div>
     </section>
   );

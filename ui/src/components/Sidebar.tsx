@@ -4,7 +4,7 @@ import { IconActivity, IconPeople, IconSettings } from "./Icons";
 
 export function Sidebar({ route }: { route: Route }) {
   const { overview } = useAppData();
-  const inSettings = route.page === "integrations" || route.page === "okta";
+  const inSettings = route.page === "integrations" || route.page === "okta" || route.page === "activity-log";
   const current = (on: boolean) => (on ? { "aria-current": "page" as const } : {});
   const endpoint = overview?.endpoint;
 
@@ -47,6 +47,11 @@ export function Sidebar({ route }: { route: Route }) {
               <li>
                 <a href="#/settings/integrations/okta" className="nav-link nav-sublink nav-subsub" {...current(route.page === "okta")}>
                   Okta
+                </a>
+              </li>
+              <li>
+                <a href="#/settings/activity-log" className="nav-link nav-sublink" data-testid="nav-activity-log" {...current(route.page === "activity-log")}>
+                  Activity log
                 </a>
               </li>
             </ul>

@@ -19,6 +19,7 @@ const conn: ConnectionView = {
   base_url: "https://scim.example.com/scim/v2/c1",
   created_at: "2026-11-20T10:00:00Z",
   last_contact: null,
+  refused: null,
 };
 
 describe("Add connection dialog", () => {
@@ -134,6 +135,29 @@ describe("Connection card", () => {
   it("labels the overflow menu with the connection's name", () => {
     setup();
     expect(screen.getByTestId("connection-menu").getAttribute("aria-label")).toBe("More actions for Okta production");
+  });
+
+  it("shows refused requests apart from Okta's last contact", () => {
+    mockIPC(() => null);
+    const tried: ConnectionView = {
+      ...conn,
+      last_contact: { at: "2026-11-20T11:00:00Z", status: 200, ok: true, detail: null },
+      refused: { count: 1204, last_at: "2026-11-20T12:00:00Z" },
+    };
+    render(
+      <ToastProvider>
+        <ConnectionCard connection={tried} highlighted={false} onDeleted={() => {}} />
+      </ToastProvider>,
+    );
+    expect(screen.getByTestId("last-contact").textContent).toMatch(/Succeeded/);
+    const refused = screen.getByTestId("refused-requests").textContent ?? "";
+    expect(refused).toMatch(/1,204 requests with a wrong or missing token/);
+    expect(refused).toMatch(/last/);
+  });
+
+  it("says nothing of refused requests when there were none", () => {
+    setup();
+    expect(screen.queryByTestId("refused-requests")).toBeNull();
   });
 });
 

@@ -46,7 +46,7 @@ export function AppDataProvider({ children }: { children: ReactNode }) {
     void reloadConnections();
     void reloadTunnel();
     return subscribe((events) => {
-      if (touches(events, ["settings", "endpoint", "connections", "employee", "reload"])) void reloadOverview();
+      if (touches(events, ["settings", "endpoint", "connections", "employee", "disk", "reload"])) void reloadOverview();
       // Last contact changes with every request Okta makes, which is logged as activity.
       if (touches(events, ["connections", "activity", "tunnel", "reload"])) void reloadConnections();
       if (touches(events, ["tunnel", "settings", "reload"])) void reloadTunnel();

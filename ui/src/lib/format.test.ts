@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   TOKEN_MASK,
   csvFileName,
+  formatBytes,
   formatCount,
   maskToken,
   pageRange,
@@ -88,5 +89,16 @@ describe("personName", () => {
     expect(personName({ display_name: null, first_name: "Jane", last_name: "Doe" })).toBe("Jane Doe");
     expect(personName({ first_name: null, last_name: undefined, email: "j@x.example" })).toBe("j@x.example");
     expect(personName({ user_name: "u1" })).toBe("u1");
+  });
+});
+
+describe("formatBytes", () => {
+  it("reads like a file manager", () => {
+    expect(formatBytes(0)).toBe("0 bytes");
+    expect(formatBytes(1)).toBe("1 byte");
+    expect(formatBytes(999)).toBe("999 bytes");
+    expect(formatBytes(4096)).toBe("4.1 kB");
+    expect(formatBytes(12_345_678)).toBe("12 MB");
+    expect(formatBytes(1_500_000_000)).toBe("1.5 GB");
   });
 });

@@ -8,6 +8,20 @@ export function formatCount(n: number): string {
 }
 
 /** "1 employee", "2 employees" (with the count formatted). */
+/** A size in bytes as people read it: "512 bytes", "3.2 MB", "1.5 GB" (powers of 1,000, as file managers show). */
+export function formatBytes(n: number): string {
+  if (n < 1000) return `${n} ${n === 1 ? "byte" : "bytes"}`;
+  const units = ["kB", "MB", "GB", "TB", "PB"];
+  let v = n;
+  let unit = "";
+  for (const u of units) {
+    v /= 1000;
+    unit = u;
+    if (v < 1000) break;
+  }
+  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${unit}`;
+}
+
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${formatCount(n)} ${n === 1 ? one : many}`;
 }

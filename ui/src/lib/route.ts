@@ -7,6 +7,7 @@ export type Route =
   | { page: "activity" }
   | { page: "integrations" }
   | { page: "okta" }
+  | { page: "activity-log" }
   | { page: "not-found"; path: string };
 
 export function parseRoute(hash: string): Route {
@@ -25,6 +26,7 @@ export function parseRoute(hash: string): Route {
       if (parts.length === 1) return { page: "integrations" };
       if (parts[1] === "integrations" && parts.length === 2) return { page: "integrations" };
       if (parts[1] === "integrations" && parts[2] === "okta" && parts.length === 3) return { page: "okta" };
+      if (parts[1] === "activity-log" && parts.length === 2) return { page: "activity-log" };
       break;
   }
   return { page: "not-found", path };
@@ -44,6 +46,8 @@ export function href(route: Route): string {
       return "#/settings/integrations";
     case "okta":
       return "#/settings/integrations/okta";
+    case "activity-log":
+      return "#/settings/activity-log";
     case "not-found":
       return `#${route.path}`;
   }

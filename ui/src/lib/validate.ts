@@ -20,6 +20,20 @@ export function validatePort(raw: string): string | null {
   return null;
 }
 
+/** A whole number within [min, max] for a retention field, or the message to show under it. */
+export function validateWholeNumber(raw: string, min: number, max: number, what: string): string | null {
+  const t = raw.trim().replace(/[,_\s]/g, "");
+  const message = `Enter a number of ${what} from ${min.toLocaleString("en-US")} to ${max.toLocaleString("en-US")}.`;
+  if (!/^\d+$/.test(t)) return message;
+  const n = Number(t);
+  return n < min || n > max ? message : null;
+}
+
+/** The number typed into a field checked by validateWholeNumber. */
+export function wholeNumber(raw: string): number {
+  return Number(raw.trim().replace(/[,_\s]/g, ""));
+}
+
 /** The port of a listen address such as "127.0.0.1:8742" or "[::1]:8742". */
 export function portOf(listen: string | null | undefined): string {
   const m = /:(\d+)$/.exec(listen ?? "");

@@ -1,7 +1,7 @@
 // One Okta connection: its base URL and token to copy into Okta, when Okta last called, a
 // rehearsal of Okta's own test, and Delete behind the overflow menu.
 import { useEffect, useRef, useState } from "react";
-import { api, type ConnectionView, type LastContact, type Rehearsal } from "../api";
+import { api, type ConnectionView, type LastContact, type RefusedRequests, type Rehearsal } from "../api";
 import { CopyButton, Time } from "../components/bits";
 import { ConfirmDialog } from "../components/Dialog";
 import { IconCheck, IconEye, IconEyeOff, IconMinus, IconMore, IconPlay, IconTrash, IconX } from "../components/Icons";
@@ -145,6 +145,14 @@ export function ConnectionCard({ connection: c, highlighted, onDeleted }: Props)
             <LastContactText contact={c.last_contact ?? null} />
           </dd>
         </div>
+        {c.refused && (
+          <div className="connection-field">
+            <dt>Refused requests</dt>
+            <dd data-testid="refused-requests">
+              <RefusedText refused={c.refused} />
+            </dd>
+          </div>
+        )}
       </dl>
 
       {rehearsal && <RehearsalPanel state={rehearsal} onClose={() => setRehearsal(null)} />}
@@ -188,6 +196,24 @@ export function LastContactText({ contact }: { contact: LastContact | null }) {
       )}
       <span className="http-status" title="HTTP status SCIM Desk answered">
         {contact.status}
+      </span>
+    </span>
+  );
+}
+
+/** Requests refused for a wrong or missing token: not Okta's last contact, since anyone can send one. */
+export function RefusedText({ refused }: { refused: RefusedRequests }) {
+  const n = refused.count.toLocaleString("en-US");
+  return (
+    <span className="refused">
+      <span className="outcome outcome-failure">
+        <IconX /> {n} {refused.count === 1 ? "request" : "requests"} with a wrong or missing token
+      </span>
+      <span aria-hidden="true"> · </span>
+      last <Time iso={refused.last_at} />
+      <span className="muted small refused-hint">
+        {" "}
+        If Okta's requests fail with 401, paste this connection's token into Okta again; otherwise someone who knows the base URL tried a token.
       </span>
     </span>
   );

@@ -33,6 +33,10 @@ pub struct Connection {
     pub last_contact_at: Option<String>,
     pub last_contact_status: Option<i64>,
     pub last_contact_detail: Option<String>,
+    /// Requests refused at this connection's base URL for a wrong or missing token.
+    pub refused_count: i64,
+    /// When the last of them came.
+    pub last_refused_at: Option<String>,
 }
 
 /// What adding a connection hands back once: the connection and its token.
@@ -61,14 +65,16 @@ pub enum ConnectionError {
 }
 
 /// Why a request was refused. The text is for the Okta admin and names no token.
+///
+/// A token of another connection presented at this connection's base URL is [`AuthError::Unknown`]
+/// too, answered byte for byte as a token nobody has: telling the two apart would confirm to
+/// whoever holds the token that it is valid somewhere.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum AuthError {
     #[error("The request has no Authorization header. In Okta, set Authentication Mode to HTTP Header and paste the connection's token from SCIM Desk.")]
     Missing,
-    #[error("The token is not valid. It may belong to a connection that was deleted in SCIM Desk: copy the token of an existing connection into Okta's HTTP Header authorization.")]
+    #[error("The token is not valid for this base URL. Copy the base URL and the token of the same connection from SCIM Desk into Okta (a deleted connection's token is refused).")]
     Unknown,
-    #[error("The token belongs to a different connection than this base URL. Copy the base URL and the token of the same connection from SCIM Desk.")]
-    WrongConnection,
 }
 
 /// The connection a request was authenticated as.
@@ -104,10 +110,9 @@ pub fn authenticate_with(
             found = Some(key);
         }
     }
-    let key = found.ok_or(AuthError::Unknown)?;
-    if key.id != connection_id {
-        return Err(AuthError::WrongConnection);
-    }
+    let key = found
+        .filter(|key| key.id == connection_id)
+        .ok_or(AuthError::Unknown)?;
     Ok(Authenticated {
         id: key.id.clone(),
         name: key.name.clone(),
@@ -176,11 +181,13 @@ fn row_to_connection(row: &sqlx::sqlite::SqliteRow) -> Result<Connection, sqlx::
         last_contact_at: row.try_get("last_contact_at")?,
         last_contact_status: row.try_get("last_contact_status")?,
         last_contact_detail: row.try_get("last_contact_detail")?,
+        refused_count: row.try_get("refused_count")?,
+        last_refused_at: row.try_get("last_refused_at")?,
     })
 }
 
-const COLUMNS: &str =
-    "id, name, created_at, last_contact_at, last_contact_status, last_contact_detail";
+const COLUMNS: &str = "id, name, created_at, last_contact_at, last_contact_status, \
+     last_contact_detail, refused_count, last_refused_at";
 
 impl Connections {
     pub fn new(db: Db, keychain: Arc<dyn Keychain>) -> Self {
@@ -245,6 +252,8 @@ impl Connections {
                 last_contact_at: None,
                 last_contact_status: None,
                 last_contact_detail: None,
+                refused_count: 0,
+                last_refused_at: None,
             },
             token,
         })
@@ -346,7 +355,7 @@ impl Connections {
         }
         let id: String = row.try_get("id")?;
         if id != connection_id {
-            return Ok(Err(AuthError::WrongConnection));
+            return Ok(Err(AuthError::Unknown));
         }
         Ok(Ok(Authenticated {
             id,
@@ -377,6 +386,33 @@ impl Connections {
                 .and_then(|mut update| {
                     update.execute(rusqlite::params![row.0, row.1, row.2, row.3])
                 })
+                .map(|_| ())
+                .map_err(direct_error)
+            })
+            .await
+    }
+}
+
+impl Connections {
+    /// Adds `count` refused requests to a connection's tally, the last of them at `at`.
+    pub async fn record_refused(
+        &self,
+        connection_id: &str,
+        count: u64,
+        at: &str,
+    ) -> Result<(), sqlx::Error> {
+        let row = (
+            i64::try_from(count).unwrap_or(i64::MAX),
+            at.to_owned(),
+            connection_id.to_owned(),
+        );
+        self.db
+            .write(move |c| {
+                c.prepare_cached(
+                    "UPDATE connections SET refused_count = refused_count + ?, \
+                     last_refused_at = ? WHERE id = ?",
+                )
+                .and_then(|mut update| update.execute(rusqlite::params![row.0, row.1, row.2]))
                 .map(|_| ())
                 .map_err(direct_error)
             })
@@ -428,9 +464,10 @@ mod tests {
         let keys = [key("a", "token-a"), key("b", "token-b")];
         let ok = authenticate_with(&keys, "b", Some("Bearer token-b")).unwrap();
         assert_eq!((ok.id.as_str(), ok.name.as_str()), ("b", "name b"));
+        // Another connection's token is a token nobody has, as far as this base URL says.
         assert_eq!(
             authenticate_with(&keys, "a", Some("Bearer token-b")),
-            Err(AuthError::WrongConnection)
+            Err(AuthError::Unknown)
         );
         assert_eq!(
             authenticate_with(&keys, "a", Some("Bearer nope")),

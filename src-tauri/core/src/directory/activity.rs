@@ -3,6 +3,11 @@
 //! What the admin reads to see that Okta's pushes worked, and why one failed. It never holds a
 //! token or an `Authorization` header: the entries are built from the connection, the operation
 //! and the SCIM error detail only.
+//!
+//! Bounded: a line stores at most [`TEXT_MAX_CHARS`] characters of summary and of detail
+//! (however long the userName Okta sent), and the log keeps the retention the admin set
+//! (`config::Retention`): older lines are pruned in the background, a thousand at a time
+//! ([`Directory::prune_activity`]).
 
 use serde::Serialize;
 
@@ -10,7 +15,7 @@ use super::{db_error, Directory, WriteContext};
 use crate::db::direct_error;
 use crate::desk::ChangeEvent;
 use crate::scim::ScimError;
-use crate::timefmt;
+use crate::{text, timefmt};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, ts_rs::TS)]
 pub struct ActivityEntry {
@@ -67,7 +72,18 @@ pub(crate) struct NewActivity<'a> {
     pub detail: Option<&'a str>,
 }
 
-/// Appends one entry, inside the write it records.
+/// The most characters of summary, and of detail, a line stores (the rest is an ellipsis).
+pub const TEXT_MAX_CHARS: usize = 500;
+
+/// A summary or detail as stored: control characters visible, at most [`TEXT_MAX_CHARS`].
+fn stored(s: &str) -> String {
+    text::clip(&text::visible(s), TEXT_MAX_CHARS).into_owned()
+}
+
+/// Appends one entry, inside the write it records. The summary and detail quote what Okta sent
+/// (names, error details): they are stored with control characters made visible
+/// ([`text::visible`]), so no line of the log carries an escape sequence to a terminal, and cut
+/// to [`TEXT_MAX_CHARS`], so a megabyte userName makes a short line.
 pub(crate) fn append(
     c: &rusqlite::Connection,
     ctx: &WriteContext,
@@ -92,10 +108,10 @@ pub(crate) fn append(
         entry.resource_type,
         entry.resource_id,
         entry.employee_id,
-        entry.summary,
+        stored(&entry.summary),
         outcome,
         i64::from(entry.status),
-        entry.detail,
+        entry.detail.map(stored),
     ])?;
     Ok(())
 }
@@ -192,6 +208,100 @@ impl Directory {
         .fetch_all(self.db.reader())
         .await
         .map_err(db_error)
+    }
+}
+
+/// Lines pruned per write: each batch is a short transaction, so Okta's writes queued behind one
+/// wait for a thousand deletes at most.
+pub const PRUNE_BATCH: i64 = 1_000;
+/// The pause between two batches of a prune, in which the writes that queued meanwhile run.
+pub const PRUNE_PAUSE: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// How large the activity log is now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct ActivityLogSize {
+    pub lines: u64,
+    /// When the oldest line kept was written.
+    pub oldest_at: Option<String>,
+}
+
+impl Directory {
+    /// How many lines the log holds, and the oldest one's time.
+    pub async fn activity_size(&self) -> Result<ActivityLogSize, ScimError> {
+        let lines: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM activity")
+            .fetch_one(self.db.reader())
+            .await
+            .map_err(db_error)?;
+        let oldest_at: Option<String> =
+            sqlx::query_scalar("SELECT at FROM activity ORDER BY seq LIMIT 1")
+                .fetch_optional(self.db.reader())
+                .await
+                .map_err(db_error)?;
+        Ok(ActivityLogSize {
+            lines: lines.max(0) as u64,
+            oldest_at,
+        })
+    }
+
+    /// Deletes the lines older than `retention.days` and all but the newest `retention.lines`,
+    /// in batches of [`PRUNE_BATCH`] with a pause between them, and returns how many.
+    ///
+    /// Lines are appended in time order (one writer, `at` is the time of the write), so the
+    /// lines to prune are the first ones by `seq`: each batch looks at the first
+    /// [`PRUNE_BATCH`] rows only, and a prune with nothing to do reads one row.
+    pub async fn prune_activity(
+        &self,
+        retention: crate::config::Retention,
+    ) -> Result<u64, ScimError> {
+        let cutoff = timefmt::format(
+            time::OffsetDateTime::now_utc() - time::Duration::days(i64::from(retention.days)),
+        );
+        let ends: (Option<i64>, Option<String>, Option<i64>) = sqlx::query_as(
+            "SELECT o.seq, o.at, (SELECT MAX(seq) FROM activity) FROM \
+             (SELECT 1) LEFT JOIN (SELECT seq, at FROM activity ORDER BY seq LIMIT 1) o",
+        )
+        .fetch_one(self.db.reader())
+        .await
+        .map_err(db_error)?;
+        let (Some(oldest_seq), Some(oldest_at), Some(newest)) = ends else {
+            return Ok(0);
+        };
+        // Lines with a seq up to this one are beyond the newest `lines`.
+        let keep_after = newest.saturating_sub(i64::try_from(retention.lines).unwrap_or(i64::MAX));
+        if oldest_seq > keep_after && oldest_at >= cutoff {
+            return Ok(0);
+        }
+        let mut pruned = 0;
+        loop {
+            let (cutoff, keep_after) = (cutoff.clone(), keep_after);
+            let deleted = self
+                .db
+                .write(move |c| {
+                    c.prepare_cached(
+                        "DELETE FROM activity WHERE seq IN (SELECT seq FROM \
+                           (SELECT seq, at FROM activity ORDER BY seq LIMIT ?3) \
+                         WHERE seq <= ?2 OR at < ?1)",
+                    )
+                    .and_then(|mut delete| {
+                        delete.execute(rusqlite::params![cutoff, keep_after, PRUNE_BATCH])
+                    })
+                    .map_err(direct_error)
+                })
+                .await
+                .map_err(db_error)?;
+            pruned += deleted as u64;
+            if deleted == 0 {
+                break;
+            }
+            tokio::time::sleep(PRUNE_PAUSE).await;
+        }
+        if pruned > 0 {
+            tracing::info!(pruned, "pruned the activity log");
+            self.notify(ChangeEvent::Activity {
+                connection_id: None,
+            });
+        }
+        Ok(pruned)
     }
 }
 

@@ -44,6 +44,33 @@ pub fn synthetic_user(n: u64) -> Value {
 }
 
 impl Directory {
+    /// Appends `count` synthetic activity lines dated `at`, for no connection, in large
+    /// transactions: history to prune, for the retention's tests.
+    pub async fn seed_activity(&self, count: u64, at: &str) -> Result<u64, ScimError> {
+        let mut left = count;
+        while left > 0 {
+            let chunk = left.min(CHUNK as u64);
+            let at = at.to_owned();
+            self.db
+                .write(move |c| -> Result<(), ScimError> {
+                    let mut insert = c.prepare_cached(
+                        "INSERT INTO activity (at, method, operation, resource_type, summary, \
+                         outcome, status) VALUES (?, 'POST', 'create', 'User', ?, 'success', 201)",
+                    )?;
+                    for n in 0..chunk {
+                        insert.execute(rusqlite::params![at, format!("Seeded line {n}")])?;
+                    }
+                    Ok(())
+                })
+                .await?;
+            left -= chunk;
+        }
+        self.notify(ChangeEvent::Activity {
+            connection_id: None,
+        });
+        Ok(count)
+    }
+
     /// Imports `users` (SCIM user documents) for the connection in `ctx`; returns how many.
     /// A duplicate userName stops the import with a 409 (the chunks before it stay).
     pub async fn import_users(

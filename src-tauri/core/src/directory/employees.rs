@@ -345,7 +345,7 @@ impl Directory {
         let count = self
             .for_each_employee(q.search.as_deref(), q.status.into(), |e| {
                 writer
-                    .write_record(csv_record(e))
+                    .write_record(csv_record(e).iter().map(|c| c.as_bytes()))
                     .map_err(std::io::Error::from)
             })
             .await?;
@@ -387,11 +387,12 @@ const CSV_HEADER: [&str; 14] = [
     "Last update",
 ];
 
-fn csv_record(e: &Employee) -> [&str; 14] {
+/// One employee's cells, each made safe to open in a spreadsheet ([`spreadsheet_text`]).
+fn csv_record(e: &Employee) -> [std::borrow::Cow<'_, str>; 14] {
     fn s(v: &Option<String>) -> &str {
         v.as_deref().unwrap_or("")
     }
-    [
+    let cells: [&str; 14] = [
         s(&e.first_name),
         s(&e.last_name),
         s(&e.email),
@@ -406,12 +407,48 @@ fn csv_record(e: &Employee) -> [&str; 14] {
         &e.id,
         &e.created_at,
         &e.updated_at,
-    ]
+    ];
+    cells.map(spreadsheet_text)
+}
+
+/// A cell as text a spreadsheet shows rather than runs (CSV or formula injection). Excel,
+/// LibreOffice and Google Sheets read a cell that starts with `=`, `+`, `-` or `@` as a formula
+/// (`=HYPERLINK(…)`, `=cmd|…`, `@SUM(…)`), and one that starts with a tab or a carriage return
+/// can hide such a start; a job title Okta sends is whatever someone typed into an HR system.
+/// Such a cell is written with a leading `'`, the spreadsheets' own mark for "this is text"
+/// (OWASP's advice, and what spreadsheet-safe exporters do): it shows the value as sent, and
+/// the `'` in the file says the value was changed. Every other cell is written exactly.
+pub(crate) fn spreadsheet_text(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}").into(),
+        _ => cell.into(),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cells_a_spreadsheet_would_run_start_with_an_apostrophe() {
+        for (cell, written) in [
+            (
+                "=HYPERLINK(\"http://x\",\"y\")",
+                "'=HYPERLINK(\"http://x\",\"y\")",
+            ),
+            ("+1 555", "'+1 555"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\t=1", "'\t=1"),
+            ("\r=1", "'\r=1"),
+            ("Jane", "Jane"),
+            ("a=b", "a=b"),
+            ("", ""),
+            ("2026-11-29T11:09:08.123Z", "2026-11-29T11:09:08.123Z"),
+        ] {
+            assert_eq!(spreadsheet_text(cell), written, "{cell:?}");
+        }
+    }
 
     /// A page of the app's table reads one page of rows whatever its position: the plan walks
     /// an index or the table in seq order (no sort of every match), and counts use the index.

@@ -93,7 +93,7 @@ const GROUP: &str = "Group";
 fn not_found(id: &str) -> ScimError {
     ScimError::not_found(format!(
         "There is no group with id '{}' in this directory.",
-        shorten(id)
+        crate::text::quoted(id)
     ))
 }
 
@@ -101,7 +101,7 @@ fn duplicate(name: &str) -> ScimError {
     ScimError::conflict(format!(
         "A group named '{}' already exists in this directory. In Okta, link the pushed group \
          to the existing one instead of creating it.",
-        shorten(name)
+        crate::text::quoted(name)
     ))
 }
 
@@ -109,7 +109,7 @@ fn unknown_member(id: &str) -> ScimError {
     ScimError::invalid_value(format!(
         "The member '{}' is neither a user nor a group in this directory. A group's members \
          must be ids SCIM Desk gave: push the user to SCIM Desk before adding them to a group.",
-        shorten(id)
+        crate::text::quoted(id)
     ))
 }
 

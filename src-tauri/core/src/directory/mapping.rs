@@ -17,6 +17,7 @@ use serde_json::{Map, Value};
 
 use crate::scim::schema::{self, ResourceKind, ENTERPRISE_USER_SCHEMA};
 use crate::scim::ScimError;
+use crate::text;
 
 /// The employee columns derived from a user's SCIM document.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -68,6 +69,7 @@ pub fn normalize_user(body: Value) -> Result<Map<String, Value>, ScimError> {
         }
     }
     check_kind(&doc, "name", Kind::Object)?;
+    check_identifiers(&doc)?;
     for attr in [
         "emails",
         "addresses",
@@ -98,6 +100,35 @@ pub fn normalize_user(body: Value) -> Result<Map<String, Value>, ScimError> {
         }
     }
     Ok(doc)
+}
+
+/// userName and the email addresses identify an employee and are printed wherever the employee
+/// is named (the CLI, the activity log, the export): a control character in them (ESC, CR, LF,
+/// backspace, NUL…) is never a real address, only a way to send escape sequences to whoever
+/// reads it. Tab is left alone (some directories pad with it).
+fn check_identifiers(doc: &Map<String, Value>) -> Result<(), ScimError> {
+    let refuse = |attr: &str, c: char| {
+        ScimError::invalid_value(format!(
+            "{attr} contains a control character ({}), which SCIM Desk does not accept: an \
+             email address never holds one. Check the value Okta sends for it.",
+            text::code_point(c)
+        ))
+    };
+    if let Some(Value::String(user_name)) = doc.get("userName") {
+        if let Some(c) = text::forbidden_control(user_name) {
+            return Err(refuse("userName", c));
+        }
+    }
+    if let Some(Value::Array(emails)) = doc.get("emails") {
+        for (i, email) in emails.iter().enumerate() {
+            if let Some(Value::String(value)) = email.get("value") {
+                if let Some(c) = text::forbidden_control(value) {
+                    return Err(refuse(&format!("emails[{i}].value"), c));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Turns a request body into the group document the directory stores (members kept in it).
@@ -389,11 +420,32 @@ mod tests {
             (json!({"userName": "a@b", "active": "maybe"}), "active"),
             (json!({"userName": "a@b", "emails": "a@b"}), "emails"),
             (json!({"userName": "a@b", "name": "Jane"}), "name"),
+            (
+                json!({"userName": "a\u{1b}]0;x\u{7}@b"}),
+                "userName contains a control",
+            ),
+            (json!({"userName": "a@b\r\nX: y"}), "U+000D"),
+            (json!({"userName": "a\u{0}@b"}), "U+0000"),
+            (
+                json!({"userName": "a@b", "emails": [{"value": "a@b"}, {"value": "c\u{8}@d"}]}),
+                "emails[1].value",
+            ),
+            (
+                json!({"userName": "a@b", "emails": [{"value": "\u{9b}2J@d"}]}),
+                "U+009B",
+            ),
         ] {
             let err = normalize_user(body.clone()).unwrap_err();
             assert_eq!(err.status, 400, "{body}");
             assert!(err.detail.contains(needle), "{body}: {}", err.detail);
         }
+        // A tab is not refused, nor are control characters in attributes that name no one.
+        assert!(normalize_user(json!({"userName": "a\t@b", "title": "x\u{1b}y"})).is_ok());
+        let scim_type = normalize_user(json!({"userName": "\u{1b}@b"})).unwrap_err();
+        assert_eq!(
+            scim_type.scim_type,
+            Some(crate::scim::ScimType::InvalidValue)
+        );
         assert!(normalize_group(json!({"members": []})).is_err());
         assert!(
             normalize_group(json!({"displayName": "G", "members": [{"display": "x"}]})).is_err()

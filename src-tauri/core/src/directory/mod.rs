@@ -162,8 +162,9 @@ impl Directory {
     }
 
     /// Tells the app that `changed` was written through `ctx`'s connection, and that the
-    /// activity log has the line saying so.
+    /// activity log has the line saying so — and so that the disk, if it was full, has room.
     fn notify_written(&self, ctx: &WriteContext, changed: ChangeEvent) {
+        self.db.note_written();
         self.notify(changed);
         self.notify(ChangeEvent::Activity {
             connection_id: Some(ctx.connection_id.clone()),
@@ -172,8 +173,19 @@ impl Directory {
 }
 
 /// A database failure as the Okta admin sees it: a 500 that says to retry, with the cause in the
-/// app's log rather than in Okta.
+/// app's log rather than in Okta — or, when the disk is full, a 503 that says so (with
+/// `Retry-After`: Okta retries, and the write goes through once there is space again).
 pub(crate) fn db_error(err: sqlx::Error) -> ScimError {
+    if crate::db::is_storage_full(&err) {
+        tracing::error!(error = %err, "a write failed: the disk is full");
+        return ScimError::new(
+            503,
+            None,
+            "SCIM Desk could not save this change: the disk that holds its data directory is \
+             full. Nothing was changed; Okta retries the task, and it goes through once space is \
+             freed on that disk.",
+        );
+    }
     tracing::error!(error = %err, "directory database error");
     ScimError::internal(
         "SCIM Desk could not read or write its employee directory. Retry the task in Okta; if it \

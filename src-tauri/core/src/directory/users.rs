@@ -25,7 +25,7 @@ use crate::scim::patch::{apply_patch, parse_patch_request, PatchContext};
 use crate::scim::schema::USER_SCHEMA;
 use crate::scim::schema::{may_hide, ResourceKind, LIST_RESPONSE_SCHEMA};
 use crate::scim::ScimError;
-use crate::timefmt;
+use crate::{text, timefmt};
 
 const RESOURCE: &str = "User";
 
@@ -210,16 +210,18 @@ const USERS: ListSource = ListSource {
 
 fn not_found(id: &str) -> ScimError {
     ScimError::not_found(format!(
-        "There is no user with id '{id}' in this directory. If it was deleted in SCIM Desk, \
-         unassign and reassign the user in Okta to provision it again."
+        "There is no user with id '{}' in this directory. If it was deleted in SCIM Desk, \
+         unassign and reassign the user in Okta to provision it again.",
+        text::quoted(id)
     ))
 }
 
 fn duplicate(user_name: &str) -> ScimError {
     ScimError::conflict(format!(
-        "A user with userName '{user_name}' already exists in this directory. Okta normally \
+        "A user with userName '{}' already exists in this directory. Okta normally \
          finds it by its unique identifier first: check that the app's 'Unique identifier field \
-         for users' is 'email'."
+         for users' is 'email'.",
+        text::quoted(user_name)
     ))
 }
 

@@ -6,6 +6,8 @@ use axum::response::{IntoResponse, Response};
 use crate::scim::ScimError;
 
 pub const SCIM_CONTENT_TYPE: &str = "application/scim+json; charset=utf-8";
+/// `Retry-After` of a 503, in seconds.
+pub const RETRY_UNAVAILABLE_SECS: u32 = 30;
 
 impl IntoResponse for ScimError {
     fn into_response(self) -> Response {
@@ -16,6 +18,13 @@ impl IntoResponse for ScimError {
             header::CONTENT_TYPE,
             HeaderValue::from_static(SCIM_CONTENT_TYPE),
         );
+        // Okta retries a 503 (the disk is full, a request took too long); this says when.
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            headers.insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(RETRY_UNAVAILABLE_SECS),
+            );
+        }
         if status == StatusCode::UNAUTHORIZED {
             headers.insert(
                 header::WWW_AUTHENTICATE,

