@@ -1,0 +1,299 @@
+//! The discovery documents (`/ServiceProviderConfig`, `/Schemas`, `/ResourceTypes`), written
+//! from the schema tables.
+
+use serde_json::{json, Value};
+
+use super::*;
+
+fn location(base: &str, tail: &str) -> String {
+    format!("{}/{}", base.trim_end_matches('/'), tail)
+}
+
+/// `GET /ServiceProviderConfig` (RFC 7643 §5), truthful for this server. `base` is the
+/// connection's base URL; a trailing slash is tolerated.
+pub fn service_provider_config(base: &str) -> Value {
+    json!({
+        "schemas": [SERVICE_PROVIDER_CONFIG_SCHEMA],
+        "patch": { "supported": true },
+        "bulk": { "supported": false, "maxOperations": 0, "maxPayloadSize": 0 },
+        "filter": { "supported": true, "maxResults": crate::scim::list::MAX_COUNT },
+        "changePassword": { "supported": false },
+        "sort": { "supported": true },
+        "etag": { "supported": true },
+        "authenticationSchemes": [{
+            "type": "oauthbearertoken",
+            "name": "OAuth Bearer Token",
+            "description": "Authentication with the connection's token in the Authorization header (Bearer, or the bare token).",
+            "primary": true
+        }],
+        "meta": {
+            "resourceType": "ServiceProviderConfig",
+            "location": location(base, "ServiceProviderConfig")
+        }
+    })
+}
+
+/// RFC 7643 §7 representation of one attribute definition. `canonicalValues` is always present
+/// (empty when none); `referenceTypes` only on reference attributes; `subAttributes` only on
+/// complex ones.
+fn attr_json(d: &AttrDef) -> Value {
+    let mut m = Map::new();
+    m.insert("name".into(), json!(d.name));
+    m.insert("type".into(), json!(d.type_.as_str()));
+    m.insert("multiValued".into(), json!(d.multi_valued));
+    m.insert("description".into(), json!(d.description));
+    m.insert("required".into(), json!(d.required));
+    m.insert("caseExact".into(), json!(d.case_exact));
+    m.insert("mutability".into(), json!(d.mutability.as_str()));
+    m.insert("returned".into(), json!(d.returned.as_str()));
+    m.insert("uniqueness".into(), json!(d.uniqueness.as_str()));
+    m.insert("canonicalValues".into(), json!(d.canonical_values));
+    if d.type_ == AttrType::Reference {
+        m.insert("referenceTypes".into(), json!(d.reference_types));
+    }
+    if d.type_ == AttrType::Complex {
+        let subs: Vec<Value> = d.sub_attributes.iter().map(attr_json).collect();
+        m.insert("subAttributes".into(), Value::Array(subs));
+    }
+    Value::Object(m)
+}
+
+const SCHEMAS: &[(&str, &str, &str, &[AttrDef])] = &[
+    (USER_SCHEMA, "User", "User Account", USER_ATTRIBUTES),
+    (GROUP_SCHEMA, "Group", "Group", GROUP_ATTRIBUTES),
+    (
+        ENTERPRISE_USER_SCHEMA,
+        "EnterpriseUser",
+        "Enterprise User",
+        ENTERPRISE_USER_ATTRIBUTES,
+    ),
+];
+
+fn schema_json(base: &str, id: &str, name: &str, description: &str, attrs: &[AttrDef]) -> Value {
+    json!({
+        "schemas": [SCHEMA_SCHEMA],
+        "id": id,
+        "name": name,
+        "description": description,
+        "attributes": attrs.iter().map(attr_json).collect::<Vec<_>>(),
+        "meta": {
+            "resourceType": "Schema",
+            "location": location(base, &format!("Schemas/{id}"))
+        }
+    })
+}
+
+/// `GET /Schemas`: the core User, core Group and enterprise User schemas (RFC 7643 §7), generated
+/// from the static definitions. The common attributes (`id`, `externalId`, `meta`) are not listed,
+/// as RFC 7643 §3.1 allows.
+pub fn schema_documents(base: &str) -> Vec<Value> {
+    SCHEMAS
+        .iter()
+        .map(|(id, name, desc, attrs)| schema_json(base, id, name, desc, attrs))
+        .collect()
+}
+
+/// `GET /Schemas/{id}`; `id` is matched case-insensitively.
+pub fn schema_document(base: &str, id: &str) -> Option<Value> {
+    SCHEMAS
+        .iter()
+        .find(|(urn, ..)| urn.eq_ignore_ascii_case(id))
+        .map(|(urn, name, desc, attrs)| schema_json(base, urn, name, desc, attrs))
+}
+
+fn resource_type_json(base: &str, kind: ResourceKind) -> Value {
+    let (name, endpoint, description) = match kind {
+        ResourceKind::User => ("User", "/Users", "User Account"),
+        ResourceKind::Group => ("Group", "/Groups", "Group"),
+    };
+    let mut doc = json!({
+        "schemas": [RESOURCE_TYPE_SCHEMA],
+        "id": name,
+        "name": name,
+        "endpoint": endpoint,
+        "description": description,
+        "schema": kind.schema(),
+        "meta": {
+            "resourceType": "ResourceType",
+            "location": location(base, &format!("ResourceTypes/{name}"))
+        }
+    });
+    if !kind.extensions().is_empty() {
+        let exts: Vec<Value> = kind
+            .extensions()
+            .iter()
+            .map(|e| json!({ "schema": e, "required": false }))
+            .collect();
+        doc["schemaExtensions"] = Value::Array(exts);
+    }
+    doc
+}
+
+/// `GET /ResourceTypes`: User then Group.
+pub fn resource_types(base: &str) -> Vec<Value> {
+    [ResourceKind::User, ResourceKind::Group]
+        .into_iter()
+        .map(|k| resource_type_json(base, k))
+        .collect()
+}
+
+/// `GET /ResourceTypes/{name}`; `name` (`User`, `Group`) is matched case-insensitively.
+pub fn resource_type(base: &str, name: &str) -> Option<Value> {
+    if name.eq_ignore_ascii_case("User") {
+        Some(resource_type_json(base, ResourceKind::User))
+    } else if name.eq_ignore_ascii_case("Group") {
+        Some(resource_type_json(base, ResourceKind::Group))
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = "https://x.example/scim/v2/abc";
+
+    #[test]
+    fn service_provider_config_is_truthful() {
+        let c = service_provider_config(BASE);
+        assert_eq!(c["schemas"], json!([SERVICE_PROVIDER_CONFIG_SCHEMA]));
+        assert_eq!(c["patch"]["supported"], true);
+        assert_eq!(
+            c["bulk"],
+            json!({"supported": false, "maxOperations": 0, "maxPayloadSize": 0})
+        );
+        assert_eq!(c["filter"], json!({"supported": true, "maxResults": 1000}));
+        assert_eq!(c["changePassword"]["supported"], false);
+        assert_eq!(c["sort"]["supported"], true);
+        assert_eq!(c["etag"]["supported"], true);
+        let auth = c["authenticationSchemes"].as_array().unwrap();
+        assert_eq!(auth.len(), 1);
+        assert_eq!(auth[0]["type"], "oauthbearertoken");
+        assert_eq!(auth[0]["primary"], true);
+        assert_eq!(c["meta"]["resourceType"], "ServiceProviderConfig");
+        assert_eq!(
+            c["meta"]["location"],
+            "https://x.example/scim/v2/abc/ServiceProviderConfig"
+        );
+        // A trailing slash on the base does not double the slash.
+        assert_eq!(
+            service_provider_config("https://x.example/scim/v2/abc/")["meta"]["location"],
+            c["meta"]["location"]
+        );
+    }
+
+    fn check_attr(a: &Value) {
+        const TYPES: &[&str] = &[
+            "string",
+            "boolean",
+            "decimal",
+            "integer",
+            "dateTime",
+            "reference",
+            "complex",
+            "binary",
+        ];
+        assert!(a["name"].is_string(), "{a}");
+        assert!(TYPES.contains(&a["type"].as_str().unwrap()), "{a}");
+        for k in ["multiValued", "required", "caseExact"] {
+            assert!(a[k].is_boolean(), "{k} in {a}");
+        }
+        assert!(a["description"].is_string(), "{a}");
+        assert!(["readOnly", "readWrite", "immutable", "writeOnly"]
+            .contains(&a["mutability"].as_str().unwrap()));
+        assert!(
+            ["always", "never", "default", "request"].contains(&a["returned"].as_str().unwrap())
+        );
+        assert!(["none", "server", "global"].contains(&a["uniqueness"].as_str().unwrap()));
+        assert!(a["canonicalValues"].is_array(), "{a}");
+        if a["type"] == "reference" {
+            assert!(!a["referenceTypes"].as_array().unwrap().is_empty(), "{a}");
+        }
+        if a["type"] == "complex" {
+            let subs = a["subAttributes"].as_array().unwrap();
+            assert!(!subs.is_empty());
+            subs.iter().for_each(check_attr);
+        } else {
+            assert!(a.get("subAttributes").is_none());
+        }
+    }
+
+    #[test]
+    fn schema_documents_are_complete() {
+        let docs = schema_documents(BASE);
+        let ids: Vec<_> = docs.iter().map(|d| d["id"].as_str().unwrap()).collect();
+        assert_eq!(ids, [USER_SCHEMA, GROUP_SCHEMA, ENTERPRISE_USER_SCHEMA]);
+        for d in &docs {
+            assert!(d["name"].is_string() && d["description"].is_string());
+            assert_eq!(d["meta"]["resourceType"], "Schema");
+            assert_eq!(
+                d["meta"]["location"],
+                format!("{BASE}/Schemas/{}", d["id"].as_str().unwrap())
+            );
+            let attrs = d["attributes"].as_array().unwrap();
+            assert!(!attrs.is_empty());
+            attrs.iter().for_each(check_attr);
+        }
+        let user = &docs[0];
+        let names: Vec<_> = user["attributes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names.len(), USER_ATTRIBUTES.len());
+        assert!(names.contains(&"x509Certificates") && !names.contains(&"id"));
+        let pw = user["attributes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["name"] == "password")
+            .unwrap();
+        assert_eq!(pw["mutability"], "writeOnly");
+        assert_eq!(pw["returned"], "never");
+        // The whole thing serialises.
+        assert!(serde_json::to_string(&docs).is_ok());
+    }
+
+    #[test]
+    fn schema_document_by_id() {
+        let d = schema_document(
+            BASE,
+            "URN:IETF:PARAMS:SCIM:SCHEMAS:EXTENSION:ENTERPRISE:2.0:USER",
+        )
+        .unwrap();
+        assert_eq!(d["id"], ENTERPRISE_USER_SCHEMA);
+        assert_eq!(d["name"], "EnterpriseUser");
+        assert!(schema_document(BASE, "urn:nope").is_none());
+        assert!(schema_document(BASE, "").is_none());
+    }
+
+    #[test]
+    fn resource_type_documents() {
+        let rts = resource_types(BASE);
+        assert_eq!(rts.len(), 2);
+        let u = &rts[0];
+        assert_eq!(u["schemas"], json!([RESOURCE_TYPE_SCHEMA]));
+        assert_eq!(
+            (u["id"].as_str(), u["name"].as_str()),
+            (Some("User"), Some("User"))
+        );
+        assert_eq!(u["endpoint"], "/Users");
+        assert_eq!(u["schema"], USER_SCHEMA);
+        assert_eq!(
+            u["schemaExtensions"],
+            json!([{"schema": ENTERPRISE_USER_SCHEMA, "required": false}])
+        );
+        assert_eq!(u["meta"]["resourceType"], "ResourceType");
+        assert_eq!(u["meta"]["location"], format!("{BASE}/ResourceTypes/User"));
+        let g = &rts[1];
+        assert_eq!(g["endpoint"], "/Groups");
+        assert_eq!(g["schema"], GROUP_SCHEMA);
+        assert!(g.get("schemaExtensions").is_none());
+        assert_eq!(g["meta"]["location"], format!("{BASE}/ResourceTypes/Group"));
+        assert_eq!(resource_type(BASE, "group").unwrap(), rts[1]);
+        assert_eq!(resource_type(BASE, "USER").unwrap(), rts[0]);
+        assert!(resource_type(BASE, "Device").is_none());
+    }
+}

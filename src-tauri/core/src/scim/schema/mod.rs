@@ -1,0 +1,785 @@
+//! The SCIM schemas this server speaks, and the one place attribute facts live: static
+//! definitions for the core User and Group resources and the enterprise User extension (RFC 7643
+//! §4 and §8.7.1) — type, multi-valued, case-exact, mutability, returned, uniqueness, canonical
+//! values, sub-attributes — and the URNs. Everything that needs a fact about an attribute asks
+//! here: the filter's comparisons, PATCH, the SQL translation, canonical form ([`canonical`]),
+//! projection ([`projection`]) and the discovery documents ([`discovery`]). Adding a standard
+//! attribute, or an extension schema, is one entry in a table below.
+//!
+//! It is not for storage or value validation beyond types (required, uniqueness are enforced by
+//! the directory).
+
+mod canonical;
+mod discovery;
+mod projection;
+
+pub use canonical::{canonicalize, strip_read_only};
+pub use discovery::{
+    resource_type, resource_types, schema_document, schema_documents, service_provider_config,
+};
+pub use projection::{may_hide, project, project_owned};
+
+use serde_json::Map;
+
+pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+pub const ENTERPRISE_USER_SCHEMA: &str =
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+pub const LIST_RESPONSE_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+pub const SEARCH_REQUEST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
+pub const PATCH_OP_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+pub const SERVICE_PROVIDER_CONFIG_SCHEMA: &str =
+    "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
+pub const SCHEMA_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Schema";
+pub const RESOURCE_TYPE_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:ResourceType";
+
+/// The two resource types this server serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ResourceKind {
+    User,
+    Group,
+}
+
+impl ResourceKind {
+    /// The core schema URN of the resource type.
+    pub fn schema(self) -> &'static str {
+        match self {
+            ResourceKind::User => USER_SCHEMA,
+            ResourceKind::Group => GROUP_SCHEMA,
+        }
+    }
+
+    /// The attributes of the core schema (common attributes excluded).
+    pub fn core_attributes(self) -> &'static [AttrDef] {
+        match self {
+            ResourceKind::User => USER_ATTRIBUTES,
+            ResourceKind::Group => GROUP_ATTRIBUTES,
+        }
+    }
+
+    /// The schema extension URNs the resource type accepts.
+    pub fn extensions(self) -> &'static [&'static str] {
+        match self {
+            ResourceKind::User => &[ENTERPRISE_USER_SCHEMA],
+            ResourceKind::Group => &[],
+        }
+    }
+}
+
+/// RFC 7643 §2.3 data types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttrType {
+    String,
+    Boolean,
+    Decimal,
+    Integer,
+    DateTime,
+    Reference,
+    Complex,
+    Binary,
+}
+
+impl AttrType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttrType::String => "string",
+            AttrType::Boolean => "boolean",
+            AttrType::Decimal => "decimal",
+            AttrType::Integer => "integer",
+            AttrType::DateTime => "dateTime",
+            AttrType::Reference => "reference",
+            AttrType::Complex => "complex",
+            AttrType::Binary => "binary",
+        }
+    }
+}
+
+/// RFC 7643 §7 `mutability`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mutability {
+    ReadOnly,
+    ReadWrite,
+    Immutable,
+    WriteOnly,
+}
+
+impl Mutability {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mutability::ReadOnly => "readOnly",
+            Mutability::ReadWrite => "readWrite",
+            Mutability::Immutable => "immutable",
+            Mutability::WriteOnly => "writeOnly",
+        }
+    }
+}
+
+/// RFC 7643 §7 `returned`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Returned {
+    Always,
+    Never,
+    Default,
+    Request,
+}
+
+impl Returned {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Returned::Always => "always",
+            Returned::Never => "never",
+            Returned::Default => "default",
+            Returned::Request => "request",
+        }
+    }
+}
+
+/// RFC 7643 §7 `uniqueness`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Uniqueness {
+    None,
+    Server,
+    Global,
+}
+
+impl Uniqueness {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Uniqueness::None => "none",
+            Uniqueness::Server => "server",
+            Uniqueness::Global => "global",
+        }
+    }
+}
+
+/// One attribute definition with every RFC 7643 §7 characteristic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttrDef {
+    pub name: &'static str,
+    pub type_: AttrType,
+    pub multi_valued: bool,
+    pub required: bool,
+    pub case_exact: bool,
+    pub mutability: Mutability,
+    pub returned: Returned,
+    pub uniqueness: Uniqueness,
+    pub sub_attributes: &'static [AttrDef],
+    pub canonical_values: &'static [&'static str],
+    pub reference_types: &'static [&'static str],
+    pub description: &'static str,
+}
+
+impl AttrDef {
+    /// A single-valued, optional, case-insensitive, readWrite, returned-by-default, non-unique
+    /// attribute of type `type_`: the RFC 7643 §2.2 defaults. The builders below adjust it.
+    const fn new(name: &'static str, type_: AttrType, description: &'static str) -> Self {
+        Self {
+            name,
+            type_,
+            multi_valued: false,
+            required: false,
+            case_exact: false,
+            mutability: Mutability::ReadWrite,
+            returned: Returned::Default,
+            uniqueness: Uniqueness::None,
+            sub_attributes: &[],
+            canonical_values: &[],
+            reference_types: &[],
+            description,
+        }
+    }
+    const fn multi(mut self) -> Self {
+        self.multi_valued = true;
+        self
+    }
+    const fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+    const fn exact(mut self) -> Self {
+        self.case_exact = true;
+        self
+    }
+    const fn mutability(mut self, m: Mutability) -> Self {
+        self.mutability = m;
+        self
+    }
+    const fn returned(mut self, r: Returned) -> Self {
+        self.returned = r;
+        self
+    }
+    const fn uniqueness(mut self, u: Uniqueness) -> Self {
+        self.uniqueness = u;
+        self
+    }
+    const fn subs(mut self, s: &'static [AttrDef]) -> Self {
+        self.sub_attributes = s;
+        self
+    }
+    const fn canonical(mut self, c: &'static [&'static str]) -> Self {
+        self.canonical_values = c;
+        self
+    }
+    const fn refs(mut self, r: &'static [&'static str]) -> Self {
+        self.reference_types = r;
+        self
+    }
+
+    /// The sub-attribute `name`, matched case-insensitively.
+    pub fn sub(&self, name: &str) -> Option<&'static AttrDef> {
+        find(self.sub_attributes, name)
+    }
+}
+
+const fn string(name: &'static str, description: &'static str) -> AttrDef {
+    AttrDef::new(name, AttrType::String, description)
+}
+const fn boolean(name: &'static str, description: &'static str) -> AttrDef {
+    AttrDef::new(name, AttrType::Boolean, description)
+}
+const fn reference(name: &'static str, description: &'static str) -> AttrDef {
+    AttrDef::new(name, AttrType::Reference, description)
+}
+const fn complex(name: &'static str, description: &'static str) -> AttrDef {
+    AttrDef::new(name, AttrType::Complex, description)
+}
+const fn date_time(name: &'static str, description: &'static str) -> AttrDef {
+    AttrDef::new(name, AttrType::DateTime, description)
+}
+
+use Mutability::{Immutable, ReadOnly, WriteOnly};
+
+// ---------------------------------------------------------------------------------------------
+// Common attributes (RFC 7643 §3.1)
+
+const META_SUBS: &[AttrDef] = &[
+    string(
+        "resourceType",
+        "The name of the resource type of the resource.",
+    )
+    .exact()
+    .mutability(ReadOnly),
+    date_time(
+        "created",
+        "The date and time the resource was added to the service provider.",
+    )
+    .mutability(ReadOnly),
+    date_time(
+        "lastModified",
+        "The most recent date and time the resource was modified.",
+    )
+    .mutability(ReadOnly),
+    reference("location", "The URI of the resource being returned.")
+        .exact()
+        .mutability(ReadOnly)
+        .refs(&["uri"]),
+    string(
+        "version",
+        "The version (entity tag) of the resource being returned.",
+    )
+    .exact()
+    .mutability(ReadOnly),
+];
+
+/// `id`, `externalId` and `meta`, shared by every resource type.
+pub static COMMON_ATTRIBUTES: &[AttrDef] = &[
+    string(
+        "id",
+        "Unique identifier for the SCIM resource as defined by the service provider.",
+    )
+    .exact()
+    .mutability(ReadOnly)
+    .returned(Returned::Always)
+    .uniqueness(Uniqueness::Server),
+    string(
+        "externalId",
+        "Identifier for the resource as defined by the provisioning client.",
+    )
+    .exact(),
+    complex("meta", "Resource metadata.")
+        .mutability(ReadOnly)
+        .subs(META_SUBS),
+];
+
+// ---------------------------------------------------------------------------------------------
+// Core User (RFC 7643 §4.1, §8.7.1)
+
+const NAME_SUBS: &[AttrDef] = &[
+    string(
+        "formatted",
+        "The full name, including all middle names, titles, and suffixes as appropriate, formatted for display.",
+    ),
+    string(
+        "familyName",
+        "The family name of the User, or last name in most Western languages.",
+    ),
+    string(
+        "givenName",
+        "The given name of the User, or first name in most Western languages.",
+    ),
+    string("middleName", "The middle name(s) of the User."),
+    string(
+        "honorificPrefix",
+        "The honorific prefix(es) of the User, or title in most Western languages.",
+    ),
+    string(
+        "honorificSuffix",
+        "The honorific suffix(es) of the User, or suffix in most Western languages.",
+    ),
+];
+
+const EMAIL_SUBS: &[AttrDef] = &[
+    string("value", "Email address for the User."),
+    string(
+        "display",
+        "A human-readable name, primarily used for display purposes.",
+    ),
+    string(
+        "type",
+        "A label indicating the attribute's function, e.g., 'work' or 'home'.",
+    )
+    .canonical(&["work", "home", "other"]),
+    boolean(
+        "primary",
+        "Indicates the 'primary' or preferred email address.",
+    ),
+];
+
+const PHONE_SUBS: &[AttrDef] = &[
+    string("value", "Phone number of the User."),
+    string(
+        "display",
+        "A human-readable name, primarily used for display purposes.",
+    ),
+    string(
+        "type",
+        "A label indicating the attribute's function, e.g., 'work', 'home', 'mobile'.",
+    )
+    .canonical(&["work", "home", "mobile", "fax", "pager", "other"]),
+    boolean(
+        "primary",
+        "Indicates the 'primary' or preferred phone number.",
+    ),
+];
+
+const IM_SUBS: &[AttrDef] = &[
+    string("value", "Instant messaging address for the User."),
+    string(
+        "display",
+        "A human-readable name, primarily used for display purposes.",
+    ),
+    string(
+        "type",
+        "A label indicating the attribute's function, e.g., 'aim', 'gtalk', 'xmpp'.",
+    )
+    .canonical(&["aim", "gtalk", "icq", "xmpp", "msn", "skype", "qq", "yahoo"]),
+    boolean(
+        "primary",
+        "Indicates the 'primary' or preferred instant messaging address.",
+    ),
+];
+
+const PHOTO_SUBS: &[AttrDef] = &[
+    reference("value", "URL of a photo of the User.").refs(&["external"]),
+    string(
+        "display",
+        "A human-readable name, primarily used for display purposes.",
+    ),
+    string(
+        "type",
+        "A label indicating the attribute's function, i.e., 'photo' or 'thumbnail'.",
+    )
+    .canonical(&["photo", "thumbnail"]),
+    boolean(
+        "primary",
+        "Indicates the 'primary' or preferred photo or thumbnail.",
+    ),
+];
+
+const ADDRESS_SUBS: &[AttrDef] = &[
+    string(
+        "formatted",
+        "The full mailing address, formatted for display or use with a mailing label.",
+    ),
+    string("streetAddress", "The full street address component."),
+    string("locality", "The city or locality component."),
+    string("region", "The state or region component."),
+    string("postalCode", "The zip code or postal code component."),
+    string("country", "The country name component."),
+    string(
+        "type",
+        "A label indicating the attribute's function, e.g., 'work' or 'home'.",
+    )
+    .canonical(&["work", "home", "other"]),
+    boolean(
+        "primary",
+        "Indicates the 'primary' or preferred mailing address.",
+    ),
+];
+
+const USER_GROUP_SUBS: &[AttrDef] = &[
+    string("value", "The identifier of the User's group.").mutability(ReadOnly),
+    reference(
+        "$ref",
+        "The URI of the corresponding 'Group' resource to which the user belongs.",
+    )
+    .mutability(ReadOnly)
+    .refs(&["User", "Group"]),
+    string(
+        "display",
+        "A human-readable name, primarily used for display purposes.",
+    )
+    .mutability(ReadOnly),
+    string(
+        "type",
+        "A label indicating the attribute's function, e.g., 'direct' or 'indirect'.",
+    )
+    .mutability(ReadOnly)
+    .canonical(&["direct", "indirect"]),
+];
+
+const ENTITLEMENT_SUBS: &[AttrDef] = &[
+    string("value", "The value of an entitlement."),
+    string(
+        "display",
+        "A human-readable name, primarily used for display purposes.",
+    ),
+    string("type", "A label indicating the attribute's function."),
+    boolean(
+        "primary",
+        "Indicates the 'primary' or preferred entitlement.",
+    ),
+];
+
+const ROLE_SUBS: &[AttrDef] = &[
+    string("value", "The value of a role."),
+    string(
+        "display",
+        "A human-readable name, primarily used for display purposes.",
+    ),
+    string("type", "A label indicating the attribute's function."),
+    boolean("primary", "Indicates the 'primary' or preferred role."),
+];
+
+const CERT_SUBS: &[AttrDef] = &[
+    AttrDef::new(
+        "value",
+        AttrType::Binary,
+        "The value of an X.509 certificate.",
+    ),
+    string(
+        "display",
+        "A human-readable name, primarily used for display purposes.",
+    ),
+    string("type", "A label indicating the attribute's function."),
+    boolean(
+        "primary",
+        "Indicates the 'primary' or preferred certificate.",
+    ),
+];
+
+/// The core User schema's attributes.
+pub static USER_ATTRIBUTES: &[AttrDef] = &[
+    string("userName", "Unique identifier for the User, typically used by the user to directly authenticate to the service provider.")
+        .required()
+        .uniqueness(Uniqueness::Server),
+    complex("name", "The components of the user's real name.").subs(NAME_SUBS),
+    string("displayName", "The name of the User, suitable for display to end-users."),
+    string("nickName", "The casual way to address the user in real life."),
+    reference("profileUrl", "A fully qualified URL pointing to a page representing the User's online profile.")
+        .refs(&["external"]),
+    string("title", "The user's title, such as \"Vice President\"."),
+    string("userType", "Used to identify the relationship between the organization and the user."),
+    string("preferredLanguage", "Indicates the User's preferred written or spoken language."),
+    string("locale", "Used to indicate the User's default location for purposes of localizing items such as currency, date time format, or numerical representations."),
+    string("timezone", "The User's time zone in the 'Olson' time zone database format, e.g., 'America/Los_Angeles'."),
+    boolean("active", "A Boolean value indicating the User's administrative status."),
+    string("password", "The User's cleartext password. Accepted and discarded by this server; never stored or returned.")
+        .mutability(WriteOnly)
+        .returned(Returned::Never),
+    complex("emails", "Email addresses for the user.").multi().subs(EMAIL_SUBS),
+    complex("phoneNumbers", "Phone numbers for the User.").multi().subs(PHONE_SUBS),
+    complex("ims", "Instant messaging addresses for the User.").multi().subs(IM_SUBS),
+    complex("photos", "URLs of photos of the User.").multi().subs(PHOTO_SUBS),
+    complex("addresses", "A physical mailing address for this User.").multi().subs(ADDRESS_SUBS),
+    complex("groups", "A list of groups to which the user belongs.")
+        .multi()
+        .mutability(ReadOnly)
+        .subs(USER_GROUP_SUBS),
+    complex("entitlements", "A list of entitlements for the User.").multi().subs(ENTITLEMENT_SUBS),
+    complex("roles", "A list of roles for the User.").multi().subs(ROLE_SUBS),
+    complex("x509Certificates", "A list of certificates issued to the User.").multi().subs(CERT_SUBS),
+];
+
+// ---------------------------------------------------------------------------------------------
+// Core Group (RFC 7643 §4.2, §8.7.1)
+
+const MEMBER_SUBS: &[AttrDef] = &[
+    string("value", "Identifier of the member of this Group.").mutability(Immutable),
+    reference(
+        "$ref",
+        "The URI corresponding to a SCIM resource that is a member of this Group.",
+    )
+    .mutability(Immutable)
+    .refs(&["User", "Group"]),
+    string(
+        "display",
+        "A human-readable name of the member, primarily used for display purposes.",
+    )
+    .mutability(Immutable),
+    string(
+        "type",
+        "A label indicating the type of resource, e.g., 'User' or 'Group'.",
+    )
+    .mutability(Immutable)
+    .canonical(&["User", "Group"]),
+];
+
+/// The core Group schema's attributes.
+pub static GROUP_ATTRIBUTES: &[AttrDef] = &[
+    string("displayName", "A human-readable name for the Group.").required(),
+    complex("members", "A list of members of the Group.")
+        .multi()
+        .subs(MEMBER_SUBS),
+];
+
+// ---------------------------------------------------------------------------------------------
+// Enterprise User extension (RFC 7643 §4.3, §8.7.1)
+
+const MANAGER_SUBS: &[AttrDef] = &[
+    string(
+        "value",
+        "The id of the SCIM resource representing the User's manager (from Okta: the manager's email, resolved by the server).",
+    ),
+    reference(
+        "$ref",
+        "The URI of the SCIM resource representing the User's manager.",
+    )
+    .refs(&["User"]),
+    string("displayName", "The displayName of the User's manager.").mutability(ReadOnly),
+];
+
+/// The enterprise User extension's attributes.
+pub static ENTERPRISE_USER_ATTRIBUTES: &[AttrDef] = &[
+    string(
+        "employeeNumber",
+        "Numeric or alphanumeric identifier assigned to a person, typically based on order of hire or association with an organization.",
+    ),
+    string("costCenter", "Identifies the name of a cost center."),
+    string("organization", "Identifies the name of an organization."),
+    string("division", "Identifies the name of a division."),
+    string("department", "Identifies the name of a department."),
+    complex("manager", "The User's manager.").subs(MANAGER_SUBS),
+];
+
+// ---------------------------------------------------------------------------------------------
+// Lookup
+
+fn find(defs: &'static [AttrDef], name: &str) -> Option<&'static AttrDef> {
+    defs.iter().find(|d| d.name.eq_ignore_ascii_case(name))
+}
+
+/// The definitions of the schema `urn` (matched case-insensitively) for `kind`: the core schema
+/// (with the common attributes prepended by the caller) or one of its extensions.
+fn schema_attrs(kind: ResourceKind, urn: &str) -> Option<&'static [AttrDef]> {
+    if urn.eq_ignore_ascii_case(kind.schema()) {
+        Some(kind.core_attributes())
+    } else if kind == ResourceKind::User && urn.eq_ignore_ascii_case(ENTERPRISE_USER_SCHEMA) {
+        Some(ENTERPRISE_USER_ATTRIBUTES)
+    } else {
+        None
+    }
+}
+
+/// Finds an attribute definition, case-insensitively.
+///
+/// `path_urn` is the schema URN the name was qualified with: `None` or the core URN of `kind`
+/// search the common attributes (`id`, `externalId`, `meta`) and then the core schema; the
+/// enterprise URN (users only) searches the extension. Unqualified names never resolve into the
+/// extension. `sub` selects a sub-attribute of a complex attribute.
+pub fn attr_def(
+    kind: ResourceKind,
+    path_urn: Option<&str>,
+    name: &str,
+    sub: Option<&str>,
+) -> Option<&'static AttrDef> {
+    let top = match path_urn {
+        None => find(COMMON_ATTRIBUTES, name).or_else(|| find(kind.core_attributes(), name)),
+        Some(urn) if urn.eq_ignore_ascii_case(kind.schema()) => {
+            find(COMMON_ATTRIBUTES, name).or_else(|| find(kind.core_attributes(), name))
+        }
+        Some(urn) => find(schema_attrs(kind, urn)?, name),
+    }?;
+    match sub {
+        None => Some(top),
+        Some(s) => top.sub(s),
+    }
+}
+
+/// The canonical spelling of a known schema URN (core User/Group, enterprise), if `urn` is one.
+fn canonical_urn(urn: &str) -> Option<&'static str> {
+    [USER_SCHEMA, GROUP_SCHEMA, ENTERPRISE_USER_SCHEMA]
+        .into_iter()
+        .find(|u| u.eq_ignore_ascii_case(urn))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all_defs() -> Vec<&'static AttrDef> {
+        fn walk(defs: &'static [AttrDef], out: &mut Vec<&'static AttrDef>) {
+            for d in defs {
+                out.push(d);
+                walk(d.sub_attributes, out);
+            }
+        }
+        let mut out = Vec::new();
+        for defs in [
+            COMMON_ATTRIBUTES,
+            USER_ATTRIBUTES,
+            GROUP_ATTRIBUTES,
+            ENTERPRISE_USER_ATTRIBUTES,
+        ] {
+            walk(defs, &mut out);
+        }
+        out
+    }
+
+    // ---- definitions and lookup
+
+    #[test]
+    fn definitions_follow_rfc_7643() {
+        let user_name = attr_def(ResourceKind::User, None, "USERNAME", None).unwrap();
+        assert_eq!(user_name.name, "userName");
+        assert!(user_name.required && !user_name.case_exact);
+        assert_eq!(user_name.uniqueness, Uniqueness::Server);
+        assert_eq!(user_name.returned, Returned::Default);
+
+        let password = attr_def(ResourceKind::User, None, "password", None).unwrap();
+        assert_eq!(password.mutability, Mutability::WriteOnly);
+        assert_eq!(password.returned, Returned::Never);
+
+        let id = attr_def(ResourceKind::Group, None, "ID", None).unwrap();
+        assert_eq!(
+            (id.mutability, id.returned, id.case_exact),
+            (Mutability::ReadOnly, Returned::Always, true)
+        );
+        assert!(
+            attr_def(ResourceKind::User, None, "externalId", None)
+                .unwrap()
+                .case_exact
+        );
+        assert_eq!(
+            attr_def(ResourceKind::User, None, "meta", None)
+                .unwrap()
+                .mutability,
+            Mutability::ReadOnly
+        );
+
+        let groups = attr_def(ResourceKind::User, None, "groups", None).unwrap();
+        assert!(groups.multi_valued);
+        assert_eq!(groups.mutability, Mutability::ReadOnly);
+        let names: Vec<_> = groups.sub_attributes.iter().map(|d| d.name).collect();
+        assert_eq!(names, ["value", "$ref", "display", "type"]);
+
+        let display = attr_def(ResourceKind::Group, None, "displayname", None).unwrap();
+        assert!(display.required);
+        let member_value = attr_def(ResourceKind::Group, None, "members", Some("VALUE")).unwrap();
+        assert_eq!(member_value.mutability, Mutability::Immutable);
+
+        let addr: Vec<_> = attr_def(ResourceKind::User, None, "addresses", None)
+            .unwrap()
+            .sub_attributes
+            .iter()
+            .map(|d| d.name)
+            .collect();
+        assert_eq!(
+            addr,
+            [
+                "formatted",
+                "streetAddress",
+                "locality",
+                "region",
+                "postalCode",
+                "country",
+                "type",
+                "primary"
+            ]
+        );
+        let name_subs = attr_def(ResourceKind::User, None, "name", None)
+            .unwrap()
+            .sub_attributes
+            .len();
+        assert_eq!(name_subs, 6);
+    }
+
+    #[test]
+    fn lookup_with_urns_and_subs() {
+        let dept = attr_def(
+            ResourceKind::User,
+            Some("URN:ietf:params:scim:schemas:extension:ENTERPRISE:2.0:User"),
+            "Department",
+            None,
+        )
+        .unwrap();
+        assert_eq!(dept.name, "department");
+        let mgr = attr_def(
+            ResourceKind::User,
+            Some(ENTERPRISE_USER_SCHEMA),
+            "manager",
+            Some("displayname"),
+        )
+        .unwrap();
+        assert_eq!(mgr.name, "displayName");
+        assert_eq!(
+            attr_def(
+                ResourceKind::User,
+                Some(USER_SCHEMA),
+                "name",
+                Some("GIVENNAME")
+            )
+            .unwrap()
+            .name,
+            "givenName"
+        );
+        // Unqualified names do not reach into the extension.
+        assert!(attr_def(ResourceKind::User, None, "department", None).is_none());
+        // Groups have no enterprise extension, and the wrong core URN finds nothing.
+        assert!(attr_def(
+            ResourceKind::Group,
+            Some(ENTERPRISE_USER_SCHEMA),
+            "department",
+            None
+        )
+        .is_none());
+        assert!(attr_def(ResourceKind::Group, Some(USER_SCHEMA), "userName", None).is_none());
+        assert!(attr_def(ResourceKind::User, None, "name", Some("nope")).is_none());
+        assert!(attr_def(ResourceKind::User, None, "", None).is_none());
+    }
+
+    #[test]
+    fn every_definition_is_well_formed() {
+        for d in all_defs() {
+            assert!(
+                !d.name.is_empty() && !d.description.is_empty(),
+                "{}",
+                d.name
+            );
+            assert_eq!(
+                d.type_ == AttrType::Complex,
+                !d.sub_attributes.is_empty(),
+                "{}",
+                d.name
+            );
+            assert_eq!(
+                d.type_ == AttrType::Reference,
+                !d.reference_types.is_empty(),
+                "{}",
+                d.name
+            );
+        }
+    }
+
+    // ---- canonicalize
+}
