@@ -503,7 +503,7 @@ fn display_name(e: &Employee) -> String {
     }
 }
 
-const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+use crate::scim::schema::ENTERPRISE_USER_SCHEMA as ENTERPRISE;
 
 /// Flattens a SCIM document into labelled values; the enterprise extension reads `enterprise.…`.
 fn flatten(prefix: &str, value: &Value, out: &mut Vec<(String, String)>) {

@@ -28,10 +28,11 @@ use super::{
 };
 use crate::db::is_unique_violation;
 use crate::desk::ChangeEvent;
-use crate::scim::filter::{get_ci, shorten, AttrPath, CompareOp, Filter};
+use crate::scim::filter::{get_ci, shorten, CompareOp, Filter};
 use crate::scim::limits::check_resource;
 use crate::scim::list::ListQuery;
 use crate::scim::patch::{apply_patch, parse_patch_request, PatchContext, PatchOp, PatchOpKind};
+use crate::scim::path::AttrPath;
 use crate::scim::schema::{self, ResourceKind, GROUP_SCHEMA, LIST_RESPONSE_SCHEMA};
 use crate::scim::ScimError;
 use crate::timefmt;
@@ -452,7 +453,7 @@ fn plan(ops: Vec<PatchOp>) -> Result<Option<Vec<Step>>, ScimError> {
                 };
                 let Some(key) = values
                     .keys()
-                    .find(|k| crate::scim::filter::parse_attr_path(k).is_ok_and(|a| is_members(&a)))
+                    .find(|k| crate::scim::path::parse_attr_path(k).is_ok_and(|a| is_members(&a)))
                     .cloned()
                 else {
                     steps.push(Step::Doc(Box::new(op)));

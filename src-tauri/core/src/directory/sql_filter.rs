@@ -23,12 +23,11 @@
 use serde_json::Value;
 
 use crate::scim::error::ScimError;
-use crate::scim::filter::{
-    is_boolean_attr, is_case_exact, is_core_urn, normalize_datetime, shorten, AttrPath, CompareOp,
-    Filter,
-};
+use crate::scim::filter::{normalize_datetime, shorten, CompareOp, Filter};
+use crate::scim::path::{is_core_urn, AttrPath};
+use crate::scim::schema;
 
-const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+use crate::scim::schema::ENTERPRISE_USER_SCHEMA as ENTERPRISE;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum SqlParam {
@@ -102,59 +101,10 @@ fn invalid(detail: String) -> ScimError {
     ScimError::invalid_filter(detail)
 }
 
-/// SCIM's own spelling of attribute names, so a JSON lookup in `doc` finds the key Okta wrote
-/// whatever case the filter used.
-const CANONICAL: &[&str] = &[
-    "userName",
-    "name",
-    "formatted",
-    "familyName",
-    "givenName",
-    "middleName",
-    "honorificPrefix",
-    "honorificSuffix",
-    "displayName",
-    "nickName",
-    "profileUrl",
-    "title",
-    "userType",
-    "preferredLanguage",
-    "locale",
-    "timezone",
-    "active",
-    "emails",
-    "phoneNumbers",
-    "ims",
-    "photos",
-    "addresses",
-    "streetAddress",
-    "locality",
-    "region",
-    "postalCode",
-    "country",
-    "entitlements",
-    "roles",
-    "x509Certificates",
-    "value",
-    "display",
-    "type",
-    "primary",
-    "$ref",
-    "externalId",
-    "employeeNumber",
-    "costCenter",
-    "organization",
-    "division",
-    "department",
-    "manager",
-    "members",
-];
-
+/// The schema's spelling of an attribute name, as the stored documents (canonicalised on every
+/// write) have it.
 fn canonical(name: &str) -> String {
-    CANONICAL
-        .iter()
-        .find(|c| c.eq_ignore_ascii_case(name))
-        .map_or_else(|| name.to_string(), |c| c.to_string())
+    schema::canonical_name(name)
 }
 
 fn safe_key(k: &str) -> bool {
@@ -428,8 +378,8 @@ impl Tx {
                 ))
             }
             Target::Json { prefix, name, sub } => {
-                let exact = is_case_exact(&p.name, p.sub.as_deref());
-                let boolish = is_boolean_attr(&p.name, p.sub.as_deref());
+                let exact = schema::is_case_exact(p);
+                let boolish = schema::is_boolean(p);
                 if v.is_null() {
                     let any = self.any_leaf(
                         doc,

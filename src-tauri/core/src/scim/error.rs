@@ -93,7 +93,7 @@ impl ScimError {
     }
 }
 
-pub const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
+pub use crate::scim::schema::ERROR_SCHEMA;
 
 #[cfg(test)]
 mod tests {

@@ -14,6 +14,8 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::scim::error::ScimError;
+use crate::scim::path::{is_core_urn, parse_attr_path, valid_name, AttrPath};
+use crate::scim::schema;
 
 /// Longer filters are refused: Okta's lookups are a few dozen characters, and the bound keeps a
 /// hostile request from costing real work.
@@ -21,113 +23,6 @@ pub const MAX_FILTER_LEN: usize = 4096;
 /// Nesting of parentheses, `not` and brackets allowed; deeper input is refused before it can
 /// exhaust the stack.
 pub const MAX_DEPTH: usize = 32;
-
-/// An attribute reference: `[urn:]name[.sub]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AttrPath {
-    pub urn: Option<String>,
-    pub name: String,
-    pub sub: Option<String>,
-}
-
-impl AttrPath {
-    pub fn new(name: &str) -> Self {
-        AttrPath {
-            urn: None,
-            name: name.to_string(),
-            sub: None,
-        }
-    }
-
-    /// Parses `name`, `name.sub`, or `urn:…:name[.sub]` (a path starting with `urn:` splits at
-    /// its last `:`).
-    pub fn parse(input: &str) -> Result<AttrPath, ScimError> {
-        parse_attr_path(input).map_err(|why| {
-            ScimError::invalid_filter(format!(
-                "'{}' is not a valid attribute name: {why}.",
-                shorten(input)
-            ))
-        })
-    }
-
-    /// True when the urn names a core schema, whose attributes live at the top level of a
-    /// resource rather than under an extension key.
-    pub fn is_core_urn(&self) -> bool {
-        self.urn.as_deref().is_some_and(is_core_urn)
-    }
-}
-
-pub(crate) fn is_core_urn(urn: &str) -> bool {
-    urn.to_ascii_lowercase()
-        .starts_with("urn:ietf:params:scim:schemas:core:")
-}
-
-fn valid_name(s: &str) -> bool {
-    !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '$')
-}
-
-fn valid_urn(s: &str) -> bool {
-    s.len() > 4
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '.' | '-' | '_'))
-}
-
-pub(crate) fn parse_attr_path(input: &str) -> Result<AttrPath, String> {
-    let (urn, rest) = if input
-        .get(..4)
-        .is_some_and(|p| p.eq_ignore_ascii_case("urn:"))
-    {
-        match input.rfind(':') {
-            Some(i) if i >= 4 => (Some(&input[..i]), &input[i + 1..]),
-            _ => return Err("a schema URN must be followed by ':' and an attribute".into()),
-        }
-    } else {
-        (None, input)
-    };
-    if let Some(u) = urn {
-        if !valid_urn(u) {
-            return Err(format!("'{u}' is not a valid schema URN"));
-        }
-    }
-    let mut parts = rest.split('.');
-    let name = parts.next().unwrap_or_default();
-    let sub = parts.next();
-    if parts.next().is_some() {
-        return Err("attribute paths have at most one '.' (attribute.subAttribute)".into());
-    }
-    if !valid_name(name) {
-        return Err(if name.is_empty() {
-            "the attribute name is missing".into()
-        } else {
-            format!("'{name}' contains characters not allowed in an attribute name")
-        });
-    }
-    if let Some(s) = sub {
-        if !valid_name(s) {
-            return Err(format!("'{s}' is not a valid sub-attribute name"));
-        }
-    }
-    Ok(AttrPath {
-        urn: urn.map(str::to_string),
-        name: name.to_string(),
-        sub: sub.map(str::to_string),
-    })
-}
-
-impl fmt::Display for AttrPath {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(u) = &self.urn {
-            write!(f, "{u}:")?;
-        }
-        f.write_str(&self.name)?;
-        if let Some(s) = &self.sub {
-            write!(f, ".{s}")?;
-        }
-        Ok(())
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CompareOp {
@@ -672,25 +567,6 @@ pub fn parse_filter(input: &str) -> Result<Filter, ScimError> {
 // ---------------------------------------------------------------------------------------------
 // Evaluation
 
-/// The case-exact attributes of RFC 7643 that matter here; everything else compares ignoring
-/// case, which is what an admin expects of names and emails.
-pub(crate) fn is_case_exact(name: &str, sub: Option<&str>) -> bool {
-    let last = sub.unwrap_or(name);
-    if ["id", "externalId", "$ref"]
-        .iter()
-        .any(|k| k.eq_ignore_ascii_case(last))
-    {
-        return true;
-    }
-    name.eq_ignore_ascii_case("meta") && sub.is_some_and(|s| s.eq_ignore_ascii_case("version"))
-}
-
-/// Boolean attributes that Entra may compare or send as the strings "true"/"false".
-pub(crate) fn is_boolean_attr(name: &str, sub: Option<&str>) -> bool {
-    let last = sub.unwrap_or(name);
-    last.eq_ignore_ascii_case("active") || last.eq_ignore_ascii_case("primary")
-}
-
 /// Normalises an RFC 3339 datetime to the stored form `YYYY-MM-DDTHH:MM:SS.mmmZ` (UTC), so
 /// datetimes order correctly as text.
 pub fn normalize_datetime(s: &str) -> Option<String> {
@@ -827,8 +703,8 @@ fn compare_one(
 }
 
 fn compare_values(values: &[&Value], path: &AttrPath, op: CompareOp, expected: &Value) -> bool {
-    let exact = is_case_exact(&path.name, path.sub.as_deref());
-    let boolish = is_boolean_attr(&path.name, path.sub.as_deref());
+    let exact = schema::is_case_exact(path);
+    let boolish = schema::is_boolean(path);
     match (op, expected) {
         // `eq null` asks for absence; `ne` is the negation of `eq` so that an absent attribute
         // is "not equal" to anything, the same rule the SQL translation follows.

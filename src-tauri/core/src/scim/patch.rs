@@ -25,15 +25,11 @@
 use serde_json::{Map, Value};
 
 use crate::scim::error::ScimError;
-use crate::scim::filter::{get_ci, shorten, AttrPath, CompareOp, Filter};
+use crate::scim::filter::{get_ci, shorten, CompareOp, Filter};
 use crate::scim::limits::{MAX_OBJECT_MEMBERS, MAX_PATCH_OPERATIONS};
+use crate::scim::path::AttrPath;
 use crate::scim::path::{parse_patch_path, PatchPath};
-
-pub const PATCH_OP_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-pub const CORE_USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-pub const CORE_GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
-pub const ENTERPRISE_USER_SCHEMA: &str =
-    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+use crate::scim::schema::{self, ResourceKind, PATCH_OP_SCHEMA};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PatchOpKind {
@@ -60,60 +56,44 @@ pub struct PatchOp {
     pub value: Option<Value>,
 }
 
-/// What the applier needs to know about a resource type.
-#[derive(Debug, Clone)]
+/// What the applier needs to know about a resource type: which type it is. Every fact about an
+/// attribute (multi-valued, read-only, boolean) is the schema's.
+#[derive(Debug, Clone, Copy)]
 pub struct PatchContext {
-    pub core_schema: String,
-    pub extension_schemas: Vec<String>,
-    /// Top-level multi-valued attributes.
-    pub multi_valued: Vec<String>,
-    /// Top-level attributes skipped in path-less values and refused in paths.
-    pub read_only: Vec<String>,
-    /// Top-level boolean attributes.
-    pub booleans: Vec<String>,
-    /// Boolean sub-attributes of any complex attribute (`primary`).
-    pub boolean_sub_attributes: Vec<String>,
-}
-
-fn strings(v: &[&str]) -> Vec<String> {
-    v.iter().map(|s| s.to_string()).collect()
+    pub kind: ResourceKind,
 }
 
 impl PatchContext {
     pub fn user() -> Self {
         PatchContext {
-            core_schema: CORE_USER_SCHEMA.into(),
-            extension_schemas: strings(&[ENTERPRISE_USER_SCHEMA]),
-            multi_valued: strings(&[
-                "emails",
-                "phoneNumbers",
-                "ims",
-                "photos",
-                "addresses",
-                "groups",
-                "entitlements",
-                "roles",
-                "x509Certificates",
-            ]),
-            read_only: strings(&["id", "meta", "groups"]),
-            booleans: strings(&["active"]),
-            boolean_sub_attributes: strings(&["primary"]),
+            kind: ResourceKind::User,
         }
     }
 
     pub fn group() -> Self {
         PatchContext {
-            core_schema: CORE_GROUP_SCHEMA.into(),
-            extension_schemas: Vec::new(),
-            multi_valued: strings(&["members"]),
-            read_only: strings(&["id", "meta"]),
-            booleans: Vec::new(),
-            boolean_sub_attributes: strings(&["primary"]),
+            kind: ResourceKind::Group,
         }
     }
 
-    fn has(list: &[String], name: &str) -> bool {
-        list.iter().any(|s| s.eq_ignore_ascii_case(name))
+    fn extension_schemas(&self) -> &'static [&'static str] {
+        self.kind.extensions()
+    }
+
+    fn is_read_only(&self, name: &str) -> bool {
+        schema::is_read_only(self.kind, name)
+    }
+
+    fn is_multi_valued(&self, name: &str) -> bool {
+        schema::is_multi_valued(self.kind, name)
+    }
+
+    fn is_boolean(&self, name: &str) -> bool {
+        schema::is_boolean_attribute(self.kind, name)
+    }
+
+    fn is_boolean_sub(&self, sub: &str) -> bool {
+        schema::is_boolean_sub_attribute(sub)
     }
 }
 
@@ -292,9 +272,7 @@ fn apply_op(resource: &mut Value, op: &PatchOp, ctx: &PatchContext) -> Result<()
             return apply_whole_extension(resource, ctx, op.op, &ext, op.value.as_ref());
         }
     }
-    if (path.attr.urn.is_none() || path.attr.is_core_urn())
-        && PatchContext::has(&ctx.read_only, &path.attr.name)
-    {
+    if (path.attr.urn.is_none() || path.attr.is_core_urn()) && ctx.is_read_only(&path.attr.name) {
         return Err(ScimError::mutability(format!(
             "'{}' is read-only and cannot be changed by PATCH.",
             path.attr.name
@@ -348,8 +326,8 @@ fn apply_pathless_key(
         }
     }
     // A key that is not a valid path is still an attribute the client wants kept.
-    let attr = crate::scim::filter::parse_attr_path(key).unwrap_or_else(|_| AttrPath::new(key));
-    if (attr.urn.is_none() || attr.is_core_urn()) && PatchContext::has(&ctx.read_only, &attr.name) {
+    let attr = crate::scim::path::parse_attr_path(key).unwrap_or_else(|_| AttrPath::new(key));
+    if (attr.urn.is_none() || attr.is_core_urn()) && ctx.is_read_only(&attr.name) {
         return Ok(());
     }
     let target = Target {
@@ -362,7 +340,7 @@ fn apply_pathless_key(
 
 /// The canonical key of a whole extension object named by `key`, if it names one.
 fn whole_extension_key(ctx: &PatchContext, resource: &Value, key: &str) -> Option<String> {
-    if !key.to_ascii_lowercase().starts_with("urn:") || crate::scim::filter::is_core_urn(key) {
+    if !key.to_ascii_lowercase().starts_with("urn:") || crate::scim::path::is_core_urn(key) {
         return None;
     }
     if let Some(map) = resource.as_object() {
@@ -371,11 +349,11 @@ fn whole_extension_key(ctx: &PatchContext, resource: &Value, key: &str) -> Optio
         }
     }
     if let Some(s) = ctx
-        .extension_schemas
+        .extension_schemas()
         .iter()
         .find(|s| s.eq_ignore_ascii_case(key))
     {
-        return Some(s.clone());
+        return Some(s.to_string());
     }
     let in_schemas = get_ci(resource, "schemas")
         .and_then(Value::as_array)
@@ -412,7 +390,7 @@ fn apply_whole_extension(
         (_, Some(Value::Object(m))) => {
             for (k, v) in m {
                 let mut attr =
-                    crate::scim::filter::parse_attr_path(k).unwrap_or_else(|_| AttrPath::new(k));
+                    crate::scim::path::parse_attr_path(k).unwrap_or_else(|_| AttrPath::new(k));
                 if attr.urn.is_none() {
                     attr.urn = Some(ext.to_string());
                 }
@@ -479,7 +457,7 @@ fn coerce_complex(ctx: &PatchContext, v: &Value, what: &str) -> Result<Value, Sc
     };
     let mut out = Map::new();
     for (k, sv) in m {
-        let sv = if PatchContext::has(&ctx.boolean_sub_attributes, k) {
+        let sv = if ctx.is_boolean_sub(k) {
             coerce_bool(sv, &format!("{what}.{k}"))?
         } else {
             sv.clone()
@@ -502,11 +480,10 @@ fn scope_key(ctx: &PatchContext, resource: &Value, attr: &AttrPath) -> Option<St
         return Some(k.clone());
     }
     Some(
-        ctx.extension_schemas
+        ctx.extension_schemas()
             .iter()
             .find(|s| s.eq_ignore_ascii_case(urn))
-            .cloned()
-            .unwrap_or_else(|| urn.to_string()),
+            .map_or_else(|| urn.to_string(), |s| s.to_string()),
     )
 }
 
@@ -730,7 +707,7 @@ fn apply_in_bounded_container(
     let name = target.attr.name.as_str();
     let key = find_key(container, name).unwrap_or_else(|| name.to_string());
     let existing_is_array = container.get(&key).is_some_and(Value::is_array);
-    let multi = (!in_extension && PatchContext::has(&ctx.multi_valued, name))
+    let multi = (!in_extension && ctx.is_multi_valued(name))
         || existing_is_array
         || (!container.contains_key(&key)
             && target.attr.sub.is_none()
@@ -860,7 +837,7 @@ fn coerce_single(
     in_extension: bool,
     value: &Value,
 ) -> Result<Value, ScimError> {
-    if !in_extension && PatchContext::has(&ctx.booleans, name) {
+    if !in_extension && ctx.is_boolean(name) {
         return coerce_bool(value, name);
     }
     if in_extension && name.eq_ignore_ascii_case("manager") {
@@ -888,9 +865,7 @@ fn apply_sub(
 ) -> Result<(), ScimError> {
     let what = target.describe();
     let value = match value {
-        Some(v) if PatchContext::has(&ctx.boolean_sub_attributes, sub) => {
-            Some(coerce_bool(v, &what)?)
-        }
+        Some(v) if ctx.is_boolean_sub(sub) => Some(coerce_bool(v, &what)?),
         Some(v) => Some(v.clone()),
         None => None,
     };
@@ -1011,9 +986,7 @@ fn apply_filtered(
             )));
         };
         let value = match target.fsub {
-            Some(sub) if PatchContext::has(&ctx.boolean_sub_attributes, sub) => {
-                coerce_bool(value, &what)?
-            }
+            Some(sub) if ctx.is_boolean_sub(sub) => coerce_bool(value, &what)?,
             Some(_) => value.clone(),
             None => coerce_complex(ctx, value, &target.attr.name)?,
         };
@@ -1088,6 +1061,9 @@ fn apply_filtered(
 mod tests {
     use super::*;
     use crate::scim::error::ScimType;
+    use crate::scim::schema::{
+        ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA as CORE_GROUP_SCHEMA, USER_SCHEMA as CORE_USER_SCHEMA,
+    };
     use serde_json::json;
 
     const ENT: &str = ENTERPRISE_USER_SCHEMA;
@@ -1513,7 +1489,7 @@ mod tests {
                 let _ = crate::directory::sql_filter::user_filter_sql(&f);
                 let _ = crate::directory::sql_filter::group_filter_sql(&f);
             }
-            let _ = crate::scim::filter::AttrPath::parse(&text);
+            let _ = crate::scim::path::AttrPath::parse(&text);
             let _ = crate::directory::sql_filter::user_sort_sql(&text);
             if let Ok(p) = parse_patch_path(&text) {
                 for op in ["add", "replace", "remove"] {

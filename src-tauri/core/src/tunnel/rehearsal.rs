@@ -12,8 +12,7 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 
-const LIST_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
-const ERROR: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
+use crate::scim::schema::{ERROR_SCHEMA as ERROR, LIST_RESPONSE_SCHEMA as LIST_RESPONSE};
 
 /// A PEM file of extra CA certificates to trust (for a private CA, or a test's).
 pub const EXTRA_CA_ENV: &str = "SCIMDESK_EXTRA_CA_FILE";

@@ -21,6 +21,8 @@ pub use projection::{may_hide, project, project_owned};
 
 use serde_json::Map;
 
+use crate::scim::path::AttrPath;
+
 pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 pub const ENTERPRISE_USER_SCHEMA: &str =
@@ -28,6 +30,7 @@ pub const ENTERPRISE_USER_SCHEMA: &str =
 pub const LIST_RESPONSE_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 pub const SEARCH_REQUEST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
 pub const PATCH_OP_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+pub const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 pub const SERVICE_PROVIDER_CONFIG_SCHEMA: &str =
     "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
 pub const SCHEMA_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Schema";
@@ -423,6 +426,7 @@ const USER_GROUP_SUBS: &[AttrDef] = &[
         "$ref",
         "The URI of the corresponding 'Group' resource to which the user belongs.",
     )
+    .exact()
     .mutability(ReadOnly)
     .refs(&["User", "Group"]),
     string(
@@ -520,6 +524,7 @@ const MEMBER_SUBS: &[AttrDef] = &[
         "$ref",
         "The URI corresponding to a SCIM resource that is a member of this Group.",
     )
+    .exact()
     .mutability(Immutable)
     .refs(&["User", "Group"]),
     string(
@@ -555,6 +560,7 @@ const MANAGER_SUBS: &[AttrDef] = &[
         "$ref",
         "The URI of the SCIM resource representing the User's manager.",
     )
+    .exact()
     .refs(&["User"]),
     string("displayName", "The displayName of the User's manager.").mutability(ReadOnly),
 ];
@@ -614,6 +620,98 @@ pub fn attr_def(
         None => Some(top),
         Some(s) => top.sub(s),
     }
+}
+
+/// The sub-attributes RFC 7643 §2.4 gives every multi-valued attribute. A sub-attribute of an
+/// attribute the schemas do not define (a custom one), or a name inside a value filter
+/// (`roles[primary eq "True"]`, looked at element by element), is taken to be one of these.
+static MULTI_VALUED_SUBS: &[AttrDef] = &[
+    string("value", "The attribute's significant value."),
+    string(
+        "display",
+        "A human-readable name, primarily used for display purposes.",
+    ),
+    string("type", "A label indicating the attribute's function."),
+    boolean(
+        "primary",
+        "Indicates the 'primary' or preferred attribute value.",
+    ),
+    reference("$ref", "The reference URI of a target resource.").exact(),
+];
+
+/// The definition `path` names, in whichever resource type defines it: a filter is evaluated
+/// against a document without knowing whether it is a user or a group, and the two share no
+/// attribute name with different facts. Falls back to [`MULTI_VALUED_SUBS`] for a sub-attribute
+/// (or a bare name) no schema defines.
+pub fn definition(path: &AttrPath) -> Option<&'static AttrDef> {
+    let urn = path.urn.as_deref();
+    let sub = path.sub.as_deref();
+    [ResourceKind::User, ResourceKind::Group]
+        .into_iter()
+        .find_map(|kind| attr_def(kind, urn, &path.name, sub))
+        .or_else(|| find(MULTI_VALUED_SUBS, sub.unwrap_or(&path.name)))
+}
+
+/// Whether values of `path` compare with their case (`caseExact`); unknown attributes compare
+/// without, which is what an admin expects of names and emails.
+pub fn is_case_exact(path: &AttrPath) -> bool {
+    definition(path).is_some_and(|d| d.case_exact)
+}
+
+/// Whether `path` holds booleans (which Entra sends as the strings "True" and "False").
+pub fn is_boolean(path: &AttrPath) -> bool {
+    definition(path).is_some_and(|d| d.type_ == AttrType::Boolean)
+}
+
+/// The top-level attributes of `kind` with a characteristic, for the code that walks a document.
+fn top_level(kind: ResourceKind) -> impl Iterator<Item = &'static AttrDef> {
+    COMMON_ATTRIBUTES.iter().chain(kind.core_attributes())
+}
+
+/// Whether the core attribute `name` of `kind` is multi-valued.
+pub fn is_multi_valued(kind: ResourceKind, name: &str) -> bool {
+    top_level(kind).any(|d| d.multi_valued && d.name.eq_ignore_ascii_case(name))
+}
+
+/// Whether the core attribute `name` of `kind` is read-only (set by the server: `id`, `meta`,
+/// a user's `groups`).
+pub fn is_read_only(kind: ResourceKind, name: &str) -> bool {
+    top_level(kind)
+        .any(|d| d.mutability == Mutability::ReadOnly && d.name.eq_ignore_ascii_case(name))
+}
+
+/// Whether the core attribute `name` of `kind` is a boolean (`active`).
+pub fn is_boolean_attribute(kind: ResourceKind, name: &str) -> bool {
+    top_level(kind).any(|d| d.type_ == AttrType::Boolean && d.name.eq_ignore_ascii_case(name))
+}
+
+/// Whether a sub-attribute called `sub` of any complex attribute is a boolean (`primary`).
+pub fn is_boolean_sub_attribute(sub: &str) -> bool {
+    find(MULTI_VALUED_SUBS, sub).is_some_and(|d| d.type_ == AttrType::Boolean)
+}
+
+/// The schema's spelling of an attribute or sub-attribute name (of any resource type or the
+/// enterprise extension), or `name` itself when no schema defines it.
+pub fn canonical_name(name: &str) -> String {
+    fn walk(defs: &'static [AttrDef], name: &str) -> Option<&'static str> {
+        defs.iter().find_map(|d| {
+            if d.name.eq_ignore_ascii_case(name) {
+                Some(d.name)
+            } else {
+                walk(d.sub_attributes, name)
+            }
+        })
+    }
+    [
+        COMMON_ATTRIBUTES,
+        USER_ATTRIBUTES,
+        GROUP_ATTRIBUTES,
+        ENTERPRISE_USER_ATTRIBUTES,
+        MULTI_VALUED_SUBS,
+    ]
+    .into_iter()
+    .find_map(|defs| walk(defs, name))
+    .map_or_else(|| name.to_owned(), str::to_owned)
 }
 
 /// The canonical spelling of a known schema URN (core User/Group, enterprise), if `urn` is one.
