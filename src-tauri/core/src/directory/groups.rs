@@ -28,13 +28,14 @@ use super::{
 };
 use crate::db::is_unique_violation;
 use crate::desk::ChangeEvent;
-use crate::scim::filter::{get_ci, shorten, CompareOp, Filter};
+use crate::scim::filter::{get_ci, CompareOp, Filter};
 use crate::scim::limits::check_resource;
 use crate::scim::list::ListQuery;
 use crate::scim::patch::{apply_patch, parse_patch_request, PatchContext, PatchOp, PatchOpKind};
 use crate::scim::path::AttrPath;
 use crate::scim::schema::{self, ResourceKind, GROUP_SCHEMA, LIST_RESPONSE_SCHEMA};
 use crate::scim::ScimError;
+use crate::text::quoted;
 use crate::timefmt;
 
 const RESOURCE: &str = "Group";
@@ -731,7 +732,7 @@ impl Directory {
         let subject = body
             .get("displayName")
             .and_then(Value::as_str)
-            .map(|s| format!("group '{}'", shorten(s)))
+            .map(|s| format!("group '{}'", quoted(s)))
             .unwrap_or_else(|| "a group".to_owned());
         let result = self.try_create_group(ctx, body).await;
         if let Err(e) = &result {
@@ -801,7 +802,7 @@ impl Directory {
                         employee_id: None,
                         summary: format!(
                             "Created group '{}' with {} members",
-                            shorten(&name),
+                            quoted(&name),
                             tally.added
                         ),
                         status: 201,
@@ -862,7 +863,7 @@ impl Directory {
         result: &Result<Written, ScimError>,
     ) {
         if let Err(e) = result {
-            let subject = format!("group {}", shorten(id));
+            let subject = format!("group {}", quoted(id));
             self.record_failure(
                 ctx,
                 Attempt {
@@ -973,7 +974,7 @@ impl Directory {
                         Err(e) => return Err(e.into()),
                     }
                 }
-                let shown = shorten(&name);
+                let shown = quoted(&name);
                 let summary = if !changed {
                     format!("No change to group '{shown}'")
                 } else if tally.added + tally.removed > 0 {
@@ -1057,7 +1058,7 @@ impl Directory {
                         employee_id: None,
                         summary: format!(
                             "Deleted group '{}' (its members stay in the directory)",
-                            shorten(&current.display_name)
+                            quoted(&current.display_name)
                         ),
                         status: 204,
                         detail: None,
@@ -1071,7 +1072,7 @@ impl Directory {
                 self.notify_written(ctx, ChangeEvent::Group { id: id.to_owned() });
             }
             Err(e) => {
-                let subject = format!("group {}", shorten(id));
+                let subject = format!("group {}", quoted(id));
                 self.record_failure(
                     ctx,
                     Attempt {

@@ -23,9 +23,10 @@
 use serde_json::Value;
 
 use crate::scim::error::ScimError;
-use crate::scim::filter::{normalize_datetime, shorten, CompareOp, Filter};
+use crate::scim::filter::{normalize_datetime, CompareOp, Filter};
 use crate::scim::path::{is_core_urn, AttrPath};
 use crate::scim::schema;
+use crate::text::quoted;
 
 use crate::scim::schema::ENTERPRISE_USER_SCHEMA as ENTERPRISE;
 
@@ -120,7 +121,7 @@ fn jpath(keys: &[&str]) -> Result<String, ScimError> {
         if !safe_key(k) {
             return Err(invalid(format!(
                 "'{}' is not an attribute name that can be searched.",
-                shorten(k)
+                quoted(k)
             )));
         }
         s.push_str(".\"");
@@ -420,7 +421,7 @@ impl Tx {
                 let Some(b) = as_bool(v) else {
                     return Err(invalid(format!(
                         "'{what}' is true or false; compare it with true or false, not {}.",
-                        shorten(&v.to_string())
+                        quoted(&v.to_string())
                     )));
                 };
                 if op != CompareOp::Eq {
@@ -443,7 +444,7 @@ impl Tx {
                 let Some(n) = normalize_datetime(s) else {
                     return Err(invalid(format!(
                         "'{}' is not a date and time like \"2026-11-29T11:09:08Z\" (RFC 3339), so '{what}' cannot be compared with it.",
-                        shorten(s)
+                        quoted(s)
                     )));
                 };
                 Ok(self.text_cmp(c, op, &n, true))
@@ -452,7 +453,7 @@ impl Tx {
                 let Some(s) = v.as_str() else {
                     return Err(invalid(format!(
                         "'{what}' is text; compare it with a quoted value, not {}.",
-                        shorten(&v.to_string())
+                        quoted(&v.to_string())
                     )));
                 };
                 Ok(self.text_cmp(c, op, s, exact))
@@ -534,7 +535,7 @@ impl Tx {
             }
             _ => Err(invalid(format!(
                 "'{what}' cannot be compared with {}.",
-                shorten(&v.to_string())
+                quoted(&v.to_string())
             ))),
         }
     }
@@ -751,7 +752,7 @@ fn sort_expr(attr: &str, kind: Kind) -> Result<String, ScimError> {
     let p = AttrPath::parse(attr).map_err(|_| {
         ScimError::invalid_value(format!(
             "sortBy '{}' is not an attribute name.",
-            shorten(attr)
+            quoted(attr)
         ))
     })?;
     let target = match kind {

@@ -16,6 +16,7 @@ use time::OffsetDateTime;
 use crate::scim::error::ScimError;
 use crate::scim::path::{is_core_urn, parse_attr_path, valid_name, AttrPath};
 use crate::scim::schema;
+use crate::text::quoted;
 
 /// Longer filters are refused: Okta's lookups are a few dozen characters, and the bound keeps a
 /// hostile request from costing real work.
@@ -209,7 +210,7 @@ fn lex(input: &str) -> Result<Vec<Token>, SyntaxError> {
                 SyntaxError::Invalid(format!(
                     "the quoted value {} at character {pos} has an invalid escape sequence \
                      (allowed: \\\", \\\\, \\/, \\b, \\f, \\n, \\r, \\t, \\uXXXX)",
-                    shorten(raw)
+                    quoted(raw)
                 ))
             })?;
             out.push(Token {
@@ -317,7 +318,7 @@ impl Parser {
             Some(t) => Err(SyntaxError::Invalid(format!(
                 "expected 'and', 'or' or '{want}' at character {} but found '{}'",
                 t.pos,
-                shorten(&t.text)
+                quoted(&t.text)
             ))),
             None => Err(SyntaxError::Incomplete(format!(
                 "the {name} opened at character {open_pos} is never closed with '{want}'"
@@ -331,7 +332,7 @@ impl Parser {
                 .i
                 .checked_sub(1)
                 .and_then(|i| self.toks.get(i))
-                .map_or_else(String::new, |t| format!(" after '{}'", shorten(&t.text)));
+                .map_or_else(String::new, |t| format!(" after '{}'", quoted(&t.text)));
             return Err(SyntaxError::Incomplete(format!(
                 "an attribute, '(' or 'not' is expected{after}"
             )));
@@ -354,7 +355,7 @@ impl Parser {
                 let attr = parse_attr_path(w).map_err(|why| {
                     SyntaxError::Invalid(format!(
                         "'{}' at character {} is not an attribute name ({why})",
-                        shorten(w),
+                        quoted(w),
                         t.pos
                     ))
                 })?;
@@ -373,7 +374,7 @@ impl Parser {
             _ => Err(SyntaxError::Invalid(format!(
                 "an attribute name, '(' or 'not' is expected at character {} but found '{}'",
                 t.pos,
-                shorten(&t.text)
+                quoted(&t.text)
             ))),
         }
     }
@@ -413,7 +414,7 @@ impl Parser {
                 if !valid_name(sub) {
                     return Err(SyntaxError::Invalid(format!(
                         "'{}' at character {pos} is not a valid sub-attribute",
-                        shorten(&w)
+                        quoted(&w)
                     )));
                 }
                 let sub_attr = AttrPath::new(sub);
@@ -441,7 +442,7 @@ impl Parser {
         let Some(op_tok) = self.next() else {
             return Err(SyntaxError::Incomplete(format!(
                 "an operator (eq, ne, co, sw, ew, gt, ge, lt, le or pr) is expected after '{}'",
-                shorten(&at.text)
+                quoted(&at.text)
             )));
         };
         let op_word = match &op_tok.tok {
@@ -450,9 +451,9 @@ impl Parser {
                 return Err(SyntaxError::Invalid(format!(
                     "an operator (eq, ne, co, sw, ew, gt, ge, lt, le or pr) is expected after \
                      '{}' at character {} but found '{}'",
-                    shorten(&at.text),
+                    quoted(&at.text),
                     op_tok.pos,
-                    shorten(&op_tok.text)
+                    quoted(&op_tok.text)
                 )))
             }
         };
@@ -462,7 +463,7 @@ impl Parser {
         let Some(op) = CompareOp::from_keyword(&op_word) else {
             return Err(SyntaxError::Invalid(format!(
                 "'{}' at character {} is not an operator (use eq, ne, co, sw, ew, gt, ge, lt, le or pr)",
-                shorten(&op_word),
+                quoted(&op_word),
                 op_tok.pos
             )));
         };
@@ -477,7 +478,7 @@ impl Parser {
                 SyntaxError::Invalid(format!(
                     "the value '{}' at character {} is not a quoted string, a number, true, \
                      false or null (put text in double quotes)",
-                    shorten(w),
+                    quoted(w),
                     vt.pos
                 ))
             })?,
@@ -510,18 +511,6 @@ fn parse_bare_value(w: &str) -> Option<Value> {
     serde_json::Number::from_f64(f).map(Value::Number)
 }
 
-/// Shortens user input quoted in messages so a 4 KB filter does not flood the task list.
-pub(crate) fn shorten(s: &str) -> String {
-    const MAX: usize = 120;
-    if s.chars().count() <= MAX {
-        s.to_string()
-    } else {
-        let mut t: String = s.chars().take(MAX).collect();
-        t.push('…');
-        t
-    }
-}
-
 /// Parses the inside of a filter or of a bracket, leaving the wording of errors to the caller.
 pub(crate) fn parse_filter_raw(input: &str, in_brackets: bool) -> Result<Filter, SyntaxError> {
     if input.len() > MAX_FILTER_LEN {
@@ -543,7 +532,7 @@ pub(crate) fn parse_filter_raw(input: &str, in_brackets: bool) -> Result<Filter,
         let hint = match t.tok {
             Tok::RParen => "a ')' that closes nothing".to_string(),
             Tok::RBracket => "a ']' that closes nothing".to_string(),
-            _ => format!("'{}'", shorten(&t.text)),
+            _ => format!("'{}'", quoted(&t.text)),
         };
         return Err(SyntaxError::Invalid(format!(
             "expected 'and' or 'or' at character {} but found {hint}",
@@ -556,7 +545,7 @@ pub(crate) fn parse_filter_raw(input: &str, in_brackets: bool) -> Result<Filter,
 /// Parses a `filter` query parameter.
 pub fn parse_filter(input: &str) -> Result<Filter, ScimError> {
     parse_filter_raw(input, false).map_err(|e| {
-        let q = shorten(input);
+        let q = quoted(input);
         ScimError::invalid_filter(match e {
             SyntaxError::Incomplete(why) => format!("The filter '{q}' is incomplete: {why}."),
             SyntaxError::Invalid(why) => format!("The filter '{q}' is not valid: {why}."),
@@ -571,17 +560,7 @@ pub fn parse_filter(input: &str) -> Result<Filter, ScimError> {
 /// datetimes order correctly as text.
 pub fn normalize_datetime(s: &str) -> Option<String> {
     let dt = OffsetDateTime::parse(s.trim(), &Rfc3339).ok()?;
-    let utc = dt.to_offset(time::UtcOffset::UTC);
-    Some(format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        utc.year(),
-        u8::from(utc.month()),
-        utc.day(),
-        utc.hour(),
-        utc.minute(),
-        utc.second(),
-        utc.millisecond()
-    ))
+    Some(crate::timefmt::format(dt))
 }
 
 pub(crate) fn get_ci<'a>(obj: &'a Value, key: &str) -> Option<&'a Value> {

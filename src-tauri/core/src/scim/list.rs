@@ -25,6 +25,7 @@ use serde_json::{json, Map, Value};
 
 use crate::scim::error::ScimError;
 use crate::scim::schema::LIST_RESPONSE_SCHEMA;
+use crate::text::quoted;
 
 /// Page size when the client gives no `count`.
 pub const DEFAULT_COUNT: u64 = 100;
@@ -75,7 +76,7 @@ fn parse_int(name: &str, raw: &str) -> Result<Int, ScimError> {
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(ScimError::invalid_value(format!(
             "'{name}' must be a whole number, but the request gave '{}'.",
-            shorten(s)
+            quoted(s)
         )));
     }
     let magnitude = digits.parse::<u64>().unwrap_or(u64::MAX);
@@ -84,17 +85,6 @@ fn parse_int(name: &str, raw: &str) -> Result<Int, ScimError> {
     } else {
         Int::Positive(magnitude)
     })
-}
-
-/// Keeps error details short when a client sends a huge value.
-fn shorten(s: &str) -> String {
-    const MAX: usize = 40;
-    if s.chars().count() <= MAX {
-        s.to_string()
-    } else {
-        let head: String = s.chars().take(MAX).collect();
-        format!("{head}…")
-    }
 }
 
 /// The first index a list may start at. Beyond the largest the database can page to, every
@@ -125,7 +115,7 @@ fn parse_sort_order(raw: &str) -> Result<bool, ScimError> {
     } else {
         Err(ScimError::invalid_value(format!(
             "'sortOrder' must be 'ascending' or 'descending', but the request gave '{}'.",
-            shorten(s)
+            quoted(s)
         )))
     }
 }

@@ -25,11 +25,12 @@
 use serde_json::{Map, Value};
 
 use crate::scim::error::ScimError;
-use crate::scim::filter::{get_ci, shorten, CompareOp, Filter};
+use crate::scim::filter::{get_ci, CompareOp, Filter};
 use crate::scim::limits::{MAX_OBJECT_MEMBERS, MAX_PATCH_OPERATIONS};
 use crate::scim::path::AttrPath;
 use crate::scim::path::{parse_patch_path, PatchPath};
 use crate::scim::schema::{self, ResourceKind, PATCH_OP_SCHEMA};
+use crate::text::quoted;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PatchOpKind {
@@ -174,7 +175,7 @@ fn parse_op(n: usize, op: &Value) -> Result<PatchOp, ScimError> {
         Some(s) => {
             return Err(ScimError::invalid_syntax(format!(
                 "PATCH operation {n} has op '{}'; it must be add, replace or remove.",
-                shorten(s)
+                quoted(s)
             )))
         }
         None => {
@@ -297,7 +298,7 @@ impl Target<'_> {
             s.push('.');
             s.push_str(sub);
         }
-        shorten(&s)
+        quoted(&s)
     }
 }
 
@@ -405,7 +406,7 @@ fn apply_whole_extension(
         }
         _ => Err(ScimError::invalid_value(format!(
             "The value for '{}' must be an object of its attributes.",
-            shorten(ext)
+            quoted(ext)
         ))),
     }
 }
@@ -445,7 +446,7 @@ fn coerce_bool(v: &Value, what: &str) -> Result<Value, ScimError> {
         Value::String(s) if s.eq_ignore_ascii_case("false") => Ok(Value::Bool(false)),
         other => Err(ScimError::invalid_value(format!(
             "'{what}' must be true or false, not {}.",
-            shorten(&other.to_string())
+            quoted(&other.to_string())
         ))),
     }
 }

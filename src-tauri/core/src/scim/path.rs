@@ -10,7 +10,8 @@
 use std::fmt;
 
 use crate::scim::error::ScimError;
-use crate::scim::filter::{parse_filter_raw, shorten, Filter};
+use crate::scim::filter::{parse_filter_raw, Filter};
+use crate::text::quoted;
 
 /// An attribute reference: `[urn:]name[.sub]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,7 +36,7 @@ impl AttrPath {
         parse_attr_path(input).map_err(|why| {
             ScimError::invalid_filter(format!(
                 "'{}' is not a valid attribute name: {why}.",
-                shorten(input)
+                quoted(input)
             ))
         })
     }
@@ -131,7 +132,7 @@ pub struct PatchPath {
 fn bad(input: &str, why: impl std::fmt::Display) -> ScimError {
     ScimError::invalid_path(format!(
         "The PATCH path '{}' is not valid: {why}.",
-        shorten(input)
+        quoted(input)
     ))
 }
 
@@ -193,7 +194,7 @@ pub fn parse_patch_path(input: &str) -> Result<PatchPath, ScimError> {
                 input,
                 format!(
                     "only '.subAttribute' may follow ']', not '{}'",
-                    shorten(rest)
+                    quoted(rest)
                 ),
             ));
         };
@@ -204,7 +205,7 @@ pub fn parse_patch_path(input: &str) -> Result<PatchPath, ScimError> {
         {
             return Err(bad(
                 input,
-                format!("'{}' is not a sub-attribute name", shorten(s)),
+                format!("'{}' is not a sub-attribute name", quoted(s)),
             ));
         }
         Some(s.to_string())

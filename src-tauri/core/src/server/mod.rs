@@ -699,7 +699,7 @@ impl Scim<'_> {
             Ok(Err(e)) if is_length_limit(&e) => Err(too_large()),
             Ok(Err(e)) => Err(ScimError::invalid_syntax(format!(
                 "The request body could not be read: {}. Send it again, as a JSON object.",
-                crate::scim::filter::shorten(&e.to_string())
+                crate::text::quoted(&e.to_string())
             ))),
             Err(_) => Err(ScimError::new(
                 408,

@@ -4,6 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::*;
+use crate::scim::path::AttrPath;
 
 /// The `returned` characteristic of a top-level key of a `kind` resource (`schemas` is always
 /// returned; extension URN keys and unknown keys count as `default`).
@@ -25,56 +26,46 @@ fn defs_under(kind: ResourceKind, key: &str) -> &'static [AttrDef] {
     }
 }
 
-/// Splits an attribute name from `attributes`/`excludedAttributes` into lower-cased path segments
-/// relative to the resource: `name.givenName` → `[name, givenname]`;
+/// Resolves an attribute name from `attributes`/`excludedAttributes` to lower-cased path
+/// segments relative to the resource: `name.givenName` → `[name, givenname]`;
 /// `urn:…:core:2.0:User:userName` → `[username]`;
 /// `urn:…:enterprise:2.0:User:manager.value` → `[urn:…:enterprise:2.0:user, manager, value]`;
-/// the bare extension URN → `[urn…]` (the whole extension). A URN that is neither the core schema
-/// of `kind` nor a key of the resource gives `None` (it selects nothing).
+/// the bare extension URN → `[urn…]` (the whole extension). The name is read by the one
+/// attribute-path parser ([`AttrPath`]); a name it refuses, or a URN that is neither the core
+/// schema of `kind` nor an extension the resource could carry, selects nothing (`None`).
 fn parse_attr_path(
     raw: &str,
     kind: ResourceKind,
     resource: &Map<String, Value>,
 ) -> Option<Vec<String>> {
-    let lower = raw.trim().to_ascii_lowercase();
-    if lower.is_empty() {
-        return None;
-    }
-    let split = |s: &str| -> Vec<String> { s.split('.').map(str::to_string).collect() };
-    if !lower.starts_with("urn:") {
-        return Some(split(&lower));
-    }
-    // Longest known URN that prefixes the name, followed by nothing or ':'.
-    let mut candidates: Vec<(String, bool)> = vec![(kind.schema().to_ascii_lowercase(), true)];
-    for ext in kind.extensions() {
-        candidates.push((ext.to_ascii_lowercase(), false));
-    }
-    for k in resource.keys() {
-        let lk = k.to_ascii_lowercase();
-        if lk.starts_with("urn:") {
-            candidates.push((lk, false));
+    let path = AttrPath::parse(raw.trim()).ok()?;
+    let lower = |s: &str| s.to_ascii_lowercase();
+    let mut segments: Vec<String> = Vec::with_capacity(3);
+    let is_extension = |urn: &str| {
+        kind.extensions()
+            .iter()
+            .any(|e| e.eq_ignore_ascii_case(urn))
+            || resource.keys().any(|k| k.eq_ignore_ascii_case(urn))
+    };
+    match path.urn.as_deref() {
+        None => {}
+        Some(urn) if urn.eq_ignore_ascii_case(kind.schema()) => {}
+        Some(urn) => {
+            // `urn:…:enterprise:2.0:User` alone parses as the attribute `User` of the URN
+            // before it: it names the whole extension.
+            let whole = format!("{urn}:{}", path.name);
+            if path.sub.is_none() && is_extension(&whole) {
+                return Some(vec![lower(&whole)]);
+            }
+            if whole.eq_ignore_ascii_case(kind.schema()) || !is_extension(urn) {
+                return None;
+            }
+            segments.push(lower(urn));
         }
     }
-    let (urn, is_core) = candidates
-        .into_iter()
-        .filter(|(c, _)| {
-            lower.starts_with(c.as_str())
-                && matches!(lower.as_bytes().get(c.len()), None | Some(b':'))
-        })
-        .max_by_key(|(c, _)| c.len())?;
-    let rest = lower.get(urn.len()..).unwrap_or("");
-    let rest = rest.strip_prefix(':').unwrap_or(rest);
-    if is_core {
-        if rest.is_empty() {
-            return None;
-        }
-        return Some(split(rest));
-    }
-    let mut segs = vec![urn];
-    if !rest.is_empty() {
-        segs.extend(split(rest));
-    }
-    Some(segs)
+    segments.push(lower(&path.name));
+    segments.extend(path.sub.as_deref().map(lower));
+    Some(segments)
 }
 
 /// Applies `attributes` / `excludedAttributes` (RFC 7644 §3.4.2.5, §3.9) to a resource.
