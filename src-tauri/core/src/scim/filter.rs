@@ -638,8 +638,14 @@ fn compare_one(
     };
     match (actual, expected) {
         (Value::String(a), Value::String(e)) => {
-            let (a, e) = match (normalize_datetime(a), normalize_datetime(e)) {
-                (Some(a), Some(e)) => (a, e),
+            let substring = matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew);
+            // Two dates compare as instants; a substring is looked for in the text as it is.
+            let dates = match substring {
+                true => None,
+                false => normalize_datetime(a).zip(normalize_datetime(e)),
+            };
+            let (a, e) = match dates {
+                Some((a, e)) => (a, e),
                 _ if exact => (a.clone(), e.clone()),
                 _ => (a.to_lowercase(), e.to_lowercase()),
             };
@@ -728,15 +734,27 @@ impl Filter {
                             Filter::Compare(AttrPath::new(s), *op, v.clone()).matches(&view)
                         })
                 };
+                // `.value eq "x"`: a matching element whose value equals x. `.value eq null`:
+                // no matching element has a value (none matching at all included), as
+                // `attr eq null` asks for absence.
+                let equal = |s: &str, v: &Value| {
+                    let compare = Filter::Compare(AttrPath::new(s), CompareOp::Eq, v.clone());
+                    match v {
+                        Value::Null => elements.iter().all(|e| {
+                            let view = element_view(e);
+                            !filter.matches(&view) || compare.matches(&view)
+                        }),
+                        _ => elements.iter().any(|e| {
+                            let view = element_view(e);
+                            filter.matches(&view) && compare.matches(&view)
+                        }),
+                    }
+                };
                 match sub_compare {
-                    // `.value ne "x"` keeps the negation-of-eq rule: no matching element whose
-                    // value equals x.
-                    Some((s, CompareOp::Ne, v)) => !elements.iter().any(|e| {
-                        let view = element_view(e);
-                        filter.matches(&view)
-                            && Filter::Compare(AttrPath::new(s), CompareOp::Eq, v.clone())
-                                .matches(&view)
-                    }),
+                    // `ne` keeps the negation-of-eq rule: no matching element whose value
+                    // equals x (and for null: some matching element has a value).
+                    Some((s, CompareOp::Ne, v)) => !equal(s, v),
+                    Some((s, CompareOp::Eq, v)) => equal(s, v),
                     _ => elements.iter().any(hit),
                 }
             }
