@@ -35,11 +35,11 @@ pub fn canonicalize(doc: &mut Value, kind: ResourceKind) {
         {
             canonicalize_value(&mut value, def);
             Some(def.name)
-        } else if kind == ResourceKind::User && key.eq_ignore_ascii_case(ENTERPRISE_USER_SCHEMA) {
-            if let Value::Object(ext) = &mut value {
-                canonicalize_object(ext, ENTERPRISE_USER_ATTRIBUTES);
+        } else if let Some(ext) = extension(kind, &key) {
+            if let Value::Object(obj) = &mut value {
+                canonicalize_object(obj, ext.attributes);
             }
-            Some(ENTERPRISE_USER_SCHEMA)
+            Some(ext.urn)
         } else {
             None
         };

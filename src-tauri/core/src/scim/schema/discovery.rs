@@ -58,27 +58,16 @@ fn attr_json(d: &AttrDef) -> Value {
     Value::Object(m)
 }
 
-const SCHEMAS: &[(&str, &str, &str, &[AttrDef])] = &[
-    (USER_SCHEMA, "User", "User Account", USER_ATTRIBUTES),
-    (GROUP_SCHEMA, "Group", "Group", GROUP_ATTRIBUTES),
-    (
-        ENTERPRISE_USER_SCHEMA,
-        "EnterpriseUser",
-        "Enterprise User",
-        ENTERPRISE_USER_ATTRIBUTES,
-    ),
-];
-
-fn schema_json(base: &str, id: &str, name: &str, description: &str, attrs: &[AttrDef]) -> Value {
+fn schema_json(base: &str, schema: &Schema) -> Value {
     json!({
         "schemas": [SCHEMA_SCHEMA],
-        "id": id,
-        "name": name,
-        "description": description,
-        "attributes": attrs.iter().map(attr_json).collect::<Vec<_>>(),
+        "id": schema.urn,
+        "name": schema.name,
+        "description": schema.description,
+        "attributes": schema.attributes.iter().map(attr_json).collect::<Vec<_>>(),
         "meta": {
             "resourceType": "Schema",
-            "location": location(base, &format!("Schemas/{id}"))
+            "location": location(base, &format!("Schemas/{}", schema.urn))
         }
     })
 }
@@ -87,18 +76,15 @@ fn schema_json(base: &str, id: &str, name: &str, description: &str, attrs: &[Att
 /// from the static definitions. The common attributes (`id`, `externalId`, `meta`) are not listed,
 /// as RFC 7643 §3.1 allows.
 pub fn schema_documents(base: &str) -> Vec<Value> {
-    SCHEMAS
-        .iter()
-        .map(|(id, name, desc, attrs)| schema_json(base, id, name, desc, attrs))
-        .collect()
+    SCHEMAS.iter().map(|s| schema_json(base, s)).collect()
 }
 
 /// `GET /Schemas/{id}`; `id` is matched case-insensitively.
 pub fn schema_document(base: &str, id: &str) -> Option<Value> {
     SCHEMAS
         .iter()
-        .find(|(urn, ..)| urn.eq_ignore_ascii_case(id))
-        .map(|(urn, name, desc, attrs)| schema_json(base, urn, name, desc, attrs))
+        .find(|s| s.urn.eq_ignore_ascii_case(id))
+        .map(|s| schema_json(base, s))
 }
 
 fn resource_type_json(base: &str, kind: ResourceKind) -> Value {

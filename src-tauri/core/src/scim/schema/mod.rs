@@ -60,13 +60,72 @@ impl ResourceKind {
         }
     }
 
-    /// The schema extension URNs the resource type accepts.
+    /// The schema extension URNs the resource type accepts (from [`SCHEMAS`]).
     pub fn extensions(self) -> &'static [&'static str] {
+        static USER: std::sync::LazyLock<Vec<&'static str>> =
+            std::sync::LazyLock::new(|| extensions_of(ResourceKind::User).map(|s| s.urn).collect());
+        static GROUP: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+            extensions_of(ResourceKind::Group).map(|s| s.urn).collect()
+        });
         match self {
-            ResourceKind::User => &[ENTERPRISE_USER_SCHEMA],
-            ResourceKind::Group => &[],
+            ResourceKind::User => &USER,
+            ResourceKind::Group => &GROUP,
         }
     }
+}
+
+/// A schema this server speaks: a resource type's core schema, or an extension of one.
+#[derive(Debug)]
+pub struct Schema {
+    pub urn: &'static str,
+    /// The `name` in `/Schemas`.
+    pub name: &'static str,
+    pub description: &'static str,
+    pub resource: ResourceKind,
+    /// An extension of `resource` (its attributes live under the URN as a key), or its core.
+    pub extension: bool,
+    pub attributes: &'static [AttrDef],
+}
+
+/// Every schema, core and extension: adding an extension schema is one entry here (and its
+/// attribute table).
+pub static SCHEMAS: &[Schema] = &[
+    Schema {
+        urn: USER_SCHEMA,
+        name: "User",
+        description: "User Account",
+        resource: ResourceKind::User,
+        extension: false,
+        attributes: USER_ATTRIBUTES,
+    },
+    Schema {
+        urn: GROUP_SCHEMA,
+        name: "Group",
+        description: "Group",
+        resource: ResourceKind::Group,
+        extension: false,
+        attributes: GROUP_ATTRIBUTES,
+    },
+    Schema {
+        urn: ENTERPRISE_USER_SCHEMA,
+        name: "EnterpriseUser",
+        description: "Enterprise User",
+        resource: ResourceKind::User,
+        extension: true,
+        attributes: ENTERPRISE_USER_ATTRIBUTES,
+    },
+];
+
+/// The extension schemas of `kind`.
+pub fn extensions_of(kind: ResourceKind) -> impl Iterator<Item = &'static Schema> {
+    SCHEMAS
+        .iter()
+        .filter(move |s| s.extension && s.resource == kind)
+}
+
+/// The extension schema of `kind` named `urn` (without case), if there is one.
+pub fn extension(kind: ResourceKind, urn: &str) -> Option<&'static Schema> {
+    extensions_of(kind).find(|s| s.urn.eq_ignore_ascii_case(urn))
 }
 
 /// RFC 7643 §2.3 data types.
@@ -590,10 +649,8 @@ fn find(defs: &'static [AttrDef], name: &str) -> Option<&'static AttrDef> {
 fn schema_attrs(kind: ResourceKind, urn: &str) -> Option<&'static [AttrDef]> {
     if urn.eq_ignore_ascii_case(kind.schema()) {
         Some(kind.core_attributes())
-    } else if kind == ResourceKind::User && urn.eq_ignore_ascii_case(ENTERPRISE_USER_SCHEMA) {
-        Some(ENTERPRISE_USER_ATTRIBUTES)
     } else {
-        None
+        extension(kind, urn).map(|s| s.attributes)
     }
 }
 
@@ -702,22 +759,18 @@ pub fn canonical_name(name: &str) -> String {
             }
         })
     }
-    [
-        COMMON_ATTRIBUTES,
-        USER_ATTRIBUTES,
-        GROUP_ATTRIBUTES,
-        ENTERPRISE_USER_ATTRIBUTES,
-        MULTI_VALUED_SUBS,
-    ]
-    .into_iter()
-    .find_map(|defs| walk(defs, name))
-    .map_or_else(|| name.to_owned(), str::to_owned)
+    std::iter::once(COMMON_ATTRIBUTES)
+        .chain(SCHEMAS.iter().map(|s| s.attributes))
+        .chain(std::iter::once(MULTI_VALUED_SUBS))
+        .find_map(|defs| walk(defs, name))
+        .map_or_else(|| name.to_owned(), str::to_owned)
 }
 
 /// The canonical spelling of a known schema URN (core User/Group, enterprise), if `urn` is one.
 fn canonical_urn(urn: &str) -> Option<&'static str> {
-    [USER_SCHEMA, GROUP_SCHEMA, ENTERPRISE_USER_SCHEMA]
-        .into_iter()
+    SCHEMAS
+        .iter()
+        .map(|s| s.urn)
         .find(|u| u.eq_ignore_ascii_case(urn))
 }
 
