@@ -341,7 +341,7 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                 .directory()
                 .import_users(&ctx, users)
                 .await
-                .map_err(|e| anyhow::anyhow!("{}", e.detail))?;
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             let seconds = started.elapsed().as_secs_f64();
             if json {
                 print_json(&json!({ "imported": imported, "seconds": seconds }))
@@ -358,7 +358,7 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                 .directory()
                 .seed_activity(count, &at)
                 .await
-                .map_err(|e| anyhow::anyhow!("{}", e.detail))?;
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             if json {
                 print_json(&json!({ "seeded": seeded, "at": at }))
             } else {

@@ -12,8 +12,9 @@ use tokio::sync::broadcast;
 use crate::config::{self, Config, ConfigError};
 use crate::connections::keychain::Keychain;
 use crate::connections::{ConnectionKey, Connections};
-use crate::db::Db;
+use crate::db::{Db, StoreError};
 use crate::directory::Directory;
+use crate::settings::Settings;
 use crate::tunnel::rehearsal::Rehearsal;
 use crate::tunnel::{
     self, PersistedState, TunnelError, TunnelSetting, TunnelState, TunnelStatus, UrlChange,
@@ -31,11 +32,14 @@ pub enum DeskError {
         source: std::io::Error,
     },
     #[error("the database in {path} could not be opened: {source}")]
-    Open { path: PathBuf, source: sqlx::Error },
+    Open {
+        path: PathBuf,
+        source: crate::db::StoreError,
+    },
     #[error("no data directory could be found for this user; pass --data-dir DIR")]
     NoDefaultDir,
-    #[error("the database failed: {0}")]
-    Database(#[from] sqlx::Error),
+    #[error("{0}")]
+    Database(#[from] crate::db::StoreError),
     #[error("{0}")]
     Config(#[from] ConfigError),
     #[error("{0}")]
@@ -80,6 +84,7 @@ pub struct Desk {
     db: Db,
     connections: Connections,
     directory: Directory,
+    settings: Settings,
     events: broadcast::Sender<ChangeEvent>,
     keychain: Arc<dyn Keychain>,
     serving: Arc<Mutex<Option<Arc<Serving>>>>,
@@ -130,6 +135,7 @@ impl Desk {
             connections: Connections::new(db.clone(), keychain.clone()),
             keychain,
             directory: Directory::new(db.clone(), events.clone()),
+            settings: Settings::new(db.clone()),
             db,
             events,
             serving: Arc::default(),
@@ -232,7 +238,7 @@ impl Desk {
                     .directory
                     .prune_activity(config.activity_retention)
                     .await
-                    .map_err(|e| e.detail),
+                    .map_err(|e| e.to_string()),
                 Err(e) => Err(e.to_string()),
             };
             if let Err(e) = pruned {
@@ -433,7 +439,7 @@ impl Desk {
 
     /// Remembers the https public URL now in effect; when it differs from the last one, the
     /// change is kept until the admin says Okta was updated ([`Desk::acknowledge_url_change`]).
-    pub(crate) async fn note_public_url(&self, url: &str) -> Result<(), sqlx::Error> {
+    pub(crate) async fn note_public_url(&self, url: &str) -> Result<(), StoreError> {
         let writes = public_url_writes(&self.settings().await?, url);
         self.put_settings(&writes).await
     }
@@ -447,7 +453,7 @@ impl Desk {
 
     /// Publishes the manager's state for other processes (`scimdesk tunnel status`, the app),
     /// and follows the URL when the tunnel comes online.
-    pub(crate) async fn record_tunnel_state(&self, state: &TunnelState) -> Result<(), sqlx::Error> {
+    pub(crate) async fn record_tunnel_state(&self, state: &TunnelState) -> Result<(), StoreError> {
         let persisted = PersistedState {
             pid: std::process::id(),
             state: state.clone(),
@@ -583,49 +589,24 @@ impl Desk {
         Ok(rehearsal)
     }
 
-    async fn setting(&self, key: &str) -> Result<Option<String>, sqlx::Error> {
-        sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
-            .bind(key)
-            .fetch_optional(self.db.reader())
-            .await
+    async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.settings.get(key).await
     }
 
-    async fn settings(&self) -> Result<HashMap<String, String>, sqlx::Error> {
-        let rows: Vec<(String, String)> = sqlx::query_as("SELECT key, value FROM settings")
-            .fetch_all(self.db.reader())
-            .await?;
-        Ok(rows.into_iter().collect())
+    async fn settings(&self) -> Result<HashMap<String, String>, StoreError> {
+        self.settings.all().await
     }
 
     /// Several settings in one transaction; `None` removes a key.
-    async fn put_settings(&self, writes: &[(&str, Option<String>)]) -> Result<(), sqlx::Error> {
-        let writes: Vec<(String, Option<String>)> = writes
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), v.clone()))
-            .collect();
-        self.db
-            .write(move |c| {
-                for (key, value) in &writes {
-                    match value {
-                        Some(v) => c.execute(
-                            "INSERT INTO settings (key, value) VALUES (?, ?) \
-                             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                            [key, v],
-                        ),
-                        None => c.execute("DELETE FROM settings WHERE key = ?", [key]),
-                    }
-                    .map_err(crate::db::direct_error)?;
-                }
-                Ok(())
-            })
-            .await
+    async fn put_settings(&self, writes: &[(&str, Option<String>)]) -> Result<(), StoreError> {
+        self.settings.put(writes).await
     }
 
     pub(crate) async fn put_setting(
         &self,
         key: &str,
         value: Option<&str>,
-    ) -> Result<(), sqlx::Error> {
+    ) -> Result<(), StoreError> {
         self.put_settings(&[(key, value.map(str::to_owned))]).await
     }
 

@@ -16,6 +16,7 @@ pub mod endpoint;
 pub mod logwriter;
 pub mod scim;
 pub mod server;
+pub mod settings;
 pub mod text;
 pub mod timefmt;
 pub mod tunnel;

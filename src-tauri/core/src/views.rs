@@ -12,9 +12,11 @@ use serde_json::Value;
 
 use crate::config::Retention;
 use crate::connections::{Connection, ConnectionError};
+use crate::db::StoreError;
 use crate::desk::{ChangeEvent, Desk, DeskError};
 use crate::directory::activity::{ActivityEntry, ActivityLogSize, ActivityQuery};
 use crate::directory::employees::{Employee, EmployeeListPage, EmployeeListQuery, ExportError};
+use crate::directory::DirectoryError;
 use crate::endpoint::EndpointStatus;
 use crate::scim::ScimError;
 use crate::tunnel::rehearsal::Rehearsal;
@@ -242,6 +244,31 @@ impl From<ConnectionError> for AppError {
 impl From<ScimError> for AppError {
     fn from(e: ScimError) -> AppError {
         AppError::new(e.detail)
+    }
+}
+
+impl From<DirectoryError> for AppError {
+    fn from(e: DirectoryError) -> AppError {
+        match e {
+            DirectoryError::Refused(e) => AppError::new(e.detail),
+            DirectoryError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> AppError {
+        AppError::new(match e {
+            StoreError::DiskFull => "The disk that holds SCIM Desk's data is full. Nothing was \
+                                     changed; free some space and try again."
+                .to_owned(),
+            StoreError::Busy(_) => "SCIM Desk's database is busy with another program's change. \
+                                    Try again in a moment."
+                .to_owned(),
+            other => sentence(format!(
+                "SCIM Desk could not read or write its data: {other}"
+            )),
+        })
     }
 }
 
@@ -532,20 +559,6 @@ fn flatten(prefix: &str, value: &Value, out: &mut Vec<(String, String)>) {
         Value::Null => {}
         Value::String(s) => out.push((prefix.to_owned(), s.clone())),
         other => out.push((prefix.to_owned(), other.to_string())),
-    }
-}
-
-impl crate::directory::Directory {
-    /// How many employees are active and deactivated (removed ones are not counted).
-    pub async fn status_counts(&self) -> Result<(u64, u64), ScimError> {
-        let (active, deactivated): (i64, i64) = sqlx::query_as(
-            "SELECT COALESCE(SUM(status = 'active'), 0), COALESCE(SUM(status = 'deactivated'), 0) \
-             FROM employees WHERE status IN ('active', 'deactivated')",
-        )
-        .fetch_one(self.reader())
-        .await
-        .map_err(crate::directory::db_error)?;
-        Ok((active.max(0) as u64, deactivated.max(0) as u64))
     }
 }
 

@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 use subtle::ConstantTimeEq;
 
-use crate::db::{direct_error, is_unique_violation, Db};
+use crate::db::{direct_error, is_unique_violation, Db, StoreError};
 use crate::timefmt;
 use keychain::{Keychain, KeychainError};
 
@@ -58,10 +58,16 @@ pub enum ConnectionError {
     Keychain(#[from] KeychainError),
     #[error("the token of connection '{0}' is missing from the keychain; delete the connection and add it again")]
     TokenMissing(String),
-    #[error("the database failed: {0}")]
-    Database(#[from] sqlx::Error),
+    #[error("{0}")]
+    Database(#[from] crate::db::StoreError),
     #[error("the operating system's random number generator failed: {0}")]
     Random(String),
+}
+
+impl From<sqlx::Error> for ConnectionError {
+    fn from(e: sqlx::Error) -> Self {
+        ConnectionError::Database(e.into())
+    }
 }
 
 /// Why a request was refused. The text is for the Okta admin and names no token.
@@ -314,7 +320,7 @@ impl Connections {
     }
 
     /// Every connection's id, name and token digest, for [`authenticate_with`].
-    pub async fn keys(&self) -> Result<Vec<ConnectionKey>, sqlx::Error> {
+    pub async fn keys(&self) -> Result<Vec<ConnectionKey>, StoreError> {
         let rows: Vec<(String, String, Vec<u8>)> =
             sqlx::query_as("SELECT id, name, token_sha256 FROM connections")
                 .fetch_all(self.db.reader())
@@ -336,7 +342,7 @@ impl Connections {
         &self,
         connection_id: &str,
         authorization: Option<&str>,
-    ) -> Result<Result<Authenticated, AuthError>, sqlx::Error> {
+    ) -> Result<Result<Authenticated, AuthError>, StoreError> {
         let Some(token) = authorization.and_then(token_from_header) else {
             return Ok(Err(AuthError::Missing));
         };
@@ -370,7 +376,7 @@ impl Connections {
         at: &str,
         status: u16,
         detail: Option<&str>,
-    ) -> Result<(), sqlx::Error> {
+    ) -> Result<(), StoreError> {
         let row = (
             at.to_owned(),
             i64::from(status),
@@ -400,7 +406,7 @@ impl Connections {
         connection_id: &str,
         count: u64,
         at: &str,
-    ) -> Result<(), sqlx::Error> {
+    ) -> Result<(), StoreError> {
         let row = (
             i64::try_from(count).unwrap_or(i64::MAX),
             at.to_owned(),

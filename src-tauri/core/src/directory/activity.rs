@@ -11,7 +11,8 @@
 
 use serde::Serialize;
 
-use super::{db_error, Directory, WriteContext};
+use super::error::DirectoryError;
+use super::{Directory, WriteContext};
 use crate::db::direct_error;
 use crate::desk::ChangeEvent;
 use crate::scim::ScimError;
@@ -118,7 +119,13 @@ pub(crate) fn append(
 
 impl Directory {
     /// Records a write that failed, in its own transaction (the failed one was rolled back).
-    pub async fn record_failure(&self, ctx: &WriteContext, attempt: Attempt<'_>, err: &ScimError) {
+    pub async fn record_failure(
+        &self,
+        ctx: &WriteContext,
+        attempt: Attempt<'_>,
+        err: &DirectoryError,
+    ) {
+        let err = err.to_scim();
         let Attempt {
             method,
             operation,
@@ -182,7 +189,7 @@ impl Directory {
         }
     }
 
-    pub async fn activity(&self, q: &ActivityQuery) -> Result<Vec<ActivityEntry>, ScimError> {
+    pub async fn activity(&self, q: &ActivityQuery) -> Result<Vec<ActivityEntry>, DirectoryError> {
         let limit = if q.limit == 0 { 100 } else { q.limit.min(1000) };
         sqlx::query_as::<_, ActivityEntry>(
             "SELECT seq, at, connection_id, connection_name, method, operation, resource_type, \
@@ -207,7 +214,7 @@ impl Directory {
         )
         .fetch_all(self.db.reader())
         .await
-        .map_err(db_error)
+        .map_err(DirectoryError::from)
     }
 }
 
@@ -227,16 +234,14 @@ pub struct ActivityLogSize {
 
 impl Directory {
     /// How many lines the log holds, and the oldest one's time.
-    pub async fn activity_size(&self) -> Result<ActivityLogSize, ScimError> {
+    pub async fn activity_size(&self) -> Result<ActivityLogSize, DirectoryError> {
         let lines: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM activity")
             .fetch_one(self.db.reader())
-            .await
-            .map_err(db_error)?;
+            .await?;
         let oldest_at: Option<String> =
             sqlx::query_scalar("SELECT at FROM activity ORDER BY seq LIMIT 1")
                 .fetch_optional(self.db.reader())
-                .await
-                .map_err(db_error)?;
+                .await?;
         Ok(ActivityLogSize {
             lines: lines.max(0) as u64,
             oldest_at,
@@ -252,7 +257,7 @@ impl Directory {
     pub async fn prune_activity(
         &self,
         retention: crate::config::Retention,
-    ) -> Result<u64, ScimError> {
+    ) -> Result<u64, DirectoryError> {
         let cutoff = timefmt::format(
             time::OffsetDateTime::now_utc() - time::Duration::days(i64::from(retention.days)),
         );
@@ -261,8 +266,7 @@ impl Directory {
              (SELECT 1) LEFT JOIN (SELECT seq, at FROM activity ORDER BY seq LIMIT 1) o",
         )
         .fetch_one(self.db.reader())
-        .await
-        .map_err(db_error)?;
+        .await?;
         let (Some(oldest_seq), Some(oldest_at), Some(newest)) = ends else {
             return Ok(0);
         };
@@ -287,8 +291,7 @@ impl Directory {
                     })
                     .map_err(direct_error)
                 })
-                .await
-                .map_err(db_error)?;
+                .await?;
             pruned += deleted as u64;
             if deleted == 0 {
                 break;

@@ -6,6 +6,7 @@
 
 use serde_json::{json, Value};
 
+use super::error::DirectoryError;
 use super::mapping::{employee_fields, normalize_user};
 use super::users::insert_employee;
 use super::{Directory, WriteContext};
@@ -46,13 +47,13 @@ pub fn synthetic_user(n: u64) -> Value {
 impl Directory {
     /// Appends `count` synthetic activity lines dated `at`, for no connection, in large
     /// transactions: history to prune, for the retention's tests.
-    pub async fn seed_activity(&self, count: u64, at: &str) -> Result<u64, ScimError> {
+    pub async fn seed_activity(&self, count: u64, at: &str) -> Result<u64, DirectoryError> {
         let mut left = count;
         while left > 0 {
             let chunk = left.min(CHUNK as u64);
             let at = at.to_owned();
             self.db
-                .write(move |c| -> Result<(), ScimError> {
+                .write(move |c| -> Result<(), DirectoryError> {
                     let mut insert = c.prepare_cached(
                         "INSERT INTO activity (at, method, operation, resource_type, summary, \
                          outcome, status) VALUES (?, 'POST', 'create', 'User', ?, 'success', 201)",
@@ -77,7 +78,7 @@ impl Directory {
         &self,
         ctx: &WriteContext,
         users: impl IntoIterator<Item = Value>,
-    ) -> Result<u64, ScimError> {
+    ) -> Result<u64, DirectoryError> {
         let mut users = users.into_iter().peekable();
         let mut imported = 0u64;
         while users.peek().is_some() {
@@ -85,7 +86,7 @@ impl Directory {
             let writer = ctx.clone();
             imported += self
                 .db
-                .write(move |c| -> Result<u64, ScimError> {
+                .write(move |c| -> Result<u64, DirectoryError> {
                     let now = timefmt::now();
                     for body in chunk.iter().cloned() {
                         let mut doc = normalize_user(body)?;
@@ -101,7 +102,8 @@ impl Directory {
                                 return Err(ScimError::conflict(format!(
                                     "A user with userName '{}' already exists in this directory.",
                                     f.user_name
-                                )))
+                                ))
+                                .into())
                             }
                             Err(e) => return Err(e.into()),
                         }
@@ -114,7 +116,7 @@ impl Directory {
         // first current employee with its manager's email.
         let writer = ctx.clone();
         self.db
-            .write(move |c| -> Result<(), ScimError> {
+            .write(move |c| -> Result<(), DirectoryError> {
                 c.execute(
                     "UPDATE employees SET manager_id = (SELECT m.id FROM employees m \
                        WHERE m.email = employees.manager_email COLLATE NOCASE \
@@ -212,6 +214,6 @@ mod tests {
             .import_users(&ctx, [synthetic_user(3)])
             .await
             .unwrap_err();
-        assert_eq!(again.status, 409);
+        assert_eq!(again.to_scim().status, 409);
     }
 }

@@ -4,7 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{db_error, Directory};
+use super::error::DirectoryError;
+use super::Directory;
+use crate::db::StoreError;
 use crate::scim::ScimError;
 
 /// One employee. Serialised as the CLI's `users list --json` contract.
@@ -83,15 +85,14 @@ pub(crate) fn like_pattern(s: &str) -> String {
 }
 
 impl Directory {
-    pub async fn employees(&self, q: &EmployeeQuery) -> Result<EmployeePage, ScimError> {
+    pub async fn employees(&self, q: &EmployeeQuery) -> Result<EmployeePage, DirectoryError> {
         let (where_clause, search) = list_condition(q.search.as_deref(), q.status);
         let total: i64 = sqlx::query_scalar(&format!(
             "SELECT COUNT(*) FROM employees e WHERE {where_clause}"
         ))
         .bind(&search)
         .fetch_one(self.db.reader())
-        .await
-        .map_err(db_error)?;
+        .await?;
         let limit = if q.limit == 0 { -1 } else { q.limit as i64 };
         let items = sqlx::query_as::<_, Employee>(&format!(
             "SELECT {EMPLOYEE_COLUMNS} FROM employees e WHERE {where_clause} \
@@ -101,8 +102,7 @@ impl Directory {
         .bind(limit)
         .bind(q.offset as i64)
         .fetch_all(self.db.reader())
-        .await
-        .map_err(db_error)?;
+        .await?;
         Ok(EmployeePage {
             total: total.max(0) as u64,
             items,
@@ -129,7 +129,7 @@ impl Directory {
             .reader()
             .acquire()
             .await
-            .map_err(|e| ExportError::Read(db_error(e)))?;
+            .map_err(|e| ExportError::Read(e.into()))?;
         let (mut after, mut count) = (0_i64, 0_u64);
         loop {
             let batch = sqlx::query_as::<_, Employee>(&sql)
@@ -137,7 +137,7 @@ impl Directory {
                 .bind(after)
                 .fetch_all(&mut *conn)
                 .await
-                .map_err(|e| ExportError::Read(db_error(e)))?;
+                .map_err(|e| ExportError::Read(e.into()))?;
             let Some(last) = batch.last() else {
                 return Ok(count);
             };
@@ -150,14 +150,14 @@ impl Directory {
     }
 
     /// Any employee by id, removed ones included (the admin's view keeps them).
-    pub async fn employee(&self, id: &str) -> Result<Option<Employee>, ScimError> {
+    pub async fn employee(&self, id: &str) -> Result<Option<Employee>, DirectoryError> {
         sqlx::query_as::<_, Employee>(&format!(
             "SELECT {EMPLOYEE_COLUMNS} FROM employees e WHERE e.id = ?"
         ))
         .bind(id)
         .fetch_optional(self.db.reader())
         .await
-        .map_err(db_error)
+        .map_err(DirectoryError::from)
     }
 }
 
@@ -257,9 +257,23 @@ fn cursor(seq: i64) -> String {
     seq.to_string()
 }
 
-fn parse_cursor(c: &str) -> Result<i64, ScimError> {
+fn parse_cursor(c: &str) -> Result<i64, DirectoryError> {
     c.parse()
         .map_err(|_| ScimError::new(400, None, "The page cursor is not valid; start again."))
+        .map_err(DirectoryError::from)
+}
+
+impl Directory {
+    /// How many employees are active and deactivated (removed ones are not counted).
+    pub async fn status_counts(&self) -> Result<(u64, u64), DirectoryError> {
+        let (active, deactivated): (i64, i64) = sqlx::query_as(
+            "SELECT COALESCE(SUM(status = 'active'), 0), COALESCE(SUM(status = 'deactivated'), 0) \
+             FROM employees WHERE status IN ('active', 'deactivated')",
+        )
+        .fetch_one(self.reader())
+        .await?;
+        Ok((active.max(0) as u64, deactivated.max(0) as u64))
+    }
 }
 
 impl Directory {
@@ -267,7 +281,7 @@ impl Directory {
     pub async fn employee_page(
         &self,
         q: &EmployeeListQuery,
-    ) -> Result<EmployeeListPage, ScimError> {
+    ) -> Result<EmployeeListPage, DirectoryError> {
         let limit = match q.limit {
             0 => 50,
             n => n.min(500),
@@ -285,8 +299,7 @@ impl Directory {
             .bind(&pattern)
             .bind(limit + 1)
             .fetch_all(self.db.reader())
-            .await
-            .map_err(db_error)?;
+            .await?;
         let more = items.len() as i64 > limit;
         items.truncate(limit as usize);
         if descending {
@@ -297,18 +310,18 @@ impl Directory {
         ))
         .bind(&pattern)
         .fetch_one(self.db.reader())
-        .await
-        .map_err(db_error)?;
+        .await?;
         let offset: i64 = match items.first() {
             None => 0,
-            Some(first) => sqlx::query_scalar(&format!(
-                "SELECT COUNT(*) FROM employees e {COUNT_INDEX} WHERE {cond} AND e.seq < ?2"
-            ))
-            .bind(&pattern)
-            .bind(first.seq)
-            .fetch_one(self.db.reader())
-            .await
-            .map_err(db_error)?,
+            Some(first) => {
+                sqlx::query_scalar(&format!(
+                    "SELECT COUNT(*) FROM employees e {COUNT_INDEX} WHERE {cond} AND e.seq < ?2"
+                ))
+                .bind(&pattern)
+                .bind(first.seq)
+                .fetch_one(self.db.reader())
+                .await?
+            }
         };
         let (first, last) = (items.first().map(|e| e.seq), items.last().map(|e| e.seq));
         // Going forward, `more` says a next page exists and a cursor came from a page before;
@@ -366,8 +379,8 @@ pub enum ExportError {
     Io(std::io::Error),
     #[error("the file could not be written: {0}")]
     Csv(csv::Error),
-    #[error("the directory could not be read: {}", .0.detail)]
-    Read(ScimError),
+    #[error("the directory could not be read: {0}")]
+    Read(StoreError),
 }
 
 const CSV_HEADER: [&str; 14] = [

@@ -21,12 +21,11 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::activity::{append, Attempt, NewActivity};
+use super::error::DirectoryError;
 use super::mapping::normalize_group;
 use super::sql_filter::{group_filter_sql, group_sort_sql};
-use super::{
-    check_if_match, db_error, etag, parse_doc, Directory, ListRow, ListSource, WriteContext,
-};
-use crate::db::is_unique_violation;
+use super::write::{existing, existing_matching, unique, Stored};
+use super::{etag, parse_doc, Directory, ListRow, ListSource, WriteContext};
 use crate::desk::ChangeEvent;
 use crate::scim::filter::{get_ci, CompareOp, Filter};
 use crate::scim::limits::check_resource;
@@ -146,9 +145,24 @@ fn group_by_id(c: &Connection, id: &str) -> rusqlite::Result<Option<GroupRow>> {
         .optional()
 }
 
-/// The group `id`, read inside a write, or the SCIM 404.
-fn current_or_404(c: &Connection, id: &str) -> Result<GroupRow, ScimError> {
-    group_by_id(c, id)?.ok_or_else(|| not_found(id))
+impl Stored for GroupRow {
+    const NOUN: &'static str = "group";
+    fn load(c: &Connection, id: &str) -> rusqlite::Result<Option<Self>> {
+        group_by_id(c, id)
+    }
+    fn not_found(id: &str) -> ScimError {
+        not_found(id)
+    }
+    fn version(&self) -> i64 {
+        self.version
+    }
+}
+
+/// What the app is told a write of a group changed.
+fn group_changed(w: &Written) -> ChangeEvent {
+    ChangeEvent::Group {
+        id: w.group.id.clone(),
+    }
 }
 
 /// Calls `each` with every member of the group `seq`, in id order, as they are read.
@@ -205,7 +219,7 @@ fn group_text(
     attributes: &[String],
     excluded: &[String],
     read_members: impl FnOnce(&mut dyn FnMut(StoredMember)) -> rusqlite::Result<()>,
-) -> Result<String, ScimError> {
+) -> Result<String, DirectoryError> {
     let doc = parse_doc(&g.doc)?;
     let mut head = Map::new();
     head.insert(
@@ -241,7 +255,7 @@ fn group_text(
         excluded,
         ResourceKind::Group,
     ) else {
-        return Err(ScimError::internal("A group could not be written out."));
+        return Err(ScimError::internal("A group could not be written out.").into());
     };
     let shape = match shown.remove("members") {
         Some(Value::Array(sample)) => {
@@ -514,7 +528,12 @@ fn resolve(c: &Connection, id: &str) -> rusqlite::Result<Option<(String, &'stati
 }
 
 /// Adds (or relabels) one member of the group `seq`, checked against the directory.
-fn put_member(c: &Connection, seq: i64, m: &Member, tally: &mut Tally) -> Result<(), ScimError> {
+fn put_member(
+    c: &Connection,
+    seq: i64,
+    m: &Member,
+    tally: &mut Tally,
+) -> Result<(), DirectoryError> {
     let (id, kind) = resolve(c, &m.id)?.ok_or_else(|| unknown_member(&m.id))?;
     let existing = c
         .prepare_cached(
@@ -570,7 +589,7 @@ fn apply_change(
     seq: i64,
     change: &MemberChange,
     tally: &mut Tally,
-) -> Result<(), ScimError> {
+) -> Result<(), DirectoryError> {
     match change {
         MemberChange::Add(members) => {
             for m in members {
@@ -593,7 +612,7 @@ fn apply_change(
             let wanted: HashSet<String> = members
                 .iter()
                 .map(|m| Ok(resolve(c, &m.id)?.ok_or_else(|| unknown_member(&m.id))?.0))
-                .collect::<Result<_, ScimError>>()?;
+                .collect::<Result<_, DirectoryError>>()?;
             let mut leaving = Vec::new();
             for_each_member(c, seq, |m| {
                 if !wanted.contains(&m.id) {
@@ -612,9 +631,9 @@ fn apply_change(
 }
 
 /// Splits the members out of a normalised group document.
-fn take_members(doc: &mut Map<String, Value>) -> Result<Vec<Member>, ScimError> {
+fn take_members(doc: &mut Map<String, Value>) -> Result<Vec<Member>, DirectoryError> {
     match doc.remove("members") {
-        Some(list) => members_from(&list),
+        Some(list) => Ok(members_from(&list)?),
         None => Ok(Vec::new()),
     }
 }
@@ -640,11 +659,10 @@ impl Directory {
         id: &str,
         attributes: &[String],
         excluded: &[String],
-    ) -> Result<(String, i64), ScimError> {
+    ) -> Result<(String, i64), DirectoryError> {
         let g = self
             .db
-            .read(|c| group_by_id(c, id))
-            .map_err(db_error)?
+            .read(|c| group_by_id(c, id))?
             .ok_or_else(|| not_found(id))?;
         let render = |c: &Connection, g: &GroupRow| {
             group_text(g, base_url, attributes, excluded, |each| {
@@ -652,7 +670,10 @@ impl Directory {
             })
         };
         if g.member_count <= INLINE_MEMBERS {
-            let text = self.db.read(|c| Ok(render(c, &g))).map_err(db_error)??;
+            let text = self
+                .db
+                .read(|c| Ok(render(c, &g)))
+                .map_err(DirectoryError::from)??;
             return Ok((text, g.version));
         }
         // A large group: read again, with its members, in one read transaction of its own on a
@@ -669,7 +690,7 @@ impl Directory {
                             for_each_member(c, g.seq, each)
                         })
                         .map(|text| (text, g.version)),
-                        None => Err(not_found(&id)),
+                        None => Err(not_found(&id).into()),
                     };
                     c.execute_batch("COMMIT")?;
                     Ok(answer)
@@ -677,14 +698,14 @@ impl Directory {
             })
         })
         .await
-        .map_err(|_| ScimError::internal("A group could not be read."))?
-        .map_err(db_error)?
+        .map_err(|_| ScimError::internal("A group could not be read."))??
     }
 
     /// [`Self::get_group_text`] as a value, unprojected.
-    pub async fn get_group(&self, base_url: &str, id: &str) -> Result<Value, ScimError> {
+    pub async fn get_group(&self, base_url: &str, id: &str) -> Result<Value, DirectoryError> {
         let (text, _) = self.get_group_text(base_url, id, &[], &[]).await?;
-        serde_json::from_str(&text).map_err(|_| ScimError::internal("A group could not be read."))
+        serde_json::from_str(&text)
+            .map_err(|_| ScimError::internal("A group could not be read.").into())
     }
 
     /// A page of groups as a SCIM `ListResponse` in JSON text, projected as asked.
@@ -692,7 +713,7 @@ impl Directory {
         &self,
         base_url: &str,
         q: &ListQuery,
-    ) -> Result<String, ScimError> {
+    ) -> Result<String, DirectoryError> {
         let page = self.list_page::<GroupRow>(&GROUPS, q).await?;
         let mut out = String::new();
         let _ = write!(
@@ -714,45 +735,53 @@ impl Directory {
                             for_each_member(c, g.seq, each)
                         })
                     })
-                    .collect::<Result<Vec<String>, ScimError>>())
+                    .collect::<Result<Vec<String>, DirectoryError>>())
             })
-            .map_err(db_error)??;
+            .map_err(DirectoryError::from)??;
         out.push_str(&texts.join(","));
         out.push_str("]}");
         Ok(out)
     }
 
     /// [`Self::list_groups_text`] as a value.
-    pub async fn list_groups(&self, base_url: &str, q: &ListQuery) -> Result<Value, ScimError> {
+    pub async fn list_groups(
+        &self,
+        base_url: &str,
+        q: &ListQuery,
+    ) -> Result<Value, DirectoryError> {
         let text = self.list_groups_text(base_url, q).await?;
-        serde_json::from_str(&text).map_err(|_| ScimError::internal("Groups could not be read."))
+        serde_json::from_str(&text)
+            .map_err(|_| ScimError::internal("Groups could not be read.").into())
     }
 
-    pub async fn create_group(&self, ctx: &WriteContext, body: Value) -> Result<Value, ScimError> {
+    pub async fn create_group(
+        &self,
+        ctx: &WriteContext,
+        body: Value,
+    ) -> Result<Value, DirectoryError> {
         let subject = body
             .get("displayName")
             .and_then(Value::as_str)
             .map(|s| format!("group '{}'", quoted(s)))
             .unwrap_or_else(|| "a group".to_owned());
         let result = self.try_create_group(ctx, body).await;
-        if let Err(e) = &result {
-            self.record_failure(
-                ctx,
-                Attempt {
-                    method: "POST",
-                    operation: "create_group",
-                    resource_type: RESOURCE,
-                    resource_id: None,
-                    subject: &subject,
-                },
-                e,
-            )
-            .await;
-        }
-        result
+        let attempt = Attempt {
+            method: "POST",
+            operation: "create_group",
+            resource_type: RESOURCE,
+            resource_id: None,
+            subject: &subject,
+        };
+        self.finish_write(ctx, attempt, result, group_changed)
+            .await?
+            .to_value(&ctx.base_url)
     }
 
-    async fn try_create_group(&self, ctx: &WriteContext, body: Value) -> Result<Value, ScimError> {
+    async fn try_create_group(
+        &self,
+        ctx: &WriteContext,
+        body: Value,
+    ) -> Result<Written, DirectoryError> {
         let mut doc = normalize_group(body)?;
         let members = take_members(&mut doc)?;
         check_resource(&doc, None)?;
@@ -760,9 +789,8 @@ impl Directory {
         let external_id = external_id(&doc);
         let id = uuid::Uuid::new_v4().to_string();
         let writer = ctx.clone();
-        let written = self
-            .db
-            .write(move |c| -> Result<Written, ScimError> {
+        self.db
+            .write(move |c| -> Result<Written, DirectoryError> {
                 let now = timefmt::now();
                 let inserted = c
                     .prepare_cached(
@@ -782,11 +810,7 @@ impl Directory {
                         ],
                         |r| r.get::<_, i64>(0),
                     );
-                let seq = match inserted {
-                    Ok(seq) => seq,
-                    Err(e) if is_unique_violation(&e) => return Err(duplicate(&name)),
-                    Err(e) => return Err(e.into()),
-                };
+                let seq = unique(inserted, || duplicate(&name))?;
                 let mut tally = Tally::default();
                 apply_change(c, seq, &MemberChange::Add(members), &mut tally)?;
                 c.prepare_cached("UPDATE groups SET member_count = ? WHERE seq = ?")?
@@ -811,14 +835,7 @@ impl Directory {
                 )?;
                 written_with_members(c, &id)
             })
-            .await?;
-        self.notify_written(
-            ctx,
-            ChangeEvent::Group {
-                id: written.group.id.clone(),
-            },
-        );
-        written.to_value(&ctx.base_url)
+            .await
     }
 
     pub async fn replace_group(
@@ -827,12 +844,13 @@ impl Directory {
         id: &str,
         body: Value,
         if_match: Option<&str>,
-    ) -> Result<Value, ScimError> {
+    ) -> Result<Value, DirectoryError> {
         let result = self
             .write_group(ctx, id, if_match, "PUT", GroupChange::Replace(body))
             .await;
-        self.after_group_write(ctx, id, "PUT", &result).await;
-        result?.to_value(&ctx.base_url)
+        self.after_group_write(ctx, id, "PUT", result)
+            .await?
+            .to_value(&ctx.base_url)
     }
 
     /// A PATCH of the group `id`; answers the group's new version. Membership changes touch only
@@ -843,16 +861,19 @@ impl Directory {
         id: &str,
         body: &Value,
         if_match: Option<&str>,
-    ) -> Result<i64, ScimError> {
+    ) -> Result<i64, DirectoryError> {
         let result = match parse_patch_request(body) {
             Ok(ops) => {
                 self.write_group(ctx, id, if_match, "PATCH", GroupChange::Patch(ops))
                     .await
             }
-            Err(e) => Err(e),
+            Err(e) => Err(e.into()),
         };
-        self.after_group_write(ctx, id, "PATCH", &result).await;
-        Ok(result?.group.version)
+        Ok(self
+            .after_group_write(ctx, id, "PATCH", result)
+            .await?
+            .group
+            .version)
     }
 
     async fn after_group_write(
@@ -860,23 +881,17 @@ impl Directory {
         ctx: &WriteContext,
         id: &str,
         method: &str,
-        result: &Result<Written, ScimError>,
-    ) {
-        if let Err(e) = result {
-            let subject = format!("group {}", quoted(id));
-            self.record_failure(
-                ctx,
-                Attempt {
-                    method,
-                    operation: "update_group",
-                    resource_type: RESOURCE,
-                    resource_id: Some(id),
-                    subject: &subject,
-                },
-                e,
-            )
-            .await;
-        }
+        result: Result<Written, DirectoryError>,
+    ) -> Result<Written, DirectoryError> {
+        let subject = format!("group {}", quoted(id));
+        let attempt = Attempt {
+            method,
+            operation: "update_group",
+            resource_type: RESOURCE,
+            resource_id: Some(id),
+            subject: &subject,
+        };
+        self.finish_write(ctx, attempt, result, group_changed).await
     }
 
     async fn write_group(
@@ -886,14 +901,12 @@ impl Directory {
         if_match: Option<&str>,
         method: &'static str,
         change: GroupChange,
-    ) -> Result<Written, ScimError> {
+    ) -> Result<Written, DirectoryError> {
         let writer = ctx.clone();
         let (id, if_match) = (id.to_owned(), if_match.map(str::to_owned));
-        let written = self
-            .db
-            .write(move |c| -> Result<Written, ScimError> {
-                let current = current_or_404(c, &id)?;
-                check_if_match(if_match.as_deref(), current.version, "group")?;
+        self.db
+            .write(move |c| -> Result<Written, DirectoryError> {
+                let current = existing_matching::<GroupRow>(c, &id, if_match.as_deref())?;
                 let before = parse_doc(&current.doc)?;
                 let (doc, changes, answer_members) = match change {
                     GroupChange::Replace(body) => {
@@ -968,11 +981,7 @@ impl Directory {
                             count,
                             current.seq
                         ]);
-                    match updated {
-                        Ok(_) => {}
-                        Err(e) if is_unique_violation(&e) => return Err(duplicate(&name)),
-                        Err(e) => return Err(e.into()),
-                    }
+                    unique(updated, || duplicate(&name))?;
                 }
                 let shown = quoted(&name);
                 let summary = if !changed {
@@ -1002,19 +1011,12 @@ impl Directory {
                 match answer_members {
                     true => written_with_members(c, &id),
                     false => Ok(Written {
-                        group: current_or_404(c, &id)?,
+                        group: existing(c, &id)?,
                         members: None,
                     }),
                 }
             })
-            .await?;
-        self.notify_written(
-            ctx,
-            ChangeEvent::Group {
-                id: written.group.id.clone(),
-            },
-        );
-        Ok(written)
+            .await
     }
 
     pub async fn delete_group(
@@ -1022,14 +1024,13 @@ impl Directory {
         ctx: &WriteContext,
         id: &str,
         if_match: Option<&str>,
-    ) -> Result<(), ScimError> {
+    ) -> Result<(), DirectoryError> {
         let writer = ctx.clone();
         let (gid, tag) = (id.to_owned(), if_match.map(str::to_owned));
         let result = self
             .db
-            .write(move |c| -> Result<(), ScimError> {
-                let current = current_or_404(c, &gid)?;
-                check_if_match(tag.as_deref(), current.version, "group")?;
+            .write(move |c| -> Result<(), DirectoryError> {
+                let current = existing_matching::<GroupRow>(c, &gid, tag.as_deref())?;
                 c.prepare_cached("DELETE FROM groups WHERE seq = ?")?
                     .execute([current.seq])?;
                 // Groups it was a member of lose it.
@@ -1067,33 +1068,24 @@ impl Directory {
                 Ok(())
             })
             .await;
-        match &result {
-            Ok(()) => {
-                self.notify_written(ctx, ChangeEvent::Group { id: id.to_owned() });
-            }
-            Err(e) => {
-                let subject = format!("group {}", quoted(id));
-                self.record_failure(
-                    ctx,
-                    Attempt {
-                        method: "DELETE",
-                        operation: "delete_group",
-                        resource_type: RESOURCE,
-                        resource_id: Some(id),
-                        subject: &subject,
-                    },
-                    e,
-                )
-                .await;
-            }
-        }
-        result
+        let subject = format!("group {}", quoted(id));
+        let attempt = Attempt {
+            method: "DELETE",
+            operation: "delete_group",
+            resource_type: RESOURCE,
+            resource_id: Some(id),
+            subject: &subject,
+        };
+        self.finish_write(ctx, attempt, result, |()| ChangeEvent::Group {
+            id: id.to_owned(),
+        })
+        .await
     }
 }
 
 /// The group `id` and all its members, read inside the write that changed them.
-fn written_with_members(c: &Connection, id: &str) -> Result<Written, ScimError> {
-    let group = current_or_404(c, id)?;
+fn written_with_members(c: &Connection, id: &str) -> Result<Written, DirectoryError> {
+    let group = existing::<GroupRow>(c, id)?;
     let mut members = Vec::with_capacity(group.member_count.max(0) as usize);
     for_each_member(c, group.seq, |m| members.push(m))?;
     Ok(Written {
@@ -1104,7 +1096,7 @@ fn written_with_members(c: &Connection, id: &str) -> Result<Written, ScimError> 
 
 impl Written {
     /// The group as a value, with its members when the write read them.
-    fn to_value(&self, base_url: &str) -> Result<Value, ScimError> {
+    fn to_value(&self, base_url: &str) -> Result<Value, DirectoryError> {
         let members = self.members.as_deref().unwrap_or(&[]);
         let text = group_text(&self.group, base_url, &[], &[], |each| {
             for m in members {
@@ -1112,7 +1104,8 @@ impl Written {
             }
             Ok(())
         })?;
-        serde_json::from_str(&text).map_err(|_| ScimError::internal("A group could not be read."))
+        serde_json::from_str(&text)
+            .map_err(|_| ScimError::internal("A group could not be read.").into())
     }
 }
 

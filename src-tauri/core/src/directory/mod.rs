@@ -8,10 +8,12 @@
 pub mod activity;
 pub mod bulk;
 pub mod employees;
+mod error;
 pub mod groups;
 pub mod mapping;
 pub mod sql_filter;
 pub mod users;
+mod write;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -28,6 +30,7 @@ use sql_filter::{SqlFragment, SqlParam};
 
 pub use activity::{ActivityEntry, ActivityQuery};
 pub use employees::{Employee, EmployeePage, EmployeeQuery, ExportError, StatusFilter};
+pub use error::DirectoryError;
 
 #[derive(Clone)]
 pub struct Directory {
@@ -172,39 +175,6 @@ impl Directory {
     }
 }
 
-/// A database failure as the Okta admin sees it: a 500 that says to retry, with the cause in the
-/// app's log rather than in Okta — or, when the disk is full, a 503 that says so (with
-/// `Retry-After`: Okta retries, and the write goes through once there is space again).
-pub(crate) fn db_error(err: sqlx::Error) -> ScimError {
-    if crate::db::is_storage_full(&err) {
-        tracing::error!(error = %err, "a write failed: the disk is full");
-        return ScimError::new(
-            503,
-            None,
-            "SCIM Desk could not save this change: the disk that holds its data directory is \
-             full. Nothing was changed; Okta retries the task, and it goes through once space is \
-             freed on that disk.",
-        );
-    }
-    tracing::error!(error = %err, "directory database error");
-    ScimError::internal(
-        "SCIM Desk could not read or write its employee directory. Retry the task in Okta; if it \
-         fails again, check that SCIM Desk is running and its data directory is writable.",
-    )
-}
-
-impl From<sqlx::Error> for ScimError {
-    fn from(e: sqlx::Error) -> Self {
-        db_error(e)
-    }
-}
-
-impl From<rusqlite::Error> for ScimError {
-    fn from(e: rusqlite::Error) -> Self {
-        db_error(crate::db::direct_error(e))
-    }
-}
-
 /// The weak ETag of a resource version.
 pub fn etag(version: i64) -> String {
     format!("W/\"{version}\"")
@@ -215,7 +185,7 @@ pub(crate) fn check_if_match(
     if_match: Option<&str>,
     version: i64,
     what: &str,
-) -> Result<(), ScimError> {
+) -> Result<(), DirectoryError> {
     let Some(header) = if_match else {
         return Ok(());
     };
@@ -234,7 +204,7 @@ pub(crate) fn check_if_match(
                 "The {what} was changed since it was read (its version is now {}). Read it again and retry.",
                 etag(version)
             ),
-        ))
+        ).into())
     }
 }
 
@@ -265,11 +235,11 @@ impl Directory {
         &self,
         source: &ListSource,
         q: &ListQuery,
-    ) -> Result<ListPage<T>, ScimError>
+    ) -> Result<ListPage<T>, DirectoryError>
     where
         T: ListRow,
     {
-        let generation = self.db.generations().map_err(db_error)?.directory;
+        let generation = self.db.generations()?.directory;
         let fragment = match q.filter.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
             Some(f) => (source.filter_sql)(&parse_filter(f)?)?,
             None => SqlFragment {
@@ -338,15 +308,12 @@ impl Directory {
                     )
                 }
             };
-            rows = self
-                .db
-                .read(|c| {
-                    with_statement(c, &sql, |s| {
-                        s.query_map(rusqlite::params_from_iter(&params), T::from_row)?
-                            .collect::<rusqlite::Result<Vec<T>>>()
-                    })
+            rows = self.db.read(|c| {
+                with_statement(c, &sql, |s| {
+                    s.query_map(rusqlite::params_from_iter(&params), T::from_row)?
+                        .collect::<rusqlite::Result<Vec<T>>>()
                 })
-                .map_err(db_error)?;
+            })?;
             // Only a full page can have a next one to find by cursor (a lookup by userName or
             // email, a short page, leaves nothing to remember).
             if let (true, true, Some(last)) = (keyset, rows.len() as u64 == q.count, rows.last()) {
@@ -366,14 +333,11 @@ impl Directory {
         } else {
             let sql = format!("SELECT COUNT(*) FROM {} WHERE {where_sql}", source.from);
             let params: Vec<_> = fragment.params.iter().map(sql_value).collect();
-            let total: i64 = self
-                .db
-                .read(|c| {
-                    with_statement(c, &sql, |s| {
-                        s.query_row(rusqlite::params_from_iter(&params), |r| r.get(0))
-                    })
+            let total: i64 = self.db.read(|c| {
+                with_statement(c, &sql, |s| {
+                    s.query_row(rusqlite::params_from_iter(&params), |r| r.get(0))
                 })
-                .map_err(db_error)?;
+            })?;
             total.max(0) as u64
         };
         self.lists().set_total(generation, &list, total);
@@ -405,7 +369,7 @@ fn with_statement<T>(
 /// Without the parser's depth limit: writes keep documents far shallower than it
 /// ([`crate::scim::limits`]), but an earlier version stored documents as deep as a PATCH could
 /// make them, and every stored document must stay readable — and so updatable and deactivatable.
-pub(crate) fn parse_doc(doc: &str) -> Result<serde_json::Map<String, Value>, ScimError> {
+pub(crate) fn parse_doc(doc: &str) -> Result<serde_json::Map<String, Value>, DirectoryError> {
     use serde::Deserialize;
     let mut de = serde_json::Deserializer::from_str(doc);
     de.disable_recursion_limit();
@@ -414,7 +378,8 @@ pub(crate) fn parse_doc(doc: &str) -> Result<serde_json::Map<String, Value>, Sci
         Ok(Value::Object(map)) => Ok(map),
         _ => Err(ScimError::internal(
             "A stored resource could not be read; its record in SCIM Desk's database is damaged.",
-        )),
+        )
+        .into()),
     }
 }
 

@@ -14,10 +14,11 @@ use serde_json::{Map, Value};
 
 use super::activity::{append, Attempt, NewActivity};
 use super::employees::Employee;
+use super::error::DirectoryError;
 use super::mapping::{employee_fields, normalize_user, EmployeeFields};
 use super::sql_filter::{user_filter_sql, user_sort_sql};
-use super::{check_if_match, db_error, etag, parse_doc, Directory, ListSource, WriteContext};
-use crate::db::is_unique_violation;
+use super::write::{existing, existing_matching, unique, Stored};
+use super::{etag, parse_doc, Directory, ListSource, WriteContext};
 use crate::desk::ChangeEvent;
 use crate::scim::limits::check_resource;
 use crate::scim::list::{list_response, ListQuery};
@@ -74,12 +75,12 @@ impl super::ListRow for EmployeeWithGroups {
 }
 
 impl EmployeeWithGroups {
-    fn groups(&self) -> Result<Vec<(String, String)>, ScimError> {
+    fn groups(&self) -> Result<Vec<(String, String)>, DirectoryError> {
         serde_json::from_str(&self.groups_json)
-            .map_err(|_| ScimError::internal("A user's groups could not be read."))
+            .map_err(|_| ScimError::internal("A user's groups could not be read.").into())
     }
 
-    fn render(&self, base_url: &str) -> Result<Value, ScimError> {
+    fn render(&self, base_url: &str) -> Result<Value, DirectoryError> {
         render(&self.employee, &self.groups()?, base_url)
     }
 
@@ -88,7 +89,7 @@ impl EmployeeWithGroups {
     /// Okta asks for no projection. The same members in the same order; a document this cannot
     /// write exactly so (a member `render` would override, one the default projection hides, a
     /// repeated name) goes through [`render`].
-    fn render_text(&self, base_url: &str) -> Result<String, ScimError> {
+    fn render_text(&self, base_url: &str) -> Result<String, DirectoryError> {
         let e = &self.employee;
         // Not an object (`render` answers the damaged-record error), or unusual members.
         let members = match serde_json::from_str::<RawMembers<'_>>(&e.doc) {
@@ -142,12 +143,12 @@ impl EmployeeWithGroups {
 pub struct WrittenUser(EmployeeWithGroups);
 
 impl WrittenUser {
-    pub fn render(&self, base_url: &str) -> Result<Value, ScimError> {
+    pub fn render(&self, base_url: &str) -> Result<Value, DirectoryError> {
         self.0.render(base_url)
     }
 
     /// The same as [`Self::render`], written as text (see `render_text`).
-    pub fn render_text(&self, base_url: &str) -> Result<String, ScimError> {
+    pub fn render_text(&self, base_url: &str) -> Result<String, DirectoryError> {
         self.0.render_text(base_url)
     }
 
@@ -251,7 +252,7 @@ pub(crate) fn render(
     e: &Employee,
     groups: &[(String, String)],
     base_url: &str,
-) -> Result<Value, ScimError> {
+) -> Result<Value, DirectoryError> {
     let doc = parse_doc(&e.doc)?;
     let mut out = Map::new();
     out.insert(
@@ -314,9 +315,24 @@ fn load_current(c: &Connection, id: &str) -> rusqlite::Result<Option<EmployeeWit
         .optional()
 }
 
-/// [`load_current`], or the SCIM 404 for an id that names no current employee.
-fn current_or_404(c: &Connection, id: &str) -> Result<EmployeeWithGroups, ScimError> {
-    load_current(c, id)?.ok_or_else(|| not_found(id))
+impl Stored for EmployeeWithGroups {
+    const NOUN: &'static str = "user";
+    fn load(c: &Connection, id: &str) -> rusqlite::Result<Option<Self>> {
+        load_current(c, id)
+    }
+    fn not_found(id: &str) -> ScimError {
+        not_found(id)
+    }
+    fn version(&self) -> i64 {
+        self.employee.version
+    }
+}
+
+/// What the app is told a write of a user changed.
+fn employee_changed(w: &WrittenUser) -> ChangeEvent {
+    ChangeEvent::Employee {
+        id: w.0.employee.id.clone(),
+    }
 }
 
 /// Links this employee to its manager, and its reports to it, by email. `created`: the employee
@@ -407,7 +423,7 @@ impl Directory {
     pub(crate) async fn groups_of(
         &self,
         ids: &[&str],
-    ) -> Result<HashMap<String, Vec<(String, String)>>, ScimError> {
+    ) -> Result<HashMap<String, Vec<(String, String)>>, DirectoryError> {
         let mut out: HashMap<String, Vec<(String, String)>> = HashMap::new();
         if ids.is_empty() {
             return Ok(out);
@@ -422,14 +438,14 @@ impl Directory {
         for id in ids {
             q = q.bind(*id);
         }
-        for (member, gid, name) in q.fetch_all(self.db.reader()).await.map_err(db_error)? {
+        for (member, gid, name) in q.fetch_all(self.db.reader()).await? {
             out.entry(member).or_default().push((gid, name));
         }
         Ok(out)
     }
 
     /// One user and its groups, in one query: the lookup Okta makes most.
-    pub async fn get_user(&self, base_url: &str, id: &str) -> Result<Value, ScimError> {
+    pub async fn get_user(&self, base_url: &str, id: &str) -> Result<Value, DirectoryError> {
         self.read_user(id)?.render(base_url)
     }
 
@@ -438,19 +454,18 @@ impl Directory {
         &self,
         base_url: &str,
         id: &str,
-    ) -> Result<(String, i64), ScimError> {
+    ) -> Result<(String, i64), DirectoryError> {
         let found = self.read_user(id)?;
         Ok((found.render_text(base_url)?, found.employee.version))
     }
 
-    fn read_user(&self, id: &str) -> Result<EmployeeWithGroups, ScimError> {
+    fn read_user(&self, id: &str) -> Result<EmployeeWithGroups, DirectoryError> {
         self.db
-            .read(|c| load_current(c, id))
-            .map_err(db_error)?
-            .ok_or_else(|| not_found(id))
+            .read(|c| load_current(c, id))?
+            .ok_or_else(|| not_found(id).into())
     }
 
-    pub async fn list_users(&self, base_url: &str, q: &ListQuery) -> Result<Value, ScimError> {
+    pub async fn list_users(&self, base_url: &str, q: &ListQuery) -> Result<Value, DirectoryError> {
         let page = self.list_page::<EmployeeWithGroups>(&USERS, q).await?;
         let resources = page
             .rows
@@ -465,7 +480,7 @@ impl Directory {
         &self,
         base_url: &str,
         q: &ListQuery,
-    ) -> Result<String, ScimError> {
+    ) -> Result<String, DirectoryError> {
         let page = self.list_page::<EmployeeWithGroups>(&USERS, q).await?;
         let mut out = String::with_capacity(
             128 + page
@@ -492,7 +507,11 @@ impl Directory {
         Ok(out)
     }
 
-    pub async fn create_user(&self, ctx: &WriteContext, body: Value) -> Result<Value, ScimError> {
+    pub async fn create_user(
+        &self,
+        ctx: &WriteContext,
+        body: Value,
+    ) -> Result<Value, DirectoryError> {
         self.create_user_written(ctx, body)
             .await?
             .render(&ctx.base_url)
@@ -503,33 +522,25 @@ impl Directory {
         &self,
         ctx: &WriteContext,
         body: Value,
-    ) -> Result<WrittenUser, ScimError> {
+    ) -> Result<WrittenUser, DirectoryError> {
         let subject = subject_of(&body, "a user");
-        match self.try_create_user(ctx, body).await {
-            Ok(v) => Ok(v),
-            Err(e) => {
-                self.record_failure(
-                    ctx,
-                    Attempt {
-                        method: "POST",
-                        operation: "create",
-                        resource_type: RESOURCE,
-                        resource_id: None,
-                        subject: &subject,
-                    },
-                    &e,
-                )
-                .await;
-                Err(e)
-            }
-        }
+        let result = self.try_create_user(ctx, body).await;
+        let attempt = Attempt {
+            method: "POST",
+            operation: "create",
+            resource_type: RESOURCE,
+            resource_id: None,
+            subject: &subject,
+        };
+        self.finish_write(ctx, attempt, result, employee_changed)
+            .await
     }
 
     async fn try_create_user(
         &self,
         ctx: &WriteContext,
         body: Value,
-    ) -> Result<WrittenUser, ScimError> {
+    ) -> Result<WrittenUser, DirectoryError> {
         let mut doc = normalize_user(body)?;
         check_resource(&doc, None)?;
         let fields = employee_fields(&doc);
@@ -540,14 +551,13 @@ impl Directory {
         let writer = ctx.clone();
         let created = self
             .db
-            .write(move |c| -> Result<EmployeeWithGroups, ScimError> {
+            .write(move |c| -> Result<EmployeeWithGroups, DirectoryError> {
                 let now = timefmt::now();
                 let conn_id = &writer.connection_id;
-                match insert_employee(c, &fields, active, &doc_text, &id, conn_id, &now) {
-                    Ok(()) => {}
-                    Err(e) if is_unique_violation(&e) => return Err(duplicate(&fields.user_name)),
-                    Err(e) => return Err(e.into()),
-                }
+                unique(
+                    insert_employee(c, &fields, active, &doc_text, &id, conn_id, &now),
+                    || duplicate(&fields.user_name),
+                )?;
                 resolve_managers(c, &id, fields.email.as_deref(), true)?;
                 append(
                     c,
@@ -567,15 +577,9 @@ impl Directory {
                         detail: None,
                     },
                 )?;
-                current_or_404(c, &id)
+                existing(c, &id)
             })
             .await?;
-        self.notify_written(
-            ctx,
-            ChangeEvent::Employee {
-                id: created.employee.id.clone(),
-            },
-        );
         Ok(WrittenUser(created))
     }
 
@@ -585,7 +589,7 @@ impl Directory {
         id: &str,
         body: Value,
         if_match: Option<&str>,
-    ) -> Result<Value, ScimError> {
+    ) -> Result<Value, DirectoryError> {
         self.replace_user_written(ctx, id, body, if_match)
             .await?
             .render(&ctx.base_url)
@@ -598,11 +602,11 @@ impl Directory {
         id: &str,
         body: Value,
         if_match: Option<&str>,
-    ) -> Result<WrittenUser, ScimError> {
+    ) -> Result<WrittenUser, DirectoryError> {
         let subject = subject_of(&body, id);
         let result = self
             .write_user(ctx, id, if_match, "PUT", move |_current| {
-                normalize_user(body)
+                normalize_user(body).map_err(DirectoryError::from)
             })
             .await;
         self.after_write(ctx, id, "PUT", &subject, result).await
@@ -614,7 +618,7 @@ impl Directory {
         id: &str,
         body: &Value,
         if_match: Option<&str>,
-    ) -> Result<Value, ScimError> {
+    ) -> Result<Value, DirectoryError> {
         self.patch_user_written(ctx, id, body, if_match)
             .await?
             .render(&ctx.base_url)
@@ -627,17 +631,17 @@ impl Directory {
         id: &str,
         body: &Value,
         if_match: Option<&str>,
-    ) -> Result<WrittenUser, ScimError> {
+    ) -> Result<WrittenUser, DirectoryError> {
         let result = match parse_patch_request(body) {
             Ok(ops) => {
                 self.write_user(ctx, id, if_match, "PATCH", move |current| {
                     let mut resource = Value::Object(current);
                     apply_patch(&mut resource, &ops, &PatchContext::user())?;
-                    normalize_user(resource)
+                    normalize_user(resource).map_err(DirectoryError::from)
                 })
                 .await
             }
-            Err(e) => Err(e),
+            Err(e) => Err(e.into()),
         };
         self.after_write(ctx, id, "PATCH", id, result).await
     }
@@ -648,23 +652,17 @@ impl Directory {
         id: &str,
         method: &str,
         subject: &str,
-        result: Result<WrittenUser, ScimError>,
-    ) -> Result<WrittenUser, ScimError> {
-        if let Err(e) = &result {
-            self.record_failure(
-                ctx,
-                Attempt {
-                    method,
-                    operation: "update",
-                    resource_type: RESOURCE,
-                    resource_id: Some(id),
-                    subject,
-                },
-                e,
-            )
-            .await;
-        }
-        result
+        result: Result<WrittenUser, DirectoryError>,
+    ) -> Result<WrittenUser, DirectoryError> {
+        let attempt = Attempt {
+            method,
+            operation: "update",
+            resource_type: RESOURCE,
+            resource_id: Some(id),
+            subject,
+        };
+        self.finish_write(ctx, attempt, result, employee_changed)
+            .await
     }
 
     /// A read-modify-write of one user inside one write transaction.
@@ -674,17 +672,17 @@ impl Directory {
         id: &str,
         if_match: Option<&str>,
         method: &'static str,
-        change: impl FnOnce(Map<String, Value>) -> Result<Map<String, Value>, ScimError>
+        change: impl FnOnce(Map<String, Value>) -> Result<Map<String, Value>, DirectoryError>
             + Send
             + 'static,
-    ) -> Result<WrittenUser, ScimError> {
+    ) -> Result<WrittenUser, DirectoryError> {
         let writer = ctx.clone();
         let (id, if_match) = (id.to_owned(), if_match.map(str::to_owned));
         let written = self
             .db
-            .write(move |c| -> Result<EmployeeWithGroups, ScimError> {
-                let current = current_or_404(c, &id)?.employee;
-                check_if_match(if_match.as_deref(), current.version, "user")?;
+            .write(move |c| -> Result<EmployeeWithGroups, DirectoryError> {
+                let current =
+                    existing_matching::<EmployeeWithGroups>(c, &id, if_match.as_deref())?.employee;
                 let mut before = parse_doc(&current.doc)?;
                 before.insert("active".into(), Value::Bool(current.active));
                 let mut doc = change(before.clone())?;
@@ -709,13 +707,7 @@ impl Directory {
                              version = version + 1, updated_at = ? WHERE seq = ?",
                         )?
                         .execute(&*params);
-                    match updated {
-                        Ok(_) => {}
-                        Err(e) if is_unique_violation(&e) => {
-                            return Err(duplicate(&fields.user_name))
-                        }
-                        Err(e) => return Err(e.into()),
-                    }
+                    unique(updated, || duplicate(&fields.user_name))?;
                 }
                 resolve_managers(c, &id, fields.email.as_deref(), false)?;
                 let (operation, verb) = match (current.active, active) {
@@ -738,15 +730,9 @@ impl Directory {
                         detail: None,
                     },
                 )?;
-                current_or_404(c, &id)
+                existing(c, &id)
             })
             .await?;
-        self.notify_written(
-            ctx,
-            ChangeEvent::Employee {
-                id: written.employee.id.clone(),
-            },
-        );
         Ok(WrittenUser(written))
     }
 
@@ -756,23 +742,22 @@ impl Directory {
         ctx: &WriteContext,
         id: &str,
         if_match: Option<&str>,
-    ) -> Result<(), ScimError> {
+    ) -> Result<(), DirectoryError> {
         let result = self.try_delete_user(ctx, id, if_match).await;
-        if let Err(e) = &result {
-            self.record_failure(
-                ctx,
-                Attempt {
-                    method: "DELETE",
-                    operation: "delete",
-                    resource_type: RESOURCE,
-                    resource_id: Some(id),
-                    subject: id,
-                },
-                e,
-            )
-            .await;
-        }
-        result
+        let attempt = Attempt {
+            method: "DELETE",
+            operation: "delete",
+            resource_type: RESOURCE,
+            resource_id: Some(id),
+            subject: id,
+        };
+        self.finish_write(ctx, attempt, result, |removed: &String| {
+            ChangeEvent::Employee {
+                id: removed.clone(),
+            }
+        })
+        .await
+        .map(drop)
     }
 
     async fn try_delete_user(
@@ -780,14 +765,13 @@ impl Directory {
         ctx: &WriteContext,
         id: &str,
         if_match: Option<&str>,
-    ) -> Result<(), ScimError> {
+    ) -> Result<String, DirectoryError> {
         let writer = ctx.clone();
         let (id, if_match) = (id.to_owned(), if_match.map(str::to_owned));
-        let removed = self
-            .db
-            .write(move |c| -> Result<String, ScimError> {
-                let current = current_or_404(c, &id)?.employee;
-                check_if_match(if_match.as_deref(), current.version, "user")?;
+        self.db
+            .write(move |c| -> Result<String, DirectoryError> {
+                let current =
+                    existing_matching::<EmployeeWithGroups>(c, &id, if_match.as_deref())?.employee;
                 c.prepare_cached(
                     "UPDATE employees SET status = 'removed', active = 0, version = version + 1, \
                      updated_at = ? WHERE seq = ?",
@@ -824,9 +808,7 @@ impl Directory {
                 )?;
                 Ok(id)
             })
-            .await?;
-        self.notify_written(ctx, ChangeEvent::Employee { id: removed });
-        Ok(())
+            .await
     }
 }
 

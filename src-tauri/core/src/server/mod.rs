@@ -795,7 +795,7 @@ impl Scim<'_> {
                             resource_id: id,
                             subject: &subject,
                         },
-                        &e,
+                        &e.clone().into(),
                     )
                     .await;
                 Err(e)

@@ -170,8 +170,8 @@ pub enum TunnelError {
     NgrokNoAuthtoken,
     #[error("{0}")]
     Failed(String),
-    #[error("the database failed: {0}")]
-    Database(#[from] sqlx::Error),
+    #[error("{0}")]
+    Database(#[from] crate::db::StoreError),
 }
 
 /// Checks a bare host name (a named tunnel's hostname, an ngrok domain): `tunnel.example.com`,

@@ -521,7 +521,7 @@ async fn the_endpoint_refuses_an_address_other_machines_reach_unless_allowed() {
                 [],
             )
             .map(|_| ())
-            .map_err(|e| sqlx::Error::Protocol(e.to_string()))
+            .map_err(scimdesk::db::StoreError::from)
         })
         .await
         .unwrap();
@@ -568,7 +568,7 @@ async fn cap_pages(desk: &Desk, pages: u32) {
     desk.db()
         .write(move |c| {
             c.execute_batch(&format!("PRAGMA max_page_count = {pages}"))
-                .map_err(|e| sqlx::Error::Protocol(e.to_string()))
+                .map_err(scimdesk::db::StoreError::from)
         })
         .await
         .unwrap();
@@ -601,7 +601,7 @@ async fn a_full_disk_shows_in_the_overview_until_writes_succeed_again() {
             break;
         }
     }
-    let refused = refused.expect("a write ran out of pages");
+    let refused = refused.expect("a write ran out of pages").to_scim();
     assert_eq!(refused.status, 503, "{refused:?}");
     assert!(refused.detail.contains("disk") && refused.detail.contains("full"));
     let full = desk

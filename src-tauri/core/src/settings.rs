@@ -1,0 +1,96 @@
+//! The settings table: a key and a text value per setting, read whole (the handful of keys fit
+//! in one query) and written several keys in one transaction. What the keys mean, their
+//! defaults and their validation are `config`'s; this module only stores them.
+
+use std::collections::HashMap;
+
+use crate::db::{direct_error, Db, StoreError};
+
+/// The settings table of one database.
+#[derive(Clone)]
+pub struct Settings {
+    db: Db,
+}
+
+impl Settings {
+    pub fn new(db: Db) -> Settings {
+        Settings { db }
+    }
+
+    /// One setting's stored value, if it is set.
+    pub async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+                .bind(key)
+                .fetch_optional(self.db.reader())
+                .await?,
+        )
+    }
+
+    /// Every stored setting.
+    pub async fn all(&self) -> Result<HashMap<String, String>, StoreError> {
+        let rows: Vec<(String, String)> = sqlx::query_as("SELECT key, value FROM settings")
+            .fetch_all(self.db.reader())
+            .await?;
+        Ok(rows.into_iter().collect())
+    }
+
+    /// Several settings in one transaction; `None` removes a key.
+    pub async fn put(&self, writes: &[(&str, Option<String>)]) -> Result<(), StoreError> {
+        let writes: Vec<(String, Option<String>)> = writes
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect();
+        self.db
+            .write(move |c| {
+                for (key, value) in &writes {
+                    match value {
+                        Some(v) => c.execute(
+                            "INSERT INTO settings (key, value) VALUES (?, ?) \
+                             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                            [key, v],
+                        ),
+                        None => c.execute("DELETE FROM settings WHERE key = ?", [key]),
+                    }
+                    .map_err(direct_error)?;
+                }
+                Ok(())
+            })
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn settings_are_written_together_read_back_and_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(dir.path()).await.unwrap();
+        let settings = Settings::new(db.clone());
+        assert_eq!(settings.get("listen").await.unwrap(), None);
+        settings
+            .put(&[
+                ("listen", Some("127.0.0.1:8484".into())),
+                ("okta-enabled", Some("false".into())),
+            ])
+            .await
+            .unwrap();
+        assert_eq!(
+            settings.get("listen").await.unwrap().as_deref(),
+            Some("127.0.0.1:8484")
+        );
+        settings
+            .put(&[
+                ("okta-enabled", None),
+                ("listen", Some("127.0.0.1:9000".into())),
+            ])
+            .await
+            .unwrap();
+        let all = settings.all().await.unwrap();
+        assert_eq!(all.len(), 1, "{all:?}");
+        assert_eq!(all["listen"], "127.0.0.1:9000");
+        db.close().await;
+    }
+}
