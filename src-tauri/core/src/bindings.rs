@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 
 use ts_rs::{Config, TS};
 
-use crate::desk::ChangeEvent;
 use crate::directory::employees::{EmployeeListPage, EmployeeListQuery};
 use crate::endpoint::EndpointStatus;
+use crate::events::ChangeEvent;
 use crate::tunnel::rehearsal::Rehearsal;
 use crate::tunnel::TunnelStatus;
 use crate::views::{

@@ -50,33 +50,7 @@ pub enum DeskError {
     Rehearsal(#[from] tunnel::rehearsal::RehearsalError),
 }
 
-/// What changed in the directory; the shell forwards these to the webview.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum ChangeEvent {
-    Employee {
-        id: String,
-    },
-    Group {
-        id: String,
-    },
-    Activity {
-        connection_id: Option<String>,
-    },
-    Connections,
-    /// The tunnel's state or the public URL changed.
-    Tunnel,
-    /// The embedded endpoint started, stopped, or could not listen.
-    Endpoint,
-    /// A setting changed (the Okta integration turned on or off, the listen address).
-    Settings,
-    /// The disk holding the data directory filled up (writes fail), or has room again.
-    Disk,
-    /// Anything may have changed: the database moved without an event saying what (another
-    /// process, such as a `scimdesk` command run beside the app), or events were missed. Pages
-    /// reload what they show.
-    Reload,
-}
+pub use crate::events::ChangeEvent;
 
 #[derive(Clone)]
 pub struct Desk {

@@ -10,7 +10,8 @@ use serde::Serialize;
 use tokio::sync::{oneshot, watch, Mutex};
 use tokio::task::JoinHandle;
 
-use crate::desk::{ChangeEvent, Desk, DeskError};
+use crate::desk::{Desk, DeskError};
+use crate::events::ChangeEvent;
 use crate::server::{self, Overrides, ServeError};
 use crate::tunnel::manager::{Backoff, TunnelSupervisor, SETTING_POLL};
 use crate::tunnel::TunnelState;

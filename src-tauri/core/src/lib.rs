@@ -13,6 +13,7 @@ pub mod deadline;
 pub mod desk;
 pub mod directory;
 pub mod endpoint;
+pub mod events;
 pub mod logwriter;
 pub mod scim;
 pub mod server;

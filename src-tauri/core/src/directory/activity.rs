@@ -14,7 +14,7 @@ use serde::Serialize;
 use super::error::DirectoryError;
 use super::{Directory, WriteContext};
 use crate::db::direct_error;
-use crate::desk::ChangeEvent;
+use crate::events::ChangeEvent;
 use crate::scim::ScimError;
 use crate::{text, timefmt};
 

@@ -11,7 +11,7 @@ use super::mapping::{employee_fields, normalize_user};
 use super::users::insert_employee;
 use super::{Directory, WriteContext};
 use crate::db::is_unique_violation;
-use crate::desk::ChangeEvent;
+use crate::events::ChangeEvent;
 use crate::scim::schema::{ENTERPRISE_USER_SCHEMA, USER_SCHEMA};
 use crate::scim::ScimError;
 use crate::timefmt;

@@ -26,7 +26,7 @@ use super::mapping::normalize_group;
 use super::sql_filter::{group_filter_sql, group_sort_sql};
 use super::write::{existing, existing_matching, unique, Stored};
 use super::{etag, parse_doc, Directory, ListRow, ListSource, WriteContext};
-use crate::desk::ChangeEvent;
+use crate::events::ChangeEvent;
 use crate::scim::filter::{get_ci, CompareOp, Filter};
 use crate::scim::limits::check_resource;
 use crate::scim::list::ListQuery;
@@ -1112,7 +1112,7 @@ impl Written {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scim::path::parse_patch_path;
+    use crate::scim::patch_path::parse_patch_path;
     use serde_json::json;
 
     fn op(kind: PatchOpKind, path: Option<&str>, value: Option<Value>) -> PatchOp {

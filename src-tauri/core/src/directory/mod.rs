@@ -22,7 +22,7 @@ use serde_json::Value;
 use tokio::sync::broadcast;
 
 use crate::db::Db;
-use crate::desk::ChangeEvent;
+use crate::events::ChangeEvent;
 use crate::scim::filter::{parse_filter, Filter};
 use crate::scim::list::ListQuery;
 use crate::scim::ScimError;

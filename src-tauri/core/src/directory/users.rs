@@ -19,7 +19,7 @@ use super::mapping::{employee_fields, normalize_user, EmployeeFields};
 use super::sql_filter::{user_filter_sql, user_sort_sql};
 use super::write::{existing, existing_matching, unique, Stored};
 use super::{etag, parse_doc, Directory, ListSource, WriteContext};
-use crate::desk::ChangeEvent;
+use crate::events::ChangeEvent;
 use crate::scim::limits::check_resource;
 use crate::scim::list::{list_response, ListQuery};
 use crate::scim::patch::{apply_patch, parse_patch_request, PatchContext};

@@ -15,7 +15,7 @@ use rusqlite::Connection;
 use super::activity::Attempt;
 use super::{check_if_match, Directory, DirectoryError, WriteContext};
 use crate::db::is_unique_violation;
-use crate::desk::ChangeEvent;
+use crate::events::ChangeEvent;
 use crate::scim::ScimError;
 
 /// A resource as a write finds it inside its transaction.

@@ -93,7 +93,7 @@ impl ScimError {
     }
 }
 
-pub use crate::scim::schema::ERROR_SCHEMA;
+pub use crate::scim::urn::ERROR_SCHEMA;
 
 #[cfg(test)]
 mod tests {

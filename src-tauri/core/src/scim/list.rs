@@ -24,7 +24,7 @@
 use serde_json::{json, Map, Value};
 
 use crate::scim::error::ScimError;
-use crate::scim::schema::LIST_RESPONSE_SCHEMA;
+use crate::scim::urn::LIST_RESPONSE_SCHEMA;
 use crate::text::quoted;
 
 /// Page size when the client gives no `count`.

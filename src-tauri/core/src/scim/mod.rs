@@ -6,7 +6,9 @@ pub mod filter;
 pub mod limits;
 pub mod list;
 pub mod patch;
+pub mod patch_path;
 pub mod path;
 pub mod schema;
+pub mod urn;
 
 pub use error::{ScimError, ScimType};

@@ -27,8 +27,8 @@ use serde_json::{Map, Value};
 use crate::scim::error::ScimError;
 use crate::scim::filter::{get_ci, CompareOp, Filter};
 use crate::scim::limits::{MAX_OBJECT_MEMBERS, MAX_PATCH_OPERATIONS};
+use crate::scim::patch_path::{parse_patch_path, PatchPath};
 use crate::scim::path::AttrPath;
-use crate::scim::path::{parse_patch_path, PatchPath};
 use crate::scim::schema::{self, ResourceKind, PATCH_OP_SCHEMA};
 use crate::text::quoted;
 

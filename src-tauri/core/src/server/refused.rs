@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::desk::ChangeEvent;
+use crate::events::ChangeEvent;
 use crate::timefmt;
 use crate::Desk;
 

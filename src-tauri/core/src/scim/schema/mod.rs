@@ -1,7 +1,7 @@
 //! The SCIM schemas this server speaks, and the one place attribute facts live: static
 //! definitions for the core User and Group resources and the enterprise User extension (RFC 7643
 //! §4 and §8.7.1) — type, multi-valued, case-exact, mutability, returned, uniqueness, canonical
-//! values, sub-attributes — and the URNs. Everything that needs a fact about an attribute asks
+//! values, sub-attributes (the URNs themselves are `scim::urn`'s, re-exported here). Everything that needs a fact about an attribute asks
 //! here: the filter's comparisons, PATCH, the SQL translation, canonical form ([`canonical`]),
 //! projection ([`projection`]) and the discovery documents ([`discovery`]). Adding a standard
 //! attribute, or an extension schema, is one entry in a table below.
@@ -23,18 +23,7 @@ use serde_json::Map;
 
 use crate::scim::path::AttrPath;
 
-pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
-pub const ENTERPRISE_USER_SCHEMA: &str =
-    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-pub const LIST_RESPONSE_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
-pub const SEARCH_REQUEST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
-pub const PATCH_OP_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-pub const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
-pub const SERVICE_PROVIDER_CONFIG_SCHEMA: &str =
-    "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
-pub const SCHEMA_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Schema";
-pub const RESOURCE_TYPE_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:ResourceType";
+pub use crate::scim::urn::*;
 
 /// The two resource types this server serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
