@@ -13,6 +13,8 @@ pub mod deadline;
 pub mod desk;
 pub mod directory;
 pub mod endpoint;
+pub mod ipc;
+mod ipc_commands;
 pub mod logwriter;
 pub mod scim;
 pub mod server;
