@@ -21,6 +21,7 @@ import type {
   GroupRef,
   Overview,
   Rehearsal,
+  RehearsalNote,
   TunnelInput,
   TunnelStatus,
 } from "./api";
@@ -85,9 +86,9 @@ const state = {
         ? { state: "failed", reason: "cloudflared exited: failed to reach the Cloudflare edge (timeout)", retry_at: iso(-2 * MIN) }
         : { state: "online", url: "https://glad-otter-river-lamp.trycloudflare.com" },
     url_changed: scenario.has("urlchanged")
-      ? { from: "https://quiet-maple-stone-harbor.trycloudflare.com", to: "https://glad-otter-river-lamp.trycloudflare.com", message: "The quick tunnel restarted and Cloudflare gave it a new address." }
+      ? { from: "https://quiet-maple-stone-harbor.trycloudflare.com", to: "https://glad-otter-river-lamp.trycloudflare.com" }
       : null,
-  } as { setting: TunnelStatus["setting"]; state: TunnelStatus["state"]; url_changed: TunnelStatus["url_changed"] },
+  } as { setting: TunnelStatus["setting"]; state: TunnelStatus["state"]; url_changed: { from: string; to: string } | null },
   storedSecrets: { cloudflared: false, ngrok: false },
   retention: { days: 180, lines: 1_000_000 },
 };
@@ -105,7 +106,8 @@ function publicUrl(): string {
   if (t.setting.mode === "ngrok" && t.setting.domain) return `https://${t.setting.domain}`;
   return `http://${state.listen}`;
 }
-const baseUrl = (c: Conn) => `${publicUrl()}/scim/v2/${c.id}`;
+const baseUrlAt = (url: string, c: Conn) => `${url}/scim/v2/${c.id}`;
+const baseUrl = (c: Conn) => baseUrlAt(publicUrl(), c);
 
 function seed() {
   if (scenario.has("empty")) return;
@@ -257,22 +259,7 @@ function tunnelStatus(): TunnelStatus {
   const online = t.state.state === "online";
   const reachable = mode === "own" || online;
   const stable = mode === "own" || (mode === "cloudflared" && !!t.setting.hostname) || (mode === "ngrok" && !!t.setting.domain);
-  let message: string;
-  let advice: string | null = null;
-  if (mode === "none") {
-    message = "Only programs on this computer can reach it.";
-    advice = "Choose a tunnel or your own URL so that Okta can reach SCIM Desk.";
-  } else if (mode === "own") {
-    message = "SCIM Desk trusts that this URL forwards to it; the Test button checks it.";
-  } else if (t.state.state === "starting") {
-    message = "The tunnel is starting.";
-  } else if (t.state.state === "failed") {
-    message = "The tunnel is down, so Okta's requests can't arrive.";
-    advice = "SCIM Desk retries by itself. If it keeps failing, check this computer's internet connection.";
-  } else {
-    message = "Requests to this URL arrive here.";
-    if (!stable) advice = "A quick tunnel gets a new URL each time it starts, and Okta then needs the new base URL. Use a named cloudflared tunnel, an ngrok reserved domain or your own URL for a stable address.";
-  }
+  const change = t.url_changed;
   return {
     mode,
     setting: t.setting,
@@ -281,9 +268,10 @@ function tunnelStatus(): TunnelStatus {
     reachable_by_okta: reachable,
     stable,
     last_error: t.state.state === "failed" ? t.state.reason : null,
-    url_changed: t.url_changed,
-    message,
-    advice,
+    url_changed: change && {
+      ...change,
+      base_urls: state.connections.map((c) => ({ connection_id: c.id, name: c.name, base_url: baseUrlAt(change.to, c) })),
+    },
   };
 }
 
@@ -378,12 +366,14 @@ async function rehearse(id: string): Promise<Rehearsal> {
     steps.push({ step: "Reach SCIM Desk at the public URL", request: `GET ${url}/ServiceProviderConfig`, outcome: "failed", message: t.mode === "none" ? `${publicUrl()} only works on this computer; Okta can't reach it. Choose a public URL first.` : "The tunnel is not online." });
     steps.push({ step: "Authenticate with the token", request: `GET ${url}/Users?startIndex=1&count=1`, outcome: "skipped", message: "Skipped because the URL can't be reached." });
     steps.push({ step: "Okta's connector test", request: `GET ${url}/Users?filter=userName eq "…"`, outcome: "skipped", message: "" });
-    return { base_url: url, ok: false, steps, note: "Fix the public URL, then test again.", reachable_by_okta: false };
+    const note: RehearsalNote =
+      t.mode === "none" ? { kind: "no_public_url" } : { kind: "tunnel_offline", mode: t.mode, last_url: null };
+    return { base_url: url, ok: false, steps, note, reachable_by_okta: false };
   }
   steps.push({ step: "Reach SCIM Desk at the public URL", request: `GET ${url}/ServiceProviderConfig`, outcome: "ok", message: "Answered in 184 ms through the tunnel." });
   steps.push({ step: "Authenticate with the token", request: `GET ${url}/Users?startIndex=1&count=1`, outcome: "ok", message: "The token was accepted (HTTP 200)." });
   steps.push({ step: "Okta's connector test", request: `GET ${url}/Users?filter=userName eq "scimdesk-rehearsal@example.invalid"`, outcome: state.oktaEnabled ? "ok" : "failed", message: state.oktaEnabled ? "An empty ListResponse, as Okta expects." : "Refused with 403: the Okta integration is turned off." });
-  return { base_url: url, ok: state.oktaEnabled, steps, note: state.oktaEnabled ? "Okta's Test Connector Configuration should succeed with this base URL and token." : null, reachable_by_okta: true };
+  return { base_url: url, ok: state.oktaEnabled, steps, note: null, reachable_by_okta: true };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -419,7 +409,7 @@ function setTunnel(input: TunnelInput): TunnelStatus {
   }
   const after = publicUrl();
   if (before !== after && state.connections.length > 0 && input.mode !== "none" && state.tunnel.state.state !== "starting") {
-    state.tunnel.url_changed = { from: before, to: after, message: `The public URL is now ${after}.` };
+    state.tunnel.url_changed = { from: before, to: after };
   }
   changed({ kind: "tunnel" });
   changed({ kind: "connections" });
@@ -432,7 +422,7 @@ function startTunnel(url: string) {
     const before = publicUrl();
     state.tunnel.state = { state: "online", url };
     if (before !== url && state.connections.length > 0)
-      state.tunnel.url_changed = { from: before, to: url, message: `The tunnel is now online at ${url}.` };
+      state.tunnel.url_changed = { from: before, to: url };
     changed({ kind: "tunnel" });
     changed({ kind: "connections" });
   }, 1500);
