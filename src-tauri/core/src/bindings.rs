@@ -230,13 +230,13 @@ fn read_dir(dir: &Path) -> BTreeMap<String, String> {
     files
 }
 
-fn repo(path: &str) -> PathBuf {
+pub(crate) fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../..")
         .join(path)
 }
 
-const STALE: &str =
+pub(crate) const STALE: &str =
     "is out of date: run `SCIMDESK_WRITE_BINDINGS=1 cargo test -p scimdesk bindings`";
 
 #[test]
@@ -262,7 +262,7 @@ fn bindings_match_the_rust_types() {
 }
 
 /// The generated files that are one file each: written, or compared with what is committed.
-fn check_or_write(path: &str, generated: &str) {
+pub(crate) fn check_or_write(path: &str, generated: &str) {
     let file = repo(path);
     if std::env::var_os(WRITE_ENV).is_some() {
         std::fs::write(&file, generated).expect("write a generated file");

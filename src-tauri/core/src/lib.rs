@@ -25,5 +25,7 @@ pub mod views;
 
 #[cfg(test)]
 mod bindings;
+#[cfg(test)]
+mod mock_recording;
 
 pub use desk::{Desk, DeskError};
