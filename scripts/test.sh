@@ -17,6 +17,8 @@ echo "== UI: build and unit tests"
 scripts/build-ui.sh
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
+echo "== UI: eslint (the rules of hooks among them)"
+(cd ui && npx eslint .)
 (cd ui && NO_COLOR=1 FORCE_COLOR=0 npx vitest run --reporter=dot) 2>&1 | tee -a "$log"
 
 echo "== cargo fmt --check"

@@ -1,29 +1,19 @@
-/// The app's own IPC commands. Declared here so that `capabilities/default.json` grants each one
-/// by name (`allow-<command>`): the webview can call nothing it is not granted. Keep in step with
-/// `generate_handler!` in `src/lib.rs` (a test there checks it).
-const COMMANDS: &[&str] = &[
-    "overview",
-    "set_okta_enabled",
-    "endpoint_status",
-    "change_port",
-    "list_connections",
-    "add_connection",
-    "connection_token",
-    "delete_connection",
-    "rehearse_connection",
-    "list_employees",
-    "employee_detail",
-    "choose_export_file",
-    "export_employees",
-    "list_activity",
-    "activity_settings",
-    "set_activity_retention",
-    "tunnel_status",
-    "set_tunnel",
-    "acknowledge_url_change",
-];
+// The app's own IPC commands come from the IPC contract (core/src/ipc_commands.rs, included
+// here: a build script cannot use the crate it builds), so that Tauri's ACL knows each one as
+// `allow-<command>` and `capabilities/default.json` (generated from the same table) can grant it.
+// The webview can call nothing it is not granted.
+include!("core/src/ipc_commands.rs");
+
+macro_rules! command_names {
+    ($( $(#[doc = $doc:literal])* $name:ident ( $($arg:ident : $ty:ty),* ) -> $ret:ty; )*) => {
+        &[$(stringify!($name)),*]
+    };
+}
+
+const COMMANDS: &[&str] = ipc_commands!(command_names);
 
 fn main() {
+    println!("cargo:rerun-if-changed=core/src/ipc_commands.rs");
     tauri_build::try_build(
         tauri_build::Attributes::new()
             .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),

@@ -1,7 +1,8 @@
 //! The IPC commands through Tauri's real IPC and ACL (`tauri::test`, no window): what the UI
 //! sends, what it gets back, and that the capability file grants exactly what the UI uses.
 
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use scimdesk::connections::keychain::{Keychain, MemoryKeychain};
 use scimdesk::endpoint::Endpoint;
@@ -16,6 +17,8 @@ use crate::commands::AppState;
 
 struct Ipc {
     window: WebviewWindow<MockRuntime>,
+    /// What the save dialog answers next (it cancels when `None`).
+    save_as: Arc<Mutex<Option<PathBuf>>>,
     _app: tauri::App<MockRuntime>,
     _dir: tempfile::TempDir,
 }
@@ -25,12 +28,18 @@ async fn ipc() -> Ipc {
     let keychain: Arc<dyn Keychain> = Arc::new(MemoryKeychain::default());
     let desk = Desk::open(dir.path(), keychain).await.unwrap();
     let endpoint = Arc::new(Endpoint::new(desk.clone()));
+    let save_as = Arc::new(Mutex::new(None));
+    let answer = save_as.clone();
     let app = mock_builder()
-        .invoke_handler(crate::handler!())
+        .invoke_handler(crate::ipc::handler())
         .manage(AppState {
             desk,
             endpoint,
             export_grant: Default::default(),
+            save_dialog: Box::new(move |_name| {
+                let chosen = answer.lock().unwrap().clone();
+                Box::pin(async move { Ok(chosen) })
+            }),
         })
         .build(tauri::generate_context!(test = true))
         .unwrap();
@@ -39,6 +48,7 @@ async fn ipc() -> Ipc {
         .unwrap();
     Ipc {
         window,
+        save_as,
         _app: app,
         _dir: dir,
     }
@@ -208,14 +218,13 @@ async fn the_activity_retention_is_read_and_changed_through_ipc() {
     assert_eq!(set["retention"], json!({"days": 30, "lines": 5000}));
 }
 
-/// The export writes the file the save dialog returned (here through the dialog's test seam), once,
-/// and no other.
+/// The export writes the file the save dialog returned, once, and no other.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_export_writes_only_the_file_chosen_in_the_save_dialog() {
     let ipc = ipc().await;
     let out = tempfile::tempdir().unwrap();
     let chosen = out.path().join("employees");
-    std::env::set_var(crate::commands::TEST_SAVE_PATH_ENV, &chosen);
+    *ipc.save_as.lock().unwrap() = Some(chosen.clone());
     let granted = ipc
         .call(
             "choose_export_file",
@@ -259,12 +268,9 @@ async fn the_export_writes_only_the_file_chosen_in_the_save_dialog() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_capability_grants_every_command_to_the_app_and_nothing_to_others() {
     let ipc = ipc().await;
-    let commands: Vec<&str> = include_str!("../build.rs")
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix('"')?.strip_suffix("\","))
-        .collect();
+    let commands = scimdesk::ipc::COMMANDS;
     assert_eq!(commands.len(), 19, "{commands:?}");
-    for cmd in &commands {
+    for cmd in commands {
         // Arguments are left out on purpose: a granted command answers with an argument error,
         // a refused one with the ACL's "not allowed".
         let answer = ipc.call(cmd, json!({}));

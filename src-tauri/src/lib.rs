@@ -7,6 +7,7 @@
 //! A second launch shows the running one instead of starting another.
 
 pub mod commands;
+pub mod ipc;
 #[cfg(test)]
 mod ipc_tests;
 mod tray;
@@ -21,10 +22,10 @@ use scimdesk::Desk;
 use tauri::{AppHandle, Emitter, Manager, RunEvent, WindowEvent};
 use tokio::sync::broadcast::error::RecvError;
 
-use commands::AppState;
+use commands::{AppState, SaveDialog, TEST_SAVE_PATH_ENV};
 
-/// The event the UI listens to.
-pub const CHANGE_EVENT: &str = "scimdesk://change";
+/// The event the UI listens to (part of the IPC contract).
+pub use scimdesk::ipc::CHANGE_EVENT;
 pub const MAIN_WINDOW: &str = "main";
 
 /// `--data-dir DIR` (or `--data-dir=DIR`) on the command line, else `SCIMDESK_DATA_DIR`, else the
@@ -106,6 +107,7 @@ fn start(app: &tauri::App, data_dir: PathBuf) -> Result<(), Box<dyn std::error::
         desk: desk.clone(),
         endpoint: endpoint.clone(),
         export_grant: Default::default(),
+        save_dialog: save_dialog(app.handle().clone()),
     });
     tauri::async_runtime::spawn(forward_changes(app.handle().clone(), desk.clone()));
     // The activity log is kept to its retention while the app runs, as `scimdesk serve` does.
@@ -130,32 +132,38 @@ fn start(app: &tauri::App, data_dir: PathBuf) -> Result<(), Box<dyn std::error::
     Ok(())
 }
 
-/// The handler of every IPC command. Keep in step with `COMMANDS` in build.rs.
-#[macro_export]
-macro_rules! handler {
-    () => {
-        tauri::generate_handler![
-            $crate::commands::overview,
-            $crate::commands::set_okta_enabled,
-            $crate::commands::endpoint_status,
-            $crate::commands::change_port,
-            $crate::commands::list_connections,
-            $crate::commands::add_connection,
-            $crate::commands::connection_token,
-            $crate::commands::delete_connection,
-            $crate::commands::rehearse_connection,
-            $crate::commands::list_employees,
-            $crate::commands::employee_detail,
-            $crate::commands::choose_export_file,
-            $crate::commands::export_employees,
-            $crate::commands::list_activity,
-            $crate::commands::activity_settings,
-            $crate::commands::set_activity_retention,
-            $crate::commands::tunnel_status,
-            $crate::commands::set_tunnel,
-            $crate::commands::acknowledge_url_change,
-        ]
-    };
+/// The system's save dialog, for the CSV export; under test (`SCIMDESK_TEST_SAVE_PATH` set at
+/// start) it answers that path without opening, since WebDriver cannot drive a native dialog.
+fn save_dialog(app: AppHandle) -> SaveDialog {
+    use tauri_plugin_dialog::DialogExt;
+    if let Some(path) = std::env::var_os(TEST_SAVE_PATH_ENV) {
+        let path = PathBuf::from(path);
+        return Box::new(move |_| {
+            let path = path.clone();
+            Box::pin(async move { Ok(Some(path)) })
+        });
+    }
+    Box::new(move |name| {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        app.dialog()
+            .file()
+            .set_title("Export employees")
+            .set_file_name(name)
+            .add_filter("CSV", &["csv"])
+            .save_file(move |path| {
+                let _ = answer.send(path);
+            });
+        Box::pin(async move {
+            match answered.await.ok().flatten() {
+                Some(path) => path.into_path().map(Some).map_err(|e| {
+                    scimdesk::views::AppError::new(format!(
+                        "The chosen file cannot be written to: {e}"
+                    ))
+                }),
+                None => Ok(None),
+            }
+        })
+    })
 }
 
 pub fn run() {
@@ -197,7 +205,7 @@ pub fn run() {
         }))
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_clipboard_manager::init())
-        .invoke_handler(handler!())
+        .invoke_handler(ipc::handler())
         .setup(move |app| {
             if let Err(e) = start(app, data_dir.clone()) {
                 use tauri_plugin_dialog::{DialogExt, MessageDialogKind};

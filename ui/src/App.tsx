@@ -1,8 +1,10 @@
+import { useQuery } from "@tanstack/react-query";
 import { useEffect, useRef } from "react";
 import { DiskFullBanner, EndpointBanner, UrlChangedBanner } from "./components/Banners";
 import { Sidebar } from "./components/Sidebar";
 import { ToastProvider } from "./components/Toasts";
-import { AppDataProvider, useAppData } from "./lib/appData";
+import { errorMessage } from "./lib/errors";
+import { command, DataProvider } from "./lib/queries";
 import { defaultRoute, href, type Route } from "./lib/route";
 import { navigate, useRoute } from "./lib/useRoute";
 import { ActivityLogSettingsPage } from "./pages/ActivityLogSettingsPage";
@@ -15,9 +17,9 @@ import { OktaPage } from "./pages/OktaPage";
 export function App() {
   return (
     <ToastProvider>
-      <AppDataProvider>
+      <DataProvider>
         <Shell />
-      </AppDataProvider>
+      </DataProvider>
     </ToastProvider>
   );
 }
@@ -33,7 +35,8 @@ const TITLES: Partial<Record<Route["page"], string>> = {
 
 function Shell() {
   const route = useRoute();
-  const { overview, loadError } = useAppData();
+  const { data: overview, error } = useQuery(command("overview"));
+  const loadError = error ? errorMessage(error) : null;
   const main = useRef<HTMLElement>(null);
 
   // The empty hash goes to Okta until a connection exists, then to Employees.

@@ -1,11 +1,19 @@
 // An in-memory stand-in for the Rust side, for `npm run dev` in a plain browser. main.tsx loads
 // it only when import.meta.env.DEV is true and there is no Tauri, so it never ships.
 //
+// It answers every command of the IPC contract (HANDLERS is typed by the generated command
+// table), and what the core says about the tunnel, base URLs, the activity log's settings and
+// its refusals comes from answers recorded from the real core (./mockRecorded.ts, rewritten and
+// checked by a core test), so the mock cannot drift from it. The employees and activity are
+// made up.
+//
 // Scenarios, from the page's query string (comma-separated): ?mock=empty (no connections, no
 // employees), off (integration off), portinuse, urlchanged, tunnelfailed, none (no tunnel), diskfull,
 // big (100,000 employees), live (Okta provisions someone every few seconds), slow (300 ms calls).
 import { mockIPC } from "@tauri-apps/api/mocks";
 import { emit } from "@tauri-apps/api/event";
+import { CHANGE_EVENT, type CommandName, type Commands } from "./commands";
+import { ACTIVITY_SETTINGS, BASE_URL, ERRORS, TUNNEL } from "./mockRecorded";
 import type {
   ActivityEntry,
   ActivityFilter,
@@ -21,6 +29,8 @@ import type {
   GroupRef,
   Overview,
   Rehearsal,
+  RehearsalNote,
+  Retention,
   TunnelInput,
   TunnelStatus,
 } from "./api";
@@ -77,35 +87,34 @@ const state = {
   byId: new Map<string, Emp>(),
   activity: [] as ActivityEntry[],
   seq: 0,
-  tunnel: {
-    setting: scenario.has("none") ? { mode: "none" } : { mode: "cloudflared", hostname: null },
-    state: scenario.has("none")
-      ? { state: "off" }
-      : scenario.has("tunnelfailed")
-        ? { state: "failed", reason: "cloudflared exited: failed to reach the Cloudflare edge (timeout)", retry_at: iso(-2 * MIN) }
-        : { state: "online", url: "https://glad-otter-river-lamp.trycloudflare.com" },
-    url_changed: scenario.has("urlchanged")
-      ? { from: "https://quiet-maple-stone-harbor.trycloudflare.com", to: "https://glad-otter-river-lamp.trycloudflare.com", message: "The quick tunnel restarted and Cloudflare gave it a new address." }
-      : null,
-  } as { setting: TunnelStatus["setting"]; state: TunnelStatus["state"]; url_changed: TunnelStatus["url_changed"] },
+  /** The tunnel as the core reports it, from a recorded status; a URL change's base URLs are
+   *  filled in from the mock's connections when asked. */
+  tunnel: initialTunnel(),
   storedSecrets: { cloudflared: false, ngrok: false },
-  retention: { days: 180, lines: 1_000_000 },
+  retention: ACTIVITY_SETTINGS.retention as Retention,
 };
+
+function initialTunnel(): TunnelStatus {
+  // Copies: the mock changes its own.
+  if (scenario.has("none")) return { ...TUNNEL.none };
+  if (scenario.has("tunnelfailed")) return { ...TUNNEL.failed };
+  if (scenario.has("urlchanged")) return { ...TUNNEL.url_changed };
+  return { ...TUNNEL.online };
+}
 
 function token(): string {
   const abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   return Array.from({ length: 43 }, () => abc[Math.floor(rand() * abc.length)]).join("");
 }
 
+/** The public URL; without an https one, the listen address (which change_port moves). */
 function publicUrl(): string {
-  const t = state.tunnel;
-  if (t.setting.mode === "own") return t.setting.url.replace(/\/+$/, "");
-  if (t.state.state === "online") return t.state.url;
-  if (t.setting.mode === "cloudflared" && t.setting.hostname) return `https://${t.setting.hostname}`;
-  if (t.setting.mode === "ngrok" && t.setting.domain) return `https://${t.setting.domain}`;
-  return `http://${state.listen}`;
+  const url = state.tunnel.public_url;
+  return url.startsWith("https://") ? url : `http://${state.listen}`;
 }
-const baseUrl = (c: Conn) => `${publicUrl()}/scim/v2/${c.id}`;
+/** A base URL, in the core's format (recorded). */
+const baseUrlAt = (publicUrl: string, c: Conn) => BASE_URL.replace("{public_url}", publicUrl).replace("{id}", c.id);
+const baseUrl = (c: Conn) => baseUrlAt(publicUrl(), c);
 
 function seed() {
   if (scenario.has("empty")) return;
@@ -222,8 +231,13 @@ function fail(message: string, field: string | null = null): never {
   throw { message, field } satisfies AppError;
 }
 
+/** A refusal recorded from the core; the value it was recorded with, if given, becomes this one. */
+function refuse(e: AppError, recorded?: string, given?: string): never {
+  throw { ...e, message: recorded !== undefined && given !== undefined ? e.message.replace(recorded, given) : e.message } satisfies AppError;
+}
+
 function changed(e: ChangeEvent) {
-  void emit("scimdesk://change", e);
+  void emit(CHANGE_EVENT, e);
 }
 
 function overview(): Overview {
@@ -252,44 +266,20 @@ function connectionView(c: Conn): ConnectionView {
 
 function tunnelStatus(): TunnelStatus {
   const t = state.tunnel;
-  const mode = t.setting.mode;
-  const url = publicUrl();
-  const online = t.state.state === "online";
-  const reachable = mode === "own" || online;
-  const stable = mode === "own" || (mode === "cloudflared" && !!t.setting.hostname) || (mode === "ngrok" && !!t.setting.domain);
-  let message: string;
-  let advice: string | null = null;
-  if (mode === "none") {
-    message = "Only programs on this computer can reach it.";
-    advice = "Choose a tunnel or your own URL so that Okta can reach SCIM Desk.";
-  } else if (mode === "own") {
-    message = "SCIM Desk trusts that this URL forwards to it; the Test button checks it.";
-  } else if (t.state.state === "starting") {
-    message = "The tunnel is starting.";
-  } else if (t.state.state === "failed") {
-    message = "The tunnel is down, so Okta's requests can't arrive.";
-    advice = "SCIM Desk retries by itself. If it keeps failing, check this computer's internet connection.";
-  } else {
-    message = "Requests to this URL arrive here.";
-    if (!stable) advice = "A quick tunnel gets a new URL each time it starts, and Okta then needs the new base URL. Use a named cloudflared tunnel, an ngrok reserved domain or your own URL for a stable address.";
-  }
+  const change = t.url_changed;
   return {
-    mode,
-    setting: t.setting,
-    state: t.state,
-    public_url: url,
-    reachable_by_okta: reachable,
-    stable,
-    last_error: t.state.state === "failed" ? t.state.reason : null,
-    url_changed: t.url_changed,
-    message,
-    advice,
+    ...t,
+    public_url: publicUrl(),
+    url_changed: change && {
+      ...change,
+      base_urls: state.connections.map((c) => ({ connection_id: c.id, name: c.name, base_url: baseUrlAt(change.to, c) })),
+    },
   };
 }
 
 function activitySettings(): ActivitySettings {
   const oldest = state.activity.reduce<string | null>((o, a) => (o === null || a.at < o ? a.at : o), null);
-  return { retention: state.retention, defaults: { days: 180, lines: 1_000_000 }, size: { lines: state.activity.length, oldest_at: oldest } };
+  return { ...ACTIVITY_SETTINGS, retention: state.retention, size: { lines: state.activity.length, oldest_at: oldest } };
 }
 
 function key(e: Employee): string {
@@ -375,66 +365,71 @@ async function rehearse(id: string): Promise<Rehearsal> {
   const t = tunnelStatus();
   const steps: Rehearsal["steps"] = [];
   if (!t.reachable_by_okta) {
-    steps.push({ step: "Reach SCIM Desk at the public URL", request: `GET ${url}/ServiceProviderConfig`, outcome: "failed", message: t.mode === "none" ? `${publicUrl()} only works on this computer; Okta can't reach it. Choose a public URL first.` : "The tunnel is not online." });
+    steps.push({ step: "Reach SCIM Desk at the public URL", request: `GET ${url}/ServiceProviderConfig`, outcome: "failed", message: `${publicUrl()} did not answer.` });
     steps.push({ step: "Authenticate with the token", request: `GET ${url}/Users?startIndex=1&count=1`, outcome: "skipped", message: "Skipped because the URL can't be reached." });
     steps.push({ step: "Okta's connector test", request: `GET ${url}/Users?filter=userName eq "…"`, outcome: "skipped", message: "" });
-    return { base_url: url, ok: false, steps, note: "Fix the public URL, then test again.", reachable_by_okta: false };
+    const note: RehearsalNote =
+      t.mode === "none" ? { kind: "no_public_url" } : { kind: "tunnel_offline", mode: t.mode, last_url: t.url_changed?.to ?? null };
+    return { base_url: url, ok: false, steps, note, reachable_by_okta: false };
   }
   steps.push({ step: "Reach SCIM Desk at the public URL", request: `GET ${url}/ServiceProviderConfig`, outcome: "ok", message: "Answered in 184 ms through the tunnel." });
   steps.push({ step: "Authenticate with the token", request: `GET ${url}/Users?startIndex=1&count=1`, outcome: "ok", message: "The token was accepted (HTTP 200)." });
   steps.push({ step: "Okta's connector test", request: `GET ${url}/Users?filter=userName eq "scimdesk-rehearsal@example.invalid"`, outcome: state.oktaEnabled ? "ok" : "failed", message: state.oktaEnabled ? "An empty ListResponse, as Okta expects." : "Refused with 403: the Okta integration is turned off." });
-  return { base_url: url, ok: state.oktaEnabled, steps, note: state.oktaEnabled ? "Okta's Test Connector Configuration should succeed with this base URL and token." : null, reachable_by_okta: true };
+  return { base_url: url, ok: state.oktaEnabled, steps, note: null, reachable_by_okta: true };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function setTunnel(input: TunnelInput): TunnelStatus {
   const before = publicUrl();
+  const text = (v: string | null) => v?.trim() || null;
   switch (input.mode) {
     case "none":
-      state.tunnel.setting = { mode: "none" };
-      state.tunnel.state = { state: "off" };
+      state.tunnel = { ...TUNNEL.none };
       break;
     case "own": {
-      const u = (input.url ?? "").trim();
-      if (!/^https:\/\/[a-z0-9.-]+(:\d+)?(\/.*)?$/i.test(u)) fail("Okta only calls HTTPS URLs. Enter a URL such as https://scim.example.com.", "url");
-      state.tunnel.setting = { mode: "own", url: u };
-      state.tunnel.state = { state: "off" };
+      const u = (input.url ?? "").trim().replace(/\/+$/, "");
+      if (!u.startsWith("https://")) refuse(ERRORS.public_url_http, "http://scim.northwind.example", u);
+      state.tunnel = { ...TUNNEL.own, setting: { mode: "own", url: u }, public_url: u };
       break;
     }
-    case "cloudflared":
-      if (input.hostname) {
-        if (!input.token && !state.storedSecrets.cloudflared) fail("Paste the tunnel token from the Cloudflare dashboard (Zero Trust › Networks › Tunnels).", "token");
+    case "cloudflared": {
+      const hostname = text(input.hostname);
+      if (hostname) {
+        if (!input.token && !state.storedSecrets.cloudflared) refuse(ERRORS.cloudflared_no_token);
         if (input.token) state.storedSecrets.cloudflared = true;
       }
-      state.tunnel.setting = { mode: "cloudflared", hostname: input.hostname };
-      startTunnel(input.hostname ? `https://${input.hostname}` : `https://${pick(["brave", "mellow", "sunny", "amber"])}-${pick(["fox", "heron", "pine", "delta"])}-${hex(4)}.trycloudflare.com`);
+      state.tunnel = { ...TUNNEL.starting, setting: { mode: "cloudflared", hostname }, stable: !!hostname };
+      startTunnel(hostname ? `https://${hostname}` : `https://${pick(["brave", "mellow", "sunny", "amber"])}-${pick(["fox", "heron", "pine", "delta"])}-${hex(4)}.trycloudflare.com`);
       break;
-    case "ngrok":
-      if (!input.authtoken && !state.storedSecrets.ngrok) fail("Paste your ngrok authtoken (ngrok dashboard › Your Authtoken).", "authtoken");
+    }
+    case "ngrok": {
+      if (!input.authtoken && !state.storedSecrets.ngrok) refuse(ERRORS.ngrok_no_authtoken);
       if (input.authtoken) state.storedSecrets.ngrok = true;
-      state.tunnel.setting = { mode: "ngrok", domain: input.domain };
-      startTunnel(input.domain ? `https://${input.domain}` : `https://${hex(4)}-${hex(4)}.ngrok-free.app`);
+      const domain = text(input.domain);
+      state.tunnel = { ...TUNNEL.starting, mode: "ngrok", setting: { mode: "ngrok", domain }, stable: !!domain };
+      startTunnel(domain ? `https://${domain}` : `https://${hex(4)}-${hex(4)}.ngrok-free.app`);
       break;
+    }
   }
-  const after = publicUrl();
-  if (before !== after && state.connections.length > 0 && input.mode !== "none" && state.tunnel.state.state !== "starting") {
-    state.tunnel.url_changed = { from: before, to: after, message: `The public URL is now ${after}.` };
-  }
+  noteUrl(before);
   changed({ kind: "tunnel" });
-  changed({ kind: "connections" });
   return tunnelStatus();
 }
 
+/** As the core does: a new https public URL, after another one, is a change Okta must be told of. */
+function noteUrl(before: string) {
+  const after = publicUrl();
+  if (before !== after && before.startsWith("https://") && after.startsWith("https://"))
+    state.tunnel.url_changed = { from: before, to: after, base_urls: [] };
+}
+
 function startTunnel(url: string) {
-  state.tunnel.state = { state: "starting" };
   setTimeout(() => {
     const before = publicUrl();
-    state.tunnel.state = { state: "online", url };
-    if (before !== url && state.connections.length > 0)
-      state.tunnel.url_changed = { from: before, to: url, message: `The tunnel is now online at ${url}.` };
+    state.tunnel = { ...state.tunnel, state: { state: "online", url }, public_url: url, reachable_by_okta: true, last_error: null };
+    noteUrl(before);
     changed({ kind: "tunnel" });
-    changed({ kind: "connections" });
   }, 1500);
 }
 
@@ -472,87 +467,82 @@ function liveTick() {
   changed({ kind: "activity", connection_id: conn.id });
 }
 
+type Handlers = {
+  [C in CommandName]: (args: Commands[C]["args"]) => Commands[C]["result"] | Promise<Commands[C]["result"]>;
+};
+
+/** Every command of the contract (the type checker says when one is missing or answers otherwise). */
+const HANDLERS: Handlers = {
+  overview: () => overview(),
+  set_okta_enabled: ({ enabled }) => {
+    state.oktaEnabled = enabled;
+    changed({ kind: "settings" });
+    return overview();
+  },
+  endpoint_status: () => state.endpoint,
+  change_port: ({ port }) => {
+    if (!Number.isInteger(port) || port < 1024 || port > 65535) refuse(ERRORS.port_low, "80", String(port));
+    if (port === 8742) fail("Port 8742 is still in use by another program. Try another one.", "port");
+    state.listen = `127.0.0.1:${port}`;
+    state.endpoint = { state: "serving", listen: state.listen };
+    changed({ kind: "endpoint" });
+    return state.endpoint;
+  },
+  list_connections: () => state.connections.map(connectionView),
+  add_connection: ({ name: raw }) => {
+    const n = raw.trim();
+    if (!n) refuse(ERRORS.name_empty);
+    const length = [...n].length;
+    if (length > 64) refuse(ERRORS.name_too_long, "65", String(length));
+    if (state.connections.some((c) => c.name.toLowerCase() === n.toLowerCase())) refuse(ERRORS.name_taken, "okta production", n);
+    const c: Conn = { id: uuid(), name: n, created_at: iso(0), token: token(), last_contact: null };
+    state.connections.push(c);
+    changed({ kind: "connections" });
+    return connectionView(c);
+  },
+  connection_token: ({ id }) => {
+    const c = state.connections.find((x) => x.id === id);
+    if (!c) fail("This connection no longer exists.");
+    return c.token;
+  },
+  delete_connection: ({ id }) => {
+    state.connections = state.connections.filter((c) => c.id !== id);
+    changed({ kind: "connections" });
+    return null;
+  },
+  rehearse_connection: ({ id }) => rehearse(id),
+  list_employees: ({ query }) => listEmployees(query),
+  employee_detail: ({ id }) => detail(id),
+  choose_export_file: ({ suggestedName }) => `~/Downloads/${suggestedName || "export.csv"}`,
+  export_employees: ({ query }) => listEmployees({ ...query, limit: 500, after: null, before: null, last: false }).total,
+  list_activity: ({ filter }) => listActivity(filter),
+  activity_settings: () => activitySettings(),
+  set_activity_retention: ({ retention: r }) => {
+    if (!Number.isInteger(r.days) || r.days < 1 || r.days > 36_500) refuse(ERRORS.retention_days, "'0'", `'${r.days}'`);
+    if (!Number.isInteger(r.lines) || r.lines < 100 || r.lines > 1_000_000_000) refuse(ERRORS.retention_lines, "'5'", `'${r.lines}'`);
+    state.retention = { days: r.days, lines: r.lines };
+    changed({ kind: "settings" });
+    return activitySettings();
+  },
+  tunnel_status: () => tunnelStatus(),
+  set_tunnel: ({ input }) => setTunnel(input),
+  acknowledge_url_change: () => {
+    state.tunnel.url_changed = null;
+    changed({ kind: "tunnel" });
+    return tunnelStatus();
+  },
+};
+
 async function handle(cmd: string, args: Record<string, unknown>): Promise<unknown> {
   if (scenario.has("slow")) await sleep(300);
-  switch (cmd) {
-    case "overview":
-      return overview();
-    case "set_okta_enabled":
-      state.oktaEnabled = !!args.enabled;
-      changed({ kind: "settings" });
-      return overview();
-    case "endpoint_status":
-      return state.endpoint;
-    case "change_port": {
-      const port = Number(args.port);
-      if (!Number.isInteger(port) || port < 1024 || port > 65535) fail("Choose a port between 1024 and 65535.", "port");
-      if (port === 8742) fail("Port 8742 is still in use by another program. Try another one.", "port");
-      state.listen = `127.0.0.1:${port}`;
-      state.endpoint = { state: "serving", listen: state.listen };
-      changed({ kind: "endpoint" });
-      changed({ kind: "connections" });
-      return state.endpoint;
-    }
-    case "list_connections":
-      return state.connections.map(connectionView);
-    case "add_connection": {
-      const n = String(args.name ?? "").trim();
-      if (!n) fail("Enter a name for this connection.", "name");
-      if ([...n].length > 64) fail("Use at most 64 characters.", "name");
-      if (state.connections.some((c) => c.name.toLowerCase() === n.toLowerCase()))
-        fail(`A connection named "${n}" already exists. Choose another name.`, "name");
-      const c: Conn = { id: uuid(), name: n, created_at: iso(0), token: token(), last_contact: null };
-      state.connections.push(c);
-      changed({ kind: "connections" });
-      return connectionView(c);
-    }
-    case "connection_token": {
-      const c = state.connections.find((x) => x.id === args.id);
-      if (!c) fail("This connection no longer exists.");
-      return c.token;
-    }
-    case "delete_connection":
-      state.connections = state.connections.filter((c) => c.id !== args.id);
-      changed({ kind: "connections" });
-      return null;
-    case "rehearse_connection":
-      return rehearse(String(args.id));
-    case "list_employees":
-      return listEmployees(args.query as EmployeeListQuery);
-    case "employee_detail":
-      return detail(String(args.id));
-    case "export_employees": {
-      const q = args.query as EmployeeListQuery;
-      return listEmployees({ ...q, limit: 500, after: null, before: null, last: false }).total;
-    }
-    case "list_activity":
-      return listActivity(args.filter as ActivityFilter);
-    case "activity_settings":
-      return activitySettings();
-    case "set_activity_retention": {
-      const r = args.retention as ActivitySettings["retention"];
-      if (!Number.isInteger(r.days) || r.days < 1 || r.days > 36_500) fail("'" + r.days + "' is not a number of days to keep activity for: give 1 to 36,500 (180 by default).", "days");
-      if (!Number.isInteger(r.lines) || r.lines < 100 || r.lines > 1_000_000_000) fail("'" + r.lines + "' is not a number of activity lines to keep: give 100 to 1,000,000,000 (1,000,000 by default).", "lines");
-      state.retention = { days: r.days, lines: r.lines };
-      changed({ kind: "settings" });
-      return activitySettings();
-    }
-    case "tunnel_status":
-      return tunnelStatus();
-    case "set_tunnel":
-      return setTunnel(args.input as TunnelInput);
-    case "acknowledge_url_change":
-      state.tunnel.url_changed = null;
-      changed({ kind: "tunnel" });
-      return tunnelStatus();
-    case "plugin:clipboard-manager|write_text":
-      (window as unknown as { __mockClipboard: string }).__mockClipboard = String(args.text);
-      await navigator.clipboard?.writeText(String(args.text)).catch(() => {});
-      return null;
-    case "choose_export_file":
-      return `~/Downloads/${String(args.suggestedName ?? "export.csv")}`;
+  if (cmd === "plugin:clipboard-manager|write_text") {
+    (window as unknown as { __mockClipboard: string }).__mockClipboard = String(args.text);
+    await navigator.clipboard?.writeText(String(args.text)).catch(() => {});
+    return null;
   }
-  fail(`The mock backend has no command "${cmd}".`);
+  if (!(cmd in HANDLERS)) fail(`The mock backend has no command "${cmd}".`);
+  const handler = HANDLERS[cmd as CommandName] as (args: unknown) => unknown;
+  return handler(args);
 }
 
 export function installMock() {

@@ -1,6 +1,6 @@
 // Types shared with Rust, generated from the Rust types by ts-rs into ./bindings
 // (`SCIMDESK_WRITE_BINDINGS=1 cargo test -p scimdesk bindings` rewrites them; the test fails when
-// they are stale). Only UI-side names are added here.
+// they are stale). Only re-exported here, under one roof.
 export type { ActivityEntry } from "./bindings/ActivityEntry";
 export type { ActivityFilter } from "./bindings/ActivityFilter";
 export type { ActivityLogSize } from "./bindings/ActivityLogSize";
@@ -15,9 +15,11 @@ export type { EmployeePage } from "./bindings/EmployeePage";
 export type { EndpointStatus } from "./bindings/EndpointStatus";
 export type { GroupRef } from "./bindings/GroupRef";
 export type { LastContact } from "./bindings/LastContact";
+export type { NewBaseUrl } from "./bindings/NewBaseUrl";
 export type { Overview } from "./bindings/Overview";
 export type { RefusedRequests } from "./bindings/RefusedRequests";
 export type { Rehearsal } from "./bindings/Rehearsal";
+export type { RehearsalNote } from "./bindings/RehearsalNote";
 export type { Retention } from "./bindings/Retention";
 export type { StatusChoice } from "./bindings/StatusChoice";
 export type { Step } from "./bindings/Step";

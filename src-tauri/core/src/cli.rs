@@ -25,6 +25,9 @@ use crate::tunnel::{TunnelSetting, TunnelState};
 use crate::Desk;
 use tokio::sync::watch;
 
+pub mod wording;
+use wording::{RehearsalJson, TunnelStatusJson, UrlChangeJson};
+
 #[derive(Debug, Parser)]
 #[command(
     name = "scimdesk",
@@ -542,7 +545,7 @@ async fn connection(desk: &Desk, command: ConnectionCommand, json: bool) -> anyh
         ConnectionCommand::Test { connection } => {
             let rehearsal = desk.rehearse(&connection).await?;
             if json {
-                print_json(&rehearsal)?;
+                print_json(&RehearsalJson::new(&rehearsal))?;
             } else {
                 println!(
                     "Rehearsing Okta's requests through {}",
@@ -557,7 +560,7 @@ async fn connection(desk: &Desk, command: ConnectionCommand, json: bool) -> anyh
                     println!("  {mark} {:<11} {}", step.step, v(&step.message));
                 }
                 if let Some(note) = &rehearsal.note {
-                    println!("Note: {}", v(note));
+                    println!("Note: {}", v(&wording::rehearsal_note(note)));
                 }
                 match (rehearsal.ok, rehearsal.reachable_by_okta) {
                     (true, true) => println!("Every step passed: Okta can reach this connection."),
@@ -582,7 +585,7 @@ async fn connection(desk: &Desk, command: ConnectionCommand, json: bool) -> anyh
         }
         ConnectionCommand::Delete { connection } => {
             let deleted = desk.connections().delete(&connection).await?;
-            desk.notify(crate::desk::ChangeEvent::Connections);
+            desk.notify(crate::events::ChangeEvent::Connections);
             if json {
                 print_json(&json!({ "id": deleted.id, "name": deleted.name, "deleted": true }))
             } else {
@@ -689,6 +692,7 @@ async fn report_tunnel(desk: Desk, mut state: watch::Receiver<TunnelState>, json
             _ => None,
         };
         if json {
+            let change = change.as_ref().map(UrlChangeJson::new);
             println!(
                 "{}",
                 json!({"event": "tunnel", "state": current, "url_changed": change})
@@ -710,8 +714,8 @@ async fn report_tunnel(desk: Desk, mut state: watch::Receiver<TunnelState>, json
                 ),
             }
             if let Some(change) = &change {
-                println!("!! {}", v(&change.message));
-                println!("   {}", crate::tunnel::STABLE_ADVICE);
+                println!("!! {}", v(&wording::url_change_message(change)));
+                println!("   {}", wording::STABLE_ADVICE);
             }
         }
         let _ = std::io::stdout().flush();
@@ -774,7 +778,7 @@ async fn tunnel_command(desk: &Desk, command: TunnelCommand, json: bool) -> anyh
                     "setting": setting,
                     "public_url": status.public_url,
                     "warning": missing,
-                    "advice": status.advice,
+                    "advice": wording::tunnel_advice(&status),
                 }));
             }
             println!("Tunnel set to {}.", setting.mode());
@@ -784,15 +788,16 @@ async fn tunnel_command(desk: &Desk, command: TunnelCommand, json: bool) -> anyh
             if setting.is_managed() {
                 println!("It starts with the SCIM endpoint (`scimdesk serve` or the app); a running endpoint switches to it within a few seconds.");
             }
-            if let Some(advice) = &status.advice {
+            if let Some(advice) = wording::tunnel_advice(&status) {
                 println!("{advice}");
             }
             Ok(())
         }
         TunnelCommand::Status => {
             let status = desk.tunnel_status().await?;
+            let listen = desk.config().await?.listen.to_string();
             if json {
-                return print_json(&status);
+                return print_json(&TunnelStatusJson::new(&status, &listen));
             }
             let kind = match &status.setting {
                 TunnelSetting::Cloudflared { hostname: None } => " (quick tunnel)",
@@ -816,11 +821,11 @@ async fn tunnel_command(desk: &Desk, command: TunnelCommand, json: bool) -> anyh
             }
             println!();
             if let Some(change) = &status.url_changed {
-                println!("!! {}", v(&change.message));
+                println!("!! {}", v(&wording::url_change_message(change)));
                 println!("   Then run `scimdesk tunnel ack`.");
             }
-            println!("{}", v(&status.message));
-            if let Some(advice) = &status.advice {
+            println!("{}", v(&wording::tunnel_message(&status, &listen)));
+            if let Some(advice) = wording::tunnel_advice(&status) {
                 println!("{advice}");
             }
             Ok(())

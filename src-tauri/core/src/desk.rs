@@ -15,9 +15,10 @@ use crate::connections::{ConnectionKey, Connections};
 use crate::db::{Db, StoreError};
 use crate::directory::Directory;
 use crate::settings::Settings;
-use crate::tunnel::rehearsal::Rehearsal;
+use crate::tunnel::rehearsal::{Rehearsal, RehearsalNote};
 use crate::tunnel::{
-    self, PersistedState, TunnelError, TunnelSetting, TunnelState, TunnelStatus, UrlChange,
+    self, NewBaseUrl, PersistedState, TunnelError, TunnelSetting, TunnelState, TunnelStatus,
+    UrlChange,
 };
 
 /// The Tauri identifier, and so the name of the default data directory.
@@ -456,7 +457,7 @@ impl Desk {
         Ok(())
     }
 
-    /// Everything the app's tunnel panel and `scimdesk tunnel status` show.
+    /// Where the public URL stands, for the app's Public URL card and `scimdesk tunnel status`.
     pub async fn tunnel_status(&self) -> Result<TunnelStatus, DeskError> {
         let settings = self.settings().await?;
         let setting = tunnel_setting_from(&settings);
@@ -472,42 +473,36 @@ impl Desk {
         };
         let public_url = config.effective_public_url();
         let reachable_by_okta = config.public_url.is_some() && public_url.starts_with("https://");
-        let url_changed = settings.get(tunnel::KEY_CHANGED_FROM).map(|from| {
-            let to = settings
-                .get(tunnel::KEY_SEEN_URL)
-                .cloned()
-                .unwrap_or_else(|| public_url.clone());
-            UrlChange::new(from.clone(), to)
-        });
-        let tool = setting.mode();
-        let message = match (&setting, &state) {
-            (TunnelSetting::None, _) => format!(
-                "No tunnel: base URLs use {public_url}, which Okta cannot reach. Choose one: \
-                 `scimdesk tunnel set cloudflared` (runs your installed cloudflared, no account \
-                 needed), `scimdesk tunnel set ngrok --authtoken-stdin`, or \
-                 `scimdesk tunnel set own https://…` for a tunnel or reverse proxy you run."
-            ),
-            (TunnelSetting::Own { url }, _) => format!(
-                "Okta reaches SCIM Desk through your own tunnel or reverse proxy at {url}, which \
-                 must forward /scim/v2/ to http://{}. `scimdesk connection test NAME` checks it \
-                 end to end.",
-                config.listen
-            ),
-            (_, TunnelState::Off) => format!(
-                "The {tool} tunnel is not running: it starts with the SCIM endpoint \
-                 (`scimdesk serve` or the app)."
-            ),
-            (_, TunnelState::Starting) => format!("The {tool} tunnel is starting."),
-            (_, TunnelState::Online { url }) => {
-                format!("The {tool} tunnel is online at {url}.")
+        let url_changed = match settings.get(tunnel::KEY_CHANGED_FROM) {
+            Some(from) => {
+                let to = settings
+                    .get(tunnel::KEY_SEEN_URL)
+                    .cloned()
+                    .unwrap_or_else(|| public_url.clone());
+                // Each connection's base URL at the new public URL, in the one format there is.
+                let at_new_url = Config {
+                    public_url: Some(to.clone()),
+                    ..config.clone()
+                };
+                let base_urls = self
+                    .connections()
+                    .list()
+                    .await?
+                    .into_iter()
+                    .map(|c| NewBaseUrl {
+                        base_url: at_new_url.base_url(&c.id),
+                        connection_id: c.id,
+                        name: c.name,
+                    })
+                    .collect();
+                Some(UrlChange {
+                    from: from.clone(),
+                    to,
+                    base_urls,
+                })
             }
-            (_, TunnelState::Failed { reason, retry_at }) => match retry_at {
-                Some(at) => format!("The {tool} tunnel failed: {reason}. Next attempt at {at}."),
-                None => format!("The {tool} tunnel failed: {reason}."),
-            },
+            None => None,
         };
-        let advice = (!setting.is_stable() || url_changed.is_some())
-            .then(|| tunnel::STABLE_ADVICE.to_owned());
         Ok(TunnelStatus {
             mode: setting.mode(),
             stable: setting.is_stable(),
@@ -517,8 +512,6 @@ impl Desk {
             reachable_by_okta,
             last_error: settings.get(KEY_TUNNEL_LAST_ERROR).cloned(),
             url_changed,
-            message,
-            advice,
         })
     }
 
@@ -538,28 +531,18 @@ impl Desk {
         let tunnel_offline = setting.is_managed() && status.state.url().is_none();
         rehearsal.reachable_by_okta =
             status.reachable_by_okta && base_url.starts_with("https://") && !tunnel_offline;
-        if tunnel_offline {
-            rehearsal.note = Some(format!(
-                "The {} tunnel is not online, so this used {}. Start SCIM Desk (`scimdesk serve` \
-                 or the app) to run the tunnel, and see `scimdesk tunnel status`.",
-                setting.mode(),
-                match &config.public_url {
-                    Some(url) => format!("its last known URL, {url}"),
-                    None => "this machine's own address, which Okta cannot reach".to_owned(),
-                }
-            ));
+        rehearsal.note = if tunnel_offline {
+            Some(RehearsalNote::TunnelOffline {
+                mode: setting.mode().to_owned(),
+                last_url: config.public_url.clone(),
+            })
         } else if config.public_url.is_none() {
-            rehearsal.note = Some(
-                "No public URL is set, so this went to this machine's own address, which Okta \
-                 cannot reach. Choose a tunnel with `scimdesk tunnel set` and run it again."
-                    .to_owned(),
-            );
+            Some(RehearsalNote::NoPublicUrl)
         } else if !base_url.starts_with("https://") {
-            rehearsal.note = Some(
-                "The public URL is plain HTTP on this machine; Okta only calls HTTPS URLs."
-                    .to_owned(),
-            );
-        }
+            Some(RehearsalNote::PlainHttp)
+        } else {
+            None
+        };
         Ok(rehearsal)
     }
 

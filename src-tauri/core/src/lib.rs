@@ -14,6 +14,8 @@ pub mod desk;
 pub mod directory;
 pub mod endpoint;
 pub mod events;
+pub mod ipc;
+mod ipc_commands;
 pub mod logwriter;
 pub mod scim;
 pub mod server;
@@ -25,5 +27,7 @@ pub mod views;
 
 #[cfg(test)]
 mod bindings;
+#[cfg(test)]
+mod mock_recording;
 
 pub use desk::{Desk, DeskError};

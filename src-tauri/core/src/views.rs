@@ -119,8 +119,9 @@ pub struct ActivitySettings {
     pub size: ActivityLogSize,
 }
 
-/// What the tunnel dialog sends. Secrets go to the keychain; none keeps the stored one.
-#[derive(Debug, Clone, Default, Deserialize, ts_rs::TS)]
+/// What the tunnel dialog sends. Secrets go to the keychain; none keeps the stored one. Its
+/// `Debug` (what a trace of the command shows) leaves the secrets out.
+#[derive(Clone, Default, Deserialize, ts_rs::TS)]
 #[serde(default)]
 pub struct TunnelInput {
     /// `none`, `own`, `cloudflared` or `ngrok`.
@@ -130,6 +131,20 @@ pub struct TunnelInput {
     pub token: Option<String>,
     pub domain: Option<String>,
     pub authtoken: Option<String>,
+}
+
+impl std::fmt::Debug for TunnelInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let secret = |s: &Option<String>| s.as_ref().map(|_| "[secret]");
+        f.debug_struct("TunnelInput")
+            .field("mode", &self.mode)
+            .field("url", &self.url)
+            .field("hostname", &self.hostname)
+            .field("token", &secret(&self.token))
+            .field("domain", &self.domain)
+            .field("authtoken", &secret(&self.authtoken))
+            .finish()
+    }
 }
 
 /// The file the admin chose in the save dialog, the only one the next CSV export may write.
@@ -213,6 +228,7 @@ impl From<DeskError> for AppError {
     fn from(e: DeskError) -> AppError {
         match e {
             DeskError::Connection(c) => c.into(),
+            DeskError::Tunnel(t) => t.into(),
             DeskError::Config(
                 c @ (crate::config::ConfigError::BadListen(_)
                 | crate::config::ConfigError::RemoteListen(_)),
@@ -287,7 +303,39 @@ impl From<crate::endpoint::EndpointError> for AppError {
 
 impl From<crate::tunnel::TunnelError> for AppError {
     fn from(e: crate::tunnel::TunnelError) -> AppError {
-        AppError::field("tunnel", sentence(e.to_string()))
+        tunnel_error(e, "url")
+    }
+}
+
+/// A tunnel setting refused, in the app's words and on the field at fault. (The core's own
+/// messages tell a CLI user which command to run; the app points at its own fields instead.)
+/// `value_field` is the field a refused URL or host name was typed into.
+fn tunnel_error(e: crate::tunnel::TunnelError, value_field: &str) -> AppError {
+    use crate::tunnel::TunnelError;
+    match e {
+        TunnelError::Config(c) => AppError::field(value_field, sentence(c.to_string())),
+        TunnelError::NotLoopback(listen) => AppError::field(
+            "tunnel",
+            format!(
+                "SCIM Desk listens on {listen}, an address other machines can reach; a tunnel \
+                 only ever forwards to this computer. Listen on 127.0.0.1 to use one."
+            ),
+        ),
+        TunnelError::CloudflaredNoToken => AppError::field(
+            "token",
+            "A named tunnel needs its token, and none is saved yet: copy it from the Cloudflare \
+             dashboard (Zero Trust › Networks › Tunnels) and paste it here.",
+        ),
+        TunnelError::CloudflaredNoHostname => AppError::field(
+            "hostname",
+            "A named tunnel needs the public hostname its route points at: enter it here.",
+        ),
+        TunnelError::NgrokNoAuthtoken => AppError::field(
+            "authtoken",
+            "ngrok needs an authtoken, and none is saved yet: copy yours from \
+             https://dashboard.ngrok.com/get-started/your-authtoken and paste it here.",
+        ),
+        other => AppError::field("tunnel", sentence(other.to_string())),
     }
 }
 
@@ -472,13 +520,15 @@ impl Desk {
                 ))
             }
         };
-        self.set_tunnel(setting, secret).await.map_err(|e| {
-            let field = match &e {
-                crate::tunnel::TunnelError::Config(_) => "url",
-                _ => "tunnel",
-            };
-            AppError::field(field, sentence(e.to_string()))
-        })?;
+        // A refused host name is the named tunnel's hostname, or ngrok's reserved domain.
+        let value_field = match input.mode.as_str() {
+            "cloudflared" => "hostname",
+            "ngrok" => "domain",
+            _ => "url",
+        };
+        self.set_tunnel(setting, secret)
+            .await
+            .map_err(|e| tunnel_error(e, value_field))?;
         Ok(self.tunnel_status().await?)
     }
 

@@ -4,7 +4,9 @@ import type { TunnelState } from "./TunnelState";
 import type { UrlChange } from "./UrlChange";
 
 /**
- * What `scimdesk tunnel status` and the app show.
+ * Where the public URL stands: what `scimdesk tunnel status` and the app's Public URL card and
+ * URL-change banner are made from. States and values only: each front end words them (the CLI in
+ * `cli.rs`, the app in its own components).
  */
 export type TunnelStatus = { mode: "none" | "own" | "cloudflared" | "ngrok", 
 /**
@@ -22,12 +24,12 @@ public_url: string,
 /**
  * Whether Okta can reach that URL at all (false for loopback).
  */
-reachable_by_okta: boolean, stable: boolean, last_error: string | null, 
+reachable_by_okta: boolean, 
+/**
+ * Whether the URL survives a restart of the tunnel; if not, a stable choice is worth advising.
+ */
+stable: boolean, last_error: string | null, 
 /**
  * Set when the public URL changed since it was last acknowledged.
  */
-url_changed: UrlChange | null, 
-/**
- * One plain sentence for the admin.
- */
-message: string, advice: string | null, };
+url_changed: UrlChange | null, };

@@ -1,15 +1,26 @@
 // Okta's requests as the activity log recorded them, newest first.
+import { useState } from "react";
 import type { ActivityEntry } from "../api";
 import { Time } from "./bits";
 import { IconCheck, IconX } from "./Icons";
 
-export function ActivityList({ entries, showConnection = true, fresh }: { entries: ActivityEntry[]; showConnection?: boolean; fresh?: Set<number> }) {
+type Props = {
+  entries: ActivityEntry[];
+  showConnection?: boolean;
+  /** Entries newer than the first ones shown slide in (Okta's requests arriving live). */
+  slideInNew?: boolean;
+};
+
+export function ActivityList({ entries, showConnection = true, slideInNew = false }: Props) {
+  // The newest entry when the list was first shown: what comes after it is new.
+  const [newestAtFirst] = useState(() => entries.reduce((max, a) => Math.max(max, a.seq), 0));
+  const isFresh = (a: ActivityEntry) => slideInNew && a.seq > newestAtFirst;
   return (
     <ol className="activity-list">
       {entries.map((a) => (
         <li
           key={a.seq}
-          className={`activity-row outcome-row-${a.outcome}${fresh?.has(a.seq) ? " is-fresh" : ""}`}
+          className={`activity-row outcome-row-${a.outcome}${isFresh(a) ? " is-fresh" : ""}`}
           data-testid="activity-row"
           data-outcome={a.outcome}
           data-connection-id={a.connection_id ?? ""}

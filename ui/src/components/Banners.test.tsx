@@ -4,7 +4,7 @@ import { act, cleanup, render, screen, waitFor } from "@testing-library/react";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Overview } from "../api";
-import { AppDataProvider } from "../lib/appData";
+import { DataProvider } from "../lib/queries";
 import { DiskFullBanner } from "./Banners";
 import { ToastProvider } from "./Toasts";
 
@@ -40,9 +40,9 @@ describe("Disk full banner", () => {
     );
     render(
       <ToastProvider>
-        <AppDataProvider>
+        <DataProvider>
           <DiskFullBanner />
-        </AppDataProvider>
+        </DataProvider>
       </ToastProvider>,
     );
     const banner = await screen.findByTestId("disk-full-banner");

@@ -1,31 +1,44 @@
 // The problems that stop Okta from syncing, shown above every screen until they are solved.
-import { useEffect, useState } from "react";
-import { api } from "../api";
-import { useAppData } from "../lib/appData";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { call } from "../api";
 import { errorMessage } from "../lib/errors";
 import { formatBytes } from "../lib/format";
+import { command, commandKey } from "../lib/queries";
 import { portOf, validatePort } from "../lib/validate";
+import { STABLE_ADVICE_AFTER_CHANGE } from "../lib/words";
 import { CopyButton, Time } from "./bits";
 import { IconAlert } from "./Icons";
 import { useToast } from "./Toasts";
+import type { EndpointStatus, Overview } from "../api";
 
 export function EndpointBanner() {
-  const { overview, setOverview, reloadOverview } = useAppData();
+  const { data: overview } = useQuery(command("overview"));
   const endpoint = overview?.endpoint;
   const broken = endpoint && (endpoint.state === "port_in_use" || endpoint.state === "failed");
-  const [port, setPort] = useState("");
+  if (!broken || !endpoint) return null;
+  return <EndpointForm endpoint={endpoint} />;
+}
+
+/** Suggests the next port up from the one that failed. */
+function nextPort(listen: string): string {
+  const p = Number(portOf(listen));
+  return p ? String(Math.min(p + 1, 65535)) : "";
+}
+
+function EndpointForm({ endpoint }: { endpoint: EndpointStatus }) {
+  const client = useQueryClient();
+  const [port, setPort] = useState(() => nextPort(endpoint.listen));
+  // Another address that failed (the port chosen was taken too): suggest the next one up again.
+  const [suggestedFor, setSuggestedFor] = useState(endpoint.listen);
+  if (suggestedFor !== endpoint.listen) {
+    setSuggestedFor(endpoint.listen);
+    setPort(nextPort(endpoint.listen));
+  }
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const { toast } = useToast();
-  const listen = endpoint?.listen ?? "";
 
-  useEffect(() => {
-    // Suggest the next port up from the one that failed.
-    const p = Number(portOf(listen));
-    setPort(p ? String(Math.min(p + 1, 65535)) : "");
-  }, [listen]);
-
-  if (!broken || !endpoint) return null;
   const message = "message" in endpoint ? endpoint.message : "";
 
   const apply = async () => {
@@ -34,9 +47,9 @@ export function EndpointBanner() {
     if (invalid) return;
     setBusy(true);
     try {
-      const status = await api.changePort(Number(port.trim()));
-      if (overview) setOverview({ ...overview, endpoint: status });
-      void reloadOverview();
+      const status = await call("change_port", { port: Number(port.trim()) });
+      client.setQueryData(commandKey("overview"), (o: Overview | undefined) => (o ? { ...o, endpoint: status } : o));
+      void client.invalidateQueries({ queryKey: commandKey("overview") });
       if (status.state === "serving") toast(`SCIM Desk now listens on ${status.listen}.`);
       else if ("message" in status) setError(status.message);
     } catch (e) {
@@ -102,7 +115,7 @@ export function EndpointBanner() {
 
 /** Writes fail because the disk holding the data directory is full; gone once a write succeeds. */
 export function DiskFullBanner() {
-  const { overview } = useAppData();
+  const { data: overview } = useQuery(command("overview"));
   const full = overview?.disk_full;
   if (!full) return null;
   return (
@@ -135,26 +148,21 @@ export function DiskFullBanner() {
 }
 
 export function UrlChangedBanner() {
-  const { tunnel, setTunnel, connections } = useAppData();
+  const client = useQueryClient();
+  const { data: tunnel } = useQuery(command("tunnel_status"));
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const change = tunnel?.url_changed;
   if (!change) return null;
 
   // Advice against it happening again, unless the new URL is already a stable one.
-  // (The core's own advice names CLI commands; here it points at the app's controls.)
-  const advice = tunnel?.stable
-    ? null
-    : "To stop this from happening again, use a stable public URL with Change… on the Okta page: your own URL, a named cloudflared tunnel or an ngrok reserved domain.";
-
-  const newBase = (c: { id: string; base_url: string }) =>
-    c.base_url.startsWith(change.to) ? c.base_url : `${change.to.replace(/\/+$/, "")}/scim/v2/${c.id}`;
+  const advice = tunnel?.stable ? null : STABLE_ADVICE_AFTER_CHANGE;
 
   const ack = async () => {
     setBusy(true);
     setError(null);
     try {
-      setTunnel(await api.acknowledgeUrlChange());
+      client.setQueryData(commandKey("tunnel_status"), await call("acknowledge_url_change"));
     } catch (e) {
       setError(errorMessage(e));
     } finally {
@@ -174,13 +182,13 @@ export function UrlChangedBanner() {
           Until you paste the new base URL into Okta (Provisioning › Integration › SCIM connector base
           URL), Okta's requests go to the old address and fail.
         </p>
-        {connections && connections.length > 0 && (
+        {change.base_urls.length > 0 && (
           <ul className="banner-list">
-            {connections.map((c) => (
-              <li key={c.id}>
+            {change.base_urls.map((c) => (
+              <li key={c.connection_id}>
                 <span className="banner-list-name">{c.name}</span>
-                <code className="mono">{newBase(c)}</code>
-                <CopyButton text={newBase(c)} label={`Copy the new base URL of ${c.name}`} what="Base URL" testid="copy-new-base-url" />
+                <code className="mono">{c.base_url}</code>
+                <CopyButton text={c.base_url} label={`Copy the new base URL of ${c.name}`} what="Base URL" testid="copy-new-base-url" />
               </li>
             ))}
           </ul>

@@ -22,10 +22,13 @@ const FOCUSABLE = 'input:not([disabled]), select:not([disabled]), textarea:not([
 export function Dialog({ title, onClose, children, footer, onSubmit, testid, size = "medium", describedBy, busy }: Props) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
+  // The latest `busy` and `onClose`, for the Escape handler set up once below.
   const busyRef = useRef(busy);
-  busyRef.current = busy;
   const onCloseRef = useRef(onClose);
-  onCloseRef.current = onClose;
+  useEffect(() => {
+    busyRef.current = busy;
+    onCloseRef.current = onClose;
+  });
 
   useEffect(() => {
     const el = ref.current;

@@ -17,6 +17,10 @@ type Props = {
   testid?: string;
 };
 
+function menuItems(list: HTMLElement | null): HTMLButtonElement[] {
+  return Array.from(list?.querySelectorAll<HTMLButtonElement>('[role="menuitem"]') ?? []);
+}
+
 export function Menu({ label, icon, items, testid }: Props) {
   const [open, setOpen] = useState(false);
   const button = useRef<HTMLButtonElement>(null);
@@ -27,7 +31,7 @@ export function Menu({ label, icon, items, testid }: Props) {
 
   useEffect(() => {
     if (!open) return;
-    const els = itemEls();
+    const els = menuItems(list.current);
     (openAt.current === "last" ? els[els.length - 1] : els[0])?.focus();
     const onDown = (e: MouseEvent) => {
       if (wrap.current && !wrap.current.contains(e.target as Node)) setOpen(false);
@@ -35,8 +39,6 @@ export function Menu({ label, icon, items, testid }: Props) {
     document.addEventListener("mousedown", onDown);
     return () => document.removeEventListener("mousedown", onDown);
   }, [open]);
-
-  const itemEls = () => Array.from(list.current?.querySelectorAll<HTMLButtonElement>('[role="menuitem"]') ?? []);
 
   const close = (focusButton: boolean) => {
     setOpen(false);
@@ -52,7 +54,7 @@ export function Menu({ label, icon, items, testid }: Props) {
   };
 
   const onMenuKey = (e: KeyboardEvent) => {
-    const els = itemEls();
+    const els = menuItems(list.current);
     const i = els.indexOf(document.activeElement as HTMLButtonElement);
     switch (e.key) {
       case "ArrowDown":

@@ -1,9 +1,10 @@
-import { useAppData } from "../lib/appData";
+import { useQuery } from "@tanstack/react-query";
+import { command } from "../lib/queries";
 import type { Route } from "../lib/route";
 import { IconActivity, IconPeople, IconSettings } from "./Icons";
 
 export function Sidebar({ route }: { route: Route }) {
-  const { overview } = useAppData();
+  const { data: overview } = useQuery(command("overview"));
   const inSettings = route.page === "integrations" || route.page === "okta" || route.page === "activity-log";
   const current = (on: boolean) => (on ? { "aria-current": "page" as const } : {});
   const endpoint = overview?.endpoint;

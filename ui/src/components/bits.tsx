@@ -1,6 +1,6 @@
 // Small shared pieces: times, status pills, the copy button, the switch.
 import { useEffect, useId, useRef, useState, type ReactNode } from "react";
-import { api, type Employee } from "../api";
+import { copyText, type Employee } from "../api";
 import { absoluteTime, relativeTime } from "../lib/format";
 import { errorMessage } from "../lib/errors";
 import { IconCheck, IconCopy } from "./Icons";
@@ -73,7 +73,7 @@ export function CopyButton({ text, label, what, testid, compact }: CopyProps) {
   const copy = async () => {
     try {
       const value = typeof text === "string" ? text : await text();
-      await api.copy(value);
+      await copyText(value);
       setCopied(true);
       announce(`${what} copied`);
       if (timer.current) clearTimeout(timer.current);

@@ -201,24 +201,6 @@ describe("Menu", () => {
   });
 });
 
-describe("live updates", () => {
-  it("turns a burst of change events into one refresh", async () => {
-    mockIPC(() => null, { shouldMockEvents: true });
-    const { subscribe } = await import("../lib/live");
-    const { emit } = await import("@tauri-apps/api/event");
-    const seen = vi.fn();
-    const stop = subscribe(seen);
-    await act(async () => {
-      await new Promise((r) => setTimeout(r, 20)); // let the listener register
-      for (let i = 0; i < 200; i++) await emit("scimdesk://change", { kind: "employee", id: `e${i}` });
-      await new Promise((r) => setTimeout(r, 300));
-    });
-    stop();
-    expect(seen).toHaveBeenCalledTimes(1);
-    expect(seen.mock.calls[0][0]).toHaveLength(200);
-  });
-});
-
 describe("Dialog", () => {
   it("is a labelled modal that takes focus, closes on Escape and gives focus back", async () => {
     const { Dialog } = await import("./Dialog");

@@ -5,6 +5,7 @@ import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ActivitySettings, Retention } from "../api";
 import { ToastProvider } from "../components/Toasts";
+import { DataProvider } from "../lib/queries";
 import { ActivityLogSettingsPage } from "./ActivityLogSettingsPage";
 
 afterEach(() => {
@@ -35,7 +36,9 @@ function setup(refuse?: { field: string; message: string }) {
   });
   render(
     <ToastProvider>
-      <ActivityLogSettingsPage />
+      <DataProvider>
+        <ActivityLogSettingsPage />
+      </DataProvider>
     </ToastProvider>,
   );
   return { saved };

@@ -1,13 +1,14 @@
 // Settings > Activity log: how long the log keeps Okta's requests, and how large it is now.
 // SCIM Desk deletes older lines in the background; the same settings are
 // `scimdesk config set activity-retention-days | activity-retention-lines`.
-import { useEffect, useState } from "react";
-import { api, isAppError, type ActivitySettings } from "../api";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { call, isAppError, type ActivitySettings } from "../api";
 import { Time } from "../components/bits";
 import { IconActivity } from "../components/Icons";
 import { useToast } from "../components/Toasts";
 import { errorMessage } from "../lib/errors";
-import { useLoad } from "../lib/useLoad";
+import { command, commandKey } from "../lib/queries";
 import { validateWholeNumber, wholeNumber } from "../lib/validate";
 
 export const RETENTION_DAYS = { min: 1, max: 36_500 };
@@ -18,7 +19,7 @@ type Field = "days" | "lines";
 const count = (n: number) => n.toLocaleString("en-US");
 
 export function ActivityLogSettingsPage() {
-  const settings = useLoad(() => api.activitySettings(), [], ["activity", "settings", "reload"]);
+  const settings = useQuery(command("activity_settings"));
   const data = settings.data;
 
   return (
@@ -40,15 +41,15 @@ export function ActivityLogSettingsPage() {
       </header>
       {settings.error && !data && (
         <p className="field-error" role="alert">
-          {settings.error}
+          {errorMessage(settings.error)}
         </p>
       )}
-      {data ? <RetentionCard settings={data} onSaved={settings.reload} /> : !settings.error && <p className="muted">Loading…</p>}
+      {data ? <RetentionCard settings={data} /> : !settings.error && <p className="muted">Loading…</p>}
     </div>
   );
 }
 
-export function RetentionCard({ settings, onSaved }: { settings: ActivitySettings; onSaved: () => void }) {
+export function RetentionCard({ settings }: { settings: ActivitySettings }) {
   const { retention, defaults, size } = settings;
   const [days, setDays] = useState(String(retention.days));
   const [lines, setLines] = useState(String(retention.lines));
@@ -56,14 +57,17 @@ export function RetentionCard({ settings, onSaved }: { settings: ActivitySetting
   const [formError, setFormError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const { toast } = useToast();
+  const client = useQueryClient();
 
-  // Follows a change made elsewhere (`scimdesk config set`), unless the admin is editing.
+  // Follows a change made elsewhere (by a command on the same data directory), unless the admin
+  // is editing.
   const [edited, setEdited] = useState(false);
-  useEffect(() => {
-    if (edited) return;
+  const [shown, setShown] = useState(retention);
+  if (!edited && (shown.days !== retention.days || shown.lines !== retention.lines)) {
+    setShown(retention);
     setDays(String(retention.days));
     setLines(String(retention.lines));
-  }, [retention.days, retention.lines, edited]);
+  }
 
   const save = async () => {
     const found: Partial<Record<Field, string>> = {};
@@ -76,12 +80,13 @@ export function RetentionCard({ settings, onSaved }: { settings: ActivitySetting
     if (d || l) return;
     setBusy(true);
     try {
-      const saved = await api.setActivityRetention({ days: wholeNumber(days), lines: wholeNumber(lines) });
+      const saved = await call("set_activity_retention", { retention: { days: wholeNumber(days), lines: wholeNumber(lines) } });
       setEdited(false);
+      setShown(saved.retention);
       setDays(String(saved.retention.days));
       setLines(String(saved.retention.lines));
+      client.setQueryData(commandKey("activity_settings"), saved);
       toast(`The activity log keeps ${saved.retention.days} days or ${count(saved.retention.lines)} lines, whichever is fewer.`);
-      onSaved();
     } catch (e) {
       if (isAppError(e) && (e.field === "days" || e.field === "lines")) setErrors({ [e.field]: e.message });
       else setFormError(errorMessage(e));

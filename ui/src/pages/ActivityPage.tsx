@@ -1,87 +1,46 @@
-import { useCallback, useEffect, useRef, useState } from "react";
-import { api, type ActivityEntry, type ActivityFilter } from "../api";
+import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
+import { useEffect, useMemo, useState } from "react";
+import { call, type ActivityFilter } from "../api";
 import { ActivityList } from "../components/ActivityList";
 import { IconActivity, IconSearch } from "../components/Icons";
-import { useAppData } from "../lib/appData";
-import { mergeNewest } from "../lib/activity";
 import { errorMessage } from "../lib/errors";
-import { useChanges } from "../lib/live";
+import { command, commandKey } from "../lib/queries";
 
 const PAGE = 50;
 
 export function ActivityPage() {
-  const { connections } = useAppData();
+  const { data: connections } = useQuery(command("list_connections"));
   const [connectionId, setConnectionId] = useState<string>("");
   const [failuresOnly, setFailuresOnly] = useState(false);
   const [searchText, setSearchText] = useState("");
   const [search, setSearch] = useState("");
-  const [entries, setEntries] = useState<ActivityEntry[] | null>(null);
-  const [hasOlder, setHasOlder] = useState(false);
-  const [loadingOlder, setLoadingOlder] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [fresh, setFresh] = useState<Set<number>>(new Set());
-  const gen = useRef(0);
-  const entriesRef = useRef(entries);
-  entriesRef.current = entries;
 
   useEffect(() => {
     const t = setTimeout(() => setSearch(searchText), 250);
     return () => clearTimeout(t);
   }, [searchText]);
 
-  const filter = useCallback(
-    (before: number | null): ActivityFilter => ({
+  const filter = useMemo(
+    (): Omit<ActivityFilter, "before_seq"> => ({
       connection_id: connectionId || null,
       failures_only: failuresOnly,
       search: search.trim() || null,
-      before_seq: before,
       limit: PAGE,
     }),
     [connectionId, failuresOnly, search],
   );
 
-  // A new filter starts over from the newest entry.
-  useEffect(() => {
-    const mine = ++gen.current;
-    setError(null);
-    api.listActivity(filter(null)).then(
-      (list) => {
-        if (mine !== gen.current) return;
-        setEntries(list);
-        setHasOlder(list.length === PAGE);
-        setFresh(new Set());
-      },
-      (e) => mine === gen.current && setError(errorMessage(e)),
-    );
-  }, [filter]);
-
-  // New entries slide in at the top; the older pages already loaded stay.
-  useChanges(["activity", "reload"], () => {
-    const mine = gen.current;
-    api.listActivity(filter(null)).then((list) => {
-      if (mine !== gen.current) return;
-      const known = new Set((entriesRef.current ?? []).map((a) => a.seq));
-      setFresh(new Set(list.filter((a) => !known.has(a.seq)).map((a) => a.seq)));
-      setEntries((old) => mergeNewest(old ?? [], list));
-    }, () => {});
+  // Pages of 50, newest first, each from before the last one's oldest entry. When Okta's requests
+  // make the log stale, every page loaded is fetched again from the newest, so new entries slide
+  // in at the top and the older pages stay.
+  const activity = useInfiniteQuery({
+    queryKey: commandKey("list_activity", { filter: { ...filter, before_seq: null } }),
+    queryFn: ({ pageParam }) => call("list_activity", { filter: { ...filter, before_seq: pageParam } }),
+    initialPageParam: null as number | null,
+    getNextPageParam: (last) => (last.length === PAGE ? Math.min(...last.map((a) => a.seq)) : null),
   });
-
-  const loadOlder = async () => {
-    if (!entries || entries.length === 0) return;
-    const mine = gen.current;
-    setLoadingOlder(true);
-    try {
-      const oldest = Math.min(...entries.map((a) => a.seq));
-      const list = await api.listActivity(filter(oldest));
-      if (mine !== gen.current) return;
-      setEntries((old) => [...(old ?? []), ...list.filter((a) => a.seq < oldest)]);
-      setHasOlder(list.length === PAGE);
-    } catch (e) {
-      setError(errorMessage(e));
-    } finally {
-      setLoadingOlder(false);
-    }
-  };
+  const entries = useMemo(() => activity.data?.pages.flat() ?? null, [activity.data]);
+  const error = activity.error ? errorMessage(activity.error) : null;
 
   const filtered = !!connectionId || failuresOnly || !!search.trim();
 
@@ -130,7 +89,7 @@ export function ActivityPage() {
       )}
 
       {entries === null ? (
-        <p className="muted">Loading activity…</p>
+        !error && <p className="muted">Loading activity…</p>
       ) : entries.length === 0 ? (
         <div className="empty-state" data-testid="activity-empty">
           <span className="empty-icon"><IconActivity /></span>
@@ -149,11 +108,18 @@ export function ActivityPage() {
         </div>
       ) : (
         <>
-          <ActivityList entries={entries} fresh={fresh} />
+          {/* A new filter is a new list: only entries that arrive while it is shown slide in. */}
+          <ActivityList key={JSON.stringify(filter)} entries={entries} slideInNew />
           <div className="load-older">
-            {hasOlder ? (
-              <button type="button" className="button" onClick={loadOlder} disabled={loadingOlder} data-testid="activity-load-older">
-                {loadingOlder ? "Loading…" : "Load older"}
+            {activity.hasNextPage ? (
+              <button
+                type="button"
+                className="button"
+                onClick={() => void activity.fetchNextPage()}
+                disabled={activity.isFetchingNextPage}
+                data-testid="activity-load-older"
+              >
+                {activity.isFetchingNextPage ? "Loading…" : "Load older"}
               </button>
             ) : (
               <p className="muted small">That's the beginning of the log.</p>

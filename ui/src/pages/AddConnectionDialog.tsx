@@ -1,5 +1,5 @@
 import { useRef, useState } from "react";
-import { api, type ConnectionView } from "../api";
+import { call, type ConnectionView } from "../api";
 import { Field } from "../components/bits";
 import { Dialog } from "../components/Dialog";
 import { errorField, errorMessage } from "../lib/errors";
@@ -25,7 +25,7 @@ export function AddConnectionDialog({ onClose, onAdded }: Props) {
     }
     setBusy(true);
     try {
-      const c = await api.addConnection(name.trim());
+      const c = await call("add_connection", { name: name.trim() });
       onAdded(c);
     } catch (e) {
       const field = errorField(e);

@@ -1,7 +1,7 @@
 // One Okta connection: its base URL and token to copy into Okta, when Okta last called, a
 // rehearsal of Okta's own test, and Delete behind the overflow menu.
 import { useEffect, useRef, useState } from "react";
-import { api, type ConnectionView, type LastContact, type RefusedRequests, type Rehearsal } from "../api";
+import { call, type ConnectionView, type LastContact, type RefusedRequests, type Rehearsal } from "../api";
 import { CopyButton, Time } from "../components/bits";
 import { ConfirmDialog } from "../components/Dialog";
 import { IconCheck, IconEye, IconEyeOff, IconMinus, IconMore, IconPlay, IconTrash, IconX } from "../components/Icons";
@@ -9,6 +9,7 @@ import { Menu } from "../components/Menu";
 import { useToast } from "../components/Toasts";
 import { errorMessage } from "../lib/errors";
 import { absoluteTime, maskToken } from "../lib/format";
+import { rehearsalNoteText } from "../lib/words";
 
 type Props = {
   connection: ConnectionView;
@@ -35,7 +36,7 @@ export function ConnectionCard({ connection: c, highlighted, onDeleted }: Props)
     }
     setRevealing(true);
     try {
-      setToken(await api.connectionToken(c.id));
+      setToken(await call("connection_token", { id: c.id }));
     } catch (e) {
       toast(errorMessage(e), "error");
     } finally {
@@ -46,7 +47,7 @@ export function ConnectionCard({ connection: c, highlighted, onDeleted }: Props)
   const rehearse = async () => {
     setRehearsal({ running: true });
     try {
-      setRehearsal({ running: false, result: await api.rehearseConnection(c.id) });
+      setRehearsal({ running: false, result: await call("rehearse_connection", { id: c.id }) });
     } catch (e) {
       setRehearsal({ running: false, error: errorMessage(e) });
     }
@@ -54,7 +55,7 @@ export function ConnectionCard({ connection: c, highlighted, onDeleted }: Props)
 
   const del = async () => {
     try {
-      await api.deleteConnection(c.id);
+      await call("delete_connection", { id: c.id });
       setConfirmDelete(false);
       onDeleted(c);
     } catch (e) {
@@ -132,7 +133,7 @@ export function ConnectionCard({ connection: c, highlighted, onDeleted }: Props)
               <span>{token !== null ? "Hide" : "Show"}</span>
             </button>
             <CopyButton
-              text={() => api.connectionToken(c.id)}
+              text={() => call("connection_token", { id: c.id })}
               label={`Copy the token of ${c.name}`}
               what="Token"
               testid="copy-token"
@@ -267,7 +268,7 @@ export function RehearsalPanel({ state, onClose }: { state: NonNullable<Rehearsa
           </ol>
           {result.note && (
             <p className={result.reachable_by_okta ? "rehearsal-note" : "rehearsal-note rehearsal-note-warn"} data-testid="rehearsal-note">
-              {result.note}
+              {rehearsalNoteText(result.note)}
             </p>
           )}
         </>

@@ -1,17 +1,19 @@
+import { useQuery } from "@tanstack/react-query";
 import type { ReactNode } from "react";
-import { api, type EmployeeDetail } from "../api";
+import { type EmployeeDetail } from "../api";
 import { ActivityList } from "../components/ActivityList";
 import { StatusPill, Time } from "../components/bits";
 import { IconChevronLeft } from "../components/Icons";
+import { errorMessage } from "../lib/errors";
 import { absoluteTime, personName } from "../lib/format";
-import { useLoad } from "../lib/useLoad";
+import { command } from "../lib/queries";
 
 export function EmployeeDetailPage({ id }: { id: string }) {
-  const load = useLoad(() => api.employeeDetail(id), [id], ["employee", "group", "activity", "reload"]);
+  const load = useQuery(command("employee_detail", { id }));
   const d = load.data;
 
   return (
-    <div className="page" data-testid="employee-detail" aria-busy={load.loading}>
+    <div className="page" data-testid="employee-detail" aria-busy={load.isFetching}>
       <nav className="breadcrumb" aria-label="Breadcrumb">
         <ol>
           <li>
@@ -24,7 +26,7 @@ export function EmployeeDetailPage({ id }: { id: string }) {
       {load.error && !d ? (
         <div className="empty-state" role="alert">
           <h1 className="empty-title">Couldn't open this employee</h1>
-          <p>{load.error}</p>
+          <p>{errorMessage(load.error)}</p>
           <a className="button" href="#/employees">Back to Employees</a>
         </div>
       ) : !d ? (

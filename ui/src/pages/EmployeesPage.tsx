@@ -1,14 +1,14 @@
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
-import { api, type Employee, type StatusChoice } from "../api";
+import { type Employee, type StatusChoice } from "../api";
 import { StatusPill, Time } from "../components/bits";
 import { IconDownload, IconFirst, IconLast, IconChevronLeft, IconChevronRight, IconPeople, IconSearch } from "../components/Icons";
 import { useToast } from "../components/Toasts";
-import { useAppData } from "../lib/appData";
 import { errorMessage } from "../lib/errors";
 import { exportEmployeesCsv } from "../lib/exportCsv";
 import { formatCount, pageRange, personName, plural } from "../lib/format";
 import { buildQuery, move, pagerState, shouldRestart, type PageAt, type PagerMove } from "../lib/paging";
-import { useLoad } from "../lib/useLoad";
+import { command } from "../lib/queries";
 import { navigate } from "../lib/useRoute";
 
 // The table's filters survive a visit to an employee and back.
@@ -21,7 +21,7 @@ export function forgetEmployeeFilters() {
 }
 
 export function EmployeesPage() {
-  const { overview } = useAppData();
+  const { data: overview } = useQuery(command("overview"));
   const { toast } = useToast();
   const [searchText, setSearchText] = useState(remembered.search);
   const [search, setSearch] = useState(remembered.search);
@@ -45,12 +45,14 @@ export function EmployeesPage() {
   }, [search, status, pageAt]);
 
   const query = useMemo(() => buildQuery({ search, status }, pageAt), [search, status, pageAt]);
-  const page = useLoad(() => api.listEmployees(query), [query], ["employee", "group", "reload"]);
-  const data = page.data;
+  // The page shown stays while the next one loads.
+  const page = useQuery({ ...command("list_employees", { query }), placeholderData: keepPreviousData });
+  const data = page.data ?? null;
+  const loading = page.isPending || page.isPlaceholderData;
 
-  useEffect(() => {
-    if (data && shouldRestart(pageAt, data)) setPageAt({ at: "first" });
-  }, [data, pageAt]);
+  // The page shown emptied (Okta deactivated or removed its people): back to the first page. Set
+  // while rendering, so the empty page is never painted.
+  if (data && shouldRestart(pageAt, data)) setPageAt({ at: "first" });
 
   const go = (to: PagerMove) => {
     const next = move(data, to);
@@ -76,7 +78,7 @@ export function EmployeesPage() {
   const active = overview?.employees_active;
   const deactivated = overview?.employees_deactivated;
   const count = (n: number | undefined) => (n === undefined ? "" : ` (${formatCount(n)})`);
-  const directoryEmpty = overview !== null && (active ?? 0) + (deactivated ?? 0) === 0 && data !== null && data.total === 0 && !search;
+  const directoryEmpty = overview !== undefined && (active ?? 0) + (deactivated ?? 0) === 0 && data !== null && data.total === 0 && !search;
   const filtered = search.trim() !== "" || status !== "all";
 
   return (
@@ -136,8 +138,8 @@ export function EmployeesPage() {
 
       {page.error && (
         <div className="callout callout-danger" role="alert">
-          <p>Couldn't load employees: {page.error}</p>
-          <button type="button" className="button button-small" onClick={page.reload}>Try again</button>
+          <p>Couldn't load employees: {errorMessage(page.error)}</p>
+          <button type="button" className="button button-small" onClick={() => void page.refetch()}>Try again</button>
         </div>
       )}
 
@@ -148,7 +150,7 @@ export function EmployeesPage() {
           <p>Once Okta pushes users, they appear here.</p>
           <a className="button button-primary" href="#/settings/integrations/okta">Set up Okta</a>
         </div>
-      ) : data && data.items.length === 0 && !page.loading ? (
+      ) : data && data.items.length === 0 && !loading ? (
         <div className="empty-state" data-testid="employees-no-match">
           <span className="empty-icon"><IconSearch /></span>
           <h2 className="empty-title">No employees match</h2>
@@ -168,7 +170,7 @@ export function EmployeesPage() {
         </div>
       ) : (
         <>
-          <div className="table-wrap" ref={tableTop} aria-busy={page.loading}>
+          <div className="table-wrap" ref={tableTop} aria-busy={loading}>
             <table className="table employees-table">
               <caption className="visually-hidden">Employees{data ? `, ${pageRange(data.offset, data.items.length, data.total)}` : ""}</caption>
               <thead>

@@ -1,11 +1,12 @@
 import { Switch } from "../components/bits";
 import { IconChevronRight, OktaMark } from "../components/Icons";
-import { useAppData } from "../lib/appData";
+import { useQuery } from "@tanstack/react-query";
+import { command } from "../lib/queries";
 import { navigate } from "../lib/useRoute";
 import { oktaStatusText, useOktaSwitch } from "./oktaSwitch";
 
 export function IntegrationsPage() {
-  const { overview } = useAppData();
+  const { data: overview } = useQuery(command("overview"));
   const sw = useOktaSwitch();
   const enabled = overview?.okta_enabled ?? false;
   const count = overview?.connection_count ?? 0;

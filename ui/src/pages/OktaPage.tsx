@@ -1,8 +1,9 @@
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRef, useState } from "react";
 import { type ConnectionView } from "../api";
 import { IconAlert, IconPlus, OktaMark } from "../components/Icons";
 import { useToast } from "../components/Toasts";
-import { useAppData } from "../lib/appData";
+import { command, commandKey } from "../lib/queries";
 import { AddConnectionDialog } from "./AddConnectionDialog";
 import { ConnectionCard } from "./ConnectionCard";
 import { useOktaSwitch } from "./oktaSwitch";
@@ -10,7 +11,10 @@ import { SetupGuide } from "./SetupGuide";
 import { TunnelCard } from "./TunnelCard";
 
 export function OktaPage() {
-  const { overview, connections, tunnel, reloadConnections, reloadOverview } = useAppData();
+  const client = useQueryClient();
+  const { data: overview } = useQuery(command("overview"));
+  const { data: connections } = useQuery(command("list_connections"));
+  const { data: tunnel } = useQuery(command("tunnel_status"));
   const [adding, setAdding] = useState(false);
   const [newId, setNewId] = useState<string | null>(null);
   const addRef = useRef<HTMLButtonElement>(null);
@@ -23,16 +27,20 @@ export function OktaPage() {
     setAdding(false);
     setNewId(c.id);
     toast(`Connection "${c.name}" created. Copy the base URL and token into Okta.`);
-    void reloadConnections();
-    void reloadOverview();
+    // Shown at once; the change event that follows refreshes the rest.
+    client.setQueryData(commandKey("list_connections"), (list: ConnectionView[] | undefined) =>
+      list && !list.some((x) => x.id === c.id) ? [...list, c] : list,
+    );
   };
 
   const deleted = (c: ConnectionView) => {
     if (newId === c.id) setNewId(null);
     toast(`Deleted "${c.name}". Okta no longer syncs through it; its employees stay in the directory.`);
     // The row (and the menu button focus would return to) is gone: continue from Add Connection.
-    void reloadConnections().then(() => addRef.current?.focus());
-    void reloadOverview();
+    client.setQueryData(commandKey("list_connections"), (list: ConnectionView[] | undefined) =>
+      list?.filter((x) => x.id !== c.id),
+    );
+    addRef.current?.focus();
   };
 
   const addButton = (big = false) => (
@@ -83,14 +91,14 @@ export function OktaPage() {
         </div>
       )}
 
-      <TunnelCard tunnel={tunnel} />
+      <TunnelCard tunnel={tunnel ?? null} />
 
       <section className="section" aria-labelledby="connections-title">
         <div className="section-head">
           <h2 id="connections-title" className="section-title">Connections</h2>
           {list.length > 0 && <span className="count-badge">{list.length}</span>}
         </div>
-        {connections === null ? (
+        {connections === undefined ? (
           <p className="muted">Loading connections…</p>
         ) : list.length === 0 ? (
           <div className="empty-state empty-card" data-testid="connections-empty">

@@ -1,11 +1,11 @@
 import { cleanup, render, screen } from "@testing-library/react";
 import { afterEach, describe, expect, it } from "vitest";
-import type { Rehearsal } from "../api";
+import type { Rehearsal, RehearsalNote } from "../api";
 import { RehearsalPanel } from "./ConnectionCard";
 
 afterEach(cleanup);
 
-const passed = (reachable_by_okta: boolean, note: string | null): Rehearsal => ({
+const passed = (reachable_by_okta: boolean, note: RehearsalNote | null): Rehearsal => ({
   base_url: "http://127.0.0.1:8742/scim/v2/c1",
   ok: true,
   steps: [{ step: "reach", request: "GET http://127.0.0.1:8742/scim/v2/c1", outcome: "ok", message: "The public URL answered (HTTP 401)." }],
@@ -23,7 +23,7 @@ describe("the rehearsal's verdict", () => {
   });
 
   it("does not promise a connection through a URL Okta can't reach, and shows why as a warning", () => {
-    show(passed(false, "The public URL is plain HTTP on this machine; Okta only calls HTTPS URLs."));
+    show(passed(false, { kind: "plain_http" }));
     const heading = screen.getByRole("heading").textContent ?? "";
     expect(heading).not.toContain("will be able to connect");
     expect(heading).toContain("can't reach this URL");

@@ -1,6 +1,6 @@
 // What to do in Okta's admin console, with the exact values, and the default attribute mapping.
 import { useState } from "react";
-import { api, type ConnectionView } from "../api";
+import { call, type ConnectionView } from "../api";
 import { CopyButton } from "../components/bits";
 
 export const ATTRIBUTE_MAPPING: [string, string][] = [
@@ -97,7 +97,7 @@ export function SetupGuide({ connections }: { connections: ConnectionView[] }) {
                     {chosen ? (
                       <>
                         <span className="muted">the token of {chosen.name}</span>
-                        <CopyButton text={() => api.connectionToken(chosen.id)} label="Copy the token" what="Token" compact />
+                        <CopyButton text={() => call("connection_token", { id: chosen.id })} label="Copy the token" what="Token" compact />
                       </>
                     ) : (
                       <span className="muted">the token of a connection</span>

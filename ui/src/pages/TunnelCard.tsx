@@ -3,26 +3,8 @@ import { useState } from "react";
 import { type TunnelStatus } from "../api";
 import { CopyButton, Time } from "../components/bits";
 import { IconAlert, IconCheck, IconGlobe, IconX } from "../components/Icons";
+import { STABLE_ADVICE, tunnelMessage, tunnelSourceText } from "../lib/words";
 import { TunnelDialog } from "./TunnelDialog";
-
-export function tunnelSourceText(t: Pick<TunnelStatus, "mode" | "setting">): string {
-  const s = t.setting;
-  switch (t.mode) {
-    case "none":
-      return "None — only this computer can reach SCIM Desk";
-    case "own":
-      return "Your own URL";
-    case "cloudflared": {
-      const host = s && s.mode === "cloudflared" ? s.hostname : null;
-      return host ? `cloudflared named tunnel (${host})` : "cloudflared quick tunnel";
-    }
-    case "ngrok": {
-      const domain = s && s.mode === "ngrok" ? s.domain : null;
-      return domain ? `ngrok, reserved domain ${domain}` : "ngrok";
-    }
-  }
-  return t.mode;
-}
 
 function TunnelStateText({ t }: { t: TunnelStatus }) {
   const st = t.state;
@@ -104,7 +86,7 @@ export function TunnelCard({ tunnel }: { tunnel: TunnelStatus | null }) {
                 ) : (
                   <span className="outcome outcome-failure"><IconX /> No</span>
                 )}
-                {tunnel.message && <span className="tunnel-message"> — {appMessage(tunnel)}</span>}
+                <span className="tunnel-message"> — {tunnelMessage(tunnel)}</span>
               </dd>
             </div>
           </dl>
@@ -113,10 +95,7 @@ export function TunnelCard({ tunnel }: { tunnel: TunnelStatus | null }) {
               <IconAlert />
               <div>
                 {lastError && <p className="callout-strong">{lastError}</p>}
-                {tunnel.advice && !tunnel.stable && <p>{STABLE_ADVICE}</p>}
-                {!tunnel.advice && !tunnel.stable && tunnel.mode !== "none" && (
-                  <p>This URL changes when the tunnel restarts, and Okta then needs the new base URL. A named cloudflared tunnel, an ngrok reserved domain or your own URL stays the same.</p>
-                )}
+                {!tunnel.stable && <p>{STABLE_ADVICE}</p>}
               </div>
             </div>
           )}
@@ -125,19 +104,4 @@ export function TunnelCard({ tunnel }: { tunnel: TunnelStatus | null }) {
       {editing && tunnel && <TunnelDialog tunnel={tunnel} onClose={() => setEditing(false)} />}
     </section>
   );
-}
-
-/** The core's messages name CLI commands; in the app the same advice points at its own controls. */
-const STABLE_ADVICE =
-  "For a URL that does not change, use Change… to choose a named cloudflared tunnel, an ngrok reserved domain, or your own tunnel or reverse proxy.";
-
-export function appMessage(t: TunnelStatus): string {
-  switch (t.mode) {
-    case "none":
-      return `Base URLs point at ${t.public_url}, on this computer, which Okta can't reach: choose a tunnel with Change…`;
-    case "own":
-      return `Okta reaches SCIM Desk through your own tunnel or reverse proxy at ${t.public_url}, which must forward /scim/v2/ to this computer. Test on a connection checks it end to end.`;
-    default:
-      return t.message.replace(/ \(`scimdesk serve` or the app\)/, "");
-  }
 }

@@ -1,9 +1,10 @@
+import { useQueryClient } from "@tanstack/react-query";
 import { useState, type ReactNode } from "react";
-import { api, type TunnelInput, type TunnelStatus } from "../api";
+import { call, type TunnelInput, type TunnelStatus } from "../api";
 import { Dialog } from "../components/Dialog";
 import { useToast } from "../components/Toasts";
-import { useAppData } from "../lib/appData";
 import { errorField, errorMessage } from "../lib/errors";
+import { commandKey } from "../lib/queries";
 
 type Mode = TunnelInput["mode"];
 type Props = { tunnel: TunnelStatus; onClose: () => void };
@@ -64,7 +65,7 @@ const MODES: { value: Mode; label: string; desc: string }[] = [
 ];
 
 export function TunnelDialog({ tunnel, onClose }: Props) {
-  const { setTunnel, reloadConnections } = useAppData();
+  const client = useQueryClient();
   const { toast } = useToast();
   const [f, setF] = useState<TunnelForm>(() => initialTunnelForm(tunnel));
   const [err, setErr] = useState<{ field: string | null; message: string } | null>(null);
@@ -83,9 +84,9 @@ export function TunnelDialog({ tunnel, onClose }: Props) {
     }
     setBusy(true);
     try {
-      const status = await api.setTunnel(tunnelInput(f));
-      setTunnel(status);
-      void reloadConnections();
+      client.setQueryData(commandKey("tunnel_status"), await call("set_tunnel", { input: tunnelInput(f) }));
+      // Base URLs are built from the public URL (the change event says so too, a moment later).
+      void client.invalidateQueries({ queryKey: commandKey("list_connections") });
       toast("Public URL setting saved.");
       onClose();
     } catch (e) {

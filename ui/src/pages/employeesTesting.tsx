@@ -3,7 +3,7 @@
 import { render } from "@testing-library/react";
 import type { Employee } from "../api";
 import { ToastProvider } from "../components/Toasts";
-import { AppDataProvider } from "../lib/appData";
+import { DataProvider } from "../lib/queries";
 import { EmployeesPage } from "./EmployeesPage";
 
 export const employee = (i: number, fields: Partial<Employee> = {}): Employee => ({
@@ -31,9 +31,9 @@ export function shellAnswer(cmd: string, active: number): unknown {
 export function renderEmployeesPage() {
   return render(
     <ToastProvider>
-      <AppDataProvider>
+      <DataProvider>
         <EmployeesPage />
-      </AppDataProvider>
+      </DataProvider>
     </ToastProvider>,
   );
 }

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { oktaStatusText } from "./oktaSwitch";
-import { appMessage, tunnelSourceText } from "./TunnelCard";
 import { checkTunnelForm, initialTunnelForm, tunnelInput, type TunnelForm } from "./TunnelDialog";
 import { ATTRIBUTE_MAPPING } from "./SetupGuide";
 
@@ -10,20 +9,6 @@ describe("oktaStatusText", () => {
     expect(oktaStatusText(true, 0)).toBe("On · 0 connections");
     expect(oktaStatusText(true, 1)).toBe("On · 1 connection");
     expect(oktaStatusText(true, 2)).toBe("On · 2 connections");
-  });
-});
-
-describe("tunnel source", () => {
-  it("names where the public URL comes from", () => {
-    expect(tunnelSourceText({ mode: "none", setting: { mode: "none" } })).toMatch(/^None/);
-    expect(tunnelSourceText({ mode: "own", setting: { mode: "own", url: "https://x.example" } })).toBe("Your own URL");
-    expect(tunnelSourceText({ mode: "cloudflared", setting: { mode: "cloudflared", hostname: null } })).toBe("cloudflared quick tunnel");
-    expect(tunnelSourceText({ mode: "cloudflared", setting: { mode: "cloudflared", hostname: "scim.example.com" } })).toBe("cloudflared named tunnel (scim.example.com)");
-    expect(tunnelSourceText({ mode: "ngrok", setting: { mode: "ngrok", domain: null } })).toBe("ngrok");
-    expect(tunnelSourceText({ mode: "ngrok", setting: { mode: "ngrok", domain: "d.ngrok.app" } })).toBe("ngrok, reserved domain d.ngrok.app");
-  });
-  it("tolerates a missing hostname from generated types", () => {
-    expect(tunnelSourceText({ mode: "cloudflared", setting: { mode: "cloudflared" } as never })).toBe("cloudflared quick tunnel");
   });
 });
 
@@ -62,35 +47,5 @@ describe("attribute mapping", () => {
     expect(ATTRIBUTE_MAPPING).toContainEqual(["Business Unit", "Division"]);
     expect(ATTRIBUTE_MAPPING).toContainEqual(["Manager", "Manager ID (email)"]);
     expect(ATTRIBUTE_MAPPING).toContainEqual(["Employee ID", "Employee Number"]);
-  });
-});
-
-describe("tunnel messages in the app", () => {
-  const base = {
-    setting: { mode: "none" as const },
-    state: { state: "off" as const },
-    public_url: "http://127.0.0.1:8742",
-    reachable_by_okta: false,
-    stable: true,
-    last_error: null,
-    url_changed: null,
-    advice: null,
-  };
-  it("point at the app's own controls, not at CLI commands", () => {
-    const none = appMessage({
-      ...base,
-      mode: "none",
-      message: "No tunnel: … `scimdesk tunnel set cloudflared` …",
-    });
-    expect(none).toContain("http://127.0.0.1:8742");
-    expect(none).toContain("Change…");
-    expect(none).not.toContain("scimdesk");
-    const off = appMessage({
-      ...base,
-      mode: "cloudflared",
-      setting: { mode: "cloudflared" },
-      message: "The cloudflared tunnel is not running: it starts with the SCIM endpoint (`scimdesk serve` or the app).",
-    });
-    expect(off).not.toContain("scimdesk");
   });
 });

@@ -1,11 +1,12 @@
 // Turning the Okta integration on and off, shared by the Integrations card and the Okta page.
+import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { api } from "../api";
+import { call } from "../api";
 import { ConfirmDialog } from "../components/Dialog";
 import { useToast } from "../components/Toasts";
-import { useAppData } from "../lib/appData";
 import { errorMessage } from "../lib/errors";
 import { plural } from "../lib/format";
+import { commandKey } from "../lib/queries";
 
 export function oktaStatusText(enabled: boolean, connections: number): string {
   return enabled ? `On · ${plural(connections, "connection")}` : "Off";
@@ -13,7 +14,7 @@ export function oktaStatusText(enabled: boolean, connections: number): string {
 
 /** Turns the Okta integration on or off; turning it off asks first. Shared with the Okta page. */
 export function useOktaSwitch() {
-  const { setOverview } = useAppData();
+  const client = useQueryClient();
   const { toast } = useToast();
   const [confirmOff, setConfirmOff] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -21,7 +22,7 @@ export function useOktaSwitch() {
   const set = async (enabled: boolean) => {
     setBusy(true);
     try {
-      setOverview(await api.setOktaEnabled(enabled));
+      client.setQueryData(commandKey("overview"), await call("set_okta_enabled", { enabled }));
       toast(enabled ? "Okta integration turned on." : "Okta integration turned off. Okta's requests are refused until you turn it back on.");
     } catch (e) {
       toast(errorMessage(e), "error");

@@ -476,7 +476,7 @@ fn note_contact(state: &AppState, connection_id: &str, status: u16, detail: Opti
         {
             tracing::warn!(error = %e, "could not record the last contact");
         }
-        desk.notify(crate::desk::ChangeEvent::Connections);
+        desk.notify(crate::events::ChangeEvent::Connections);
     });
 }
 

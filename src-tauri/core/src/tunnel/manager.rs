@@ -522,10 +522,9 @@ mod tests {
         let change = status.url_changed.expect("the URL change is recorded");
         assert_eq!(change.from, "https://t2.example");
         assert_eq!(change.to, "https://t3.example");
-        assert!(change
-            .message
+        assert!(crate::cli::wording::url_change_message(&change)
             .contains("update the SCIM connector base URL in Okta"));
-        assert!(status.advice.is_some(), "a stable option is recommended");
+        assert!(!status.stable, "a stable option is worth recommending");
         assert_eq!(
             status.last_error.as_deref(),
             Some("killed"),

@@ -99,12 +99,6 @@ impl TunnelSetting {
     }
 }
 
-/// What the app recommends when the URL is not stable or just changed.
-pub const STABLE_ADVICE: &str = "For a URL that does not change, use a named cloudflared tunnel \
-     (`scimdesk tunnel set cloudflared --hostname HOST --token-stdin`), an ngrok reserved domain \
-     (`scimdesk tunnel set ngrok --domain DOMAIN`), or your own reverse proxy \
-     (`scimdesk tunnel set own URL`).";
-
 /// The managed tunnel's state, as the app shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "state", rename_all = "snake_case")]
@@ -211,7 +205,9 @@ pub(crate) fn redact(text: &str, secret: Option<&str>) -> String {
     }
 }
 
-/// What `scimdesk tunnel status` and the app show.
+/// Where the public URL stands: what `scimdesk tunnel status` and the app's Public URL card and
+/// URL-change banner are made from. States and values only: each front end words them (the CLI in
+/// `cli.rs`, the app in its own components).
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct TunnelStatus {
     #[ts(type = "\"none\" | \"own\" | \"cloudflared\" | \"ngrok\"")]
@@ -224,31 +220,29 @@ pub struct TunnelStatus {
     pub public_url: String,
     /// Whether Okta can reach that URL at all (false for loopback).
     pub reachable_by_okta: bool,
+    /// Whether the URL survives a restart of the tunnel; if not, a stable choice is worth advising.
     pub stable: bool,
     pub last_error: Option<String>,
     /// Set when the public URL changed since it was last acknowledged.
     pub url_changed: Option<UrlChange>,
-    /// One plain sentence for the admin.
-    pub message: String,
-    pub advice: Option<String>,
 }
 
+/// The public URL changed under Okta's feet: Okta still calls `from` until the admin pastes each
+/// connection's new base URL.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct UrlChange {
     pub from: String,
     pub to: String,
-    pub message: String,
+    /// Every connection's base URL at `to`, the values to paste into Okta.
+    pub base_urls: Vec<NewBaseUrl>,
 }
 
-impl UrlChange {
-    pub fn new(from: String, to: String) -> UrlChange {
-        let message = format!(
-            "The public URL changed from {from} to {to}: update the SCIM connector base URL in \
-             Okta (Provisioning > Integration > Edit) for every connection, using the new base \
-             URL shown by `scimdesk connection list`."
-        );
-        UrlChange { from, to, message }
-    }
+/// One connection's base URL after a URL change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct NewBaseUrl {
+    pub connection_id: String,
+    pub name: String,
+    pub base_url: String,
 }
 
 /// The persisted state of the running manager, so another process can show it.

@@ -45,12 +45,29 @@ pub struct Rehearsal {
     pub base_url: String,
     pub ok: bool,
     pub steps: Vec<Step>,
-    /// A remark about the whole rehearsal (e.g. no public URL is set).
-    pub note: Option<String>,
+    /// Why the steps say less than they seem to (e.g. no public URL is set); none when they
+    /// went where Okta's requests go.
+    pub note: Option<RehearsalNote>,
     /// Whether Okta, on the internet, can call this base URL at all: a public HTTPS URL, from a
     /// tunnel that is online. When it can't, passing steps only show that SCIM Desk answers
     /// correctly here, and `note` says why Okta can't.
     pub reachable_by_okta: bool,
+}
+
+/// Why a rehearsal did not go where Okta's requests go. Each front end words it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RehearsalNote {
+    /// The managed tunnel (`mode`: cloudflared or ngrok) is not online, so the rehearsal used its
+    /// last known URL, or this machine's own address when there is none.
+    TunnelOffline {
+        mode: String,
+        last_url: Option<String>,
+    },
+    /// No public URL is set: the rehearsal went to this machine's own address.
+    NoPublicUrl,
+    /// The public URL is plain HTTP, which Okta never calls.
+    PlainHttp,
 }
 
 #[derive(Debug, thiserror::Error)]

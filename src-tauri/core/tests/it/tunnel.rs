@@ -3,8 +3,9 @@
 
 use std::sync::Arc;
 
+use scimdesk::cli::wording;
 use scimdesk::connections::keychain::{Keychain, MemoryKeychain};
-use scimdesk::tunnel::rehearsal::Outcome;
+use scimdesk::tunnel::rehearsal::{Outcome, RehearsalNote};
 use scimdesk::tunnel::{TunnelSetting, ACCOUNT_CLOUDFLARED, ACCOUNT_NGROK};
 
 use crate::common;
@@ -73,8 +74,9 @@ async fn rehearsal_passes_every_step_and_creates_nothing() {
     assert!(step(&r, "list")
         .message
         .contains("Test Connector Configuration would pass"));
-    assert!(
-        r.note.as_deref().is_some_and(|n| n.contains("HTTPS")),
+    assert_eq!(
+        r.note,
+        Some(RehearsalNote::PlainHttp),
         "a plain-HTTP public URL is pointed out: {r:#?}"
     );
 
@@ -315,7 +317,7 @@ async fn public_url_setting_means_own_and_secrets_stay_out_of_sqlite() {
     );
     let status = desk.tunnel_status().await.unwrap();
     assert!(!status.stable);
-    assert!(status.advice.is_some());
+    assert!(wording::tunnel_advice(&status).is_some());
 
     // Neither secret is anywhere in the data directory.
     desk.close().await;
@@ -340,10 +342,18 @@ async fn rehearsal_says_when_a_managed_tunnel_is_not_online() {
         .await
         .unwrap();
     let r = running.desk.rehearse("Okta").await.unwrap();
-    let note = r.note.unwrap_or_default();
+    let note = r.note.expect("a note");
+    assert_eq!(
+        note,
+        RehearsalNote::TunnelOffline {
+            mode: "cloudflared".into(),
+            last_url: None
+        }
+    );
+    let words = wording::rehearsal_note(&note);
     assert!(
-        note.starts_with("The cloudflared tunnel is not online"),
-        "{note}"
+        words.starts_with("The cloudflared tunnel is not online"),
+        "{words}"
     );
 }
 
@@ -353,10 +363,7 @@ async fn no_tunnel_says_okta_cannot_reach_it() {
     let status = running.desk.tunnel_status().await.unwrap();
     assert_eq!(status.mode, "none");
     assert!(!status.reachable_by_okta);
-    assert!(
-        status.message.contains("Okta cannot reach"),
-        "{}",
-        status.message
-    );
-    assert!(status.message.contains("scimdesk tunnel set cloudflared"));
+    let message = wording::tunnel_message(&status, "127.0.0.1:8742");
+    assert!(message.contains("Okta cannot reach"), "{message}");
+    assert!(message.contains("scimdesk tunnel set cloudflared"));
 }

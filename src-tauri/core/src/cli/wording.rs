@@ -1,0 +1,152 @@
+//! The CLI's words for the tunnel's status, a URL change and the rehearsal's note, and the JSON
+//! shapes `--json` has always printed for them.
+//!
+//! The core hands out states and values ([`TunnelStatus`], [`RehearsalNote`]); here they become
+//! the CLI's sentences, which may name CLI commands. The app words the same data its own way
+//! (`ui/src/lib/words.ts`) and never names a command.
+
+use serde::Serialize;
+
+use crate::tunnel::rehearsal::{Rehearsal, RehearsalNote, Step};
+use crate::tunnel::{TunnelSetting, TunnelState, TunnelStatus, UrlChange};
+
+/// What the CLI recommends when the URL is not stable or just changed.
+pub const STABLE_ADVICE: &str = "For a URL that does not change, use a named cloudflared tunnel \
+     (`scimdesk tunnel set cloudflared --hostname HOST --token-stdin`), an ngrok reserved domain \
+     (`scimdesk tunnel set ngrok --domain DOMAIN`), or your own reverse proxy \
+     (`scimdesk tunnel set own URL`).";
+
+/// One plain sentence on where the public URL stands. `listen` is the endpoint's address.
+pub fn tunnel_message(status: &TunnelStatus, listen: &str) -> String {
+    let tool = status.mode;
+    let public_url = &status.public_url;
+    match (&status.setting, &status.state) {
+        (TunnelSetting::None, _) => format!(
+            "No tunnel: base URLs use {public_url}, which Okta cannot reach. Choose one: \
+             `scimdesk tunnel set cloudflared` (runs your installed cloudflared, no account \
+             needed), `scimdesk tunnel set ngrok --authtoken-stdin`, or \
+             `scimdesk tunnel set own https://…` for a tunnel or reverse proxy you run."
+        ),
+        (TunnelSetting::Own { url }, _) => format!(
+            "Okta reaches SCIM Desk through your own tunnel or reverse proxy at {url}, which \
+             must forward /scim/v2/ to http://{listen}. `scimdesk connection test NAME` checks it \
+             end to end."
+        ),
+        (_, TunnelState::Off) => format!(
+            "The {tool} tunnel is not running: it starts with the SCIM endpoint \
+             (`scimdesk serve` or the app)."
+        ),
+        (_, TunnelState::Starting) => format!("The {tool} tunnel is starting."),
+        (_, TunnelState::Online { url }) => format!("The {tool} tunnel is online at {url}."),
+        (_, TunnelState::Failed { reason, retry_at }) => match retry_at {
+            Some(at) => format!("The {tool} tunnel failed: {reason}. Next attempt at {at}."),
+            None => format!("The {tool} tunnel failed: {reason}."),
+        },
+    }
+}
+
+/// The advice to choose a stable URL, when the URL is not stable or just changed.
+pub fn tunnel_advice(status: &TunnelStatus) -> Option<&'static str> {
+    (!status.stable || status.url_changed.is_some()).then_some(STABLE_ADVICE)
+}
+
+pub fn url_change_message(change: &UrlChange) -> String {
+    format!(
+        "The public URL changed from {} to {}: update the SCIM connector base URL in Okta \
+         (Provisioning > Integration > Edit) for every connection, using the new base URL shown \
+         by `scimdesk connection list`.",
+        change.from, change.to
+    )
+}
+
+pub fn rehearsal_note(note: &RehearsalNote) -> String {
+    match note {
+        RehearsalNote::TunnelOffline { mode, last_url } => format!(
+            "The {mode} tunnel is not online, so this used {}. Start SCIM Desk (`scimdesk serve` \
+             or the app) to run the tunnel, and see `scimdesk tunnel status`.",
+            match last_url {
+                Some(url) => format!("its last known URL, {url}"),
+                None => "this machine's own address, which Okta cannot reach".to_owned(),
+            }
+        ),
+        RehearsalNote::NoPublicUrl => "No public URL is set, so this went to this machine's own \
+             address, which Okta cannot reach. Choose a tunnel with `scimdesk tunnel set` and run \
+             it again."
+            .to_owned(),
+        RehearsalNote::PlainHttp => {
+            "The public URL is plain HTTP on this machine; Okta only calls HTTPS URLs.".to_owned()
+        }
+    }
+}
+
+/// `tunnel status --json`.
+#[derive(Debug, Serialize)]
+pub struct TunnelStatusJson<'a> {
+    pub mode: &'static str,
+    pub setting: &'a TunnelSetting,
+    pub state: &'a TunnelState,
+    pub public_url: &'a str,
+    pub reachable_by_okta: bool,
+    pub stable: bool,
+    pub last_error: Option<&'a str>,
+    pub url_changed: Option<UrlChangeJson<'a>>,
+    pub message: String,
+    pub advice: Option<&'static str>,
+}
+
+impl<'a> TunnelStatusJson<'a> {
+    pub fn new(status: &'a TunnelStatus, listen: &str) -> TunnelStatusJson<'a> {
+        TunnelStatusJson {
+            mode: status.mode,
+            setting: &status.setting,
+            state: &status.state,
+            public_url: &status.public_url,
+            reachable_by_okta: status.reachable_by_okta,
+            stable: status.stable,
+            last_error: status.last_error.as_deref(),
+            url_changed: status.url_changed.as_ref().map(UrlChangeJson::new),
+            message: tunnel_message(status, listen),
+            advice: tunnel_advice(status),
+        }
+    }
+}
+
+/// A URL change in `tunnel status --json` and `serve --json`.
+#[derive(Debug, Serialize)]
+pub struct UrlChangeJson<'a> {
+    pub from: &'a str,
+    pub to: &'a str,
+    pub message: String,
+}
+
+impl<'a> UrlChangeJson<'a> {
+    pub fn new(change: &'a UrlChange) -> UrlChangeJson<'a> {
+        UrlChangeJson {
+            from: &change.from,
+            to: &change.to,
+            message: url_change_message(change),
+        }
+    }
+}
+
+/// `connection test --json`.
+#[derive(Debug, Serialize)]
+pub struct RehearsalJson<'a> {
+    pub base_url: &'a str,
+    pub ok: bool,
+    pub steps: &'a [Step],
+    pub note: Option<String>,
+    pub reachable_by_okta: bool,
+}
+
+impl<'a> RehearsalJson<'a> {
+    pub fn new(r: &'a Rehearsal) -> RehearsalJson<'a> {
+        RehearsalJson {
+            base_url: &r.base_url,
+            ok: r.ok,
+            steps: &r.steps,
+            note: r.note.as_ref().map(rehearsal_note),
+            reachable_by_okta: r.reachable_by_okta,
+        }
+    }
+}

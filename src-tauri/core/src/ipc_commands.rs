@@ -1,0 +1,65 @@
+// The app's IPC contract, declared once: every command the webview may call, the arguments it
+// sends (Tauri names them in camelCase in JavaScript: `suggested_name` is `suggestedName`) and
+// what it gets back. Each command answers `Result<result, views::AppError>`.
+//
+// `ipc_commands!(then)` hands this table to the macro `then`:
+// - the shell (`src-tauri/src/ipc.rs`) makes each line a Tauri command calling the function of
+//   the same name in `src-tauri/src/commands.rs`, and registers them all;
+// - the shell's build script (`src-tauri/build.rs`, which includes this file) names them to
+//   Tauri's ACL, as `allow-<command>` permissions;
+// - the bindings test (`bindings.rs`) writes `ui/src/commands.ts` (the TypeScript table the UI
+//   and its mock call through) and `src-tauri/capabilities/default.json` (the grant of each).
+//
+// Adding a command: a line here, its function in commands.rs (usually one call into `views`),
+// then `SCIMDESK_WRITE_BINDINGS=1 cargo test -p scimdesk bindings`.
+//
+// This file holds only the macro, so that build.rs can `include!` it too (a build script cannot
+// use the crate it builds). In the core it is the module `ipc_commands`.
+
+/// The IPC contract: `ipc_commands!(then)` calls `then! { name(arg: Type, …) -> Result; … }`.
+#[macro_export]
+macro_rules! ipc_commands {
+    ($then:ident) => {
+        $then! {
+            /// The app's state at a glance: the Okta switch, counts, the endpoint, a full disk.
+            overview() -> Overview;
+            /// Turns the Okta integration on or off; answers the new overview.
+            set_okta_enabled(enabled: bool) -> Overview;
+            endpoint_status() -> EndpointStatus;
+            /// Moves the endpoint to another loopback port (1024–65535) and restarts it there.
+            change_port(port: u32) -> EndpointStatus;
+
+            list_connections() -> Vec<ConnectionView>;
+            /// Refused on the field `name` when the name is empty, too long or taken.
+            add_connection(name: String) -> ConnectionView;
+            /// The token, for the admin to reveal or copy; never part of a listing.
+            connection_token(id: String) -> String;
+            delete_connection(id: String) -> ();
+            /// Okta's read-only requests, sent through the public URL step by step.
+            rehearse_connection(id: String) -> Rehearsal;
+
+            list_employees(query: EmployeeListQuery) -> EmployeeListPage;
+            employee_detail(id: String) -> EmployeeDetail;
+            /// Opens the system's save dialog (from Rust) for the CSV export, suggesting
+            /// `suggested_name`; the path chosen, or null when the admin cancelled. That path,
+            /// and no other, may be exported to next.
+            choose_export_file(suggested_name: String) -> Option<PathBuf>;
+            /// Writes the employees matching `query` (paging ignored) as CSV to the path
+            /// `choose_export_file` returned; answers the number of rows.
+            export_employees(query: EmployeeListQuery, path: PathBuf) -> u64;
+
+            list_activity(filter: ActivityFilter) -> Vec<ActivityEntry>;
+            /// What the activity log keeps (days, lines) and how large it is now.
+            activity_settings() -> ActivitySettings;
+            /// Refused on the field `days` or `lines` when a number is out of range; nothing
+            /// changes then.
+            set_activity_retention(retention: Retention) -> ActivitySettings;
+
+            tunnel_status() -> TunnelStatus;
+            /// Refused on the field at fault (`url`, `hostname`, `token`, `domain`, `authtoken`).
+            set_tunnel(input: TunnelInput) -> TunnelStatus;
+            /// The admin pasted the new base URLs into Okta: the URL change is no longer shown.
+            acknowledge_url_change() -> TunnelStatus;
+        }
+    };
+}

@@ -1,0 +1,191 @@
+//! What the UI's browser mock (`ui/src/mock.ts`, for `npm run dev` without Tauri) serves, recorded
+//! from the real core: the tunnel's status in each state the mock can show, the format of a base
+//! URL, the activity log's settings, and the refusals the mock gives (an empty or taken name, a bad
+//! public URL, a missing tunnel secret, a bad retention or port), word for word.
+//!
+//! Written to `ui/src/mockRecorded.ts`, whose types are the generated bindings, so the mock can
+//! drift neither from the core's shapes (tsc) nor from its values and words (this test fails when
+//! the file is stale; `SCIMDESK_WRITE_BINDINGS=1 cargo test -p scimdesk bindings` rewrites it,
+//! with the other generated files). Connection ids are random, so they are recorded as `{id}`.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::bindings::check_or_write;
+use crate::config::Retention;
+use crate::connections::keychain::{Keychain, MemoryKeychain};
+use crate::endpoint::Endpoint;
+use crate::tunnel::TunnelState;
+use crate::views::{AppError, TunnelInput};
+use crate::Desk;
+
+const QUICK_URL: &str = "https://glad-otter-river-lamp.trycloudflare.com";
+const EARLIER_QUICK_URL: &str = "https://quiet-maple-stone-harbor.trycloudflare.com";
+const OWN_URL: &str = "https://scim.northwind.example";
+
+fn value<T: Serialize>(v: T) -> Value {
+    serde_json::to_value(v).expect("a view serializes")
+}
+
+fn refused<T: std::fmt::Debug>(r: Result<T, AppError>) -> Value {
+    value(r.expect_err("refused"))
+}
+
+fn input(mode: &str) -> TunnelInput {
+    TunnelInput {
+        mode: mode.to_owned(),
+        ..TunnelInput::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bindings_for_the_browser_mock_are_recorded_from_the_core() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let keychain: Arc<dyn Keychain> = Arc::new(MemoryKeychain::default());
+    let desk = Desk::open(dir.path(), keychain).await.expect("desk");
+    let mut tunnel = serde_json::Map::new();
+    let mut errors = serde_json::Map::new();
+
+    tunnel.insert("none".into(), value(desk.tunnel_status().await.unwrap()));
+    let activity_settings = value(desk.activity_settings().await.unwrap());
+
+    let prod = desk.add_connection_view("Okta production").await.unwrap();
+    let sandbox = desk.add_connection_view("Okta sandbox").await.unwrap();
+    errors.insert(
+        "name_empty".into(),
+        refused(desk.add_connection_view("  ").await),
+    );
+    errors.insert(
+        "name_taken".into(),
+        refused(desk.add_connection_view("okta production").await),
+    );
+    errors.insert(
+        "name_too_long".into(),
+        refused(desk.add_connection_view(&"n".repeat(65)).await),
+    );
+
+    // A quick tunnel, coming online, then at a new URL, then failing.
+    desk.set_tunnel_input(input("cloudflared")).await.unwrap();
+    tunnel.insert("starting".into(), {
+        desk.record_tunnel_state(&TunnelState::Starting)
+            .await
+            .unwrap();
+        value(desk.tunnel_status().await.unwrap())
+    });
+    let online = |url: &str| TunnelState::Online {
+        url: url.to_owned(),
+    };
+    desk.record_tunnel_state(&online(EARLIER_QUICK_URL))
+        .await
+        .unwrap();
+    desk.record_tunnel_state(&online(QUICK_URL)).await.unwrap();
+    tunnel.insert(
+        "url_changed".into(),
+        value(desk.tunnel_status().await.unwrap()),
+    );
+    desk.acknowledge_url_change().await.unwrap();
+    tunnel.insert("online".into(), value(desk.tunnel_status().await.unwrap()));
+    desk.record_tunnel_state(&TunnelState::Failed {
+        reason: "cloudflared exited: failed to reach the Cloudflare edge (timeout)".into(),
+        retry_at: Some("2026-01-01T12:00:00Z".into()),
+    })
+    .await
+    .unwrap();
+    tunnel.insert("failed".into(), value(desk.tunnel_status().await.unwrap()));
+
+    // The admin's own URL.
+    let own = TunnelInput {
+        url: Some(OWN_URL.into()),
+        ..input("own")
+    };
+    desk.set_tunnel_input(own).await.unwrap();
+    tunnel.insert(
+        "own".into(),
+        value(desk.acknowledge_url_change_view().await.unwrap()),
+    );
+    let base_url = desk
+        .connection_views()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.id == prod.id)
+        .expect("the connection")
+        .base_url
+        .replace(OWN_URL, "{public_url}");
+
+    errors.insert(
+        "public_url_http".into(),
+        refused(
+            desk.set_tunnel_input(TunnelInput {
+                url: Some("http://scim.northwind.example".into()),
+                ..input("own")
+            })
+            .await,
+        ),
+    );
+    errors.insert(
+        "cloudflared_no_token".into(),
+        refused(
+            desk.set_tunnel_input(TunnelInput {
+                hostname: Some("scim.northwind.example".into()),
+                ..input("cloudflared")
+            })
+            .await,
+        ),
+    );
+    errors.insert(
+        "ngrok_no_authtoken".into(),
+        refused(desk.set_tunnel_input(input("ngrok")).await),
+    );
+    let retention = |days, lines| Retention { days, lines };
+    errors.insert(
+        "retention_days".into(),
+        refused(desk.set_activity_retention(retention(0, 1_000_000)).await),
+    );
+    errors.insert(
+        "retention_lines".into(),
+        refused(desk.set_activity_retention(retention(180, 5)).await),
+    );
+    let endpoint = Endpoint::new(desk.clone());
+    errors.insert(
+        "port_low".into(),
+        refused(
+            endpoint
+                .change_port(80)
+                .await
+                .map_err(crate::views::AppError::from),
+        ),
+    );
+
+    let text = |v: &Value| {
+        serde_json::to_string_pretty(v)
+            .expect("JSON")
+            .replace(&prod.id, "{id}")
+            .replace(&sandbox.id, "{id}")
+    };
+    let generated = format!(
+        "// Recorded from the real core by `SCIMDESK_WRITE_BINDINGS=1 cargo test -p scimdesk \
+         bindings`\n\
+         // (src-tauri/core/src/mock_recording.rs), which fails when this file is stale. For the \
+         browser\n\
+         // mock only. Connection ids are `{{id}}`.\n\
+         import type {{ ActivitySettings, AppError, TunnelStatus }} from \"./types\";\n\n\
+         /** The tunnel's status in each state the mock shows (connections: \"Okta production\", \
+         \"Okta sandbox\"). */\n\
+         export const TUNNEL = {} satisfies Record<string, TunnelStatus>;\n\n\
+         /** A connection's base URL: `{{public_url}}` and `{{id}}` filled in. */\n\
+         export const BASE_URL = {};\n\n\
+         export const ACTIVITY_SETTINGS = {} satisfies ActivitySettings;\n\n\
+         /** The core's refusals, word for word (\"name_taken\" for the name \"okta production\"). \
+         */\n\
+         export const ERRORS = {} satisfies Record<string, AppError>;\n",
+        text(&Value::Object(tunnel)),
+        text(&json!(base_url)),
+        text(&activity_settings),
+        text(&Value::Object(errors)),
+    );
+    desk.close().await;
+    check_or_write("ui/src/mockRecorded.ts", &generated);
+}
