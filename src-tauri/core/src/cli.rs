@@ -646,7 +646,9 @@ async fn serve(
     // A public URL given for this run is the admin's own tunnel: nothing to start or follow.
     let manager = match overrides.public_url {
         Some(_) => None,
-        None => Some(TunnelSupervisor::start(desk, local, Backoff::default(), SETTING_POLL).await?),
+        None => Some(
+            TunnelSupervisor::start(desk.tunnel(), local, Backoff::default(), SETTING_POLL).await?,
+        ),
     };
     use std::io::Write;
     let _ = std::io::stdout().flush();

@@ -16,10 +16,8 @@ use crate::db::{Db, StoreError};
 use crate::directory::Directory;
 use crate::settings::Settings;
 use crate::tunnel::rehearsal::{Rehearsal, RehearsalNote};
-use crate::tunnel::{
-    self, NewBaseUrl, PersistedState, TunnelError, TunnelSetting, TunnelState, TunnelStatus,
-    UrlChange,
-};
+use crate::tunnel::store::TunnelStore;
+use crate::tunnel::{self, TunnelError, TunnelSetting, TunnelStatus};
 
 /// The Tauri identifier, and so the name of the default data directory.
 pub const APP_IDENTIFIER: &str = "io.scimdesk.desktop";
@@ -60,8 +58,8 @@ pub struct Desk {
     connections: Connections,
     directory: Directory,
     settings: Settings,
+    tunnel: TunnelStore,
     events: broadcast::Sender<ChangeEvent>,
-    keychain: Arc<dyn Keychain>,
     serving: Arc<Mutex<Option<Arc<Serving>>>>,
 }
 
@@ -77,9 +75,6 @@ pub struct Serving {
 
 /// How often the activity log's retention is checked (see [`Desk::keep_activity_pruned`]).
 pub const PRUNE_CHECK: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// Where the last tunnel error is kept for `tunnel status`.
-const KEY_TUNNEL_LAST_ERROR: &str = "tunnel_last_error";
 
 /// `<platform data dir>/io.scimdesk.desktop`.
 pub fn default_data_dir() -> Option<PathBuf> {
@@ -105,12 +100,13 @@ impl Desk {
                 let _ = told.send(ChangeEvent::Disk);
             }
         });
+        let tunnel = TunnelStore::new(Settings::new(db.clone()), keychain.clone(), events.clone());
         Ok(Desk {
             data_dir: data_dir.to_owned(),
-            connections: Connections::new(db.clone(), keychain.clone()),
-            keychain,
+            connections: Connections::new(db.clone(), keychain),
             directory: Directory::new(db.clone(), events.clone()),
             settings: Settings::new(db.clone()),
+            tunnel,
             db,
             events,
             serving: Arc::default(),
@@ -307,212 +303,35 @@ impl Desk {
         self.config().await
     }
 
-    /// Where the public URL comes from now.
-    pub async fn tunnel_setting(&self) -> Result<TunnelSetting, DeskError> {
-        Ok(tunnel_setting_from(&self.settings().await?))
+    /// The tunnel's setting, secrets and published state.
+    pub fn tunnel(&self) -> &TunnelStore {
+        &self.tunnel
     }
 
-    /// Changes where the public URL comes from. `secret` is a named tunnel's token (cloudflared)
-    /// or the authtoken (ngrok), kept in the keychain; without one, the one already there is
-    /// used, and its absence is an error that says where to get one. A running endpoint follows
-    /// the change within a second or two (see `TunnelSupervisor`).
+    /// Where the public URL comes from now.
+    pub async fn tunnel_setting(&self) -> Result<TunnelSetting, DeskError> {
+        Ok(self.tunnel.setting().await?)
+    }
+
+    /// Changes where the public URL comes from (see [`TunnelStore::set`]).
     pub async fn set_tunnel(
         &self,
         setting: TunnelSetting,
         secret: Option<String>,
     ) -> Result<TunnelSetting, TunnelError> {
-        let secret = secret
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty());
-        let setting = match setting {
-            TunnelSetting::None => TunnelSetting::None,
-            TunnelSetting::Own { url } => TunnelSetting::Own {
-                url: config::parse_public_url(&url)?,
-            },
-            TunnelSetting::Cloudflared { hostname } => {
-                let hostname = hostname
-                    .as_deref()
-                    .map(tunnel::parse_hostname)
-                    .transpose()?;
-                match (&hostname, secret) {
-                    (None, Some(_)) => return Err(TunnelError::CloudflaredNoHostname),
-                    (Some(_), Some(token)) => {
-                        self.keychain_set(tunnel::ACCOUNT_CLOUDFLARED, token)
-                            .await?
-                    }
-                    (Some(_), None) => {
-                        if self
-                            .tunnel_secret(tunnel::ACCOUNT_CLOUDFLARED)
-                            .await?
-                            .is_none()
-                        {
-                            return Err(TunnelError::CloudflaredNoToken);
-                        }
-                    }
-                    (None, None) => {}
-                }
-                TunnelSetting::Cloudflared { hostname }
-            }
-            TunnelSetting::Ngrok { domain } => {
-                let domain = domain.as_deref().map(tunnel::parse_hostname).transpose()?;
-                match secret {
-                    Some(token) => self.keychain_set(tunnel::ACCOUNT_NGROK, token).await?,
-                    None => {
-                        if self.tunnel_secret(tunnel::ACCOUNT_NGROK).await?.is_none() {
-                            return Err(TunnelError::NgrokNoAuthtoken);
-                        }
-                    }
-                }
-                TunnelSetting::Ngrok { domain }
-            }
-        };
-        let stored = serde_json::to_string(&setting)
-            .map_err(|e| TunnelError::Failed(format!("the setting could not be saved: {e}")))?;
-        self.put_setting(tunnel::KEY_TUNNEL, Some(&stored)).await?;
-        let own = match &setting {
-            TunnelSetting::Own { url } => Some(url.as_str()),
-            _ => None,
-        };
-        self.put_setting(config::KEY_PUBLIC_URL, own).await?;
-        // The previous mode's URL says nothing about the new one.
-        self.put_setting(tunnel::KEY_TUNNEL_URL, None).await?;
-        self.put_setting(KEY_TUNNEL_LAST_ERROR, None).await?;
-        if let Some(url) = setting.fixed_url() {
-            self.note_public_url(&url).await?;
-        }
-        let revision = uuid::Uuid::new_v4().to_string();
-        self.put_setting(tunnel::KEY_TUNNEL_REVISION, Some(&revision))
-            .await?;
-        self.notify(ChangeEvent::Tunnel);
-        Ok(setting)
-    }
-
-    /// Which `set_tunnel` the setting comes from; `None` before the first.
-    pub async fn tunnel_revision(&self) -> Result<Option<String>, DeskError> {
-        Ok(self.setting(tunnel::KEY_TUNNEL_REVISION).await?)
-    }
-
-    /// A tunnel's secret from the keychain (`tunnel:cloudflared`, `tunnel:ngrok`).
-    pub(crate) async fn tunnel_secret(
-        &self,
-        account: &'static str,
-    ) -> Result<Option<String>, TunnelError> {
-        let keychain = self.keychain.clone();
-        Ok(tokio::task::spawn_blocking(move || keychain.get(account))
-            .await
-            .map_err(|e| TunnelError::Failed(e.to_string()))??)
-    }
-
-    async fn keychain_set(&self, account: &'static str, secret: String) -> Result<(), TunnelError> {
-        let keychain = self.keychain.clone();
-        Ok(
-            tokio::task::spawn_blocking(move || keychain.set(account, &secret))
-                .await
-                .map_err(|e| TunnelError::Failed(e.to_string()))??,
-        )
-    }
-
-    /// Remembers the https public URL now in effect; when it differs from the last one, the
-    /// change is kept until the admin says Okta was updated ([`Desk::acknowledge_url_change`]).
-    pub(crate) async fn note_public_url(&self, url: &str) -> Result<(), StoreError> {
-        let writes = public_url_writes(&self.settings().await?, url);
-        self.put_settings(&writes).await
+        self.tunnel.set(setting, secret).await
     }
 
     /// The admin updated the base URL in Okta: stop saying it changed.
     pub async fn acknowledge_url_change(&self) -> Result<(), DeskError> {
-        self.put_setting(tunnel::KEY_CHANGED_FROM, None).await?;
-        self.notify(ChangeEvent::Tunnel);
-        Ok(())
-    }
-
-    /// Publishes the manager's state for other processes (`scimdesk tunnel status`, the app),
-    /// and follows the URL when the tunnel comes online.
-    pub(crate) async fn record_tunnel_state(&self, state: &TunnelState) -> Result<(), StoreError> {
-        let persisted = PersistedState {
-            pid: std::process::id(),
-            state: state.clone(),
-        };
-        let json = serde_json::to_string(&persisted).unwrap_or_default();
-        let mut writes = vec![(tunnel::KEY_TUNNEL_STATE, Some(json))];
-        match state {
-            TunnelState::Online { url } => {
-                let settings = self.settings().await?;
-                // Only while a managed tunnel is still the setting: after a switch to the admin's
-                // own URL, a tunnel still running until it is stopped must not take over again.
-                if tunnel_setting_from(&settings).is_managed() {
-                    writes.push((tunnel::KEY_TUNNEL_URL, Some(url.clone())));
-                    writes.extend(public_url_writes(&settings, url));
-                }
-            }
-            TunnelState::Failed { reason, .. } => {
-                writes.push((KEY_TUNNEL_LAST_ERROR, Some(reason.clone())));
-            }
-            TunnelState::Off | TunnelState::Starting => {}
-        }
-        // One transaction, so that another process never sees the tunnel online at a new URL
-        // before the URL change is recorded.
-        self.put_settings(&writes).await?;
-        self.notify(ChangeEvent::Tunnel);
-        Ok(())
+        Ok(self.tunnel.acknowledge_url_change().await?)
     }
 
     /// Where the public URL stands, for the app's Public URL card and `scimdesk tunnel status`.
     pub async fn tunnel_status(&self) -> Result<TunnelStatus, DeskError> {
-        let settings = self.settings().await?;
-        let setting = tunnel_setting_from(&settings);
         let config = self.config().await?;
-        let state = match setting.is_managed() {
-            true => settings
-                .get(tunnel::KEY_TUNNEL_STATE)
-                .and_then(|s| serde_json::from_str::<PersistedState>(s).ok())
-                .filter(|p| tunnel::process_alive(p.pid))
-                .map(|p| p.state)
-                .unwrap_or(TunnelState::Off),
-            false => TunnelState::Off,
-        };
-        let public_url = config.effective_public_url();
-        let reachable_by_okta = config.public_url.is_some() && public_url.starts_with("https://");
-        let url_changed = match settings.get(tunnel::KEY_CHANGED_FROM) {
-            Some(from) => {
-                let to = settings
-                    .get(tunnel::KEY_SEEN_URL)
-                    .cloned()
-                    .unwrap_or_else(|| public_url.clone());
-                // Each connection's base URL at the new public URL, in the one format there is.
-                let at_new_url = Config {
-                    public_url: Some(to.clone()),
-                    ..config.clone()
-                };
-                let base_urls = self
-                    .connections()
-                    .list()
-                    .await?
-                    .into_iter()
-                    .map(|c| NewBaseUrl {
-                        base_url: at_new_url.base_url(&c.id),
-                        connection_id: c.id,
-                        name: c.name,
-                    })
-                    .collect();
-                Some(UrlChange {
-                    from: from.clone(),
-                    to,
-                    base_urls,
-                })
-            }
-            None => None,
-        };
-        Ok(TunnelStatus {
-            mode: setting.mode(),
-            stable: setting.is_stable(),
-            setting,
-            state,
-            public_url,
-            reachable_by_okta,
-            last_error: settings.get(KEY_TUNNEL_LAST_ERROR).cloned(),
-            url_changed,
-        })
+        let connections = self.connections().list().await?;
+        Ok(self.tunnel.status(&config, &connections).await?)
     }
 
     /// The Okta rehearsal of one connection, through its public base URL with its token from
@@ -544,10 +363,6 @@ impl Desk {
             None
         };
         Ok(rehearsal)
-    }
-
-    async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
-        self.settings.get(key).await
     }
 
     async fn settings(&self) -> Result<HashMap<String, String>, StoreError> {
@@ -584,13 +399,7 @@ fn config_from(settings: &HashMap<String, String>) -> Result<Config, DeskError> 
         Some(v) => config::parse_switch(v)?,
         None => false,
     };
-    let setting = tunnel_setting_from(settings);
-    // A quick tunnel's or a domain-less ngrok URL is only known once it is online; until it
-    // comes online again the last one it had is the best answer.
-    let public_url = setting.fixed_url().or_else(|| match setting.is_managed() {
-        true => settings.get(tunnel::KEY_TUNNEL_URL).cloned(),
-        false => None,
-    });
+    let public_url = tunnel::store::public_url_from(settings);
     let okta_enabled = match settings.get(config::KEY_OKTA_ENABLED) {
         Some(v) => config::parse_switch(v)?,
         None => true,
@@ -617,25 +426,6 @@ fn config_from(settings: &HashMap<String, String>) -> Result<Config, DeskError> 
         rate_limit,
         activity_retention,
     })
-}
-
-/// The tunnel setting from the settings table. Before tunnels were a setting, a public URL alone
-/// meant the admin's own tunnel, and it still does.
-fn tunnel_setting_from(settings: &HashMap<String, String>) -> TunnelSetting {
-    let own = settings.get(config::KEY_PUBLIC_URL);
-    match settings
-        .get(tunnel::KEY_TUNNEL)
-        .and_then(|s| serde_json::from_str::<TunnelSetting>(s).ok())
-    {
-        Some(TunnelSetting::Own { url }) => TunnelSetting::Own {
-            url: own.cloned().unwrap_or(url),
-        },
-        Some(other) => other,
-        None => match own {
-            Some(url) => TunnelSetting::Own { url: url.clone() },
-            None => TunnelSetting::None,
-        },
-    }
 }
 
 /// Bytes free for this user on the filesystem that holds `dir`; `None` where it cannot be told.
@@ -676,29 +466,4 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     {
         std::fs::create_dir_all(dir)
     }
-}
-
-/// The settings that record `url` as the public URL now in effect (https only): the URL seen,
-/// and the URL Okta still has when this one differs from it.
-fn public_url_writes(
-    settings: &HashMap<String, String>,
-    url: &str,
-) -> Vec<(&'static str, Option<String>)> {
-    if !url.starts_with("https://") {
-        return Vec::new();
-    }
-    let seen = settings.get(tunnel::KEY_SEEN_URL);
-    let changed_from = settings.get(tunnel::KEY_CHANGED_FROM);
-    let mut writes = Vec::new();
-    match (seen, changed_from) {
-        // Back to the URL Okta has: nothing to update any more.
-        (_, Some(from)) if from == url => writes.push((tunnel::KEY_CHANGED_FROM, None)),
-        // Okta still has the first URL of a series of changes: keep that one.
-        (Some(old), None) if old != url => {
-            writes.push((tunnel::KEY_CHANGED_FROM, Some(old.clone())))
-        }
-        _ => {}
-    }
-    writes.push((tunnel::KEY_SEEN_URL, Some(url.to_owned())));
-    writes
 }

@@ -181,23 +181,27 @@ impl Endpoint {
             })
             .await
         });
-        let tunnel =
-            match TunnelSupervisor::start(&self.desk, listen, Backoff::default(), SETTING_POLL)
-                .await
-            {
-                Ok(t) => Some(t),
-                Err(e) => {
-                    // The endpoint serves anyway: the tunnel panel shows why Okta can't reach it.
-                    let failed = TunnelState::Failed {
-                        reason: e.to_string(),
-                        retry_at: None,
-                    };
-                    if let Err(e) = self.desk.record_tunnel_state(&failed).await {
-                        tracing::warn!(error = %e, "could not record the tunnel's failure");
-                    }
-                    None
+        let tunnel = match TunnelSupervisor::start(
+            self.desk.tunnel(),
+            listen,
+            Backoff::default(),
+            SETTING_POLL,
+        )
+        .await
+        {
+            Ok(t) => Some(t),
+            Err(e) => {
+                // The endpoint serves anyway: the tunnel panel shows why Okta can't reach it.
+                let failed = TunnelState::Failed {
+                    reason: e.to_string(),
+                    retry_at: None,
+                };
+                if let Err(e) = self.desk.tunnel().record_state(&failed).await {
+                    tracing::warn!(error = %e, "could not record the tunnel's failure");
                 }
-            };
+                None
+            }
+        };
         Running {
             listen,
             shutdown,

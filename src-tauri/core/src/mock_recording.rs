@@ -69,7 +69,8 @@ async fn bindings_for_the_browser_mock_are_recorded_from_the_core() {
     // A quick tunnel, coming online, then at a new URL, then failing.
     desk.set_tunnel_input(input("cloudflared")).await.unwrap();
     tunnel.insert("starting".into(), {
-        desk.record_tunnel_state(&TunnelState::Starting)
+        desk.tunnel()
+            .record_state(&TunnelState::Starting)
             .await
             .unwrap();
         value(desk.tunnel_status().await.unwrap())
@@ -77,22 +78,27 @@ async fn bindings_for_the_browser_mock_are_recorded_from_the_core() {
     let online = |url: &str| TunnelState::Online {
         url: url.to_owned(),
     };
-    desk.record_tunnel_state(&online(EARLIER_QUICK_URL))
+    desk.tunnel()
+        .record_state(&online(EARLIER_QUICK_URL))
         .await
         .unwrap();
-    desk.record_tunnel_state(&online(QUICK_URL)).await.unwrap();
+    desk.tunnel()
+        .record_state(&online(QUICK_URL))
+        .await
+        .unwrap();
     tunnel.insert(
         "url_changed".into(),
         value(desk.tunnel_status().await.unwrap()),
     );
     desk.acknowledge_url_change().await.unwrap();
     tunnel.insert("online".into(), value(desk.tunnel_status().await.unwrap()));
-    desk.record_tunnel_state(&TunnelState::Failed {
-        reason: "cloudflared exited: failed to reach the Cloudflare edge (timeout)".into(),
-        retry_at: Some("2026-01-01T12:00:00Z".into()),
-    })
-    .await
-    .unwrap();
+    desk.tunnel()
+        .record_state(&TunnelState::Failed {
+            reason: "cloudflared exited: failed to reach the Cloudflare edge (timeout)".into(),
+            retry_at: Some("2026-01-01T12:00:00Z".into()),
+        })
+        .await
+        .unwrap();
     tunnel.insert("failed".into(), value(desk.tunnel_status().await.unwrap()));
 
     // The admin's own URL.

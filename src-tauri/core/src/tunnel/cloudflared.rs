@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-use super::manager::{Runner, Running};
+use super::runner::{Runner, Running};
 use super::{redact, TunnelError};
 
 /// Overrides where `cloudflared` is found (the tests point it at a stand-in).

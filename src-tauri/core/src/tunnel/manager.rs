@@ -6,15 +6,16 @@
 //! in another process). When the tunnel comes online its URL becomes the public URL that base
 //! URLs and `meta.location` are built from. Not for: knowing how any one tool is run.
 
-use std::future::Future;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
+use super::runner::{Runner, Running};
+use super::store::TunnelStore;
 use super::{cloudflared, ngrok, TunnelError, TunnelSetting, TunnelState};
-use crate::{timefmt, Desk};
+use crate::timefmt;
 
 /// How long to wait before restarting a tunnel that died: doubling from `initial` up to `max`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,23 +43,6 @@ impl Backoff {
 /// A tunnel that stayed online this long is considered healthy again: its next failure starts
 /// the backoff from the beginning instead of continuing to lengthen it.
 const HEALTHY_AFTER: Duration = Duration::from_secs(60);
-
-/// One kind of tunnel: how to bring it online once.
-pub trait Runner: Send + Sync + 'static {
-    type Running: Running;
-    /// Starts the tunnel and resolves once it is online, or with why it could not be.
-    /// Dropping the future must stop whatever it started.
-    fn start(&self) -> impl Future<Output = Result<Self::Running, TunnelError>> + Send;
-}
-
-/// A tunnel that is online.
-pub trait Running: Send + 'static {
-    fn url(&self) -> String;
-    /// Resolves when the tunnel dies, with the reason in plain words.
-    fn died(&mut self) -> impl Future<Output = String> + Send;
-    /// Stops it; whatever it started (a child process) is gone when this returns.
-    fn stop(self) -> impl Future<Output = ()> + Send;
-}
 
 /// The running manager. Dropping it without [`TunnelManager::stop`] still stops the tunnel, but
 /// without waiting for it.
@@ -117,26 +101,23 @@ impl TunnelSupervisor {
     /// loopback) is for the admin to fix before serving. Later changes that fail are reported as
     /// the tunnel's failed state instead, and the endpoint keeps serving.
     pub async fn start(
-        desk: &Desk,
+        store: &TunnelStore,
         listen: SocketAddr,
         backoff: Backoff,
         poll: Duration,
     ) -> Result<TunnelSupervisor, TunnelError> {
-        let revision = desk
-            .tunnel_revision()
-            .await
-            .map_err(|e| TunnelError::Failed(e.to_string()))?;
-        let manager = TunnelManager::start_configured(desk, listen, backoff).await?;
+        let revision = store.revision().await?;
+        let manager = TunnelManager::start_configured(store, listen, backoff).await?;
         let initial = manager
             .as_ref()
             .map(|m| m.0.state.borrow().clone())
             .unwrap_or(TunnelState::Off);
-        let desk = desk.clone();
+        let store = store.clone();
         Ok(TunnelSupervisor(Task::spawn(
             initial,
             move |tx, stopped| {
                 tokio::spawn(supervise(
-                    desk, listen, backoff, poll, revision, manager, tx, stopped,
+                    store, listen, backoff, poll, revision, manager, tx, stopped,
                 ))
             },
         )))
@@ -155,7 +136,7 @@ impl TunnelSupervisor {
 
 #[allow(clippy::too_many_arguments)]
 async fn supervise(
-    desk: Desk,
+    store: TunnelStore,
     listen: SocketAddr,
     backoff: Backoff,
     poll: Duration,
@@ -176,7 +157,7 @@ async fn supervise(
                 None => states = None,
             },
             _ = tokio::time::sleep(poll) => {
-                let now = match desk.tunnel_revision().await {
+                let now = match store.revision().await {
                     Ok(now) => now,
                     Err(e) => {
                         tracing::warn!(error = %e, "could not read the tunnel setting");
@@ -191,7 +172,7 @@ async fn supervise(
                     old.stop().await;
                 }
                 states = None;
-                match TunnelManager::start_configured(&desk, listen, backoff).await {
+                match TunnelManager::start_configured(&store, listen, backoff).await {
                     Ok(started) => {
                         manager = started;
                         states = manager.as_ref().map(TunnelManager::state);
@@ -206,7 +187,7 @@ async fn supervise(
                             reason: e.to_string(),
                             retry_at: None,
                         };
-                        if let Err(e) = desk.record_tunnel_state(&failed).await {
+                        if let Err(e) = store.record_state(&failed).await {
                             tracing::warn!(error = %e, "could not record the tunnel state");
                         }
                         tx.send_replace(failed);
@@ -236,17 +217,13 @@ impl TunnelManager {
     /// Starts the tunnel the settings ask for, forwarding to `listen`; `None` when SCIM Desk
     /// runs no tunnel (none, or the admin's own).
     pub async fn start_configured(
-        desk: &Desk,
+        store: &TunnelStore,
         listen: SocketAddr,
         backoff: Backoff,
     ) -> Result<Option<TunnelManager>, TunnelError> {
-        let setting = desk.tunnel_setting().await.map_err(|e| match e {
-            crate::DeskError::Tunnel(t) => t,
-            other => TunnelError::Failed(other.to_string()),
-        })?;
-        match setting {
+        match store.setting().await? {
             TunnelSetting::None | TunnelSetting::Own { .. } => {
-                desk.record_tunnel_state(&TunnelState::Off).await?;
+                store.record_state(&TunnelState::Off).await?;
                 Ok(None)
             }
             TunnelSetting::Cloudflared { hostname } => {
@@ -254,31 +231,31 @@ impl TunnelManager {
                 let runner = match hostname {
                     None => cloudflared::Cloudflared::quick(target),
                     Some(hostname) => {
-                        let token = desk
-                            .tunnel_secret(super::ACCOUNT_CLOUDFLARED)
+                        let token = store
+                            .secret(super::ACCOUNT_CLOUDFLARED)
                             .await?
                             .ok_or(TunnelError::CloudflaredNoToken)?;
                         cloudflared::Cloudflared::named(hostname, token)
                     }
                 };
-                Ok(Some(TunnelManager::spawn(desk.clone(), runner, backoff)))
+                Ok(Some(TunnelManager::spawn(store.clone(), runner, backoff)))
             }
             TunnelSetting::Ngrok { domain } => {
                 let target = super::forward_target(listen)?;
-                let authtoken = desk
-                    .tunnel_secret(super::ACCOUNT_NGROK)
+                let authtoken = store
+                    .secret(super::ACCOUNT_NGROK)
                     .await?
                     .ok_or(TunnelError::NgrokNoAuthtoken)?;
                 let runner = ngrok::Ngrok::new(authtoken, domain, target);
-                Ok(Some(TunnelManager::spawn(desk.clone(), runner, backoff)))
+                Ok(Some(TunnelManager::spawn(store.clone(), runner, backoff)))
             }
         }
     }
 
     /// Drives `runner` until stopped.
-    pub fn spawn<R: Runner>(desk: Desk, runner: R, backoff: Backoff) -> TunnelManager {
+    pub fn spawn<R: Runner>(store: TunnelStore, runner: R, backoff: Backoff) -> TunnelManager {
         TunnelManager(Task::spawn(TunnelState::Off, move |tx, stopped| {
-            tokio::spawn(drive(desk, runner, backoff, tx, stopped))
+            tokio::spawn(drive(store, runner, backoff, tx, stopped))
         }))
     }
 
@@ -294,14 +271,14 @@ impl TunnelManager {
 }
 
 async fn drive<R: Runner>(
-    desk: Desk,
+    store: TunnelStore,
     runner: R,
     backoff: Backoff,
     tx: watch::Sender<TunnelState>,
     mut stopped: oneshot::Receiver<()>,
 ) {
     let publish = |state: TunnelState| {
-        let desk = desk.clone();
+        let store = store.clone();
         let tx = &tx;
         async move {
             match &state {
@@ -310,7 +287,7 @@ async fn drive<R: Runner>(
                 TunnelState::Starting => tracing::info!("tunnel starting"),
                 TunnelState::Off => tracing::info!("tunnel stopped"),
             }
-            if let Err(e) = desk.record_tunnel_state(&state).await {
+            if let Err(e) = store.record_state(&state).await {
                 tracing::warn!(error = %e, "could not record the tunnel's state");
             }
             tx.send_replace(state);
@@ -363,6 +340,7 @@ mod tests {
 
     use super::*;
     use crate::connections::keychain::MemoryKeychain;
+    use crate::Desk;
 
     /// A tunnel in memory: the n-th start fails or comes online at `https://tN.example`, and
     /// each online tunnel dies when the test says so.
@@ -457,7 +435,7 @@ mod tests {
             initial: Duration::from_millis(20),
             max: Duration::from_millis(20),
         };
-        let manager = TunnelManager::spawn(desk.clone(), runner, backoff);
+        let manager = TunnelManager::spawn(desk.tunnel().clone(), runner, backoff);
         let mut rx = manager.state();
         wait_for(&mut rx, |s| s.url() == Some("https://t1.example")).await;
 
@@ -494,7 +472,7 @@ mod tests {
             initial: Duration::from_millis(50),
             max: Duration::from_millis(200),
         };
-        let manager = TunnelManager::spawn(desk.clone(), runner, backoff);
+        let manager = TunnelManager::spawn(desk.tunnel().clone(), runner, backoff);
         let mut rx = manager.state();
 
         // The first start fails: the reason is shown with the time of the next attempt.

@@ -4,14 +4,18 @@
 //! This module holds the setting (stored in the `settings` table beside `listen`; secrets in the
 //! keychain under `tunnel:cloudflared` and `tunnel:ngrok`), the tunnel's state as the app and
 //! `scimdesk tunnel status` show it, and the record of a public URL that changed under Okta's
-//! feet. The running part is in [`manager`] (lifecycle, backoff) with one backend per tool
-//! ([`cloudflared`], [`ngrok`]); [`rehearsal`] replays Okta's read-only requests through the
-//! public URL. Nothing here knows about Tauri, and nothing here serves HTTP.
+//! feet; [`store`] reads and writes them, validating a new setting. The running part is in
+//! [`manager`] (lifecycle, backoff), which is fed a [`store::TunnelStore`] and drives a
+//! [`runner::Runner`], implemented once per tool ([`cloudflared`], [`ngrok`]); [`rehearsal`]
+//! replays Okta's read-only requests through the public URL. Nothing here knows about Tauri or
+//! `Desk`, and nothing here serves HTTP.
 
 pub mod cloudflared;
 pub mod manager;
 pub mod ngrok;
 pub mod rehearsal;
+pub mod runner;
+pub mod store;
 
 use std::net::{IpAddr, SocketAddr};
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 use ngrok::config::ForwarderBuilder;
 use ngrok::tunnel::EndpointInfo;
 
-use super::manager::{Runner, Running};
+use super::runner::{Runner, Running};
 use super::{redact, TunnelError};
 
 /// How long connecting to ngrok's service may take before it counts as unreachable.

@@ -5,4 +5,5 @@
 mod app_views;
 mod common;
 mod http;
+mod module_graph;
 mod tunnel;
