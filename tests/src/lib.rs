@@ -16,7 +16,7 @@ pub mod disk;
 pub mod proxy;
 pub mod wait;
 
-pub use wait::{eventually, eventually_within, until, WAIT_CEILING};
+pub use wait::{eventually, eventually_within, until, within, WAIT_CEILING};
 
 use std::fmt;
 use std::fs;
@@ -195,18 +195,13 @@ impl fmt::Display for Output {
 
 /// Waits until `child` exits, for at most `ceiling`; `None` if it still runs then.
 pub fn wait_for_exit(child: &mut Child, ceiling: Duration) -> Option<ExitStatus> {
-    let started = Instant::now();
-    let mut pause = Duration::from_millis(2);
-    loop {
-        if let Some(status) = child.try_wait().expect("wait for a child process") {
-            return Some(status);
+    within(ceiling, || {
+        match child.try_wait().expect("wait for a child process") {
+            Some(status) => Ok(status),
+            None => Err(()),
         }
-        if started.elapsed() >= ceiling {
-            return None;
-        }
-        thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(100));
-    }
+    })
+    .ok()
 }
 
 /// Runs `command` to completion, killing it after `timeout`.
@@ -524,32 +519,30 @@ impl Server {
     /// Waits until the new process has announced that it listens: its "listening" line (text
     /// or JSON) is what a client of `serve` waits for, and it comes after the port is open.
     fn wait_ready(&mut self) {
-        let started = Instant::now();
-        let mut pause = Duration::from_millis(5);
-        loop {
-            let child = self.child.as_mut().expect("server process");
-            if let Some(status) = child.try_wait().expect("poll scimdesk serve") {
-                panic!(
-                    "`scimdesk serve` exited ({status}) before listening\n--- stdout ---\n{}\n--- stderr ---\n{}",
-                    self.stdout(),
-                    self.stderr()
-                );
-            }
-            if self.stdout().contains("listening") {
-                return;
-            }
-            if started.elapsed() > SERVE_TIMEOUT {
-                self.stop();
-                panic!(
-                    "`scimdesk serve` did not say it listens on {} within {SERVE_TIMEOUT:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-                    self.listen,
-                    self.stdout(),
-                    self.stderr()
-                );
-            }
-            thread::sleep(pause);
-            pause = (pause * 2).min(Duration::from_millis(100));
-        }
+        let listen = self.listen.clone();
+        eventually_within(
+            SERVE_TIMEOUT,
+            &format!("`scimdesk serve` said it listens on {listen}"),
+            || {
+                let child = self.child.as_mut().expect("server process");
+                if let Some(status) = child.try_wait().expect("poll scimdesk serve") {
+                    panic!(
+                        "`scimdesk serve` exited ({status}) before listening\n--- stdout ---\n{}\n--- stderr ---\n{}",
+                        self.stdout(),
+                        self.stderr()
+                    );
+                }
+                if self.stdout().contains("listening") {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "\n--- stdout ---\n{}\n--- stderr ---\n{}",
+                        self.stdout(),
+                        self.stderr()
+                    ))
+                }
+            },
+        );
     }
 
     /// Waits until the current `serve` process has printed `needle` on its standard output,
