@@ -12,10 +12,12 @@
 //! reverse proxy standing in for the admin's tunnel.
 
 pub mod app;
+pub mod conversation;
 pub mod disk;
 pub mod proxy;
 pub mod wait;
 
+pub use conversation::Conversation;
 pub use wait::{eventually, eventually_within, until, within, WAIT_CEILING};
 
 use std::fmt;
@@ -943,6 +945,53 @@ impl Okta {
         let _ = stream.shutdown(std::net::Shutdown::Both);
         let _ = sender.join();
         parse_response(described, &raw)
+    }
+
+    // --- the conversations Okta has --------------------------------------
+
+    /// A conversation of `tests/fixtures/` (`okta/spec_test.json`), to replay at this base URL.
+    pub fn conversation(&self, fixture: &str) -> Conversation {
+        let path = workspace_root().join("tests/fixtures").join(fixture);
+        let text = fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("cannot read the fixture {}: {e}", path.display()));
+        Conversation::parse(fixture, &text, &self.base_url)
+    }
+
+    /// Replays `conversation` through its exchange named `through` (`None`: to its end),
+    /// checking every answer.
+    #[track_caller]
+    pub fn replay(&self, conversation: &mut Conversation, through: Option<&str>) {
+        while let Some(request) = conversation.next_request(through) {
+            let mut client = self.clone();
+            let mut headers: Vec<(&str, &str)> = Vec::new();
+            for (name, value) in &request.headers {
+                match value {
+                    _ if name.eq_ignore_ascii_case("authorization") => {
+                        client = self.with_authorization(value.as_deref());
+                    }
+                    Some(value) => headers.push((name, value)),
+                    None => {}
+                }
+            }
+            let r = client.raw(
+                &request.method,
+                &request.path,
+                &headers,
+                request.body.clone(),
+            );
+            let answer = conversation::Answer {
+                status: r.status,
+                headers: r
+                    .headers
+                    .iter()
+                    .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
+                    .collect(),
+                text: r.text,
+            };
+            if let Err(failure) = conversation.check(&request, &answer) {
+                panic!("{failure}");
+            }
+        }
     }
 
     // --- the conversations Okta has, as one-liners -------------------------
