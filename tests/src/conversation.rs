@@ -37,8 +37,38 @@
 //!   is its `scimType`.
 
 use std::fmt::Write as _;
+use std::path::Path;
 
 use serde_json::{Map, Value};
+
+/// Every fixture under `dir` (`tests/fixtures`), as its name (`okta/group_push.json`) and its
+/// text, in order: what both layers replay, so that a new file is replayed by both.
+pub fn fixtures(dir: &Path) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    let providers = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot list the fixtures in {}: {e}", dir.display()));
+    for provider in providers {
+        let provider = provider.expect("a fixtures directory entry").path();
+        if !provider.is_dir() {
+            continue;
+        }
+        for file in std::fs::read_dir(&provider).expect("a provider's fixtures") {
+            let file = file.expect("a fixture").path();
+            if file.extension().is_some_and(|x| x == "json") {
+                let name = file
+                    .strip_prefix(dir)
+                    .expect("under the fixtures directory")
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                let text = std::fs::read_to_string(&file)
+                    .unwrap_or_else(|e| panic!("cannot read the fixture {name}: {e}"));
+                found.push((name, text));
+            }
+        }
+    }
+    found.sort();
+    found
+}
 
 /// One fixture, and how far it has been replayed.
 #[derive(Debug, Clone)]

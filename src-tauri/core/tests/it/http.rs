@@ -183,32 +183,21 @@ async fn every_answer_under_the_listener_is_a_scim_error_body() {
 /// loopback), each against a directory of its own.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_identity_provider_conversation_replays() {
-    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures");
-    let mut replayed = Vec::new();
-    for provider in ["okta", "entra"] {
-        let mut files: Vec<_> = std::fs::read_dir(fixtures.join(provider))
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures");
+    let fixtures = conversation::fixtures(&dir);
+    assert!(fixtures.len() >= 5, "{:?}", fixtures.iter().map(|f| &f.0));
+    for (name, text) in fixtures {
+        let running = start(Arc::new(MemoryKeychain::default())).await;
+        let new = running.desk.connections().add(&name).await.unwrap();
+        let base_url = running
+            .desk
+            .config()
+            .await
             .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|x| x == "json"))
-            .collect();
-        files.sort();
-        for file in files {
-            let name = format!("{provider}/{}", file.file_name().unwrap().to_string_lossy());
-            let running = start(Arc::new(MemoryKeychain::default())).await;
-            let new = running.desk.connections().add(&name).await.unwrap();
-            let base_url = running
-                .desk
-                .config()
-                .await
-                .unwrap()
-                .base_url(&new.connection.id);
-            let text = std::fs::read_to_string(&file).unwrap();
-            let mut conversation = conversation::Conversation::parse(&name, &text, &base_url);
-            replay(&base_url, &new.token, &mut conversation).await;
-            replayed.push(name);
-        }
+            .base_url(&new.connection.id);
+        let mut conversation = conversation::Conversation::parse(&name, &text, &base_url);
+        replay(&base_url, &new.token, &mut conversation).await;
     }
-    assert!(replayed.len() >= 5, "{replayed:?}");
 }
 
 /// Sends each request of `conversation` as Okta would, and checks each answer.
