@@ -1,143 +1,18 @@
 //! Group push: what Okta sends when an admin pushes a group and changes its
-//! members, in both the PATCH (Test App) and PUT (wizard app) styles.
+//! members, in both the PATCH (Test App) and PUT (wizard app) styles
+//! (`tests/fixtures/okta/group_push.json`), and what it sends at scale.
 
 use scimdesk_tests::*;
 
-fn member(id: &str, email: &str) -> Value {
-    json!({ "value": id, "display": email })
-}
-
+/// The conversation is `tests/fixtures/okta/group_push.json`; the admin still sees the three
+/// members once the group is gone.
 #[test]
 fn group_push_lifecycle() {
     let desk = Desk::new();
     let _server = desk.serve();
     let okta = Okta::for_connection(&desk.add_connection("Okta"));
-    let alice = id_of(&okta.create_user(&okta_user("alice@corp.example", "Alice", "Ames")));
-    let bob = id_of(&okta.create_user(&okta_user("bob@corp.example", "Bob", "Burns")));
-    let carol = id_of(&okta.create_user(&okta_user("carol@corp.example", "Carol", "Cruz")));
-
-    // Lookup by displayName: not there yet.
-    let lookup = okta.get(&format!(
-        "/Groups?filter={}&startIndex=1&count=100",
-        encode_filter(r#"displayName eq "Engineering""#)
-    ));
-    assert_eq!(counter(lookup.expect(200), "totalResults"), 0, "{lookup}");
-
-    // Push it with Alice in it.
-    let created = okta.post(
-        "/Groups",
-        &json!({
-            "schemas": [GROUP_SCHEMA],
-            "displayName": "Engineering",
-            "members": [member(&alice, "alice@corp.example")]
-        }),
-    );
-    created.assert_scim_json();
-    let group = created.expect(201).clone();
-    let gid = id_of(&group);
-    let gpath = format!("/Groups/{gid}");
-    assert_eq!(group["displayName"], "Engineering");
-    assert_eq!(member_ids(&group), vec![alice.clone()], "{created}");
-    let location = okta.base_url().to_string() + &gpath;
-    assert_eq!(
-        created.header("location").as_deref(),
-        Some(location.as_str()),
-        "{created}"
-    );
-
-    let lookup = okta.get(&format!(
-        "/Groups?filter={}&startIndex=1&count=100",
-        encode_filter(r#"displayName eq "Engineering""#)
-    ));
-    assert_eq!(ids(lookup.expect(200)), vec![gid.clone()], "{lookup}");
-
-    // After a create Okta sends a path-less replace carrying the read-only id.
-    let r = okta.patch_ops(
-        &gpath,
-        json!([{ "op": "replace", "value": { "id": gid, "displayName": "Engineering" } }]),
-    );
-    assert!(matches!(r.status, 200 | 204), "{r}");
-    let g = okta.get(&gpath).expect(200).clone();
-    assert_eq!(g["id"], gid.as_str());
-    assert_eq!(g["displayName"], "Engineering");
-    assert_eq!(
-        member_ids(&g),
-        vec![alice.clone()],
-        "members untouched by a rename"
-    );
-
-    // Add Bob.
-    let r = okta.patch_ops(
-        &gpath,
-        json!([{ "op": "add", "path": "members", "value": [member(&bob, "bob@corp.example")] }]),
-    );
-    assert!(matches!(r.status, 200 | 204), "{r}");
-    let mut both = vec![alice.clone(), bob.clone()];
-    both.sort();
-    assert_eq!(member_ids(okta.get(&gpath).expect(200)), both);
-
-    // Remove Alice.
-    let r = okta.patch_ops(
-        &gpath,
-        json!([{ "op": "remove", "path": format!("members[value eq \"{alice}\"]") }]),
-    );
-    assert!(matches!(r.status, 200 | 204), "{r}");
-    assert_eq!(member_ids(okta.get(&gpath).expect(200)), vec![bob.clone()]);
-
-    // Empty the group: legal.
-    let r = okta.patch_ops(
-        &gpath,
-        json!([{ "op": "replace", "path": "members", "value": [] }]),
-    );
-    assert!(matches!(r.status, 200 | 204), "{r}");
-    let empty = okta.get(&gpath).expect(200).clone();
-    assert!(member_ids(&empty).is_empty(), "{empty}");
-    assert_eq!(empty["displayName"], "Engineering");
-
-    // A wizard app sends the whole membership with PUT.
-    let mut put_body = empty.clone();
-    put_body["members"] = json!([
-        member(&alice, "alice@corp.example"),
-        member(&carol, "carol@corp.example")
-    ]);
-    let r = okta.put(&gpath, &put_body);
-    r.assert_scim_json();
-    let mut ac = vec![alice.clone(), carol.clone()];
-    ac.sort();
-    assert_eq!(member_ids(r.expect(200)), ac, "{r}");
-    assert_eq!(member_ids(okta.get(&gpath).expect(200)), ac);
-
-    // Users show their groups.
-    let alice_user = okta.user(&alice);
-    let alice_groups: Vec<&Value> = alice_user["groups"]
-        .as_array()
-        .map(|g| g.iter().map(|x| &x["value"]).collect())
-        .unwrap_or_default();
-    assert_eq!(alice_groups, vec![&json!(gid)], "{alice_user}");
-    let bob_user = okta.user(&bob);
-    assert!(
-        bob_user["groups"].as_array().is_none_or(|g| g.is_empty()),
-        "Bob left the group: {bob_user}"
-    );
-
-    // Unlink and delete in Okta: DELETE with a Content-Type and no body.
-    let del = okta.raw(
-        "DELETE",
-        &gpath,
-        &[("Content-Type", OKTA_CONTENT_TYPE)],
-        None,
-    );
-    assert_eq!(del.status, 204, "{del}");
-    okta.get(&gpath).assert_scim_error(404, None);
-    let gone = okta.get("/Groups");
-    assert_eq!(counter(gone.expect(200), "totalResults"), 0, "{gone}");
-
-    // The members are still there, without the group.
-    let alice_user = okta.user(&alice);
-    assert!(
-        alice_user["groups"].as_array().is_none_or(|g| g.is_empty()),
-        "{alice_user}"
-    );
+    let mut push = okta.conversation("okta/group_push.json");
+    okta.replay(&mut push, None);
     assert_eq!(desk.employees().len(), 3);
 }
 

@@ -11,6 +11,7 @@ mod bench_smoke;
 mod cli;
 mod concurrency;
 mod connections;
+mod conversations;
 mod desktop_app;
 mod disk_full;
 mod durability;

@@ -44,22 +44,40 @@ fn answered(raw: &[u8]) -> bool {
         .is_some_and(|len| raw.len() >= end + 4 + len)
 }
 
-/// Reads until a whole response arrived.
+/// What one read of `stream` says: more bytes (appended to `got`), nothing yet, or closed.
+enum Reading {
+    More,
+    Nothing,
+    Closed,
+}
+
+fn read_once(stream: &mut TcpStream, got: &mut Vec<u8>) -> Reading {
+    let mut buf = [0u8; 4096];
+    match stream.read(&mut buf) {
+        Ok(0) => Reading::Closed,
+        Ok(n) => {
+            got.extend_from_slice(&buf[..n]);
+            Reading::More
+        }
+        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+            Reading::Nothing
+        }
+        Err(_) => Reading::Closed,
+    }
+}
+
+/// Reads until a whole response arrived, the connection closed or `limit` passed; returns
+/// what arrived.
 fn read_answer(stream: &mut TcpStream, limit: Duration) -> String {
     stream
         .set_read_timeout(Some(Duration::from_millis(200)))
         .expect("read timeout");
-    let started = Instant::now();
     let mut got = Vec::new();
-    let mut buf = [0u8; 4096];
-    while started.elapsed() < limit && !answered(&got) {
-        match stream.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => got.extend_from_slice(&buf[..n]),
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
-            Err(_) => break,
-        }
-    }
+    let _ = within(limit, || match read_once(stream, &mut got) {
+        Reading::Closed => Ok(()),
+        _ if answered(&got) => Ok(()),
+        _ => Err(()),
+    });
     String::from_utf8_lossy(&got).to_string()
 }
 
@@ -69,18 +87,12 @@ fn read_until_closed(stream: &mut TcpStream, limit: Duration) -> (Vec<u8>, Optio
     stream
         .set_read_timeout(Some(Duration::from_millis(200)))
         .expect("read timeout");
-    let started = Instant::now();
     let mut got = Vec::new();
-    let mut buf = [0u8; 4096];
-    while started.elapsed() < limit {
-        match stream.read(&mut buf) {
-            Ok(0) => return (got, Some(Instant::now())),
-            Ok(n) => got.extend_from_slice(&buf[..n]),
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
-            Err(_) => return (got, Some(Instant::now())),
-        }
-    }
-    (got, None)
+    let closed = within(limit, || match read_once(stream, &mut got) {
+        Reading::Closed => Ok(Instant::now()),
+        Reading::More | Reading::Nothing => Err(()),
+    });
+    (got, closed.ok())
 }
 
 #[test]

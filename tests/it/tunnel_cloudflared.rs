@@ -7,8 +7,6 @@
 //! ngrok is the real embedded agent; its service cannot be reached from here.
 
 use std::path::{Path, PathBuf};
-use std::thread;
-use std::time::{Duration, Instant};
 
 use scimdesk_tests::*;
 
@@ -447,14 +445,15 @@ fn real_cloudflared_when_installed() {
     let _server = desk.serve();
     // Without internet a quick tunnel may keep trying for a while: "starting" is fine then, so
     // this waits a bounded time for a final state and accepts "starting" after it.
-    let started = Instant::now();
-    let status = loop {
+    let status = within(WAIT_CEILING, || {
         let status = desk.cli_json(&["tunnel", "status"]);
-        if matches!(state(&status), "online" | "failed") || started.elapsed() > WAIT_CEILING {
-            break status;
+        if matches!(state(&status), "online" | "failed") {
+            Ok(status)
+        } else {
+            Err(status)
         }
-        thread::sleep(Duration::from_millis(200));
-    };
+    })
+    .unwrap_or_else(|starting| starting);
     match state(&status) {
         "online" => assert!(status["state"]["url"]
             .as_str()

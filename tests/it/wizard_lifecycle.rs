@@ -1,86 +1,24 @@
 //! An App Integration Wizard app, as the product's setup guide configures it:
 //! test the connector, create (lookup by `email`, then POST), update with
-//! GET + full PUT, deactivate with PUT `active: false`, re-assign.
+//! GET + full PUT, deactivate with PUT `active: false`, re-assign; and the
+//! lookups and PUT bodies Okta may send.
 
 use scimdesk_tests::*;
 
 const JANE: &str = "jane.doe@corp.example";
-const CUSTOM: &str = "urn:okta:scimdesk:1.0:user:custom";
 
-/// The body Okta POSTs with the product's default mapping plus one custom
-/// attribute the admin added in Okta.
-fn jane_as_okta_sends_her() -> Value {
-    json!({
-        "schemas": [USER_SCHEMA, ENTERPRISE, CUSTOM],
-        "userName": JANE,
-        "name": { "givenName": "Jane", "familyName": "Doe" },
-        "emails": [{ "primary": true, "value": JANE, "type": "work" }],
-        "displayName": "Jane Doe",
-        "locale": "en-US",
-        "externalId": "00u1ab2cd3EF4gh5i6j7",
-        "groups": [],
-        "password": "Zq8#mR2v!pL0wX5k",
-        "active": true,
-        "title": "Staff Engineer",
-        "addresses": [{ "type": "work", "locality": "Lisbon", "country": "PT", "primary": true }],
-        ENTERPRISE: {
-            "department": "Platform",
-            "division": "Engineering",
-            "employeeNumber": "E-1042",
-            "manager": { "value": "boss@corp.example" }
-        },
-        CUSTOM: { "shirtSize": "M" }
-    })
-}
-
+/// The conversation is `tests/fixtures/okta/wizard_lifecycle.json`; between its steps, what the
+/// admin sees in the directory.
 #[test]
 fn wizard_app_create_update_deactivate_reassign() {
     let desk = Desk::new();
     let _server = desk.serve();
-    let conn = desk.add_connection("Okta Production");
-    let okta = Okta::for_connection(&conn);
+    let okta = Okta::for_connection(&desk.add_connection("Okta Production"));
+    let mut wizard = okta.conversation("okta/wizard_lifecycle.json");
 
-    // Test Connector Configuration, then Save of the "To App" settings.
-    let users = okta.get("/Users?startIndex=1&count=2");
-    let users_body = users.expect(200);
-    assert_eq!(counter(users_body, "totalResults"), 0, "{users}");
-    counter(users_body, "startIndex");
-    counter(users_body, "itemsPerPage");
-    let groups = okta.get("/Groups?startIndex=1&count=100");
-    assert_eq!(counter(groups.expect(200), "totalResults"), 0, "{groups}");
-
-    // Assign Jane: lookup on the unique identifier (email), nothing found ...
-    let lookup = okta.find_users(&format!(r#"email eq "{JANE}""#));
-    assert_eq!(counter(lookup.expect(200), "totalResults"), 0, "{lookup}");
-
-    // ... so Okta creates her.
-    let created = okta.post("/Users", &jane_as_okta_sends_her());
-    created.assert_scim_json();
-    let jane = created.expect(201).clone();
-    let id = id_of(&jane);
-    let location = format!("{}/Users/{id}", conn.base_url);
-    assert_eq!(
-        created.header("location").as_deref(),
-        Some(location.as_str()),
-        "{created}"
-    );
-    assert_eq!(jane["meta"]["location"], location.as_str(), "{created}");
-    assert_eq!(jane["meta"]["resourceType"], "User", "{created}");
-    assert!(
-        jane.get("password").is_none(),
-        "never return the password: {jane}"
-    );
-    assert_eq!(jane["userName"], JANE);
-    assert_eq!(jane["title"], "Staff Engineer");
-    assert_eq!(jane[ENTERPRISE]["department"], "Platform", "{jane}");
-    assert_eq!(jane[ENTERPRISE]["employeeNumber"], "E-1042", "{jane}");
-    assert_eq!(
-        jane[CUSTOM]["shirtSize"], "M",
-        "unknown attributes are kept: {jane}"
-    );
-    assert_eq!(jane["externalId"], "00u1ab2cd3EF4gh5i6j7");
-
-    // What the admin sees in the directory.
+    // Test Connector Configuration, Save, the lookup by email, and the create.
+    okta.replay(&mut wizard, Some("create"));
+    let id = wizard.var("jane");
     let employee = desk.employee(JANE);
     assert_eq!(employee["id"], id.as_str());
     assert_eq!(employee["email"], JANE);
@@ -100,29 +38,8 @@ fn wizard_app_create_update_deactivate_reassign() {
     assert_eq!(employee["status"], "active");
     assert!(employee["updated_at"].is_string(), "{employee}");
 
-    // A GET keeps the custom attribute.
-    let fetched = okta.user(&id);
-    assert_eq!(fetched[CUSTOM]["shirtSize"], "M", "{fetched}");
-    assert!(fetched.get("password").is_none(), "{fetched}");
-
-    // Update in Okta: GET, then PUT the GET response with the changes, the
-    // read-only id/meta included, plus a password.
-    let mut changed = okta.user(&id);
-    changed["title"] = json!("Principal Engineer");
-    changed["name"]["familyName"] = json!("Doe-Smith");
-    changed[ENTERPRISE]["department"] = json!("Infrastructure");
-    changed["password"] = json!("N3w!Passw0rd#9xQ");
-    let put = okta.put(&format!("/Users/{id}"), &changed);
-    put.assert_scim_json();
-    let updated = put.expect(200);
-    assert_eq!(updated["id"], id.as_str());
-    assert_eq!(updated["title"], "Principal Engineer", "{put}");
-    assert_eq!(updated["name"]["familyName"], "Doe-Smith", "{put}");
-    assert!(
-        updated.get("password").is_none(),
-        "never return the password: {put}"
-    );
-    assert_eq!(updated[CUSTOM]["shirtSize"], "M", "{put}");
+    // Update in Okta: GET, then PUT the GET response with the changes.
+    okta.replay(&mut wizard, Some("update"));
     let employee = desk.employee(JANE);
     assert_eq!(employee["job_title"], "Principal Engineer");
     assert_eq!(employee["last_name"], "Doe-Smith");
@@ -130,34 +47,11 @@ fn wizard_app_create_update_deactivate_reassign() {
     assert_eq!(employee["status"], "active");
 
     // Unassign / deactivate: GET, PUT active false.
-    let mut deactivate = okta.user(&id);
-    deactivate["active"] = json!(false);
-    let put = okta.put(&format!("/Users/{id}"), &deactivate);
-    assert_eq!(put.expect(200)["active"], false, "{put}");
+    okta.replay(&mut wizard, Some("deactivate"));
     assert_eq!(desk.employee(JANE)["status"], "deactivated");
-    assert_eq!(
-        okta.user(&id)["active"],
-        false,
-        "a deactivated user stays readable"
-    );
 
-    // Re-assign: the lookup must still find her, inactive, by either attribute.
-    for filter in [
-        format!(r#"userName eq "{JANE}""#),
-        format!(r#"email eq "{JANE}""#),
-    ] {
-        let found = okta.find_users(&filter);
-        let body = found.expect(200);
-        assert_eq!(counter(body, "totalResults"), 1, "{found}");
-        assert_eq!(ids(body), vec![id.clone()], "{found}");
-        assert_eq!(resources(body)[0]["active"], false, "{found}");
-    }
-    let mut reactivate = okta.user(&id);
-    reactivate["active"] = json!(true);
-    let put = okta.put(&format!("/Users/{id}"), &reactivate);
-    assert_eq!(put.expect(200)["active"], true, "{put}");
-    assert_eq!(okta.user(&id)["active"], true);
-
+    // Re-assign: the lookups still find her, then GET and PUT active true.
+    okta.replay(&mut wizard, None);
     let employees = desk.employees();
     assert_eq!(
         employees.len(),

@@ -12,13 +12,13 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, MutexGuard, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 
-use crate::{free_port, target_dir, workspace_root, Desk};
+use crate::{free_port, target_dir, within, workspace_root, Desk};
 
 /// How long the UI may take to show what a test waits for: the harness's ceiling, since a page
 /// on a loaded machine (a cold webview, a list of thousands) can take many seconds.
@@ -252,28 +252,23 @@ impl App {
     }
 
     pub fn wait_for_css(&self, css: &str) -> Element {
-        let started = Instant::now();
-        loop {
-            if let Ok(e) = self.rt.block_on(self.client().find(Locator::Css(css))) {
-                return e;
-            }
-            if started.elapsed() > UI_TIMEOUT {
-                self.screenshot(&format!("missing-{}", sanitize(css)));
-                panic!("`{css}` did not appear within {UI_TIMEOUT:?}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        let found = within(UI_TIMEOUT, || {
+            self.rt
+                .block_on(self.client().find(Locator::Css(css)))
+                .map_err(|e| e.to_string())
+        });
+        found.unwrap_or_else(|last| {
+            self.screenshot(&format!("missing-{}", sanitize(css)));
+            panic!("`{css}` did not appear within {UI_TIMEOUT:?}\nlast seen: {last}");
+        })
     }
 
     /// Waits until `check` holds, re-evaluating it (it reads the page).
     pub fn wait_until(&self, what: &str, mut check: impl FnMut(&App) -> bool) {
-        let started = Instant::now();
-        while !check(self) {
-            if started.elapsed() > UI_TIMEOUT {
-                self.screenshot(&format!("timeout-{}", sanitize(what)));
-                panic!("{what}: not seen within {UI_TIMEOUT:?}");
-            }
-            std::thread::sleep(Duration::from_millis(150));
+        let seen = within(UI_TIMEOUT, || if check(self) { Ok(()) } else { Err(()) });
+        if seen.is_err() {
+            self.screenshot(&format!("timeout-{}", sanitize(what)));
+            panic!("{what}: not seen within {UI_TIMEOUT:?}");
         }
     }
 

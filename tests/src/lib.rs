@@ -12,11 +12,13 @@
 //! reverse proxy standing in for the admin's tunnel.
 
 pub mod app;
+pub mod conversation;
 pub mod disk;
 pub mod proxy;
 pub mod wait;
 
-pub use wait::{eventually, eventually_within, until, WAIT_CEILING};
+pub use conversation::Conversation;
+pub use wait::{eventually, eventually_within, until, within, WAIT_CEILING};
 
 use std::fmt;
 use std::fs;
@@ -195,18 +197,13 @@ impl fmt::Display for Output {
 
 /// Waits until `child` exits, for at most `ceiling`; `None` if it still runs then.
 pub fn wait_for_exit(child: &mut Child, ceiling: Duration) -> Option<ExitStatus> {
-    let started = Instant::now();
-    let mut pause = Duration::from_millis(2);
-    loop {
-        if let Some(status) = child.try_wait().expect("wait for a child process") {
-            return Some(status);
+    within(ceiling, || {
+        match child.try_wait().expect("wait for a child process") {
+            Some(status) => Ok(status),
+            None => Err(()),
         }
-        if started.elapsed() >= ceiling {
-            return None;
-        }
-        thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(100));
-    }
+    })
+    .ok()
 }
 
 /// Runs `command` to completion, killing it after `timeout`.
@@ -524,32 +521,30 @@ impl Server {
     /// Waits until the new process has announced that it listens: its "listening" line (text
     /// or JSON) is what a client of `serve` waits for, and it comes after the port is open.
     fn wait_ready(&mut self) {
-        let started = Instant::now();
-        let mut pause = Duration::from_millis(5);
-        loop {
-            let child = self.child.as_mut().expect("server process");
-            if let Some(status) = child.try_wait().expect("poll scimdesk serve") {
-                panic!(
-                    "`scimdesk serve` exited ({status}) before listening\n--- stdout ---\n{}\n--- stderr ---\n{}",
-                    self.stdout(),
-                    self.stderr()
-                );
-            }
-            if self.stdout().contains("listening") {
-                return;
-            }
-            if started.elapsed() > SERVE_TIMEOUT {
-                self.stop();
-                panic!(
-                    "`scimdesk serve` did not say it listens on {} within {SERVE_TIMEOUT:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-                    self.listen,
-                    self.stdout(),
-                    self.stderr()
-                );
-            }
-            thread::sleep(pause);
-            pause = (pause * 2).min(Duration::from_millis(100));
-        }
+        let listen = self.listen.clone();
+        eventually_within(
+            SERVE_TIMEOUT,
+            &format!("`scimdesk serve` said it listens on {listen}"),
+            || {
+                let child = self.child.as_mut().expect("server process");
+                if let Some(status) = child.try_wait().expect("poll scimdesk serve") {
+                    panic!(
+                        "`scimdesk serve` exited ({status}) before listening\n--- stdout ---\n{}\n--- stderr ---\n{}",
+                        self.stdout(),
+                        self.stderr()
+                    );
+                }
+                if self.stdout().contains("listening") {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "\n--- stdout ---\n{}\n--- stderr ---\n{}",
+                        self.stdout(),
+                        self.stderr()
+                    ))
+                }
+            },
+        );
     }
 
     /// Waits until the current `serve` process has printed `needle` on its standard output,
@@ -950,6 +945,53 @@ impl Okta {
         let _ = stream.shutdown(std::net::Shutdown::Both);
         let _ = sender.join();
         parse_response(described, &raw)
+    }
+
+    // --- the conversations Okta has --------------------------------------
+
+    /// A conversation of `tests/fixtures/` (`okta/spec_test.json`), to replay at this base URL.
+    pub fn conversation(&self, fixture: &str) -> Conversation {
+        let path = workspace_root().join("tests/fixtures").join(fixture);
+        let text = fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("cannot read the fixture {}: {e}", path.display()));
+        Conversation::parse(fixture, &text, &self.base_url)
+    }
+
+    /// Replays `conversation` through its exchange named `through` (`None`: to its end),
+    /// checking every answer.
+    #[track_caller]
+    pub fn replay(&self, conversation: &mut Conversation, through: Option<&str>) {
+        while let Some(request) = conversation.next_request(through) {
+            let mut client = self.clone();
+            let mut headers: Vec<(&str, &str)> = Vec::new();
+            for (name, value) in &request.headers {
+                match value {
+                    _ if name.eq_ignore_ascii_case("authorization") => {
+                        client = self.with_authorization(value.as_deref());
+                    }
+                    Some(value) => headers.push((name, value)),
+                    None => {}
+                }
+            }
+            let r = client.raw(
+                &request.method,
+                &request.path,
+                &headers,
+                request.body.clone(),
+            );
+            let answer = conversation::Answer {
+                status: r.status,
+                headers: r
+                    .headers
+                    .iter()
+                    .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
+                    .collect(),
+                text: r.text,
+            };
+            if let Err(failure) = conversation.check(&request, &answer) {
+                panic!("{failure}");
+            }
+        }
     }
 
     // --- the conversations Okta has, as one-liners -------------------------

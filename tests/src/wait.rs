@@ -32,16 +32,25 @@ pub fn eventually<T, E: Display>(what: &str, probe: impl FnMut() -> Result<T, E>
 pub fn eventually_within<T, E: Display>(
     ceiling: Duration,
     what: &str,
-    mut probe: impl FnMut() -> Result<T, E>,
+    probe: impl FnMut() -> Result<T, E>,
 ) -> T {
+    match within(ceiling, probe) {
+        Ok(value) => value,
+        Err(seen) => panic!("never happened within {ceiling:?}: {what}\nlast seen: {seen}"),
+    }
+}
+
+/// The loop behind [`eventually`], for the few callers for which the ceiling is an answer
+/// rather than a failure (a process that did not exit in time is then killed; a tunnel still
+/// "starting" without internet is accepted): `probe`'s value, or its last `Err` once `ceiling`
+/// has passed.
+pub fn within<T, E>(ceiling: Duration, mut probe: impl FnMut() -> Result<T, E>) -> Result<T, E> {
     let started = Instant::now();
     let mut pause = Duration::from_millis(5);
     loop {
         match probe() {
-            Ok(value) => return value,
-            Err(seen) if started.elapsed() >= ceiling => {
-                panic!("never happened within {ceiling:?}: {what}\nlast seen: {seen}")
-            }
+            Ok(value) => return Ok(value),
+            Err(seen) if started.elapsed() >= ceiling => return Err(seen),
             Err(_) => {
                 thread::sleep(pause);
                 pause = (pause * 2).min(Duration::from_millis(200));

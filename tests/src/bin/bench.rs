@@ -24,6 +24,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::{Method, Request};
 use hyper_util::rt::TokioIo;
+use scimdesk_tests::{eventually, within};
 use serde_json::{json, Value};
 
 const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -127,30 +128,24 @@ impl Drop for Proc {
         unsafe {
             libc::kill(self.0.id() as libc::pid_t, libc::SIGTERM);
         }
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
+        let exited = within(Duration::from_secs(10), || match self.0.try_wait() {
+            Ok(Some(_)) => Ok(()),
+            _ => Err(()),
+        });
+        if exited.is_err() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
         }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
     }
 }
 
 fn wait_listening(addr: SocketAddr, child: &mut Child) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        if std::net::TcpStream::connect(addr).is_ok() {
-            return;
-        }
+    eventually(&format!("something listens on {addr}"), || {
         if let Ok(Some(status)) = child.try_wait() {
             panic!("the server exited before listening: {status}");
         }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    panic!("nothing listens on {addr} after 60 s");
+        std::net::TcpStream::connect(addr).map(drop)
+    });
 }
 
 fn scimdesk(o: &Options, data_dir: &Path, args: &[&str]) -> String {

@@ -15,13 +15,17 @@
 //!   kernel's backlog, so file descriptors are never exhausted.
 //! - On shutdown, idle connections close at once and requests in flight get [`SHUTDOWN_GRACE`].
 //!
-//! Not for: what a request may contain (the router checks bodies and headers) or rate limits.
+//! Not for: what a request may contain (the endpoint's layers and extractors check bodies and
+//! headers) or rate limits.
 
+use std::convert::Infallible;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::response::Response;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
@@ -29,6 +33,7 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_io_timeout::TimeoutStream;
+use tower::{Service, ServiceExt};
 
 /// How long a client may take to send a request head, or stay idle between requests.
 pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(20);
@@ -54,13 +59,16 @@ pub fn client_timeout() -> Duration {
 
 /// Serves `app` on `listener` until `shutdown` resolves, then drains. At most `max_connections`
 /// are served at once (production: [`MAX_CONNECTIONS`]).
-pub async fn run(
+pub async fn run<S>(
     listener: TcpListener,
-    app: Router,
+    app: S,
     client_timeout: Duration,
     max_connections: usize,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) {
+) where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
     let graceful = GracefulShutdown::new();
     let slots = Arc::new(Semaphore::new(max_connections));
     let mut builder = http1::Builder::new();
@@ -95,7 +103,10 @@ pub async fn run(
         stream.set_write_timeout(Some(client_timeout));
         let connection = builder.serve_connection(
             TokioIo::new(ScimRefusals::new(Box::pin(stream))),
-            TowerToHyperService::new(app.clone()),
+            TowerToHyperService::new(
+                app.clone()
+                    .map_request(|r: Request<hyper::body::Incoming>| r.map(Body::new)),
+            ),
         );
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
@@ -257,6 +268,7 @@ impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for ScimRefusals<S>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::Router;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpStream;
 

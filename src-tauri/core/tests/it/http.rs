@@ -10,6 +10,13 @@ use serde_json::{json, Value};
 
 use crate::common::start;
 
+/// The identity providers' conversations (`tests/fixtures/`), in the format and with the checks
+/// the black-box suite uses: the one file, included by path, since that crate never depends on
+/// this one.
+#[path = "../../../../tests/src/conversation.rs"]
+#[allow(dead_code)]
+mod conversation;
+
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(10))
@@ -169,5 +176,74 @@ async fn every_answer_under_the_listener_is_a_scim_error_body() {
         );
         assert_eq!(body["status"], status.to_string());
         assert!(body["detail"].as_str().unwrap().len() > 10);
+    }
+}
+
+/// Every conversation of `tests/fixtures/<provider>/*.json`, replayed in process (the endpoint on
+/// loopback), each against a directory of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_identity_provider_conversation_replays() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures");
+    let fixtures = conversation::fixtures(&dir);
+    assert!(fixtures.len() >= 5, "{:?}", fixtures.iter().map(|f| &f.0));
+    for (name, text) in fixtures {
+        let running = start(Arc::new(MemoryKeychain::default())).await;
+        let new = running.desk.connections().add(&name).await.unwrap();
+        let base_url = running
+            .desk
+            .config()
+            .await
+            .unwrap()
+            .base_url(&new.connection.id);
+        let mut conversation = conversation::Conversation::parse(&name, &text, &base_url);
+        replay(&base_url, &new.token, &mut conversation).await;
+    }
+}
+
+/// Sends each request of `conversation` as Okta would, and checks each answer.
+async fn replay(base_url: &str, token: &str, conversation: &mut conversation::Conversation) {
+    let http = client();
+    while let Some(request) = conversation.next_request(None) {
+        let method = reqwest::Method::from_bytes(request.method.as_bytes()).unwrap();
+        let mut headers = reqwest::header::HeaderMap::new();
+        let mut set = |name: &str, value: Option<&str>| {
+            let name = reqwest::header::HeaderName::from_bytes(name.as_bytes()).unwrap();
+            match value {
+                Some(v) => {
+                    headers.insert(name, v.parse().unwrap());
+                }
+                None => {
+                    headers.remove(name);
+                }
+            }
+        };
+        set("accept", Some("application/scim+json"));
+        set("user-agent", Some("Okta SCIM Client 1.0.0"));
+        set("authorization", Some(&format!("Bearer {token}")));
+        if request.body.is_some() {
+            set("content-type", Some("application/scim+json; charset=utf-8"));
+        }
+        for (name, value) in &request.headers {
+            set(name, value.as_deref());
+        }
+        let mut builder = http
+            .request(method, format!("{base_url}{}", request.path))
+            .headers(headers);
+        if let Some(body) = request.body.clone() {
+            builder = builder.body(body);
+        }
+        let response = builder.send().await.unwrap();
+        let answer = conversation::Answer {
+            status: response.status().as_u16(),
+            headers: response
+                .headers()
+                .iter()
+                .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
+                .collect(),
+            text: response.text().await.unwrap(),
+        };
+        if let Err(failure) = conversation.check(&request, &answer) {
+            panic!("{failure}");
+        }
     }
 }
