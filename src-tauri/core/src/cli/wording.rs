@@ -38,10 +38,24 @@ pub fn tunnel_message(status: &TunnelStatus, listen: &str) -> String {
         ),
         (_, TunnelState::Starting) => format!("The {tool} tunnel is starting."),
         (_, TunnelState::Online { url }) => format!("The {tool} tunnel is online at {url}."),
-        (_, TunnelState::Failed { reason, retry_at }) => match retry_at {
-            Some(at) => format!("The {tool} tunnel failed: {reason}. Next attempt at {at}."),
-            None => format!("The {tool} tunnel failed: {reason}."),
-        },
+        (setting, TunnelState::Failed { reason, retry_at }) => {
+            let next = match retry_at {
+                Some(at) => format!(" Next attempt at {at}."),
+                None => String::new(),
+            };
+            // The core's reason says what to fix, not how: here, the command that does it.
+            let how = match setting {
+                TunnelSetting::Cloudflared { hostname: Some(_) } => {
+                    " A new tunnel token: `scimdesk tunnel set cloudflared --hostname HOST \
+                     --token-stdin`."
+                }
+                TunnelSetting::Ngrok { .. } => {
+                    " A new authtoken: `scimdesk tunnel set ngrok --authtoken-stdin`."
+                }
+                _ => "",
+            };
+            format!("The {tool} tunnel failed: {reason}.{next}{how}")
+        }
     }
 }
 

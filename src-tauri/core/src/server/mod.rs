@@ -405,8 +405,8 @@ async fn too_many_requests(
         429,
         None,
         format!(
-            "Too many requests on this connection: SCIM Desk accepts {} (`scimdesk config set \
-             rate-limit`). Retry after {seconds} s.",
+            "Too many requests on this connection: SCIM Desk accepts {} (its rate-limit \
+             setting). Retry after {seconds} s.",
             throttled.limit
         ),
     );
