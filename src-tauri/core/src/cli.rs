@@ -646,7 +646,11 @@ async fn serve(
     // A public URL given for this run is the admin's own tunnel: nothing to start or follow.
     let manager = match overrides.public_url {
         Some(_) => None,
-        None => Some(TunnelSupervisor::start(desk, local, Backoff::default(), SETTING_POLL).await?),
+        None => Some(
+            TunnelSupervisor::start(desk, local, Backoff::default(), SETTING_POLL)
+                .await
+                .map_err(wording::tunnel_error)?,
+        ),
     };
     use std::io::Write;
     let _ = std::io::stdout().flush();
@@ -764,7 +768,10 @@ async fn tunnel_command(desk: &Desk, command: TunnelCommand, json: bool) -> anyh
                     (TunnelSetting::Ngrok { domain }, secret)
                 }
             };
-            let setting = desk.set_tunnel(setting, secret).await?;
+            let setting = desk
+                .set_tunnel(setting, secret)
+                .await
+                .map_err(wording::tunnel_error)?;
             // Tell now, not at the next start, that cloudflared is missing.
             let missing = match &setting {
                 TunnelSetting::Cloudflared { .. } => crate::tunnel::cloudflared::locate()
