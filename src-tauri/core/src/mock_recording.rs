@@ -159,6 +159,20 @@ async fn bindings_for_the_browser_mock_are_recorded_from_the_core() {
         ),
     );
 
+    // Another program holds the port asked for.
+    let squatter = std::net::TcpListener::bind("127.0.0.1:0").expect("a port to hold");
+    let taken = squatter.local_addr().expect("its address").port();
+    let mut port_taken = refused(
+        endpoint
+            .change_port(u32::from(taken))
+            .await
+            .map_err(crate::views::AppError::from),
+    );
+    if let Some(Value::String(m)) = port_taken.get_mut("message") {
+        *m = m.replace(&taken.to_string(), "{port}");
+    }
+    errors.insert("port_taken".into(), port_taken);
+
     let text = |v: &Value| {
         serde_json::to_string_pretty(v)
             .expect("JSON")
@@ -178,8 +192,8 @@ async fn bindings_for_the_browser_mock_are_recorded_from_the_core() {
          /** A connection's base URL: `{{public_url}}` and `{{id}}` filled in. */\n\
          export const BASE_URL = {};\n\n\
          export const ACTIVITY_SETTINGS = {} satisfies ActivitySettings;\n\n\
-         /** The core's refusals, word for word (\"name_taken\" for the name \"okta production\"). \
-         */\n\
+         /** The core's refusals, word for word (\"name_taken\" for the name \"okta production\", \
+         `{{port}}` for the port taken). */\n\
          export const ERRORS = {} satisfies Record<string, AppError>;\n",
         text(&Value::Object(tunnel)),
         text(&json!(base_url)),
