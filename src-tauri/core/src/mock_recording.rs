@@ -179,6 +179,16 @@ async fn bindings_for_the_browser_mock_are_recorded_from_the_core() {
             .replace(&prod.id, "{id}")
             .replace(&sandbox.id, "{id}")
     };
+    let (tunnel, errors) = (text(&Value::Object(tunnel)), text(&Value::Object(errors)));
+    // What the app shows names no CLI command or flag: each front end words its own way.
+    for shown in [&tunnel, &errors] {
+        for cli in ["scimdesk ", "`", "--"] {
+            assert!(
+                !shown.contains(cli),
+                "{cli:?} in what the app shows: {shown}"
+            );
+        }
+    }
     let generated = format!(
         "// Recorded from the real core by `SCIMDESK_WRITE_BINDINGS=1 cargo test -p scimdesk \
          bindings`\n\
@@ -195,10 +205,10 @@ async fn bindings_for_the_browser_mock_are_recorded_from_the_core() {
          /** The core's refusals, word for word (\"name_taken\" for the name \"okta production\", \
          `{{port}}` for the port taken). */\n\
          export const ERRORS = {} satisfies Record<string, AppError>;\n",
-        text(&Value::Object(tunnel)),
+        tunnel,
         text(&json!(base_url)),
         text(&activity_settings),
-        text(&Value::Object(errors)),
+        errors,
     );
     desk.close().await;
     check_or_write("ui/src/mockRecorded.ts", &generated);
