@@ -3,7 +3,9 @@
 //! with the real keychain of the test session.
 //!
 //! Every screen a test passes through can be saved as a screenshot under
-//! `target/e2e-screenshots/<test>/`, to be looked at as the admin would.
+//! `target/e2e-screenshots/<test>/`, to be looked at as the admin would; each is also checked
+//! with axe-core in the real webview, and a serious or critical accessibility violation fails
+//! the test.
 //!
 //! Only one app runs at a time (one automated window, and the app is single-instance): [`App`]
 //! holds a process-wide lock for its lifetime.
@@ -378,11 +380,60 @@ impl App {
         );
     }
 
-    /// Saves a screenshot of the display (the app's window fills it) as `NN-name.png`.
+    /// Saves a screenshot of the display (the app's window fills it) as `NN-name.png`, and checks
+    /// the screen's accessibility ([`App::check_accessibility`]).
     ///
     /// Taken from the X server (ImageMagick's `import`), not through WebDriver: WebKit's
     /// WebDriver screenshot waits for a repaint that a still page under Xvfb may never do.
     pub fn screenshot(&self, name: &str) -> PathBuf {
+        let path = self.capture(name);
+        self.check_accessibility(name);
+        path
+    }
+
+    /// Runs axe-core (the UI's npm package, injected into the page) on the screen as it is now,
+    /// and fails with what it found when a violation is serious or critical (WCAG A and AA, and
+    /// axe's best practices of that weight).
+    pub fn check_accessibility(&self, screen: &str) {
+        self.eval(
+            &format!("if (!window.axe) {{\n{}\n}}\nreturn true;", axe_source()),
+            vec![],
+        );
+        let found = self
+            .rt
+            .block_on(self.client().execute_async(
+                "const done = arguments[arguments.length - 1];
+                 window.axe.run(document, { resultTypes: ['violations'] }).then(
+                   (r) => done(r.violations
+                     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+                     .map((v) => ({ rule: v.id, impact: v.impact, help: v.help,
+                                    nodes: v.nodes.slice(0, 5).map((n) => ({
+                                      target: n.target.join(' '), summary: n.failureSummary })) }))),
+                   (e) => done({ error: String(e) }));",
+                vec![],
+            ))
+            .expect("axe-core ran");
+        if found.get("error").is_some() {
+            panic!("axe-core failed on the screen {screen:?}: {found}");
+        }
+        let violations = found.as_array().cloned().unwrap_or_default();
+        if !violations.is_empty() {
+            let report = self.shots.join(format!(
+                "{:02}-{}.axe.json",
+                self.shot.get(),
+                sanitize(screen)
+            ));
+            let text = serde_json::to_string_pretty(&violations).unwrap_or_default();
+            let _ = std::fs::write(&report, &text);
+            panic!(
+                "accessibility: serious or critical violations on the screen {screen:?} \
+                 (also in {}):\n{text}",
+                report.display()
+            );
+        }
+    }
+
+    fn capture(&self, name: &str) -> PathBuf {
         let shot = self.shot_number();
         let path = self.shots.join(format!("{shot:02}-{}.png", sanitize(name)));
         // Let the last click's repaint land first.
@@ -407,6 +458,20 @@ impl App {
     pub fn screenshots(&self) -> &Path {
         &self.shots
     }
+}
+
+/// axe-core's source, from the UI's npm packages (installed by `scripts/build-ui.sh`).
+fn axe_source() -> &'static str {
+    static SOURCE: OnceLock<String> = OnceLock::new();
+    SOURCE.get_or_init(|| {
+        let path = workspace_root().join("ui/node_modules/axe-core/axe.min.js");
+        std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e}; run scripts/build-ui.sh, which installs the UI's packages",
+                path.display()
+            )
+        })
+    })
 }
 
 impl Drop for App {

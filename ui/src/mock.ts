@@ -80,7 +80,7 @@ const state = {
   oktaEnabled: !scenario.has("off"),
   listen: "127.0.0.1:8742",
   endpoint: (scenario.has("portinuse")
-    ? { state: "port_in_use", listen: "127.0.0.1:8742", message: "Address already in use (os error 98)" }
+    ? { state: "port_in_use", listen: "127.0.0.1:8742" }
     : { state: "serving", listen: "127.0.0.1:8742" }) as EndpointStatus,
   connections: [] as Conn[],
   employees: [] as Emp[],
@@ -482,7 +482,7 @@ const HANDLERS: Handlers = {
   endpoint_status: () => state.endpoint,
   change_port: ({ port }) => {
     if (!Number.isInteger(port) || port < 1024 || port > 65535) refuse(ERRORS.port_low, "80", String(port));
-    if (port === 8742) fail("Port 8742 is still in use by another program. Try another one.", "port");
+    if (port === 8742) refuse(ERRORS.port_taken, "{port}", String(port));
     state.listen = `127.0.0.1:${port}`;
     state.endpoint = { state: "serving", listen: state.listen };
     changed({ kind: "endpoint" });

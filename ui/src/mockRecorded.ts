@@ -129,7 +129,7 @@ export const ACTIVITY_SETTINGS = {
   }
 } satisfies ActivitySettings;
 
-/** The core's refusals, word for word ("name_taken" for the name "okta production"). */
+/** The core's refusals, word for word ("name_taken" for the name "okta production", `{port}` for the port taken). */
 export const ERRORS = {
   "name_empty": {
     "message": "The connection needs a name",
@@ -165,6 +165,10 @@ export const ERRORS = {
   },
   "port_low": {
     "message": "80 is not a port SCIM Desk can use: choose a number from 1024 to 65535",
+    "field": "port"
+  },
+  "port_taken": {
+    "message": "Another program is already using 127.0.0.1:{port}: choose another port.",
     "field": "port"
   }
 } satisfies Record<string, AppError>;

@@ -647,7 +647,9 @@ async fn serve(
     let manager = match overrides.public_url {
         Some(_) => None,
         None => Some(
-            TunnelSupervisor::start(desk.tunnel(), local, Backoff::default(), SETTING_POLL).await?,
+            TunnelSupervisor::start(desk.tunnel(), local, Backoff::default(), SETTING_POLL)
+                .await
+                .map_err(wording::tunnel_error)?,
         ),
     };
     use std::io::Write;
@@ -766,7 +768,10 @@ async fn tunnel_command(desk: &Desk, command: TunnelCommand, json: bool) -> anyh
                     (TunnelSetting::Ngrok { domain }, secret)
                 }
             };
-            let setting = desk.set_tunnel(setting, secret).await?;
+            let setting = desk
+                .set_tunnel(setting, secret)
+                .await
+                .map_err(wording::tunnel_error)?;
             // Tell now, not at the next start, that cloudflared is missing.
             let missing = match &setting {
                 TunnelSetting::Cloudflared { .. } => crate::tunnel::cloudflared::locate()

@@ -26,10 +26,10 @@ pub enum EndpointStatus {
     Serving {
         listen: String,
     },
-    /// Another program (or another SCIM Desk) holds the port: the admin picks another.
+    /// Another program (or another SCIM Desk) holds the port: the admin picks another. (A state,
+    /// not a sentence: the app words it.)
     PortInUse {
         listen: String,
-        message: String,
     },
     Failed {
         listen: String,
@@ -233,11 +233,6 @@ fn failure(listen: SocketAddr, e: ServeError) -> EndpointStatus {
     match e {
         ServeError::AddressInUse(_) => EndpointStatus::PortInUse {
             listen: listen.to_string(),
-            message: format!(
-                "Port {} is already in use by another program, so Okta's requests cannot reach \
-                 SCIM Desk. Choose another port; base URLs change with it, so update them in Okta.",
-                listen.port()
-            ),
         },
         other => EndpointStatus::Failed {
             listen: listen.to_string(),

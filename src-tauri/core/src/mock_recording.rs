@@ -165,12 +165,36 @@ async fn bindings_for_the_browser_mock_are_recorded_from_the_core() {
         ),
     );
 
+    // Another program holds the port asked for.
+    let squatter = std::net::TcpListener::bind("127.0.0.1:0").expect("a port to hold");
+    let taken = squatter.local_addr().expect("its address").port();
+    let mut port_taken = refused(
+        endpoint
+            .change_port(u32::from(taken))
+            .await
+            .map_err(crate::views::AppError::from),
+    );
+    if let Some(Value::String(m)) = port_taken.get_mut("message") {
+        *m = m.replace(&taken.to_string(), "{port}");
+    }
+    errors.insert("port_taken".into(), port_taken);
+
     let text = |v: &Value| {
         serde_json::to_string_pretty(v)
             .expect("JSON")
             .replace(&prod.id, "{id}")
             .replace(&sandbox.id, "{id}")
     };
+    let (tunnel, errors) = (text(&Value::Object(tunnel)), text(&Value::Object(errors)));
+    // What the app shows names no CLI command or flag: each front end words its own way.
+    for shown in [&tunnel, &errors] {
+        for cli in ["scimdesk ", "`", "--"] {
+            assert!(
+                !shown.contains(cli),
+                "{cli:?} in what the app shows: {shown}"
+            );
+        }
+    }
     let generated = format!(
         "// Recorded from the real core by `SCIMDESK_WRITE_BINDINGS=1 cargo test -p scimdesk \
          bindings`\n\
@@ -184,13 +208,13 @@ async fn bindings_for_the_browser_mock_are_recorded_from_the_core() {
          /** A connection's base URL: `{{public_url}}` and `{{id}}` filled in. */\n\
          export const BASE_URL = {};\n\n\
          export const ACTIVITY_SETTINGS = {} satisfies ActivitySettings;\n\n\
-         /** The core's refusals, word for word (\"name_taken\" for the name \"okta production\"). \
-         */\n\
+         /** The core's refusals, word for word (\"name_taken\" for the name \"okta production\", \
+         `{{port}}` for the port taken). */\n\
          export const ERRORS = {} satisfies Record<string, AppError>;\n",
-        text(&Value::Object(tunnel)),
+        tunnel,
         text(&json!(base_url)),
         text(&activity_settings),
-        text(&Value::Object(errors)),
+        errors,
     );
     desk.close().await;
     check_or_write("ui/src/mockRecorded.ts", &generated);

@@ -297,7 +297,16 @@ impl From<ExportError> for AppError {
 
 impl From<crate::endpoint::EndpointError> for AppError {
     fn from(e: crate::endpoint::EndpointError) -> AppError {
-        AppError::field("port", sentence(e.to_string()))
+        use crate::endpoint::EndpointError;
+        use crate::server::ServeError;
+        match e {
+            // The server's own message names the CLI's command and flag; the app has a field.
+            EndpointError::Listen(ServeError::AddressInUse(addr)) => AppError::field(
+                "port",
+                format!("Another program is already using {addr}: choose another port."),
+            ),
+            other => AppError::field("port", sentence(other.to_string())),
+        }
     }
 }
 

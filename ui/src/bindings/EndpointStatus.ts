@@ -3,4 +3,4 @@
 /**
  * What the app shows about its endpoint.
  */
-export type EndpointStatus = { "state": "starting", listen: string, } | { "state": "serving", listen: string, } | { "state": "port_in_use", listen: string, message: string, } | { "state": "failed", listen: string, message: string, };
+export type EndpointStatus = { "state": "starting", listen: string, } | { "state": "serving", listen: string, } | { "state": "port_in_use", listen: string, } | { "state": "failed", listen: string, message: string, };

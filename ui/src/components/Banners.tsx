@@ -51,6 +51,7 @@ function EndpointForm({ endpoint }: { endpoint: EndpointStatus }) {
       client.setQueryData(commandKey("overview"), (o: Overview | undefined) => (o ? { ...o, endpoint: status } : o));
       void client.invalidateQueries({ queryKey: commandKey("overview") });
       if (status.state === "serving") toast(`SCIM Desk now listens on ${status.listen}.`);
+      else if (status.state === "port_in_use") setError(`Another program is using ${status.listen} too: choose another port.`);
       else if ("message" in status) setError(status.message);
     } catch (e) {
       setError(errorMessage(e));

@@ -8,7 +8,7 @@
 use serde::Serialize;
 
 use crate::tunnel::rehearsal::{Rehearsal, RehearsalNote, Step};
-use crate::tunnel::{TunnelSetting, TunnelState, TunnelStatus, UrlChange};
+use crate::tunnel::{TunnelError, TunnelSetting, TunnelState, TunnelStatus, UrlChange};
 
 /// What the CLI recommends when the URL is not stable or just changed.
 pub const STABLE_ADVICE: &str = "For a URL that does not change, use a named cloudflared tunnel \
@@ -38,11 +38,39 @@ pub fn tunnel_message(status: &TunnelStatus, listen: &str) -> String {
         ),
         (_, TunnelState::Starting) => format!("The {tool} tunnel is starting."),
         (_, TunnelState::Online { url }) => format!("The {tool} tunnel is online at {url}."),
-        (_, TunnelState::Failed { reason, retry_at }) => match retry_at {
-            Some(at) => format!("The {tool} tunnel failed: {reason}. Next attempt at {at}."),
-            None => format!("The {tool} tunnel failed: {reason}."),
-        },
+        (setting, TunnelState::Failed { reason, retry_at }) => {
+            let next = match retry_at {
+                Some(at) => format!(" Next attempt at {at}."),
+                None => String::new(),
+            };
+            // The core's reason says what to fix, not how: here, the command that does it.
+            let how = match setting {
+                TunnelSetting::Cloudflared { hostname: Some(_) } => {
+                    " A new tunnel token: `scimdesk tunnel set cloudflared --hostname HOST \
+                     --token-stdin`."
+                }
+                TunnelSetting::Ngrok { .. } => {
+                    " A new authtoken: `scimdesk tunnel set ngrok --authtoken-stdin`."
+                }
+                _ => "",
+            };
+            format!("The {tool} tunnel failed: {reason}.{next}{how}")
+        }
     }
+}
+
+/// A tunnel error as the CLI reports it: the core's reason, and the command that fixes it.
+pub fn tunnel_error(e: TunnelError) -> anyhow::Error {
+    let how = match &e {
+        TunnelError::NotLoopback(_) => "`scimdesk config set listen 127.0.0.1:8742`",
+        TunnelError::CloudflaredNoToken => {
+            "`scimdesk tunnel set cloudflared --hostname HOST --token-stdin`"
+        }
+        TunnelError::CloudflaredNoHostname => "add --hostname HOST",
+        TunnelError::NgrokNoAuthtoken => "`scimdesk tunnel set ngrok --authtoken-stdin`",
+        _ => return e.into(),
+    };
+    anyhow::anyhow!("{e}: {how}")
 }
 
 /// The advice to choose a stable URL, when the URL is not stable or just changed.

@@ -147,8 +147,8 @@ impl ScimError {
             429,
             None,
             format!(
-                "Too many requests on this connection: SCIM Desk accepts {limit} (`scimdesk config \
-                 set rate-limit`). Retry after {seconds} s."
+                "Too many requests on this connection: SCIM Desk accepts {limit} (its rate-limit \
+                 setting). Retry after {seconds} s."
             ),
         )
     }

@@ -330,8 +330,7 @@ fn explain_exit(
     if lower.contains("token") && (lower.contains("not valid") || lower.contains("invalid")) {
         return format!(
             "cloudflared refused the tunnel token: copy it again from the Cloudflare dashboard \
-             (Zero Trust > Networks > Tunnels) and run `scimdesk tunnel set cloudflared \
-             --hostname HOST --token-stdin`{said}"
+             (Zero Trust > Networks > Tunnels) and set it again as the named tunnel's token{said}"
         );
     }
     if lower.contains("no such host")

@@ -129,6 +129,10 @@ impl TunnelState {
     }
 }
 
+/// Why a tunnel cannot be set or started. The messages say what to fix, not which command or
+/// control does it: the app shows them too (a failed tunnel's reason). The CLI adds its commands
+/// (`cli::wording::tunnel_error`), the app its own words for a refused setting
+/// (`views::tunnel_error`).
 #[derive(Debug, thiserror::Error)]
 pub enum TunnelError {
     #[error("{0}")]
@@ -137,7 +141,7 @@ pub enum TunnelError {
     Keychain(#[from] KeychainError),
     #[error(
         "SCIM Desk listens on {0}, which is not a loopback address; a tunnel must only forward \
-         to this machine. Listen on loopback with `scimdesk config set listen 127.0.0.1:8742`"
+         to this machine, so SCIM Desk must listen on loopback (such as 127.0.0.1:8742) to use one"
     )]
     NotLoopback(SocketAddr),
     #[error(
@@ -151,19 +155,17 @@ pub enum TunnelError {
     CloudflaredBadPath(String),
     #[error(
         "a named cloudflared tunnel needs its token, and none is in the keychain: copy it from \
-         the Cloudflare dashboard (Zero Trust > Networks > Tunnels) and run \
-         `scimdesk tunnel set cloudflared --hostname HOST --token-stdin`"
+         the Cloudflare dashboard (Zero Trust > Networks > Tunnels) and set it with the tunnel"
     )]
     CloudflaredNoToken,
     #[error(
         "a named cloudflared tunnel needs the public hostname its route points at (cloudflared \
-         does not report it): add --hostname HOST"
+         does not report it)"
     )]
     CloudflaredNoHostname,
     #[error(
         "ngrok needs an authtoken, and none is in the keychain: copy yours from \
-         https://dashboard.ngrok.com/get-started/your-authtoken and run \
-         `scimdesk tunnel set ngrok --authtoken-stdin`"
+         https://dashboard.ngrok.com/get-started/your-authtoken and set it with the tunnel"
     )]
     NgrokNoAuthtoken,
     #[error("{0}")]

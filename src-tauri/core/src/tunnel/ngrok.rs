@@ -133,13 +133,12 @@ pub fn explain(code: Option<&str>, message: &str, authtoken: Option<&str>) -> St
         // Authentication failures: a malformed, revoked or unknown authtoken.
         Some("ERR_NGROK_105" | "ERR_NGROK_106" | "ERR_NGROK_107" | "ERR_NGROK_4018") => format!(
             "ngrok refused the authtoken{code_note}: copy it again from \
-             https://dashboard.ngrok.com/get-started/your-authtoken and run \
-             `scimdesk tunnel set ngrok --authtoken-stdin` ({message})"
+             https://dashboard.ngrok.com/get-started/your-authtoken and set it again ({message})"
         ),
         // The domain is not reserved by this account, or is used elsewhere.
         Some("ERR_NGROK_319" | "ERR_NGROK_320" | "ERR_NGROK_334" | "ERR_NGROK_8012") => format!(
             "ngrok would not serve the domain{code_note}: reserve it in ngrok's dashboard \
-             (Universal Gateway > Domains) for this account, or leave --domain out ({message})"
+             (Universal Gateway > Domains) for this account, or use none ({message})"
         ),
         // Only one agent session at a time on a free account.
         Some("ERR_NGROK_108") => format!(
@@ -163,7 +162,9 @@ mod tests {
             Some("2abcSECRET"),
         );
         assert!(text.starts_with("ngrok refused the authtoken"), "{text}");
-        assert!(text.contains("--authtoken-stdin"), "{text}");
+        assert!(text.contains("dashboard.ngrok.com"), "{text}");
+        // The app shows it too: no CLI command in it (each front end says how to set it).
+        assert!(!text.contains("scimdesk"), "{text}");
         assert!(!text.contains("2abcSECRET"), "{text}");
     }
 

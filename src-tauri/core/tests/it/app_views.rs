@@ -462,10 +462,7 @@ async fn the_endpoint_reports_a_taken_port_and_moves_to_another() {
     let endpoint = Endpoint::new(desk.clone());
     let status = endpoint.start().await;
     match &status {
-        EndpointStatus::PortInUse { listen, message } => {
-            assert_eq!(listen, &taken.to_string());
-            assert!(message.contains(&taken.port().to_string()), "{message}");
-        }
+        EndpointStatus::PortInUse { listen } => assert_eq!(listen, &taken.to_string()),
         other => panic!("expected port_in_use, got {other:?}"),
     }
     assert_eq!(endpoint.status(), status);
@@ -481,6 +478,15 @@ async fn the_endpoint_reports_a_taken_port_and_moves_to_another() {
         .await
         .unwrap_err();
     assert!(e.to_string().contains("already in use"), "{e}");
+    // The app's words point at its port field, not at the CLI's command.
+    let shown = scimdesk::views::AppError::from(e);
+    assert_eq!(shown.field.as_deref(), Some("port"));
+    assert!(
+        shown.message.contains(&taken.to_string()),
+        "{}",
+        shown.message
+    );
+    assert!(!shown.message.contains("scimdesk"), "{}", shown.message);
 
     let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = free.local_addr().unwrap().port();

@@ -273,7 +273,14 @@ async fn public_url_setting_means_own_and_secrets_stay_out_of_sqlite() {
         )
         .await
         .unwrap_err();
-    assert!(err.to_string().contains("--hostname"), "{err}");
+    assert!(
+        err.to_string().contains("needs the public hostname"),
+        "{err}"
+    );
+    // The CLI adds its flag; the core's words name none (the app shows them too).
+    assert!(!err.to_string().contains("--hostname"), "{err}");
+    let cli = wording::tunnel_error(err).to_string();
+    assert!(cli.contains("--hostname HOST"), "{cli}");
     let token = "cf-token-7d1b5a9e4c3f";
     desk.set_tunnel(
         TunnelSetting::Cloudflared {
