@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use scimdesk::scim::path::parse_patch_path;
+use scimdesk::scim::patch_path::parse_patch_path;
 use scimdesk::scim::ScimType;
 
 fuzz_target!(|data: &[u8]| {
