@@ -105,12 +105,7 @@ pub fn project(
                 out.insert(key.clone(), value.clone());
                 continue;
             }
-            let lk = key.to_ascii_lowercase();
-            let rest: Vec<&[String]> = paths
-                .iter()
-                .filter(|p| p.first() == Some(&lk))
-                .map(|p| p.get(1..).unwrap_or(&[]))
-                .collect();
+            let rest = under(paths.iter(), key);
             if rest.is_empty() {
                 continue;
             }
@@ -136,12 +131,7 @@ pub fn project(
             }
             Returned::Default => {}
         }
-        let lk = key.to_ascii_lowercase();
-        let rest: Vec<&[String]> = paths
-            .iter()
-            .filter(|p| p.first() == Some(&lk))
-            .map(|p| p.get(1..).unwrap_or(&[]))
-            .collect();
+        let rest = under(paths.iter(), key);
         if rest.iter().any(|r| r.is_empty()) {
             continue;
         }
@@ -203,6 +193,20 @@ fn has_hidden(value: &Value, defs: &'static [AttrDef]) -> bool {
     }
 }
 
+/// The paths that go through the member `key` (named without regard to case), each from the
+/// step after it.
+fn under<'a, P: AsRef<[String]> + 'a>(
+    paths: impl Iterator<Item = &'a P>,
+    key: &str,
+) -> Vec<&'a [String]> {
+    let key = key.to_ascii_lowercase();
+    paths
+        .map(AsRef::as_ref)
+        .filter(|p| p.first() == Some(&key))
+        .map(|p| &p[1..])
+        .collect()
+}
+
 /// Keeps, inside `value`, what the relative paths `rest` select (an empty path selects all).
 /// Object members with `returned: never` in `defs` are dropped even when selected wholesale.
 fn select(value: &Value, rest: &[&[String]], defs: &'static [AttrDef]) -> Option<Value> {
@@ -217,12 +221,7 @@ fn select(value: &Value, rest: &[&[String]], defs: &'static [AttrDef]) -> Option
                 if def.is_some_and(|d| d.returned == Returned::Never) {
                     continue;
                 }
-                let lk = k.to_ascii_lowercase();
-                let sub: Vec<&[String]> = rest
-                    .iter()
-                    .filter(|p| p.first() == Some(&lk))
-                    .map(|p| p.get(1..).unwrap_or(&[]))
-                    .collect();
+                let sub = under(rest.iter(), k);
                 if sub.is_empty() {
                     continue;
                 }
@@ -255,12 +254,7 @@ fn exclude(value: &Value, rest: &[&[String]], defs: &'static [AttrDef]) -> Value
                 if def.is_some_and(|d| matches!(d.returned, Returned::Never | Returned::Request)) {
                     continue;
                 }
-                let lk = k.to_ascii_lowercase();
-                let sub: Vec<&[String]> = rest
-                    .iter()
-                    .filter(|p| p.first() == Some(&lk))
-                    .map(|p| p.get(1..).unwrap_or(&[]))
-                    .collect();
+                let sub = under(rest.iter(), k);
                 if sub.iter().any(|r| r.is_empty()) {
                     continue;
                 }
