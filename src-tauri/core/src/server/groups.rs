@@ -36,11 +36,20 @@ pub async fn get(
     ResourceId(id): ResourceId,
     projection: Projection,
 ) -> Result<Response, ScimError> {
+    answer_read(&conn, &id, &projection).await
+}
+
+/// The group `id` as stored now, projected as asked, with its ETag.
+async fn answer_read(
+    conn: &Connection,
+    id: &str,
+    projection: &Projection,
+) -> Result<Response, ScimError> {
     let (text, version) = conn
         .directory()
         .get_group_text(
             conn.base_url(),
-            &id,
+            id,
             &projection.attributes,
             &projection.excluded,
         )
@@ -94,15 +103,7 @@ pub async fn patch(
         // more than the change.
         return Ok(response::no_content(version));
     }
-    let (text, version) = dir
-        .get_group_text(
-            conn.base_url(),
-            &id,
-            &projection.attributes,
-            &projection.excluded,
-        )
-        .await?;
-    Ok(response::tagged(StatusCode::OK, text, version, None))
+    answer_read(&conn, &id, &projection).await
 }
 
 pub async fn delete(

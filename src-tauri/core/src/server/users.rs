@@ -9,6 +9,7 @@ use axum::response::Response;
 use super::auth::Connection;
 use super::extract::{IfMatch, ListParams, Projection, ResourceId, ScimBody, WriteBody};
 use super::response;
+use crate::directory::users::WrittenUser;
 use crate::scim::list::{self, ListQuery};
 use crate::scim::schema::ResourceKind;
 use crate::scim::ScimError;
@@ -56,16 +57,11 @@ pub async fn create(
     projection: Projection,
     WriteBody(body): WriteBody,
 ) -> Result<Response, ScimError> {
-    let dir = conn.directory();
-    if projection.is_empty() {
-        let user = dir.create_user_written(&conn.ctx, body).await?;
-        return response::written_user(&conn, StatusCode::CREATED, &user);
-    }
-    let user = dir.create_user(&conn.ctx, body).await?;
-    Ok(response::resource(
-        StatusCode::CREATED,
-        &projection.apply(user, USER),
-    ))
+    let user = conn
+        .directory()
+        .create_user_written(&conn.ctx, body)
+        .await?;
+    answer_written(&conn, StatusCode::CREATED, &projection, &user)
 }
 
 pub async fn replace(
@@ -75,20 +71,11 @@ pub async fn replace(
     if_match: IfMatch,
     WriteBody(body): WriteBody,
 ) -> Result<Response, ScimError> {
-    let dir = conn.directory();
-    if projection.is_empty() {
-        let user = dir
-            .replace_user_written(&conn.ctx, &id, body, if_match.as_deref())
-            .await?;
-        return response::written_user(&conn, StatusCode::OK, &user);
-    }
-    let user = dir
-        .replace_user(&conn.ctx, &id, body, if_match.as_deref())
+    let user = conn
+        .directory()
+        .replace_user_written(&conn.ctx, &id, body, if_match.as_deref())
         .await?;
-    Ok(response::resource(
-        StatusCode::OK,
-        &projection.apply(user, USER),
-    ))
+    answer_written(&conn, StatusCode::OK, &projection, &user)
 }
 
 pub async fn patch(
@@ -98,20 +85,25 @@ pub async fn patch(
     if_match: IfMatch,
     WriteBody(body): WriteBody,
 ) -> Result<Response, ScimError> {
-    let dir = conn.directory();
-    if projection.is_empty() {
-        let user = dir
-            .patch_user_written(&conn.ctx, &id, &body, if_match.as_deref())
-            .await?;
-        return response::written_user(&conn, StatusCode::OK, &user);
-    }
-    let user = dir
-        .patch_user(&conn.ctx, &id, &body, if_match.as_deref())
+    let user = conn
+        .directory()
+        .patch_user_written(&conn.ctx, &id, &body, if_match.as_deref())
         .await?;
-    Ok(response::resource(
-        StatusCode::OK,
-        &projection.apply(user, USER),
-    ))
+    answer_written(&conn, StatusCode::OK, &projection, &user)
+}
+
+/// A written user as the write's answer: as the directory wrote it, or projected as asked.
+fn answer_written(
+    conn: &Connection,
+    status: StatusCode,
+    projection: &Projection,
+    user: &WrittenUser,
+) -> Result<Response, ScimError> {
+    if projection.is_empty() {
+        return response::written_user(conn, status, user);
+    }
+    let user = user.render(conn.base_url())?;
+    Ok(response::resource(status, &projection.apply(user, USER)))
 }
 
 pub async fn delete(
