@@ -213,7 +213,24 @@ impl Config {
 
     /// `<public URL>/scim/v2/<connection id>`: what the admin pastes into Okta.
     pub fn base_url(&self, connection_id: &str) -> String {
-        format!("{}/scim/v2/{}", self.effective_public_url(), connection_id)
+        self.base_url_with(None, None, connection_id)
+    }
+
+    /// [`Self::base_url`] with this run's overrides of the public URL and the listen address
+    /// (`serve --public-url`, `--listen`), which win over the settings.
+    pub fn base_url_with(
+        &self,
+        public_url: Option<&str>,
+        listen: Option<std::net::SocketAddr>,
+        connection_id: &str,
+    ) -> String {
+        match public_url.or(self.public_url.as_deref()) {
+            Some(url) => format!("{url}/scim/v2/{connection_id}"),
+            None => format!(
+                "http://{}/scim/v2/{connection_id}",
+                listen.unwrap_or(self.listen)
+            ),
+        }
     }
 }
 
@@ -373,8 +390,21 @@ mod tests {
             activity_retention: Retention::default(),
         };
         assert_eq!(c.base_url("abc"), "http://127.0.0.1:8742/scim/v2/abc");
+        let listen = Some("127.0.0.1:9000".parse().unwrap());
+        assert_eq!(
+            c.base_url_with(None, listen, "abc"),
+            "http://127.0.0.1:9000/scim/v2/abc"
+        );
         c.public_url = Some("https://t.example".into());
         assert_eq!(c.base_url("abc"), "https://t.example/scim/v2/abc");
+        assert_eq!(
+            c.base_url_with(None, listen, "abc"),
+            "https://t.example/scim/v2/abc"
+        );
+        assert_eq!(
+            c.base_url_with(Some("https://o.example"), listen, "abc"),
+            "https://o.example/scim/v2/abc"
+        );
         assert!(parse_listen("nope").is_err());
     }
 

@@ -22,7 +22,6 @@ use axum::RequestPartsExt;
 
 use super::error::{retry_after, ErrorDetail};
 use super::{throttle, AppState, CONTACT_WRITE_INTERVAL};
-use crate::config::Config;
 use crate::connections::{authenticate_with, Authenticated};
 use crate::directory::{Directory, WriteContext};
 use crate::scim::ScimError;
@@ -31,15 +30,27 @@ use crate::timefmt;
 /// The path parameter that names the connection (see `server::routes`).
 pub const CONNECTION_PARAM: &str = "connection";
 
-/// An authenticated request's connection.
+/// An authenticated request's connection. Every extractor of the request that needs it reads
+/// the one the first extracted, so it is shared rather than copied.
 #[derive(Clone)]
-pub struct Connection {
+pub struct Connection(Arc<Caller>);
+
+/// What [`Connection`] holds.
+pub struct Caller {
     /// Who writes, and where the resources' absolute URLs start.
     pub ctx: WriteContext,
     directory: Directory,
 }
 
-impl Connection {
+impl std::ops::Deref for Connection {
+    type Target = Caller;
+
+    fn deref(&self) -> &Caller {
+        &self.0
+    }
+}
+
+impl Caller {
     /// The connection's base URL, from the configured public URL.
     pub fn base_url(&self) -> &str {
         &self.ctx.base_url
@@ -80,7 +91,7 @@ async fn authenticate(parts: &mut Parts, state: &AppState) -> Result<Connection,
         ScimError::internal("SCIM Desk could not read its settings; retry the task.")
             .into_response()
     })?;
-    let config = effective_config(state, &serving.config);
+    let config = &serving.config;
     // The rehearsal is the admin testing the path, not Okta: it must not change what the app
     // shows as Okta's last contact (its bad-token step would otherwise look like a failure).
     let rehearsal = parts
@@ -122,14 +133,19 @@ async fn authenticate(parts: &mut Parts, state: &AppState) -> Result<Connection,
             too_many_requests(state, &connection, &parts.method, throttled, rehearsal).await,
         );
     }
-    Ok(Connection {
+    let overrides = &state.overrides;
+    Ok(Connection(Arc::new(Caller {
         ctx: WriteContext {
-            base_url: config.base_url(&connection.id),
+            base_url: config.base_url_with(
+                overrides.public_url.as_deref(),
+                overrides.listen,
+                &connection.id,
+            ),
             connection_id: connection.id,
             connection_name: connection.name,
         },
         directory: state.desk.directory().clone(),
-    })
+    })))
 }
 
 /// 429 with `Retry-After`. The first refusal of a burst goes to the activity log, so the admin
@@ -157,17 +173,6 @@ async fn too_many_requests(
             .await;
     }
     retry_after(err, seconds)
-}
-
-fn effective_config(state: &AppState, config: &Config) -> Config {
-    let mut config = config.clone();
-    if let Some(url) = &state.overrides.public_url {
-        config.public_url = Some(url.clone());
-    }
-    if let Some(listen) = state.overrides.listen {
-        config.listen = listen;
-    }
-    config
 }
 
 /// Where [`Connection`] leaves the id of a connection whose token it accepted, for

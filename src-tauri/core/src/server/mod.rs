@@ -66,8 +66,20 @@ pub const REQUEST_TIMEOUT_ENV: &str = "SCIMDESK_REQUEST_TIMEOUT_MS";
 /// How often a connection's "last contact" is written when nothing else changed.
 const CONTACT_WRITE_INTERVAL: Duration = Duration::from_secs(5);
 
+/// What every layer and handler shares, behind one `Arc`: axum clones the state for every
+/// request (each `from_fn_with_state` layer and each handler), so a clone is one count.
 #[derive(Clone)]
-struct AppState {
+struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+struct Shared {
     desk: Desk,
     overrides: Overrides,
     contacts: Arc<Mutex<HashMap<String, (Instant, bool)>>>,
@@ -130,7 +142,7 @@ fn endpoint(
     throttle: Arc<throttle::Throttle>,
     client_timeout: Duration,
 ) -> Endpoint {
-    let state = AppState {
+    let state = AppState(Arc::new(Shared {
         desk,
         overrides,
         contacts: Arc::default(),
@@ -139,7 +151,7 @@ fn endpoint(
         refused: Arc::default(),
         client_timeout,
         request_timeout: request_timeout(),
-    };
+    }));
     let service = ServiceBuilder::new()
         .layer(from_fn(layers::log_request))
         .layer(from_fn(layers::close_after_unread_body))
