@@ -175,6 +175,8 @@ mod tests {
         let via_scim = directory
             .create_user(&ctx, synthetic_user(25))
             .await
+            .unwrap()
+            .render(&ctx.base_url)
             .unwrap();
 
         let q = ListQuery {

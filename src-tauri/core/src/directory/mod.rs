@@ -532,7 +532,7 @@ mod tests {
                 user["displayName"] = Value::from("Zoë \"Quote\" \\ Back\u{2028}");
             }
             let created = d.create_user(&ctx(), user).await.unwrap();
-            ids.push(created["id"].as_str().unwrap().to_owned());
+            ids.push(created.id().to_owned());
         }
         d.create_group(
             &ctx(),

@@ -507,18 +507,8 @@ impl Directory {
         Ok(out)
     }
 
+    /// Creates a user; answers it as written, to render as the caller needs.
     pub async fn create_user(
-        &self,
-        ctx: &WriteContext,
-        body: Value,
-    ) -> Result<Value, DirectoryError> {
-        self.create_user_written(ctx, body)
-            .await?
-            .render(&ctx.base_url)
-    }
-
-    /// [`Self::create_user`], answering the user as written, to render as the caller needs.
-    pub async fn create_user_written(
         &self,
         ctx: &WriteContext,
         body: Value,
@@ -583,20 +573,8 @@ impl Directory {
         Ok(WrittenUser(created))
     }
 
+    /// Replaces the user `id` (PUT); answers it as written.
     pub async fn replace_user(
-        &self,
-        ctx: &WriteContext,
-        id: &str,
-        body: Value,
-        if_match: Option<&str>,
-    ) -> Result<Value, DirectoryError> {
-        self.replace_user_written(ctx, id, body, if_match)
-            .await?
-            .render(&ctx.base_url)
-    }
-
-    /// [`Self::replace_user`], answering the user as written.
-    pub async fn replace_user_written(
         &self,
         ctx: &WriteContext,
         id: &str,
@@ -612,20 +590,8 @@ impl Directory {
         self.after_write(ctx, id, "PUT", &subject, result).await
     }
 
+    /// Patches the user `id`; answers it as written.
     pub async fn patch_user(
-        &self,
-        ctx: &WriteContext,
-        id: &str,
-        body: &Value,
-        if_match: Option<&str>,
-    ) -> Result<Value, DirectoryError> {
-        self.patch_user_written(ctx, id, body, if_match)
-            .await?
-            .render(&ctx.base_url)
-    }
-
-    /// [`Self::patch_user`], answering the user as written.
-    pub async fn patch_user_written(
         &self,
         ctx: &WriteContext,
         id: &str,

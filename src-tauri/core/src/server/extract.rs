@@ -16,6 +16,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
 use axum::RequestPartsExt;
 use serde_json::Value;
 
@@ -130,6 +131,37 @@ impl<S: Sync> FromRequestParts<S> for ResourceId {
 
 /// A JSON body (a search request's): `application/scim+json` or `application/json`, at most
 /// [`MAX_BODY_BYTES`], arrived within the client timeout, within `scim::limits`.
+/// What a request about one resource carries besides its body, extracted in this order: the
+/// authenticated caller (so a wrong token is a 401 whatever else is wrong), the resource's id,
+/// `attributes`/`excludedAttributes`, and `If-Match`.
+pub struct Target {
+    pub conn: Connection,
+    pub id: String,
+    pub projection: Projection,
+    pub if_match: Option<String>,
+}
+
+impl FromRequestParts<AppState> for Target {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let conn = Connection::from_request_parts(parts, state).await?;
+        let ResourceId(id) = ResourceId::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let projection = Projection::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let Ok(IfMatch(if_match)) = IfMatch::from_request_parts(parts, state).await;
+        Ok(Target {
+            conn,
+            id,
+            projection,
+            if_match,
+        })
+    }
+}
+
 pub struct ScimBody(pub Value);
 
 impl FromRequest<AppState> for ScimBody {

@@ -7,36 +7,37 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::auth::Connection;
-use super::extract::{IfMatch, ListParams, Projection, ResourceId, ScimBody, WriteBody};
+use super::extract::{Projection, Target, WriteBody};
 use super::response;
-use crate::scim::list::{self, ListQuery};
+use super::search::Resource;
+use crate::scim::list::ListQuery;
 use crate::scim::schema::ResourceKind;
 use crate::scim::ScimError;
 
 const GROUP: ResourceKind = ResourceKind::Group;
 
-pub async fn list(conn: Connection, ListParams(q): ListParams) -> Result<Response, ScimError> {
-    answer_list(&conn, &q).await
+/// The `/Groups` endpoint's lists.
+pub struct Groups;
+
+impl Resource for Groups {
+    async fn answer(conn: Connection, q: ListQuery) -> Result<Response, ScimError> {
+        let text = conn
+            .directory()
+            .list_groups_text(conn.base_url(), &q)
+            .await?;
+        Ok(response::text(StatusCode::OK, text))
+    }
+
+    async fn delete(conn: &Connection, id: &str, if_match: Option<&str>) -> Result<(), ScimError> {
+        conn.directory()
+            .delete_group(&conn.ctx, id, if_match)
+            .await?;
+        Ok(())
+    }
 }
 
-pub async fn search(conn: Connection, ScimBody(body): ScimBody) -> Result<Response, ScimError> {
-    answer_list(&conn, &list::from_search_body(&body)?).await
-}
-
-async fn answer_list(conn: &Connection, q: &ListQuery) -> Result<Response, ScimError> {
-    let text = conn
-        .directory()
-        .list_groups_text(conn.base_url(), q)
-        .await?;
-    Ok(response::text(StatusCode::OK, text))
-}
-
-pub async fn get(
-    conn: Connection,
-    ResourceId(id): ResourceId,
-    projection: Projection,
-) -> Result<Response, ScimError> {
-    answer_read(&conn, &id, &projection).await
+pub async fn get(t: Target) -> Result<Response, ScimError> {
+    answer_read(&t.conn, &t.id, &t.projection).await
 }
 
 /// The group `id` as stored now, projected as asked, with its ETag.
@@ -69,50 +70,25 @@ pub async fn create(
     ))
 }
 
-pub async fn replace(
-    conn: Connection,
-    ResourceId(id): ResourceId,
-    projection: Projection,
-    if_match: IfMatch,
-    WriteBody(body): WriteBody,
-) -> Result<Response, ScimError> {
-    let group = conn
-        .directory()
-        .replace_group(&conn.ctx, &id, body, if_match.as_deref())
+pub async fn replace(t: Target, WriteBody(body): WriteBody) -> Result<Response, ScimError> {
+    let dir = t.conn.directory();
+    let group = dir
+        .replace_group(&t.conn.ctx, &t.id, body, t.if_match.as_deref())
         .await?;
-    Ok(response::resource(
-        StatusCode::OK,
-        &projection.apply(group, GROUP),
-    ))
+    let group = t.projection.apply(group, GROUP);
+    Ok(response::resource(StatusCode::OK, &group))
 }
 
-pub async fn patch(
-    conn: Connection,
-    ResourceId(id): ResourceId,
-    projection: Projection,
-    if_match: IfMatch,
-    WriteBody(body): WriteBody,
-) -> Result<Response, ScimError> {
-    let dir = conn.directory();
+pub async fn patch(t: Target, WriteBody(body): WriteBody) -> Result<Response, ScimError> {
+    let dir = t.conn.directory();
     let version = dir
-        .patch_group(&conn.ctx, &id, &body, if_match.as_deref())
+        .patch_group(&t.conn.ctx, &t.id, &body, t.if_match.as_deref())
         .await?;
-    if projection.is_empty() {
+    if t.projection.is_empty() {
         // RFC 7644 §3.5.2 lets a PATCH answer 204, and Okta and Entra expect nothing more of a
         // group: answering a large group whole after each batch of member changes would cost
         // more than the change.
         return Ok(response::no_content(version));
     }
-    answer_read(&conn, &id, &projection).await
-}
-
-pub async fn delete(
-    conn: Connection,
-    ResourceId(id): ResourceId,
-    if_match: IfMatch,
-) -> Result<StatusCode, ScimError> {
-    conn.directory()
-        .delete_group(&conn.ctx, &id, if_match.as_deref())
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
+    answer_read(&t.conn, &t.id, &t.projection).await
 }

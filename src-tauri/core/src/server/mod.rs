@@ -173,14 +173,14 @@ fn routes(state: AppState) -> Router {
         .route(
             "/Users",
             accepts(
-                get(users::list).post(users::create),
+                get(search::list::<users::Users>).post(users::create),
                 "GET and POST",
                 "/Users",
             ),
         )
         .route(
             "/Users/.search",
-            accepts(post(users::search), "POST", SEARCH),
+            accepts(post(search::search::<users::Users>), "POST", SEARCH),
         )
         .route(
             "/Users/{id}",
@@ -188,7 +188,7 @@ fn routes(state: AppState) -> Router {
                 get(users::get)
                     .put(users::replace)
                     .patch(users::patch)
-                    .delete(users::delete),
+                    .delete(search::delete::<users::Users>),
                 RESOURCE,
                 "A resource",
             ),
@@ -196,14 +196,14 @@ fn routes(state: AppState) -> Router {
         .route(
             "/Groups",
             accepts(
-                get(groups::list).post(groups::create),
+                get(search::list::<groups::Groups>).post(groups::create),
                 "GET and POST",
                 "/Groups",
             ),
         )
         .route(
             "/Groups/.search",
-            accepts(post(groups::search), "POST", SEARCH),
+            accepts(post(search::search::<groups::Groups>), "POST", SEARCH),
         )
         .route(
             "/Groups/{id}",
@@ -211,7 +211,7 @@ fn routes(state: AppState) -> Router {
                 get(groups::get)
                     .put(groups::replace)
                     .patch(groups::patch)
-                    .delete(groups::delete),
+                    .delete(search::delete::<groups::Groups>),
                 RESOURCE,
                 "A resource",
             ),

@@ -1,13 +1,59 @@
+//! The handlers every resource type shares, over its [`Resource`]: its list from a GET's
+//! parameters or a `POST …/.search` body alike ([`list`], [`search`]), and [`delete`]. And
 //! `POST /.search` at a base URL: one list of users, then groups (RFC 7644 §3.4.3).
+
+use std::future::Future;
 
 use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::auth::Connection;
-use super::extract::ScimBody;
+use super::extract::{IfMatch, ListParams, ResourceId, ScimBody};
 use super::response;
-use crate::scim::list;
+use crate::scim::list::{self, ListQuery};
 use crate::scim::ScimError;
+
+/// A resource type's endpoint, for the handlers that are the same for every type.
+pub trait Resource {
+    /// A page of the type's list.
+    fn answer(
+        conn: Connection,
+        q: ListQuery,
+    ) -> impl Future<Output = Result<Response, ScimError>> + Send;
+
+    /// Deletes the resource `id` (at the version `If-Match` names, when it names one).
+    fn delete(
+        conn: &Connection,
+        id: &str,
+        if_match: Option<&str>,
+    ) -> impl Future<Output = Result<(), ScimError>> + Send;
+}
+
+/// `GET /Users`, `GET /Groups`.
+pub async fn list<R: Resource>(
+    conn: Connection,
+    ListParams(q): ListParams,
+) -> Result<Response, ScimError> {
+    R::answer(conn, q).await
+}
+
+/// `POST /Users/.search`, `POST /Groups/.search`.
+pub async fn search<R: Resource>(
+    conn: Connection,
+    ScimBody(body): ScimBody,
+) -> Result<Response, ScimError> {
+    R::answer(conn, list::from_search_body(&body)?).await
+}
+
+/// `DELETE /Users/{id}`, `DELETE /Groups/{id}`: 204, or the SCIM error.
+pub async fn delete<R: Resource>(
+    conn: Connection,
+    ResourceId(id): ResourceId,
+    if_match: IfMatch,
+) -> Result<StatusCode, ScimError> {
+    R::delete(&conn, &id, if_match.as_deref()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
 
 pub async fn everything(conn: Connection, ScimBody(body): ScimBody) -> Result<Response, ScimError> {
     let q = list::from_search_body(&body)?;

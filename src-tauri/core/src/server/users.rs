@@ -7,39 +7,46 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::auth::Connection;
-use super::extract::{IfMatch, ListParams, Projection, ResourceId, ScimBody, WriteBody};
+use super::extract::{Projection, Target, WriteBody};
 use super::response;
+use super::search::Resource;
 use crate::directory::users::WrittenUser;
-use crate::scim::list::{self, ListQuery};
+use crate::scim::list::ListQuery;
 use crate::scim::schema::ResourceKind;
 use crate::scim::ScimError;
 
 const USER: ResourceKind = ResourceKind::User;
 
-pub async fn list(conn: Connection, ListParams(q): ListParams) -> Result<Response, ScimError> {
-    answer_list(&conn, &q).await
-}
+/// The `/Users` endpoint's lists.
+pub struct Users;
 
-pub async fn search(conn: Connection, ScimBody(body): ScimBody) -> Result<Response, ScimError> {
-    answer_list(&conn, &list::from_search_body(&body)?).await
-}
-
-async fn answer_list(conn: &Connection, q: &ListQuery) -> Result<Response, ScimError> {
-    let (dir, base) = (conn.directory(), conn.base_url());
-    if q.attributes.is_empty() && q.excluded_attributes.is_empty() {
-        let text = dir.list_users_text(base, q).await?;
-        return Ok(response::text(StatusCode::OK, text));
+impl Resource for Users {
+    async fn answer(conn: Connection, q: ListQuery) -> Result<Response, ScimError> {
+        let (dir, base) = (conn.directory(), conn.base_url());
+        if q.attributes.is_empty() && q.excluded_attributes.is_empty() {
+            let text = dir.list_users_text(base, &q).await?;
+            return Ok(response::text(StatusCode::OK, text));
+        }
+        let users = dir.list_users(base, &q).await?;
+        let projected = response::project_list(users, &q.attributes, &q.excluded_attributes);
+        Ok(response::json(StatusCode::OK, &projected))
     }
-    let users = dir.list_users(base, q).await?;
-    let projected = response::project_list(users, &q.attributes, &q.excluded_attributes);
-    Ok(response::json(StatusCode::OK, &projected))
+
+    async fn delete(conn: &Connection, id: &str, if_match: Option<&str>) -> Result<(), ScimError> {
+        conn.directory()
+            .delete_user(&conn.ctx, id, if_match)
+            .await?;
+        Ok(())
+    }
 }
 
-pub async fn get(
-    conn: Connection,
-    ResourceId(id): ResourceId,
-    projection: Projection,
-) -> Result<Response, ScimError> {
+pub async fn get(target: Target) -> Result<Response, ScimError> {
+    let Target {
+        conn,
+        id,
+        projection,
+        ..
+    } = target;
     let (dir, base) = (conn.directory(), conn.base_url());
     if projection.is_empty() {
         let (text, version) = dir.get_user_text(base, &id).await?;
@@ -57,39 +64,24 @@ pub async fn create(
     projection: Projection,
     WriteBody(body): WriteBody,
 ) -> Result<Response, ScimError> {
-    let user = conn
-        .directory()
-        .create_user_written(&conn.ctx, body)
-        .await?;
+    let user = conn.directory().create_user(&conn.ctx, body).await?;
     answer_written(&conn, StatusCode::CREATED, &projection, &user)
 }
 
-pub async fn replace(
-    conn: Connection,
-    ResourceId(id): ResourceId,
-    projection: Projection,
-    if_match: IfMatch,
-    WriteBody(body): WriteBody,
-) -> Result<Response, ScimError> {
-    let user = conn
-        .directory()
-        .replace_user_written(&conn.ctx, &id, body, if_match.as_deref())
+pub async fn replace(t: Target, WriteBody(body): WriteBody) -> Result<Response, ScimError> {
+    let dir = t.conn.directory();
+    let user = dir
+        .replace_user(&t.conn.ctx, &t.id, body, t.if_match.as_deref())
         .await?;
-    answer_written(&conn, StatusCode::OK, &projection, &user)
+    answer_written(&t.conn, StatusCode::OK, &t.projection, &user)
 }
 
-pub async fn patch(
-    conn: Connection,
-    ResourceId(id): ResourceId,
-    projection: Projection,
-    if_match: IfMatch,
-    WriteBody(body): WriteBody,
-) -> Result<Response, ScimError> {
-    let user = conn
-        .directory()
-        .patch_user_written(&conn.ctx, &id, &body, if_match.as_deref())
+pub async fn patch(t: Target, WriteBody(body): WriteBody) -> Result<Response, ScimError> {
+    let dir = t.conn.directory();
+    let user = dir
+        .patch_user(&t.conn.ctx, &t.id, &body, t.if_match.as_deref())
         .await?;
-    answer_written(&conn, StatusCode::OK, &projection, &user)
+    answer_written(&t.conn, StatusCode::OK, &t.projection, &user)
 }
 
 /// A written user as the write's answer: as the directory wrote it, or projected as asked.
@@ -104,15 +96,4 @@ fn answer_written(
     }
     let user = user.render(conn.base_url())?;
     Ok(response::resource(status, &projection.apply(user, USER)))
-}
-
-pub async fn delete(
-    conn: Connection,
-    ResourceId(id): ResourceId,
-    if_match: IfMatch,
-) -> Result<StatusCode, ScimError> {
-    conn.directory()
-        .delete_user(&conn.ctx, &id, if_match.as_deref())
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
 }

@@ -48,7 +48,7 @@ async fn seed(desk: &Desk, n: usize) -> Vec<String> {
             .create_user(&c, user(i, title))
             .await
             .unwrap();
-        let id = created["id"].as_str().unwrap().to_owned();
+        let id = created.id().to_owned();
         if i % 3 == 2 {
             desk.directory()
                 .patch_user(
@@ -367,7 +367,7 @@ async fn employee_detail_has_every_attribute_groups_manager_and_activity() {
     body["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"] =
         json!({"manager": {"value": "person001@corp.example"}, "department": "Sales"});
     let jane = desk.directory().create_user(&c, body).await.unwrap();
-    let jane_id = jane["id"].as_str().unwrap();
+    let jane_id = jane.id();
     desk.directory()
         .create_group(
             &c,
@@ -381,7 +381,7 @@ async fn employee_detail_has_every_attribute_groups_manager_and_activity() {
         .unwrap();
 
     let detail = desk.employee_detail(jane_id).await.unwrap();
-    assert_eq!(detail.employee.manager_id.as_deref(), boss["id"].as_str());
+    assert_eq!(detail.employee.manager_id.as_deref(), Some(boss.id()));
     assert_eq!(detail.manager_name.as_deref(), Some("Person001 Example"));
     assert_eq!(detail.groups.len(), 1);
     assert_eq!(detail.groups[0].display_name, "Sales team");
