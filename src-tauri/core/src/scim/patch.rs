@@ -636,7 +636,17 @@ fn apply_target(
             // Removing from an extension the resource does not have: nothing to do.
             return Ok(());
         };
-        apply_in_container(container, ctx, kind, target, value, scope.is_some())
+        // An operation may not widen an object past the bound (nor one already past it,
+        // further): attribute names are looked up without case by scanning an object's members.
+        let allowed = MAX_OBJECT_MEMBERS.max(container.len());
+        let result = apply_in_container(container, ctx, kind, target, value, scope.is_some());
+        if container.len() > allowed {
+            return Err(ScimError::invalid_value(format!(
+                "This PATCH would give an object more than {allowed} attributes, the most SCIM \
+                 Desk accepts in one object."
+            )));
+        }
+        result
     };
     if let Some(ext) = &scope {
         let empty = resource
@@ -677,27 +687,6 @@ fn container_mut<'a>(
 }
 
 fn apply_in_container(
-    container: &mut Map<String, Value>,
-    ctx: &PatchContext,
-    kind: PatchOpKind,
-    target: &Target<'_>,
-    value: Option<&Value>,
-    in_extension: bool,
-) -> Result<(), ScimError> {
-    // An operation may not widen an object past the bound (nor one already past it, further):
-    // attribute names are looked up without case by scanning an object's members.
-    let allowed = MAX_OBJECT_MEMBERS.max(container.len());
-    let result = apply_in_bounded_container(container, ctx, kind, target, value, in_extension);
-    if container.len() > allowed {
-        return Err(ScimError::invalid_value(format!(
-            "This PATCH would give an object more than {allowed} attributes, the most SCIM Desk \
-             accepts in one object."
-        )));
-    }
-    result
-}
-
-fn apply_in_bounded_container(
     container: &mut Map<String, Value>,
     ctx: &PatchContext,
     kind: PatchOpKind,

@@ -90,53 +90,35 @@ pub fn project(
     let Value::Object(obj) = resource else {
         return resource.clone();
     };
-    if !attributes.is_empty() {
-        let paths: Vec<Vec<String>> = attributes
-            .iter()
-            .filter_map(|a| parse_attr_path(a, kind, obj))
-            .collect();
-        let mut out = Map::new();
-        for (key, value) in obj {
-            let returned = top_returned(kind, key);
-            if returned == Returned::Never {
-                continue;
-            }
-            if returned == Returned::Always {
-                out.insert(key.clone(), value.clone());
-                continue;
-            }
-            let rest = under(paths.iter(), key);
-            if rest.is_empty() {
-                continue;
-            }
-            if let Some(v) = select(value, &rest, defs_under(kind, key)) {
-                out.insert(key.clone(), v);
-            }
-        }
-        return Value::Object(out);
-    }
-
-    let paths: Vec<Vec<String>> = excluded
+    // With both given, `attributes` decides and `excludedAttributes` is not read.
+    let including = !attributes.is_empty();
+    let paths: Vec<Vec<String>> = if including { attributes } else { excluded }
         .iter()
         .filter_map(|a| parse_attr_path(a, kind, obj))
         .collect();
     let mut out = Map::new();
     for (key, value) in obj {
-        let returned = top_returned(kind, key);
-        match returned {
-            Returned::Never | Returned::Request => continue,
-            Returned::Always => {
-                out.insert(key.clone(), value.clone());
-                continue;
+        let kept = match top_returned(kind, key) {
+            Returned::Never => None,
+            Returned::Request if !including => None,
+            Returned::Always => Some(value.clone()),
+            Returned::Default | Returned::Request => {
+                let rest = under(paths.iter(), key);
+                let defs = defs_under(kind, key);
+                if including {
+                    (!rest.is_empty())
+                        .then(|| select(value, &rest, defs))
+                        .flatten()
+                } else if rest.iter().any(|r| r.is_empty()) {
+                    None
+                } else {
+                    Some(exclude(value, &rest, defs))
+                }
             }
-            Returned::Default => {}
+        };
+        if let Some(v) = kept {
+            out.insert(key.clone(), v);
         }
-        let rest = under(paths.iter(), key);
-        if rest.iter().any(|r| r.is_empty()) {
-            continue;
-        }
-        let v = exclude(value, &rest, defs_under(kind, key));
-        out.insert(key.clone(), v);
     }
     Value::Object(out)
 }
