@@ -616,6 +616,29 @@ fn remove_ci(map: &mut Map<String, Value>, name: &str) {
     }
 }
 
+/// One operation as it is applied: what it does, to which attribute, with which value, on
+/// which resource type.
+#[derive(Clone, Copy)]
+struct Step<'a> {
+    ctx: &'a PatchContext,
+    kind: PatchOpKind,
+    target: &'a Target<'a>,
+    value: Option<&'a Value>,
+}
+
+impl<'a> Step<'a> {
+    fn parts(
+        self,
+    ) -> (
+        &'a PatchContext,
+        PatchOpKind,
+        &'a Target<'a>,
+        Option<&'a Value>,
+    ) {
+        (self.ctx, self.kind, self.target, self.value)
+    }
+}
+
 fn apply_target(
     resource: &mut Value,
     ctx: &PatchContext,
@@ -623,6 +646,12 @@ fn apply_target(
     target: &Target<'_>,
     value: Option<&Value>,
 ) -> Result<(), ScimError> {
+    let step = Step {
+        ctx,
+        kind,
+        target,
+        value,
+    };
     let scope = scope_key(ctx, resource, &target.attr);
     if kind != PatchOpKind::Remove && value.is_none() {
         return Err(ScimError::invalid_value(format!(
@@ -639,7 +668,7 @@ fn apply_target(
         // An operation may not widen an object past the bound (nor one already past it,
         // further): attribute names are looked up without case by scanning an object's members.
         let allowed = MAX_OBJECT_MEMBERS.max(container.len());
-        let result = apply_in_container(container, ctx, kind, target, value, scope.is_some());
+        let result = apply_in_container(container, step, scope.is_some());
         if container.len() > allowed {
             return Err(ScimError::invalid_value(format!(
                 "This PATCH would give an object more than {allowed} attributes, the most SCIM \
@@ -688,12 +717,10 @@ fn container_mut<'a>(
 
 fn apply_in_container(
     container: &mut Map<String, Value>,
-    ctx: &PatchContext,
-    kind: PatchOpKind,
-    target: &Target<'_>,
-    value: Option<&Value>,
+    step: Step<'_>,
     in_extension: bool,
 ) -> Result<(), ScimError> {
+    let (ctx, kind, target, value) = step.parts();
     let name = target.attr.name.as_str();
     let key = find_key(container, name).unwrap_or_else(|| name.to_string());
     let existing_is_array = container.get(&key).is_some_and(Value::is_array);
@@ -705,10 +732,10 @@ fn apply_in_container(
             && value.is_some_and(Value::is_array));
 
     if let Some(filter) = target.filter {
-        return apply_filtered(container, ctx, kind, target, filter, &key, value);
+        return apply_filtered(container, step, filter, &key);
     }
     if let Some(sub) = target.attr.sub.as_deref() {
-        return apply_sub(container, ctx, kind, target, &key, sub, value, multi);
+        return apply_sub(container, step, &key, sub, multi);
     }
 
     let Some(value) = value else {
@@ -842,17 +869,14 @@ fn coerce_single(
     coerce_complex(ctx, value, name)
 }
 
-#[allow(clippy::too_many_arguments)]
 fn apply_sub(
     container: &mut Map<String, Value>,
-    ctx: &PatchContext,
-    kind: PatchOpKind,
-    target: &Target<'_>,
+    step: Step<'_>,
     key: &str,
     sub: &str,
-    value: Option<&Value>,
     multi: bool,
 ) -> Result<(), ScimError> {
+    let (ctx, kind, target, value) = step.parts();
     let what = target.describe();
     let value = match value {
         Some(v) if ctx.is_boolean_sub(sub) => Some(coerce_bool(v, &what)?),
@@ -924,13 +948,11 @@ fn drop_hits(items: &mut Vec<Value>, hits: &[usize]) {
 
 fn apply_filtered(
     container: &mut Map<String, Value>,
-    ctx: &PatchContext,
-    kind: PatchOpKind,
-    target: &Target<'_>,
+    step: Step<'_>,
     filter: &Filter,
     key: &str,
-    value: Option<&Value>,
 ) -> Result<(), ScimError> {
+    let (ctx, kind, target, value) = step.parts();
     let what = target.describe();
     // A single complex attribute (`name[givenName eq "x"]`) is filtered as a list of one and
     // keeps its shape.
