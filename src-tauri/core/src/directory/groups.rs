@@ -32,7 +32,7 @@ use crate::scim::limits::check_resource;
 use crate::scim::list::ListQuery;
 use crate::scim::patch::{apply_patch, parse_patch_request, PatchContext, PatchOp, PatchOpKind};
 use crate::scim::path::AttrPath;
-use crate::scim::schema::{self, ResourceKind, GROUP_SCHEMA, LIST_RESPONSE_SCHEMA};
+use crate::scim::schema::{self, ResourceKind, GROUP_SCHEMA};
 use crate::scim::ScimError;
 use crate::text::quoted;
 use crate::timefmt;
@@ -715,15 +715,6 @@ impl Directory {
         q: &ListQuery,
     ) -> Result<String, DirectoryError> {
         let page = self.list_page::<GroupRow>(&GROUPS, q).await?;
-        let mut out = String::new();
-        let _ = write!(
-            out,
-            "{{\"schemas\":[{}],\"totalResults\":{},\"startIndex\":{},\"itemsPerPage\":{},\"Resources\":[",
-            Value::from(LIST_RESPONSE_SCHEMA),
-            page.total,
-            q.start_index,
-            page.rows.len()
-        );
         let texts = self
             .db
             .read(|c| {
@@ -738,9 +729,7 @@ impl Directory {
                     .collect::<Result<Vec<String>, DirectoryError>>())
             })
             .map_err(DirectoryError::from)??;
-        out.push_str(&texts.join(","));
-        out.push_str("]}");
-        Ok(out)
+        Ok(page.response_text(q.start_index, &texts))
     }
 
     /// [`Self::list_groups_text`] as a value.

@@ -214,6 +214,28 @@ pub(crate) struct ListPage<T> {
     pub rows: Vec<T>,
 }
 
+impl<T> ListPage<T> {
+    /// The page as a SCIM `ListResponse` in JSON text, around its resources already written as
+    /// text (in the order of `rows`).
+    pub fn response_text(&self, start_index: u64, resources: &[String]) -> String {
+        let mut out =
+            String::with_capacity(160 + resources.iter().map(|r| r.len() + 1).sum::<usize>());
+        let _ = std::fmt::Write::write_fmt(
+            &mut out,
+            format_args!(
+                "{{\"schemas\":[{}],\"totalResults\":{},\"startIndex\":{},\"itemsPerPage\":{},\"Resources\":[",
+                serde_json::Value::from(crate::scim::schema::LIST_RESPONSE_SCHEMA),
+                self.total,
+                start_index,
+                self.rows.len()
+            ),
+        );
+        out.push_str(&resources.join(","));
+        out.push_str("]}");
+        out
+    }
+}
+
 /// The SQL shape of a resource type's list: its table, columns, and the filter translation.
 pub(crate) struct ListSource {
     /// `employees e` or `groups g`.

@@ -24,7 +24,7 @@ use crate::scim::limits::check_resource;
 use crate::scim::list::{list_response, ListQuery};
 use crate::scim::patch::{apply_patch, parse_patch_request, PatchContext};
 use crate::scim::schema::USER_SCHEMA;
-use crate::scim::schema::{may_hide, ResourceKind, LIST_RESPONSE_SCHEMA};
+use crate::scim::schema::{may_hide, ResourceKind};
 use crate::scim::ScimError;
 use crate::{text, timefmt};
 
@@ -482,29 +482,12 @@ impl Directory {
         q: &ListQuery,
     ) -> Result<String, DirectoryError> {
         let page = self.list_page::<EmployeeWithGroups>(&USERS, q).await?;
-        let mut out = String::with_capacity(
-            128 + page
-                .rows
-                .iter()
-                .map(|e| e.employee.doc.len() + 256)
-                .sum::<usize>(),
-        );
-        let _ = write!(
-            out,
-            "{{\"schemas\":[{}],\"totalResults\":{},\"startIndex\":{},\"itemsPerPage\":{},\"Resources\":[",
-            Value::from(LIST_RESPONSE_SCHEMA),
-            page.total,
-            q.start_index,
-            page.rows.len()
-        );
-        for (i, e) in page.rows.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            out.push_str(&e.render_text(base_url)?);
-        }
-        out.push_str("]}");
-        Ok(out)
+        let texts = page
+            .rows
+            .iter()
+            .map(|e| e.render_text(base_url))
+            .collect::<Result<Vec<String>, DirectoryError>>()?;
+        Ok(page.response_text(q.start_index, &texts))
     }
 
     /// Creates a user; answers it as written, to render as the caller needs.
