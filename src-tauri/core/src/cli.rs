@@ -908,7 +908,6 @@ async fn status(desk: &Desk, json: bool) -> anyhow::Result<()> {
         return print_json(&json!({
             "endpoint": {
                 "state": state,
-                "listen": listen,
                 "last_beat_at": beat.as_ref().map(|b| &b.beat_at),
                 "stopped_cleanly": beat.as_ref().map(|b| b.clean_stop),
             },
@@ -919,7 +918,7 @@ async fn status(desk: &Desk, json: bool) -> anyhow::Result<()> {
         }));
     }
     let endpoint = match (&beat, state) {
-        (Some(b), "running") => format!("running on {listen} (last beat {})", b.beat_at),
+        (Some(b), "running") => format!("running (last beat {})", b.beat_at),
         (Some(b), "stopped") => format!("not running: stopped at {}", b.beat_at),
         (Some(b), _) => format!(
             "not running since {} (it did not stop cleanly: killed, crashed or the power was \

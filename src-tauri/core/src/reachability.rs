@@ -161,9 +161,14 @@ impl Reachability {
         self.beat_as(BeatKind::Running, now, interval).await
     }
 
-    /// The last beat of a run that stops as asked: the gap after it is known to be a stop.
-    pub async fn stop(&self, now: OffsetDateTime, interval: Duration) -> Result<(), StoreError> {
-        self.beat_as(BeatKind::Stop, now, interval).await.map(drop)
+    /// The last beat of a run that stops as asked: the gap after it is known to be a stop. A
+    /// long gap before it is `asleep`, as for [`Reachability::beat`].
+    pub async fn stop(
+        &self,
+        now: OffsetDateTime,
+        interval: Duration,
+    ) -> Result<Option<Cause>, StoreError> {
+        self.beat_as(BeatKind::Stop, now, interval).await
     }
 
     async fn beat_as(
@@ -291,9 +296,8 @@ fn beat_in(
     let at = timefmt::format(now);
     let gap = match kind {
         BeatKind::Start => Some(Cause::NotRunning),
-        BeatKind::Running => Some(Cause::Asleep),
-        // A stop right after a freeze: the next start sees the gap as its own.
-        BeatKind::Stop => None,
+        // A stop right after a freeze (the admin quits on waking the computer) still tells it.
+        BeatKind::Running | BeatKind::Stop => Some(Cause::Asleep),
     };
     let mut recorded = None;
     if let (Some(cause), Some((beat_at, clean))) = (gap, &last) {
@@ -463,6 +467,17 @@ mod tests {
             Some("2026-12-08T07:45:00.000Z")
         );
         assert_eq!(windows[0].clean_stop, None);
+
+        // Frozen again, and quit on waking: the last beat still tells the freeze.
+        assert_eq!(
+            r.stop(at("2026-12-08T12:00:00Z"), BEAT).await.unwrap(),
+            Some(Cause::Asleep)
+        );
+        let windows = r.recent(10, at("2026-12-08T12:00:00Z")).await.unwrap();
+        assert_eq!(windows.len(), 2, "{windows:?}");
+        assert_eq!(windows[0].cause, Cause::Asleep);
+        assert_eq!(windows[0].started_at, "2026-12-08T07:45:00.000Z");
+        assert!(r.heartbeat().await.unwrap().unwrap().clean_stop);
         db.close().await;
     }
 
