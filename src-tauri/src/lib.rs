@@ -113,6 +113,9 @@ fn start(app: &tauri::App, data_dir: PathBuf) -> Result<(), Box<dyn std::error::
     // The activity log is kept to its retention while the app runs, as `scimdesk serve` does.
     let pruner = desk.clone();
     tauri::async_runtime::spawn(async move { pruner.keep_activity_pruned().await });
+    // The heartbeat, as in `scimdesk serve`: the time the app was not running becomes known.
+    let beater = desk.clone();
+    tauri::async_runtime::spawn(async move { beater.keep_beating().await });
     // A `scimdesk` command run beside the app changes the same database: the window follows.
     tauri::async_runtime::spawn(async move {
         desk.follow_other_processes(std::time::Duration::from_secs(1))
@@ -246,6 +249,7 @@ pub fn run() {
                 let (endpoint, desk) = (state.endpoint.clone(), state.desk.clone());
                 tauri::async_runtime::block_on(async move {
                     endpoint.stop().await;
+                    desk.stop_beating().await;
                     desk.close().await;
                 });
             }

@@ -24,6 +24,7 @@ mod package;
 mod patch_lifecycle;
 mod protocol;
 mod rate_limit;
+mod reachability;
 mod request_bounds;
 mod restart;
 mod slow_clients;

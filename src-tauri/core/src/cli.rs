@@ -26,7 +26,7 @@ use crate::Desk;
 use tokio::sync::watch;
 
 pub mod wording;
-use wording::{RehearsalJson, TunnelStatusJson, UrlChangeJson};
+use wording::{RehearsalJson, TunnelStatusJson, UrlChangeJson, WindowJson};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -75,6 +75,9 @@ pub enum Command {
     /// Where the public URL comes from: none, your own, cloudflared or ngrok.
     #[command(subcommand)]
     Tunnel(TunnelCommand),
+    /// Whether the endpoint runs, the Okta switch, the tunnel, and when Okta could not reach
+    /// SCIM Desk.
+    Status,
     /// Tools for contributors (the benchmark); not for admins.
     #[command(subcommand, hide = true)]
     Dev(DevCommand),
@@ -103,7 +106,8 @@ pub enum DevCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum TunnelCommand {
-    /// The tunnel's mode, state, public URL and last error, and whether the URL changed.
+    /// The tunnel's mode, state, public URL and last error, whether the URL changed, and when
+    /// Okta could not reach SCIM Desk.
     Status,
     /// Choose where the public URL comes from. Secrets are read from standard input.
     #[command(subcommand)]
@@ -326,6 +330,7 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
         }
         Command::Connection(c) => connection(desk, c, json).await,
         Command::Tunnel(c) => tunnel_command(desk, c, json).await,
+        Command::Status => status(desk, json).await,
         Command::Dev(DevCommand::Seed {
             count,
             start,
@@ -661,6 +666,10 @@ async fn serve(
         let desk = desk.clone();
         async move { desk.keep_activity_pruned().await }
     });
+    let beating = tokio::spawn({
+        let desk = desk.clone();
+        async move { desk.keep_beating().await }
+    });
     let served = server::serve(
         desk.clone(),
         overrides,
@@ -669,6 +678,9 @@ async fn serve(
     )
     .await;
     pruning.abort();
+    // Stopped as asked: the next start knows the gap began with a clean stop.
+    desk.stop_beating().await;
+    beating.abort();
     if let Some(manager) = manager {
         manager.stop().await;
     }
@@ -803,8 +815,11 @@ async fn tunnel_command(desk: &Desk, command: TunnelCommand, json: bool) -> anyh
         TunnelCommand::Status => {
             let status = desk.tunnel_status().await?;
             let listen = desk.config().await?.listen.to_string();
+            let windows = recent_windows(desk).await?;
             if json {
-                return print_json(&TunnelStatusJson::new(&status, &listen));
+                let mut out = TunnelStatusJson::new(&status, &listen);
+                out.reachability_windows = Some(windows.iter().map(WindowJson::new).collect());
+                return print_json(&out);
             }
             let kind = match &status.setting {
                 TunnelSetting::Cloudflared { hostname: None } => " (quick tunnel)",
@@ -835,6 +850,7 @@ async fn tunnel_command(desk: &Desk, command: TunnelCommand, json: bool) -> anyh
             if let Some(advice) = wording::tunnel_advice(&status) {
                 println!("{advice}");
             }
+            print_windows(&windows);
             Ok(())
         }
         TunnelCommand::Ack => {
@@ -847,4 +863,84 @@ async fn tunnel_command(desk: &Desk, command: TunnelCommand, json: bool) -> anyh
             }
         }
     }
+}
+
+/// Reachability windows `tunnel status` and `status` show.
+const RECENT_WINDOWS: u32 = 10;
+
+async fn recent_windows(desk: &Desk) -> anyhow::Result<Vec<crate::reachability::Window>> {
+    Ok(desk
+        .reachability()
+        .recent(RECENT_WINDOWS, time::OffsetDateTime::now_utc())
+        .await?)
+}
+
+/// The windows, after a blank line, newest first; nothing when there are none.
+fn print_windows(windows: &[crate::reachability::Window]) {
+    if windows.is_empty() {
+        return;
+    }
+    println!();
+    println!("Okta could not reach SCIM Desk (newest first, times in UTC):");
+    for w in windows {
+        println!("  {}", v(&wording::window_line(w)));
+    }
+    println!("{}", wording::WINDOW_ADVICE);
+}
+
+/// `scimdesk status`: whether an endpoint runs here, the Okta switch, the tunnel, and the
+/// windows in which Okta could not reach it.
+async fn status(desk: &Desk, json: bool) -> anyhow::Result<()> {
+    let now = time::OffsetDateTime::now_utc();
+    let beat = desk.reachability().heartbeat().await?;
+    let state = match &beat {
+        None => "never_started",
+        Some(b) if b.running(now) => "running",
+        Some(b) if b.clean_stop => "stopped",
+        Some(_) => "not_running",
+    };
+    let config = desk.config().await?;
+    let connections = desk.connections().list().await?.len();
+    let tunnel = desk.tunnel_status().await?;
+    let listen = config.listen.to_string();
+    let windows = recent_windows(desk).await?;
+    if json {
+        return print_json(&json!({
+            "endpoint": {
+                "state": state,
+                "last_beat_at": beat.as_ref().map(|b| &b.beat_at),
+                "stopped_cleanly": beat.as_ref().map(|b| b.clean_stop),
+            },
+            "okta": if config.okta_enabled { "on" } else { "off" },
+            "connections": connections,
+            "tunnel": TunnelStatusJson::new(&tunnel, &listen),
+            "reachability_windows": windows.iter().map(WindowJson::new).collect::<Vec<_>>(),
+        }));
+    }
+    let endpoint = match (&beat, state) {
+        (Some(b), "running") => format!("running (last beat {})", b.beat_at),
+        (Some(b), "stopped") => format!("not running: stopped at {}", b.beat_at),
+        (Some(b), _) => format!(
+            "not running since {} (it did not stop cleanly: killed, crashed or the power was \
+             lost)",
+            b.beat_at
+        ),
+        (None, _) => "never started here: run `scimdesk serve` or open the app".to_owned(),
+    };
+    println!("endpoint     {endpoint}");
+    println!(
+        "okta         {}",
+        if config.okta_enabled {
+            "on"
+        } else {
+            "off (Okta's requests are refused; nothing is deleted)"
+        }
+    );
+    println!("connections  {connections}");
+    println!(
+        "tunnel       {}",
+        v(&wording::tunnel_message(&tunnel, &listen))
+    );
+    print_windows(&windows);
+    Ok(())
 }

@@ -14,6 +14,7 @@ use crate::connections::keychain::Keychain;
 use crate::connections::{ConnectionKey, Connections};
 use crate::db::{Db, StoreError};
 use crate::directory::Directory;
+use crate::reachability::Reachability;
 use crate::settings::Settings;
 use crate::tunnel::rehearsal::{Rehearsal, RehearsalNote};
 use crate::tunnel::store::TunnelStore;
@@ -58,6 +59,10 @@ pub struct Desk {
     connections: Connections,
     directory: Directory,
     settings: Settings,
+    reachability: Reachability,
+    /// Whether this process's run has written its last beat ([`Desk::stop_beating`]); held
+    /// across each beat so that no beat follows the last one.
+    beating_stopped: Arc<tokio::sync::Mutex<bool>>,
     tunnel: TunnelStore,
     events: broadcast::Sender<ChangeEvent>,
     serving: Arc<Mutex<Option<Arc<Serving>>>>,
@@ -75,6 +80,20 @@ pub struct Serving {
 
 /// How often the activity log's retention is checked (see [`Desk::keep_activity_pruned`]).
 pub const PRUNE_CHECK: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// How often a running endpoint beats (see [`Desk::keep_beating`]).
+pub const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(30);
+/// Milliseconds between beats instead of [`HEARTBEAT`], for tests.
+pub const HEARTBEAT_ENV: &str = "SCIMDESK_HEARTBEAT_MS";
+
+/// The beat interval: `SCIMDESK_HEARTBEAT_MS` when set to a positive number, else [`HEARTBEAT`].
+pub fn heartbeat_interval() -> std::time::Duration {
+    std::env::var(HEARTBEAT_ENV)
+        .ok()
+        .and_then(|ms| ms.trim().parse::<u64>().ok())
+        .filter(|ms| *ms > 0)
+        .map_or(HEARTBEAT, std::time::Duration::from_millis)
+}
 
 /// `<platform data dir>/io.scimdesk.desktop`.
 pub fn default_data_dir() -> Option<PathBuf> {
@@ -106,6 +125,8 @@ impl Desk {
             connections: Connections::new(db.clone(), keychain),
             directory: Directory::new(db.clone(), events.clone()),
             settings: Settings::new(db.clone()),
+            reachability: Reachability::new(db.clone()),
+            beating_stopped: Arc::default(),
             tunnel,
             db,
             events,
@@ -230,6 +251,61 @@ impl Desk {
         }
     }
 
+    /// Beats for as long as it runs (in `serve` and the app, beside the endpoint), every
+    /// [`heartbeat_interval`]: first the run's start, which records the time since the last
+    /// beat as a `not_running` window when it is long; then a beat a tick, which records an
+    /// `asleep` window when the wall clock jumped (the process was frozen with the computer).
+    /// A beat is one small write of its own task: it never holds up a request, and a failed one
+    /// is logged and tried again at the next tick.
+    pub async fn keep_beating(&self) {
+        let interval = heartbeat_interval();
+        let mut ticks = tokio::time::interval(interval);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut started = false;
+        loop {
+            ticks.tick().await;
+            let stopped = self.beating_stopped.lock().await;
+            if *stopped {
+                return;
+            }
+            let now = time::OffsetDateTime::now_utc();
+            let beat = if started {
+                self.reachability.beat(now, interval).await
+            } else {
+                self.reachability.start(now, interval).await
+            };
+            drop(stopped);
+            match beat {
+                Ok(window) => {
+                    started = true;
+                    if let Some(cause) = window {
+                        tracing::info!(
+                            cause = cause.code(),
+                            "Okta could not reach SCIM Desk for a while: recorded"
+                        );
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "could not record the heartbeat"),
+            }
+        }
+    }
+
+    /// The run stops as asked (`serve`'s Ctrl-C or SIGTERM, the app's Quit): writes the last
+    /// beat, marked clean, and no beat after it.
+    pub async fn stop_beating(&self) {
+        let mut stopped = self.beating_stopped.lock().await;
+        *stopped = true;
+        let now = time::OffsetDateTime::now_utc();
+        if let Err(e) = self.reachability.stop(now, heartbeat_interval()).await {
+            tracing::warn!(error = %e, "could not record the last heartbeat");
+        }
+    }
+
+    /// The heartbeat and the reachability windows.
+    pub fn reachability(&self) -> &Reachability {
+        &self.reachability
+    }
+
     pub async fn config(&self) -> Result<Config, DeskError> {
         config_from(&self.settings().await?)
     }
@@ -258,6 +334,9 @@ impl Desk {
                     Some(if on { "on" } else { "off" }),
                 )
                 .await?;
+                self.reachability
+                    .okta_switched(on, time::OffsetDateTime::now_utc())
+                    .await?;
             }
             "rate-limit" | "rate_limit" => {
                 let per_second = config::parse_rate_limit(value)?;

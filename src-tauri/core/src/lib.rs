@@ -17,6 +17,7 @@ pub mod events;
 pub mod ipc;
 mod ipc_commands;
 pub mod logwriter;
+pub mod reachability;
 pub mod scim;
 pub mod server;
 pub mod settings;

@@ -7,6 +7,7 @@
 
 use serde::Serialize;
 
+use crate::reachability::{AffectedConnection, Cause, Window};
 use crate::tunnel::rehearsal::{Rehearsal, RehearsalNote, Step};
 use crate::tunnel::{TunnelError, TunnelSetting, TunnelState, TunnelStatus, UrlChange};
 
@@ -120,6 +121,9 @@ pub struct TunnelStatusJson<'a> {
     pub url_changed: Option<UrlChangeJson<'a>>,
     pub message: String,
     pub advice: Option<&'static str>,
+    /// `tunnel status --json` only (`status --json` has them beside the tunnel).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reachability_windows: Option<Vec<WindowJson<'a>>>,
 }
 
 impl<'a> TunnelStatusJson<'a> {
@@ -135,6 +139,7 @@ impl<'a> TunnelStatusJson<'a> {
             url_changed: status.url_changed.as_ref().map(UrlChangeJson::new),
             message: tunnel_message(status, listen),
             advice: tunnel_advice(status),
+            reachability_windows: None,
         }
     }
 }
@@ -175,6 +180,97 @@ impl<'a> RehearsalJson<'a> {
             steps: &r.steps,
             note: r.note.as_ref().map(rehearsal_note),
             reachable_by_okta: r.reachable_by_okta,
+        }
+    }
+}
+
+/// Why Okta could not reach SCIM Desk, as the CLI says it.
+pub fn window_cause(window: &Window) -> &'static str {
+    match (window.cause, window.clean_stop) {
+        (Cause::NotRunning, Some(true)) => "SCIM Desk was not running (it was stopped)",
+        (Cause::NotRunning, _) => {
+            "SCIM Desk was not running (it did not stop cleanly: killed, crashed or the power \
+             was lost)"
+        }
+        (Cause::Asleep, _) => "the computer was asleep",
+        (Cause::OktaOff, _) if window.ended_at.is_none() => {
+            "the Okta switch is off (`scimdesk config set okta on` turns it on)"
+        }
+        (Cause::OktaOff, _) => "the Okta switch was off",
+        (Cause::TunnelDown, _) => "the tunnel was down",
+        (Cause::PortTaken, _) => "another program held the listen port",
+        (Cause::UrlChanged, _) => "the public URL had changed and Okta still had the old one",
+    }
+}
+
+/// A window's length in whole minutes, rounded.
+pub fn window_minutes(window: &Window) -> u64 {
+    (window.seconds / 60.0).round() as u64
+}
+
+/// A window's length as the CLI says it.
+pub fn window_length(window: &Window) -> String {
+    let minutes = window_minutes(window);
+    let length = match minutes {
+        0 => "under a minute".to_owned(),
+        1..=59 => format!("{minutes} min"),
+        _ => format!("{} h {} min", minutes / 60, minutes % 60),
+    };
+    match window.ended_at {
+        Some(_) => length,
+        None => format!("{length} so far"),
+    }
+}
+
+/// One line on a window: when, how long, why, and the connections it affected.
+pub fn window_line(window: &Window) -> String {
+    let when = match &window.ended_at {
+        Some(end) => format!("{} to {end}", window.started_at),
+        None => format!("since {}", window.started_at),
+    };
+    let names: Vec<&str> = window
+        .connections
+        .iter()
+        .map(|c| c.name.as_deref().unwrap_or("(a deleted connection)"))
+        .collect();
+    format!(
+        "{when} ({}): {}. Connections: {}",
+        window_length(window),
+        window_cause(window),
+        names.join(", ")
+    )
+}
+
+/// What to do in Okta after a window, in Okta's words.
+pub const WINDOW_ADVICE: &str = "Pushes in that time may have failed. In Okta: Dashboard > Tasks, \
+     retry the failed provisioning tasks; for pushed groups, Push Groups > Push Now.";
+
+/// A reachability window in `tunnel status --json` and `status --json`.
+#[derive(Debug, Serialize)]
+pub struct WindowJson<'a> {
+    pub id: i64,
+    pub cause: Cause,
+    pub started_at: &'a str,
+    pub ended_at: Option<&'a str>,
+    pub seconds: f64,
+    pub minutes: u64,
+    pub clean_stop: Option<bool>,
+    pub connections: &'a [AffectedConnection],
+    pub message: String,
+}
+
+impl<'a> WindowJson<'a> {
+    pub fn new(window: &'a Window) -> WindowJson<'a> {
+        WindowJson {
+            id: window.id,
+            cause: window.cause,
+            started_at: &window.started_at,
+            ended_at: window.ended_at.as_deref(),
+            seconds: window.seconds,
+            minutes: window_minutes(window),
+            clean_stop: window.clean_stop,
+            connections: &window.connections,
+            message: window_line(window),
         }
     }
 }
