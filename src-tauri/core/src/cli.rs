@@ -254,6 +254,19 @@ fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `value` as JSON with `--json`, else the line `text` words.
+fn print_either(
+    json: bool,
+    value: &impl serde::Serialize,
+    text: impl FnOnce() -> String,
+) -> anyhow::Result<()> {
+    if json {
+        return print_json(value);
+    }
+    println!("{}", text());
+    Ok(())
+}
+
 async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
     let json = cli.json;
     match cli.command {
@@ -305,14 +318,7 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                     )
                 );
                 println!("tunnel       {}", desk.tunnel_setting().await?.mode());
-                println!(
-                    "okta         {}",
-                    if config.okta_enabled {
-                        "on"
-                    } else {
-                        "off (Okta's requests are refused; nothing is deleted)"
-                    }
-                );
+                println!("okta         {}", wording::okta_switch(config.okta_enabled));
                 println!("rate-limit   {}", config.rate_limit);
                 let log = desk.directory().activity_size().await?;
                 println!(
@@ -351,12 +357,10 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             let seconds = started.elapsed().as_secs_f64();
-            if json {
-                print_json(&json!({ "imported": imported, "seconds": seconds }))
-            } else {
-                println!("Imported {imported} employees in {seconds:.1} s.");
-                Ok(())
-            }
+            let out = json!({ "imported": imported, "seconds": seconds });
+            print_either(json, &out, || {
+                format!("Imported {imported} employees in {seconds:.1} s.")
+            })
         }
         Command::Dev(DevCommand::SeedActivity { count, days_ago }) => {
             let at = crate::timefmt::format(
@@ -367,12 +371,10 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                 .seed_activity(count, &at)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            if json {
-                print_json(&json!({ "seeded": seeded, "at": at }))
-            } else {
-                println!("Appended {seeded} activity lines dated {at}.");
-                Ok(())
-            }
+            let out = json!({ "seeded": seeded, "at": at });
+            print_either(json, &out, || {
+                format!("Appended {seeded} activity lines dated {at}.")
+            })
         }
         Command::Users(UsersCommand::List { status, search }) => {
             let status = match status {
@@ -758,28 +760,26 @@ fn read_secret(what: &str) -> anyhow::Result<String> {
 async fn tunnel_command(desk: &Desk, command: TunnelCommand, json: bool) -> anyhow::Result<()> {
     match command {
         TunnelCommand::Set(set) => {
-            let (setting, secret) = match set {
+            // The secret, when the command asks for one on standard input: what to call it.
+            let (setting, asks) = match set {
                 TunnelSetCommand::None => (TunnelSetting::None, None),
                 TunnelSetCommand::Own { url } => (TunnelSetting::Own { url }, None),
                 TunnelSetCommand::Cloudflared {
                     token_stdin,
                     hostname,
-                } => {
-                    let secret = token_stdin
-                        .then(|| read_secret("tunnel token"))
-                        .transpose()?;
-                    (TunnelSetting::Cloudflared { hostname }, secret)
-                }
+                } => (
+                    TunnelSetting::Cloudflared { hostname },
+                    token_stdin.then_some("tunnel token"),
+                ),
                 TunnelSetCommand::Ngrok {
                     authtoken_stdin,
                     domain,
-                } => {
-                    let secret = authtoken_stdin
-                        .then(|| read_secret("ngrok authtoken"))
-                        .transpose()?;
-                    (TunnelSetting::Ngrok { domain }, secret)
-                }
+                } => (
+                    TunnelSetting::Ngrok { domain },
+                    authtoken_stdin.then_some("ngrok authtoken"),
+                ),
             };
+            let secret = asks.map(read_secret).transpose()?;
             let setting = desk
                 .set_tunnel(setting, secret)
                 .await
@@ -928,14 +928,7 @@ async fn status(desk: &Desk, json: bool) -> anyhow::Result<()> {
         (None, _) => "never started here: run `scimdesk serve` or open the app".to_owned(),
     };
     println!("endpoint     {endpoint}");
-    println!(
-        "okta         {}",
-        if config.okta_enabled {
-            "on"
-        } else {
-            "off (Okta's requests are refused; nothing is deleted)"
-        }
-    );
+    println!("okta         {}", wording::okta_switch(config.okta_enabled));
     println!("connections  {connections}");
     println!(
         "tunnel       {}",

@@ -274,3 +274,12 @@ impl<'a> WindowJson<'a> {
         }
     }
 }
+
+/// The Okta switch, as `config show` and `status` print it.
+pub fn okta_switch(enabled: bool) -> &'static str {
+    if enabled {
+        "on"
+    } else {
+        "off (Okta's requests are refused; nothing is deleted)"
+    }
+}
