@@ -119,7 +119,12 @@ impl Desk {
                 let _ = told.send(ChangeEvent::Disk);
             }
         });
-        let tunnel = TunnelStore::new(Settings::new(db.clone()), keychain.clone(), events.clone());
+        let tunnel = TunnelStore::new(
+            Settings::new(db.clone()),
+            keychain.clone(),
+            events.clone(),
+            Reachability::new(db.clone()),
+        );
         Ok(Desk {
             data_dir: data_dir.to_owned(),
             connections: Connections::new(db.clone(), keychain),

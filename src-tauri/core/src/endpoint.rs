@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 
 use crate::desk::{Desk, DeskError};
 use crate::events::ChangeEvent;
+use crate::reachability::Cause;
 use crate::server::{self, Overrides, ServeError};
 use crate::tunnel::manager::{Backoff, TunnelSupervisor, SETTING_POLL};
 use crate::tunnel::TunnelState;
@@ -104,22 +105,27 @@ impl Endpoint {
             Ok(c) => match crate::config::check_listen(c.listen, c.allow_remote) {
                 Ok(listen) => listen,
                 Err(e) => {
-                    return self.set(EndpointStatus::Failed {
-                        listen: c.listen.to_string(),
-                        message: e.to_string(),
-                    })
+                    return self
+                        .set(EndpointStatus::Failed {
+                            listen: c.listen.to_string(),
+                            message: e.to_string(),
+                        })
+                        .await
                 }
             },
             Err(e) => {
-                return self.set(EndpointStatus::Failed {
-                    listen: String::new(),
-                    message: e.to_string(),
-                })
+                return self
+                    .set(EndpointStatus::Failed {
+                        listen: String::new(),
+                        message: e.to_string(),
+                    })
+                    .await
             }
         };
         self.set(EndpointStatus::Starting {
             listen: listen.to_string(),
-        });
+        })
+        .await;
         match server::bind(listen).await {
             Ok(listener) => {
                 let r = self.run(listener).await;
@@ -127,9 +133,9 @@ impl Endpoint {
                     listen: r.listen.to_string(),
                 };
                 *running = Some(r);
-                self.set(status)
+                self.set(status).await
             }
-            Err(e) => self.set(failure(listen, e)),
+            Err(e) => self.set(failure(listen, e)).await,
         }
     }
 
@@ -158,7 +164,7 @@ impl Endpoint {
             listen: r.listen.to_string(),
         };
         *running = Some(r);
-        Ok(self.set(status))
+        Ok(self.set(status).await)
     }
 
     /// Stops the server and the tunnel, waiting until both are gone (on quit).
@@ -210,9 +216,22 @@ impl Endpoint {
         }
     }
 
-    fn set(&self, status: EndpointStatus) -> EndpointStatus {
+    async fn set(&self, status: EndpointStatus) -> EndpointStatus {
         self.status.send_replace(status.clone());
         self.desk.notify(ChangeEvent::Endpoint);
+        // A taken port keeps Okta out as surely as a stopped app: a reachability window.
+        let taken = match &status {
+            EndpointStatus::PortInUse { .. } => Some(true),
+            EndpointStatus::Serving { .. } => Some(false),
+            EndpointStatus::Starting { .. } | EndpointStatus::Failed { .. } => None,
+        };
+        if let Some(taken) = taken {
+            let now = time::OffsetDateTime::now_utc();
+            let reachability = self.desk.reachability();
+            if let Err(e) = reachability.condition(Cause::PortTaken, taken, now).await {
+                tracing::warn!(error = %e, "could not record the port's reachability window");
+            }
+        }
         status
     }
 }

@@ -195,18 +195,29 @@ impl Reachability {
         }))
     }
 
-    /// The Okta switch was set: off opens an `okta_off` window (unless one is open, or no
-    /// connection exists), on closes the open one.
+    /// The Okta switch was turned on or off: off opens an `okta_off` window, on closes it.
     pub async fn okta_switched(&self, on: bool, now: OffsetDateTime) -> Result<(), StoreError> {
+        self.condition(Cause::OktaOff, !on, now).await
+    }
+
+    /// Whether a condition that keeps Okta out (the Okta switch off, the tunnel down, a URL
+    /// Okta does not have yet, the port taken) holds from `now`: a window of `cause` opens when
+    /// it starts to hold (once, however often it is said again) and closes when it stops.
+    pub async fn condition(
+        &self,
+        cause: Cause,
+        holds: bool,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
         let at = timefmt::format(now);
         self.db
             .write(move |c| {
                 let switched = || -> rusqlite::Result<()> {
-                    if on {
+                    if !holds {
                         c.execute(
                             "UPDATE reachability_windows SET ended_at = ?1 \
                              WHERE cause = ?2 AND ended_at IS NULL",
-                            (&at, Cause::OktaOff.code()),
+                            (&at, cause.code()),
                         )?;
                         return Ok(());
                     }
@@ -214,12 +225,12 @@ impl Reachability {
                         .query_row(
                             "SELECT id FROM reachability_windows \
                              WHERE cause = ?1 AND ended_at IS NULL",
-                            [Cause::OktaOff.code()],
+                            [cause.code()],
                             |r| r.get(0),
                         )
                         .optional()?;
                     if open.is_none() {
-                        record(c, Cause::OktaOff, &at, None, None)?;
+                        record(c, cause, &at, None, None)?;
                     }
                     Ok(())
                 };

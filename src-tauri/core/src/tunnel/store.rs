@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use time::OffsetDateTime;
 use tokio::sync::broadcast;
 
 use super::{
@@ -19,6 +20,7 @@ use crate::connections::keychain::Keychain;
 use crate::connections::Connection;
 use crate::db::StoreError;
 use crate::events::ChangeEvent;
+use crate::reachability::{Cause, Reachability};
 use crate::settings::Settings;
 
 /// Where the last tunnel error is kept for `tunnel status`.
@@ -30,6 +32,9 @@ pub struct TunnelStore {
     settings: Settings,
     keychain: Arc<dyn Keychain>,
     events: broadcast::Sender<ChangeEvent>,
+    /// Where a tunnel that is down, or a public URL Okta does not have yet, is recorded as a
+    /// window in which Okta could not reach SCIM Desk.
+    reachability: Reachability,
 }
 
 impl TunnelStore {
@@ -37,11 +42,13 @@ impl TunnelStore {
         settings: Settings,
         keychain: Arc<dyn Keychain>,
         events: broadcast::Sender<ChangeEvent>,
+        reachability: Reachability,
     ) -> TunnelStore {
         TunnelStore {
             settings,
             keychain,
             events,
+            reachability,
         }
     }
 
@@ -111,9 +118,23 @@ impl TunnelStore {
             writes.extend(public_url_writes(&self.settings.all().await?, &url));
         }
         writes.push((KEY_TUNNEL_REVISION, Some(uuid::Uuid::new_v4().to_string())));
-        self.settings.put(&writes).await?;
+        self.put(&writes).await?;
         let _ = self.events.send(ChangeEvent::Tunnel);
         Ok(setting)
+    }
+
+    /// Writes the tunnel's settings in one transaction. A public URL Okta does not have yet
+    /// (a change not yet acknowledged) keeps Okta out until the admin updates it there: it opens
+    /// a reachability window, and its end (back to the URL Okta has) closes it.
+    async fn put(&self, writes: &[(&'static str, Option<String>)]) -> Result<(), StoreError> {
+        self.settings.put(writes).await?;
+        if let Some((_, from)) = writes.iter().find(|(key, _)| *key == KEY_CHANGED_FROM) {
+            let now = OffsetDateTime::now_utc();
+            self.reachability
+                .condition(Cause::UrlChanged, from.is_some(), now)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Which [`Self::set`] the setting comes from; `None` before the first.
@@ -140,7 +161,7 @@ impl TunnelStore {
 
     /// The admin updated the base URL in Okta: stop saying it changed.
     pub async fn acknowledge_url_change(&self) -> Result<(), StoreError> {
-        self.settings.put(&[(KEY_CHANGED_FROM, None)]).await?;
+        self.put(&[(KEY_CHANGED_FROM, None)]).await?;
         let _ = self.events.send(ChangeEvent::Tunnel);
         Ok(())
     }
@@ -171,7 +192,19 @@ impl TunnelStore {
         }
         // One transaction, so that another process never sees the tunnel online at a new URL
         // before the URL change is recorded.
-        self.settings.put(&writes).await?;
+        self.put(&writes).await?;
+        // Okta cannot reach SCIM Desk while the tunnel is down: a reachability window.
+        let down = match state {
+            TunnelState::Failed { .. } => Some(true),
+            TunnelState::Online { .. } | TunnelState::Off => Some(false),
+            TunnelState::Starting => None,
+        };
+        if let Some(down) = down {
+            let now = OffsetDateTime::now_utc();
+            self.reachability
+                .condition(Cause::TunnelDown, down, now)
+                .await?;
+        }
         let _ = self.events.send(ChangeEvent::Tunnel);
         Ok(())
     }

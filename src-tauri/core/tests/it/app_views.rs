@@ -459,6 +459,15 @@ async fn the_endpoint_reports_a_taken_port_and_moves_to_another() {
     let taken = squatter.local_addr().unwrap();
     desk.set_config("listen", &taken.to_string()).await.unwrap();
 
+    desk.connections().add("Okta").await.unwrap();
+    let port_windows = || async {
+        let now = time::OffsetDateTime::now_utc();
+        let all = desk.reachability().recent(10, now).await.unwrap();
+        all.into_iter()
+            .filter(|w| w.cause == scimdesk::reachability::Cause::PortTaken)
+            .collect::<Vec<_>>()
+    };
+
     let endpoint = Endpoint::new(desk.clone());
     let status = endpoint.start().await;
     match &status {
@@ -466,6 +475,10 @@ async fn the_endpoint_reports_a_taken_port_and_moves_to_another() {
         other => panic!("expected port_in_use, got {other:?}"),
     }
     assert_eq!(endpoint.status(), status);
+    // Okta cannot reach a taken port: a reachability window, open until the endpoint serves.
+    let open = port_windows().await;
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert_eq!(open[0].ended_at, None);
 
     // Bad ports are refused and leave things as they were.
     for bad in [80, 70_000] {
@@ -498,6 +511,9 @@ async fn the_endpoint_reports_a_taken_port_and_moves_to_another() {
             listen: format!("127.0.0.1:{port}")
         }
     );
+    let closed = port_windows().await;
+    assert_eq!(closed.len(), 1, "{closed:?}");
+    assert!(closed[0].ended_at.is_some(), "{closed:?}");
     assert_eq!(desk.config().await.unwrap().listen.port(), port);
     // It answers SCIM there.
     let body = reqwest::get(format!("http://127.0.0.1:{port}/scim/v2/nope/Users"))

@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use scimdesk::cli::wording;
 use scimdesk::connections::keychain::{Keychain, MemoryKeychain};
+use scimdesk::reachability::Cause;
 use scimdesk::tunnel::rehearsal::{Outcome, RehearsalNote};
-use scimdesk::tunnel::{TunnelSetting, ACCOUNT_CLOUDFLARED, ACCOUNT_NGROK};
+use scimdesk::tunnel::{TunnelSetting, TunnelState, ACCOUNT_CLOUDFLARED, ACCOUNT_NGROK};
 
 use crate::common;
 
@@ -373,4 +374,65 @@ async fn no_tunnel_says_okta_cannot_reach_it() {
     let message = wording::tunnel_message(&status, "127.0.0.1:8742");
     assert!(message.contains("Okta cannot reach"), "{message}");
     assert!(message.contains("scimdesk tunnel set cloudflared"));
+}
+
+/// A failing tunnel keeps Okta out until it is online again, and a public URL Okta does not
+/// have yet keeps it out until the admin says Okta was updated: each is one reachability
+/// window (however often its condition is reported) with the connections it affected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tunnel_down_and_a_url_okta_does_not_have_are_reachability_windows() {
+    let (running, _) = start().await;
+    let desk = &running.desk;
+    desk.connections().add("Okta").await.unwrap();
+    let windows = || async {
+        desk.reachability()
+            .recent(10, time::OffsetDateTime::now_utc())
+            .await
+            .unwrap()
+    };
+    let failed = TunnelState::Failed {
+        reason: "cloudflared exited".into(),
+        retry_at: None,
+    };
+    desk.tunnel().record_state(&failed).await.unwrap();
+    desk.tunnel()
+        .record_state(&TunnelState::Starting)
+        .await
+        .unwrap();
+    desk.tunnel().record_state(&failed).await.unwrap();
+    let now = windows().await;
+    assert_eq!(now.len(), 1, "{now:?}");
+    assert_eq!(now[0].cause, Cause::TunnelDown);
+    assert_eq!(now[0].ended_at, None, "open while the tunnel is down");
+    let names: Vec<_> = now[0].connections.iter().map(|c| c.name.clone()).collect();
+    assert_eq!(names, [Some("Okta".to_owned())]);
+    desk.tunnel()
+        .record_state(&TunnelState::Online {
+            url: "https://quick.trycloudflare.example".into(),
+        })
+        .await
+        .unwrap();
+    let now = windows().await;
+    assert_eq!(now.len(), 1, "{now:?}");
+    assert!(now[0].ended_at.is_some(), "closed once online: {now:?}");
+
+    // Okta has the first URL; a second one opens a window until the change is acknowledged.
+    desk.set_config("public-url", "https://one.example.com")
+        .await
+        .unwrap();
+    assert_eq!(windows().await.len(), 1, "the first URL is no change");
+    desk.set_config("public-url", "https://two.example.com")
+        .await
+        .unwrap();
+    let now = windows().await;
+    assert_eq!(now.len(), 2, "{now:?}");
+    assert_eq!(now[0].cause, Cause::UrlChanged);
+    assert_eq!(now[0].ended_at, None);
+    desk.acknowledge_url_change().await.unwrap();
+    let now = windows().await;
+    assert!(
+        now[0].ended_at.is_some(),
+        "closed once Okta has it: {now:?}"
+    );
+    assert!(desk.tunnel_status().await.unwrap().url_changed.is_none());
 }
