@@ -295,7 +295,9 @@ fn answer(
             &[],
         );
     }
-    if state.always_throttled || (state.throttle_every > 0 && n % state.throttle_every == 0) {
+    if state.always_throttled
+        || (state.throttle_every > 0 && n.is_multiple_of(state.throttle_every))
+    {
         throttled.fetch_add(1, Ordering::SeqCst);
         let reset = if state.always_throttled {
             now_secs()
