@@ -25,6 +25,7 @@ mod patch_lifecycle;
 mod protocol;
 mod rate_limit;
 mod reachability;
+mod reconcile;
 mod request_bounds;
 mod restart;
 mod slow_clients;

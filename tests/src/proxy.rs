@@ -72,7 +72,7 @@ impl TestCa {
     }
 
     /// A server certificate for `localhost` and `127.0.0.1`, signed by this CA.
-    fn server_cert(&self) -> (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
+    pub(crate) fn server_cert(&self) -> (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
         let key = KeyPair::generate().expect("generate the server key");
         let mut params =
             CertificateParams::new(vec!["localhost".to_string()]).expect("server params");
@@ -99,9 +99,9 @@ impl Default for TestCa {
 }
 
 /// A server running on its own thread and runtime, stopped (and joined) when dropped.
-struct Background {
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<thread::JoinHandle<()>>,
+pub(crate) struct Background {
+    pub(crate) stop: Option<oneshot::Sender<()>>,
+    pub(crate) thread: Option<thread::JoinHandle<()>>,
 }
 
 impl Drop for Background {

@@ -183,6 +183,32 @@ pub enum ConnectionCommand {
         #[arg(value_name = "ID|NAME")]
         connection: String,
     },
+    /// Set up (or --clear) Okta's management API for reconciling: the org URL, the app id (or
+    /// the app's Okta admin URL) and an API token (a read-only administrator's is enough), piped
+    /// on standard input and kept in the keychain. Checked by reading the app from Okta.
+    OktaApi {
+        #[arg(value_name = "ID|NAME")]
+        connection: String,
+        /// `https://<org>.okta.com` (or .oktapreview.com, or the org's custom domain).
+        #[arg(long, value_name = "URL", required_unless_present = "clear")]
+        org_url: Option<String>,
+        /// The app's id (`0oa…`), or its admin console URL (…/admin/app/NAME/instance/ID/…).
+        #[arg(long, value_name = "ID|URL", required_unless_present = "clear")]
+        app_id: Option<String>,
+        /// Read the Okta API token from standard input.
+        #[arg(long, required_unless_present = "clear")]
+        token_stdin: bool,
+        /// Remove the setup and its token.
+        #[arg(long, conflicts_with_all = ["org_url", "app_id", "token_stdin"])]
+        clear: bool,
+    },
+    /// Compare Okta's assignments for the app with the directory (needs `connection okta-api`).
+    /// A dry run: it reports what is missing here, stale here, should be deactivated, or
+    /// unknown to Okta, and changes nothing. (Applying the report is not available yet.)
+    Reconcile {
+        #[arg(value_name = "ID|NAME")]
+        connection: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -588,6 +614,77 @@ async fn connection(desk: &Desk, command: ConnectionCommand, json: bool) -> anyh
                     .map(|s| s.step)
                     .unwrap_or("?");
                 anyhow::bail!("the rehearsal failed at step '{first}'")
+            }
+        }
+        ConnectionCommand::OktaApi {
+            connection,
+            clear: true,
+            ..
+        } => {
+            let c = desk
+                .okta_api()
+                .clear(&connection)
+                .await
+                .map_err(wording::okta_api_error)?;
+            if json {
+                print_json(&json!({ "connection_id": c.id, "okta_api": null }))
+            } else {
+                println!(
+                    "The Okta API setup of '{}' is removed, its token taken out of the keychain.",
+                    v(&c.name)
+                );
+                Ok(())
+            }
+        }
+        ConnectionCommand::OktaApi {
+            connection,
+            org_url,
+            app_id,
+            ..
+        } => {
+            let token = read_secret("Okta API token")?;
+            let setup = desk
+                .okta_api()
+                .set(
+                    &connection,
+                    org_url.as_deref().unwrap_or_default(),
+                    app_id.as_deref().unwrap_or_default(),
+                    &token,
+                )
+                .await
+                .map_err(wording::okta_api_error)?;
+            if json {
+                print_json(&setup)
+            } else {
+                println!(
+                    "Okta API set up for '{}': {} app {}{}. Token kept in the keychain. \
+                     `scimdesk connection reconcile {}` compares Okta with the directory.",
+                    v(&setup.connection_name),
+                    v(&setup.org_url),
+                    v(&setup.app_id),
+                    setup
+                        .app_label
+                        .as_deref()
+                        .map(|l| format!(" ({})", v(l)))
+                        .unwrap_or_default(),
+                    v(&setup.connection_name),
+                );
+                Ok(())
+            }
+        }
+        ConnectionCommand::Reconcile { connection } => {
+            let report = desk
+                .okta_api()
+                .reconcile(desk.directory(), &connection)
+                .await
+                .map_err(wording::okta_api_error)?;
+            if json {
+                print_json(&report)
+            } else {
+                for line in wording::reconcile_lines(&report) {
+                    println!("{}", v(&line));
+                }
+                Ok(())
             }
         }
         ConnectionCommand::Delete { connection } => {

@@ -14,6 +14,7 @@ use crate::connections::keychain::Keychain;
 use crate::connections::{ConnectionKey, Connections};
 use crate::db::{Db, StoreError};
 use crate::directory::Directory;
+use crate::okta::OktaApi;
 use crate::reachability::Reachability;
 use crate::settings::Settings;
 use crate::tunnel::rehearsal::{Rehearsal, RehearsalNote};
@@ -57,6 +58,7 @@ pub struct Desk {
     data_dir: PathBuf,
     db: Db,
     connections: Connections,
+    okta_api: OktaApi,
     directory: Directory,
     settings: Settings,
     reachability: Reachability,
@@ -127,6 +129,11 @@ impl Desk {
         );
         Ok(Desk {
             data_dir: data_dir.to_owned(),
+            okta_api: OktaApi::new(
+                db.clone(),
+                keychain.clone(),
+                Connections::new(db.clone(), keychain.clone()),
+            ),
             connections: Connections::new(db.clone(), keychain),
             directory: Directory::new(db.clone(), events.clone()),
             settings: Settings::new(db.clone()),
@@ -176,6 +183,11 @@ impl Desk {
 
     pub fn connections(&self) -> &Connections {
         &self.connections
+    }
+
+    /// The connections' Okta API setups and the reconcile dry run.
+    pub fn okta_api(&self) -> &OktaApi {
+        &self.okta_api
     }
 
     pub fn directory(&self) -> &Directory {

@@ -7,6 +7,9 @@
 
 use serde::Serialize;
 
+use crate::https::TransportFailure;
+use crate::okta::reconcile::ReconcileReport;
+use crate::okta::OktaApiError;
 use crate::reachability::{AffectedConnection, Cause, Window};
 use crate::tunnel::rehearsal::{Rehearsal, RehearsalNote, Step};
 use crate::tunnel::{TunnelError, TunnelSetting, TunnelState, TunnelStatus, UrlChange};
@@ -282,4 +285,141 @@ pub fn okta_switch(enabled: bool) -> &'static str {
     } else {
         "off (Okta's requests are refused; nothing is deleted)"
     }
+}
+
+/// An Okta API failure as a sentence for the admin. Never names the token.
+pub fn okta_api_error(e: OktaApiError) -> anyhow::Error {
+    let sentence = match &e {
+        OktaApiError::InvalidOrgUrl { given, reason } => {
+            let why = match *reason {
+                "not_https" => "Okta's API is only reached over https",
+                "credentials" => "it must not hold a user name or password",
+                _ => "it is not a URL",
+            };
+            format!(
+                "The org URL {given:?} cannot be used: {why}. Give the address of your Okta \
+                 org, like https://acme.okta.com."
+            )
+        }
+        OktaApiError::InvalidAppId(given) => format!(
+            "{given:?} is not an Okta app id. Paste the app's id (0oa…) or the address of the \
+             app's page in the Okta admin console (…/admin/app/NAME/instance/ID/…)."
+        ),
+        OktaApiError::EmptyToken => "No Okta API token on standard input: pipe it in, e.g. \
+             `printf %s \"$OKTA_TOKEN\" | scimdesk connection okta-api NAME --org-url URL \
+             --app-id ID --token-stdin`."
+            .to_owned(),
+        OktaApiError::NotSetUp(name) => format!(
+            "The Okta API is not set up for '{name}'. Set it up with `scimdesk connection \
+             okta-api {name} --org-url URL --app-id ID --token-stdin`."
+        ),
+        OktaApiError::TokenMissing(name) => format!(
+            "The Okta API token of '{name}' is missing from the keychain. Set it again with \
+             `scimdesk connection okta-api {name} --org-url URL --app-id ID --token-stdin`."
+        ),
+        OktaApiError::Unreachable {
+            host,
+            failure,
+            detail,
+        } => match failure {
+            TransportFailure::Dns => format!(
+                "Could not find {host} in DNS: check the org URL (like https://acme.okta.com) \
+                 and this computer's network ({detail})."
+            ),
+            TransportFailure::Refused => format!(
+                "{host} refused the connection: nothing answers HTTPS there. Check the org URL."
+            ),
+            TransportFailure::Tls => format!(
+                "The secure connection to {host} failed: {detail}. Check the org URL; behind a \
+                 company proxy that inspects TLS, give its CA in SCIMDESK_EXTRA_CA_FILE."
+            ),
+            TransportFailure::Timeout => format!(
+                "{host} did not answer in time. Check the org URL and this computer's network."
+            ),
+            TransportFailure::Other => format!("Could not reach {host}: {detail}."),
+        },
+        OktaApiError::BadToken { .. } => "Okta refused the API token (401): it is wrong, \
+             revoked or expired, or made in another org. Make a new one in the Okta admin \
+             console (Security > API > Tokens) and set it again."
+            .to_owned(),
+        OktaApiError::Forbidden { .. } => "Okta answered that the token may not read this app \
+             or its users (403). Make the token as an administrator who may read applications \
+             and users (a read-only administrator is enough)."
+            .to_owned(),
+        OktaApiError::AppNotFound { app_id, .. } => format!(
+            "Okta has no app with the id {app_id} (404). Copy the id from the address of the \
+             app's page in the Okta admin console, or paste that address."
+        ),
+        OktaApiError::RateLimited { waits } => format!(
+            "Okta kept answering that its rate limit was reached (429), after {waits} waits \
+             for it to reset. Try again in a few minutes."
+        ),
+        OktaApiError::Unexpected { status, summary } => {
+            format!("Okta answered HTTP {status} ({summary}). Try again later.")
+        }
+        OktaApiError::NotOkta { url, .. } => format!(
+            "{url} did not answer as Okta's API does: check the org URL (like \
+             https://acme.okta.com)."
+        ),
+        OktaApiError::ForeignLink(link) => format!(
+            "Okta's next page pointed outside the org ({link}); it was not followed, so the \
+             token stays with Okta."
+        ),
+        _ => return e.into(),
+    };
+    anyhow::anyhow!(sentence)
+}
+
+/// The reconcile report as lines: the counts, then the rows of each kind.
+pub fn reconcile_lines(r: &ReconcileReport) -> Vec<String> {
+    let mut lines = vec![format!(
+        "Dry run: compared {} app users from Okta ({} app {}) with the employees of '{}'. \
+         Nothing was changed.",
+        r.okta_users, r.org_url, r.app_id, r.connection_name
+    )];
+    if r.in_step() {
+        lines.push("The directory is in step with Okta.".to_owned());
+        return lines;
+    }
+    let c = &r.counts;
+    lines.push(format!(
+        "missing here {}, stale here {}, should be deactivated {}, unknown to Okta {}",
+        c.missing_here, c.stale_here, c.should_be_deactivated, c.unknown_to_okta
+    ));
+    for m in &r.missing_here {
+        lines.push(format!(
+            "  missing here           {} (Okta user {}, {})",
+            m.user_name.as_deref().or(m.email.as_deref()).unwrap_or("?"),
+            m.okta_user_id,
+            m.okta_status.as_deref().unwrap_or("no status")
+        ));
+    }
+    for s in &r.stale_here {
+        lines.push(format!(
+            "  stale here             {}: {} is {:?} here, {:?} in Okta",
+            s.user_name,
+            s.field,
+            s.ours.as_deref().unwrap_or(""),
+            s.okta.as_deref().unwrap_or("")
+        ));
+    }
+    for d in &r.should_be_deactivated {
+        lines.push(format!(
+            "  should be deactivated  {} ({} in Okta)",
+            d.user_name,
+            d.okta_status.as_deref().unwrap_or("?")
+        ));
+    }
+    for u in &r.unknown_to_okta {
+        lines.push(format!(
+            "  unknown to Okta        {} (active here, not assigned to the app in Okta)",
+            u.user_name
+        ));
+    }
+    lines.push(
+        "Applying the report is not available yet: fix these in Okta (retry its failed \
+         tasks, Push Now) or here."
+            .to_owned(),
+    );
+    lines
 }

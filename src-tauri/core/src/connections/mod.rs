@@ -24,6 +24,12 @@ use keychain::{Keychain, KeychainError};
 
 pub const NAME_MAX_CHARS: usize = 64;
 
+/// The keychain account of a connection's Okta API token (see `okta`): removed with the
+/// connection.
+pub fn okta_api_account(connection_id: &str) -> String {
+    format!("okta-api:{connection_id}")
+}
+
 /// A connection as the admin sees it. Never carries the token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Connection {
@@ -303,11 +309,13 @@ impl Connections {
             .ok_or(ConnectionError::TokenMissing(connection.name))
     }
 
-    /// Deletes the keychain entry, then the row: from then on the token is refused. Employees
+    /// Deletes the keychain entries (the token, an Okta API token), then the row: from then on the token is refused. Employees
     /// the connection provisioned are not touched.
     pub async fn delete(&self, id_or_name: &str) -> Result<Connection, ConnectionError> {
         let connection = self.find(id_or_name).await?;
         let account = connection.id.clone();
+        self.keychain(move |k| k.delete(&account)).await?;
+        let account = okta_api_account(&connection.id);
         self.keychain(move |k| k.delete(&account)).await?;
         let row = connection.id.clone();
         self.db

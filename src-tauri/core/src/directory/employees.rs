@@ -149,6 +149,60 @@ impl Directory {
         }
     }
 
+    /// The employees of `connection_id` (removed records aside) that a page of Okta's app users
+    /// may be: by id (the `externalId` Okta keeps for each app user), or by userName or email
+    /// without case. One query a page, so reconciling holds one page at a time.
+    pub async fn employees_matching(
+        &self,
+        connection_id: &str,
+        ids: &[String],
+        names: &[String],
+    ) -> Result<Vec<Employee>, DirectoryError> {
+        let ids = serde_json::to_string(ids).map_err(|e| StoreError::Other(e.to_string()))?;
+        let names = serde_json::to_string(names).map_err(|e| StoreError::Other(e.to_string()))?;
+        sqlx::query_as::<_, Employee>(&format!(
+            "SELECT {EMPLOYEE_COLUMNS} FROM employees e \
+             WHERE e.connection_id = ?1 AND e.status <> 'removed' AND ( \
+               e.id IN (SELECT value FROM json_each(?2)) \
+               OR e.user_name COLLATE NOCASE IN (SELECT value FROM json_each(?3)) \
+               OR e.email COLLATE NOCASE IN (SELECT value FROM json_each(?3)))"
+        ))
+        .bind(connection_id)
+        .bind(ids)
+        .bind(names)
+        .fetch_all(self.db.reader())
+        .await
+        .map_err(DirectoryError::from)
+    }
+
+    /// Every active employee of `connection_id`, read a thousand at a time and handed to `each`.
+    pub async fn for_each_active_of_connection(
+        &self,
+        connection_id: &str,
+        mut each: impl FnMut(&Employee),
+    ) -> Result<u64, DirectoryError> {
+        let sql = format!(
+            "SELECT {EMPLOYEE_COLUMNS} FROM employees e WHERE e.connection_id = ?1 \
+             AND e.status = 'active' AND e.seq > ?2 ORDER BY e.seq LIMIT 1000"
+        );
+        let (mut after, mut count) = (0_i64, 0_u64);
+        loop {
+            let batch = sqlx::query_as::<_, Employee>(&sql)
+                .bind(connection_id)
+                .bind(after)
+                .fetch_all(self.db.reader())
+                .await?;
+            let Some(last) = batch.last() else {
+                return Ok(count);
+            };
+            after = last.seq;
+            for e in &batch {
+                each(e);
+                count += 1;
+            }
+        }
+    }
+
     /// Any employee by id, removed ones included (the admin's view keeps them).
     pub async fn employee(&self, id: &str) -> Result<Option<Employee>, DirectoryError> {
         sqlx::query_as::<_, Employee>(&format!(

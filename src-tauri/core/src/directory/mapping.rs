@@ -318,6 +318,35 @@ pub fn employee_fields(doc: &Map<String, Value>) -> EmployeeFields {
     }
 }
 
+/// Where an Okta app user's `profile` keeps each employee field, for reconciling with Okta's
+/// management API. The profile holds the app's SCIM-mapped attributes under the app profile's
+/// variable names: those of Okta's SCIM 2.0 app template (`givenName`, `title`, `division`,
+/// `employeeNumber`, `locality`, …), or the snake_case ones some custom profiles use. The
+/// userName is not here: Okta keeps it in `credentials.userName`. The manager is left out: what
+/// an app profile's `manager` holds (a name, an id or an email) depends on the org's mapping,
+/// while this directory keeps the manager's email.
+pub const OKTA_PROFILE_FIELDS: &[(&str, &[&str])] = &[
+    ("email", &["email"]),
+    ("first_name", &["givenName", "given_name", "firstName"]),
+    ("last_name", &["familyName", "family_name", "lastName"]),
+    ("display_name", &["displayName", "display_name"]),
+    ("job_title", &["title"]),
+    ("department", &["department"]),
+    ("business_unit", &["division"]),
+    ("employee_id", &["employeeNumber", "employee_number"]),
+    ("location", &["locality", "city"]),
+];
+
+/// The value an Okta app user `profile` gives one of [`OKTA_PROFILE_FIELDS`]' attribute lists:
+/// `None` when the profile has none of those attributes (the field is then not compared),
+/// `Some(None)` when it has one and it is null or blank.
+pub fn okta_profile_value(profile: &Map<String, Value>, names: &[&str]) -> Option<Option<String>> {
+    names
+        .iter()
+        .find_map(|name| profile.get(*name))
+        .map(|v| text(Some(v)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,8 +14,7 @@ use serde_json::Value;
 
 use crate::scim::schema::{ERROR_SCHEMA as ERROR, LIST_RESPONSE_SCHEMA as LIST_RESPONSE};
 
-/// A PEM file of extra CA certificates to trust (for a private CA, or a test's).
-pub const EXTRA_CA_ENV: &str = "SCIMDESK_EXTRA_CA_FILE";
+pub use crate::https::EXTRA_CA_ENV;
 /// Every request of the rehearsal gives up after this long.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// Sent as the User-Agent, so the endpoint does not count the rehearsal as Okta's contact.
@@ -72,46 +71,15 @@ pub enum RehearsalNote {
 
 #[derive(Debug, thiserror::Error)]
 pub enum RehearsalError {
-    #[error("{EXTRA_CA_ENV}={path} could not be used: {reason}")]
-    ExtraCa { path: String, reason: String },
-    #[error("the HTTP client could not be set up: {0}")]
-    Client(String),
+    #[error("{0}")]
+    Https(#[from] crate::https::HttpsError),
 }
 
 /// The client Okta would be: HTTPS with public roots, plus the extra CA if one is configured.
+/// Okta calls the public URL directly; an outgoing proxy on this machine would only test a path
+/// Okta never takes, so none is used.
 pub fn client() -> Result<reqwest::Client, RehearsalError> {
-    let mut builder = reqwest::Client::builder()
-        .use_rustls_tls()
-        .timeout(REQUEST_TIMEOUT)
-        .user_agent(USER_AGENT)
-        // Okta calls the public URL directly; an outgoing proxy on this machine would only
-        // test a path Okta never takes.
-        .no_proxy()
-        .redirect(reqwest::redirect::Policy::none());
-    if let Some(path) = std::env::var_os(EXTRA_CA_ENV).filter(|p| !p.is_empty()) {
-        let shown = path.to_string_lossy().into_owned();
-        let pem = std::fs::read(&path).map_err(|e| RehearsalError::ExtraCa {
-            path: shown.clone(),
-            reason: e.to_string(),
-        })?;
-        let certs =
-            reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| RehearsalError::ExtraCa {
-                path: shown.clone(),
-                reason: e.to_string(),
-            })?;
-        if certs.is_empty() {
-            return Err(RehearsalError::ExtraCa {
-                path: shown,
-                reason: "it holds no PEM certificate".to_owned(),
-            });
-        }
-        for cert in certs {
-            builder = builder.add_root_certificate(cert);
-        }
-    }
-    builder
-        .build()
-        .map_err(|e| RehearsalError::Client(e.to_string()))
+    Ok(crate::https::client(USER_AGENT, REQUEST_TIMEOUT)?)
 }
 
 /// Runs the rehearsal against `base_url` (`<public URL>/scim/v2/<connection id>`) with the

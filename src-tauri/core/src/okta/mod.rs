@@ -1,0 +1,347 @@
+//! Okta's management API for one connection: its setup (org URL, app id, and an API token in
+//! the keychain) and the reconcile dry run that compares Okta's view of the app's assignments
+//! with the directory.
+//!
+//! SCIM is Okta pushing to us; this is SCIM Desk asking Okta, for when pushes were missed. The
+//! org URL and app id live in the database (`okta_api`); the token only in the keychain, under
+//! `okta-api:<connection id>`, and it never reaches a log, an error or the output. Errors are
+//! codes ([`OktaApiError`]); each front end words them. Not for: changing the directory (the
+//! reconcile here only reports).
+
+pub mod client;
+pub mod reconcile;
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use sqlx::Row;
+
+use crate::connections::keychain::{Keychain, KeychainError};
+use crate::connections::{Connection, ConnectionError, Connections};
+use crate::db::{direct_error, Db, StoreError};
+use crate::https::{HttpsError, TransportFailure};
+use crate::timefmt;
+
+pub use crate::connections::okta_api_account as token_account;
+
+/// Why the Okta API could not be set up or read. Codes and values: the CLI words them in
+/// `cli/wording.rs`. No variant ever carries the token.
+#[derive(Debug, thiserror::Error)]
+pub enum OktaApiError {
+    /// The org URL is not an `https://` URL with a host.
+    #[error("invalid org URL {given:?}: {reason}")]
+    InvalidOrgUrl { given: String, reason: &'static str },
+    /// Neither an app id nor an Okta admin URL of an app.
+    #[error("invalid app id {0:?}")]
+    InvalidAppId(String),
+    /// The token given is empty.
+    #[error("empty API token")]
+    EmptyToken,
+    /// The connection has no Okta API set up.
+    #[error("no Okta API set up for connection {0}")]
+    NotSetUp(String),
+    /// The setup is in the database but its token is not in the keychain.
+    #[error("the Okta API token of connection {0} is missing from the keychain")]
+    TokenMissing(String),
+    /// Okta could not be reached: DNS, refused, TLS, timeout.
+    #[error("{host}: {failure:?}: {detail}")]
+    Unreachable {
+        host: String,
+        failure: TransportFailure,
+        detail: String,
+    },
+    /// 401: the token is not valid (revoked, expired, mistyped, or another org's).
+    #[error("401 from Okta ({summary})")]
+    BadToken { summary: String },
+    /// 403: the token's admin may not read this app or its users.
+    #[error("403 from Okta ({summary})")]
+    Forbidden { summary: String },
+    /// 404: the org has no app with this id.
+    #[error("404 from Okta for app {app_id} ({summary})")]
+    AppNotFound { app_id: String, summary: String },
+    /// 429 again and again, or a wait past the bound.
+    #[error("rate limited by Okta; gave up after {waits} waits")]
+    RateLimited { waits: u32 },
+    /// Any other status Okta answered.
+    #[error("HTTP {status} from Okta ({summary})")]
+    Unexpected { status: u16, summary: String },
+    /// A 200 whose body is not what Okta's API sends (the org URL points at another site).
+    #[error("the answer from {url} is not Okta's API: {detail}")]
+    NotOkta { url: String, detail: String },
+    /// A `Link: rel="next"` that leaves the org (never followed: the token would go with it).
+    #[error("Okta's next-page link points outside the org: {0}")]
+    ForeignLink(String),
+    #[error("{0}")]
+    Https(#[from] HttpsError),
+    #[error("{0}")]
+    Connection(#[from] ConnectionError),
+    #[error("{0}")]
+    Keychain(#[from] KeychainError),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Directory(#[from] crate::directory::DirectoryError),
+}
+
+impl From<sqlx::Error> for OktaApiError {
+    fn from(e: sqlx::Error) -> Self {
+        OktaApiError::Store(e.into())
+    }
+}
+
+/// A connection's Okta API setup as shown to the admin. Never the token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OktaApiSetup {
+    pub connection_id: String,
+    pub connection_name: String,
+    pub org_url: String,
+    pub app_id: String,
+    /// The app's label in Okta, as read when the setup was validated.
+    pub app_label: Option<String>,
+    pub validated_at: String,
+}
+
+/// `https://<org>.okta.com` from what the admin typed: https only, a host, no credentials; any
+/// path, query or trailing slash dropped. An admin-console address (`acme-admin.okta.com`) is
+/// turned into the org's (`acme.okta.com`), which is where the API answers.
+pub fn parse_org_url(raw: &str) -> Result<String, OktaApiError> {
+    let given = raw.trim();
+    let bad = |reason| OktaApiError::InvalidOrgUrl {
+        given: given.to_owned(),
+        reason,
+    };
+    let url = url::Url::parse(given).map_err(|_| bad("not_a_url"))?;
+    if url.scheme() != "https" {
+        return Err(bad("not_https"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad("credentials"));
+    }
+    let host = url
+        .host_str()
+        .filter(|h| !h.is_empty())
+        .ok_or(bad("no_host"))?;
+    let host = match host.split_once('.') {
+        Some((first, rest)) if first.ends_with("-admin") && rest.contains("okta") => {
+            format!("{}.{rest}", first.trim_end_matches("-admin"))
+        }
+        _ => host.to_owned(),
+    };
+    Ok(match url.port() {
+        Some(port) => format!("https://{host}:{port}"),
+        None => format!("https://{host}"),
+    })
+}
+
+/// The app id from what the admin pasted: the bare id (`0oa…`), or the app's admin-console URL
+/// (`https://acme-admin.okta.com/admin/app/<name>/instance/<appId>/…`).
+pub fn parse_app_id(raw: &str) -> Result<String, OktaApiError> {
+    let given = raw.trim();
+    let is_id =
+        |s: &str| !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_alphanumeric());
+    if is_id(given) {
+        return Ok(given.to_owned());
+    }
+    if let Ok(url) = url::Url::parse(given) {
+        let segments: Vec<&str> = url.path_segments().map(|s| s.collect()).unwrap_or_default();
+        if let Some(at) = segments.iter().position(|s| *s == "instance") {
+            if let Some(id) = segments.get(at + 1).filter(|s| is_id(s)) {
+                return Ok((*id).to_owned());
+            }
+        }
+    }
+    Err(OktaApiError::InvalidAppId(given.to_owned()))
+}
+
+/// The Okta API setups of connections: the database rows and the keychain's tokens.
+#[derive(Clone)]
+pub struct OktaApi {
+    db: Db,
+    keychain: Arc<dyn Keychain>,
+    connections: Connections,
+}
+
+impl OktaApi {
+    pub fn new(db: Db, keychain: Arc<dyn Keychain>, connections: Connections) -> Self {
+        Self {
+            db,
+            keychain,
+            connections,
+        }
+    }
+
+    async fn keychain<T: Send + 'static>(
+        &self,
+        op: impl FnOnce(&dyn Keychain) -> Result<T, KeychainError> + Send + 'static,
+    ) -> Result<T, KeychainError> {
+        let keychain = self.keychain.clone();
+        tokio::task::spawn_blocking(move || op(keychain.as_ref()))
+            .await
+            .map_err(|e| KeychainError::Failed(e.to_string()))?
+    }
+
+    /// Checks the org URL, app id and token by reading the app from Okta, then keeps them: the
+    /// token in the keychain, the rest in the database. Nothing is kept when the check fails.
+    pub async fn set(
+        &self,
+        id_or_name: &str,
+        org_url: &str,
+        app_id: &str,
+        token: &str,
+    ) -> Result<OktaApiSetup, OktaApiError> {
+        let connection = self.connections.find(id_or_name).await?;
+        let org_url = parse_org_url(org_url)?;
+        let app_id = parse_app_id(app_id)?;
+        let token = token.trim().to_owned();
+        if token.is_empty() {
+            return Err(OktaApiError::EmptyToken);
+        }
+        let mut client = client::OktaClient::new(&org_url, &token)?;
+        let app = client.app(&app_id).await?;
+        let account = token_account(&connection.id);
+        self.keychain(move |k| k.set(&account, &token)).await?;
+        let validated_at = timefmt::now();
+        let (id, org, app_row, label, at) = (
+            connection.id.clone(),
+            org_url.clone(),
+            app_id.clone(),
+            app.label.clone(),
+            validated_at.clone(),
+        );
+        self.db
+            .write(move |c| -> Result<(), StoreError> {
+                c.execute(
+                    "INSERT INTO okta_api (connection_id, org_url, app_id, app_label, validated_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (connection_id) DO UPDATE SET \
+                     org_url = ?2, app_id = ?3, app_label = ?4, validated_at = ?5",
+                    rusqlite::params![id, org, app_row, label, at],
+                )
+                .map_err(direct_error)?;
+                Ok(())
+            })
+            .await?;
+        Ok(OktaApiSetup {
+            connection_id: connection.id,
+            connection_name: connection.name,
+            org_url,
+            app_id,
+            app_label: app.label,
+            validated_at,
+        })
+    }
+
+    /// Removes the setup and its token. Clearing a connection with none is not an error.
+    pub async fn clear(&self, id_or_name: &str) -> Result<Connection, OktaApiError> {
+        let connection = self.connections.find(id_or_name).await?;
+        let account = token_account(&connection.id);
+        self.keychain(move |k| k.delete(&account)).await?;
+        let id = connection.id.clone();
+        self.db
+            .write(move |c| -> Result<(), StoreError> {
+                c.execute("DELETE FROM okta_api WHERE connection_id = ?", [id])
+                    .map_err(direct_error)?;
+                Ok(())
+            })
+            .await?;
+        Ok(connection)
+    }
+
+    /// The connection's setup, if it has one.
+    pub async fn get(&self, connection: &Connection) -> Result<Option<OktaApiSetup>, OktaApiError> {
+        let row = sqlx::query(
+            "SELECT org_url, app_id, app_label, validated_at FROM okta_api WHERE connection_id = ?",
+        )
+        .bind(&connection.id)
+        .fetch_optional(self.db.reader())
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(OktaApiSetup {
+            connection_id: connection.id.clone(),
+            connection_name: connection.name.clone(),
+            org_url: row.try_get("org_url")?,
+            app_id: row.try_get("app_id")?,
+            app_label: row.try_get("app_label")?,
+            validated_at: row.try_get("validated_at")?,
+        }))
+    }
+
+    /// The setup and a client holding its token, or why there is none.
+    pub async fn client_for(
+        &self,
+        connection: &Connection,
+    ) -> Result<(OktaApiSetup, client::OktaClient), OktaApiError> {
+        let setup = self
+            .get(connection)
+            .await?
+            .ok_or_else(|| OktaApiError::NotSetUp(connection.name.clone()))?;
+        let account = token_account(&connection.id);
+        let token = self
+            .keychain(move |k| k.get(&account))
+            .await?
+            .ok_or_else(|| OktaApiError::TokenMissing(connection.name.clone()))?;
+        let client = client::OktaClient::new(&setup.org_url, &token)?;
+        Ok((setup, client))
+    }
+
+    /// The dry run: Okta's view of the app's users against this connection's employees.
+    pub async fn reconcile(
+        &self,
+        directory: &crate::directory::Directory,
+        id_or_name: &str,
+    ) -> Result<reconcile::ReconcileReport, OktaApiError> {
+        let connection = self.connections.find(id_or_name).await?;
+        let (setup, mut client) = self.client_for(&connection).await?;
+        reconcile::run(directory, &mut client, &setup).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn org_urls_are_https_hosts() {
+        assert_eq!(
+            parse_org_url("https://acme.okta.com/").unwrap(),
+            "https://acme.okta.com"
+        );
+        assert_eq!(
+            parse_org_url(" https://acme-admin.okta.com/admin/dashboard ").unwrap(),
+            "https://acme.okta.com"
+        );
+        assert_eq!(
+            parse_org_url("https://localhost:8443").unwrap(),
+            "https://localhost:8443"
+        );
+        for (bad, reason) in [
+            ("http://acme.okta.com", "not_https"),
+            ("acme.okta.com", "not_a_url"),
+            ("https://user:pw@acme.okta.com", "credentials"),
+        ] {
+            match parse_org_url(bad) {
+                Err(OktaApiError::InvalidOrgUrl { reason: r, .. }) => {
+                    assert_eq!(r, reason, "{bad}")
+                }
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn app_ids_bare_or_from_the_admin_url() {
+        assert_eq!(
+            parse_app_id("0oa1b2c3d4E5f6G7h8").unwrap(),
+            "0oa1b2c3d4E5f6G7h8"
+        );
+        assert_eq!(
+            parse_app_id(
+                "https://acme-admin.okta.com/admin/app/scimdesk_app/instance/0oa9xyz123/#tab-assignments"
+            )
+            .unwrap(),
+            "0oa9xyz123"
+        );
+        assert!(parse_app_id("https://acme-admin.okta.com/admin/apps/active").is_err());
+        assert!(parse_app_id("0oa/../x").is_err());
+        assert!(parse_app_id("").is_err());
+    }
+}

@@ -1,0 +1,443 @@
+//! The reconcile dry run: Okta's app users, page by page, against the connection's employees.
+//!
+//! Four kinds of drift, each a row:
+//! - *missing here*: assigned in Okta, no employee of this connection (linked by `externalId` =
+//!   the employee's id, else by userName or email without case);
+//! - *stale here*: a mapped field differs (the field, ours, Okta's), the employee's status too;
+//! - *should be deactivated*: active here, deprovisioned or unassigned in Okta by its status;
+//! - *unknown to Okta*: active here, of this connection, not in Okta's list at all.
+//!
+//! Memory is bounded by a page: each page is compared as it arrives, with one directory query;
+//! what is kept across pages is the ids of the employees seen and the drift rows. Nothing here
+//! writes.
+
+use std::collections::{HashMap, HashSet};
+
+use serde::Serialize;
+
+use super::client::{AppUser, OktaClient};
+use super::{OktaApiError, OktaApiSetup};
+use crate::directory::mapping::{okta_profile_value, OKTA_PROFILE_FIELDS};
+use crate::directory::{Directory, Employee};
+
+/// App user statuses that mean "no longer provisioned": the employee should be deactivated.
+pub const GONE_STATUSES: &[&str] = &["DEPROVISIONED", "INACTIVE", "UNASSIGNED", "REVOKED"];
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub missing_here: u64,
+    pub stale_here: u64,
+    pub should_be_deactivated: u64,
+    pub unknown_to_okta: u64,
+}
+
+/// An app user Okta has assigned that the directory does not have.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MissingRow {
+    pub okta_user_id: String,
+    pub user_name: Option<String>,
+    pub email: Option<String>,
+    pub okta_status: Option<String>,
+}
+
+/// One field of one employee that differs from Okta's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StaleRow {
+    pub employee_id: String,
+    pub user_name: String,
+    pub okta_user_id: String,
+    /// The employee field (`first_name`, `job_title`, … or `status`).
+    pub field: String,
+    pub ours: Option<String>,
+    pub okta: Option<String>,
+}
+
+/// An active employee Okta has deprovisioned or unassigned (by the app user's status).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeactivateRow {
+    pub employee_id: String,
+    pub user_name: String,
+    pub okta_user_id: String,
+    pub okta_status: Option<String>,
+}
+
+/// An active employee of the connection that is not among Okta's app users.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnknownRow {
+    pub employee_id: String,
+    pub user_name: String,
+    pub external_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReconcileReport {
+    pub connection_id: String,
+    pub connection_name: String,
+    pub org_url: String,
+    pub app_id: String,
+    /// Always true in this version: nothing was changed.
+    pub dry_run: bool,
+    pub okta_users: u64,
+    pub pages: u64,
+    pub rate_limit_waits: u32,
+    pub counts: Counts,
+    pub missing_here: Vec<MissingRow>,
+    pub stale_here: Vec<StaleRow>,
+    pub should_be_deactivated: Vec<DeactivateRow>,
+    pub unknown_to_okta: Vec<UnknownRow>,
+}
+
+impl ReconcileReport {
+    fn new(setup: &OktaApiSetup) -> Self {
+        ReconcileReport {
+            connection_id: setup.connection_id.clone(),
+            connection_name: setup.connection_name.clone(),
+            org_url: setup.org_url.clone(),
+            app_id: setup.app_id.clone(),
+            dry_run: true,
+            okta_users: 0,
+            pages: 0,
+            rate_limit_waits: 0,
+            counts: Counts::default(),
+            missing_here: Vec::new(),
+            stale_here: Vec::new(),
+            should_be_deactivated: Vec::new(),
+            unknown_to_okta: Vec::new(),
+        }
+    }
+
+    pub fn in_step(&self) -> bool {
+        self.counts == Counts::default()
+    }
+}
+
+pub async fn run(
+    directory: &Directory,
+    client: &mut OktaClient,
+    setup: &OktaApiSetup,
+) -> Result<ReconcileReport, OktaApiError> {
+    let mut report = ReconcileReport::new(setup);
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut pages = client.app_users(&setup.app_id);
+    while let Some(page) = pages.next_page().await? {
+        report.pages += 1;
+        report.okta_users += page.len() as u64;
+        let ids: Vec<String> = page.iter().filter_map(|u| u.external_id.clone()).collect();
+        let names: Vec<String> = page.iter().flat_map(names_of).collect();
+        let employees = directory
+            .employees_matching(&setup.connection_id, &ids, &names)
+            .await?;
+        compare_page(&page, &employees, &mut seen, &mut report);
+    }
+    drop(pages);
+    report.rate_limit_waits = client.rate_limit_waits;
+    directory
+        .for_each_active_of_connection(&setup.connection_id, |e| {
+            if !seen.contains(&e.id) {
+                report.unknown_to_okta.push(UnknownRow {
+                    employee_id: e.id.clone(),
+                    user_name: e.user_name.clone(),
+                    external_id: e.external_id.clone(),
+                });
+            }
+        })
+        .await?;
+    report.counts.unknown_to_okta = report.unknown_to_okta.len() as u64;
+    Ok(report)
+}
+
+/// The userName and email an app user may be known by here.
+fn names_of(user: &AppUser) -> Vec<String> {
+    let mut names = Vec::new();
+    if let Some(n) = user.credentials.as_ref().and_then(|c| c.user_name.clone()) {
+        names.push(n);
+    }
+    if let Some(serde_json::Value::String(e)) = user.profile.get("email") {
+        names.push(e.clone());
+    }
+    names
+}
+
+/// The employee an app user is: by `externalId` first, else by userName or email without case.
+fn link<'a>(
+    user: &AppUser,
+    by_id: &HashMap<&str, &'a Employee>,
+    employees: &'a [Employee],
+) -> Option<&'a Employee> {
+    if let Some(e) = user.external_id.as_deref().and_then(|id| by_id.get(id)) {
+        return Some(e);
+    }
+    let names = names_of(user);
+    employees.iter().find(|e| {
+        names.iter().any(|n| {
+            e.user_name.eq_ignore_ascii_case(n)
+                || e.email
+                    .as_deref()
+                    .is_some_and(|m| m.eq_ignore_ascii_case(n))
+        })
+    })
+}
+
+/// Compares one page with the employees it may be, adding rows to the report and the linked
+/// employees to `seen`.
+pub fn compare_page(
+    page: &[AppUser],
+    employees: &[Employee],
+    seen: &mut HashSet<String>,
+    report: &mut ReconcileReport,
+) {
+    let by_id: HashMap<&str, &Employee> = employees.iter().map(|e| (e.id.as_str(), e)).collect();
+    for user in page {
+        let gone = user
+            .status
+            .as_deref()
+            .is_some_and(|s| GONE_STATUSES.iter().any(|g| g.eq_ignore_ascii_case(s)));
+        let employee = link(user, &by_id, employees);
+        if let Some(e) = employee {
+            seen.insert(e.id.clone());
+        }
+        match (employee, gone) {
+            (None, true) => {}
+            (None, false) => {
+                report.missing_here.push(MissingRow {
+                    okta_user_id: user.id.clone(),
+                    user_name: user.credentials.as_ref().and_then(|c| c.user_name.clone()),
+                    email: okta_profile_value(&user.profile, &["email"]).flatten(),
+                    okta_status: user.status.clone(),
+                });
+                report.counts.missing_here += 1;
+            }
+            (Some(e), true) => {
+                if e.status == "active" {
+                    report.should_be_deactivated.push(DeactivateRow {
+                        employee_id: e.id.clone(),
+                        user_name: e.user_name.clone(),
+                        okta_user_id: user.id.clone(),
+                        okta_status: user.status.clone(),
+                    });
+                    report.counts.should_be_deactivated += 1;
+                }
+            }
+            (Some(e), false) => {
+                let rows = stale_fields(user, e);
+                if !rows.is_empty() {
+                    report.counts.stale_here += 1;
+                }
+                report.stale_here.extend(rows);
+            }
+        }
+    }
+}
+
+/// The fields in which an employee differs from its Okta app user. A field the app's profile
+/// does not have is not compared; blank and absent are the same; emails and userNames compare
+/// without case.
+pub fn stale_fields(user: &AppUser, e: &Employee) -> Vec<StaleRow> {
+    let mut rows = Vec::new();
+    let mut differ = |field: &str, ours: Option<&str>, okta: Option<String>, caseless: bool| {
+        let ours = ours.map(str::trim).filter(|s| !s.is_empty());
+        let same = match (ours, okta.as_deref()) {
+            (Some(a), Some(b)) if caseless => a.eq_ignore_ascii_case(b),
+            (a, b) => a == b,
+        };
+        if !same {
+            rows.push(StaleRow {
+                employee_id: e.id.clone(),
+                user_name: e.user_name.clone(),
+                okta_user_id: user.id.clone(),
+                field: field.to_owned(),
+                ours: ours.map(str::to_owned),
+                okta,
+            });
+        }
+    };
+    if let Some(name) = user.credentials.as_ref().and_then(|c| c.user_name.clone()) {
+        differ("user_name", Some(&e.user_name), Some(name), true);
+    }
+    for (field, names) in OKTA_PROFILE_FIELDS {
+        if let Some(okta) = okta_profile_value(&user.profile, names) {
+            differ(field, employee_field(e, field), okta, *field == "email");
+        }
+    }
+    if e.status != "active" {
+        differ("status", Some(&e.status), Some("active".to_owned()), false);
+    }
+    rows
+}
+
+/// An employee's value of one of [`OKTA_PROFILE_FIELDS`]' fields.
+fn employee_field<'a>(e: &'a Employee, field: &str) -> Option<&'a str> {
+    match field {
+        "email" => e.email.as_deref(),
+        "first_name" => e.first_name.as_deref(),
+        "last_name" => e.last_name.as_deref(),
+        "display_name" => e.display_name.as_deref(),
+        "job_title" => e.job_title.as_deref(),
+        "department" => e.department.as_deref(),
+        "business_unit" => e.business_unit.as_deref(),
+        "employee_id" => e.employee_id.as_deref(),
+        "location" => e.location.as_deref(),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn employee(id: &str, email: &str, title: &str, status: &str) -> Employee {
+        Employee {
+            seq: 1,
+            id: id.into(),
+            user_name: email.into(),
+            email: Some(email.into()),
+            display_name: None,
+            first_name: Some("Jane".into()),
+            last_name: Some("Doe".into()),
+            job_title: Some(title.into()),
+            department: None,
+            business_unit: None,
+            manager_email: None,
+            manager_id: None,
+            location: None,
+            employee_id: None,
+            status: status.into(),
+            external_id: Some(format!("00u-{id}")),
+            connection_id: Some("c1".into()),
+            created_at: String::new(),
+            updated_at: String::new(),
+            active: status == "active",
+            doc: "{}".into(),
+            version: 1,
+        }
+    }
+
+    fn app_user(
+        okta_id: &str,
+        external_id: Option<&str>,
+        email: &str,
+        title: &str,
+        status: &str,
+    ) -> AppUser {
+        serde_json::from_value(json!({
+            "id": okta_id,
+            "externalId": external_id,
+            "status": status,
+            "syncState": "SYNCHRONIZED",
+            "scope": "USER",
+            "credentials": {"userName": email},
+            "profile": {"email": email, "givenName": "Jane", "familyName": "Doe", "title": title},
+        }))
+        .unwrap()
+    }
+
+    fn setup() -> OktaApiSetup {
+        OktaApiSetup {
+            connection_id: "c1".into(),
+            connection_name: "Okta".into(),
+            org_url: "https://acme.okta.com".into(),
+            app_id: "0oa1".into(),
+            app_label: None,
+            validated_at: String::new(),
+        }
+    }
+
+    #[test]
+    fn each_kind_of_drift_is_one_row() {
+        let employees = vec![
+            employee("e-same", "same@x.example", "Engineer", "active"),
+            employee("e-stale", "stale@x.example", "Engineer", "active"),
+            employee("e-gone", "gone@x.example", "Engineer", "active"),
+            employee("e-byname", "ByName@x.example", "Engineer", "active"),
+            employee("e-off", "off@x.example", "Engineer", "deactivated"),
+        ];
+        let page = vec![
+            app_user(
+                "00u1",
+                Some("e-same"),
+                "same@x.example",
+                "Engineer",
+                "PROVISIONED",
+            ),
+            app_user(
+                "00u2",
+                Some("e-stale"),
+                "stale@x.example",
+                "Manager",
+                "ACTIVE",
+            ),
+            app_user(
+                "00u3",
+                Some("e-gone"),
+                "gone@x.example",
+                "Engineer",
+                "DEPROVISIONED",
+            ),
+            // No externalId: linked by userName, without case.
+            app_user("00u4", None, "byname@X.example", "Engineer", "PROVISIONED"),
+            app_user("00u5", None, "new@x.example", "Engineer", "PROVISIONED"),
+            // Deprovisioned and not here: nothing to do.
+            app_user("00u6", None, "old@x.example", "Engineer", "DEPROVISIONED"),
+            // Deactivated here, assigned in Okta: stale status.
+            app_user(
+                "00u7",
+                Some("e-off"),
+                "off@x.example",
+                "Engineer",
+                "PROVISIONED",
+            ),
+        ];
+        let mut report = ReconcileReport::new(&setup());
+        let mut seen = HashSet::new();
+        compare_page(&page, &employees, &mut seen, &mut report);
+        assert_eq!(
+            report.counts,
+            Counts {
+                missing_here: 1,
+                stale_here: 2,
+                should_be_deactivated: 1,
+                unknown_to_okta: 0
+            }
+        );
+        assert_eq!(report.missing_here[0].okta_user_id, "00u5");
+        assert_eq!(
+            report.missing_here[0].email.as_deref(),
+            Some("new@x.example")
+        );
+        let stale: Vec<_> = report
+            .stale_here
+            .iter()
+            .map(|r| {
+                (
+                    r.employee_id.as_str(),
+                    r.field.as_str(),
+                    r.ours.as_deref(),
+                    r.okta.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            stale,
+            vec![
+                ("e-stale", "job_title", Some("Engineer"), Some("Manager")),
+                ("e-off", "status", Some("deactivated"), Some("active")),
+            ]
+        );
+        assert_eq!(report.should_be_deactivated[0].employee_id, "e-gone");
+        assert_eq!(seen.len(), 5, "every employee Okta knows is seen: {seen:?}");
+    }
+
+    #[test]
+    fn fields_the_profile_lacks_are_not_compared_and_blank_is_absent() {
+        let mut e = employee("e1", "a@x.example", "Engineer", "active");
+        e.department = Some("  ".into());
+        let user: AppUser = serde_json::from_value(json!({
+            "id": "00u1", "externalId": "e1", "status": "ACTIVE",
+            "credentials": {"userName": "A@X.example"},
+            "profile": {"email": "a@x.example", "department": null, "title": "Engineer"},
+        }))
+        .unwrap();
+        assert_eq!(stale_fields(&user, &e), vec![]);
+    }
+}
