@@ -92,3 +92,15 @@ pub fn classify(e: &reqwest::Error) -> (TransportFailure, String) {
     };
     (kind, innermost)
 }
+
+/// `host:port` of `url` (the port the scheme implies when none is written), to name where a
+/// call could not go; the URL itself when it does not parse.
+pub fn host_port(url: &str) -> String {
+    url::Url::parse(url)
+        .ok()
+        .and_then(|u| {
+            u.host_str()
+                .map(|h| format!("{h}:{}", u.port_or_known_default().unwrap_or(443)))
+        })
+        .unwrap_or_else(|| url.to_owned())
+}

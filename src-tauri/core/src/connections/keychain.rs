@@ -134,3 +134,14 @@ impl Keychain for MemoryKeychain {
         Ok(())
     }
 }
+
+/// Runs `op` on the keychain off the async threads: a keychain call may wait on the OS (the
+/// Secret Service over D-Bus, an unlock prompt).
+pub async fn blocking<T: Send + 'static>(
+    keychain: std::sync::Arc<dyn Keychain>,
+    op: impl FnOnce(&dyn Keychain) -> Result<T, KeychainError> + Send + 'static,
+) -> Result<T, KeychainError> {
+    tokio::task::spawn_blocking(move || op(keychain.as_ref()))
+        .await
+        .map_err(|e| KeychainError::Failed(e.to_string()))?
+}

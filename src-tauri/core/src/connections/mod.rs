@@ -210,10 +210,7 @@ impl Connections {
         &self,
         op: impl FnOnce(&dyn Keychain) -> Result<T, KeychainError> + Send + 'static,
     ) -> Result<T, KeychainError> {
-        let keychain = self.keychain.clone();
-        tokio::task::spawn_blocking(move || op(keychain.as_ref()))
-            .await
-            .map_err(|e| KeychainError::Failed(e.to_string()))?
+        keychain::blocking(self.keychain.clone(), op).await
     }
 
     pub async fn add(&self, raw_name: &str) -> Result<NewConnection, ConnectionError> {

@@ -204,13 +204,7 @@ fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
 
 fn unreachable(e: &reqwest::Error, url: &str) -> OktaApiError {
     let (failure, detail) = crate::https::classify(e);
-    let host = url::Url::parse(url)
-        .ok()
-        .and_then(|u| {
-            u.host_str()
-                .map(|h| format!("{h}:{}", u.port_or_known_default().unwrap_or(443)))
-        })
-        .unwrap_or_else(|| url.to_owned());
+    let host = crate::https::host_port(url);
     OktaApiError::Unreachable {
         host,
         failure,

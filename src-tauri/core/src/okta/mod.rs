@@ -16,7 +16,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use sqlx::Row;
 
-use crate::connections::keychain::{Keychain, KeychainError};
+use crate::connections::keychain::{self, Keychain, KeychainError};
 use crate::connections::{Connection, ConnectionError, Connections};
 use crate::db::{direct_error, Db, StoreError};
 use crate::https::{HttpsError, TransportFailure};
@@ -174,10 +174,7 @@ impl OktaApi {
         &self,
         op: impl FnOnce(&dyn Keychain) -> Result<T, KeychainError> + Send + 'static,
     ) -> Result<T, KeychainError> {
-        let keychain = self.keychain.clone();
-        tokio::task::spawn_blocking(move || op(keychain.as_ref()))
-            .await
-            .map_err(|e| KeychainError::Failed(e.to_string()))?
+        keychain::blocking(self.keychain.clone(), op).await
     }
 
     /// Checks the org URL, app id and token by reading the app from Okta, then keeps them: the

@@ -344,13 +344,7 @@ fn judge(
 
 /// A transport error as the admin can act on it: DNS, refused connection, TLS, timeout.
 fn transport_failure(e: &reqwest::Error, url: &str) -> String {
-    let host = url::Url::parse(url)
-        .ok()
-        .and_then(|u| {
-            u.host_str()
-                .map(|h| format!("{h}:{}", u.port_or_known_default().unwrap_or(443)))
-        })
-        .unwrap_or_else(|| url.to_owned());
+    let host = crate::https::host_port(url);
     let mut chain = Vec::new();
     let mut source: Option<&dyn std::error::Error> = Some(e);
     while let Some(err) = source {
