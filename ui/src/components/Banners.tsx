@@ -5,6 +5,7 @@ import { call } from "../api";
 import { errorMessage } from "../lib/errors";
 import { formatBytes } from "../lib/format";
 import { command, commandKey } from "../lib/queries";
+import { useRoute } from "../lib/useRoute";
 import { portOf, validatePort } from "../lib/validate";
 import { bannerText, bannerWindow, STABLE_ADVICE_AFTER_CHANGE } from "../lib/words";
 import { CopyButton, Time, useNow } from "./bits";
@@ -217,6 +218,7 @@ export function ReachabilityBanner() {
   const client = useQueryClient();
   const { data: windows } = useQuery(command("reachability_windows"));
   const now = useNow();
+  const onOktaPage = useRoute().page === "okta";
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const w = bannerWindow(windows);
@@ -227,6 +229,8 @@ export function ReachabilityBanner() {
     setError(null);
     try {
       client.setQueryData(commandKey("reachability_windows"), await call("dismiss_reachability_window", { id: w.id }));
+      // The button is gone with the banner: keyboard users continue from the page's content.
+      document.getElementById("main")?.focus({ preventScroll: true });
     } catch (e) {
       setError(errorMessage(e));
     } finally {
@@ -255,9 +259,11 @@ export function ReachabilityBanner() {
           <button type="button" className="button button-primary" onClick={dismiss} disabled={busy} data-testid="dismiss-reachability">
             Dismiss
           </button>
-          <a className="button button-ghost" href="#/settings/integrations/okta">
-            See all interruptions
-          </a>
+          {!onOktaPage && (
+            <a className="button button-ghost" href="#/settings/integrations/okta">
+              See all on the Okta page
+            </a>
+          )}
         </div>
       </div>
     </section>
