@@ -17,18 +17,15 @@ export function ReachabilitySection() {
         <h2 id="reachability-title" className="section-title">Reachability</h2>
       </div>
       <p className="section-lede">
-        When Okta couldn't reach SCIM Desk, its pushes in that time may have failed. The latest times, newest first:
+        When Okta couldn't reach SCIM Desk, its pushes in that time may have failed. The last ten such times, newest first.
       </p>
       {windows === undefined ? (
         <p className="muted">Loading…</p>
       ) : windows.length === 0 ? (
-        <div className="empty-state" data-testid="reachability-empty">
-          <h3 className="empty-title">Okta could always reach SCIM Desk</h3>
-          <p>
-            Any time SCIM Desk is not running, the computer sleeps or the Okta switch is off while a connection exists,
-            it is listed here.
-          </p>
-        </div>
+        <p className="muted" data-testid="reachability-empty">
+          Nothing recorded yet. Any time SCIM Desk is not running, the computer sleeps or the Okta switch is off while a
+          connection exists, it is listed here.
+        </p>
       ) : (
         <div className="table-wrap table-wrap-auto">
           <table className="table table-compact reachability-table">
