@@ -16,7 +16,7 @@ use scimdesk::tunnel::rehearsal::Rehearsal;
 use scimdesk::tunnel::TunnelStatus;
 use scimdesk::views::{
     ActivityFilter, ActivitySettings, AppError, ConnectionView, EmployeeDetail, ExportGrant,
-    Overview, TunnelInput,
+    Overview, ReachabilityWindow, TunnelInput,
 };
 use scimdesk::Desk;
 
@@ -141,4 +141,15 @@ pub async fn set_tunnel(state: &AppState, input: TunnelInput) -> Result<TunnelSt
 
 pub async fn acknowledge_url_change(state: &AppState) -> Result<TunnelStatus> {
     state.desk.acknowledge_url_change_view().await
+}
+
+pub async fn reachability_windows(state: &AppState) -> Result<Vec<ReachabilityWindow>> {
+    state.desk.reachability_windows().await
+}
+
+pub async fn dismiss_reachability_window(
+    state: &AppState,
+    id: i64,
+) -> Result<Vec<ReachabilityWindow>> {
+    state.desk.dismiss_reachability_window(id).await
 }

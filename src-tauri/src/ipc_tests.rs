@@ -269,7 +269,7 @@ async fn the_export_writes_only_the_file_chosen_in_the_save_dialog() {
 async fn the_capability_grants_every_command_to_the_app_and_nothing_to_others() {
     let ipc = ipc().await;
     let commands = scimdesk::ipc::COMMANDS;
-    assert_eq!(commands.len(), 19, "{commands:?}");
+    assert_eq!(commands.len(), 21, "{commands:?}");
     for cmd in commands {
         // Arguments are left out on purpose: a granted command answers with an argument error,
         // a refused one with the ACL's "not allowed".
@@ -288,4 +288,36 @@ async fn the_capability_grants_every_command_to_the_app_and_nothing_to_others() 
     assert!(read.is_err(), "{read:?}");
     let save = ipc.call("plugin:dialog|save", json!({"options": {}}));
     assert!(format!("{save:?}").contains("not allowed"), "{save:?}");
+}
+
+/// The Okta switch off and on from the app is a window the Okta page lists; the banner about it
+/// is dismissed by its id.
+#[tokio::test(flavor = "multi_thread")]
+async fn reachability_windows_are_listed_and_dismissed_through_ipc() {
+    let ipc = ipc().await;
+    assert_eq!(
+        ipc.call("reachability_windows", json!({})).unwrap(),
+        json!([])
+    );
+    ipc.call("add_connection", json!({"name": "Okta"})).unwrap();
+    ipc.call("set_okta_enabled", json!({"enabled": false}))
+        .unwrap();
+    ipc.call("set_okta_enabled", json!({"enabled": true}))
+        .unwrap();
+
+    let windows = ipc.call("reachability_windows", json!({})).unwrap();
+    let w = &windows[0];
+    assert_eq!(w["cause"], "okta_off", "{windows}");
+    assert!(w["ended_at"].is_string(), "{w}");
+    assert_eq!(w["connections"][0]["name"], "Okta", "{w}");
+    assert_eq!(w["dismissed"], false, "{w}");
+
+    let after = ipc
+        .call("dismiss_reachability_window", json!({"id": w["id"]}))
+        .unwrap();
+    assert_eq!(after[0]["dismissed"], true, "{after}");
+    let gone = ipc
+        .call("dismiss_reachability_window", json!({"id": 12345}))
+        .unwrap_err();
+    assert!(gone["message"].as_str().is_some(), "{gone}");
 }

@@ -724,3 +724,94 @@ fn a_full_disk_is_a_banner_until_writes_go_through_again() {
     app.wait_until("the banner is gone", |app| !app.exists("disk-full-banner"));
     app.screenshot("disk-has-room-again");
 }
+
+/// `status --json` once the endpoint's state (told from its heartbeat) is `state`.
+#[track_caller]
+fn wait_for_endpoint_state(desk: &Desk, state: &str) {
+    eventually(
+        &format!("`scimdesk status` says the endpoint is {state}"),
+        || {
+            let status = desk.cli_json(&["status"]);
+            if status["endpoint"]["state"] == state {
+                Ok(())
+            } else {
+                Err(status)
+            }
+        },
+    )
+}
+
+#[test]
+fn after_a_night_okta_could_not_reach_the_desk_the_app_says_so_and_what_to_do_in_okta() {
+    let desk = Desk::new();
+    desk.add_connection("Okta production");
+    // `serve` runs and beats, then is killed: no clean stop.
+    let mut server = desk.serve_with_env(&[], &[("SCIMDESK_HEARTBEAT_MS", "200")]);
+    wait_for_endpoint_state(&desk, "running");
+    server.kill9();
+    wait_for_endpoint_state(&desk, "not_running");
+    drop(server);
+    // The kill happened at 22:10 yesterday (UTC): its last beat is moved back to then, so the
+    // app's start finds the night-long gap, as after a real night, without the test waiting it.
+    let db = rusqlite::Connection::open(desk.data_dir().join("scimdesk.db")).unwrap();
+    let moved = db
+        .execute(
+            "UPDATE heartbeat SET beat_at = strftime('%Y-%m-%dT22:10:00.000Z', 'now', '-1 day') \
+             WHERE clean_stop = 0",
+            [],
+        )
+        .unwrap();
+    assert_eq!(moved, 1, "the killed server's last beat");
+    drop(db);
+
+    // The app starts the next day; times show in UTC, as stored.
+    let utc = std::path::Path::new("UTC");
+    let app = App::launch_with_env(&desk, "reachability", &[("TZ", utc)]);
+    let banner = app.wait_for("reachability-banner");
+    let text = app.text("reachability-banner-text");
+    // It spans two days, so the dates are named: "from Sun, Dec 6, 22:10 to Mon, Dec 7, 16:05".
+    assert!(
+        text.starts_with("Okta couldn't reach SCIM Desk from ") && text.contains(", 22:10 to "),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("(SCIM Desk not running). Pushes in that time may have failed."),
+        "{text}"
+    );
+    let advice = app.text_of(&banner);
+    assert!(advice.contains("Dashboard › Tasks"), "{advice}");
+    assert!(advice.contains("Push Now"), "{advice}");
+    app.screenshot("banner");
+
+    // The Okta page lists the window: when, how long, why, which connections.
+    app.go("#/settings/integrations/okta");
+    let row = app.wait_for("reachability-row");
+    let line = app.text_of(&row);
+    assert!(line.contains("SCIM Desk was not running"), "{line}");
+    assert!(line.contains("Okta production"), "{line}");
+    assert!(line.contains(" h "), "hours long: {line}");
+    assert_eq!(app.all("reachability-row").len(), 1);
+    app.eval(
+        "document.querySelector('[data-testid=\"reachability\"]').scrollIntoView(); return true;",
+        vec![],
+    );
+    app.screenshot("okta-page-reachability");
+
+    // Dismissed from the keyboard; gone, and the list keeps it.
+    app.keys("dismiss-reachability", ENTER);
+    app.wait_until("the banner is dismissed", |app| {
+        !app.exists("reachability-banner")
+    });
+    // The keyboard continues from the page's content, not from nowhere.
+    let focused = app.eval("return document.activeElement.id;", vec![]);
+    assert_eq!(focused, "main");
+    assert_eq!(app.all("reachability-row").len(), 1);
+    app.screenshot("dismissed");
+    drop(app);
+
+    // It stays dismissed after a restart of the app.
+    let app = App::launch_with_env(&desk, "reachability-restarted", &[("TZ", utc)]);
+    app.go("#/settings/integrations/okta");
+    app.wait_for("reachability-row");
+    assert!(!app.exists("reachability-banner"));
+}

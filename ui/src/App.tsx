@@ -1,6 +1,6 @@
 import { useQuery } from "@tanstack/react-query";
 import { useEffect, useRef } from "react";
-import { DiskFullBanner, EndpointBanner, UrlChangedBanner } from "./components/Banners";
+import { DiskFullBanner, EndpointBanner, ReachabilityBanner, UrlChangedBanner } from "./components/Banners";
 import { Sidebar } from "./components/Sidebar";
 import { ToastProvider } from "./components/Toasts";
 import { errorMessage } from "./lib/errors";
@@ -68,6 +68,7 @@ function Shell() {
           <DiskFullBanner />
           <EndpointBanner />
           <UrlChangedBanner />
+          <ReachabilityBanner />
         </div>
         {loadError && !overview ? (
           <div className="page">

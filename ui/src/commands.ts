@@ -11,6 +11,7 @@ import type { EmployeeListQuery } from "./bindings/EmployeeListQuery";
 import type { EmployeePage } from "./bindings/EmployeePage";
 import type { EndpointStatus } from "./bindings/EndpointStatus";
 import type { Overview } from "./bindings/Overview";
+import type { ReachabilityWindow } from "./bindings/ReachabilityWindow";
 import type { Rehearsal } from "./bindings/Rehearsal";
 import type { Retention } from "./bindings/Retention";
 import type { TunnelInput } from "./bindings/TunnelInput";
@@ -77,6 +78,14 @@ export type Commands = {
    * The admin pasted the new base URLs into Okta: the URL change is no longer shown.
    */
   acknowledge_url_change: { args: Record<never, never>; result: TunnelStatus };
+  /**
+   * The last windows in which Okta could not reach SCIM Desk, newest first.
+   */
+  reachability_windows: { args: Record<never, never>; result: Array<ReachabilityWindow> };
+  /**
+   * The admin dismissed the banner about window `id`; answers the windows.
+   */
+  dismiss_reachability_window: { args: { id: number }; result: Array<ReachabilityWindow> };
 };
 
 export type CommandName = keyof Commands;
@@ -102,6 +111,8 @@ export const COMMAND_NAMES = [
   "tunnel_status",
   "set_tunnel",
   "acknowledge_url_change",
+  "reachability_windows",
+  "dismiss_reachability_window",
 ] as const satisfies readonly CommandName[];
 
 /** The event that carries a core change to the webview. */

@@ -9,11 +9,12 @@
 //
 // Scenarios, from the page's query string (comma-separated): ?mock=empty (no connections, no
 // employees), off (integration off), portinuse, urlchanged, tunnelfailed, none (no tunnel), diskfull,
-// big (100,000 employees), live (Okta provisions someone every few seconds), slow (300 ms calls).
+// big (100,000 employees), live (Okta provisions someone every few seconds), slow (300 ms calls),
+// reachable (no reachability windows: Okta could always reach SCIM Desk).
 import { mockIPC } from "@tauri-apps/api/mocks";
 import { emit } from "@tauri-apps/api/event";
 import { CHANGE_EVENT, type CommandName, type Commands } from "./commands";
-import { ACTIVITY_SETTINGS, BASE_URL, ERRORS, TUNNEL } from "./mockRecorded";
+import { ACTIVITY_SETTINGS, BASE_URL, ERRORS, REACHABILITY, TUNNEL } from "./mockRecorded";
 import type {
   ActivityEntry,
   ActivityFilter,
@@ -28,6 +29,7 @@ import type {
   EndpointStatus,
   GroupRef,
   Overview,
+  ReachabilityWindow,
   Rehearsal,
   RehearsalNote,
   Retention,
@@ -92,6 +94,7 @@ const state = {
   tunnel: initialTunnel(),
   storedSecrets: { cloudflared: false, ngrok: false },
   retention: ACTIVITY_SETTINGS.retention as Retention,
+  reachability: [] as ReachabilityWindow[],
 };
 
 function initialTunnel(): TunnelStatus {
@@ -193,6 +196,24 @@ function seed() {
   prod.last_contact = { at: iso(4 * MIN), status: 200, ok: true, detail: null };
   sandbox.last_contact = { at: iso(5 * HOUR), status: 200, ok: true, detail: null };
   sandbox.refused = { count: 14, last_at: iso(5 * HOUR) };
+}
+
+/** The recorded windows, moved so that the newest ended 20 minutes ago, naming the mock's
+ *  connections (recorded as "Okta production" and "Okta sandbox"). */
+function seedReachability(): ReachabilityWindow[] {
+  const newest = REACHABILITY[0]?.ended_at;
+  if (!newest || scenario.has("reachable") || scenario.has("empty")) return [];
+  const shift = Date.now() - 20 * MIN - new Date(newest).getTime();
+  const moved = (at: string) => new Date(new Date(at).getTime() + shift).toISOString();
+  return REACHABILITY.map((w) => ({
+    ...w,
+    started_at: moved(w.started_at),
+    ended_at: w.ended_at === null ? null : moved(w.ended_at),
+    connections: w.connections.map((c) => {
+      const own = state.connections.find((x) => x.name === c.name);
+      return own ? { id: own.id, name: own.name } : c;
+    }),
+  }));
 }
 
 function name(e: Employee): string {
@@ -531,6 +552,12 @@ const HANDLERS: Handlers = {
     changed({ kind: "tunnel" });
     return tunnelStatus();
   },
+  reachability_windows: () => state.reachability,
+  dismiss_reachability_window: ({ id }) => {
+    state.reachability = state.reachability.map((w) => (w.id === id ? { ...w, dismissed: true } : w));
+    changed({ kind: "reachability" });
+    return state.reachability;
+  },
 };
 
 async function handle(cmd: string, args: Record<string, unknown>): Promise<unknown> {
@@ -547,6 +574,7 @@ async function handle(cmd: string, args: Record<string, unknown>): Promise<unkno
 
 export function installMock() {
   seed();
+  state.reachability = seedReachability();
   mockIPC((cmd, payload) => handle(cmd, (payload ?? {}) as Record<string, unknown>), { shouldMockEvents: true });
   if (scenario.has("live")) setInterval(liveTick, 4000);
   console.info("[scimdesk] mock backend installed");

@@ -1,7 +1,7 @@
 // Recorded from the real core by `SCIMDESK_WRITE_BINDINGS=1 cargo test -p scimdesk bindings`
 // (src-tauri/core/src/mock_recording.rs), which fails when this file is stale. For the browser
 // mock only. Connection ids are `{id}`.
-import type { ActivitySettings, AppError, TunnelStatus } from "./types";
+import type { ActivitySettings, AppError, ReachabilityWindow, TunnelStatus } from "./types";
 
 /** The tunnel's status in each state the mock shows (connections: "Okta production", "Okta sandbox"). */
 export const TUNNEL = {
@@ -172,3 +172,83 @@ export const ERRORS = {
     "field": "port"
   }
 } satisfies Record<string, AppError>;
+
+/** Reachability windows, newest first (times in December 2026; the mock moves them to now): a restart of 3 minutes, a night not running, the Okta switch off, the computer asleep. */
+export const REACHABILITY = [
+  {
+    "id": 4,
+    "cause": "not_running",
+    "started_at": "2026-12-08T08:00:00.000Z",
+    "ended_at": "2026-12-08T08:03:00.000Z",
+    "seconds": 180.0,
+    "clean_stop": true,
+    "connections": [
+      {
+        "id": "{id}",
+        "name": "Okta production"
+      },
+      {
+        "id": "{id}",
+        "name": "Okta sandbox"
+      }
+    ],
+    "dismissed": false
+  },
+  {
+    "id": 3,
+    "cause": "not_running",
+    "started_at": "2026-12-07T22:10:00.000Z",
+    "ended_at": "2026-12-08T07:45:00.000Z",
+    "seconds": 34500.0,
+    "clean_stop": false,
+    "connections": [
+      {
+        "id": "{id}",
+        "name": "Okta production"
+      },
+      {
+        "id": "{id}",
+        "name": "Okta sandbox"
+      }
+    ],
+    "dismissed": false
+  },
+  {
+    "id": 2,
+    "cause": "okta_off",
+    "started_at": "2026-12-07T15:00:00.000Z",
+    "ended_at": "2026-12-07T15:20:00.000Z",
+    "seconds": 1200.0,
+    "clean_stop": null,
+    "connections": [
+      {
+        "id": "{id}",
+        "name": "Okta production"
+      },
+      {
+        "id": "{id}",
+        "name": "Okta sandbox"
+      }
+    ],
+    "dismissed": false
+  },
+  {
+    "id": 1,
+    "cause": "asleep",
+    "started_at": "2026-12-07T12:30:00.000Z",
+    "ended_at": "2026-12-07T13:45:00.000Z",
+    "seconds": 4500.0,
+    "clean_stop": null,
+    "connections": [
+      {
+        "id": "{id}",
+        "name": "Okta production"
+      },
+      {
+        "id": "{id}",
+        "name": "Okta sandbox"
+      }
+    ],
+    "dismissed": false
+  }
+] satisfies ReachabilityWindow[];

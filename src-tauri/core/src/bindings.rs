@@ -22,7 +22,7 @@ use crate::tunnel::rehearsal::Rehearsal;
 use crate::tunnel::TunnelStatus;
 use crate::views::{
     ActivityFilter, ActivitySettings, AppError, ConnectionView, EmployeeDetail, Overview,
-    TunnelInput,
+    ReachabilityWindow, TunnelInput,
 };
 
 const WRITE_ENV: &str = "SCIMDESK_WRITE_BINDINGS";
@@ -208,6 +208,7 @@ fn export_types(dir: &Path) {
         Rehearsal::export_all(&cfg),
         ActivitySettings::export_all(&cfg),
         Retention::export_all(&cfg),
+        ReachabilityWindow::export_all(&cfg),
     ];
     for r in results {
         r.expect("the TypeScript bindings could not be exported");

@@ -300,6 +300,7 @@ impl Desk {
                             cause = cause.code(),
                             "Okta could not reach SCIM Desk for a while: recorded"
                         );
+                        self.notify(ChangeEvent::Reachability);
                     }
                 }
                 Err(e) => tracing::warn!(error = %e, "could not record the heartbeat"),
@@ -354,6 +355,8 @@ impl Desk {
                 self.reachability
                     .okta_switched(on, time::OffsetDateTime::now_utc())
                     .await?;
+                // An `okta_off` window opened or closed.
+                self.notify(ChangeEvent::Reachability);
             }
             "rate-limit" | "rate_limit" => {
                 let per_second = config::parse_rate_limit(value)?;

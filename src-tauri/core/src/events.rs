@@ -24,6 +24,8 @@ pub enum ChangeEvent {
     Settings,
     /// The disk holding the data directory filled up (writes fail), or has room again.
     Disk,
+    /// A reachability window was recorded, opened, closed or dismissed.
+    Reachability,
     /// Anything may have changed: the database moved without an event saying what (another
     /// process, such as a `scimdesk` command run beside the app), or events were missed. Pages
     /// reload what they show.

@@ -60,6 +60,11 @@ macro_rules! ipc_commands {
             set_tunnel(input: TunnelInput) -> TunnelStatus;
             /// The admin pasted the new base URLs into Okta: the URL change is no longer shown.
             acknowledge_url_change() -> TunnelStatus;
+
+            /// The last windows in which Okta could not reach SCIM Desk, newest first.
+            reachability_windows() -> Vec<ReachabilityWindow>;
+            /// The admin dismissed the banner about window `id`; answers the windows.
+            dismiss_reachability_window(id: i64) -> Vec<ReachabilityWindow>;
         }
     };
 }

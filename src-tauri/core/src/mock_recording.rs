@@ -9,6 +9,7 @@
 //! with the other generated files). Connection ids are random, so they are recorded as `{id}`.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -40,6 +41,49 @@ fn input(mode: &str) -> TunnelInput {
     }
 }
 
+/// Windows of each kind the app words, recorded through the heartbeat and the Okta switch as
+/// the endpoint records them, at fixed times.
+async fn record_windows(desk: &Desk) -> Value {
+    let at = |s: &str| {
+        time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+            .expect("a time")
+    };
+    let r = desk.reachability();
+    let half_hour = Duration::from_secs(30 * 60);
+    // Started at noon; the computer slept from 12:30 to 13:45.
+    r.start(at("2026-12-07T12:00:00Z"), half_hour)
+        .await
+        .unwrap();
+    r.beat(at("2026-12-07T12:30:00Z"), half_hour).await.unwrap();
+    let mut beat = at("2026-12-07T13:45:00Z");
+    // The Okta switch off from 15:00 to 15:20; beating all afternoon until killed at 22:10.
+    while beat <= at("2026-12-07T22:10:00Z") {
+        r.beat(beat, half_hour).await.unwrap();
+        if beat == at("2026-12-07T14:45:00Z") {
+            r.okta_switched(false, at("2026-12-07T15:00:00Z"))
+                .await
+                .unwrap();
+            r.okta_switched(true, at("2026-12-07T15:20:00Z"))
+                .await
+                .unwrap();
+        }
+        beat = if beat == at("2026-12-07T21:45:00Z") {
+            at("2026-12-07T22:10:00Z")
+        } else {
+            beat + half_hour
+        };
+    }
+    // Started again the next morning; quit at 08:00 and started again at 08:03.
+    r.start(at("2026-12-08T07:45:00Z"), half_hour)
+        .await
+        .unwrap();
+    r.stop(at("2026-12-08T08:00:00Z"), half_hour).await.unwrap();
+    // (A run beating every minute: three minutes down is a window.)
+    let minute = Duration::from_secs(60);
+    r.start(at("2026-12-08T08:03:00Z"), minute).await.unwrap();
+    value(desk.reachability_windows().await.unwrap())
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn bindings_for_the_browser_mock_are_recorded_from_the_core() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -65,6 +109,8 @@ async fn bindings_for_the_browser_mock_are_recorded_from_the_core() {
         "name_too_long".into(),
         refused(desk.add_connection_view(&"n".repeat(65)).await),
     );
+
+    let reachability = record_windows(&desk).await;
 
     // A quick tunnel, coming online, then at a new URL, then failing.
     desk.set_tunnel_input(input("cloudflared")).await.unwrap();
@@ -186,8 +232,9 @@ async fn bindings_for_the_browser_mock_are_recorded_from_the_core() {
             .replace(&sandbox.id, "{id}")
     };
     let (tunnel, errors) = (text(&Value::Object(tunnel)), text(&Value::Object(errors)));
+    let reachability = text(&reachability);
     // What the app shows names no CLI command or flag: each front end words its own way.
-    for shown in [&tunnel, &errors] {
+    for shown in [&tunnel, &errors, &reachability] {
         for cli in ["scimdesk ", "`", "--"] {
             assert!(
                 !shown.contains(cli),
@@ -201,7 +248,8 @@ async fn bindings_for_the_browser_mock_are_recorded_from_the_core() {
          // (src-tauri/core/src/mock_recording.rs), which fails when this file is stale. For the \
          browser\n\
          // mock only. Connection ids are `{{id}}`.\n\
-         import type {{ ActivitySettings, AppError, TunnelStatus }} from \"./types\";\n\n\
+         import type {{ ActivitySettings, AppError, ReachabilityWindow, TunnelStatus }} from \
+         \"./types\";\n\n\
          /** The tunnel's status in each state the mock shows (connections: \"Okta production\", \
          \"Okta sandbox\"). */\n\
          export const TUNNEL = {} satisfies Record<string, TunnelStatus>;\n\n\
@@ -210,11 +258,16 @@ async fn bindings_for_the_browser_mock_are_recorded_from_the_core() {
          export const ACTIVITY_SETTINGS = {} satisfies ActivitySettings;\n\n\
          /** The core's refusals, word for word (\"name_taken\" for the name \"okta production\", \
          `{{port}}` for the port taken). */\n\
-         export const ERRORS = {} satisfies Record<string, AppError>;\n",
+         export const ERRORS = {} satisfies Record<string, AppError>;\n\n\
+         /** Reachability windows, newest first (times in December 2026; the mock moves them to \
+         now): a restart of 3 minutes, a night not running, the Okta switch off, the computer \
+         asleep. */\n\
+         export const REACHABILITY = {} satisfies ReachabilityWindow[];\n",
         tunnel,
         text(&json!(base_url)),
         text(&activity_settings),
         errors,
+        reachability,
     );
     desk.close().await;
     check_or_write("ui/src/mockRecorded.ts", &generated);

@@ -32,8 +32,9 @@ pub fn gap_threshold(interval: Duration) -> Duration {
 }
 
 /// Why Okta could not reach SCIM Desk (a code; the front ends word it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
+#[ts(rename = "ReachabilityCause")]
 pub enum Cause {
     /// The app or `serve` was not running: stopped, crashed, killed, the power lost.
     NotRunning,
@@ -75,8 +76,10 @@ impl Cause {
     }
 }
 
-/// One window, as the front ends show it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// One window, as the front ends show it. (`ReachabilityWindow` in TypeScript, where `Window`
+/// is the browser's.)
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(rename = "ReachabilityWindow")]
 pub struct Window {
     pub id: i64,
     pub cause: Cause,
@@ -90,10 +93,12 @@ pub struct Window {
     pub clean_stop: Option<bool>,
     /// The connections that existed then, in the order they were made.
     pub connections: Vec<AffectedConnection>,
+    /// The admin dismissed the app's banner about it.
+    pub dismissed: bool,
 }
 
 /// A connection a window affected; `name` is `None` once it has been deleted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct AffectedConnection {
     pub id: String,
     pub name: Option<String>,
@@ -241,10 +246,19 @@ impl Reachability {
 
     /// The newest `limit` windows, newest first.
     pub async fn recent(&self, limit: u32, now: OffsetDateTime) -> Result<Vec<Window>, StoreError> {
-        type Row = (i64, String, Option<String>, String, String, Option<i64>);
+        type Row = (
+            i64,
+            String,
+            Option<String>,
+            String,
+            String,
+            Option<i64>,
+            i64,
+        );
         let rows: Vec<Row> = sqlx::query_as(
-            "SELECT id, started_at, ended_at, cause, connections, clean_stop \
-             FROM reachability_windows ORDER BY started_at DESC, id DESC LIMIT ?",
+            "SELECT id, started_at, ended_at, cause, connections, clean_stop, \
+             dismissed_at IS NOT NULL FROM reachability_windows \
+             ORDER BY started_at DESC, id DESC LIMIT ?",
         )
         .bind(i64::from(limit))
         .fetch_all(self.db.reader())
@@ -256,32 +270,52 @@ impl Reachability {
             .collect();
         Ok(rows
             .into_iter()
-            .filter_map(|(id, started_at, ended_at, cause, connections, clean)| {
-                // A cause this version does not know (written by a newer one) is left out.
-                let cause = Cause::from_code(&cause)?;
-                let start = parse(&started_at)?;
-                let end = match &ended_at {
-                    Some(e) => parse(e)?,
-                    None => now,
-                };
-                let ids: Vec<String> = serde_json::from_str(&connections).unwrap_or_default();
-                Some(Window {
-                    id,
-                    cause,
-                    seconds: ((end - start).whole_milliseconds().max(0) as f64) / 1000.0,
-                    started_at,
-                    ended_at,
-                    clean_stop: clean.map(|c| c != 0),
-                    connections: ids
-                        .into_iter()
-                        .map(|id| AffectedConnection {
-                            name: names.get(&id).cloned(),
-                            id,
-                        })
-                        .collect(),
-                })
-            })
+            .filter_map(
+                |(id, started_at, ended_at, cause, connections, clean, dismissed)| {
+                    // A cause this version does not know (written by a newer one) is left out.
+                    let cause = Cause::from_code(&cause)?;
+                    let start = parse(&started_at)?;
+                    let end = match &ended_at {
+                        Some(e) => parse(e)?,
+                        None => now,
+                    };
+                    let ids: Vec<String> = serde_json::from_str(&connections).unwrap_or_default();
+                    Some(Window {
+                        id,
+                        cause,
+                        seconds: ((end - start).whole_milliseconds().max(0) as f64) / 1000.0,
+                        started_at,
+                        ended_at,
+                        clean_stop: clean.map(|c| c != 0),
+                        connections: ids
+                            .into_iter()
+                            .map(|id| AffectedConnection {
+                                name: names.get(&id).cloned(),
+                                id,
+                            })
+                            .collect(),
+                        dismissed: dismissed != 0,
+                    })
+                },
+            )
             .collect())
+    }
+
+    /// The admin dismissed the app's banner about window `id`: it stays dismissed across
+    /// restarts. Returns whether such a window exists.
+    pub async fn dismiss(&self, id: i64, now: OffsetDateTime) -> Result<bool, StoreError> {
+        let at = timefmt::format(now);
+        self.db
+            .write(move |c| {
+                c.execute(
+                    "UPDATE reachability_windows SET dismissed_at = coalesce(dismissed_at, ?1) \
+                     WHERE id = ?2",
+                    (&at, id),
+                )
+                .map(|n| n > 0)
+                .map_err(direct_error)
+            })
+            .await
     }
 }
 

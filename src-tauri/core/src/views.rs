@@ -19,9 +19,13 @@ use crate::directory::employees::{Employee, EmployeeListPage, EmployeeListQuery,
 use crate::directory::DirectoryError;
 use crate::endpoint::EndpointStatus;
 use crate::events::ChangeEvent;
+pub use crate::reachability::Window as ReachabilityWindow;
 use crate::scim::ScimError;
 use crate::tunnel::rehearsal::Rehearsal;
 use crate::tunnel::{TunnelSetting, TunnelStatus};
+
+/// How many reachability windows the app shows (the newest).
+pub const RECENT_WINDOWS: u32 = 10;
 
 /// *Settings > Integrations*: the Okta card and the app's state at a glance.
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
@@ -544,6 +548,33 @@ impl Desk {
     pub async fn acknowledge_url_change_view(&self) -> Result<TunnelStatus, AppError> {
         self.acknowledge_url_change().await?;
         Ok(self.tunnel_status().await?)
+    }
+
+    /// The last [`RECENT_WINDOWS`] reachability windows, newest first, for the Okta page's
+    /// Reachability section and the banner after a long one.
+    pub async fn reachability_windows(&self) -> Result<Vec<ReachabilityWindow>, AppError> {
+        Ok(self
+            .reachability()
+            .recent(RECENT_WINDOWS, time::OffsetDateTime::now_utc())
+            .await?)
+    }
+
+    /// The admin dismissed the banner about window `id`; it stays dismissed across restarts.
+    pub async fn dismiss_reachability_window(
+        &self,
+        id: i64,
+    ) -> Result<Vec<ReachabilityWindow>, AppError> {
+        let found = self
+            .reachability()
+            .dismiss(id, time::OffsetDateTime::now_utc())
+            .await?;
+        if !found {
+            return Err(AppError::new(
+                "This stretch of time is no longer in SCIM Desk's records.",
+            ));
+        }
+        self.notify(ChangeEvent::Reachability);
+        self.reachability_windows().await
     }
 }
 

@@ -5,9 +5,10 @@ import { call } from "../api";
 import { errorMessage } from "../lib/errors";
 import { formatBytes } from "../lib/format";
 import { command, commandKey } from "../lib/queries";
+import { useRoute } from "../lib/useRoute";
 import { portOf, validatePort } from "../lib/validate";
-import { STABLE_ADVICE_AFTER_CHANGE } from "../lib/words";
-import { CopyButton, Time } from "./bits";
+import { bannerText, bannerWindow, STABLE_ADVICE_AFTER_CHANGE } from "../lib/words";
+import { CopyButton, Time, useNow } from "./bits";
 import { IconAlert } from "./Icons";
 import { useToast } from "./Toasts";
 import type { EndpointStatus, Overview } from "../api";
@@ -203,6 +204,64 @@ export function UrlChangedBanner() {
           {!tunnel?.stable && (
             <a className="button button-ghost" href="#/settings/integrations/okta">
               Choose a stable URL
+            </a>
+          )}
+        </div>
+      </div>
+    </section>
+  );
+}
+
+/** After Okta couldn't reach SCIM Desk for a while: when, why, and what to do in Okta about the
+ *  pushes that may have failed. Dismissed per window, for good (the core keeps it). */
+export function ReachabilityBanner() {
+  const client = useQueryClient();
+  const { data: windows } = useQuery(command("reachability_windows"));
+  const now = useNow();
+  const onOktaPage = useRoute().page === "okta";
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const w = bannerWindow(windows);
+  if (!w) return null;
+
+  const dismiss = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      client.setQueryData(commandKey("reachability_windows"), await call("dismiss_reachability_window", { id: w.id }));
+      // The button is gone with the banner: keyboard users continue from the page's content.
+      document.getElementById("main")?.focus({ preventScroll: true });
+    } catch (e) {
+      setError(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section className="banner banner-warning" data-testid="reachability-banner" data-window-id={w.id} aria-labelledby="reachability-banner-title">
+      <span className="banner-icon"><IconAlert /></span>
+      <div className="banner-body">
+        <h2 id="reachability-banner-title" className="banner-title" data-testid="reachability-banner-text">
+          {bannerText(w, now)}
+        </h2>
+        <p>In the Okta Admin Console:</p>
+        <ul className="banner-steps">
+          <li>
+            <strong>Dashboard › Tasks</strong>: retry the failed provisioning tasks.
+          </li>
+          <li>
+            For pushed groups, in the app's <strong>Push Groups</strong> tab: <strong>Push Now</strong>.
+          </li>
+        </ul>
+        {error && <p className="field-error" role="alert">{error}</p>}
+        <div className="banner-actions">
+          <button type="button" className="button button-primary" onClick={dismiss} disabled={busy} data-testid="dismiss-reachability">
+            Dismiss
+          </button>
+          {!onOktaPage && (
+            <a className="button button-ghost" href="#/settings/integrations/okta">
+              See all on the Okta page
             </a>
           )}
         </div>

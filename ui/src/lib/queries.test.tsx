@@ -21,6 +21,7 @@ const READS: ReadCommand[] = [
   "list_activity",
   "activity_settings",
   "tunnel_status",
+  "reachability_windows",
 ];
 
 /** A cache holding an answer of every read command; which of them an event leaves stale. */
@@ -42,6 +43,13 @@ describe("the invalidation table", () => {
     ]);
     expect(await staleAfter({ kind: "disk" })).toEqual(["overview"]);
     expect(await staleAfter({ kind: "tunnel" })).toEqual(["list_connections", "tunnel_status"]);
+    expect(await staleAfter({ kind: "reachability" })).toEqual(["reachability_windows"]);
+    expect(await staleAfter({ kind: "connections" })).toEqual([
+      "overview",
+      "list_connections",
+      "tunnel_status",
+      "reachability_windows",
+    ]);
   });
 
   it("makes everything stale on a reload", async () => {

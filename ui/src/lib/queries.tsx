@@ -20,7 +20,8 @@ export type ReadCommand =
   | "employee_detail"
   | "list_activity"
   | "activity_settings"
-  | "tunnel_status";
+  | "tunnel_status"
+  | "reachability_windows";
 
 export type ChangeKind = ChangeEvent["kind"];
 
@@ -34,14 +35,17 @@ export const INVALIDATES: { readonly [K in ChangeKind]: readonly ReadCommand[] |
   group: ["list_employees", "employee_detail"],
   // Every request Okta makes is a line of activity, and is the connection's last contact.
   activity: ["list_activity", "employee_detail", "list_connections", "activity_settings"],
-  // A connection added or deleted; the URL-change banner lists every connection's new base URL.
-  connections: ["overview", "list_connections", "tunnel_status"],
+  // A connection added or deleted; the URL-change banner lists every connection's new base URL,
+  // and a reachability window names the connections it affected (a deleted one loses its name).
+  connections: ["overview", "list_connections", "tunnel_status", "reachability_windows"],
   // Base URLs are built from the public URL.
   tunnel: ["tunnel_status", "list_connections"],
   // Without a tunnel, base URLs are built from the listen address.
   endpoint: ["overview", "endpoint_status", "list_connections", "tunnel_status"],
   settings: ["overview", "list_connections", "tunnel_status", "activity_settings"],
   disk: ["overview"],
+  // A window in which Okta couldn't reach SCIM Desk was recorded, opened, closed or dismissed.
+  reachability: ["reachability_windows"],
   // The database changed under the app (another process), or events were missed.
   reload: "everything",
 };

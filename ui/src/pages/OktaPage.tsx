@@ -6,6 +6,7 @@ import { useToast } from "../components/Toasts";
 import { command, commandKey } from "../lib/queries";
 import { AddConnectionDialog } from "./AddConnectionDialog";
 import { ConnectionCard } from "./ConnectionCard";
+import { ReachabilitySection } from "./ReachabilitySection";
 import { useOktaSwitch } from "./oktaSwitch";
 import { SetupGuide } from "./SetupGuide";
 import { TunnelCard } from "./TunnelCard";
@@ -119,6 +120,8 @@ export function OktaPage() {
           </div>
         )}
       </section>
+
+      <ReachabilitySection />
 
       <SetupGuide connections={list} />
 

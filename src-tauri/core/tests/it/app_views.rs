@@ -707,3 +707,67 @@ async fn changes_made_by_another_process_are_announced_as_a_reload() {
     );
     follower.abort();
 }
+
+#[tokio::test]
+async fn reachability_windows_are_listed_newest_first_and_a_dismissal_outlives_a_restart() {
+    use scimdesk::desk::ChangeEvent;
+    use scimdesk::reachability::Cause;
+    use std::time::Duration;
+
+    let at = |s: &str| {
+        time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).unwrap()
+    };
+    let beat = Duration::from_secs(30);
+    let (desk, dir) = desk().await;
+    assert!(desk.reachability_windows().await.unwrap().is_empty());
+    let okta = desk.add_connection_view("Okta").await.unwrap();
+
+    // Killed at 22:10, started again at 07:45: one window, and the event an open app follows.
+    let r = desk.reachability();
+    r.start(at("2025-12-07T22:09:40Z"), beat).await.unwrap();
+    r.beat(at("2025-12-07T22:10:00Z"), beat).await.unwrap();
+    r.start(at("2025-12-08T07:45:00Z"), beat).await.unwrap();
+    let mut events = desk.subscribe();
+    desk.set_config("okta", "off").await.unwrap();
+    desk.set_config("okta", "on").await.unwrap();
+    let mut seen = Vec::new();
+    while let Ok(e) = events.try_recv() {
+        seen.push(e);
+    }
+    assert!(seen.contains(&ChangeEvent::Reachability), "{seen:?}");
+
+    let windows = desk.reachability_windows().await.unwrap();
+    assert_eq!(windows.len(), 2, "{windows:?}");
+    assert_eq!(windows[0].cause, Cause::OktaOff, "newest first");
+    let night = &windows[1];
+    assert_eq!(night.cause, Cause::NotRunning);
+    assert_eq!(night.started_at, "2025-12-07T22:10:00.000Z");
+    assert_eq!(night.ended_at.as_deref(), Some("2025-12-08T07:45:00.000Z"));
+    assert_eq!(night.seconds, 9.0 * 3600.0 + 35.0 * 60.0);
+    assert_eq!(night.clean_stop, Some(false));
+    assert_eq!(night.connections.len(), 1);
+    assert_eq!(night.connections[0].id, okta.id);
+    assert_eq!(night.connections[0].name.as_deref(), Some("Okta"));
+    assert!(!night.dismissed);
+    // What the UI gets: the codes and values, in the generated type's shape.
+    let json = serde_json::to_value(night).unwrap();
+    assert_eq!(json["cause"], "not_running");
+    assert_eq!(json["dismissed"], false);
+
+    let mut events = desk.subscribe();
+    let after = desk.dismiss_reachability_window(night.id).await.unwrap();
+    assert!(after.iter().find(|w| w.id == night.id).unwrap().dismissed);
+    assert!(!after[0].dismissed, "only the one dismissed");
+    assert_eq!(events.try_recv().unwrap(), ChangeEvent::Reachability);
+    assert!(desk.dismiss_reachability_window(999).await.is_err());
+
+    // The app restarts: still dismissed.
+    let night_id = night.id;
+    desk.close().await;
+    drop(desk);
+    let keychain: Arc<dyn Keychain> = Arc::new(MemoryKeychain::default());
+    let desk = Desk::open(dir.path(), keychain).await.unwrap();
+    let windows = desk.reachability_windows().await.unwrap();
+    assert!(windows.iter().find(|w| w.id == night_id).unwrap().dismissed);
+    desk.close().await;
+}
