@@ -962,13 +962,13 @@ async fn tunnel_command(desk: &Desk, command: TunnelCommand, json: bool) -> anyh
     }
 }
 
-/// Reachability windows `tunnel status` and `status` show.
-const RECENT_WINDOWS: u32 = 10;
-
 async fn recent_windows(desk: &Desk) -> anyhow::Result<Vec<crate::reachability::Window>> {
     Ok(desk
         .reachability()
-        .recent(RECENT_WINDOWS, time::OffsetDateTime::now_utc())
+        .recent(
+            crate::reachability::RECENT_WINDOWS,
+            time::OffsetDateTime::now_utc(),
+        )
         .await?)
 }
 

@@ -218,8 +218,8 @@ impl Endpoint {
 
     async fn set(&self, status: EndpointStatus) -> EndpointStatus {
         self.status.send_replace(status.clone());
-        self.desk.notify(ChangeEvent::Endpoint);
-        // A taken port keeps Okta out as surely as a stopped app: a reachability window.
+        // A taken port keeps Okta out as surely as a stopped app: a reachability window,
+        // written before the change is announced so that the app reads it with the status.
         let taken = match &status {
             EndpointStatus::PortInUse { .. } => Some(true),
             EndpointStatus::Serving { .. } => Some(false),
@@ -232,6 +232,7 @@ impl Endpoint {
                 tracing::warn!(error = %e, "could not record the port's reachability window");
             }
         }
+        self.desk.notify(ChangeEvent::Endpoint);
         status
     }
 }

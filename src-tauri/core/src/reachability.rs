@@ -19,6 +19,9 @@ use time::OffsetDateTime;
 use crate::db::{direct_error, Db, StoreError};
 use crate::timefmt;
 
+/// How many windows the front ends show: the Okta page, `tunnel status` and `status`.
+pub const RECENT_WINDOWS: u32 = 10;
+
 /// Windows kept: older closed ones are pruned as new ones are recorded.
 pub const KEEP_WINDOWS: i64 = 1_000;
 

@@ -24,8 +24,7 @@ use crate::scim::ScimError;
 use crate::tunnel::rehearsal::Rehearsal;
 use crate::tunnel::{TunnelSetting, TunnelStatus};
 
-/// How many reachability windows the app shows (the newest).
-pub const RECENT_WINDOWS: u32 = 10;
+pub use crate::reachability::RECENT_WINDOWS;
 
 /// *Settings > Integrations*: the Okta card and the app's state at a glance.
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]

@@ -42,7 +42,11 @@ describe("the invalidation table", () => {
       "activity_settings",
     ]);
     expect(await staleAfter({ kind: "disk" })).toEqual(["overview"]);
-    expect(await staleAfter({ kind: "tunnel" })).toEqual(["list_connections", "tunnel_status"]);
+    expect(await staleAfter({ kind: "tunnel" })).toEqual([
+      "list_connections",
+      "tunnel_status",
+      "reachability_windows",
+    ]);
     expect(await staleAfter({ kind: "reachability" })).toEqual(["reachability_windows"]);
     expect(await staleAfter({ kind: "connections" })).toEqual([
       "overview",

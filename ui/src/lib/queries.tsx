@@ -38,10 +38,17 @@ export const INVALIDATES: { readonly [K in ChangeKind]: readonly ReadCommand[] |
   // A connection added or deleted; the URL-change banner lists every connection's new base URL,
   // and a reachability window names the connections it affected (a deleted one loses its name).
   connections: ["overview", "list_connections", "tunnel_status", "reachability_windows"],
-  // Base URLs are built from the public URL.
-  tunnel: ["tunnel_status", "list_connections"],
-  // Without a tunnel, base URLs are built from the listen address.
-  endpoint: ["overview", "endpoint_status", "list_connections", "tunnel_status"],
+  // Base URLs are built from the public URL; a tunnel down, or a URL Okta does not have yet,
+  // opens a reachability window (and coming back closes it).
+  tunnel: ["tunnel_status", "list_connections", "reachability_windows"],
+  // Without a tunnel, base URLs are built from the listen address; a taken port is a window.
+  endpoint: [
+    "overview",
+    "endpoint_status",
+    "list_connections",
+    "tunnel_status",
+    "reachability_windows",
+  ],
   settings: ["overview", "list_connections", "tunnel_status", "activity_settings"],
   disk: ["overview"],
   // A window in which Okta couldn't reach SCIM Desk was recorded, opened, closed or dismissed.
