@@ -1,7 +1,9 @@
-//! Reconciling with Okta's management API (a dry run): the directory is seeded through the real
-//! SCIM endpoint as Okta would, the stand-in Okta API (`okta_api_standin`, HTTPS with a test CA)
-//! holds the app's assignments, and `scimdesk connection reconcile --json` reports exactly the
-//! drift between them. Each failure of the Okta API is a sentence for the admin.
+//! Reconciling with Okta's management API: the directory is seeded through the real SCIM endpoint
+//! as Okta would, the stand-in Okta API (`okta_api_standin`, HTTPS with a test CA) holds the
+//! app's assignments, and `scimdesk connection reconcile --json` reports exactly the drift
+//! between them; `--apply [--only KEY…]` makes the directory match Okta, row by row, through the
+//! activity log and without deleting anyone. Each failure of the Okta API is a sentence for the
+//! admin.
 
 use scimdesk_tests::okta_api_standin::{app_user, OktaApiStandin, OrgState};
 use scimdesk_tests::proxy::TestCa;
@@ -213,6 +215,276 @@ fn reconcile_reports_exactly_the_drift_among_a_thousand_assigned_users() {
         text.stdout
             .contains("missing here 5, stale here 10, should be deactivated 4, unknown to Okta 3"),
         "{text}"
+    );
+}
+
+fn apply(desk: &Desk, ca: &TestCa, only: &[&str]) -> Output {
+    let mut args = vec!["connection", "reconcile", "Okta", "--apply", "--json"];
+    for key in only {
+        args.extend(["--only", key]);
+    }
+    desk.cli_with(&args, &[("SCIMDESK_EXTRA_CA_FILE", &ca_env(ca))], None)
+}
+
+fn report_of(out: &Output) -> Value {
+    assert_eq!(out.code(), Some(0), "{out}");
+    serde_json::from_str(out.stdout.trim()).expect("report JSON")
+}
+
+/// The user names of the rows of each kind, sorted: what is still out of step.
+fn drift(report: &Value) -> Vec<(String, String)> {
+    let mut rows: Vec<(String, String)> = [
+        "missing_here",
+        "stale_here",
+        "should_be_deactivated",
+        "unknown_to_okta",
+    ]
+    .iter()
+    .flat_map(|kind| {
+        report[*kind]
+            .as_array()
+            .unwrap_or_else(|| panic!("no {kind} in {report}"))
+            .iter()
+            .map(|r| (kind.to_string(), s(r, "user_name").to_owned()))
+    })
+    .collect();
+    rows.sort();
+    rows
+}
+
+#[test]
+fn reconcile_apply_fixes_the_rows_chosen_then_the_rest_and_deletes_nobody() {
+    let desk = Desk::new();
+    desk.cli_ok(&["config", "set", "rate-limit", "off"]);
+    let server = desk.serve();
+    let conn = desk.add_connection("Okta");
+    let okta = Okta::for_connection(&conn);
+
+    // Two of each kind of drift, one in step, and one employee removed long ago.
+    let mut app_users = Vec::new();
+    let mut ids = std::collections::HashMap::new();
+    let assigned = |who: &str,
+                    title: &str,
+                    status: &str,
+                    app_users: &mut Vec<Value>,
+                    ids: &mut std::collections::HashMap<String, String>| {
+        let email = format!("{who}@corp.example");
+        let created = okta.create_user(&okta_user(&email, "Given", who));
+        ids.insert(who.to_owned(), s(&created, "id").to_owned());
+        app_users.push(app_user(
+            &okta_id(&email),
+            Some(s(&created, "id")),
+            &email,
+            "Given",
+            who,
+            title,
+            status,
+        ));
+    };
+    assigned("same", "", "PROVISIONED", &mut app_users, &mut ids);
+    assigned(
+        "stale1",
+        "Director",
+        "PROVISIONED",
+        &mut app_users,
+        &mut ids,
+    );
+    assigned(
+        "stale2",
+        "Director",
+        "PROVISIONED",
+        &mut app_users,
+        &mut ids,
+    );
+    assigned("gone1", "", "DEPROVISIONED", &mut app_users, &mut ids);
+    assigned("gone2", "", "DEPROVISIONED", &mut app_users, &mut ids);
+    for who in ["new1", "new2"] {
+        let email = format!("{who}@corp.example");
+        app_users.push(app_user(
+            &okta_id(&email),
+            None,
+            &email,
+            "New",
+            who,
+            "Engineer",
+            "PROVISIONED",
+        ));
+    }
+    for who in ["left1", "left2", "removed"] {
+        let email = format!("{who}@corp.example");
+        let created = okta.create_user(&okta_user(&email, "Left", who));
+        ids.insert(who.to_owned(), s(&created, "id").to_owned());
+    }
+    okta.delete(&format!("/Users/{}", ids["removed"]))
+        .expect(204);
+    drop(server);
+    let employees_before = desk.employees().len();
+    let removed_before = |desk: &Desk| {
+        desk.employees()
+            .iter()
+            .filter(|e| e["status"] == "removed")
+            .count()
+    };
+    assert_eq!(removed_before(&desk), 1);
+
+    let ca = TestCa::new();
+    let standin = OktaApiStandin::start(&ca, org(app_users));
+    assert_eq!(
+        set_up(&desk, &ca, &standin.org_url(), APP, TOKEN).code(),
+        Some(0)
+    );
+    let kinds = |names: &[(&str, &str)]| -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = names
+            .iter()
+            .map(|(k, who)| (k.to_string(), format!("{who}@corp.example")))
+            .collect();
+        v.sort();
+        v
+    };
+    let before = report_of(&reconcile(&desk, &ca));
+    assert_eq!(
+        drift(&before),
+        kinds(&[
+            ("missing_here", "new1"),
+            ("missing_here", "new2"),
+            ("stale_here", "stale1"),
+            ("stale_here", "stale2"),
+            ("should_be_deactivated", "gone1"),
+            ("should_be_deactivated", "gone2"),
+            ("unknown_to_okta", "left1"),
+            ("unknown_to_okta", "left2"),
+        ])
+    );
+
+    // A key no row has: refused, nothing written.
+    let out = apply(&desk, &ca, &["00uNoSuchRow"]);
+    assert_eq!(out.code(), Some(1), "{out}");
+    assert!(
+        out.stderr
+            .contains("No row of the reconcile report has the key 00uNoSuchRow"),
+        "{out}"
+    );
+    assert_eq!(drift(&report_of(&reconcile(&desk, &ca))), drift(&before));
+
+    // One row of each kind, by the keys the report prints: Okta's user id for the missing one
+    // and the deprovisioned one, the employee id for the stale one and the unknown one.
+    let new1 = okta_id("new1@corp.example");
+    let gone1 = okta_id("gone1@corp.example");
+    let chosen = [
+        new1.as_str(),
+        ids["stale1"].as_str(),
+        gone1.as_str(),
+        ids["left1"].as_str(),
+    ];
+    let applied = report_of(&apply(&desk, &ca, &chosen));
+    assert_eq!(applied["dry_run"], false);
+    assert_eq!(
+        applied["applied"],
+        json!({"created": 1, "updated": 1, "deactivated": 2, "failed": []})
+    );
+    assert_eq!(
+        drift(&report_of(&reconcile(&desk, &ca))),
+        kinds(&[
+            ("missing_here", "new2"),
+            ("stale_here", "stale2"),
+            ("should_be_deactivated", "gone2"),
+            ("unknown_to_okta", "left2"),
+        ]),
+        "exactly the rows chosen were fixed"
+    );
+    let created = desk.employee("new1@corp.example");
+    assert_eq!(
+        (
+            &created["status"],
+            &created["job_title"],
+            &created["first_name"],
+            &created["external_id"]
+        ),
+        (
+            &json!("active"),
+            &json!("Engineer"),
+            &json!("New"),
+            &json!(new1)
+        )
+    );
+    assert_eq!(
+        desk.employee("stale1@corp.example")["job_title"],
+        "Director"
+    );
+    assert_eq!(
+        desk.employee("stale2@corp.example")["job_title"],
+        Value::Null
+    );
+    assert_eq!(desk.employee("gone1@corp.example")["status"], "deactivated");
+    assert_eq!(desk.employee("gone2@corp.example")["status"], "active");
+    assert_eq!(desk.employee("left1@corp.example")["status"], "deactivated");
+
+    // All the rest.
+    let applied = report_of(&apply(&desk, &ca, &[]));
+    assert_eq!(
+        applied["applied"],
+        json!({"created": 1, "updated": 1, "deactivated": 2, "failed": []})
+    );
+    let after = report_of(&reconcile(&desk, &ca));
+    assert_eq!(drift(&after), vec![], "{after}");
+    assert_eq!(
+        after["counts"],
+        json!({"missing_here": 0, "stale_here": 0, "should_be_deactivated": 0, "unknown_to_okta": 0})
+    );
+    let text = desk.cli_with(
+        &["connection", "reconcile", "Okta"],
+        &[("SCIMDESK_EXTRA_CA_FILE", &ca_env(&ca))],
+        None,
+    );
+    assert!(text.stdout.contains("in step with Okta"), "{text}");
+
+    // Nobody deleted: every employee is still there, the two new ones added, and the only
+    // removed record is the one removed before.
+    assert_eq!(desk.employees().len(), employees_before + 2);
+    assert_eq!(removed_before(&desk), 1);
+    for who in ["gone2", "left2"] {
+        assert_eq!(
+            desk.employee(&format!("{who}@corp.example"))["status"],
+            "deactivated"
+        );
+    }
+
+    // One activity line per change, each saying it came from Okta's API.
+    let activity = desk.cli_json(&["activity", "list", "--limit", "100"]);
+    let mut reconciled: Vec<(String, String)> = activity
+        .as_array()
+        .expect("activity array")
+        .iter()
+        .filter(|a| s(a, "summary").starts_with("Reconciled from Okta: "))
+        .map(|a| (s(a, "operation").to_owned(), s(a, "summary").to_owned()))
+        .collect();
+    reconciled.sort();
+    let summaries: Vec<&str> = reconciled.iter().map(|(_, s)| s.as_str()).collect();
+    assert_eq!(reconciled.len(), 8, "{summaries:#?}");
+    let count = |op: &str| reconciled.iter().filter(|(o, _)| o == op).count();
+    assert_eq!(
+        (count("create"), count("update"), count("deactivate")),
+        (2, 2, 4),
+        "{summaries:#?}"
+    );
+    assert!(
+        activity
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["method"] != "RECONCILE"
+                || s(a, "summary").starts_with("Reconciled from Okta: ")),
+        "{activity}"
+    );
+    assert_eq!(
+        activity
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["operation"] == "delete")
+            .count(),
+        1,
+        "only the removal made before through SCIM"
     );
 }
 

@@ -203,11 +203,19 @@ pub enum ConnectionCommand {
         clear: bool,
     },
     /// Compare Okta's assignments for the app with the directory (needs `connection okta-api`).
-    /// A dry run: it reports what is missing here, stale here, should be deactivated, or
-    /// unknown to Okta, and changes nothing. (Applying the report is not available yet.)
+    /// By default a dry run: it reports what is missing here, stale here, should be deactivated,
+    /// or unknown to Okta, and changes nothing. With --apply it makes the directory match Okta
+    /// (creates, updates, deactivates; never deletes), each change a line of the activity log.
     Reconcile {
         #[arg(value_name = "ID|NAME")]
         connection: String,
+        /// Make the directory match Okta for the rows of the report.
+        #[arg(long)]
+        apply: bool,
+        /// Apply only the rows with this key: the Okta user id (00u…) or the employee id the
+        /// report prints. Repeat for several.
+        #[arg(long, value_name = "ROW_KEY", requires = "apply")]
+        only: Vec<String>,
     },
 }
 
@@ -672,12 +680,20 @@ async fn connection(desk: &Desk, command: ConnectionCommand, json: bool) -> anyh
                 Ok(())
             }
         }
-        ConnectionCommand::Reconcile { connection } => {
-            let report = desk
-                .okta_api()
-                .reconcile(desk.directory(), &connection)
-                .await
-                .map_err(wording::okta_api_error)?;
+        ConnectionCommand::Reconcile {
+            connection,
+            apply,
+            only,
+        } => {
+            let okta_api = desk.okta_api();
+            let report = if apply {
+                okta_api
+                    .reconcile_apply(desk.directory(), &connection, &only)
+                    .await
+            } else {
+                okta_api.reconcile(desk.directory(), &connection).await
+            }
+            .map_err(wording::okta_api_error)?;
             if json {
                 print_json(&report)
             } else {

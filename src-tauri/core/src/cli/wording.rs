@@ -361,6 +361,11 @@ pub fn okta_api_error(e: OktaApiError) -> anyhow::Error {
             "{url} did not answer as Okta's API does: check the org URL (like \
              https://acme.okta.com)."
         ),
+        OktaApiError::NoSuchRow(keys) => format!(
+            "No row of the reconcile report has the key {}: nothing was changed. Run `scimdesk \
+             connection reconcile` without --apply to see the rows and their keys.",
+            keys.join(", ")
+        ),
         OktaApiError::ForeignLink(link) => format!(
             "Okta's next page pointed outside the org ({link}); it was not followed, so the \
              token stays with Okta."
@@ -370,13 +375,39 @@ pub fn okta_api_error(e: OktaApiError) -> anyhow::Error {
     anyhow::anyhow!(sentence)
 }
 
-/// The reconcile report as lines: the counts, then the rows of each kind.
+/// The reconcile report as lines: the counts, then the rows of each kind with their keys (for
+/// `--only`), then what applying changed.
 pub fn reconcile_lines(r: &ReconcileReport) -> Vec<String> {
     let mut lines = vec![format!(
-        "Dry run: compared {} app users from Okta ({} app {}) with the employees of '{}'. \
-         Nothing was changed.",
-        r.okta_users, r.org_url, r.app_id, r.connection_name
+        "{}: compared {} app users from Okta ({} app {}) with the employees of '{}'.{}",
+        if r.dry_run { "Dry run" } else { "Applied" },
+        r.okta_users,
+        r.org_url,
+        r.app_id,
+        r.connection_name,
+        if r.dry_run {
+            " Nothing was changed."
+        } else {
+            ""
+        }
     )];
+    if let Some(a) = &r.applied {
+        lines.push(format!(
+            "Reconciled from Okta: created {}, updated {}, deactivated {}, failed {}. Nobody was \
+             deleted; each change is a line of the activity log.",
+            a.created,
+            a.updated,
+            a.deactivated,
+            a.failed.len()
+        ));
+        for f in &a.failed {
+            lines.push(format!(
+                "  failed                 {} [{}]: {}",
+                f.user_name, f.key, f.reason
+            ));
+        }
+        lines.push("The rows of the report below are as they were before applying.".to_owned());
+    }
     if r.in_step() {
         lines.push("The directory is in step with Okta.".to_owned());
         return lines;
@@ -388,7 +419,7 @@ pub fn reconcile_lines(r: &ReconcileReport) -> Vec<String> {
     ));
     for m in &r.missing_here {
         lines.push(format!(
-            "  missing here           {} (Okta user {}, {})",
+            "  missing here           {} [{}] ({})",
             m.user_name.as_deref().or(m.email.as_deref()).unwrap_or("?"),
             m.okta_user_id,
             m.okta_status.as_deref().unwrap_or("no status")
@@ -396,8 +427,9 @@ pub fn reconcile_lines(r: &ReconcileReport) -> Vec<String> {
     }
     for s in &r.stale_here {
         lines.push(format!(
-            "  stale here             {}: {} is {:?} here, {:?} in Okta",
+            "  stale here             {} [{}]: {} is {:?} here, {:?} in Okta",
             s.user_name,
+            s.employee_id,
             s.field,
             s.ours.as_deref().unwrap_or(""),
             s.okta.as_deref().unwrap_or("")
@@ -405,21 +437,25 @@ pub fn reconcile_lines(r: &ReconcileReport) -> Vec<String> {
     }
     for d in &r.should_be_deactivated {
         lines.push(format!(
-            "  should be deactivated  {} ({} in Okta)",
+            "  should be deactivated  {} [{}] ({} in Okta)",
             d.user_name,
+            d.employee_id,
             d.okta_status.as_deref().unwrap_or("?")
         ));
     }
     for u in &r.unknown_to_okta {
         lines.push(format!(
-            "  unknown to Okta        {} (active here, not assigned to the app in Okta)",
-            u.user_name
+            "  unknown to Okta        {} [{}] (active here, not assigned to the app in Okta)",
+            u.user_name, u.employee_id
         ));
     }
-    lines.push(
-        "Applying the report is not available yet: fix these in Okta (retry its failed \
-         tasks, Push Now) or here."
-            .to_owned(),
-    );
+    if r.dry_run {
+        lines.push(
+            "`--apply` makes the directory match Okta (creates, updates, deactivates; never \
+             deletes); `--apply --only KEY` only the rows with that key, in brackets above. Or \
+             fix these in Okta (retry its failed tasks, Push Now)."
+                .to_owned(),
+        );
+    }
     lines
 }

@@ -81,6 +81,19 @@ fn stored(s: &str) -> String {
     text::clip(&text::visible(s), TEXT_MAX_CHARS).into_owned()
 }
 
+/// The `method` of the lines of writes the reconcile with Okta's management API made (no SCIM
+/// request did): their summaries say so, whatever the write ([`summary_of`]).
+pub const RECONCILE_METHOD: &str = "RECONCILE";
+
+/// The summary a line stores: a reconcile's says it came from Okta's API, not a SCIM push.
+fn summary_of(method: &str, summary: &str, failed: bool) -> String {
+    match (method == RECONCILE_METHOD, failed) {
+        (false, _) => summary.to_owned(),
+        (true, false) => format!("Reconciled from Okta: {summary}"),
+        (true, true) => format!("Reconcile from Okta failed: {summary}"),
+    }
+}
+
 /// Appends one entry, inside the write it records. The summary and detail quote what Okta sent
 /// (names, error details): they are stored with control characters made visible
 /// ([`text::visible`]), so no line of the log carries an escape sequence to a terminal, and cut
@@ -109,7 +122,7 @@ pub(crate) fn append(
         entry.resource_type,
         entry.resource_id,
         entry.employee_id,
-        stored(&entry.summary),
+        stored(&summary_of(entry.method, &entry.summary, entry.status >= 400)),
         outcome,
         i64::from(entry.status),
         entry.detail.map(stored),

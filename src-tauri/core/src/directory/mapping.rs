@@ -266,8 +266,13 @@ fn is_true(v: Option<&Value>) -> bool {
 /// `work`, else the primary one, else the first. (For email the primary one comes first.)
 fn pick(list: Option<&Value>, primary_first: bool) -> Option<&Value> {
     let items = list?.as_array()?;
-    let primary = items.iter().find(|e| is_true(e.get("primary")));
-    let work = items.iter().find(|e| {
+    pick_index(items, primary_first).map(|i| &items[i])
+}
+
+/// The position of the element [`pick`] chooses.
+fn pick_index(items: &[Value], primary_first: bool) -> Option<usize> {
+    let primary = items.iter().position(|e| is_true(e.get("primary")));
+    let work = items.iter().position(|e| {
         e.get("type")
             .and_then(Value::as_str)
             .is_some_and(|t| t.eq_ignore_ascii_case("work"))
@@ -277,7 +282,88 @@ fn pick(list: Option<&Value>, primary_first: bool) -> Option<&Value> {
     } else {
         work.or(primary)
     };
-    ordered.or_else(|| items.first())
+    ordered.or_else(|| (!items.is_empty()).then_some(0))
+}
+
+/// Sets one employee field (a name of [`OKTA_PROFILE_FIELDS`], or `user_name`) in a user
+/// document, where [`employee_fields`] reads it back: the inverse of the mapping, for the
+/// reconcile with Okta. `None` removes the value. Answers false for a field it does not know.
+pub fn set_employee_field(doc: &mut Map<String, Value>, field: &str, value: Option<&str>) -> bool {
+    fn set(obj: &mut Map<String, Value>, key: &str, value: Option<&str>) {
+        match value {
+            Some(v) => obj.insert(key.to_owned(), Value::from(v)),
+            None => obj.remove(key),
+        };
+    }
+    fn object<'a>(doc: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<String, Value> {
+        let slot = doc.entry(key).or_insert_with(|| Value::Object(Map::new()));
+        if !slot.is_object() {
+            *slot = Value::Object(Map::new());
+        }
+        slot.as_object_mut().expect("an object was just put here")
+    }
+    fn list<'a>(doc: &'a mut Map<String, Value>, key: &str) -> &'a mut Vec<Value> {
+        let slot = doc.entry(key).or_insert_with(|| Value::Array(Vec::new()));
+        if !slot.is_array() {
+            *slot = Value::Array(Vec::new());
+        }
+        slot.as_array_mut().expect("an array was just put here")
+    }
+    let enterprise = |doc: &mut Map<String, Value>, key: &str, value: Option<&str>| {
+        if let Some(Value::Array(schemas)) = doc.get_mut("schemas") {
+            if value.is_some() && !schemas.iter().any(|s| s == ENTERPRISE_USER_SCHEMA) {
+                schemas.push(Value::from(ENTERPRISE_USER_SCHEMA));
+            }
+        }
+        set(object(doc, ENTERPRISE_USER_SCHEMA), key, value);
+    };
+    match field {
+        "user_name" => {
+            // userName is required: a blank one from Okta is not applied.
+            if let Some(v) = value {
+                doc.insert("userName".into(), Value::from(v));
+            }
+        }
+        "email" => {
+            let emails = list(doc, "emails");
+            match (pick_index(emails, true), value) {
+                (Some(i), Some(v)) => match emails[i].as_object_mut() {
+                    Some(e) => set(e, "value", Some(v)),
+                    None => {
+                        emails[i] = serde_json::json!({"value": v, "type": "work", "primary": true})
+                    }
+                },
+                (None, Some(v)) => {
+                    emails.push(serde_json::json!({"value": v, "type": "work", "primary": true}))
+                }
+                (Some(i), None) => {
+                    emails.remove(i);
+                }
+                (None, None) => {}
+            }
+        }
+        "first_name" => set(object(doc, "name"), "givenName", value),
+        "last_name" => set(object(doc, "name"), "familyName", value),
+        "display_name" => set(doc, "displayName", value),
+        "job_title" => set(doc, "title", value),
+        "department" => enterprise(doc, "department", value),
+        "business_unit" => enterprise(doc, "division", value),
+        "employee_id" => enterprise(doc, "employeeNumber", value),
+        "location" => {
+            let addresses = list(doc, "addresses");
+            match (pick_index(addresses, false), value) {
+                (Some(i), _) if addresses[i].is_object() => {
+                    if let Some(a) = addresses[i].as_object_mut() {
+                        set(a, "locality", value);
+                    }
+                }
+                (_, Some(v)) => addresses.push(serde_json::json!({"type": "work", "locality": v})),
+                (_, None) => {}
+            }
+        }
+        _ => return false,
+    }
+    true
 }
 
 pub fn employee_fields(doc: &Map<String, Value>) -> EmployeeFields {
@@ -372,6 +458,75 @@ mod tests {
             },
             "favouriteColour": "teal"
         })
+    }
+
+    #[test]
+    fn each_field_set_reads_back_and_none_removes_it() {
+        let mut doc = normalize_user(okta_create_body()).unwrap();
+        let fields = [
+            "user_name",
+            "email",
+            "first_name",
+            "last_name",
+            "display_name",
+            "job_title",
+            "department",
+            "business_unit",
+            "employee_id",
+            "location",
+        ];
+        for field in fields {
+            assert!(set_employee_field(
+                &mut doc,
+                field,
+                Some("new@okta.example")
+            ));
+        }
+        assert!(!set_employee_field(&mut doc, "manager_email", Some("x")));
+        let f = employee_fields(&normalize_user(Value::Object(doc.clone())).unwrap());
+        for v in [
+            Some(f.user_name.clone()),
+            f.email.clone(),
+            f.first_name.clone(),
+            f.last_name.clone(),
+            f.display_name.clone(),
+            f.job_title.clone(),
+            f.department.clone(),
+            f.business_unit.clone(),
+            f.employee_id.clone(),
+            f.location.clone(),
+        ] {
+            assert_eq!(v.as_deref(), Some("new@okta.example"), "{f:?}");
+        }
+        assert_eq!(f.manager_email.as_deref(), Some("boss@corp.example"));
+        assert_eq!(
+            doc["addresses"][0]["locality"], "Lyon",
+            "the home address is untouched"
+        );
+        for field in ["job_title", "department", "location", "first_name"] {
+            set_employee_field(&mut doc, field, None);
+        }
+        let f = employee_fields(&normalize_user(Value::Object(doc)).unwrap());
+        assert_eq!(
+            (f.job_title, f.department, f.location, f.first_name),
+            (None, None, None, None)
+        );
+
+        // A document without the attributes gets them.
+        let mut bare = normalize_user(serde_json::json!({"userName": "a@x.example"})).unwrap();
+        for field in ["email", "first_name", "department", "location"] {
+            set_employee_field(&mut bare, field, Some("v"));
+        }
+        let f = employee_fields(&normalize_user(Value::Object(bare)).unwrap());
+        assert_eq!(
+            (f.email, f.first_name, f.department, f.location),
+            (
+                Some("v".into()),
+                Some("v".into()),
+                Some("v".into()),
+                Some("v".into())
+            )
+        );
     }
 
     #[test]

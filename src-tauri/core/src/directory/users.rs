@@ -12,10 +12,10 @@ use rusqlite::{Connection, OptionalExtension, ToSql};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use super::activity::{append, Attempt, NewActivity};
+use super::activity::{append, Attempt, NewActivity, RECONCILE_METHOD};
 use super::employees::Employee;
 use super::error::DirectoryError;
-use super::mapping::{employee_fields, normalize_user, EmployeeFields};
+use super::mapping::{employee_fields, normalize_user, set_employee_field, EmployeeFields};
 use super::sql_filter::{user_filter_sql, user_sort_sql};
 use super::write::{existing, existing_matching, unique, Stored};
 use super::{etag, parse_doc, Directory, ListSource, WriteContext};
@@ -496,10 +496,28 @@ impl Directory {
         ctx: &WriteContext,
         body: Value,
     ) -> Result<WrittenUser, DirectoryError> {
+        self.create_user_by(ctx, body, "POST").await
+    }
+
+    /// Creates a user from Okta's app user, for the reconcile with Okta's management API.
+    pub async fn reconcile_create_user(
+        &self,
+        ctx: &WriteContext,
+        body: Value,
+    ) -> Result<WrittenUser, DirectoryError> {
+        self.create_user_by(ctx, body, RECONCILE_METHOD).await
+    }
+
+    async fn create_user_by(
+        &self,
+        ctx: &WriteContext,
+        body: Value,
+        method: &'static str,
+    ) -> Result<WrittenUser, DirectoryError> {
         let subject = subject_of(&body, "a user");
-        let result = self.try_create_user(ctx, body).await;
+        let result = self.try_create_user(ctx, body, method).await;
         let attempt = Attempt {
-            method: "POST",
+            method,
             operation: "create",
             resource_type: RESOURCE,
             resource_id: None,
@@ -513,6 +531,7 @@ impl Directory {
         &self,
         ctx: &WriteContext,
         body: Value,
+        method: &'static str,
     ) -> Result<WrittenUser, DirectoryError> {
         let mut doc = normalize_user(body)?;
         check_resource(&doc, None)?;
@@ -536,7 +555,7 @@ impl Directory {
                     c,
                     &writer,
                     NewActivity {
-                        method: "POST",
+                        method,
                         operation: "create",
                         resource_type: RESOURCE,
                         resource_id: Some(&id),
@@ -593,6 +612,31 @@ impl Directory {
             Err(e) => Err(e.into()),
         };
         self.after_write(ctx, id, "PATCH", id, result).await
+    }
+
+    /// Sets employee fields of the user `id` to Okta's values, and its active state when
+    /// `active` says, in one write: the reconcile with Okta's management API. Fields are the
+    /// names of `OKTA_PROFILE_FIELDS` (and `user_name`); `None` removes the value.
+    pub async fn reconcile_user(
+        &self,
+        ctx: &WriteContext,
+        id: &str,
+        fields: Vec<(String, Option<String>)>,
+        active: Option<bool>,
+    ) -> Result<WrittenUser, DirectoryError> {
+        let result = self
+            .write_user(ctx, id, None, RECONCILE_METHOD, move |mut doc| {
+                for (field, value) in &fields {
+                    set_employee_field(&mut doc, field, value.as_deref());
+                }
+                if let Some(active) = active {
+                    doc.insert("active".into(), Value::Bool(active));
+                }
+                normalize_user(Value::Object(doc)).map_err(DirectoryError::from)
+            })
+            .await;
+        self.after_write(ctx, id, RECONCILE_METHOD, id, result)
+            .await
     }
 
     async fn after_write(

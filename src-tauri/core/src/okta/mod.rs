@@ -5,8 +5,8 @@
 //! SCIM is Okta pushing to us; this is SCIM Desk asking Okta, for when pushes were missed. The
 //! org URL and app id live in the database (`okta_api`); the token only in the keychain, under
 //! `okta-api:<connection id>`, and it never reaches a log, an error or the output. Errors are
-//! codes ([`OktaApiError`]); each front end words them. Not for: changing the directory (the
-//! reconcile here only reports).
+//! codes ([`OktaApiError`]); each front end words them. The reconcile reports; applied, it writes
+//! through the directory's own write path (`reconcile::apply`), never deleting anyone.
 
 pub mod client;
 pub mod reconcile;
@@ -71,6 +71,9 @@ pub enum OktaApiError {
     /// A `Link: rel="next"` that leaves the org (never followed: the token would go with it).
     #[error("Okta's next-page link points outside the org: {0}")]
     ForeignLink(String),
+    /// `--only` named keys no row of the report has.
+    #[error("no row of the report has the key(s) {0:?}")]
+    NoSuchRow(Vec<String>),
     #[error("{0}")]
     Https(#[from] HttpsError),
     #[error("{0}")]
@@ -289,6 +292,25 @@ impl OktaApi {
         let connection = self.connections.find(id_or_name).await?;
         let (setup, mut client) = self.client_for(&connection).await?;
         reconcile::run(directory, &mut client, &setup).await
+    }
+
+    /// The reconcile, then applied to its rows, all or those with a key in `only`.
+    pub async fn reconcile_apply(
+        &self,
+        directory: &crate::directory::Directory,
+        id_or_name: &str,
+        only: &[String],
+    ) -> Result<reconcile::ReconcileReport, OktaApiError> {
+        let connection = self.connections.find(id_or_name).await?;
+        let (setup, mut client) = self.client_for(&connection).await?;
+        let mut report = reconcile::run(directory, &mut client, &setup).await?;
+        let ctx = crate::directory::WriteContext {
+            connection_id: connection.id,
+            connection_name: connection.name,
+            base_url: String::new(),
+        };
+        reconcile::apply(directory, &ctx, &mut report, only).await?;
+        Ok(report)
     }
 }
 

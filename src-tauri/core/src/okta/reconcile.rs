@@ -8,17 +8,25 @@
 //! - *unknown to Okta*: active here, of this connection, not in Okta's list at all.
 //!
 //! Memory is bounded by a page: each page is compared as it arrives, with one directory query;
-//! what is kept across pages is the ids of the employees seen and the drift rows. Nothing here
+//! what is kept across pages is the ids of the employees seen and the drift rows. [`run`] never
 //! writes.
+//!
+//! [`apply`] then makes the directory match Okta for all the rows or the ones selected by key
+//! (the Okta user id of a row from Okta, or the employee id of any row with an employee), each
+//! change through the directory's own write path with an activity line "Reconciled from Okta:
+//! …". Missing here is created from the app user's profile; stale here gets Okta's values;
+//! should be deactivated and unknown to Okta are deactivated. Nobody is ever deleted.
 
 use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
+use serde_json::{Map, Value};
 
 use super::client::{AppUser, OktaClient};
 use super::{OktaApiError, OktaApiSetup};
-use crate::directory::mapping::{okta_profile_value, OKTA_PROFILE_FIELDS};
-use crate::directory::{Directory, Employee};
+use crate::directory::mapping::{okta_profile_value, set_employee_field, OKTA_PROFILE_FIELDS};
+use crate::directory::{Directory, DirectoryError, Employee, WriteContext};
+use crate::scim::schema::USER_SCHEMA;
 
 /// App user statuses that mean "no longer provisioned": the employee should be deactivated.
 pub const GONE_STATUSES: &[&str] = &["DEPROVISIONED", "INACTIVE", "UNASSIGNED", "REVOKED"];
@@ -38,6 +46,9 @@ pub struct MissingRow {
     pub user_name: Option<String>,
     pub email: Option<String>,
     pub okta_status: Option<String>,
+    /// The SCIM user the app user's profile makes, which applying the row creates.
+    #[serde(skip)]
+    pub scim_user: Value,
 }
 
 /// One field of one employee that differs from Okta's.
@@ -75,7 +86,7 @@ pub struct ReconcileReport {
     pub connection_name: String,
     pub org_url: String,
     pub app_id: String,
-    /// Always true in this version: nothing was changed.
+    /// True unless the report was applied.
     pub dry_run: bool,
     pub okta_users: u64,
     pub pages: u64,
@@ -85,6 +96,26 @@ pub struct ReconcileReport {
     pub stale_here: Vec<StaleRow>,
     pub should_be_deactivated: Vec<DeactivateRow>,
     pub unknown_to_okta: Vec<UnknownRow>,
+    /// What applying the report changed, when it was applied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub applied: Option<Applied>,
+}
+
+/// What applying a report did: one count per kind of write, and the rows that failed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Applied {
+    pub created: u64,
+    pub updated: u64,
+    pub deactivated: u64,
+    pub failed: Vec<FailedRow>,
+}
+
+/// A row whose write the directory refused (the activity log has its line too).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FailedRow {
+    pub key: String,
+    pub user_name: String,
+    pub reason: String,
 }
 
 impl ReconcileReport {
@@ -103,7 +134,22 @@ impl ReconcileReport {
             stale_here: Vec::new(),
             should_be_deactivated: Vec::new(),
             unknown_to_okta: Vec::new(),
+            applied: None,
         }
+    }
+
+    /// Every key a row of the report answers to, for `--only`.
+    fn keys(&self) -> HashSet<&str> {
+        let mut keys = HashSet::new();
+        keys.extend(self.missing_here.iter().map(|r| r.okta_user_id.as_str()));
+        for r in &self.stale_here {
+            keys.extend([r.employee_id.as_str(), r.okta_user_id.as_str()]);
+        }
+        for r in &self.should_be_deactivated {
+            keys.extend([r.employee_id.as_str(), r.okta_user_id.as_str()]);
+        }
+        keys.extend(self.unknown_to_okta.iter().map(|r| r.employee_id.as_str()));
+        keys
     }
 
     pub fn in_step(&self) -> bool {
@@ -204,6 +250,7 @@ pub fn compare_page(
                     user_name: user.credentials.as_ref().and_then(|c| c.user_name.clone()),
                     email: okta_profile_value(&user.profile, &["email"]).flatten(),
                     okta_status: user.status.clone(),
+                    scim_user: scim_user_of(user),
                 });
                 report.counts.missing_here += 1;
             }
@@ -263,6 +310,147 @@ pub fn stale_fields(user: &AppUser, e: &Employee) -> Vec<StaleRow> {
         differ("status", Some(&e.status), Some("active".to_owned()), false);
     }
     rows
+}
+
+/// The SCIM user an app user's profile makes: its userName (else its email), Okta's user id as
+/// `externalId` (as Okta's own pushes send it), active, and each mapped field the profile has.
+pub fn scim_user_of(user: &AppUser) -> Value {
+    let mut doc = Map::new();
+    doc.insert("schemas".into(), serde_json::json!([USER_SCHEMA]));
+    let user_name = user
+        .credentials
+        .as_ref()
+        .and_then(|c| c.user_name.clone())
+        .or_else(|| okta_profile_value(&user.profile, &["email"]).flatten());
+    if let Some(name) = user_name {
+        doc.insert("userName".into(), Value::from(name));
+    }
+    doc.insert("externalId".into(), Value::from(user.id.as_str()));
+    doc.insert("active".into(), Value::Bool(true));
+    for (field, names) in OKTA_PROFILE_FIELDS {
+        if let Some(Some(value)) = okta_profile_value(&user.profile, names) {
+            set_employee_field(&mut doc, field, Some(&value));
+        }
+    }
+    Value::Object(doc)
+}
+
+/// Makes the directory match Okta for the report's rows, all of them or those with a key in
+/// `only`. A key no row has is refused before anything is written. Each row's write is its own;
+/// one the directory refuses is kept in `applied.failed` and the others go on.
+pub async fn apply(
+    directory: &Directory,
+    ctx: &WriteContext,
+    report: &mut ReconcileReport,
+    only: &[String],
+) -> Result<(), OktaApiError> {
+    let keys = report.keys();
+    let unknown: Vec<String> = only
+        .iter()
+        .filter(|k| !keys.contains(k.as_str()))
+        .cloned()
+        .collect();
+    if !unknown.is_empty() {
+        return Err(OktaApiError::NoSuchRow(unknown));
+    }
+    let chosen =
+        |row_keys: &[&str]| only.is_empty() || only.iter().any(|k| row_keys.contains(&k.as_str()));
+    let mut applied = Applied::default();
+    let failed = |key: &str, user_name: &str, e: DirectoryError| FailedRow {
+        key: key.to_owned(),
+        user_name: user_name.to_owned(),
+        reason: e.to_scim().detail,
+    };
+    for m in &report.missing_here {
+        if !chosen(&[&m.okta_user_id]) {
+            continue;
+        }
+        match directory
+            .reconcile_create_user(ctx, m.scim_user.clone())
+            .await
+        {
+            Ok(_) => applied.created += 1,
+            Err(e) => {
+                let name = m.user_name.as_deref().or(m.email.as_deref()).unwrap_or("");
+                applied.failed.push(failed(&m.okta_user_id, name, e));
+            }
+        }
+    }
+    // One write per employee, with all its stale fields.
+    let mut updates: Vec<Update<'_>> = Vec::new();
+    for row in &report.stale_here {
+        if !chosen(&[&row.employee_id, &row.okta_user_id]) {
+            continue;
+        }
+        let at = match updates
+            .iter()
+            .position(|u| u.row.employee_id == row.employee_id)
+        {
+            Some(at) => at,
+            None => {
+                updates.push(Update {
+                    row,
+                    fields: Vec::new(),
+                    active: None,
+                });
+                updates.len() - 1
+            }
+        };
+        if row.field == "status" {
+            updates[at].active = Some(true);
+        } else {
+            updates[at]
+                .fields
+                .push((row.field.clone(), row.okta.clone()));
+        }
+    }
+    for Update {
+        row,
+        fields,
+        active,
+    } in updates
+    {
+        match directory
+            .reconcile_user(ctx, &row.employee_id, fields, active)
+            .await
+        {
+            Ok(_) => applied.updated += 1,
+            Err(e) => applied
+                .failed
+                .push(failed(&row.employee_id, &row.user_name, e)),
+        }
+    }
+    let deactivate = report
+        .should_be_deactivated
+        .iter()
+        .filter(|r| chosen(&[&r.employee_id, &r.okta_user_id]))
+        .map(|r| (&r.employee_id, &r.user_name))
+        .chain(
+            report
+                .unknown_to_okta
+                .iter()
+                .filter(|r| chosen(&[&r.employee_id]))
+                .map(|r| (&r.employee_id, &r.user_name)),
+        );
+    for (id, user_name) in deactivate {
+        match directory
+            .reconcile_user(ctx, id, Vec::new(), Some(false))
+            .await
+        {
+            Ok(_) => applied.deactivated += 1,
+            Err(e) => applied.failed.push(failed(id, user_name, e)),
+        }
+    }
+    report.dry_run = false;
+    report.applied = Some(applied);
+    Ok(())
+}
+
+/// The stale fields of one employee, applied in one write.
+struct Update<'a> {
+    row: &'a StaleRow,
+    fields: Vec<(String, Option<String>)>,
+    active: Option<bool>,
 }
 
 /// An employee's value of one of [`OKTA_PROFILE_FIELDS`]' fields.
@@ -426,6 +614,33 @@ mod tests {
         );
         assert_eq!(report.should_be_deactivated[0].employee_id, "e-gone");
         assert_eq!(seen.len(), 5, "every employee Okta knows is seen: {seen:?}");
+    }
+
+    #[test]
+    fn a_missing_app_user_becomes_the_user_okta_would_have_pushed() {
+        let user = app_user("00u9", None, "New@x.example", "Director", "PROVISIONED");
+        let doc = crate::directory::mapping::normalize_user(scim_user_of(&user)).unwrap();
+        let f = crate::directory::mapping::employee_fields(&doc);
+        assert_eq!(
+            (
+                f.user_name.as_str(),
+                f.external_id.as_deref(),
+                f.email.as_deref(),
+                f.first_name.as_deref(),
+                f.last_name.as_deref(),
+                f.job_title.as_deref(),
+                f.active
+            ),
+            (
+                "New@x.example",
+                Some("00u9"),
+                Some("New@x.example"),
+                Some("Jane"),
+                Some("Doe"),
+                Some("Director"),
+                Some(true)
+            )
+        );
     }
 
     #[test]
