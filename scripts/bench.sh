@@ -5,9 +5,19 @@
 #   scripts/bench.sh --quick               # a smoke run on a tiny directory
 #   scripts/bench.sh --sizes 100000 --out target/bench-100k
 # Writes report.md and report.json to --out (default target/bench/).
+#
+# The reconcile benchmark: time and peak memory of `scimdesk connection reconcile --json`
+# against the stand-in Okta API with 10,000 and 100,000 assigned users (a few minutes).
+#   scripts/bench.sh reconcile             # writes to target/bench-reconcile/
+#   scripts/bench.sh reconcile --sizes 2000,20000 --out target/rc
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo build --release --locked -p scimdesk --bin scimdesk -p scimdesk-tests --bin bench --bin bench-baseline
 release="${CARGO_TARGET_DIR:-target}/release"
+if [ "${1:-}" = reconcile ]; then
+  shift
+  cargo build --release --locked -p scimdesk --bin scimdesk -p scimdesk-tests --bin bench-reconcile
+  exec scripts/with-keychain.sh "$release/bench-reconcile" --scimdesk "$release/scimdesk" "$@"
+fi
+cargo build --release --locked -p scimdesk --bin scimdesk -p scimdesk-tests --bin bench --bin bench-baseline
 exec scripts/with-keychain.sh "$release/bench" --scimdesk "$release/scimdesk" --baseline "$release/bench-baseline" "$@"

@@ -1,6 +1,7 @@
-//! The benchmark still runs: `bench --quick` on a tiny directory with the debug binaries, a few
-//! seconds. It checks that every request kind was answered as expected and that the reports
-//! are written — never how fast anything was.
+//! The benchmarks still run: `bench --quick` on a tiny directory with the debug binaries, a few
+//! seconds, and `bench-reconcile` at 2,000 assigned users. They check that every request kind
+//! was answered as expected, that the reconcile reported exactly the planted drift, and that
+//! the reports are written — never how fast anything was or how much memory it took.
 
 use std::process::Command;
 
@@ -37,4 +38,88 @@ fn the_benchmark_runs_and_writes_its_reports() {
         md.contains("## Targets") && md.contains("300 employees"),
         "{md}"
     );
+}
+
+/// The reconcile benchmark still runs and still measures a right answer: `bench-reconcile` at
+/// 2,000 assigned users with the debug binary, a few seconds. Its org plants one row of each
+/// kind of drift in every 1,000 users; the reconcile must report exactly those rows. Timings
+/// and memory are only checked to be there.
+#[test]
+fn the_reconcile_benchmark_reports_exactly_the_planted_drift() {
+    let out = tempfile::tempdir().expect("a temporary directory");
+    let run = Command::new(env!("CARGO_BIN_EXE_bench-reconcile"))
+        .args(["--sizes", "2000", "--out"])
+        .arg(out.path())
+        .arg("--scimdesk")
+        .arg(binary())
+        .output()
+        .expect("run the reconcile benchmark");
+    assert!(
+        run.status.success(),
+        "bench-reconcile failed: {}\n{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let report: Value = serde_json::from_str(
+        &std::fs::read_to_string(out.path().join("report.json")).expect("report.json"),
+    )
+    .expect("report.json is JSON");
+    let size = &report["sizes"][0];
+    assert_eq!(size["employees"], 2000);
+    assert_eq!(size["okta_users"], 2000);
+    assert_eq!(size["pages"], 4, "pages of 500, as Okta allows");
+    assert_eq!(
+        size["counts"],
+        json!({"missing_here": 2, "stale_here": 2, "should_be_deactivated": 2, "unknown_to_okta": 2}),
+        "{size}"
+    );
+    assert_eq!(size["exact"], true, "{size}");
+    assert!(size["rate_limit_waits"].as_u64() >= Some(1), "{size}");
+    assert!(size["peak_kib"].as_u64() > Some(0), "{size}");
+    assert!(size["wall_seconds"].as_f64() > Some(0.0), "{size}");
+
+    // The rows themselves, as the CLI printed them: seed-<k> with k % 1000 = 1 stale (Okta's
+    // title Director), 2 deprovisioned in Okta, 3 not in Okta, replaced by missing-<k>.
+    let cli: Value = serde_json::from_str(
+        &std::fs::read_to_string(out.path().join("reconcile-2000.json"))
+            .expect("reconcile-2000.json"),
+    )
+    .expect("the CLI's report is JSON");
+    let names = |kind: &str| -> Vec<String> {
+        let mut v: Vec<String> = cli[kind]
+            .as_array()
+            .unwrap_or_else(|| panic!("no {kind} in {cli}"))
+            .iter()
+            .map(|r| s(r, "user_name").to_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        names("missing_here"),
+        ["missing-1003@seed.example", "missing-3@seed.example"]
+    );
+    assert_eq!(
+        names("should_be_deactivated"),
+        ["seed-1002@seed.example", "seed-2@seed.example"]
+    );
+    assert_eq!(
+        names("unknown_to_okta"),
+        ["seed-1003@seed.example", "seed-3@seed.example"]
+    );
+    let mut stale: Vec<Value> = cli["stale_here"]
+        .as_array()
+        .expect("stale_here")
+        .iter()
+        .map(|r| json!([r["user_name"], r["field"], r["ours"], r["okta"]]))
+        .collect();
+    stale.sort_by_key(|v| v.to_string());
+    assert_eq!(
+        stale,
+        vec![
+            json!(["seed-1001@seed.example", "job_title", "Analyst", "Director"]),
+            json!(["seed-1@seed.example", "job_title", "Analyst", "Director"]),
+        ]
+    );
+    assert_eq!(cli["dry_run"], true);
 }
