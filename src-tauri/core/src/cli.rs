@@ -149,7 +149,8 @@ pub enum ConfigCommand {
     /// refuses Okta's requests without deleting anything), `rate-limit` (requests a second per
     /// connection, or `off`), `rate-limit-burst` (requests; empty for the rate), or how long
     /// the activity log keeps lines: `activity-retention-days` (default 180) and
-    /// `activity-retention-lines` (default 1,000,000), whichever is fewer.
+    /// `activity-retention-lines` (default 1,000,000), whichever is fewer; `keep-awake` (on/off:
+    /// on keeps the computer from sleeping while Okta can provision).
     Set {
         key: String,
         value: String,
@@ -341,6 +342,7 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                     "rate_limit": config.rate_limit,
                     "activity_retention": config.activity_retention,
                     "activity_log": desk.directory().activity_size().await?,
+                    "keep_awake": if config.keep_awake { "on" } else { "off" },
                     "data_dir": desk.data_dir(),
                 }))
             } else {
@@ -363,6 +365,14 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                     log.oldest_at
                         .map(|at| format!(", the oldest from {at}"))
                         .unwrap_or_default()
+                );
+                println!(
+                    "keep-awake   {}",
+                    if config.keep_awake {
+                        "on: the computer is kept from sleeping while Okta can provision"
+                    } else {
+                        "off"
+                    }
                 );
                 println!("data dir     {}", desk.data_dir().display());
                 Ok(())
@@ -785,6 +795,29 @@ async fn serve(
         let desk = desk.clone();
         async move { desk.keep_beating().await }
     });
+    // `config set keep-awake on`: the computer is kept from sleeping while Okta can provision.
+    // `serve` serves from here to its end, and follows settings and connections changed by
+    // other processes (a `scimdesk` command beside it) through the database's generations.
+    let awake = crate::awake::KeepAwake::new();
+    let (serving, serving_rx) = watch::channel(crate::endpoint::EndpointStatus::Serving {
+        listen: local.to_string(),
+    });
+    let following = tokio::spawn({
+        let desk = desk.clone();
+        async move {
+            desk.follow_other_processes(std::time::Duration::from_secs(1))
+                .await
+        }
+    });
+    let keeping = tokio::spawn({
+        let (awake, desk) = (awake.clone(), desk.clone());
+        async move {
+            awake
+                .run(desk, serving_rx, crate::awake::SystemInhibitor)
+                .await
+        }
+    });
+    tokio::spawn(report_awake(awake.watch(), json));
     let served = server::serve(
         desk.clone(),
         overrides,
@@ -793,6 +826,10 @@ async fn serve(
     )
     .await;
     pruning.abort();
+    awake.stop().await;
+    drop(serving);
+    keeping.abort();
+    following.abort();
     // Stopped as asked: the next start knows the gap began with a clean stop.
     desk.stop_beating().await;
     beating.abort();
@@ -801,6 +838,32 @@ async fn serve(
     }
     served?;
     Ok(())
+}
+
+/// Prints whether the computer is kept awake each time that changes (once the option is on).
+async fn report_awake(mut state: watch::Receiver<crate::awake::AwakeStatus>, json: bool) {
+    use crate::awake::{AwakeStatus, NotHeldReason};
+    use std::io::Write;
+    let mut first = true;
+    loop {
+        let current = state.borrow_and_update().clone();
+        let quiet = std::mem::take(&mut first)
+            && current
+                == (AwakeStatus::NotHeld {
+                    reason: NotHeldReason::OptionOff,
+                });
+        if !quiet {
+            if json {
+                println!("{}", json!({"event": "awake", "awake": current}));
+            } else {
+                println!("{}", wording::awake_message(&current));
+            }
+            let _ = std::io::stdout().flush();
+        }
+        if state.changed().await.is_err() {
+            return;
+        }
+    }
 }
 
 /// Prints each tunnel state as it changes, and a URL change prominently.

@@ -287,6 +287,35 @@ pub fn okta_switch(enabled: bool) -> &'static str {
     }
 }
 
+/// Whether `serve` keeps the computer awake, as a sentence.
+pub fn awake_message(status: &crate::awake::AwakeStatus) -> String {
+    use crate::awake::{AwakeProblem, AwakeStatus, NotHeldReason};
+    match status {
+        AwakeStatus::Held { since } => {
+            format!("Keeping the computer awake while Okta can provision (since {since}).")
+        }
+        AwakeStatus::NotHeld { reason } => format!(
+            "The computer may sleep: {}.",
+            match reason {
+                NotHeldReason::OptionOff => "keep-awake is off",
+                NotHeldReason::NoConnection =>
+                    "there is no connection for Okta to provision through",
+                NotHeldReason::EndpointStopped => "the endpoint is not serving",
+                NotHeldReason::OktaOff => "the Okta switch is off",
+            }
+        ),
+        AwakeStatus::Failed { problem, detail } => format!(
+            "The computer cannot be kept awake: {} ({detail}).",
+            match problem {
+                AwakeProblem::NoLoginManager =>
+                    "this system has no login manager (systemd-logind) to ask",
+                AwakeProblem::Refused => "the system refused",
+                AwakeProblem::Unsupported => "this system offers no way SCIM Desk knows of",
+            }
+        ),
+    }
+}
+
 /// An Okta API failure as a sentence for the admin. Never names the token.
 pub fn okta_api_error(e: OktaApiError) -> anyhow::Error {
     let sentence = match &e {
