@@ -824,3 +824,119 @@ fn after_a_night_okta_could_not_reach_the_desk_the_app_says_so_and_what_to_do_in
     app.wait_for("reachability-row");
     assert!(!app.exists("reachability-banner"));
 }
+
+/// Start at login and keeping the computer awake, through the real app: the question after the
+/// first connection ("Yes" writes the XDG autostart entry, which starts the app in the tray on
+/// the same data directory), *Settings › General* reading the entry back and removing it, and
+/// the sleep inhibitor held while Okta can provision and let go on quit.
+///
+/// The autostart entry is written by Tauri's autostart plugin (the `auto-launch` crate) to
+/// `$HOME/.config/autostart/` — it does not read `XDG_CONFIG_HOME` — so the app runs with a
+/// `HOME` of the test's own. The sleep inhibitor is asked of the real systemd-logind when the
+/// system bus has one, else of the STAND-IN logind (`logind_standin`) on a private bus; the test
+/// prints which.
+#[test]
+fn start_at_login_is_offered_once_written_read_back_removed_and_the_computer_kept_awake() {
+    use scimdesk_tests::logind_standin::Logind;
+    let logind = Logind::find();
+    println!("sleep inhibitor tested against {}", logind.which());
+    let home = tempfile::tempdir().unwrap();
+    let env = logind.env();
+    let mut envs: Vec<(&str, &std::path::Path)> = vec![("HOME", home.path())];
+    envs.extend(
+        env.iter()
+            .map(|(k, v)| (*k, std::path::Path::new(v.as_str()))),
+    );
+    let entry = home.path().join(".config/autostart/SCIM Desk.desktop");
+
+    let desk = Desk::new();
+    let app = App::launch_with_env(&desk, "start_at_login", &envs);
+    app.go("#/settings/integrations/okta");
+    app.click("add-connection-empty");
+    app.wait_for("connection-dialog");
+    app.type_into("connection-name", "Okta production");
+    app.click("save-connection");
+    // Asked, with the new connection; nothing written until the admin says Yes.
+    app.wait_for("start-at-login-offer");
+    app.screenshot("start-at-login-offer");
+    assert!(!entry.exists(), "nothing is turned on without a Yes");
+    app.click("start-at-login-yes");
+    app.wait_until("the question closes", |app| {
+        !app.exists("start-at-login-offer")
+    });
+    let written = scimdesk_tests::wait::eventually("the autostart entry is written", || {
+        std::fs::read_to_string(&entry).map_err(|e| format!("{}: {e}", entry.display()))
+    });
+    let exec = written
+        .lines()
+        .find_map(|l| l.strip_prefix("Exec="))
+        .unwrap_or_else(|| panic!("no Exec line in\n{written}"));
+    let data_dir = desk.data_dir();
+    assert!(
+        exec.ends_with(&format!(" --tray --data-dir={}", data_dir.display())),
+        "the entry starts the app in the tray on its data directory: {exec}"
+    );
+    let program = exec.split(' ').next().unwrap();
+    assert!(
+        program.ends_with("scimdesk-app"),
+        "the entry starts this app: {exec}"
+    );
+
+    // Settings › General reads the entry back from the system.
+    app.go("#/settings/general");
+    let switch = app.wait_for("start-at-login");
+    app.wait_until("the switch shows the entry", |app| {
+        app.attr(&switch, "aria-checked").as_deref() == Some("true")
+    });
+    app.screenshot("general-start-at-login-on");
+
+    // Keeping the computer awake: held while Okta can provision.
+    app.click("keep-awake");
+    app.wait_until("the inhibitor is held", |app| {
+        app.text("awake-state")
+            .contains("Keeping this computer awake since")
+    });
+    let held = logind.scim_desk_inhibitors();
+    assert_eq!(held.len(), 1, "{held:?}");
+    assert_eq!(held[0].what, "sleep:idle");
+    app.screenshot("general-kept-awake");
+    // The Okta switch off: let go, and the page says why.
+    desk.cli_ok(&["config", "set", "okta", "off"]);
+    app.wait_until("the page says why the computer may sleep", |app| {
+        app.text("awake-state").contains("Okta integration is off")
+    });
+    assert!(logind.scim_desk_inhibitors().is_empty());
+    app.screenshot("general-okta-off");
+    desk.cli_ok(&["config", "set", "okta", "on"]);
+    app.wait_until("held again", |app| {
+        app.text("awake-state")
+            .contains("Keeping this computer awake since")
+    });
+
+    // Off: the entry is removed, and the switch says so.
+    app.click("start-at-login");
+    scimdesk_tests::wait::eventually("the autostart entry is removed", || {
+        if entry.exists() {
+            Err("still there")
+        } else {
+            Ok(())
+        }
+    });
+    app.wait_until("the switch shows no entry", |app| {
+        app.attr(&app.wait_for("start-at-login"), "aria-checked")
+            .as_deref()
+            == Some("false")
+    });
+
+    // Quit: the computer may sleep again.
+    assert!(!logind.scim_desk_inhibitors().is_empty());
+    drop(app);
+    scimdesk_tests::wait::eventually("the inhibitor is let go after quit", || {
+        let held = logind.scim_desk_inhibitors();
+        if held.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("{held:?}"))
+        }
+    });
+}
