@@ -140,25 +140,43 @@ impl Inhibitor for SystemInhibitor {
         }
         #[cfg(any(target_os = "macos", windows))]
         {
-            tokio::task::spawn_blocking(|| {
-                keepawake::Builder::default()
-                    .idle(true)
-                    .sleep(true)
-                    .reason(WHY)
-                    .app_name(WHO)
-                    .app_reverse_domain(crate::desk::APP_IDENTIFIER)
-                    .create()
-            })
-            .await
-            .map_err(|e| InhibitError {
-                problem: AwakeProblem::Refused,
-                detail: e.to_string(),
-            })?
-            .map(Lock::new)
-            .map_err(|e| InhibitError {
-                problem: AwakeProblem::Refused,
-                detail: e.to_string(),
-            })
+            // Windows ties SetThreadExecutionState to the thread that called it: the assertion
+            // is made, held and dropped on a thread of its own, which lives as long as the lock.
+            let (taken, answer) = tokio::sync::oneshot::channel();
+            let (release, released) = std::sync::mpsc::channel::<()>();
+            std::thread::Builder::new()
+                .name("keep-awake".into())
+                .spawn(move || {
+                    let awake = keepawake::Builder::default()
+                        .idle(true)
+                        .sleep(true)
+                        .reason(WHY)
+                        .app_name(WHO)
+                        .app_reverse_domain(crate::desk::APP_IDENTIFIER)
+                        .create();
+                    let held = awake.is_ok();
+                    let _ = taken.send(awake.as_ref().map(|_| ()).map_err(|e| e.to_string()));
+                    if held {
+                        // Until the lock (the sender) is dropped.
+                        let _ = released.recv();
+                    }
+                    drop(awake);
+                })
+                .map_err(|e| InhibitError {
+                    problem: AwakeProblem::Refused,
+                    detail: e.to_string(),
+                })?;
+            match answer.await {
+                Ok(Ok(())) => Ok(Lock::new(std::sync::Mutex::new(release))),
+                Ok(Err(detail)) => Err(InhibitError {
+                    problem: AwakeProblem::Refused,
+                    detail,
+                }),
+                Err(e) => Err(InhibitError {
+                    problem: AwakeProblem::Refused,
+                    detail: e.to_string(),
+                }),
+            }
         }
         #[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
         {
