@@ -940,3 +940,87 @@ fn start_at_login_is_offered_once_written_read_back_removed_and_the_computer_kep
         }
     });
 }
+
+/// The windows of the test display named `name`, and whether each is viewable (mapped), as
+/// `xwininfo` reports them.
+fn windows_named(name: &str) -> Vec<(String, bool)> {
+    let display = scimdesk_tests::app::display_name();
+    let tree = std::process::Command::new("xwininfo")
+        .args(["-root", "-tree"])
+        .env("DISPLAY", display)
+        .output()
+        .expect("xwininfo (Debian package x11-utils)");
+    let quoted = format!("\"{name}\"");
+    String::from_utf8_lossy(&tree.stdout)
+        .lines()
+        .filter(|l| l.contains(&quoted))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .map(|id| {
+            let info = std::process::Command::new("xwininfo")
+                .args(["-id", &id])
+                .env("DISPLAY", display)
+                .output()
+                .expect("xwininfo");
+            let viewable = String::from_utf8_lossy(&info.stdout).contains("IsViewable");
+            (id, viewable)
+        })
+        .collect()
+}
+
+/// Started by the login entry (`--tray`), the app serves Okta from the tray without showing its
+/// window; opening SCIM Desk again (a second launch) shows it.
+#[test]
+fn started_at_login_the_app_runs_in_the_tray_without_its_window() {
+    let _turn = scimdesk_tests::app::one_at_a_time();
+    let desk = Desk::new();
+    let listen = format!("127.0.0.1:{}", free_port());
+    desk.cli_ok(&["config", "set", "listen", &listen]);
+    let launch = |args: &[&str]| {
+        std::process::Command::new(scimdesk_tests::app::app_binary())
+            .args(["--data-dir", &desk.data_dir().to_string_lossy()])
+            .args(args)
+            .env("DISPLAY", scimdesk_tests::app::display_name())
+            .stdout(std::process::Stdio::null())
+            .stderr(
+                std::fs::File::create(desk.root().join(format!("app{}.log", args.len()))).unwrap(),
+            )
+            .spawn()
+            .unwrap()
+    };
+    let mut app = launch(&["--tray"]);
+    eventually("the app's endpoint accepted a connection", || {
+        assert!(app.try_wait().unwrap().is_none(), "the app ended early");
+        std::net::TcpStream::connect(&listen).map(|_| ())
+    });
+    // Up, with its tray icon (made just before the window would be shown), and no window shown:
+    // GTK does not even realise the hidden window.
+    eventually("the app's tray icon exists", || {
+        let icons = windows_named("scimdesk-app");
+        if icons.is_empty() {
+            Err("no tray icon window".to_owned())
+        } else {
+            Ok(())
+        }
+    });
+    let shown = windows_named("SCIM Desk");
+    assert!(
+        shown.iter().all(|(_, viewable)| !viewable),
+        "started in the tray, no window is shown: {shown:?}"
+    );
+
+    // Opening SCIM Desk again shows the running one's window (and starts no second app).
+    let second = launch(&[]);
+    let status = exit_of(second, "the second launch");
+    assert!(status.success(), "{status}");
+    eventually("the window is shown", || {
+        let w = windows_named("SCIM Desk");
+        if w.iter().any(|(_, viewable)| *viewable) {
+            Ok(())
+        } else {
+            Err(format!("{w:?}"))
+        }
+    });
+    // SAFETY: kill(2) on the pid of a child this test started and has not reaped.
+    unsafe { libc::kill(app.id() as libc::pid_t, libc::SIGTERM) };
+    exit_of(app, "the app after SIGTERM");
+}
