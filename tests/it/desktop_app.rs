@@ -851,6 +851,13 @@ fn start_at_login_is_offered_once_written_read_back_removed_and_the_computer_kep
 
     let desk = Desk::new();
     let app = App::launch_with_env(&desk, "start_at_login", &envs);
+    // The plugin is Rust's: the page cannot call it past the app's own commands.
+    let refused = app.invoke("plugin:autostart|enable", serde_json::json!({}));
+    assert!(
+        format!("{refused:?}").contains("not allowed"),
+        "{refused:?}"
+    );
+    assert!(!entry.exists());
     app.go("#/settings/integrations/okta");
     app.click("add-connection-empty");
     app.wait_for("connection-dialog");
