@@ -377,3 +377,16 @@ async fn general_settings_start_at_login_is_asked_once_and_keep_awake_is_a_setti
     let g = ipc.call("general_settings", json!({})).unwrap();
     assert_eq!(g["keep_awake"], true);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn choosing_start_at_login_in_settings_means_it_is_not_asked_after_the_first_connection() {
+    let ipc = ipc().await;
+    let g = ipc
+        .call("set_start_at_login", json!({"enabled": true}))
+        .unwrap();
+    assert_eq!(g["start_at_login"], true);
+    assert_eq!(g["start_at_login_offered"], true);
+    ipc.call("add_connection", json!({"name": "Okta"})).unwrap();
+    let g = ipc.call("general_settings", json!({})).unwrap();
+    assert_eq!(g["start_at_login_offered"], true, "{g}");
+}
