@@ -31,6 +31,12 @@ fn none(logind: &Logind) -> Result<(), String> {
     }
 }
 
+fn status_json(desk: &Desk, envs: &[(&str, &str)]) -> serde_json::Value {
+    let out = desk.cli_with(&["status", "--json"], envs, None);
+    out.assert_code(0);
+    serde_json::from_str(out.stdout.trim()).unwrap_or_else(|e| panic!("{e}\n{out}"))
+}
+
 #[test]
 fn serve_keeps_the_computer_awake_while_okta_can_provision_and_lets_go_when_it_cannot() {
     let logind = Logind::find();
@@ -53,6 +59,15 @@ fn serve_keeps_the_computer_awake_while_okta_can_provision_and_lets_go_when_it_c
     server.wait_for_line("the awake event, held", |l| {
         l.contains(r#""event":"awake""#) && l.contains(r#""state":"held""#)
     });
+    // `scimdesk status` asks the system who holds it.
+    let status = status_json(&desk, &envs);
+    assert_eq!(status["keep_awake"]["option"], "on", "{status}");
+    assert_eq!(status["keep_awake"]["should_hold"], true, "{status}");
+    assert_eq!(
+        status["keep_awake"]["held_by"],
+        serde_json::json!([pid]),
+        "{status}"
+    );
 
     // The Okta switch off: Okta is refused anyway, the computer may sleep.
     desk.cli_ok(&["config", "set", "okta", "off"]);
@@ -60,6 +75,14 @@ fn serve_keeps_the_computer_awake_while_okta_can_provision_and_lets_go_when_it_c
         none(&logind)
     });
     server.wait_for_line("the awake event, okta_off", |l| l.contains("okta_off"));
+    let status = status_json(&desk, &envs);
+    assert_eq!(status["keep_awake"]["should_hold"], false, "{status}");
+    assert_eq!(status["keep_awake"]["reason"], "okta_off", "{status}");
+    assert_eq!(
+        status["keep_awake"]["held_by"],
+        serde_json::json!([]),
+        "{status}"
+    );
     desk.cli_ok(&["config", "set", "okta", "on"]);
     eventually("held again with the switch on", || held_by(&logind, pid));
 
@@ -105,6 +128,21 @@ fn without_a_login_manager_serve_says_so_and_serves_on() {
         l.contains("cannot be kept awake")
     });
     assert!(line.contains("no login manager (systemd-logind)"), "{line}");
+    let status = status_json(&desk, &[("SCIMDESK_LOGIND_BUS_ADDRESS", &nowhere)]);
+    assert_eq!(
+        status["keep_awake"]["problem"]["code"], "no_login_manager",
+        "{status}"
+    );
+    let text = desk.cli_with(
+        &["status"],
+        &[("SCIMDESK_LOGIND_BUS_ADDRESS", &nowhere)],
+        None,
+    );
+    assert!(
+        text.stdout
+            .contains("keep-awake   on, but this system has no login manager"),
+        "{text}"
+    );
     // Okta is still served.
     Okta::for_connection(&connection)
         .get("/ServiceProviderConfig")

@@ -196,14 +196,15 @@ mod logind {
     const PATH: &str = "/org/freedesktop/login1";
     const MANAGER: &str = "org.freedesktop.login1.Manager";
 
-    /// `Inhibit("sleep:idle", WHO, WHY, "block")` on the system bus (or `address`): the answer
-    /// is a file descriptor, and the lock lasts while it is open.
-    pub async fn inhibit(address: Option<&str>) -> Result<Lock, InhibitError> {
-        let no_manager = |e: zbus::Error| InhibitError {
+    fn no_manager(e: zbus::Error) -> InhibitError {
+        InhibitError {
             problem: AwakeProblem::NoLoginManager,
             detail: e.to_string(),
-        };
-        let connection = match address {
+        }
+    }
+
+    async fn connect(address: Option<&str>) -> Result<zbus::Connection, InhibitError> {
+        match address {
             Some(address) => {
                 zbus::connection::Builder::address(address)
                     .map_err(no_manager)?
@@ -212,7 +213,53 @@ mod logind {
             }
             None => zbus::Connection::system().await,
         }
-        .map_err(no_manager)?;
+        .map_err(no_manager)
+    }
+
+    /// The process ids of SCIM Desk's inhibitors, from `ListInhibitors`.
+    pub async fn holders(address: Option<&str>) -> Result<Vec<u32>, InhibitError> {
+        let connection = connect(address).await?;
+        let reply = connection
+            .call_method(Some(SERVICE), PATH, Some(MANAGER), "ListInhibitors", &())
+            .await
+            .map_err(refused_or_absent)?;
+        let rows: Vec<(String, String, String, String, u32, u32)> =
+            reply.body().deserialize().map_err(|e| InhibitError {
+                problem: AwakeProblem::Refused,
+                detail: format!("logind listed its inhibitors in an unknown shape: {e}"),
+            })?;
+        Ok(rows
+            .into_iter()
+            .filter(|(_, who, ..)| who == WHO)
+            .map(|(.., pid)| pid)
+            .collect())
+    }
+
+    fn refused_or_absent(e: zbus::Error) -> InhibitError {
+        let problem = match &e {
+            zbus::Error::MethodError(name, _, _)
+                if matches!(
+                    name.as_str(),
+                    "org.freedesktop.DBus.Error.ServiceUnknown"
+                        | "org.freedesktop.DBus.Error.NameHasNoOwner"
+                        | "org.freedesktop.DBus.Error.UnknownObject"
+                        | "org.freedesktop.DBus.Error.UnknownMethod"
+                ) =>
+            {
+                AwakeProblem::NoLoginManager
+            }
+            _ => AwakeProblem::Refused,
+        };
+        InhibitError {
+            problem,
+            detail: e.to_string(),
+        }
+    }
+
+    /// `Inhibit("sleep:idle", WHO, WHY, "block")` on the system bus (or `address`): the answer
+    /// is a file descriptor, and the lock lasts while it is open.
+    pub async fn inhibit(address: Option<&str>) -> Result<Lock, InhibitError> {
+        let connection = connect(address).await?;
         let reply = connection
             .call_method(
                 Some(SERVICE),
@@ -222,32 +269,30 @@ mod logind {
                 &("sleep:idle", WHO, WHY, "block"),
             )
             .await
-            .map_err(|e| {
-                let problem = match &e {
-                    zbus::Error::MethodError(name, _, _)
-                        if matches!(
-                            name.as_str(),
-                            "org.freedesktop.DBus.Error.ServiceUnknown"
-                                | "org.freedesktop.DBus.Error.NameHasNoOwner"
-                                | "org.freedesktop.DBus.Error.UnknownObject"
-                                | "org.freedesktop.DBus.Error.UnknownMethod"
-                        ) =>
-                    {
-                        AwakeProblem::NoLoginManager
-                    }
-                    _ => AwakeProblem::Refused,
-                };
-                InhibitError {
-                    problem,
-                    detail: e.to_string(),
-                }
-            })?;
+            .map_err(refused_or_absent)?;
         let fd: zbus::zvariant::OwnedFd = reply.body().deserialize().map_err(|e| InhibitError {
             problem: AwakeProblem::Refused,
             detail: format!("logind answered without a lock: {e}"),
         })?;
         // The descriptor is the lock; the connection is not needed to keep it.
         Ok(Lock::new(std::os::fd::OwnedFd::from(fd)))
+    }
+}
+
+/// Who holds a sleep inhibitor named SCIM Desk's now, as the system lists them (logind's
+/// `ListInhibitors` on Linux): the process ids, from whichever process asks (`scimdesk status`).
+/// `Ok(None)` where the system offers no list (macOS, Windows).
+pub async fn holders() -> Result<Option<Vec<u32>>, InhibitError> {
+    #[cfg(target_os = "linux")]
+    {
+        let address = std::env::var(BUS_ADDRESS_ENV)
+            .ok()
+            .filter(|a| !a.trim().is_empty());
+        logind::holders(address.as_deref()).await.map(Some)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        Ok(None)
     }
 }
 

@@ -1080,8 +1080,33 @@ async fn status(desk: &Desk, json: bool) -> anyhow::Result<()> {
     let tunnel = desk.tunnel_status().await?;
     let listen = config.listen.to_string();
     let windows = recent_windows(desk).await?;
+    // Keeping the computer awake: whether it should be held (the conditions as the data
+    // directory and the heartbeat tell them), and who holds it, as the system lists it.
+    let should = crate::awake::Conditions {
+        option_on: config.keep_awake,
+        connections,
+        endpoint_serving: state == "running",
+        okta_enabled: config.okta_enabled,
+    }
+    .decide();
+    let holders = if config.keep_awake {
+        crate::awake::holders().await
+    } else {
+        Ok(None)
+    };
     if json {
+        let (held_by, problem) = match &holders {
+            Ok(h) => (h.clone(), None),
+            Err(e) => (None, Some(json!({"code": e.problem, "detail": e.detail}))),
+        };
         return print_json(&json!({
+            "keep_awake": {
+                "option": if config.keep_awake { "on" } else { "off" },
+                "should_hold": should.is_ok(),
+                "reason": should.err(),
+                "held_by": held_by,
+                "problem": problem,
+            },
             "endpoint": {
                 "state": state,
                 "last_beat_at": beat.as_ref().map(|b| &b.beat_at),
@@ -1106,6 +1131,10 @@ async fn status(desk: &Desk, json: bool) -> anyhow::Result<()> {
     println!("endpoint     {endpoint}");
     println!("okta         {}", wording::okta_switch(config.okta_enabled));
     println!("connections  {connections}");
+    println!(
+        "keep-awake   {}",
+        wording::keep_awake_line(should, &holders)
+    );
     println!(
         "tunnel       {}",
         v(&wording::tunnel_message(&tunnel, &listen))
