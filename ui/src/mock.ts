@@ -83,6 +83,7 @@ const state = {
   startAtLogin: false,
   startAtLoginOffered: false,
   keepAwake: false,
+  keepAwakeSince: "",
   oktaEnabled: !scenario.has("off"),
   listen: "127.0.0.1:8742",
   endpoint: (scenario.has("portinuse")
@@ -502,7 +503,7 @@ function generalSettings(): GeneralSettings {
         ? { state: "not_held", reason: "endpoint_stopped" }
         : !state.oktaEnabled
           ? { state: "not_held", reason: "okta_off" }
-          : { state: "held", since: iso(0) };
+          : { state: "held", since: state.keepAwakeSince };
   return {
     start_at_login: state.startAtLogin,
     start_at_login_error: null,
@@ -596,6 +597,7 @@ const HANDLERS: Handlers = {
   },
   set_keep_awake: ({ enabled }) => {
     state.keepAwake = enabled;
+    if (enabled) state.keepAwakeSince = iso(0);
     changed({ kind: "settings" });
     return generalSettings();
   },
