@@ -12,10 +12,12 @@ CARGO_FUZZ_VERSION=0.13.2
 # Build: pkg-config and libdbus for the keychain (Secret Service over D-Bus); WebKitGTK, GTK,
 # the tray indicator and librsvg for the Tauri window; Node.js and npm build the UI.
 # Tests: a private D-Bus session with GNOME Keyring (the real Secret Service), a virtual display
-# (Xvfb) and WebKit's WebDriver for the end-to-end tests, ImageMagick for window screenshots.
+# (Xvfb) and WebKit's WebDriver for the end-to-end tests, ImageMagick for window screenshots,
+# xwininfo (x11-utils) to tell whether the app's window is shown; dbus-daemon (dbus) also serves
+# the stand-in logind's private bus.
 APT_PACKAGES=(pkg-config libdbus-1-dev dbus dbus-x11 gnome-keyring libsecret-tools
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libssl-dev
-  xvfb xauth webkit2gtk-driver imagemagick xclip)
+  xvfb xauth webkit2gtk-driver imagemagick xclip x11-utils)
 if [ "${1:-}" = "--package" ]; then
   APT_PACKAGES+=(rpm)
 fi

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use scimdesk::awake::KeepAwake;
 use scimdesk::config::Retention;
 use scimdesk::directory::activity::ActivityEntry;
 use scimdesk::directory::employees::{EmployeeListPage, EmployeeListQuery};
@@ -16,7 +17,7 @@ use scimdesk::tunnel::rehearsal::Rehearsal;
 use scimdesk::tunnel::TunnelStatus;
 use scimdesk::views::{
     ActivityFilter, ActivitySettings, AppError, ConnectionView, EmployeeDetail, ExportGrant,
-    Overview, ReachabilityWindow, TunnelInput,
+    GeneralSettings, Overview, ReachabilityWindow, TunnelInput,
 };
 use scimdesk::Desk;
 
@@ -28,6 +29,17 @@ pub struct AppState {
     pub export_grant: ExportGrant,
     /// Asks the admin where to save the CSV export (the system's save dialog).
     pub save_dialog: SaveDialog,
+    /// The system's login entry that starts SCIM Desk in the tray.
+    pub start_at_login: Box<dyn StartAtLogin>,
+    /// The sleep inhibitor held while Okta can provision.
+    pub awake: KeepAwake,
+}
+
+/// The system's login entry for SCIM Desk (Tauri's autostart plugin: XDG autostart on Linux,
+/// a login item on macOS, the registry on Windows). Errors are the system's own words.
+pub trait StartAtLogin: Send + Sync {
+    fn is_enabled(&self) -> std::result::Result<bool, String>;
+    fn set(&self, enabled: bool) -> std::result::Result<(), String>;
 }
 
 /// Asks where to save a file, suggesting a file name; `None` when the admin cancelled.
@@ -152,4 +164,33 @@ pub async fn dismiss_reachability_window(
     id: i64,
 ) -> Result<Vec<ReachabilityWindow>> {
     state.desk.dismiss_reachability_window(id).await
+}
+
+pub async fn general_settings(state: &AppState) -> Result<GeneralSettings> {
+    state
+        .desk
+        .general_settings(state.start_at_login.is_enabled(), state.awake.status())
+        .await
+}
+
+pub async fn set_start_at_login(state: &AppState, enabled: bool) -> Result<GeneralSettings> {
+    state.start_at_login.set(enabled).map_err(|e| {
+        AppError::new(if enabled {
+            format!("SCIM Desk could not add itself to the programs started at login: {e}")
+        } else {
+            format!("SCIM Desk could not remove itself from the programs started at login: {e}")
+        })
+    })?;
+    state.desk.start_at_login_offered().await?;
+    general_settings(state).await
+}
+
+pub async fn start_at_login_offered(state: &AppState) -> Result<GeneralSettings> {
+    state.desk.start_at_login_offered().await?;
+    general_settings(state).await
+}
+
+pub async fn set_keep_awake(state: &AppState, enabled: bool) -> Result<GeneralSettings> {
+    state.desk.set_keep_awake(enabled).await?;
+    general_settings(state).await
 }

@@ -13,7 +13,23 @@ use tauri::test::{get_ipc_response, mock_builder, MockRuntime, INVOKE_KEY};
 use tauri::webview::InvokeRequest;
 use tauri::{WebviewUrl, WebviewWindow, WebviewWindowBuilder};
 
-use crate::commands::AppState;
+use crate::commands::{AppState, StartAtLogin};
+
+/// The login entry kept in memory: the real one (Tauri's autostart plugin, writing
+/// `~/.config/autostart`) is tested through the real app in `tests/it/desktop_app.rs`, with a
+/// home directory of its own; here `HOME` is the test process's, shared by every test.
+#[derive(Default, Clone)]
+struct LoginEntryInMemory(Arc<Mutex<bool>>);
+
+impl StartAtLogin for LoginEntryInMemory {
+    fn is_enabled(&self) -> Result<bool, String> {
+        Ok(*self.0.lock().unwrap())
+    }
+    fn set(&self, enabled: bool) -> Result<(), String> {
+        *self.0.lock().unwrap() = enabled;
+        Ok(())
+    }
+}
 
 struct Ipc {
     window: WebviewWindow<MockRuntime>,
@@ -40,6 +56,8 @@ async fn ipc() -> Ipc {
                 let chosen = answer.lock().unwrap().clone();
                 Box::pin(async move { Ok(chosen) })
             }),
+            start_at_login: Box::new(LoginEntryInMemory::default()),
+            awake: scimdesk::awake::KeepAwake::new(),
         })
         .build(tauri::generate_context!(test = true))
         .unwrap();
@@ -269,7 +287,7 @@ async fn the_export_writes_only_the_file_chosen_in_the_save_dialog() {
 async fn the_capability_grants_every_command_to_the_app_and_nothing_to_others() {
     let ipc = ipc().await;
     let commands = scimdesk::ipc::COMMANDS;
-    assert_eq!(commands.len(), 21, "{commands:?}");
+    assert_eq!(commands.len(), 25, "{commands:?}");
     for cmd in commands {
         // Arguments are left out on purpose: a granted command answers with an argument error,
         // a refused one with the ACL's "not allowed".
@@ -320,4 +338,55 @@ async fn reachability_windows_are_listed_and_dismissed_through_ipc() {
         .call("dismiss_reachability_window", json!({"id": 12345}))
         .unwrap_err();
     assert!(gone["message"].as_str().is_some(), "{gone}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn general_settings_start_at_login_is_asked_once_and_keep_awake_is_a_setting() {
+    let ipc = ipc().await;
+    let g = ipc.call("general_settings", json!({})).unwrap();
+    assert_eq!(
+        g,
+        json!({
+            "start_at_login": false,
+            "start_at_login_error": null,
+            "start_at_login_offered": false,
+            "keep_awake": false,
+            "awake": {"state": "not_held", "reason": "option_off"},
+        })
+    );
+    // "Not now": not asked again, nothing turned on.
+    let g = ipc.call("start_at_login_offered", json!({})).unwrap();
+    assert_eq!(g["start_at_login_offered"], true);
+    assert_eq!(g["start_at_login"], false);
+
+    let g = ipc
+        .call("set_start_at_login", json!({"enabled": true}))
+        .unwrap();
+    assert_eq!(g["start_at_login"], true);
+    let g = ipc
+        .call("set_start_at_login", json!({"enabled": false}))
+        .unwrap();
+    assert_eq!(g["start_at_login"], false);
+
+    let g = ipc
+        .call("set_keep_awake", json!({"enabled": true}))
+        .unwrap();
+    assert_eq!(g["keep_awake"], true);
+    let bad = ipc.call("set_keep_awake", json!({"enabled": "yes"}));
+    assert!(bad.is_err(), "{bad:?}");
+    let g = ipc.call("general_settings", json!({})).unwrap();
+    assert_eq!(g["keep_awake"], true);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn choosing_start_at_login_in_settings_means_it_is_not_asked_after_the_first_connection() {
+    let ipc = ipc().await;
+    let g = ipc
+        .call("set_start_at_login", json!({"enabled": true}))
+        .unwrap();
+    assert_eq!(g["start_at_login"], true);
+    assert_eq!(g["start_at_login_offered"], true);
+    ipc.call("add_connection", json!({"name": "Okta"})).unwrap();
+    let g = ipc.call("general_settings", json!({})).unwrap();
+    assert_eq!(g["start_at_login_offered"], true, "{g}");
 }

@@ -4,7 +4,9 @@
 //! embedded SCIM endpoint ([`scimdesk::endpoint::Endpoint`]). Core change events are forwarded to
 //! the webview as `scimdesk://change`, so open pages follow Okta's pushes live. Closing the window
 //! hides it: the app, and the endpoint Okta depends on, keep running in the tray until *Quit*.
-//! A second launch shows the running one instead of starting another.
+//! A second launch shows the running one instead of starting another. Started by the system's
+//! login entry (`--tray`, written when the admin turns on *Start SCIM Desk when I log in*), the
+//! app starts in the tray without showing its window.
 
 pub mod commands;
 pub mod ipc;
@@ -15,6 +17,7 @@ mod tray;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use scimdesk::awake::{KeepAwake, SystemInhibitor};
 use scimdesk::connections::keychain::OsKeychain;
 use scimdesk::desk::{default_data_dir, ChangeEvent, DATA_DIR_ENV};
 use scimdesk::endpoint::Endpoint;
@@ -22,11 +25,67 @@ use scimdesk::Desk;
 use tauri::{AppHandle, Emitter, Manager, RunEvent, WindowEvent};
 use tokio::sync::broadcast::error::RecvError;
 
-use commands::{AppState, SaveDialog, TEST_SAVE_PATH_ENV};
+use commands::{AppState, SaveDialog, StartAtLogin, TEST_SAVE_PATH_ENV};
 
 /// The event the UI listens to (part of the IPC contract).
 pub use scimdesk::ipc::CHANGE_EVENT;
 pub const MAIN_WINDOW: &str = "main";
+/// The flag of the system's login entry: start in the tray, the window hidden.
+pub const TRAY_FLAG: &str = "--tray";
+
+/// Whether the app was started in the tray (`--tray`, by the login entry).
+pub fn starts_in_tray(args: &[String]) -> bool {
+    let mut it = args.iter().skip(1);
+    while let Some(arg) = it.next() {
+        if arg == "--data-dir" {
+            it.next();
+        } else if arg == TRAY_FLAG {
+            return true;
+        }
+    }
+    false
+}
+
+/// The arguments of the login entry: `--tray`, and the data directory when the app was given
+/// one (so that the app started at login opens the directory the admin chose). A directory
+/// whose path the entry cannot carry as one plain word is left out (the default is opened).
+pub fn login_entry_args(args: &[String], env: Option<String>) -> Vec<String> {
+    let mut out = vec![TRAY_FLAG.to_owned()];
+    let explicit = data_dir_from(args, env).filter(|d| Some(d) != default_data_dir().as_ref());
+    if let Some(dir) = explicit.and_then(|d| d.to_str().map(str::to_owned)) {
+        let plain = !dir.is_empty()
+            && !dir
+                .chars()
+                .any(|c| c.is_whitespace() || "\"'`$\\%;&|<>()".contains(c));
+        if plain {
+            out.push(format!("--data-dir={dir}"));
+        } else {
+            tracing::warn!("the data directory's path cannot be written into the login entry");
+        }
+    }
+    out
+}
+
+/// The login entry through Tauri's autostart plugin.
+struct Autostart(AppHandle);
+
+impl StartAtLogin for Autostart {
+    fn is_enabled(&self) -> Result<bool, String> {
+        use tauri_plugin_autostart::ManagerExt;
+        self.0.autolaunch().is_enabled().map_err(|e| e.to_string())
+    }
+
+    fn set(&self, enabled: bool) -> Result<(), String> {
+        use tauri_plugin_autostart::ManagerExt;
+        let manager = self.0.autolaunch();
+        if enabled {
+            manager.enable()
+        } else {
+            manager.disable()
+        }
+        .map_err(|e| e.to_string())
+    }
+}
 
 /// `--data-dir DIR` (or `--data-dir=DIR`) on the command line, else `SCIMDESK_DATA_DIR`, else the
 /// platform's data directory — the same contract as the CLI's.
@@ -62,10 +121,11 @@ pub fn command_line_answer(args: &[String]) -> Option<String> {
         "--version" | "-V" => Some(version.clone()),
         "--help" | "-h" => Some(format!(
             "{version}\nSCIM Desk: the desktop app Okta provisions employees into.\n\n\
-             Usage: scimdesk-app [--data-dir DIR]\n\n\
+             Usage: scimdesk-app [--data-dir DIR] [--tray]\n\n\
              Options:\n  \
              --data-dir DIR  the data directory (default: the platform's data directory / \
              io.scimdesk.desktop; or {DATA_DIR_ENV})\n  \
+             --tray          start in the tray, the window hidden (as at login)\n  \
              -h, --help      print this help\n  \
              -V, --version   print the version\n\n\
              Without a window, run the endpoint with `scimdesk serve`."
@@ -103,12 +163,18 @@ async fn forward_changes(app: AppHandle, desk: Desk) {
 fn start(app: &tauri::App, data_dir: PathBuf) -> Result<(), Box<dyn std::error::Error>> {
     let desk = tauri::async_runtime::block_on(Desk::open(&data_dir, Arc::new(OsKeychain::new())))?;
     let endpoint = Arc::new(Endpoint::new(desk.clone()));
+    let awake = KeepAwake::new();
     app.manage(AppState {
         desk: desk.clone(),
         endpoint: endpoint.clone(),
         export_grant: Default::default(),
         save_dialog: save_dialog(app.handle().clone()),
+        start_at_login: Box::new(Autostart(app.handle().clone())),
+        awake: awake.clone(),
     });
+    // The sleep inhibitor, while the admin asks for it and Okta can provision.
+    let (keeper, serving) = (desk.clone(), endpoint.watch());
+    tauri::async_runtime::spawn(async move { awake.run(keeper, serving, SystemInhibitor).await });
     tauri::async_runtime::spawn(forward_changes(app.handle().clone(), desk.clone()));
     // The activity log is kept to its retention while the app runs, as `scimdesk serve` does.
     let pruner = desk.clone();
@@ -196,6 +262,8 @@ pub fn run() {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
 
+    let in_tray = starts_in_tray(&args);
+    let entry_args = login_entry_args(&args, std::env::var(DATA_DIR_ENV).ok());
     let Some(data_dir) = data_dir_from(&args, std::env::var(DATA_DIR_ENV).ok()) else {
         eprintln!("error: no data directory could be found for this user; pass --data-dir DIR");
         std::process::exit(1);
@@ -208,6 +276,13 @@ pub fn run() {
         }))
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_clipboard_manager::init())
+        // Called from Rust only (`set_start_at_login`); the webview is granted none of its
+        // commands. The entry starts the app in the tray.
+        .plugin(
+            tauri_plugin_autostart::Builder::new()
+                .args(entry_args)
+                .build(),
+        )
         .invoke_handler(ipc::handler())
         .setup(move |app| {
             if let Err(e) = start(app, data_dir.clone()) {
@@ -222,6 +297,10 @@ pub fn run() {
                 return Err(e);
             }
             tray::create(app.handle())?;
+            // The window is created hidden (tauri.conf.json): shown now, unless started at login.
+            if !in_tray {
+                show_main_window(app.handle());
+            }
             Ok(())
         })
         .on_window_event(|window, event| {
@@ -247,7 +326,10 @@ pub fn run() {
             // then let the database's writer finish and write its log back into the database.
             if let Some(state) = app.try_state::<AppState>() {
                 let (endpoint, desk) = (state.endpoint.clone(), state.desk.clone());
+                let awake = state.awake.clone();
                 tauri::async_runtime::block_on(async move {
+                    // The computer may sleep again as soon as the admin quits.
+                    awake.stop().await;
                     endpoint.stop().await;
                     desk.stop_beating().await;
                     desk.close().await;
@@ -301,5 +383,36 @@ mod tests {
             None
         );
         assert_eq!(command_line_answer(&args(&["app"])), None);
+        assert_eq!(command_line_answer(&args(&["app", "--tray"])), None);
+    }
+
+    #[test]
+    fn the_login_entry_starts_the_app_in_the_tray_on_the_same_data_directory() {
+        let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(starts_in_tray(&args(&["app", "--tray"])));
+        assert!(starts_in_tray(&args(&[
+            "app",
+            "--data-dir",
+            "/d",
+            "--tray"
+        ])));
+        assert!(!starts_in_tray(&args(&["app"])));
+        // A data directory called --tray is a path, not the flag.
+        assert!(!starts_in_tray(&args(&["app", "--data-dir", "--tray"])));
+
+        assert_eq!(
+            login_entry_args(&args(&["app", "--data-dir", "/srv/scimdesk"]), None),
+            vec!["--tray", "--data-dir=/srv/scimdesk"]
+        );
+        assert_eq!(
+            login_entry_args(&args(&["app"]), Some("/e".into())),
+            vec!["--tray", "--data-dir=/e"]
+        );
+        assert_eq!(login_entry_args(&args(&["app"]), None), vec!["--tray"]);
+        // A path the entry's command line cannot carry as one word: the default directory.
+        assert_eq!(
+            login_entry_args(&args(&["app", "--data-dir", "/home/a b/x"]), None),
+            vec!["--tray"]
+        );
     }
 }

@@ -14,7 +14,16 @@ fn add_connection(app: &App, name: &str) -> fantoccini::elements::Element {
     app.type_into("connection-name", name);
     app.click("save-connection");
     let css = format!("[data-testid=\"connection-row\"][data-connection-name=\"{name}\"]");
-    app.wait_for_css(&css)
+    let row = app.wait_for_css(&css);
+    // The first connection comes with the question about starting at login (asked once; the
+    // row and the question appear together): "Not now" here, see `start_at_login_…`.
+    if app.exists("start-at-login-offer") {
+        app.click("start-at-login-not-now");
+        app.wait_until("the question closes", |app| {
+            !app.exists("start-at-login-offer")
+        });
+    }
+    row
 }
 
 /// Reveals and reads a connection's token from the page.
@@ -814,4 +823,211 @@ fn after_a_night_okta_could_not_reach_the_desk_the_app_says_so_and_what_to_do_in
     app.go("#/settings/integrations/okta");
     app.wait_for("reachability-row");
     assert!(!app.exists("reachability-banner"));
+}
+
+/// Start at login and keeping the computer awake, through the real app: the question after the
+/// first connection ("Yes" writes the XDG autostart entry, which starts the app in the tray on
+/// the same data directory), *Settings › General* reading the entry back and removing it, and
+/// the sleep inhibitor held while Okta can provision and let go on quit.
+///
+/// The autostart entry is written by Tauri's autostart plugin (the `auto-launch` crate) to
+/// `$HOME/.config/autostart/` — it does not read `XDG_CONFIG_HOME` — so the app runs with a
+/// `HOME` of the test's own. The sleep inhibitor is asked of the real systemd-logind when the
+/// system bus has one, else of the STAND-IN logind (`logind_standin`) on a private bus; the test
+/// prints which.
+#[test]
+fn start_at_login_is_offered_once_written_read_back_removed_and_the_computer_kept_awake() {
+    use scimdesk_tests::logind_standin::Logind;
+    let logind = Logind::find();
+    println!("sleep inhibitor tested against {}", logind.which());
+    let home = tempfile::tempdir().unwrap();
+    let env = logind.env();
+    let mut envs: Vec<(&str, &std::path::Path)> = vec![("HOME", home.path())];
+    envs.extend(
+        env.iter()
+            .map(|(k, v)| (*k, std::path::Path::new(v.as_str()))),
+    );
+    let entry = home.path().join(".config/autostart/SCIM Desk.desktop");
+
+    let desk = Desk::new();
+    let app = App::launch_with_env(&desk, "start_at_login", &envs);
+    // The plugin is Rust's: the page cannot call it past the app's own commands.
+    let refused = app.invoke("plugin:autostart|enable", serde_json::json!({}));
+    assert!(
+        format!("{refused:?}").contains("not allowed"),
+        "{refused:?}"
+    );
+    assert!(!entry.exists());
+    app.go("#/settings/integrations/okta");
+    app.click("add-connection-empty");
+    app.wait_for("connection-dialog");
+    app.type_into("connection-name", "Okta production");
+    app.click("save-connection");
+    // Asked, with the new connection; nothing written until the admin says Yes.
+    app.wait_for("start-at-login-offer");
+    app.screenshot("start-at-login-offer");
+    assert!(!entry.exists(), "nothing is turned on without a Yes");
+    app.click("start-at-login-yes");
+    app.wait_until("the question closes", |app| {
+        !app.exists("start-at-login-offer")
+    });
+    let written = scimdesk_tests::wait::eventually("the autostart entry is written", || {
+        std::fs::read_to_string(&entry).map_err(|e| format!("{}: {e}", entry.display()))
+    });
+    let exec = written
+        .lines()
+        .find_map(|l| l.strip_prefix("Exec="))
+        .unwrap_or_else(|| panic!("no Exec line in\n{written}"));
+    let data_dir = desk.data_dir();
+    assert!(
+        exec.ends_with(&format!(" --tray --data-dir={}", data_dir.display())),
+        "the entry starts the app in the tray on its data directory: {exec}"
+    );
+    let program = exec.split(' ').next().unwrap();
+    assert!(
+        program.ends_with("scimdesk-app"),
+        "the entry starts this app: {exec}"
+    );
+
+    // Settings › General reads the entry back from the system.
+    app.go("#/settings/general");
+    let switch = app.wait_for("start-at-login");
+    app.wait_until("the switch shows the entry", |app| {
+        app.attr(&switch, "aria-checked").as_deref() == Some("true")
+    });
+    app.screenshot("general-start-at-login-on");
+
+    // Keeping the computer awake: held while Okta can provision.
+    app.click("keep-awake");
+    app.wait_until("the inhibitor is held", |app| {
+        app.text("awake-state")
+            .contains("Keeping this computer awake since")
+    });
+    let held = logind.scim_desk_inhibitors();
+    assert_eq!(held.len(), 1, "{held:?}");
+    assert_eq!(held[0].what, "sleep:idle");
+    app.screenshot("general-kept-awake");
+    // The Okta switch off: let go, and the page says why.
+    desk.cli_ok(&["config", "set", "okta", "off"]);
+    app.wait_until("the page says why the computer may sleep", |app| {
+        app.text("awake-state").contains("Okta integration is off")
+    });
+    assert!(logind.scim_desk_inhibitors().is_empty());
+    app.screenshot("general-okta-off");
+    desk.cli_ok(&["config", "set", "okta", "on"]);
+    app.wait_until("held again", |app| {
+        app.text("awake-state")
+            .contains("Keeping this computer awake since")
+    });
+
+    // Off: the entry is removed, and the switch says so.
+    app.click("start-at-login");
+    scimdesk_tests::wait::eventually("the autostart entry is removed", || {
+        if entry.exists() {
+            Err("still there")
+        } else {
+            Ok(())
+        }
+    });
+    app.wait_until("the switch shows no entry", |app| {
+        app.attr(&app.wait_for("start-at-login"), "aria-checked")
+            .as_deref()
+            == Some("false")
+    });
+
+    // Quit: the computer may sleep again.
+    assert!(!logind.scim_desk_inhibitors().is_empty());
+    drop(app);
+    scimdesk_tests::wait::eventually("the inhibitor is let go after quit", || {
+        let held = logind.scim_desk_inhibitors();
+        if held.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("{held:?}"))
+        }
+    });
+}
+
+/// The windows of the test display named `name`, and whether each is viewable (mapped), as
+/// `xwininfo` reports them.
+fn windows_named(name: &str) -> Vec<(String, bool)> {
+    let display = scimdesk_tests::app::display_name();
+    let tree = std::process::Command::new("xwininfo")
+        .args(["-root", "-tree"])
+        .env("DISPLAY", display)
+        .output()
+        .expect("xwininfo (Debian package x11-utils)");
+    let quoted = format!("\"{name}\"");
+    String::from_utf8_lossy(&tree.stdout)
+        .lines()
+        .filter(|l| l.contains(&quoted))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .map(|id| {
+            let info = std::process::Command::new("xwininfo")
+                .args(["-id", &id])
+                .env("DISPLAY", display)
+                .output()
+                .expect("xwininfo");
+            let viewable = String::from_utf8_lossy(&info.stdout).contains("IsViewable");
+            (id, viewable)
+        })
+        .collect()
+}
+
+/// Started by the login entry (`--tray`), the app serves Okta from the tray without showing its
+/// window; opening SCIM Desk again (a second launch) shows it.
+#[test]
+fn started_at_login_the_app_runs_in_the_tray_without_its_window() {
+    let _turn = scimdesk_tests::app::one_at_a_time();
+    let desk = Desk::new();
+    let listen = format!("127.0.0.1:{}", free_port());
+    desk.cli_ok(&["config", "set", "listen", &listen]);
+    let launch = |args: &[&str]| {
+        std::process::Command::new(scimdesk_tests::app::app_binary())
+            .args(["--data-dir", &desk.data_dir().to_string_lossy()])
+            .args(args)
+            .env("DISPLAY", scimdesk_tests::app::display_name())
+            .stdout(std::process::Stdio::null())
+            .stderr(
+                std::fs::File::create(desk.root().join(format!("app{}.log", args.len()))).unwrap(),
+            )
+            .spawn()
+            .unwrap()
+    };
+    let mut app = launch(&["--tray"]);
+    eventually("the app's endpoint accepted a connection", || {
+        assert!(app.try_wait().unwrap().is_none(), "the app ended early");
+        std::net::TcpStream::connect(&listen).map(|_| ())
+    });
+    // Up, with its tray icon (made just before the window would be shown), and no window shown:
+    // GTK does not even realise the hidden window.
+    eventually("the app's tray icon exists", || {
+        let icons = windows_named("scimdesk-app");
+        if icons.is_empty() {
+            Err("no tray icon window".to_owned())
+        } else {
+            Ok(())
+        }
+    });
+    let shown = windows_named("SCIM Desk");
+    assert!(
+        shown.iter().all(|(_, viewable)| !viewable),
+        "started in the tray, no window is shown: {shown:?}"
+    );
+
+    // Opening SCIM Desk again shows the running one's window (and starts no second app).
+    let second = launch(&[]);
+    let status = exit_of(second, "the second launch");
+    assert!(status.success(), "{status}");
+    eventually("the window is shown", || {
+        let w = windows_named("SCIM Desk");
+        if w.iter().any(|(_, viewable)| *viewable) {
+            Ok(())
+        } else {
+            Err(format!("{w:?}"))
+        }
+    });
+    // SAFETY: kill(2) on the pid of a child this test started and has not reaped.
+    unsafe { libc::kill(app.id() as libc::pid_t, libc::SIGTERM) };
+    exit_of(app, "the app after SIGTERM");
 }

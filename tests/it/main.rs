@@ -6,6 +6,7 @@
 //! The harness they share is the crate's library (`tests/src`).
 
 mod activity;
+mod awake;
 mod bad_input;
 mod bench_smoke;
 mod cli;

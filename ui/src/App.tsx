@@ -11,6 +11,7 @@ import { ActivityLogSettingsPage } from "./pages/ActivityLogSettingsPage";
 import { ActivityPage } from "./pages/ActivityPage";
 import { EmployeeDetailPage } from "./pages/EmployeeDetailPage";
 import { EmployeesPage } from "./pages/EmployeesPage";
+import { GeneralSettingsPage } from "./pages/GeneralSettingsPage";
 import { IntegrationsPage } from "./pages/IntegrationsPage";
 import { OktaPage } from "./pages/OktaPage";
 
@@ -31,6 +32,7 @@ const TITLES: Partial<Record<Route["page"], string>> = {
   integrations: "Integrations",
   okta: "Okta",
   "activity-log": "Activity log",
+  general: "General",
 };
 
 function Shell() {
@@ -105,6 +107,8 @@ function Page({ route }: { route: Route }) {
       return <OktaPage />;
     case "activity-log":
       return <ActivityLogSettingsPage />;
+    case "general":
+      return <GeneralSettingsPage />;
     case "not-found":
       return (
         <div className="page">

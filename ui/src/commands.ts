@@ -10,6 +10,7 @@ import type { EmployeeDetail } from "./bindings/EmployeeDetail";
 import type { EmployeeListQuery } from "./bindings/EmployeeListQuery";
 import type { EmployeePage } from "./bindings/EmployeePage";
 import type { EndpointStatus } from "./bindings/EndpointStatus";
+import type { GeneralSettings } from "./bindings/GeneralSettings";
 import type { Overview } from "./bindings/Overview";
 import type { ReachabilityWindow } from "./bindings/ReachabilityWindow";
 import type { Rehearsal } from "./bindings/Rehearsal";
@@ -86,6 +87,24 @@ export type Commands = {
    * The admin dismissed the banner about window `id`; answers the windows.
    */
   dismiss_reachability_window: { args: { id: number }; result: Array<ReachabilityWindow> };
+  /**
+   * *Settings › General*: starting at login (read from the system's login entry) and
+   * keeping the computer awake.
+   */
+  general_settings: { args: Record<never, never>; result: GeneralSettings };
+  /**
+   * Writes (on) or removes (off) the system's login entry, which starts SCIM Desk in
+   * the tray; the question after the first connection is not asked again.
+   */
+  set_start_at_login: { args: { enabled: boolean }; result: GeneralSettings };
+  /**
+   * The admin answered "Not now" to starting at login: it is not asked again.
+   */
+  start_at_login_offered: { args: Record<never, never>; result: GeneralSettings };
+  /**
+   * Keeps the computer from sleeping while Okta can provision (on), or not (off).
+   */
+  set_keep_awake: { args: { enabled: boolean }; result: GeneralSettings };
 };
 
 export type CommandName = keyof Commands;
@@ -113,6 +132,10 @@ export const COMMAND_NAMES = [
   "acknowledge_url_change",
   "reachability_windows",
   "dismiss_reachability_window",
+  "general_settings",
+  "set_start_at_login",
+  "start_at_login_offered",
+  "set_keep_awake",
 ] as const satisfies readonly CommandName[];
 
 /** The event that carries a core change to the webview. */

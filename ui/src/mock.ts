@@ -27,6 +27,7 @@ import type {
   EmployeeListQuery,
   EmployeePage,
   EndpointStatus,
+  GeneralSettings,
   GroupRef,
   Overview,
   ReachabilityWindow,
@@ -79,6 +80,10 @@ type Conn = { id: string; name: string; created_at: string; token: string; last_
 type Emp = Employee & { groups: string[] };
 
 const state = {
+  startAtLogin: false,
+  startAtLoginOffered: false,
+  keepAwake: false,
+  keepAwakeSince: "",
   oktaEnabled: !scenario.has("off"),
   listen: "127.0.0.1:8742",
   endpoint: (scenario.has("portinuse")
@@ -488,6 +493,26 @@ function liveTick() {
   changed({ kind: "activity", connection_id: conn.id });
 }
 
+/** Settings › General, as the core words its state: held while Okta can provision. */
+function generalSettings(): GeneralSettings {
+  const awake: GeneralSettings["awake"] = !state.keepAwake
+    ? { state: "not_held", reason: "option_off" }
+    : state.connections.length === 0
+      ? { state: "not_held", reason: "no_connection" }
+      : state.endpoint.state !== "serving"
+        ? { state: "not_held", reason: "endpoint_stopped" }
+        : !state.oktaEnabled
+          ? { state: "not_held", reason: "okta_off" }
+          : { state: "held", since: state.keepAwakeSince };
+  return {
+    start_at_login: state.startAtLogin,
+    start_at_login_error: null,
+    start_at_login_offered: state.startAtLoginOffered,
+    keep_awake: state.keepAwake,
+    awake,
+  };
+}
+
 type Handlers = {
   [C in CommandName]: (args: Commands[C]["args"]) => Commands[C]["result"] | Promise<Commands[C]["result"]>;
 };
@@ -557,6 +582,24 @@ const HANDLERS: Handlers = {
     state.reachability = state.reachability.map((w) => (w.id === id ? { ...w, dismissed: true } : w));
     changed({ kind: "reachability" });
     return state.reachability;
+  },
+  general_settings: () => generalSettings(),
+  set_start_at_login: ({ enabled }) => {
+    state.startAtLogin = enabled;
+    state.startAtLoginOffered = true;
+    changed({ kind: "settings" });
+    return generalSettings();
+  },
+  start_at_login_offered: () => {
+    state.startAtLoginOffered = true;
+    changed({ kind: "settings" });
+    return generalSettings();
+  },
+  set_keep_awake: ({ enabled }) => {
+    state.keepAwake = enabled;
+    if (enabled) state.keepAwakeSince = iso(0);
+    changed({ kind: "settings" });
+    return generalSettings();
   },
 };
 

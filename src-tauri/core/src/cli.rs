@@ -149,7 +149,8 @@ pub enum ConfigCommand {
     /// refuses Okta's requests without deleting anything), `rate-limit` (requests a second per
     /// connection, or `off`), `rate-limit-burst` (requests; empty for the rate), or how long
     /// the activity log keeps lines: `activity-retention-days` (default 180) and
-    /// `activity-retention-lines` (default 1,000,000), whichever is fewer.
+    /// `activity-retention-lines` (default 1,000,000), whichever is fewer; `keep-awake` (on/off:
+    /// on keeps the computer from sleeping while Okta can provision).
     Set {
         key: String,
         value: String,
@@ -341,6 +342,7 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                     "rate_limit": config.rate_limit,
                     "activity_retention": config.activity_retention,
                     "activity_log": desk.directory().activity_size().await?,
+                    "keep_awake": if config.keep_awake { "on" } else { "off" },
                     "data_dir": desk.data_dir(),
                 }))
             } else {
@@ -363,6 +365,14 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                     log.oldest_at
                         .map(|at| format!(", the oldest from {at}"))
                         .unwrap_or_default()
+                );
+                println!(
+                    "keep-awake   {}",
+                    if config.keep_awake {
+                        "on: the computer is kept from sleeping while Okta can provision"
+                    } else {
+                        "off"
+                    }
                 );
                 println!("data dir     {}", desk.data_dir().display());
                 Ok(())
@@ -785,6 +795,29 @@ async fn serve(
         let desk = desk.clone();
         async move { desk.keep_beating().await }
     });
+    // `config set keep-awake on`: the computer is kept from sleeping while Okta can provision.
+    // `serve` serves from here to its end, and follows settings and connections changed by
+    // other processes (a `scimdesk` command beside it) through the database's generations.
+    let awake = crate::awake::KeepAwake::new();
+    let (serving, serving_rx) = watch::channel(crate::endpoint::EndpointStatus::Serving {
+        listen: local.to_string(),
+    });
+    let following = tokio::spawn({
+        let desk = desk.clone();
+        async move {
+            desk.follow_other_processes(std::time::Duration::from_secs(1))
+                .await
+        }
+    });
+    let keeping = tokio::spawn({
+        let (awake, desk) = (awake.clone(), desk.clone());
+        async move {
+            awake
+                .run(desk, serving_rx, crate::awake::SystemInhibitor)
+                .await
+        }
+    });
+    tokio::spawn(report_awake(awake.watch(), json));
     let served = server::serve(
         desk.clone(),
         overrides,
@@ -793,6 +826,10 @@ async fn serve(
     )
     .await;
     pruning.abort();
+    awake.stop().await;
+    drop(serving);
+    keeping.abort();
+    following.abort();
     // Stopped as asked: the next start knows the gap began with a clean stop.
     desk.stop_beating().await;
     beating.abort();
@@ -801,6 +838,32 @@ async fn serve(
     }
     served?;
     Ok(())
+}
+
+/// Prints whether the computer is kept awake each time that changes (once the option is on).
+async fn report_awake(mut state: watch::Receiver<crate::awake::AwakeStatus>, json: bool) {
+    use crate::awake::{AwakeStatus, NotHeldReason};
+    use std::io::Write;
+    let mut first = true;
+    loop {
+        let current = state.borrow_and_update().clone();
+        let quiet = std::mem::take(&mut first)
+            && current
+                == (AwakeStatus::NotHeld {
+                    reason: NotHeldReason::OptionOff,
+                });
+        if !quiet {
+            if json {
+                println!("{}", json!({"event": "awake", "awake": current}));
+            } else {
+                println!("{}", wording::awake_message(&current));
+            }
+            let _ = std::io::stdout().flush();
+        }
+        if state.changed().await.is_err() {
+            return;
+        }
+    }
 }
 
 /// Prints each tunnel state as it changes, and a URL change prominently.
@@ -1017,8 +1080,33 @@ async fn status(desk: &Desk, json: bool) -> anyhow::Result<()> {
     let tunnel = desk.tunnel_status().await?;
     let listen = config.listen.to_string();
     let windows = recent_windows(desk).await?;
+    // Keeping the computer awake: whether it should be held (the conditions as the data
+    // directory and the heartbeat tell them), and who holds it, as the system lists it.
+    let should = crate::awake::Conditions {
+        option_on: config.keep_awake,
+        connections,
+        endpoint_serving: state == "running",
+        okta_enabled: config.okta_enabled,
+    }
+    .decide();
+    let holders = if config.keep_awake {
+        crate::awake::holders().await
+    } else {
+        Ok(None)
+    };
     if json {
+        let (held_by, problem) = match &holders {
+            Ok(h) => (h.clone(), None),
+            Err(e) => (None, Some(json!({"code": e.problem, "detail": e.detail}))),
+        };
         return print_json(&json!({
+            "keep_awake": {
+                "option": if config.keep_awake { "on" } else { "off" },
+                "should_hold": should.is_ok(),
+                "reason": should.err(),
+                "held_by": held_by,
+                "problem": problem,
+            },
             "endpoint": {
                 "state": state,
                 "last_beat_at": beat.as_ref().map(|b| &b.beat_at),
@@ -1043,6 +1131,10 @@ async fn status(desk: &Desk, json: bool) -> anyhow::Result<()> {
     println!("endpoint     {endpoint}");
     println!("okta         {}", wording::okta_switch(config.okta_enabled));
     println!("connections  {connections}");
+    println!(
+        "keep-awake   {}",
+        wording::keep_awake_line(should, &holders)
+    );
     println!(
         "tunnel       {}",
         v(&wording::tunnel_message(&tunnel, &listen))

@@ -21,6 +21,13 @@ pub const KEY_OKTA_ENABLED: &str = "okta_enabled";
 pub const KEY_RATE_LIMIT: &str = "rate_limit";
 pub const KEY_ACTIVITY_RETENTION_DAYS: &str = "activity_retention_days";
 pub const KEY_ACTIVITY_RETENTION_LINES: &str = "activity_retention_lines";
+/// `on` when the admin asked SCIM Desk to keep the computer awake while Okta can provision
+/// (see `awake`); absent means off: nothing holds the computer awake unless asked.
+pub const KEY_KEEP_AWAKE: &str = "keep_awake";
+/// `on` once the app has asked the admin whether to start SCIM Desk at login (after the first
+/// connection): it asks once, whatever the answer. Whether it *does* start at login is the
+/// operating system's login entry, never a copy of it here.
+pub const KEY_START_AT_LOGIN_OFFERED: &str = "start_at_login_offered";
 
 /// How long the activity log keeps a line by default: half a year…
 pub const DEFAULT_RETENTION_DAYS: u32 = 180;
@@ -54,6 +61,8 @@ pub struct Config {
     pub okta_enabled: bool,
     pub rate_limit: RateLimit,
     pub activity_retention: Retention,
+    /// Hold a sleep inhibitor while Okta can provision (see `awake`).
+    pub keep_awake: bool,
 }
 
 /// What the activity log keeps: lines younger than `days`, and of those the newest `lines`,
@@ -246,7 +255,7 @@ pub enum ConfigError {
         "'{0}' is not a burst size: give a number of requests (1 or more), or \"\" for the default"
     )]
     BadBurst(String),
-    #[error("there is no setting named '{0}'; the settings are 'listen', 'public-url', 'okta', 'rate-limit', 'rate-limit-burst', 'activity-retention-days' and 'activity-retention-lines'")]
+    #[error("there is no setting named '{0}'; the settings are 'listen', 'public-url', 'okta', 'rate-limit', 'rate-limit-burst', 'activity-retention-days', 'activity-retention-lines' and 'keep-awake'")]
     UnknownKey(String),
     #[error(
         "'{0}' is not a number of days to keep activity for: give 1 to 36,500 (180 by default)"
@@ -388,6 +397,7 @@ mod tests {
             okta_enabled: true,
             rate_limit: RateLimit::default(),
             activity_retention: Retention::default(),
+            keep_awake: false,
         };
         assert_eq!(c.base_url("abc"), "http://127.0.0.1:8742/scim/v2/abc");
         let listen = Some("127.0.0.1:9000".parse().unwrap());

@@ -328,8 +328,8 @@ impl Desk {
         config_from(&self.settings().await?)
     }
 
-    /// Sets `listen`, `public-url`, `rate-limit`, `rate-limit-burst`, `activity-retention-days`
-    /// or `activity-retention-lines` (also accepted with `_`); an empty public URL or burst
+    /// Sets `listen`, `public-url`, `rate-limit`, `rate-limit-burst`, `activity-retention-days`,
+    /// `activity-retention-lines` or `keep-awake` (also accepted with `_`); an empty public URL or burst
     /// clears it. A public URL means "my own tunnel": it is the `own` tunnel setting. A running
     /// endpoint follows a new rate limit or retention within a few seconds.
     pub async fn set_config(&self, key: &str, value: &str) -> Result<Config, DeskError> {
@@ -357,6 +357,11 @@ impl Desk {
                     .await?;
                 // An `okta_off` window opened or closed.
                 self.notify(ChangeEvent::Reachability);
+            }
+            "keep-awake" | "keep_awake" => {
+                let on = config::parse_switch(value)?;
+                self.put_setting(config::KEY_KEEP_AWAKE, Some(if on { "on" } else { "off" }))
+                    .await?;
             }
             "rate-limit" | "rate_limit" => {
                 let per_second = config::parse_rate_limit(value)?;
@@ -473,6 +478,11 @@ impl Desk {
         self.settings.put(writes).await
     }
 
+    /// One stored setting, if it is set.
+    pub(crate) async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.settings.get(key).await
+    }
+
     pub(crate) async fn put_setting(
         &self,
         key: &str,
@@ -517,6 +527,10 @@ fn config_from(settings: &HashMap<String, String>) -> Result<Config, DeskError> 
             .get(config::KEY_ACTIVITY_RETENTION_LINES)
             .map(String::as_str),
     );
+    let keep_awake = match settings.get(config::KEY_KEEP_AWAKE) {
+        Some(v) => config::parse_switch(v)?,
+        None => false,
+    };
     Ok(Config {
         listen,
         allow_remote,
@@ -524,6 +538,7 @@ fn config_from(settings: &HashMap<String, String>) -> Result<Config, DeskError> 
         okta_enabled,
         rate_limit,
         activity_retention,
+        keep_awake,
     })
 }
 

@@ -26,6 +26,8 @@ pub enum ChangeEvent {
     Disk,
     /// A reachability window was recorded, opened, closed or dismissed.
     Reachability,
+    /// The sleep inhibitor was taken, let go, or could not be taken (`awake`).
+    Awake,
     /// Anything may have changed: the database moved without an event saying what (another
     /// process, such as a `scimdesk` command run beside the app), or events were missed. Pages
     /// reload what they show.

@@ -65,6 +65,17 @@ macro_rules! ipc_commands {
             reachability_windows() -> Vec<ReachabilityWindow>;
             /// The admin dismissed the banner about window `id`; answers the windows.
             dismiss_reachability_window(id: i64) -> Vec<ReachabilityWindow>;
+
+            /// *Settings › General*: starting at login (read from the system's login entry) and
+            /// keeping the computer awake.
+            general_settings() -> GeneralSettings;
+            /// Writes (on) or removes (off) the system's login entry, which starts SCIM Desk in
+            /// the tray; the question after the first connection is not asked again.
+            set_start_at_login(enabled: bool) -> GeneralSettings;
+            /// The admin answered "Not now" to starting at login: it is not asked again.
+            start_at_login_offered() -> GeneralSettings;
+            /// Keeps the computer from sleeping while Okta can provision (on), or not (off).
+            set_keep_awake(enabled: bool) -> GeneralSettings;
         }
     };
 }

@@ -5,6 +5,7 @@
 //! (`connections`), and [`Desk`], which opens a data directory and hands these out. The headless
 //! `scimdesk` binary and the Tauri shell both start from [`Desk`]; nothing here knows about Tauri.
 
+pub mod awake;
 pub mod cli;
 pub mod config;
 pub mod connections;

@@ -10,6 +10,7 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::awake::AwakeStatus;
 use crate::config::Retention;
 use crate::connections::{Connection, ConnectionError};
 use crate::db::StoreError;
@@ -48,6 +49,22 @@ pub struct DiskFullView {
     /// Bytes free on that disk now; none where it cannot be told.
     pub free_bytes: Option<u64>,
     pub data_dir: String,
+}
+
+/// *Settings › General*: starting at login and keeping the computer awake.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct GeneralSettings {
+    /// Whether the system starts SCIM Desk (in the tray) when the admin logs in: read from the
+    /// system's login entry each time, never from a copy.
+    pub start_at_login: bool,
+    /// The login entry could not be read: the system's error (then `start_at_login` is false).
+    pub start_at_login_error: Option<String>,
+    /// The app has asked, once, whether to start at login (after the first connection).
+    pub start_at_login_offered: bool,
+    /// The admin asked to keep the computer awake while Okta can provision.
+    pub keep_awake: bool,
+    /// Whether it is kept awake now, and if not, why.
+    pub awake: AwakeStatus,
 }
 
 /// When Okta last reached a connection, and how it went.
@@ -373,6 +390,47 @@ impl Desk {
 
     pub async fn set_okta_enabled(&self, enabled: bool) -> Result<(), AppError> {
         self.set_config("okta", if enabled { "on" } else { "off" })
+            .await?;
+        Ok(())
+    }
+
+    /// *Settings › General*, with what only the shell knows: the login entry (`start_at_login`,
+    /// or the system's error reading it) and the sleep inhibitor's status.
+    pub async fn general_settings(
+        &self,
+        start_at_login: Result<bool, String>,
+        awake: AwakeStatus,
+    ) -> Result<GeneralSettings, AppError> {
+        let config = self.config().await?;
+        let offered = self
+            .setting(crate::config::KEY_START_AT_LOGIN_OFFERED)
+            .await?
+            .map(|v| crate::config::parse_switch(&v).unwrap_or(true))
+            .unwrap_or(false);
+        let (start_at_login, start_at_login_error) = match start_at_login {
+            Ok(on) => (on, None),
+            Err(e) => (false, Some(e)),
+        };
+        Ok(GeneralSettings {
+            start_at_login,
+            start_at_login_error,
+            start_at_login_offered: offered,
+            keep_awake: config.keep_awake,
+            awake,
+        })
+    }
+
+    /// The admin answered the question about starting at login, or chose in *Settings ›
+    /// General*: it is not asked again.
+    pub async fn start_at_login_offered(&self) -> Result<(), AppError> {
+        self.put_setting(crate::config::KEY_START_AT_LOGIN_OFFERED, Some("on"))
+            .await?;
+        self.notify(ChangeEvent::Settings);
+        Ok(())
+    }
+
+    pub async fn set_keep_awake(&self, enabled: bool) -> Result<(), AppError> {
+        self.set_config("keep-awake", if enabled { "on" } else { "off" })
             .await?;
         Ok(())
     }

@@ -5,7 +5,7 @@ import { IconActivity, IconPeople, IconSettings } from "./Icons";
 
 export function Sidebar({ route }: { route: Route }) {
   const { data: overview } = useQuery(command("overview"));
-  const inSettings = route.page === "integrations" || route.page === "okta" || route.page === "activity-log";
+  const inSettings = route.page === "integrations" || route.page === "okta" || route.page === "activity-log" || route.page === "general";
   const current = (on: boolean) => (on ? { "aria-current": "page" as const } : {});
   const endpoint = overview?.endpoint;
 
@@ -40,6 +40,11 @@ export function Sidebar({ route }: { route: Route }) {
           </a>
           {inSettings && (
             <ul className="subnav">
+              <li>
+                <a href="#/settings/general" className="nav-link nav-sublink" data-testid="nav-general" {...current(route.page === "general")}>
+                  General
+                </a>
+              </li>
               <li>
                 <a href="#/settings/integrations" className="nav-link nav-sublink" {...current(route.page === "integrations")}>
                   Integrations

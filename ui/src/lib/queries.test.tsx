@@ -22,6 +22,7 @@ const READS: ReadCommand[] = [
   "activity_settings",
   "tunnel_status",
   "reachability_windows",
+  "general_settings",
 ];
 
 /** A cache holding an answer of every read command; which of them an event leaves stale. */
@@ -53,7 +54,10 @@ describe("the invalidation table", () => {
       "list_connections",
       "tunnel_status",
       "reachability_windows",
+      "general_settings",
     ]);
+    // The sleep inhibitor's state is shown on Settings › General only.
+    expect(await staleAfter({ kind: "awake" })).toEqual(["general_settings"]);
   });
 
   it("makes everything stale on a reload", async () => {

@@ -21,7 +21,8 @@ export type ReadCommand =
   | "list_activity"
   | "activity_settings"
   | "tunnel_status"
-  | "reachability_windows";
+  | "reachability_windows"
+  | "general_settings";
 
 export type ChangeKind = ChangeEvent["kind"];
 
@@ -37,7 +38,8 @@ export const INVALIDATES: { readonly [K in ChangeKind]: readonly ReadCommand[] |
   activity: ["list_activity", "employee_detail", "list_connections", "activity_settings"],
   // A connection added or deleted; the URL-change banner lists every connection's new base URL,
   // and a reachability window names the connections it affected (a deleted one loses its name).
-  connections: ["overview", "list_connections", "tunnel_status", "reachability_windows"],
+  // Keeping the computer awake needs a connection.
+  connections: ["overview", "list_connections", "tunnel_status", "reachability_windows", "general_settings"],
   // Base URLs are built from the public URL; a tunnel down, or a URL Okta does not have yet,
   // opens a reachability window (and coming back closes it).
   tunnel: ["tunnel_status", "list_connections", "reachability_windows"],
@@ -48,11 +50,14 @@ export const INVALIDATES: { readonly [K in ChangeKind]: readonly ReadCommand[] |
     "list_connections",
     "tunnel_status",
     "reachability_windows",
+    "general_settings",
   ],
-  settings: ["overview", "list_connections", "tunnel_status", "activity_settings"],
+  settings: ["overview", "list_connections", "tunnel_status", "activity_settings", "general_settings"],
   disk: ["overview"],
   // A window in which Okta couldn't reach SCIM Desk was recorded, opened, closed or dismissed.
   reachability: ["reachability_windows"],
+  // The sleep inhibitor was taken, let go, or refused.
+  awake: ["general_settings"],
   // The database changed under the app (another process), or events were missed.
   reload: "everything",
 };

@@ -1,11 +1,12 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRef, useState } from "react";
-import { type ConnectionView } from "../api";
+import { call, type ConnectionView } from "../api";
 import { IconAlert, IconPlus, OktaMark } from "../components/Icons";
 import { useToast } from "../components/Toasts";
 import { command, commandKey } from "../lib/queries";
 import { AddConnectionDialog } from "./AddConnectionDialog";
 import { ConnectionCard } from "./ConnectionCard";
+import { shouldOfferStartAtLogin, StartAtLoginOffer } from "./GeneralSettingsPage";
 import { ReachabilitySection } from "./ReachabilitySection";
 import { useOktaSwitch } from "./oktaSwitch";
 import { SetupGuide } from "./SetupGuide";
@@ -18,13 +19,19 @@ export function OktaPage() {
   const { data: tunnel } = useQuery(command("tunnel_status"));
   const [adding, setAdding] = useState(false);
   const [newId, setNewId] = useState<string | null>(null);
+  const [offerLogin, setOfferLogin] = useState(false);
   const addRef = useRef<HTMLButtonElement>(null);
   const { toast } = useToast();
   const sw = useOktaSwitch();
   const enabled = overview?.okta_enabled ?? true;
   const list = connections ?? [];
 
-  const added = (c: ConnectionView) => {
+  const added = async (c: ConnectionView) => {
+    // With the first connection, Okta depends on this computer: ask (once) whether SCIM Desk
+    // should start at login; never turned on without the admin's Yes. Asked before the dialog
+    // closes, so that the question comes with the new row, not after it.
+    const offer = await call("general_settings").then(shouldOfferStartAtLogin, () => false);
+    setOfferLogin(offer);
     setAdding(false);
     setNewId(c.id);
     toast(`Connection "${c.name}" created. Copy the base URL and token into Okta.`);
@@ -125,8 +132,9 @@ export function OktaPage() {
 
       <SetupGuide connections={list} />
 
-      {adding && <AddConnectionDialog onClose={() => setAdding(false)} onAdded={added} />}
+      {adding && <AddConnectionDialog onClose={() => setAdding(false)} onAdded={(c) => void added(c)} />}
       {sw.dialog}
+      {offerLogin && !adding && <StartAtLoginOffer onDone={() => setOfferLogin(false)} />}
     </div>
   );
 }

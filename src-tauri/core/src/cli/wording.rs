@@ -287,6 +287,71 @@ pub fn okta_switch(enabled: bool) -> &'static str {
     }
 }
 
+/// Whether `serve` keeps the computer awake, as a sentence.
+pub fn awake_message(status: &crate::awake::AwakeStatus) -> String {
+    use crate::awake::{AwakeProblem, AwakeStatus, NotHeldReason};
+    match status {
+        AwakeStatus::Held { since } => {
+            format!("Keeping the computer awake while Okta can provision (since {since}).")
+        }
+        AwakeStatus::NotHeld { reason } => format!(
+            "The computer may sleep: {}.",
+            match reason {
+                NotHeldReason::OptionOff => "keep-awake is off",
+                NotHeldReason::NoConnection =>
+                    "there is no connection for Okta to provision through",
+                NotHeldReason::EndpointStopped => "the endpoint is not serving",
+                NotHeldReason::OktaOff => "the Okta switch is off",
+            }
+        ),
+        AwakeStatus::Failed { problem, detail } => format!(
+            "The computer cannot be kept awake: {} ({detail}).",
+            match problem {
+                AwakeProblem::NoLoginManager =>
+                    "this system has no login manager (systemd-logind) to ask",
+                AwakeProblem::Refused => "the system refused",
+                AwakeProblem::Unsupported => "this system offers no way SCIM Desk knows of",
+            }
+        ),
+    }
+}
+
+/// `status`'s line about keeping the computer awake: the option, whether it should be held now
+/// and why not, and who holds it as the system lists it.
+pub fn keep_awake_line(
+    should: Result<(), crate::awake::NotHeldReason>,
+    holders: &Result<Option<Vec<u32>>, crate::awake::InhibitError>,
+) -> String {
+    use crate::awake::{AwakeStatus, NotHeldReason};
+    match (should, holders) {
+        (Err(NotHeldReason::OptionOff), _) => "off".to_owned(),
+        (_, Err(e)) => format!(
+            "on, but {}",
+            awake_message(&AwakeStatus::Failed {
+                problem: e.problem,
+                detail: e.detail.clone(),
+            })
+            .trim_start_matches("The computer cannot be kept awake: ")
+        ),
+        (Ok(()), Ok(Some(pids))) if pids.is_empty() => {
+            "on, and it should be held now, but no SCIM Desk process holds it".to_owned()
+        }
+        (_, Ok(Some(pids))) if !pids.is_empty() => format!(
+            "on: the computer is kept awake (held by process {})",
+            pids.iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        (Ok(()), _) => "on: the computer is kept awake while this holds".to_owned(),
+        (Err(reason), _) => format!(
+            "on, not held now: {}",
+            awake_message(&AwakeStatus::NotHeld { reason })
+                .trim_start_matches("The computer may sleep: ")
+        ),
+    }
+}
+
 /// An Okta API failure as a sentence for the admin. Never names the token.
 pub fn okta_api_error(e: OktaApiError) -> anyhow::Error {
     let sentence = match &e {
