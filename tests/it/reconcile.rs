@@ -605,3 +605,44 @@ fn each_failure_is_a_sentence_for_the_admin() {
     standin.state().token = "another".into();
     failed(&reconcile(&desk, &ca), "Okta refused the API token (401)");
 }
+
+#[test]
+fn progress_goes_to_stderr_when_asked_and_json_stays_clean() {
+    let desk = Desk::new();
+    desk.add_connection("Okta");
+    let ca = TestCa::new();
+    let users = (0..450)
+        .map(|i| {
+            app_user(
+                &format!("00u{i:017}"),
+                None,
+                &format!("p{i:03}@corp.example"),
+                "P",
+                "Q",
+                "",
+                "PROVISIONED",
+            )
+        })
+        .collect();
+    let standin = OktaApiStandin::start(&ca, org(users));
+    let out = set_up(&desk, &ca, &standin.org_url(), APP, TOKEN);
+    assert_eq!(out.code(), Some(0), "{out}");
+
+    let out = desk.cli_with(
+        &["connection", "reconcile", "Okta", "--json", "--progress"],
+        &[("SCIMDESK_EXTRA_CA_FILE", &ca_env(&ca))],
+        None,
+    );
+    let report = report_of(&out);
+    assert_eq!(report["counts"]["missing_here"], 450);
+    assert!(
+        out.stderr.contains("Reconciling with Okta:") && out.stderr.contains("app users read"),
+        "{out}"
+    );
+    assert!(!out.stderr.contains(TOKEN), "{out}");
+
+    // Not a terminal, no --progress: --json says nothing on stderr.
+    let out = reconcile(&desk, &ca);
+    assert_eq!(report_of(&out)["counts"]["missing_here"], 450);
+    assert_eq!(out.stderr.trim(), "", "{out}");
+}

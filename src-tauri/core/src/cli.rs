@@ -216,6 +216,10 @@ pub enum ConnectionCommand {
         /// report prints. Repeat for several.
         #[arg(long, value_name = "ROW_KEY", requires = "apply")]
         only: Vec<String>,
+        /// Show progress on standard error even when it is not a terminal (it is shown on a
+        /// terminal unless --json).
+        #[arg(long)]
+        progress: bool,
     },
 }
 
@@ -684,18 +688,38 @@ async fn connection(desk: &Desk, command: ConnectionCommand, json: bool) -> anyh
             connection,
             apply,
             only,
+            progress,
         } => {
-            let okta_api = desk.okta_api();
-            let report = if apply {
-                okta_api
-                    .reconcile_apply(desk.directory(), &connection, &only)
-                    .await
-            } else {
-                okta_api.reconcile(desk.directory(), &connection).await
+            use crate::okta::runs::{Mode, Trigger};
+            use std::io::IsTerminal;
+            let mode = match (apply, only.is_empty()) {
+                (false, _) => Mode::DryRun,
+                (true, true) => Mode::ApplyAll,
+                (true, false) => Mode::ApplyOnly(only),
+            };
+            let terminal = std::io::stderr().is_terminal();
+            let shown = progress || (terminal && !json);
+            let printer =
+                shown.then(|| tokio::spawn(show_reconcile_progress(desk.clone(), terminal)));
+            let finished = desk
+                .reconcile_runs()
+                .run(&connection, Trigger::Manual, mode)
+                .await;
+            if let Some(printer) = printer {
+                printer.abort();
+                if terminal {
+                    eprint!("\r\x1b[K");
+                }
             }
-            .map_err(wording::okta_api_error)?;
+            let finished = finished.map_err(wording::okta_api_error)?;
+            if let Some(e) = finished.error {
+                return Err(wording::okta_api_error(e));
+            }
+            let Some(report) = finished.report else {
+                anyhow::bail!("the reconcile was cancelled");
+            };
             if json {
-                print_json(&report)
+                print_json(&*report)
             } else {
                 for line in wording::reconcile_lines(&report) {
                     println!("{}", v(&line));
@@ -857,6 +881,34 @@ async fn report_tunnel(desk: Desk, mut state: watch::Receiver<TunnelState>, json
 }
 
 /// A secret piped on standard input (never on the command line, where `ps` shows it).
+/// Prints the running reconcile's progress on standard error as it is published: one line
+/// rewritten on a terminal, a line per change otherwise (`--progress`).
+async fn show_reconcile_progress(desk: Desk, terminal: bool) {
+    let mut events = desk.subscribe();
+    let mut last = String::new();
+    loop {
+        match events.recv().await {
+            Ok(crate::events::ChangeEvent::Reconcile { .. })
+            | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+            Ok(_) => continue,
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+        }
+        let Some(running) = desk.reconcile_runs().running() else {
+            continue;
+        };
+        let line = wording::reconcile_progress(&running.progress);
+        if line == last {
+            continue;
+        }
+        if terminal {
+            eprint!("\r\x1b[K{}", v(&line));
+        } else {
+            eprintln!("{}", v(&line));
+        }
+        last = line;
+    }
+}
+
 fn read_secret(what: &str) -> anyhow::Result<String> {
     use std::io::Read;
     let mut secret = String::new();

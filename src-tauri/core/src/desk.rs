@@ -14,6 +14,7 @@ use crate::connections::keychain::Keychain;
 use crate::connections::{ConnectionKey, Connections};
 use crate::db::{Db, StoreError};
 use crate::directory::Directory;
+use crate::okta::runs::Runs;
 use crate::okta::OktaApi;
 use crate::reachability::Reachability;
 use crate::settings::Settings;
@@ -59,6 +60,7 @@ pub struct Desk {
     db: Db,
     connections: Connections,
     okta_api: OktaApi,
+    runs: Runs,
     directory: Directory,
     settings: Settings,
     reachability: Reachability,
@@ -127,15 +129,23 @@ impl Desk {
             events.clone(),
             Reachability::new(db.clone()),
         );
+        let okta_api = OktaApi::new(
+            db.clone(),
+            keychain.clone(),
+            Connections::new(db.clone(), keychain.clone()),
+        );
+        let directory = Directory::new(db.clone(), events.clone());
         Ok(Desk {
             data_dir: data_dir.to_owned(),
-            okta_api: OktaApi::new(
+            runs: Runs::new(
                 db.clone(),
-                keychain.clone(),
-                Connections::new(db.clone(), keychain.clone()),
+                directory.clone(),
+                okta_api.clone(),
+                events.clone(),
             ),
+            okta_api,
             connections: Connections::new(db.clone(), keychain),
-            directory: Directory::new(db.clone(), events.clone()),
+            directory,
             settings: Settings::new(db.clone()),
             reachability: Reachability::new(db.clone()),
             beating_stopped: Arc::default(),
@@ -188,6 +198,11 @@ impl Desk {
     /// The connections' Okta API setups and the reconcile dry run.
     pub fn okta_api(&self) -> &OktaApi {
         &self.okta_api
+    }
+
+    /// The reconcile runs of this process: one at a time, cancellable, with their history.
+    pub fn reconcile_runs(&self) -> &Runs {
+        &self.runs
     }
 
     pub fn directory(&self) -> &Directory {

@@ -53,6 +53,10 @@ export const INVALIDATES: { readonly [K in ChangeKind]: readonly ReadCommand[] |
   disk: ["overview"],
   // A window in which Okta couldn't reach SCIM Desk was recorded, opened, closed or dismissed.
   reachability: ["reachability_windows"],
+  // A reconcile with Okta started, moved on or ended (nothing reads it yet).
+  reconcile: [],
+  // A reconcile dry run found drift: the hook for a notification; the state came with `reconcile`.
+  reconcile_drift: [],
   // The database changed under the app (another process), or events were missed.
   reload: "everything",
 };
