@@ -11,6 +11,8 @@ use scimdesk::config::Retention;
 use scimdesk::directory::activity::ActivityEntry;
 use scimdesk::directory::employees::{EmployeeListPage, EmployeeListQuery};
 use scimdesk::endpoint::EndpointStatus;
+use scimdesk::okta::OktaApiSetup;
+use scimdesk::reconcile_views::{OktaApiInput, ReconcileState, RowsPage, RowsQuery};
 use scimdesk::tunnel::rehearsal::Rehearsal;
 use scimdesk::tunnel::TunnelStatus;
 use scimdesk::views::{

@@ -3,7 +3,8 @@
 -- Apply (else a dry run); `outcome`: `in_step` (no drift), `drift` (rows found), `failed`
 -- (`failure` says why, in a sentence without the token), `cancelled` (by the admin). The counts
 -- are those of the report read (none when it failed or was cancelled before the end); `created`,
--- `updated`, `deactivated`, `apply_failed` what an Apply changed.
+-- `updated`, `deactivated`, `apply_failed` what an Apply changed, and `already_in_step` the
+-- selected rows that Okta's re-read no longer had.
 CREATE TABLE reconcile_runs (
     id                     INTEGER PRIMARY KEY AUTOINCREMENT,
     connection_id          TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
@@ -22,6 +23,7 @@ CREATE TABLE reconcile_runs (
     updated                INTEGER,
     deactivated            INTEGER,
     apply_failed           INTEGER,
+    already_in_step        INTEGER,
     failure                TEXT
 );
 CREATE INDEX reconcile_runs_by_connection ON reconcile_runs (connection_id, id);

@@ -21,7 +21,9 @@ export type ReadCommand =
   | "list_activity"
   | "activity_settings"
   | "tunnel_status"
-  | "reachability_windows";
+  | "reachability_windows"
+  | "reconcile_state"
+  | "reconcile_rows";
 
 export type ChangeKind = ChangeEvent["kind"];
 
@@ -37,7 +39,7 @@ export const INVALIDATES: { readonly [K in ChangeKind]: readonly ReadCommand[] |
   activity: ["list_activity", "employee_detail", "list_connections", "activity_settings"],
   // A connection added or deleted; the URL-change banner lists every connection's new base URL,
   // and a reachability window names the connections it affected (a deleted one loses its name).
-  connections: ["overview", "list_connections", "tunnel_status", "reachability_windows"],
+  connections: ["overview", "list_connections", "tunnel_status", "reachability_windows", "reconcile_state"],
   // Base URLs are built from the public URL; a tunnel down, or a URL Okta does not have yet,
   // opens a reachability window (and coming back closes it).
   tunnel: ["tunnel_status", "list_connections", "reachability_windows"],
@@ -53,8 +55,8 @@ export const INVALIDATES: { readonly [K in ChangeKind]: readonly ReadCommand[] |
   disk: ["overview"],
   // A window in which Okta couldn't reach SCIM Desk was recorded, opened, closed or dismissed.
   reachability: ["reachability_windows"],
-  // A reconcile with Okta started, moved on or ended (nothing reads it yet).
-  reconcile: [],
+  // A reconcile with Okta started, moved on or ended, or its API access was set up or removed.
+  reconcile: ["reconcile_state", "reconcile_rows"],
   // A reconcile dry run found drift: the hook for a notification; the state came with `reconcile`.
   reconcile_drift: [],
   // The database changed under the app (another process), or events were missed.

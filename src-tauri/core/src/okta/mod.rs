@@ -100,7 +100,7 @@ impl From<sqlx::Error> for OktaApiError {
 }
 
 /// A connection's Okta API setup as shown to the admin. Never the token.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct OktaApiSetup {
     pub connection_id: String,
     pub connection_name: String,

@@ -597,9 +597,9 @@ impl Runs {
                     "INSERT INTO reconcile_runs (connection_id, started_at, finished_at, trigger, \
                      applied, outcome, pages, okta_users, missing_here, stale_here, \
                      should_be_deactivated, unknown_to_okta, created, updated, deactivated, \
-                     apply_failed, failure) \
+                     apply_failed, already_in_step, failure) \
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, \
-                     ?16, ?17)",
+                     ?16, ?17, ?18)",
                     rusqlite::params![
                         r.connection_id,
                         r.started_at,
@@ -617,6 +617,7 @@ impl Runs {
                         applied.as_ref().map(|a| a.updated as i64),
                         applied.as_ref().map(|a| a.deactivated as i64),
                         applied.as_ref().map(|a| a.failed as i64),
+                        applied.as_ref().map(|a| a.already_in_step as i64),
                         r.failure,
                     ],
                 )
@@ -681,7 +682,7 @@ fn record_of(row: &sqlx::sqlite::SqliteRow) -> Result<RunRecord, StoreError> {
             updated: n("updated")?.unwrap_or(0),
             deactivated: n("deactivated")?.unwrap_or(0),
             failed: n("apply_failed")?.unwrap_or(0),
-            already_in_step: 0,
+            already_in_step: n("already_in_step")?.unwrap_or(0),
         }),
         _ => None,
     };
