@@ -53,9 +53,10 @@ export function lastRunText(r: ReconcileRun): string {
   const what = r.apply ? "Applied" : "Dry run";
   switch (r.outcome) {
     case "in_step":
-      return r.apply ? `${what}: the directory now matches Okta` : "In step with Okta";
+      if (r.apply && r.applied) return `${what}: ${formatCount(r.applied.created)} created, ${formatCount(r.applied.updated)} updated, ${formatCount(r.applied.deactivated)} deactivated`;
+      return r.apply ? what : "In step with Okta";
     case "drift":
-      if (r.apply) return `${what}: some changes failed`;
+      if (r.apply) return `${what}: ${r.applied ? plural(r.applied.failed, "change") : "some changes"} failed`;
       return r.counts ? `${plural(r.counts.missing_here + r.counts.stale_here + r.counts.should_be_deactivated + r.counts.unknown_to_okta, "difference")} found` : "Differences found";
     case "cancelled":
       return "Cancelled";

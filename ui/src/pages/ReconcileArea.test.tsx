@@ -5,6 +5,7 @@ import { act, cleanup, fireEvent, render, screen, waitFor, within } from "@testi
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ConnectionView, ReconcileRow, ReconcileRowKind, ReconcileState } from "../api";
+import { ReachabilityBanner } from "../components/Banners";
 import { ToastProvider } from "../components/Toasts";
 import { DataProvider } from "../lib/queries";
 import { appliedText, applyPlan, progressText } from "../lib/reconcileWords";
@@ -233,5 +234,49 @@ describe("Reconcile words", () => {
     expect(appliedText({ created: 3, updated: 2, deactivated: 0, already_in_step: 1, failed: [] })).toBe(
       "Applied: 3 created, 2 updated, 0 deactivated; 1 already in step. Nobody was deleted.",
     );
+  });
+});
+
+describe("Reachability banner's Reconcile now", () => {
+  it("offers a dry run for each connection of the window whose API access is set up", async () => {
+    const started: unknown[] = [];
+    const window = {
+      id: 4,
+      cause: "asleep" as const,
+      started_at: new Date(Date.now() - 3 * 3600_000).toISOString(),
+      ended_at: new Date(Date.now() - 3600_000).toISOString(),
+      seconds: 2 * 3600,
+      clean_stop: null,
+      connections: [
+        { id: "c1", name: "Okta production" },
+        { id: "c2", name: "Okta sandbox" },
+      ],
+      dismissed: false,
+    };
+    mockIPC(
+      (cmd, raw) => {
+        const args = (raw ?? {}) as { connectionId?: string };
+        if (cmd === "reachability_windows") return [window];
+        if (cmd === "reconcile_state") return { ...empty(), connection_id: args.connectionId, setup: args.connectionId === "c1" ? SETUP : null };
+        if (cmd === "start_reconcile") {
+          started.push(args.connectionId);
+          return { ...empty(), setup: SETUP };
+        }
+        return null;
+      },
+      { shouldMockEvents: true },
+    );
+    render(
+      <ToastProvider>
+        <DataProvider>
+          <ReachabilityBanner />
+        </DataProvider>
+      </ToastProvider>,
+    );
+    const button = await screen.findByTestId("reconcile-now");
+    expect(screen.getAllByTestId("reconcile-now")).toHaveLength(1);
+    expect(button.textContent).toBe("Reconcile now");
+    fireEvent.click(button);
+    await waitFor(() => expect(started).toEqual(["c1"]));
   });
 });

@@ -257,7 +257,9 @@ function Report({ connection: c, report, onApplied }: { connection: ConnectionVi
         </p>
       )}
       <p className="small muted">
-        Compared {plural(report.okta_users, "app user")} from Okta with the directory{report.dry_run ? ". Nothing was changed." : ", then applied."}
+        {report.dry_run
+          ? `Compared ${plural(report.okta_users, "app user")} from Okta with the directory. Nothing was changed.`
+          : `Okta's ${plural(report.okta_users, "app user")} were read again just before applying; the counts below are what differed then.`}
       </p>
       <dl className="reconcile-counts" data-testid="reconcile-counts">
         {KINDS.map((k) => (
