@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use scimdesk::config::ReconcileSchedule;
 use scimdesk::config::Retention;
 use scimdesk::directory::activity::ActivityEntry;
 use scimdesk::directory::employees::{EmployeeListPage, EmployeeListQuery};
@@ -205,4 +206,15 @@ pub async fn export_reconcile(
 ) -> Result<u64> {
     let path = state.export_grant.take(&path)?;
     state.desk.export_reconcile(&connection_id, &path).await
+}
+
+pub async fn reconcile_schedule(state: &AppState) -> Result<ReconcileSchedule> {
+    state.desk.reconcile_schedule_view().await
+}
+
+pub async fn set_reconcile_schedule(
+    state: &AppState,
+    schedule: ReconcileSchedule,
+) -> Result<ReconcileSchedule> {
+    state.desk.set_reconcile_schedule_view(schedule).await
 }

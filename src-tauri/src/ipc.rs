@@ -7,6 +7,7 @@
 //! Every command is traced (`#[instrument]`, arguments by `Debug`, errors too); a secret never
 //! is: the token is a result (results are not traced) and `TunnelInput`'s `Debug` hides its own.
 
+use scimdesk::config::ReconcileSchedule;
 use scimdesk::config::Retention;
 use scimdesk::directory::activity::ActivityEntry;
 use scimdesk::directory::employees::{EmployeeListPage, EmployeeListQuery};

@@ -384,4 +384,17 @@ async fn the_reconcile_area_through_ipc_refuses_bad_setups_on_their_field_and_ke
     );
     ipc.call("clear_okta_api", json!({"connectionId": id}))
         .unwrap();
+
+    // The schedule: daily by default, changed for every connection.
+    assert_eq!(ipc.call("reconcile_schedule", json!({})).unwrap(), "daily");
+    assert_eq!(
+        ipc.call("set_reconcile_schedule", json!({"schedule": "weekly"}))
+            .unwrap(),
+        "weekly"
+    );
+    assert_eq!(ipc.call("reconcile_schedule", json!({})).unwrap(), "weekly");
+    let e = ipc
+        .call("set_reconcile_schedule", json!({"schedule": "hourly"}))
+        .unwrap_err();
+    assert!(!e.to_string().is_empty());
 }

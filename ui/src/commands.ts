@@ -16,6 +16,7 @@ import type { Overview } from "./bindings/Overview";
 import type { ReachabilityWindow } from "./bindings/ReachabilityWindow";
 import type { ReconcileRowsPage } from "./bindings/ReconcileRowsPage";
 import type { ReconcileRowsQuery } from "./bindings/ReconcileRowsQuery";
+import type { ReconcileSchedule } from "./bindings/ReconcileSchedule";
 import type { ReconcileState } from "./bindings/ReconcileState";
 import type { Rehearsal } from "./bindings/Rehearsal";
 import type { Retention } from "./bindings/Retention";
@@ -128,6 +129,12 @@ export type Commands = {
    * returned; answers the number of rows.
    */
   export_reconcile: { args: { connectionId: string; path: string }; result: number };
+  /**
+   * How often SCIM Desk reconciles by itself (a dry run of every connection with Okta
+   * API access): off, every 6 hours, daily (the default) or weekly.
+   */
+  reconcile_schedule: { args: Record<never, never>; result: ReconcileSchedule };
+  set_reconcile_schedule: { args: { schedule: ReconcileSchedule }; result: ReconcileSchedule };
 };
 
 export type CommandName = keyof Commands;
@@ -163,6 +170,8 @@ export const COMMAND_NAMES = [
   "apply_reconcile",
   "reconcile_rows",
   "export_reconcile",
+  "reconcile_schedule",
+  "set_reconcile_schedule",
 ] as const satisfies readonly CommandName[];
 
 /** The event that carries a core change to the webview. */

@@ -32,6 +32,7 @@ import type {
   ReachabilityWindow,
   ReconcileRow,
   ReconcileRowKind,
+  ReconcileSchedule,
   ReconcileState,
   Rehearsal,
   RehearsalNote,
@@ -495,6 +496,7 @@ function liveTick() {
  *  each kind, read in about a second. */
 type Reconcile = { state: ReconcileState; rows: ReconcileRow[] };
 const reconciles = new Map<string, Reconcile>();
+let reconcileSchedule: ReconcileSchedule = "daily";
 
 function reconcileOf(id: string): Reconcile {
   if (!state.connections.some((c) => c.id === id)) fail("This connection no longer exists.");
@@ -676,6 +678,12 @@ const HANDLERS: Handlers = {
     return { rows: rows.slice(query.offset, query.offset + (query.limit || 100)), total: rows.length, offset: query.offset };
   },
   export_reconcile: ({ connectionId }) => reconcileOf(connectionId).rows.length,
+  reconcile_schedule: () => reconcileSchedule,
+  set_reconcile_schedule: ({ schedule }) => {
+    reconcileSchedule = schedule;
+    changed({ kind: "settings" });
+    return schedule;
+  },
 };
 
 async function handle(cmd: string, args: Record<string, unknown>): Promise<unknown> {

@@ -48,3 +48,4 @@ export type { ReconcileRun } from "./bindings/ReconcileRun";
 export type { ReconcileRunning } from "./bindings/ReconcileRunning";
 export type { ReconcileState } from "./bindings/ReconcileState";
 export type { ReconcileTrigger } from "./bindings/ReconcileTrigger";
+export type { ReconcileSchedule } from "./bindings/ReconcileSchedule";

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use ts_rs::{Config, TypeVisitor, TS};
 
+use crate::config::ReconcileSchedule;
 use crate::config::Retention;
 use crate::directory::activity::ActivityEntry;
 use crate::directory::employees::{EmployeeListPage, EmployeeListQuery};
@@ -216,6 +217,7 @@ fn export_types(dir: &Path) {
         OktaApiSetup::export_all(&cfg),
         RowsQuery::export_all(&cfg),
         RowsPage::export_all(&cfg),
+        ReconcileSchedule::export_all(&cfg),
     ];
     for r in results {
         r.expect("the TypeScript bindings could not be exported");

@@ -345,6 +345,7 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                     "rate_limit": config.rate_limit,
                     "activity_retention": config.activity_retention,
                     "activity_log": desk.directory().activity_size().await?,
+                    "reconcile_schedule": desk.reconcile_schedule().await?,
                     "data_dir": desk.data_dir(),
                 }))
             } else {
@@ -367,6 +368,11 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                     log.oldest_at
                         .map(|at| format!(", the oldest from {at}"))
                         .unwrap_or_default()
+                );
+                println!(
+                    "reconcile    {} (reconcile-schedule: off, 6h, daily or weekly; a dry run of \
+                     every connection with Okta API access)",
+                    desk.reconcile_schedule().await?.code()
                 );
                 println!("data dir     {}", desk.data_dir().display());
                 Ok(())
@@ -809,6 +815,11 @@ async fn serve(
         let desk = desk.clone();
         async move { desk.keep_beating().await }
     });
+    // Reconciles with Okta on the schedule and after a reachability window, as the app does.
+    let reconciling = tokio::spawn({
+        let desk = desk.clone();
+        async move { desk.keep_reconciling().await }
+    });
     let served = server::serve(
         desk.clone(),
         overrides,
@@ -820,6 +831,7 @@ async fn serve(
     // Stopped as asked: the next start knows the gap began with a clean stop.
     desk.stop_beating().await;
     beating.abort();
+    reconciling.abort();
     if let Some(manager) = manager {
         manager.stop().await;
     }

@@ -87,6 +87,10 @@ macro_rules! ipc_commands {
             /// Writes the connection's last report as CSV to the path `choose_export_file`
             /// returned; answers the number of rows.
             export_reconcile(connection_id: String, path: PathBuf) -> u64;
+            /// How often SCIM Desk reconciles by itself (a dry run of every connection with Okta
+            /// API access): off, every 6 hours, daily (the default) or weekly.
+            reconcile_schedule() -> ReconcileSchedule;
+            set_reconcile_schedule(schedule: ReconcileSchedule) -> ReconcileSchedule;
         }
     };
 }

@@ -11,6 +11,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::ReconcileSchedule;
 use crate::desk::Desk;
 use crate::events::ChangeEvent;
 use crate::okta::reconcile::ReconcileReport;
@@ -394,6 +395,21 @@ impl Desk {
             total,
             offset: q.offset,
         })
+    }
+
+    /// How often SCIM Desk reconciles by itself.
+    pub async fn reconcile_schedule_view(&self) -> Result<ReconcileSchedule, AppError> {
+        Ok(self.reconcile_schedule().await?)
+    }
+
+    /// Changes the schedule; the running app and `serve` follow at once.
+    pub async fn set_reconcile_schedule_view(
+        &self,
+        schedule: ReconcileSchedule,
+    ) -> Result<ReconcileSchedule, AppError> {
+        self.set_config("reconcile-schedule", schedule.code())
+            .await?;
+        Ok(self.reconcile_schedule().await?)
     }
 
     /// Writes the connection's last report as CSV, one line a row; answers the number of rows.

@@ -23,7 +23,8 @@ export type ReadCommand =
   | "tunnel_status"
   | "reachability_windows"
   | "reconcile_state"
-  | "reconcile_rows";
+  | "reconcile_rows"
+  | "reconcile_schedule";
 
 export type ChangeKind = ChangeEvent["kind"];
 
@@ -51,7 +52,7 @@ export const INVALIDATES: { readonly [K in ChangeKind]: readonly ReadCommand[] |
     "tunnel_status",
     "reachability_windows",
   ],
-  settings: ["overview", "list_connections", "tunnel_status", "activity_settings"],
+  settings: ["overview", "list_connections", "tunnel_status", "activity_settings", "reconcile_schedule"],
   disk: ["overview"],
   // A window in which Okta couldn't reach SCIM Desk was recorded, opened, closed or dismissed.
   reachability: ["reachability_windows"],

@@ -1,5 +1,6 @@
 // How the reconcile with Okta is worded in the app: its progress, its last run, the counts and
 // what an Apply will change and did. The core gives codes and numbers; the sentences are here.
+import type { ReconcileSchedule } from "../api";
 import type { ReconcileApplied, ReconcileCounts, ReconcileProgress, ReconcileRowKind, ReconcileRun } from "../api";
 import { formatCount, plural } from "./format";
 
@@ -106,3 +107,10 @@ export function fieldName(field: string | null): string {
   };
   return names[field] ?? field;
 }
+
+export const SCHEDULE_TEXT: Record<ReconcileSchedule, string> = {
+  off: "Off",
+  "6h": "Every 6 hours",
+  daily: "Daily",
+  weekly: "Weekly",
+};

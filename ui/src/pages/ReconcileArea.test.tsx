@@ -225,6 +225,31 @@ describe("Reconcile area", () => {
   });
 });
 
+describe("Reconcile schedule", () => {
+  it("is chosen near the reconcile area and sent to the core", async () => {
+    const chosen: unknown[] = [];
+    backend({ ...empty(), setup: SETUP }, [], {
+      reconcile_schedule: () => "daily",
+      set_reconcile_schedule: (args) => {
+        chosen.push(args.schedule);
+        return args.schedule;
+      },
+    });
+    const select = (await screen.findByLabelText(/Reconcile by itself/)) as HTMLSelectElement;
+    await waitFor(() => expect(select.value).toBe("daily"));
+    expect([...select.options].map((o) => o.textContent)).toEqual(["Off", "Every 6 hours", "Daily", "Weekly"]);
+    fireEvent.change(select, { target: { value: "weekly" } });
+    await waitFor(() => expect(chosen).toEqual(["weekly"]));
+    await waitFor(() => expect(select.value).toBe("weekly"));
+  });
+
+  it("is not offered before the API access is set up", async () => {
+    backend(empty());
+    await screen.findByTestId("setup-okta-api");
+    expect(screen.queryByTestId("reconcile-schedule")).toBeNull();
+  });
+});
+
 describe("Reconcile words", () => {
   it("word progress, plans and results", () => {
     expect(progressText({ pages: 0, okta_users: 0, about_total: null, waiting_until: null, applying: false })).toBe("Asking Okta for the app's users…");

@@ -11,6 +11,7 @@ import {
   type ReconcileReportSummary,
   type ReconcileRow,
   type ReconcileRowKind,
+  type ReconcileSchedule,
   type ReconcileState,
 } from "../api";
 import { Field, Time } from "../components/bits";
@@ -24,6 +25,7 @@ import {
   KIND_HELP,
   KIND_TITLE,
   KINDS,
+  SCHEDULE_TEXT,
   TRIGGER_TEXT,
   applyPlan,
   appliedText,
@@ -124,6 +126,8 @@ export function ReconcileArea({ connection: c }: { connection: ConnectionView })
         </div>
       )}
 
+      {setup && <ScheduleChoice connectionId={c.id} />}
+
       {running && (
         <div className="reconcile-progress" data-testid="reconcile-progress" aria-live="polite">
           <ProgressBar fraction={progressFraction(running.progress)} label={`Reconcile of ${c.name}`} />
@@ -181,6 +185,36 @@ export function ReconcileArea({ connection: c }: { connection: ConnectionView })
         </ConfirmDialog>
       )}
     </section>
+  );
+}
+
+/** How often SCIM Desk reconciles by itself: one setting for every connection with API access. */
+function ScheduleChoice({ connectionId }: { connectionId: string }) {
+  const client = useQueryClient();
+  const { data: schedule } = useQuery(command("reconcile_schedule"));
+  const [error, setError] = useState<string | null>(null);
+  const id = `reconcile-schedule-${connectionId}`;
+  const choose = async (value: ReconcileSchedule) => {
+    setError(null);
+    try {
+      client.setQueryData(commandKey("reconcile_schedule"), await call("set_reconcile_schedule", { schedule: value }));
+    } catch (e) {
+      setError(errorMessage(e));
+    }
+  };
+  return (
+    <div className="reconcile-schedule small">
+      <label htmlFor={id}>Reconcile by itself (a dry run, for every connection with API access)</label>
+      <select id={id} className="input" value={schedule ?? "daily"} onChange={(e) => void choose(e.target.value as ReconcileSchedule)} data-testid="reconcile-schedule">
+        {(Object.keys(SCHEDULE_TEXT) as ReconcileSchedule[]).map((k) => (
+          <option key={k} value={k}>
+            {SCHEDULE_TEXT[k]}
+          </option>
+        ))}
+      </select>
+      <span className="muted">Also after a time Okta couldn't reach SCIM Desk.</span>
+      {error && <p className="field-error" role="alert">{error}</p>}
+    </div>
   );
 }
 
