@@ -467,3 +467,117 @@ fn write_csv(report: &ReconcileReport, path: &Path) -> Result<u64, csv::Error> {
     out.flush()?;
     Ok(count)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::okta::reconcile::{Counts, MissingRow, StaleRow, UnknownRow};
+
+    fn report(missing: usize) -> ReconcileReport {
+        ReconcileReport {
+            connection_id: "c1".into(),
+            connection_name: "Okta".into(),
+            org_url: "https://acme.okta.com".into(),
+            app_id: "0oa1".into(),
+            dry_run: true,
+            okta_users: missing as u64,
+            pages: 1,
+            rate_limit_waits: 0,
+            counts: Counts {
+                missing_here: missing as u64,
+                stale_here: 1,
+                should_be_deactivated: 0,
+                unknown_to_okta: 1,
+            },
+            missing_here: (0..missing)
+                .map(|i| MissingRow {
+                    okta_user_id: format!("00u{i}"),
+                    user_name: Some(format!("u{i}@x.example")),
+                    email: None,
+                    okta_status: Some("PROVISIONED".into()),
+                    scim_user: serde_json::Value::Null,
+                })
+                .collect(),
+            stale_here: vec![StaleRow {
+                employee_id: "e1".into(),
+                user_name: "a@x.example".into(),
+                okta_user_id: "00uA".into(),
+                field: "job_title".into(),
+                ours: None,
+                okta: Some("Director, \"Sales\"".into()),
+            }],
+            should_be_deactivated: vec![],
+            unknown_to_okta: vec![UnknownRow {
+                employee_id: "e2".into(),
+                user_name: "b@x.example".into(),
+                external_id: None,
+            }],
+            applied: None,
+        }
+    }
+
+    #[test]
+    fn each_failure_is_said_on_the_field_at_fault_without_the_token() {
+        let field = |e: OktaApiError| AppError::from(e).field;
+        assert_eq!(
+            field(OktaApiError::InvalidOrgUrl {
+                given: "x".into(),
+                reason: "not_https"
+            })
+            .as_deref(),
+            Some("org_url")
+        );
+        assert_eq!(
+            field(OktaApiError::AppNotFound {
+                app_id: "0oa9".into(),
+                summary: String::new()
+            })
+            .as_deref(),
+            Some("app_id")
+        );
+        for e in [
+            OktaApiError::BadToken {
+                summary: String::new(),
+            },
+            OktaApiError::Forbidden {
+                summary: String::new(),
+            },
+            OktaApiError::EmptyToken,
+        ] {
+            assert_eq!(field(e).as_deref(), Some("token"));
+        }
+        let busy = AppError::from(OktaApiError::ReconcileRunning {
+            connection_name: "Okta".into(),
+        });
+        assert_eq!(busy.field, None);
+        assert!(busy.message.contains("already running"), "{busy:?}");
+    }
+
+    #[test]
+    fn rows_come_a_page_of_one_kind_at_a_time_and_the_csv_has_them_all() {
+        let r = report(120);
+        let page: Vec<Row> = rows_of(&r, Some(RowKind::MissingHere))
+            .skip(100)
+            .take(50)
+            .collect();
+        assert_eq!(page.len(), 20);
+        assert_eq!(page[0].key, "00u100");
+        let stale: Vec<Row> = rows_of(&r, Some(RowKind::StaleHere)).collect();
+        assert_eq!(stale[0].key, "e1", "a stale row is applied by its employee");
+        assert_eq!(stale[0].field.as_deref(), Some("job_title"));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("report.csv");
+        assert_eq!(write_csv(&r, &path).unwrap(), 122);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 123);
+        assert!(
+            text.contains("stale_here,e1,a@x.example,,job_title,,\"Director, \"\"Sales\"\"\""),
+            "{text}"
+        );
+        assert!(
+            text.trim_end()
+                .ends_with("unknown_to_okta,e2,b@x.example,,,,,,,e2"),
+            "{text}"
+        );
+    }
+}
