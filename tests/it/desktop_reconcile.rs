@@ -52,6 +52,8 @@ fn an_admin_sets_up_the_okta_api_reconciles_applies_some_rows_then_all() {
     let conn = desk.add_connection("Okta");
     let export = desk.root().join("reconcile.csv");
     let ca = TestCa::new();
+    // Every run here is the admin's: none by itself on the schedule meanwhile.
+    desk.cli_ok(&["config", "set", "reconcile-schedule", "off"]);
     let app = App::launch_with_env(
         &desk,
         "reconcile",
@@ -134,6 +136,13 @@ fn an_admin_sets_up_the_okta_api_reconciles_applies_some_rows_then_all() {
     app.click("okta-api-save");
     app.wait_until("the dialog closes", |app| !app.exists("okta-api-dialog"));
     let setup = app.text("okta-api-setup");
+    app.wait_for("reconcile-schedule");
+    app.wait_until("the schedule shows off", |app| {
+        app.eval(
+            "return document.querySelector('[data-testid=reconcile-schedule]').value;",
+            vec![],
+        ) == "off"
+    });
     assert!(
         setup.contains(&standin.org_url()) && setup.contains(APP),
         "{setup}"
