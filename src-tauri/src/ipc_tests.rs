@@ -375,7 +375,7 @@ async fn the_reconcile_area_through_ipc_refuses_bad_setups_on_their_field_and_ke
     let e = ipc
         .call(
             "export_reconcile",
-            json!({"connectionId": id, "path": "/tmp/not-chosen.csv"}),
+            json!({"connectionId": id, "path": "not-chosen.csv"}),
         )
         .unwrap_err();
     assert!(
