@@ -9,10 +9,13 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use scimdesk::awake::KeepAwake;
+use scimdesk::config::ReconcileSchedule;
 use scimdesk::config::Retention;
 use scimdesk::directory::activity::ActivityEntry;
 use scimdesk::directory::employees::{EmployeeListPage, EmployeeListQuery};
 use scimdesk::endpoint::{Endpoint, EndpointStatus};
+use scimdesk::okta::OktaApiSetup;
+use scimdesk::reconcile_views::{OktaApiInput, ReconcileState, RowsPage, RowsQuery};
 use scimdesk::tunnel::rehearsal::Rehearsal;
 use scimdesk::tunnel::TunnelStatus;
 use scimdesk::views::{
@@ -193,4 +196,66 @@ pub async fn start_at_login_offered(state: &AppState) -> Result<GeneralSettings>
 pub async fn set_keep_awake(state: &AppState, enabled: bool) -> Result<GeneralSettings> {
     state.desk.set_keep_awake(enabled).await?;
     general_settings(state).await
+}
+
+pub async fn reconcile_state(state: &AppState, connection_id: String) -> Result<ReconcileState> {
+    state.desk.reconcile_state(&connection_id).await
+}
+
+pub async fn set_okta_api(
+    state: &AppState,
+    connection_id: String,
+    input: OktaApiInput,
+) -> Result<OktaApiSetup> {
+    state.desk.set_okta_api_view(&connection_id, input).await
+}
+
+pub async fn clear_okta_api(state: &AppState, connection_id: String) -> Result<()> {
+    state.desk.clear_okta_api_view(&connection_id).await
+}
+
+pub async fn start_reconcile(state: &AppState, connection_id: String) -> Result<ReconcileState> {
+    state.desk.start_reconcile_view(&connection_id).await
+}
+
+pub async fn cancel_reconcile(state: &AppState, connection_id: String) -> Result<ReconcileState> {
+    state.desk.cancel_reconcile_view(&connection_id).await
+}
+
+pub async fn apply_reconcile(
+    state: &AppState,
+    connection_id: String,
+    keys: Option<Vec<String>>,
+) -> Result<ReconcileState> {
+    state.desk.apply_reconcile_view(&connection_id, keys).await
+}
+
+pub async fn reconcile_rows(
+    state: &AppState,
+    connection_id: String,
+    query: RowsQuery,
+) -> Result<RowsPage> {
+    state.desk.reconcile_rows(&connection_id, &query).await
+}
+
+/// Writes the reconcile report to the file the admin just chose in the save dialog, and to no
+/// other (as `export_employees`).
+pub async fn export_reconcile(
+    state: &AppState,
+    connection_id: String,
+    path: PathBuf,
+) -> Result<u64> {
+    let path = state.export_grant.take(&path)?;
+    state.desk.export_reconcile(&connection_id, &path).await
+}
+
+pub async fn reconcile_schedule(state: &AppState) -> Result<ReconcileSchedule> {
+    state.desk.reconcile_schedule_view().await
+}
+
+pub async fn set_reconcile_schedule(
+    state: &AppState,
+    schedule: ReconcileSchedule,
+) -> Result<ReconcileSchedule> {
+    state.desk.set_reconcile_schedule_view(schedule).await
 }

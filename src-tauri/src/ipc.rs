@@ -7,10 +7,13 @@
 //! Every command is traced (`#[instrument]`, arguments by `Debug`, errors too); a secret never
 //! is: the token is a result (results are not traced) and `TunnelInput`'s `Debug` hides its own.
 
+use scimdesk::config::ReconcileSchedule;
 use scimdesk::config::Retention;
 use scimdesk::directory::activity::ActivityEntry;
 use scimdesk::directory::employees::{EmployeeListPage, EmployeeListQuery};
 use scimdesk::endpoint::EndpointStatus;
+use scimdesk::okta::OktaApiSetup;
+use scimdesk::reconcile_views::{OktaApiInput, ReconcileState, RowsPage, RowsQuery};
 use scimdesk::tunnel::rehearsal::Rehearsal;
 use scimdesk::tunnel::TunnelStatus;
 use scimdesk::views::{

@@ -287,7 +287,7 @@ async fn the_export_writes_only_the_file_chosen_in_the_save_dialog() {
 async fn the_capability_grants_every_command_to_the_app_and_nothing_to_others() {
     let ipc = ipc().await;
     let commands = scimdesk::ipc::COMMANDS;
-    assert_eq!(commands.len(), 25, "{commands:?}");
+    assert_eq!(commands.len(), 35, "{commands:?}");
     for cmd in commands {
         // Arguments are left out on purpose: a granted command answers with an argument error,
         // a refused one with the ACL's "not allowed".
@@ -389,4 +389,81 @@ async fn choosing_start_at_login_in_settings_means_it_is_not_asked_after_the_fir
     ipc.call("add_connection", json!({"name": "Okta"})).unwrap();
     let g = ipc.call("general_settings", json!({})).unwrap();
     assert_eq!(g["start_at_login_offered"], true, "{g}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_reconcile_area_through_ipc_refuses_bad_setups_on_their_field_and_keeps_nothing() {
+    let ipc = ipc().await;
+    let added = ipc.call("add_connection", json!({"name": "Okta"})).unwrap();
+    let id = added["id"].as_str().unwrap().to_owned();
+    let state = ipc
+        .call("reconcile_state", json!({"connectionId": id}))
+        .unwrap();
+    assert_eq!(state["setup"], Value::Null, "{state}");
+    assert_eq!(state["running"], Value::Null, "{state}");
+    assert_eq!(state["last_run"], Value::Null, "{state}");
+
+    let setup = |org: &str, app: &str, token: &str| {
+        ipc.call(
+            "set_okta_api",
+            json!({"connectionId": id, "input": {"org_url": org, "app_id": app, "token": token}}),
+        )
+        .unwrap_err()
+    };
+    let e = setup("http://acme.okta.com", "0oa1", "t");
+    assert_eq!(e["field"], "org_url", "{e}");
+    assert!(e["message"].as_str().unwrap().contains("https"), "{e}");
+    let e = setup(
+        "https://acme.okta.com",
+        "https://acme-admin.okta.com/admin/apps",
+        "t",
+    );
+    assert_eq!(e["field"], "app_id", "{e}");
+    let e = setup("https://acme.okta.com", "0oa1", "  ");
+    assert_eq!(e["field"], "token", "{e}");
+    // Nothing answers there: a sentence on the org URL, not the token.
+    let e = setup("https://127.0.0.1:9", "0oa1", "secret-token-value");
+    assert_eq!(e["field"], "org_url", "{e}");
+    assert!(!e.to_string().contains("secret-token-value"), "{e}");
+    let state = ipc
+        .call("reconcile_state", json!({"connectionId": id}))
+        .unwrap();
+    assert_eq!(state["setup"], Value::Null, "nothing kept: {state}");
+
+    let e = ipc
+        .call("start_reconcile", json!({"connectionId": id}))
+        .unwrap_err();
+    assert!(e["message"].as_str().unwrap().contains("not set up"), "{e}");
+    let rows = ipc
+        .call(
+            "reconcile_rows",
+            json!({"connectionId": id, "query": {"kind": "missing_here", "offset": 0, "limit": 50}}),
+        )
+        .unwrap();
+    assert_eq!(rows["total"], 0, "{rows}");
+    let e = ipc
+        .call(
+            "export_reconcile",
+            json!({"connectionId": id, "path": "not-chosen.csv"}),
+        )
+        .unwrap_err();
+    assert!(
+        e["message"].as_str().unwrap().contains("save dialog"),
+        "{e}"
+    );
+    ipc.call("clear_okta_api", json!({"connectionId": id}))
+        .unwrap();
+
+    // The schedule: daily by default, changed for every connection.
+    assert_eq!(ipc.call("reconcile_schedule", json!({})).unwrap(), "daily");
+    assert_eq!(
+        ipc.call("set_reconcile_schedule", json!({"schedule": "weekly"}))
+            .unwrap(),
+        "weekly"
+    );
+    assert_eq!(ipc.call("reconcile_schedule", json!({})).unwrap(), "weekly");
+    let e = ipc
+        .call("set_reconcile_schedule", json!({"schedule": "hourly"}))
+        .unwrap_err();
+    assert!(!e.to_string().is_empty());
 }

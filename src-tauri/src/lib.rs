@@ -182,6 +182,9 @@ fn start(app: &tauri::App, data_dir: PathBuf) -> Result<(), Box<dyn std::error::
     // The heartbeat, as in `scimdesk serve`: the time the app was not running becomes known.
     let beater = desk.clone();
     tauri::async_runtime::spawn(async move { beater.keep_beating().await });
+    // Reconciles with Okta on the schedule and after a reachability window, as `serve` does.
+    let reconciler = desk.clone();
+    tauri::async_runtime::spawn(async move { reconciler.keep_reconciling().await });
     // A `scimdesk` command run beside the app changes the same database: the window follows.
     tauri::async_runtime::spawn(async move {
         desk.follow_other_processes(std::time::Duration::from_secs(1))

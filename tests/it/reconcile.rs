@@ -605,3 +605,146 @@ fn each_failure_is_a_sentence_for_the_admin() {
     standin.state().token = "another".into();
     failed(&reconcile(&desk, &ca), "Okta refused the API token (401)");
 }
+
+#[test]
+fn progress_goes_to_stderr_when_asked_and_json_stays_clean() {
+    let desk = Desk::new();
+    desk.add_connection("Okta");
+    let ca = TestCa::new();
+    let users = (0..450)
+        .map(|i| {
+            app_user(
+                &format!("00u{i:017}"),
+                None,
+                &format!("p{i:03}@corp.example"),
+                "P",
+                "Q",
+                "",
+                "PROVISIONED",
+            )
+        })
+        .collect();
+    let standin = OktaApiStandin::start(&ca, org(users));
+    let out = set_up(&desk, &ca, &standin.org_url(), APP, TOKEN);
+    assert_eq!(out.code(), Some(0), "{out}");
+
+    let out = desk.cli_with(
+        &["connection", "reconcile", "Okta", "--json", "--progress"],
+        &[("SCIMDESK_EXTRA_CA_FILE", &ca_env(&ca))],
+        None,
+    );
+    let report = report_of(&out);
+    assert_eq!(report["counts"]["missing_here"], 450);
+    assert!(
+        out.stderr.contains("Reconciling with Okta:") && out.stderr.contains("app users read"),
+        "{out}"
+    );
+    assert!(!out.stderr.contains(TOKEN), "{out}");
+
+    // Not a terminal, no --progress: --json says nothing on stderr.
+    let out = reconcile(&desk, &ca);
+    assert_eq!(report_of(&out)["counts"]["missing_here"], 450);
+    assert_eq!(out.stderr.trim(), "", "{out}");
+}
+
+/// The reconcile runs of a connection recorded in the data directory: (trigger, outcome, applied).
+fn runs_recorded(desk: &Desk) -> Vec<(String, String, bool)> {
+    let db = rusqlite::Connection::open(desk.data_dir().join("scimdesk.db")).unwrap();
+    let mut q = db
+        .prepare("SELECT trigger, outcome, applied FROM reconcile_runs ORDER BY id")
+        .unwrap();
+    q.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[test]
+fn serve_reconciles_on_the_schedule_and_after_a_window_and_records_each_run() {
+    let desk = Desk::new();
+    desk.add_connection("Okta");
+    let ca = TestCa::new();
+    let users = vec![app_user(
+        "00u00000000000000001",
+        None,
+        "never.pushed@corp.example",
+        "Never",
+        "Pushed",
+        "",
+        "PROVISIONED",
+    )];
+    let standin = OktaApiStandin::start(&ca, org(users));
+    let out = set_up(&desk, &ca, &standin.org_url(), APP, TOKEN);
+    assert_eq!(out.code(), Some(0), "{out}");
+
+    // The schedule is a setting, daily by default.
+    assert_eq!(
+        desk.cli_json(&["config", "show"])["reconcile_schedule"],
+        "daily"
+    );
+    let bad = desk.cli(&["config", "set", "reconcile-schedule", "hourly"]);
+    assert_eq!(bad.code(), Some(1), "{bad}");
+    assert!(
+        bad.stderr
+            .contains("give off, 6h, daily (the default) or weekly"),
+        "{bad}"
+    );
+    desk.cli_ok(&["config", "set", "reconcile-schedule", "6h"]);
+    assert_eq!(
+        desk.cli_json(&["config", "show"])["reconcile_schedule"],
+        "6h"
+    );
+
+    // A period of a second and a half instead of six hours: serve runs it again and again, dry.
+    let ca_file = ca_env(&ca);
+    let env = [
+        ("SCIMDESK_EXTRA_CA_FILE", ca_file.as_str()),
+        ("SCIMDESK_RECONCILE_CHECK_MS", "100"),
+        ("SCIMDESK_RECONCILE_EVERY_MS", "1500"),
+        ("SCIMDESK_HEARTBEAT_MS", "200"),
+    ];
+    let mut server = desk.serve_with_env(&[], &env);
+    eventually("two scheduled runs are recorded", || {
+        let runs = runs_recorded(&desk);
+        if runs.iter().filter(|r| r.0 == "schedule").count() >= 2 {
+            Ok(())
+        } else {
+            Err(format!("{runs:?}"))
+        }
+    });
+    for (_, outcome, applied) in runs_recorded(&desk) {
+        assert_eq!((outcome.as_str(), applied), ("drift", false));
+    }
+    let users = desk.cli_json(&["users", "list"]);
+    assert_eq!(users, json!([]), "a scheduled run changes nothing");
+
+    // Off: no scheduled run; killed, then started again after a gap of an hour (its last beat
+    // moved back): the window it recorded is followed by a run after the window.
+    desk.cli_ok(&["config", "set", "reconcile-schedule", "off"]);
+    server.kill9();
+    drop(server);
+    let scheduled = runs_recorded(&desk).len();
+    let db = rusqlite::Connection::open(desk.data_dir().join("scimdesk.db")).unwrap();
+    let moved = db
+        .execute(
+            "UPDATE heartbeat SET beat_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-1 hour')",
+            [],
+        )
+        .unwrap();
+    assert_eq!(moved, 1);
+    drop(db);
+    let _server = desk.serve_with_env(&[], &env);
+    eventually("a run after the window", || {
+        let runs = runs_recorded(&desk);
+        if runs.iter().any(|r| r.0 == "after_window") {
+            Ok(())
+        } else {
+            Err(format!("{runs:?}"))
+        }
+    });
+    let runs = runs_recorded(&desk);
+    assert!(
+        runs[scheduled..].iter().all(|r| r.0 == "after_window"),
+        "after the window, none on the schedule: {runs:?}"
+    );
+}

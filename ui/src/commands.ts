@@ -11,8 +11,14 @@ import type { EmployeeListQuery } from "./bindings/EmployeeListQuery";
 import type { EmployeePage } from "./bindings/EmployeePage";
 import type { EndpointStatus } from "./bindings/EndpointStatus";
 import type { GeneralSettings } from "./bindings/GeneralSettings";
+import type { OktaApiInput } from "./bindings/OktaApiInput";
+import type { OktaApiSetup } from "./bindings/OktaApiSetup";
 import type { Overview } from "./bindings/Overview";
 import type { ReachabilityWindow } from "./bindings/ReachabilityWindow";
+import type { ReconcileRowsPage } from "./bindings/ReconcileRowsPage";
+import type { ReconcileRowsQuery } from "./bindings/ReconcileRowsQuery";
+import type { ReconcileSchedule } from "./bindings/ReconcileSchedule";
+import type { ReconcileState } from "./bindings/ReconcileState";
 import type { Rehearsal } from "./bindings/Rehearsal";
 import type { Retention } from "./bindings/Retention";
 import type { TunnelInput } from "./bindings/TunnelInput";
@@ -105,6 +111,49 @@ export type Commands = {
    * Keeps the computer from sleeping while Okta can provision (on), or not (off).
    */
   set_keep_awake: { args: { enabled: boolean }; result: GeneralSettings };
+  /**
+   * The connection's reconcile with Okta: its API setup, a run going on (with its
+   * progress), the last run and the head of the last report.
+   */
+  reconcile_state: { args: { connectionId: string }; result: ReconcileState };
+  /**
+   * Checks the org URL, app id (or the app's admin URL) and API token by reading the
+   * app from Okta, then keeps them (the token in the keychain only). Refused on the
+   * field at fault (`org_url`, `app_id`, `token`); nothing is kept then.
+   */
+  set_okta_api: { args: { connectionId: string; input: OktaApiInput }; result: OktaApiSetup };
+  /**
+   * Removes the connection's Okta API setup and its token.
+   */
+  clear_okta_api: { args: { connectionId: string }; result: null };
+  /**
+   * Starts a dry run (it changes nothing); refused while another reconcile runs.
+   */
+  start_reconcile: { args: { connectionId: string }; result: ReconcileState };
+  /**
+   * Stops the connection's run; refused once an Apply is writing.
+   */
+  cancel_reconcile: { args: { connectionId: string }; result: ReconcileState };
+  /**
+   * Re-reads Okta and makes the directory match it for the rows with these keys, or
+   * every row when null. A selected row in step by then counts as already in step.
+   */
+  apply_reconcile: { args: { connectionId: string; keys: Array<string> | null }; result: ReconcileState };
+  /**
+   * A page of one kind of rows of the connection's last report.
+   */
+  reconcile_rows: { args: { connectionId: string; query: ReconcileRowsQuery }; result: ReconcileRowsPage };
+  /**
+   * Writes the connection's last report as CSV to the path `choose_export_file`
+   * returned; answers the number of rows.
+   */
+  export_reconcile: { args: { connectionId: string; path: string }; result: number };
+  /**
+   * How often SCIM Desk reconciles by itself (a dry run of every connection with Okta
+   * API access): off, every 6 hours, daily (the default) or weekly.
+   */
+  reconcile_schedule: { args: Record<never, never>; result: ReconcileSchedule };
+  set_reconcile_schedule: { args: { schedule: ReconcileSchedule }; result: ReconcileSchedule };
 };
 
 export type CommandName = keyof Commands;
@@ -136,6 +185,16 @@ export const COMMAND_NAMES = [
   "set_start_at_login",
   "start_at_login_offered",
   "set_keep_awake",
+  "reconcile_state",
+  "set_okta_api",
+  "clear_okta_api",
+  "start_reconcile",
+  "cancel_reconcile",
+  "apply_reconcile",
+  "reconcile_rows",
+  "export_reconcile",
+  "reconcile_schedule",
+  "set_reconcile_schedule",
 ] as const satisfies readonly CommandName[];
 
 /** The event that carries a core change to the webview. */

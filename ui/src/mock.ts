@@ -31,6 +31,10 @@ import type {
   GroupRef,
   Overview,
   ReachabilityWindow,
+  ReconcileRow,
+  ReconcileRowKind,
+  ReconcileSchedule,
+  ReconcileState,
   Rehearsal,
   RehearsalNote,
   Retention,
@@ -513,6 +517,90 @@ function generalSettings(): GeneralSettings {
   };
 }
 
+/** The reconcile with Okta of each connection: a made-up Okta whose report has a few rows of
+ *  each kind, read in about a second. */
+type Reconcile = { state: ReconcileState; rows: ReconcileRow[] };
+const reconciles = new Map<string, Reconcile>();
+let reconcileSchedule: ReconcileSchedule = "daily";
+
+function reconcileOf(id: string): Reconcile {
+  if (!state.connections.some((c) => c.id === id)) fail("This connection no longer exists.");
+  let r = reconciles.get(id);
+  if (!r) {
+    r = { state: { connection_id: id, setup: null, running: null, busy_with: null, last_run: null, report: null }, rows: [] };
+    reconciles.set(id, r);
+  }
+  return r;
+}
+
+function mockRows(): ReconcileRow[] {
+  const row = (kind: ReconcileRowKind, i: number, extra: Partial<ReconcileRow> = {}): ReconcileRow => ({
+    kind,
+    key: kind === "missing_here" ? `00u${kind}${i}` : `emp-${kind}-${i}`,
+    user_name: `${FIRST[i % FIRST.length].toLowerCase()}.${kind.slice(0, 4)}${i}@example.com`,
+    email: null,
+    okta_user_id: kind === "unknown_to_okta" ? null : `00u${kind}${i}`,
+    employee_id: kind === "missing_here" ? null : `emp-${kind}-${i}`,
+    field: null,
+    ours: null,
+    okta: null,
+    okta_status: kind === "should_be_deactivated" ? "DEPROVISIONED" : kind === "missing_here" ? "PROVISIONED" : null,
+    ...extra,
+  });
+  return [
+    ...Array.from({ length: 3 }, (_, i) => row("missing_here", i)),
+    ...Array.from({ length: 2 }, (_, i) => row("stale_here", i, { field: "job_title", ours: "Engineer", okta: "Senior Engineer" })),
+    row("should_be_deactivated", 0),
+    row("unknown_to_okta", 0),
+  ];
+}
+
+function finishReconcile(r: Reconcile, apply: string[] | null | "dry") {
+  const rows = apply === "dry" ? mockRows() : [];
+  const count = (k: ReconcileRowKind) => rows.filter((x) => x.kind === k).length;
+  const counts = { missing_here: count("missing_here"), stale_here: count("stale_here"), should_be_deactivated: count("should_be_deactivated"), unknown_to_okta: count("unknown_to_okta") };
+  const prev = r.rows;
+  const chosen = apply === "dry" ? [] : prev.filter((x) => apply === null || apply.includes(x.key));
+  const n = (k: ReconcileRowKind) => new Set(chosen.filter((x) => x.kind === k).map((x) => x.key)).size;
+  const applied = apply === "dry" ? null : { created: n("missing_here"), updated: n("stale_here"), deactivated: n("should_be_deactivated") + n("unknown_to_okta"), already_in_step: 0, failed: [] };
+  r.rows = apply === "dry" ? rows : [];
+  const total = rows.length;
+  r.state = {
+    ...r.state,
+    running: null,
+    last_run: {
+      id: Date.now(),
+      connection_id: r.state.connection_id,
+      started_at: iso(1000),
+      finished_at: iso(0),
+      trigger: "manual",
+      apply: apply !== "dry",
+      outcome: apply === "dry" && total > 0 ? "drift" : "in_step",
+      pages: 1,
+      okta_users: 40,
+      counts,
+      applied: applied && { ...applied, failed: 0 },
+      failure: null,
+    },
+    report: { okta_users: 40, pages: 1, counts, dry_run: apply === "dry", applied },
+  };
+  changed({ kind: "reconcile", connection_id: r.state.connection_id });
+}
+
+function startReconcile(id: string, apply: string[] | null | "dry"): ReconcileState {
+  const r = reconcileOf(id);
+  if (!r.state.setup) fail(`Reconciling with Okta is not set up for this connection: set up its API access.`);
+  if (r.state.running) fail("A reconcile with Okta is already running: wait for it or cancel it.");
+  r.state = {
+    ...r.state,
+    running: { connection_id: id, connection_name: "", trigger: "manual", apply: apply !== "dry", started_at: iso(0), progress: { pages: 0, okta_users: 0, about_total: 40, waiting_until: null, applying: false } },
+  };
+  setTimeout(() => {
+    if (r.state.running) finishReconcile(r, apply);
+  }, 1200);
+  return r.state;
+}
+
 type Handlers = {
   [C in CommandName]: (args: Commands[C]["args"]) => Commands[C]["result"] | Promise<Commands[C]["result"]>;
 };
@@ -600,6 +688,44 @@ const HANDLERS: Handlers = {
     if (enabled) state.keepAwakeSince = iso(0);
     changed({ kind: "settings" });
     return generalSettings();
+  },
+  reconcile_state: ({ connectionId }) => reconcileOf(connectionId).state,
+  set_okta_api: ({ connectionId, input }) => {
+    const r = reconcileOf(connectionId);
+    if (!/^https:\/\/[^/\s]+/.test(input.org_url.trim())) fail(`The org URL "${input.org_url}" cannot be used: Okta's API is only reached over https. Give the address of your Okta org, like https://acme.okta.com.`, "org_url");
+    const app = /\/instance\/([A-Za-z0-9]+)/.exec(input.app_id)?.[1] ?? input.app_id.trim();
+    if (!/^[A-Za-z0-9]{1,64}$/.test(app)) fail(`"${input.app_id}" is not an Okta app id.`, "app_id");
+    if (!input.token.trim()) fail("Paste the Okta API token.", "token");
+    if (input.token.trim() === "wrong") fail("Okta refused the API token (401): it is wrong, revoked or expired, or made in another org.", "token");
+    const setup = { connection_id: connectionId, connection_name: "", org_url: input.org_url.trim().replace(/\/+$/, ""), app_id: app, app_label: "SCIM Desk", validated_at: iso(0) };
+    r.state = { ...r.state, setup };
+    changed({ kind: "reconcile", connection_id: connectionId });
+    return setup;
+  },
+  clear_okta_api: ({ connectionId }) => {
+    const r = reconcileOf(connectionId);
+    r.state = { ...r.state, setup: null };
+    changed({ kind: "reconcile", connection_id: connectionId });
+    return null;
+  },
+  start_reconcile: ({ connectionId }) => startReconcile(connectionId, "dry"),
+  apply_reconcile: ({ connectionId, keys }) => startReconcile(connectionId, keys),
+  cancel_reconcile: ({ connectionId }) => {
+    const r = reconcileOf(connectionId);
+    r.state = { ...r.state, running: null };
+    changed({ kind: "reconcile", connection_id: connectionId });
+    return r.state;
+  },
+  reconcile_rows: ({ connectionId, query }) => {
+    const rows = reconcileOf(connectionId).rows.filter((x) => x.kind === query.kind);
+    return { rows: rows.slice(query.offset, query.offset + (query.limit || 100)), total: rows.length, offset: query.offset };
+  },
+  export_reconcile: ({ connectionId }) => reconcileOf(connectionId).rows.length,
+  reconcile_schedule: () => reconcileSchedule,
+  set_reconcile_schedule: ({ schedule }) => {
+    reconcileSchedule = schedule;
+    changed({ kind: "settings" });
+    return schedule;
   },
 };
 

@@ -13,11 +13,14 @@ use std::path::{Path, PathBuf};
 
 use ts_rs::{Config, TypeVisitor, TS};
 
+use crate::config::ReconcileSchedule;
 use crate::config::Retention;
 use crate::directory::activity::ActivityEntry;
 use crate::directory::employees::{EmployeeListPage, EmployeeListQuery};
 use crate::endpoint::EndpointStatus;
 use crate::events::ChangeEvent;
+use crate::okta::OktaApiSetup;
+use crate::reconcile_views::{OktaApiInput, ReconcileState, RowsPage, RowsQuery};
 use crate::tunnel::rehearsal::Rehearsal;
 use crate::tunnel::TunnelStatus;
 use crate::views::{
@@ -210,6 +213,12 @@ fn export_types(dir: &Path) {
         Retention::export_all(&cfg),
         ReachabilityWindow::export_all(&cfg),
         GeneralSettings::export_all(&cfg),
+        ReconcileState::export_all(&cfg),
+        OktaApiInput::export_all(&cfg),
+        OktaApiSetup::export_all(&cfg),
+        RowsQuery::export_all(&cfg),
+        RowsPage::export_all(&cfg),
+        ReconcileSchedule::export_all(&cfg),
     ];
     for r in results {
         r.expect("the TypeScript bindings could not be exported");

@@ -217,6 +217,10 @@ pub enum ConnectionCommand {
         /// report prints. Repeat for several.
         #[arg(long, value_name = "ROW_KEY", requires = "apply")]
         only: Vec<String>,
+        /// Show progress on standard error even when it is not a terminal (it is shown on a
+        /// terminal unless --json).
+        #[arg(long)]
+        progress: bool,
     },
 }
 
@@ -343,6 +347,7 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                     "activity_retention": config.activity_retention,
                     "activity_log": desk.directory().activity_size().await?,
                     "keep_awake": if config.keep_awake { "on" } else { "off" },
+                    "reconcile_schedule": desk.reconcile_schedule().await?,
                     "data_dir": desk.data_dir(),
                 }))
             } else {
@@ -373,6 +378,11 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                     } else {
                         "off"
                     }
+                );
+                println!(
+                    "reconcile    {} (reconcile-schedule: off, 6h, daily or weekly; a dry run of \
+                     every connection with Okta API access)",
+                    desk.reconcile_schedule().await?.code()
                 );
                 println!("data dir     {}", desk.data_dir().display());
                 Ok(())
@@ -694,18 +704,38 @@ async fn connection(desk: &Desk, command: ConnectionCommand, json: bool) -> anyh
             connection,
             apply,
             only,
+            progress,
         } => {
-            let okta_api = desk.okta_api();
-            let report = if apply {
-                okta_api
-                    .reconcile_apply(desk.directory(), &connection, &only)
-                    .await
-            } else {
-                okta_api.reconcile(desk.directory(), &connection).await
+            use crate::okta::runs::{Mode, Trigger};
+            use std::io::IsTerminal;
+            let mode = match (apply, only.is_empty()) {
+                (false, _) => Mode::DryRun,
+                (true, true) => Mode::ApplyAll,
+                (true, false) => Mode::ApplyOnly(only),
+            };
+            let terminal = std::io::stderr().is_terminal();
+            let shown = progress || (terminal && !json);
+            let printer =
+                shown.then(|| tokio::spawn(show_reconcile_progress(desk.clone(), terminal)));
+            let finished = desk
+                .reconcile_runs()
+                .run(&connection, Trigger::Manual, mode)
+                .await;
+            if let Some(printer) = printer {
+                printer.abort();
+                if terminal {
+                    eprint!("\r\x1b[K");
+                }
             }
-            .map_err(wording::okta_api_error)?;
+            let finished = finished.map_err(wording::okta_api_error)?;
+            if let Some(e) = finished.error {
+                return Err(wording::okta_api_error(e));
+            }
+            let Some(report) = finished.report else {
+                anyhow::bail!("the reconcile was cancelled");
+            };
             if json {
-                print_json(&report)
+                print_json(&*report)
             } else {
                 for line in wording::reconcile_lines(&report) {
                     println!("{}", v(&line));
@@ -818,6 +848,11 @@ async fn serve(
         }
     });
     tokio::spawn(report_awake(awake.watch(), json));
+    // Reconciles with Okta on the schedule and after a reachability window, as the app does.
+    let reconciling = tokio::spawn({
+        let desk = desk.clone();
+        async move { desk.keep_reconciling().await }
+    });
     let served = server::serve(
         desk.clone(),
         overrides,
@@ -833,6 +868,7 @@ async fn serve(
     // Stopped as asked: the next start knows the gap began with a clean stop.
     desk.stop_beating().await;
     beating.abort();
+    reconciling.abort();
     if let Some(manager) = manager {
         manager.stop().await;
     }
@@ -920,6 +956,34 @@ async fn report_tunnel(desk: Desk, mut state: watch::Receiver<TunnelState>, json
 }
 
 /// A secret piped on standard input (never on the command line, where `ps` shows it).
+/// Prints the running reconcile's progress on standard error as it is published: one line
+/// rewritten on a terminal, a line per change otherwise (`--progress`).
+async fn show_reconcile_progress(desk: Desk, terminal: bool) {
+    let mut events = desk.subscribe();
+    let mut last = String::new();
+    loop {
+        match events.recv().await {
+            Ok(crate::events::ChangeEvent::Reconcile { .. })
+            | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+            Ok(_) => continue,
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+        }
+        let Some(running) = desk.reconcile_runs().running() else {
+            continue;
+        };
+        let line = wording::reconcile_progress(&running.progress);
+        if line == last {
+            continue;
+        }
+        if terminal {
+            eprint!("\r\x1b[K{}", v(&line));
+        } else {
+            eprintln!("{}", v(&line));
+        }
+        last = line;
+    }
+}
+
 fn read_secret(what: &str) -> anyhow::Result<String> {
     use std::io::Read;
     let mut secret = String::new();

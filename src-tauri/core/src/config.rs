@@ -37,6 +37,63 @@ pub const DEFAULT_RETENTION_LINES: u64 = 1_000_000;
 pub const RETENTION_DAYS: std::ops::RangeInclusive<u32> = 1..=36_500;
 pub const RETENTION_LINES: std::ops::RangeInclusive<u64> = 100..=1_000_000_000;
 pub const KEY_RATE_LIMIT_BURST: &str = "rate_limit_burst";
+/// How often connections with Okta API access are reconciled by themselves (a dry run); absent
+/// means daily.
+pub const KEY_RECONCILE_SCHEDULE: &str = "reconcile_schedule";
+
+/// How often SCIM Desk reconciles with Okta by itself (a dry run, for every connection with Okta
+/// API access), while the app or `scimdesk serve` runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, ts_rs::TS)]
+pub enum ReconcileSchedule {
+    #[serde(rename = "off")]
+    Off,
+    #[serde(rename = "6h")]
+    Every6Hours,
+    #[serde(rename = "daily")]
+    Daily,
+    #[serde(rename = "weekly")]
+    Weekly,
+}
+
+impl ReconcileSchedule {
+    pub fn code(self) -> &'static str {
+        match self {
+            ReconcileSchedule::Off => "off",
+            ReconcileSchedule::Every6Hours => "6h",
+            ReconcileSchedule::Daily => "daily",
+            ReconcileSchedule::Weekly => "weekly",
+        }
+    }
+
+    /// `off`, `6h`, `daily` or `weekly`.
+    pub fn parse(value: &str) -> Result<ReconcileSchedule, ConfigError> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "off" | "never" => Ok(ReconcileSchedule::Off),
+            "6h" | "every-6-hours" | "every_6_hours" => Ok(ReconcileSchedule::Every6Hours),
+            "daily" | "1d" => Ok(ReconcileSchedule::Daily),
+            "weekly" | "7d" => Ok(ReconcileSchedule::Weekly),
+            _ => Err(ConfigError::BadReconcileSchedule(value.to_owned())),
+        }
+    }
+
+    /// The stored setting; daily when absent (or unreadable).
+    pub fn from_setting(value: Option<&str>) -> ReconcileSchedule {
+        value
+            .and_then(|v| ReconcileSchedule::parse(v).ok())
+            .unwrap_or(ReconcileSchedule::Daily)
+    }
+
+    /// The time between two runs; none when off.
+    pub fn period(self) -> Option<std::time::Duration> {
+        const HOUR: u64 = 3600;
+        match self {
+            ReconcileSchedule::Off => None,
+            ReconcileSchedule::Every6Hours => Some(std::time::Duration::from_secs(6 * HOUR)),
+            ReconcileSchedule::Daily => Some(std::time::Duration::from_secs(24 * HOUR)),
+            ReconcileSchedule::Weekly => Some(std::time::Duration::from_secs(7 * 24 * HOUR)),
+        }
+    }
+}
 
 /// Requests a second one connection may send by default. Okta's provisioning, a large import
 /// included, sends far fewer (its own rate limits and a few parallel tasks per app keep it to
@@ -255,8 +312,10 @@ pub enum ConfigError {
         "'{0}' is not a burst size: give a number of requests (1 or more), or \"\" for the default"
     )]
     BadBurst(String),
-    #[error("there is no setting named '{0}'; the settings are 'listen', 'public-url', 'okta', 'rate-limit', 'rate-limit-burst', 'activity-retention-days', 'activity-retention-lines' and 'keep-awake'")]
+    #[error("there is no setting named '{0}'; the settings are 'listen', 'public-url', 'okta', 'rate-limit', 'rate-limit-burst', 'activity-retention-days', 'activity-retention-lines' 'keep-awake' and 'reconcile-schedule'")]
     UnknownKey(String),
+    #[error("'{0}' is not a reconcile schedule: give off, 6h, daily (the default) or weekly")]
+    BadReconcileSchedule(String),
     #[error(
         "'{0}' is not a number of days to keep activity for: give 1 to 36,500 (180 by default)"
     )]

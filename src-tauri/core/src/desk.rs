@@ -14,6 +14,7 @@ use crate::connections::keychain::Keychain;
 use crate::connections::{ConnectionKey, Connections};
 use crate::db::{Db, StoreError};
 use crate::directory::Directory;
+use crate::okta::runs::Runs;
 use crate::okta::OktaApi;
 use crate::reachability::Reachability;
 use crate::settings::Settings;
@@ -59,6 +60,7 @@ pub struct Desk {
     db: Db,
     connections: Connections,
     okta_api: OktaApi,
+    runs: Runs,
     directory: Directory,
     settings: Settings,
     reachability: Reachability,
@@ -97,6 +99,31 @@ pub fn heartbeat_interval() -> std::time::Duration {
         .map_or(HEARTBEAT, std::time::Duration::from_millis)
 }
 
+/// How often [`Desk::keep_reconciling`] checks whether a reconcile is due.
+pub const RECONCILE_CHECK: std::time::Duration = std::time::Duration::from_secs(60);
+/// Milliseconds between checks instead of [`RECONCILE_CHECK`], for tests.
+pub const RECONCILE_CHECK_ENV: &str = "SCIMDESK_RECONCILE_CHECK_MS";
+/// Milliseconds between scheduled reconciles instead of the schedule's period (when it is not
+/// off), for tests.
+pub const RECONCILE_EVERY_ENV: &str = "SCIMDESK_RECONCILE_EVERY_MS";
+
+fn env_ms(name: &str) -> Option<std::time::Duration> {
+    std::env::var(name)
+        .ok()
+        .and_then(|ms| ms.trim().parse::<u64>().ok())
+        .filter(|ms| *ms > 0)
+        .map(std::time::Duration::from_millis)
+}
+
+/// `SCIMDESK_RECONCILE_CHECK_MS` when set to a positive number, else [`RECONCILE_CHECK`].
+pub fn reconcile_check_interval() -> std::time::Duration {
+    env_ms(RECONCILE_CHECK_ENV).unwrap_or(RECONCILE_CHECK)
+}
+
+fn reconcile_period_override() -> Option<std::time::Duration> {
+    env_ms(RECONCILE_EVERY_ENV)
+}
+
 /// `<platform data dir>/io.scimdesk.desktop`.
 pub fn default_data_dir() -> Option<PathBuf> {
     dirs::data_dir().map(|d| d.join(APP_IDENTIFIER))
@@ -127,15 +154,23 @@ impl Desk {
             events.clone(),
             Reachability::new(db.clone()),
         );
+        let okta_api = OktaApi::new(
+            db.clone(),
+            keychain.clone(),
+            Connections::new(db.clone(), keychain.clone()),
+        );
+        let directory = Directory::new(db.clone(), events.clone());
         Ok(Desk {
             data_dir: data_dir.to_owned(),
-            okta_api: OktaApi::new(
+            runs: Runs::new(
                 db.clone(),
-                keychain.clone(),
-                Connections::new(db.clone(), keychain.clone()),
+                directory.clone(),
+                okta_api.clone(),
+                events.clone(),
             ),
+            okta_api,
             connections: Connections::new(db.clone(), keychain),
-            directory: Directory::new(db.clone(), events.clone()),
+            directory,
             settings: Settings::new(db.clone()),
             reachability: Reachability::new(db.clone()),
             beating_stopped: Arc::default(),
@@ -188,6 +223,11 @@ impl Desk {
     /// The connections' Okta API setups and the reconcile dry run.
     pub fn okta_api(&self) -> &OktaApi {
         &self.okta_api
+    }
+
+    /// The reconcile runs of this process: one at a time, cancellable, with their history.
+    pub fn reconcile_runs(&self) -> &Runs {
+        &self.runs
     }
 
     pub fn directory(&self) -> &Directory {
@@ -319,6 +359,91 @@ impl Desk {
         }
     }
 
+    /// How often connections with Okta API access are reconciled by themselves.
+    pub async fn reconcile_schedule(&self) -> Result<config::ReconcileSchedule, DeskError> {
+        let settings = self.settings().await?;
+        Ok(config::ReconcileSchedule::from_setting(
+            settings
+                .get(config::KEY_RECONCILE_SCHEDULE)
+                .map(String::as_str),
+        ))
+    }
+
+    /// Reconciles by itself for as long as it runs (in `serve` and the app), a dry run each
+    /// time: every connection with Okta API access once its last run is older than the
+    /// schedule's period (or it never ran), and after a reachability window that affected it
+    /// ended since its last run. Checked every [`reconcile_check_interval`] and whenever a
+    /// window or a setting changes. A run that finds drift says so with
+    /// [`ChangeEvent::ReconcileDrift`]; one already going on is left alone.
+    pub async fn keep_reconciling(&self) {
+        let mut events = self.subscribe();
+        let check = reconcile_check_interval();
+        loop {
+            if let Err(e) = self.reconcile_when_due().await {
+                tracing::warn!(error = %e, "could not check whether a reconcile is due");
+            }
+            let next_check = tokio::time::sleep(check);
+            tokio::pin!(next_check);
+            loop {
+                tokio::select! {
+                    _ = &mut next_check => break,
+                    event = events.recv() => match event {
+                        Ok(ChangeEvent::Reachability | ChangeEvent::Settings)
+                        | Err(broadcast::error::RecvError::Lagged(_)) => break,
+                        Ok(_) => {}
+                        Err(broadcast::error::RecvError::Closed) => return,
+                    },
+                }
+            }
+        }
+    }
+
+    /// One check of [`Desk::keep_reconciling`]: runs what is due, one connection after another.
+    pub async fn reconcile_when_due(&self) -> Result<(), DeskError> {
+        use crate::okta::runs::{Mode, Trigger};
+        let schedule = self.reconcile_schedule().await?;
+        let period = schedule
+            .period()
+            .map(|p| reconcile_period_override().unwrap_or(p));
+        let now = time::OffsetDateTime::now_utc();
+        let windows = self
+            .reachability
+            .recent(crate::reachability::RECENT_WINDOWS, now)
+            .await?;
+        for connection in self.connections.list().await? {
+            let set_up = matches!(self.okta_api.get(&connection).await, Ok(Some(_)));
+            if !set_up || self.runs.running().is_some() {
+                continue;
+            }
+            let last = self.runs.last_run(&connection.id).await?;
+            let last_started = last.as_ref().map(|r| r.started_at.clone());
+            let window_ended = windows.iter().any(|w| {
+                w.ended_at.as_ref().is_some_and(|end| {
+                    last_started.as_ref().is_none_or(|s| end > s)
+                        && w.connections.iter().any(|c| c.id == connection.id)
+                })
+            });
+            let due = period.is_some_and(|p| match &last {
+                None => true,
+                Some(r) => time::OffsetDateTime::parse(
+                    &r.finished_at,
+                    &time::format_description::well_known::Rfc3339,
+                )
+                .map_or(true, |at| now - at >= p),
+            });
+            let trigger = match (window_ended, due) {
+                (true, _) => Trigger::AfterWindow,
+                (false, true) => Trigger::Schedule,
+                (false, false) => continue,
+            };
+            match self.runs.run(&connection.id, trigger, Mode::DryRun).await {
+                Ok(_) | Err(crate::okta::OktaApiError::ReconcileRunning { .. }) => {}
+                Err(e) => tracing::warn!(error = %e, "a scheduled reconcile could not start"),
+            }
+        }
+        Ok(())
+    }
+
     /// The heartbeat and the reachability windows.
     pub fn reachability(&self) -> &Reachability {
         &self.reachability
@@ -385,6 +510,11 @@ impl Desk {
                     Some(&lines.to_string()),
                 )
                 .await?;
+            }
+            "reconcile-schedule" | "reconcile_schedule" => {
+                let schedule = config::ReconcileSchedule::parse(value)?;
+                self.put_setting(config::KEY_RECONCILE_SCHEDULE, Some(schedule.code()))
+                    .await?;
             }
             other => return Err(ConfigError::UnknownKey(other.to_owned()).into()),
         }

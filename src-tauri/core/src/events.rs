@@ -28,6 +28,20 @@ pub enum ChangeEvent {
     Reachability,
     /// The sleep inhibitor was taken, let go, or could not be taken (`awake`).
     Awake,
+    /// A reconcile with Okta started, made progress, or ended, for this connection.
+    Reconcile {
+        connection_id: String,
+    },
+    /// A reconcile dry run found drift (sent once at its end, beside `Reconcile`): the hook for
+    /// a notification. `trigger` is `manual`, `schedule` or `after_window`.
+    ReconcileDrift {
+        connection_id: String,
+        trigger: String,
+        missing_here: u64,
+        stale_here: u64,
+        should_be_deactivated: u64,
+        unknown_to_okta: u64,
+    },
     /// Anything may have changed: the database moved without an event saying what (another
     /// process, such as a `scimdesk` command run beside the app), or events were missed. Pages
     /// reload what they show.

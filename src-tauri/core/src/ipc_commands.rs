@@ -76,6 +76,31 @@ macro_rules! ipc_commands {
             start_at_login_offered() -> GeneralSettings;
             /// Keeps the computer from sleeping while Okta can provision (on), or not (off).
             set_keep_awake(enabled: bool) -> GeneralSettings;
+            /// The connection's reconcile with Okta: its API setup, a run going on (with its
+            /// progress), the last run and the head of the last report.
+            reconcile_state(connection_id: String) -> ReconcileState;
+            /// Checks the org URL, app id (or the app's admin URL) and API token by reading the
+            /// app from Okta, then keeps them (the token in the keychain only). Refused on the
+            /// field at fault (`org_url`, `app_id`, `token`); nothing is kept then.
+            set_okta_api(connection_id: String, input: OktaApiInput) -> OktaApiSetup;
+            /// Removes the connection's Okta API setup and its token.
+            clear_okta_api(connection_id: String) -> ();
+            /// Starts a dry run (it changes nothing); refused while another reconcile runs.
+            start_reconcile(connection_id: String) -> ReconcileState;
+            /// Stops the connection's run; refused once an Apply is writing.
+            cancel_reconcile(connection_id: String) -> ReconcileState;
+            /// Re-reads Okta and makes the directory match it for the rows with these keys, or
+            /// every row when null. A selected row in step by then counts as already in step.
+            apply_reconcile(connection_id: String, keys: Option<Vec<String>>) -> ReconcileState;
+            /// A page of one kind of rows of the connection's last report.
+            reconcile_rows(connection_id: String, query: RowsQuery) -> RowsPage;
+            /// Writes the connection's last report as CSV to the path `choose_export_file`
+            /// returned; answers the number of rows.
+            export_reconcile(connection_id: String, path: PathBuf) -> u64;
+            /// How often SCIM Desk reconciles by itself (a dry run of every connection with Okta
+            /// API access): off, every 6 hours, daily (the default) or weekly.
+            reconcile_schedule() -> ReconcileSchedule;
+            set_reconcile_schedule(schedule: ReconcileSchedule) -> ReconcileSchedule;
         }
     };
 }

@@ -21,6 +21,7 @@ mod ipc_commands;
 pub mod logwriter;
 pub mod okta;
 pub mod reachability;
+pub mod reconcile_views;
 pub mod scim;
 pub mod server;
 pub mod settings;

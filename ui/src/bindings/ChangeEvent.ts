@@ -3,4 +3,4 @@
 /**
  * What changed in the directory; the shell forwards these to the webview.
  */
-export type ChangeEvent = { "kind": "employee", id: string, } | { "kind": "group", id: string, } | { "kind": "activity", connection_id: string | null, } | { "kind": "connections" } | { "kind": "tunnel" } | { "kind": "endpoint" } | { "kind": "settings" } | { "kind": "disk" } | { "kind": "reachability" } | { "kind": "awake" } | { "kind": "reload" };
+export type ChangeEvent = { "kind": "employee", id: string, } | { "kind": "group", id: string, } | { "kind": "activity", connection_id: string | null, } | { "kind": "connections" } | { "kind": "tunnel" } | { "kind": "endpoint" } | { "kind": "settings" } | { "kind": "disk" } | { "kind": "reachability" } | { "kind": "awake" } | { "kind": "reconcile", connection_id: string, } | { "kind": "reconcile_drift", connection_id: string, trigger: string, missing_here: number, stale_here: number, should_be_deactivated: number, unknown_to_okta: number, } | { "kind": "reload" };

@@ -1,17 +1,17 @@
 // The problems that stop Okta from syncing, shown above every screen until they are solved.
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { call } from "../api";
 import { errorMessage } from "../lib/errors";
 import { formatBytes } from "../lib/format";
 import { command, commandKey } from "../lib/queries";
-import { useRoute } from "../lib/useRoute";
+import { navigate, useRoute } from "../lib/useRoute";
 import { portOf, validatePort } from "../lib/validate";
 import { bannerText, bannerWindow, STABLE_ADVICE_AFTER_CHANGE } from "../lib/words";
 import { CopyButton, Time, useNow } from "./bits";
 import { IconAlert } from "./Icons";
 import { useToast } from "./Toasts";
-import type { EndpointStatus, Overview } from "../api";
+import type { AffectedConnection, EndpointStatus, Overview } from "../api";
 
 export function EndpointBanner() {
   const { data: overview } = useQuery(command("overview"));
@@ -259,6 +259,7 @@ export function ReachabilityBanner() {
           <button type="button" className="button button-primary" onClick={dismiss} disabled={busy} data-testid="dismiss-reachability">
             Dismiss
           </button>
+          <ReconcileNow connections={w.connections} onError={setError} />
           {!onOktaPage && (
             <a className="button button-ghost" href="#/settings/integrations/okta">
               See all on the Okta page
@@ -267,5 +268,40 @@ export function ReachabilityBanner() {
         </div>
       </div>
     </section>
+  );
+}
+
+/** "Reconcile now" for each connection of the window whose Okta API access is set up: a dry run
+ *  that lists what Okta has and the directory missed (shown on the Okta page). */
+function ReconcileNow({ connections, onError }: { connections: readonly AffectedConnection[]; onError: (e: string | null) => void }) {
+  const client = useQueryClient();
+  const states = useQueries({ queries: connections.map((c) => command("reconcile_state", { connectionId: c.id })) });
+  const [started, setStarted] = useState<string | null>(null);
+  const ready = connections.filter((_, i) => states[i]?.data?.setup);
+  const start = async (c: AffectedConnection) => {
+    onError(null);
+    try {
+      client.setQueryData(commandKey("reconcile_state", { connectionId: c.id }), await call("start_reconcile", { connectionId: c.id }));
+      setStarted(c.id);
+      navigate("#/settings/integrations/okta");
+    } catch (e) {
+      onError(errorMessage(e));
+    }
+  };
+  return (
+    <>
+      {ready.map((c) => (
+        <button
+          key={c.id}
+          type="button"
+          className="button"
+          onClick={() => start(c)}
+          disabled={started === c.id}
+          data-testid="reconcile-now"
+        >
+          {ready.length > 1 ? `Reconcile ${c.name} now` : "Reconcile now"}
+        </button>
+      ))}
+    </>
   );
 }

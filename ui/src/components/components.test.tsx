@@ -1,5 +1,6 @@
 import { act, cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import { DataProvider } from "../lib/queries";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ConnectionView } from "../api";
 import { AddConnectionDialog } from "../pages/AddConnectionDialog";
@@ -102,7 +103,9 @@ describe("Connection card", () => {
     });
     render(
       <ToastProvider>
-        <ConnectionCard connection={conn} highlighted={false} onDeleted={() => {}} />
+        <DataProvider>
+          <ConnectionCard connection={conn} highlighted={false} onDeleted={() => {}} />
+        </DataProvider>
       </ToastProvider>,
     );
     return { clipboard: () => clipboard, tokenFetches: () => tokenFetches };
@@ -146,7 +149,9 @@ describe("Connection card", () => {
     };
     render(
       <ToastProvider>
-        <ConnectionCard connection={tried} highlighted={false} onDeleted={() => {}} />
+        <DataProvider>
+          <ConnectionCard connection={tried} highlighted={false} onDeleted={() => {}} />
+        </DataProvider>
       </ToastProvider>,
     );
     expect(screen.getByTestId("last-contact").textContent).toMatch(/Succeeded/);

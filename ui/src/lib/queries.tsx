@@ -22,7 +22,10 @@ export type ReadCommand =
   | "activity_settings"
   | "tunnel_status"
   | "reachability_windows"
-  | "general_settings";
+  | "general_settings"
+  | "reconcile_state"
+  | "reconcile_rows"
+  | "reconcile_schedule";
 
 export type ChangeKind = ChangeEvent["kind"];
 
@@ -39,7 +42,7 @@ export const INVALIDATES: { readonly [K in ChangeKind]: readonly ReadCommand[] |
   // A connection added or deleted; the URL-change banner lists every connection's new base URL,
   // and a reachability window names the connections it affected (a deleted one loses its name).
   // Keeping the computer awake needs a connection.
-  connections: ["overview", "list_connections", "tunnel_status", "reachability_windows", "general_settings"],
+  connections: ["overview", "list_connections", "tunnel_status", "reachability_windows", "general_settings", "reconcile_state"],
   // Base URLs are built from the public URL; a tunnel down, or a URL Okta does not have yet,
   // opens a reachability window (and coming back closes it).
   tunnel: ["tunnel_status", "list_connections", "reachability_windows"],
@@ -52,12 +55,16 @@ export const INVALIDATES: { readonly [K in ChangeKind]: readonly ReadCommand[] |
     "reachability_windows",
     "general_settings",
   ],
-  settings: ["overview", "list_connections", "tunnel_status", "activity_settings", "general_settings"],
+  settings: ["overview", "list_connections", "tunnel_status", "activity_settings", "general_settings", "reconcile_schedule"],
   disk: ["overview"],
   // A window in which Okta couldn't reach SCIM Desk was recorded, opened, closed or dismissed.
   reachability: ["reachability_windows"],
   // The sleep inhibitor was taken, let go, or refused.
   awake: ["general_settings"],
+  // A reconcile with Okta started, moved on or ended, or its API access was set up or removed.
+  reconcile: ["reconcile_state", "reconcile_rows"],
+  // A reconcile dry run found drift: the hook for a notification; the state came with `reconcile`.
+  reconcile_drift: [],
   // The database changed under the app (another process), or events were missed.
   reload: "everything",
 };

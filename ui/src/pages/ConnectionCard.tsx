@@ -10,6 +10,7 @@ import { useToast } from "../components/Toasts";
 import { errorMessage } from "../lib/errors";
 import { absoluteTime, maskToken } from "../lib/format";
 import { rehearsalNoteText } from "../lib/words";
+import { ReconcileArea } from "./ReconcileArea";
 
 type Props = {
   connection: ConnectionView;
@@ -157,6 +158,8 @@ export function ConnectionCard({ connection: c, highlighted, onDeleted }: Props)
       </dl>
 
       {rehearsal && <RehearsalPanel state={rehearsal} onClose={() => setRehearsal(null)} />}
+
+      <ReconcileArea connection={c} />
 
       {confirmDelete && (
         <ConfirmDialog

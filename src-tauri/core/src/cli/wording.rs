@@ -440,6 +440,31 @@ pub fn okta_api_error(e: OktaApiError) -> anyhow::Error {
     anyhow::anyhow!(sentence)
 }
 
+/// A running reconcile's progress as one line: what was read, of about how many, and a wait
+/// for Okta's rate limit (its end in UTC, as `HH:MM:SS`).
+pub fn reconcile_progress(p: &crate::okta::runs::Progress) -> String {
+    let mut line = format!(
+        "Reconciling with Okta: {} app users read ({} page{})",
+        p.okta_users,
+        p.pages,
+        if p.pages == 1 { "" } else { "s" }
+    );
+    if let Some(about) = p.about_total.filter(|a| *a > 0) {
+        line.push_str(&format!(", of about {about} (the employees here)"));
+    }
+    if p.applying {
+        line.push_str("; applying the changes");
+    }
+    if let Some(until) = &p.waiting_until {
+        // `2026-12-07T17:22:09.000Z` → `17:22:09`
+        let clock = until.get(11..19).unwrap_or(until);
+        line.push_str(&format!(
+            "; waiting for Okta's rate limit until {clock} UTC"
+        ));
+    }
+    line
+}
+
 /// The reconcile report as lines: the counts, then the rows of each kind with their keys (for
 /// `--only`), then what applying changed.
 pub fn reconcile_lines(r: &ReconcileReport) -> Vec<String> {

@@ -58,6 +58,10 @@ pub struct AppUserCredentials {
     pub user_name: Option<String>,
 }
 
+/// Told when a wait for Okta's rate limit starts (with the time it ends) and when it is over
+/// (`None`), so a progress display can say so.
+pub type WaitHook = std::sync::Arc<dyn Fn(Option<SystemTime>) + Send + Sync>;
+
 /// A client for one org with one token.
 pub struct OktaClient {
     http: reqwest::Client,
@@ -65,6 +69,8 @@ pub struct OktaClient {
     token: String,
     /// How many times a rate limit was waited for.
     pub rate_limit_waits: u32,
+    /// Told of each rate-limit wait; none by default.
+    pub on_wait: Option<WaitHook>,
 }
 
 impl std::fmt::Debug for OktaClient {
@@ -115,6 +121,7 @@ impl OktaClient {
             org_url: org_url.trim_end_matches('/').to_owned(),
             token: token.to_owned(),
             rate_limit_waits: 0,
+            on_wait: None,
         })
     }
 
@@ -194,7 +201,14 @@ impl OktaClient {
             // No reset time: a second, as a client without a clock to go by.
             None => Duration::from_secs(1),
         };
-        tokio::time::sleep(wait.min(MAX_RATE_LIMIT_WAIT)).await;
+        let wait = wait.min(MAX_RATE_LIMIT_WAIT);
+        if let Some(hook) = &self.on_wait {
+            hook(Some(SystemTime::now() + wait));
+        }
+        tokio::time::sleep(wait).await;
+        if let Some(hook) = &self.on_wait {
+            hook(None);
+        }
     }
 }
 

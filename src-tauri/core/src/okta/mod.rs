@@ -10,6 +10,7 @@
 
 pub mod client;
 pub mod reconcile;
+pub mod runs;
 
 use std::sync::Arc;
 
@@ -71,6 +72,12 @@ pub enum OktaApiError {
     /// A `Link: rel="next"` that leaves the org (never followed: the token would go with it).
     #[error("Okta's next-page link points outside the org: {0}")]
     ForeignLink(String),
+    /// A reconcile is already running in this process (one at a time), for this connection.
+    #[error("a reconcile is already running for {connection_name}")]
+    ReconcileRunning { connection_name: String },
+    /// The admin cancelled the run.
+    #[error("the reconcile was cancelled")]
+    Cancelled,
     /// `--only` named keys no row of the report has.
     #[error("no row of the report has the key(s) {0:?}")]
     NoSuchRow(Vec<String>),
@@ -93,7 +100,7 @@ impl From<sqlx::Error> for OktaApiError {
 }
 
 /// A connection's Okta API setup as shown to the admin. Never the token.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct OktaApiSetup {
     pub connection_id: String,
     pub connection_name: String,

@@ -139,7 +139,7 @@ impl ReconcileReport {
     }
 
     /// Every key a row of the report answers to, for `--only`.
-    fn keys(&self) -> HashSet<&str> {
+    pub fn keys(&self) -> HashSet<&str> {
         let mut keys = HashSet::new();
         keys.extend(self.missing_here.iter().map(|r| r.okta_user_id.as_str()));
         for r in &self.stale_here {
@@ -162,12 +162,23 @@ pub async fn run(
     client: &mut OktaClient,
     setup: &OktaApiSetup,
 ) -> Result<ReconcileReport, OktaApiError> {
+    run_watched(directory, client, setup, &mut |_, _| {}).await
+}
+
+/// [`run`], telling `on_page` the pages and app users read so far after each page.
+pub async fn run_watched(
+    directory: &Directory,
+    client: &mut OktaClient,
+    setup: &OktaApiSetup,
+    on_page: &mut (dyn FnMut(u64, u64) + Send),
+) -> Result<ReconcileReport, OktaApiError> {
     let mut report = ReconcileReport::new(setup);
     let mut seen: HashSet<String> = HashSet::new();
     let mut pages = client.app_users(&setup.app_id);
     while let Some(page) = pages.next_page().await? {
         report.pages += 1;
         report.okta_users += page.len() as u64;
+        on_page(report.pages, report.okta_users);
         let ids: Vec<String> = page.iter().filter_map(|u| u.external_id.clone()).collect();
         let names: Vec<String> = page.iter().flat_map(names_of).collect();
         let employees = directory
