@@ -16,7 +16,7 @@ use scimdesk::tunnel::rehearsal::Rehearsal;
 use scimdesk::tunnel::TunnelStatus;
 use scimdesk::views::{
     ActivityFilter, ActivitySettings, AppError, ConnectionView, EmployeeDetail, ExportGrant,
-    Overview, ReachabilityWindow, TunnelInput,
+    NotificationSettings, Overview, ReachabilityWindow, TunnelInput,
 };
 use scimdesk::Desk;
 
@@ -152,4 +152,15 @@ pub async fn dismiss_reachability_window(
     id: i64,
 ) -> Result<Vec<ReachabilityWindow>> {
     state.desk.dismiss_reachability_window(id).await
+}
+
+pub async fn notification_settings(state: &AppState) -> Result<NotificationSettings> {
+    state.desk.notification_settings().await
+}
+
+pub async fn set_notifications_enabled(
+    state: &AppState,
+    enabled: bool,
+) -> Result<NotificationSettings> {
+    state.desk.set_notifications_enabled(enabled).await
 }

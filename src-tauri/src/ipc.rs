@@ -14,8 +14,8 @@ use scimdesk::endpoint::EndpointStatus;
 use scimdesk::tunnel::rehearsal::Rehearsal;
 use scimdesk::tunnel::TunnelStatus;
 use scimdesk::views::{
-    ActivityFilter, ActivitySettings, ConnectionView, EmployeeDetail, Overview, ReachabilityWindow,
-    TunnelInput,
+    ActivityFilter, ActivitySettings, ConnectionView, EmployeeDetail, NotificationSettings,
+    Overview, ReachabilityWindow, TunnelInput,
 };
 use std::path::PathBuf;
 

@@ -10,6 +10,7 @@ pub mod commands;
 pub mod ipc;
 #[cfg(test)]
 mod ipc_tests;
+mod notifications;
 mod tray;
 
 use std::path::PathBuf;
@@ -103,6 +104,9 @@ async fn forward_changes(app: AppHandle, desk: Desk) {
 fn start(app: &tauri::App, data_dir: PathBuf) -> Result<(), Box<dyn std::error::Error>> {
     let desk = tauri::async_runtime::block_on(Desk::open(&data_dir, Arc::new(OsKeychain::new())))?;
     let endpoint = Arc::new(Endpoint::new(desk.clone()));
+    // Before anything that may raise a notice (the first beat finds the time the app was not
+    // running): notices are only raised while the shell listens.
+    notifications::show(app.handle(), desk.notices().subscribe());
     app.manage(AppState {
         desk: desk.clone(),
         endpoint: endpoint.clone(),
@@ -208,6 +212,7 @@ pub fn run() {
         }))
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_clipboard_manager::init())
+        .plugin(tauri_plugin_notification::init())
         .invoke_handler(ipc::handler())
         .setup(move |app| {
             if let Err(e) = start(app, data_dir.clone()) {

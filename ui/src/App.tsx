@@ -12,6 +12,7 @@ import { ActivityPage } from "./pages/ActivityPage";
 import { EmployeeDetailPage } from "./pages/EmployeeDetailPage";
 import { EmployeesPage } from "./pages/EmployeesPage";
 import { IntegrationsPage } from "./pages/IntegrationsPage";
+import { NotificationsPage } from "./pages/NotificationsPage";
 import { OktaPage } from "./pages/OktaPage";
 
 export function App() {
@@ -31,6 +32,7 @@ const TITLES: Partial<Record<Route["page"], string>> = {
   integrations: "Integrations",
   okta: "Okta",
   "activity-log": "Activity log",
+  notifications: "Notifications",
 };
 
 function Shell() {
@@ -105,6 +107,8 @@ function Page({ route }: { route: Route }) {
       return <OktaPage />;
     case "activity-log":
       return <ActivityLogSettingsPage />;
+    case "notifications":
+      return <NotificationsPage />;
     case "not-found":
       return (
         <div className="page">

@@ -10,6 +10,7 @@ import type { EmployeeDetail } from "./bindings/EmployeeDetail";
 import type { EmployeeListQuery } from "./bindings/EmployeeListQuery";
 import type { EmployeePage } from "./bindings/EmployeePage";
 import type { EndpointStatus } from "./bindings/EndpointStatus";
+import type { NotificationSettings } from "./bindings/NotificationSettings";
 import type { Overview } from "./bindings/Overview";
 import type { ReachabilityWindow } from "./bindings/ReachabilityWindow";
 import type { Rehearsal } from "./bindings/Rehearsal";
@@ -86,6 +87,15 @@ export type Commands = {
    * The admin dismissed the banner about window `id`; answers the windows.
    */
   dismiss_reachability_window: { args: { id: number }; result: Array<ReachabilityWindow> };
+  /**
+   * *Settings › Notifications*: whether desktop notifications are on, and when each
+   * kind last notified.
+   */
+  notification_settings: { args: Record<never, never>; result: NotificationSettings };
+  /**
+   * Turns the desktop notifications on or off; answers the settings.
+   */
+  set_notifications_enabled: { args: { enabled: boolean }; result: NotificationSettings };
 };
 
 export type CommandName = keyof Commands;
@@ -113,6 +123,8 @@ export const COMMAND_NAMES = [
   "acknowledge_url_change",
   "reachability_windows",
   "dismiss_reachability_window",
+  "notification_settings",
+  "set_notifications_enabled",
 ] as const satisfies readonly CommandName[];
 
 /** The event that carries a core change to the webview. */

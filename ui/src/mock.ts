@@ -28,6 +28,7 @@ import type {
   EmployeePage,
   EndpointStatus,
   GroupRef,
+  NotificationSettings,
   Overview,
   ReachabilityWindow,
   Rehearsal,
@@ -95,6 +96,14 @@ const state = {
   storedSecrets: { cloudflared: false, ngrok: false },
   retention: ACTIVITY_SETTINGS.retention as Retention,
   reachability: [] as ReachabilityWindow[],
+  notifications: {
+    enabled: !scenario.has("quiet"),
+    kinds: [
+      { kind: "push_failed", last_at: null },
+      { kind: "window_ended", last_at: null },
+      { kind: "drift_found", last_at: null },
+    ],
+  } as NotificationSettings,
 };
 
 function initialTunnel(): TunnelStatus {
@@ -557,6 +566,12 @@ const HANDLERS: Handlers = {
     state.reachability = state.reachability.map((w) => (w.id === id ? { ...w, dismissed: true } : w));
     changed({ kind: "reachability" });
     return state.reachability;
+  },
+  notification_settings: () => state.notifications,
+  set_notifications_enabled: ({ enabled }) => {
+    state.notifications = { ...state.notifications, enabled };
+    changed({ kind: "notifications" });
+    return state.notifications;
   },
 };
 

@@ -21,8 +21,8 @@ use crate::events::ChangeEvent;
 use crate::tunnel::rehearsal::Rehearsal;
 use crate::tunnel::TunnelStatus;
 use crate::views::{
-    ActivityFilter, ActivitySettings, AppError, ConnectionView, EmployeeDetail, Overview,
-    ReachabilityWindow, TunnelInput,
+    ActivityFilter, ActivitySettings, AppError, ConnectionView, EmployeeDetail,
+    NotificationSettings, Overview, ReachabilityWindow, TunnelInput,
 };
 
 const WRITE_ENV: &str = "SCIMDESK_WRITE_BINDINGS";
@@ -209,6 +209,7 @@ fn export_types(dir: &Path) {
         ActivitySettings::export_all(&cfg),
         Retention::export_all(&cfg),
         ReachabilityWindow::export_all(&cfg),
+        NotificationSettings::export_all(&cfg),
     ];
     for r in results {
         r.expect("the TypeScript bindings could not be exported");

@@ -26,6 +26,8 @@ pub enum ChangeEvent {
     Disk,
     /// A reachability window was recorded, opened, closed or dismissed.
     Reachability,
+    /// A desktop notification was shown, or notifications were turned on or off.
+    Notifications,
     /// Anything may have changed: the database moved without an event saying what (another
     /// process, such as a `scimdesk` command run beside the app), or events were missed. Pages
     /// reload what they show.

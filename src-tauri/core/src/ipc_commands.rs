@@ -65,6 +65,12 @@ macro_rules! ipc_commands {
             reachability_windows() -> Vec<ReachabilityWindow>;
             /// The admin dismissed the banner about window `id`; answers the windows.
             dismiss_reachability_window(id: i64) -> Vec<ReachabilityWindow>;
+
+            /// *Settings › Notifications*: whether desktop notifications are on, and when each
+            /// kind last notified.
+            notification_settings() -> NotificationSettings;
+            /// Turns the desktop notifications on or off; answers the settings.
+            set_notifications_enabled(enabled: bool) -> NotificationSettings;
         }
     };
 }

@@ -3,4 +3,4 @@
 /**
  * What changed in the directory; the shell forwards these to the webview.
  */
-export type ChangeEvent = { "kind": "employee", id: string, } | { "kind": "group", id: string, } | { "kind": "activity", connection_id: string | null, } | { "kind": "connections" } | { "kind": "tunnel" } | { "kind": "endpoint" } | { "kind": "settings" } | { "kind": "disk" } | { "kind": "reachability" } | { "kind": "reload" };
+export type ChangeEvent = { "kind": "employee", id: string, } | { "kind": "group", id: string, } | { "kind": "activity", connection_id: string | null, } | { "kind": "connections" } | { "kind": "tunnel" } | { "kind": "endpoint" } | { "kind": "settings" } | { "kind": "disk" } | { "kind": "reachability" } | { "kind": "notifications" } | { "kind": "reload" };

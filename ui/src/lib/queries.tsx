@@ -21,7 +21,8 @@ export type ReadCommand =
   | "list_activity"
   | "activity_settings"
   | "tunnel_status"
-  | "reachability_windows";
+  | "reachability_windows"
+  | "notification_settings";
 
 export type ChangeKind = ChangeEvent["kind"];
 
@@ -53,6 +54,8 @@ export const INVALIDATES: { readonly [K in ChangeKind]: readonly ReadCommand[] |
   disk: ["overview"],
   // A window in which Okta couldn't reach SCIM Desk was recorded, opened, closed or dismissed.
   reachability: ["reachability_windows"],
+  // A desktop notification was shown (its kind's "last notified"), or they were turned on or off.
+  notifications: ["notification_settings"],
   // The database changed under the app (another process), or events were missed.
   reload: "everything",
 };

@@ -8,6 +8,7 @@ export type Route =
   | { page: "integrations" }
   | { page: "okta" }
   | { page: "activity-log" }
+  | { page: "notifications" }
   | { page: "not-found"; path: string };
 
 export function parseRoute(hash: string): Route {
@@ -27,6 +28,7 @@ export function parseRoute(hash: string): Route {
       if (parts[1] === "integrations" && parts.length === 2) return { page: "integrations" };
       if (parts[1] === "integrations" && parts[2] === "okta" && parts.length === 3) return { page: "okta" };
       if (parts[1] === "activity-log" && parts.length === 2) return { page: "activity-log" };
+      if (parts[1] === "notifications" && parts.length === 2) return { page: "notifications" };
       break;
   }
   return { page: "not-found", path };
@@ -48,6 +50,8 @@ export function href(route: Route): string {
       return "#/settings/integrations/okta";
     case "activity-log":
       return "#/settings/activity-log";
+    case "notifications":
+      return "#/settings/notifications";
     case "not-found":
       return `#${route.path}`;
   }
