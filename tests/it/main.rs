@@ -13,6 +13,7 @@ mod concurrency;
 mod connections;
 mod conversations;
 mod desktop_app;
+mod desktop_notifications;
 mod disk_full;
 mod durability;
 mod filters;

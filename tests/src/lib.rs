@@ -14,6 +14,7 @@
 pub mod app;
 pub mod conversation;
 pub mod disk;
+pub mod notifications_standin;
 pub mod okta_api_standin;
 pub mod proxy;
 pub mod wait;

@@ -149,7 +149,8 @@ pub enum ConfigCommand {
     /// refuses Okta's requests without deleting anything), `rate-limit` (requests a second per
     /// connection, or `off`), `rate-limit-burst` (requests; empty for the rate), or how long
     /// the activity log keeps lines: `activity-retention-days` (default 180) and
-    /// `activity-retention-lines` (default 1,000,000), whichever is fewer.
+    /// `activity-retention-lines` (default 1,000,000), whichever is fewer; `notifications`
+    /// (`on` or `off`: the app's desktop notifications when the admin must act).
     Set {
         key: String,
         value: String,
@@ -330,6 +331,7 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
         }
         Command::Config(ConfigCommand::Show) => {
             let config = desk.config().await?;
+            let notifications = desk.notices().settings().await?.enabled;
             if json {
                 print_json(&json!({
                     "listen": config.listen.to_string(),
@@ -341,6 +343,7 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                     "rate_limit": config.rate_limit,
                     "activity_retention": config.activity_retention,
                     "activity_log": desk.directory().activity_size().await?,
+                    "notifications": if notifications { "on" } else { "off" },
                     "data_dir": desk.data_dir(),
                 }))
             } else {
@@ -363,6 +366,10 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                     log.oldest_at
                         .map(|at| format!(", the oldest from {at}"))
                         .unwrap_or_default()
+                );
+                println!(
+                    "notifications {} (the app's desktop notifications when you must act)",
+                    if notifications { "on" } else { "off" }
                 );
                 println!("data dir     {}", desk.data_dir().display());
                 Ok(())
