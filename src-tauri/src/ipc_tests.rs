@@ -269,7 +269,7 @@ async fn the_export_writes_only_the_file_chosen_in_the_save_dialog() {
 async fn the_capability_grants_every_command_to_the_app_and_nothing_to_others() {
     let ipc = ipc().await;
     let commands = scimdesk::ipc::COMMANDS;
-    assert_eq!(commands.len(), 21, "{commands:?}");
+    assert_eq!(commands.len(), 23, "{commands:?}");
     for cmd in commands {
         // Arguments are left out on purpose: a granted command answers with an argument error,
         // a refused one with the ACL's "not allowed".
@@ -320,4 +320,39 @@ async fn reachability_windows_are_listed_and_dismissed_through_ipc() {
         .call("dismiss_reachability_window", json!({"id": 12345}))
         .unwrap_err();
     assert!(gone["message"].as_str().is_some(), "{gone}");
+}
+
+/// *Settings › Notifications* through IPC: on by default with nothing notified yet, turned off
+/// and on again.
+#[tokio::test(flavor = "multi_thread")]
+async fn notifications_are_read_and_switched_through_ipc() {
+    let ipc = ipc().await;
+    let settings = ipc.call("notification_settings", json!({})).unwrap();
+    assert_eq!(settings["enabled"], true, "{settings}");
+    let kinds: Vec<_> = settings["kinds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| (k["kind"].as_str().unwrap(), k["last_at"].is_null()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("push_failed", true),
+            ("window_ended", true),
+            ("drift_found", true)
+        ]
+    );
+    let off = ipc
+        .call("set_notifications_enabled", json!({"enabled": false}))
+        .unwrap();
+    assert_eq!(off["enabled"], false, "{off}");
+    assert_eq!(
+        ipc.call("notification_settings", json!({})).unwrap()["enabled"],
+        false
+    );
+    let on = ipc
+        .call("set_notifications_enabled", json!({"enabled": true}))
+        .unwrap();
+    assert_eq!(on["enabled"], true, "{on}");
 }
