@@ -209,6 +209,28 @@ impl Notices {
         if self.recently_claimed(kind, now) {
             return Ok(Raised::TooSoon);
         }
+        // A look first, on a reader: while the switch is off or the hour not over, a burst of
+        // failures costs no write transaction each.
+        if !config::notifications_on(
+            self.settings
+                .get(config::KEY_NOTIFICATIONS)
+                .await?
+                .as_deref(),
+        ) {
+            return Ok(Raised::Off);
+        }
+        if let Some(last) = self
+            .settings
+            .get(kind.setting())
+            .await?
+            .as_deref()
+            .and_then(parse)
+        {
+            if within_the_hour(last, now) {
+                self.remember(kind, last);
+                return Ok(Raised::TooSoon);
+            }
+        }
         let at = timefmt::format(now);
         let raised = self
             .settings
@@ -229,15 +251,19 @@ impl Notices {
             )
             .await?;
         if raised == Raised::Shown {
-            self.claimed
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(kind, now);
+            self.remember(kind, now);
             tracing::info!(kind = ?kind, route = notice.route, "notified the admin");
             let _ = self.shown.send(notice);
             let _ = self.events.send(ChangeEvent::Notifications);
         }
         Ok(raised)
+    }
+
+    fn remember(&self, kind: NoticeKind, at: OffsetDateTime) {
+        self.claimed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(kind, at);
     }
 
     fn recently_claimed(&self, kind: NoticeKind, now: OffsetDateTime) -> bool {
