@@ -157,6 +157,7 @@ impl Notices {
     pub async fn push_failed(
         &self,
         connection_name: &str,
+        resource_type: &str,
         subject: &str,
         err: &ScimError,
         now: OffsetDateTime,
@@ -164,8 +165,11 @@ impl Notices {
         if !needs_the_admin(err) {
             return Ok(Raised::Ignored);
         }
-        self.raise(push_failed_notice(connection_name, subject, err), now)
-            .await
+        self.raise(
+            push_failed_notice(connection_name, resource_type, subject, err),
+            now,
+        )
+        .await
     }
 
     /// A reachability window ended: a notice when it was long enough for pushes to fail.
@@ -319,10 +323,21 @@ fn quoted(s: &str) -> String {
     text::clip(&text::visible(s), QUOTE_MAX_CHARS).into_owned()
 }
 
-pub fn push_failed_notice(connection_name: &str, subject: &str, err: &ScimError) -> Notice {
+/// `resource_type`: `User` or `Group`, as the SCIM write names it.
+pub fn push_failed_notice(
+    connection_name: &str,
+    resource_type: &str,
+    subject: &str,
+    err: &ScimError,
+) -> Notice {
+    let taken = if resource_type == "Group" {
+        "another group already has this name"
+    } else {
+        "another employee already has this username"
+    };
     let (what, fix) = match err.scim_type {
         Some(ScimType::Uniqueness) => (
-            "another employee already has this email or username",
+            taken,
             "Correct the duplicate in Okta, then retry the task in Okta (Dashboard › Tasks).",
         ),
         _ => (
@@ -433,7 +448,7 @@ mod tests {
         let (_dir, db, n, mut shown) = notices().await;
         let t = at("2026-12-07T10:00:00Z");
         assert_eq!(
-            n.push_failed("Okta", "jane@corp.example", &duplicate(), t)
+            n.push_failed("Okta", "User", "jane@corp.example", &duplicate(), t)
                 .await
                 .unwrap(),
             Raised::Shown
@@ -442,7 +457,7 @@ mod tests {
         assert_eq!(notice.kind, NoticeKind::PushFailed);
         assert_eq!(notice.route, "#/activity");
         assert!(
-            notice.body.starts_with("Okta: jane@corp.example could not be saved — another employee already has this email or username."),
+            notice.body.starts_with("Okta: jane@corp.example could not be saved — another employee already has this username."),
             "{}",
             notice.body
         );
@@ -452,7 +467,7 @@ mod tests {
         let mapping = ScimError::invalid_value("'banana' is not a valid email address");
         let later = t + Duration::from_secs(3599);
         assert_eq!(
-            n.push_failed("Okta", "x@corp.example", &mapping, later)
+            n.push_failed("Okta", "User", "x@corp.example", &mapping, later)
                 .await
                 .unwrap(),
             Raised::TooSoon
@@ -461,7 +476,7 @@ mod tests {
         // An hour on: one again, worded for its cause.
         let hour = t + NOTICE_EVERY;
         assert_eq!(
-            n.push_failed("Okta", "x@corp.example", &mapping, hour)
+            n.push_failed("Okta", "User", "x@corp.example", &mapping, hour)
                 .await
                 .unwrap(),
             Raised::Shown
@@ -469,6 +484,19 @@ mod tests {
         let notice = shown.try_recv().unwrap();
         assert!(notice.body.contains("attribute mapping"), "{}", notice.body);
         db.close().await;
+    }
+
+    #[test]
+    fn a_taken_group_name_is_worded_for_the_group() {
+        let taken = ScimError::conflict("A group named 'Sales' already exists");
+        let notice = push_failed_notice("Okta", "Group", "group 'Sales'", &taken);
+        assert!(
+            notice.body.starts_with(
+                "Okta: group 'Sales' could not be saved — another group already has this name."
+            ),
+            "{}",
+            notice.body
+        );
     }
 
     #[tokio::test]
@@ -483,7 +511,9 @@ mod tests {
         ] {
             assert!(!needs_the_admin(&err), "{err:?}");
             assert_eq!(
-                n.push_failed("Okta", "jane", &err, t).await.unwrap(),
+                n.push_failed("Okta", "User", "jane", &err, t)
+                    .await
+                    .unwrap(),
                 Raised::Ignored
             );
         }
@@ -495,7 +525,7 @@ mod tests {
     async fn each_kind_has_its_own_hour_and_its_page() {
         let (_dir, db, n, mut shown) = notices().await;
         let t = at("2026-12-08T07:45:00Z");
-        n.push_failed("Okta", "jane", &duplicate(), t)
+        n.push_failed("Okta", "User", "jane", &duplicate(), t)
             .await
             .unwrap();
         let night = window(
@@ -570,7 +600,7 @@ mod tests {
     async fn the_hour_is_kept_across_a_restart() {
         let (dir, db, n, _shown) = notices().await;
         let t = at("2026-12-07T10:00:00Z");
-        n.push_failed("Okta", "jane", &duplicate(), t)
+        n.push_failed("Okta", "User", "jane", &duplicate(), t)
             .await
             .unwrap();
         drop(n);
@@ -583,7 +613,7 @@ mod tests {
         let soon = t + Duration::from_secs(600);
         assert_eq!(
             again
-                .push_failed("Okta", "jane", &duplicate(), soon)
+                .push_failed("Okta", "User", "jane", &duplicate(), soon)
                 .await
                 .unwrap(),
             Raised::TooSoon
@@ -620,7 +650,7 @@ mod tests {
             "2026-12-08T07:45:00Z",
         );
         assert_eq!(
-            n.push_failed("Okta", "jane", &duplicate(), t)
+            n.push_failed("Okta", "User", "jane", &duplicate(), t)
                 .await
                 .unwrap(),
             Raised::Off
@@ -639,7 +669,7 @@ mod tests {
         // On again: the next one is shown at once (nothing was claimed while off).
         n.set_enabled(true).await.unwrap();
         assert_eq!(
-            n.push_failed("Okta", "jane", &duplicate(), t)
+            n.push_failed("Okta", "User", "jane", &duplicate(), t)
                 .await
                 .unwrap(),
             Raised::Shown
@@ -654,14 +684,14 @@ mod tests {
         drop(shown);
         let t = at("2026-12-07T10:00:00Z");
         assert_eq!(
-            n.push_failed("Okta", "jane", &duplicate(), t)
+            n.push_failed("Okta", "User", "jane", &duplicate(), t)
                 .await
                 .unwrap(),
             Raised::NoFrontEnd
         );
         let mut shown = n.subscribe();
         assert_eq!(
-            n.push_failed("Okta", "jane", &duplicate(), t)
+            n.push_failed("Okta", "User", "jane", &duplicate(), t)
                 .await
                 .unwrap(),
             Raised::Shown
@@ -682,7 +712,7 @@ mod tests {
     #[test]
     fn what_okta_sent_is_quoted_short_and_without_control_characters() {
         let long = format!("{}\u{1b}[31m", "a".repeat(500));
-        let notice = push_failed_notice("Okta", &long, &duplicate());
+        let notice = push_failed_notice("Okta", "User", &long, &duplicate());
         assert!(!notice.body.contains('\u{1b}'), "{}", notice.body);
         assert!(notice.body.len() < 400, "{}", notice.body);
     }

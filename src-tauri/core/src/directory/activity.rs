@@ -145,6 +145,7 @@ impl Directory {
             let raised = notices
                 .push_failed(
                     &ctx.connection_name,
+                    attempt.resource_type,
                     attempt.subject,
                     &err,
                     time::OffsetDateTime::now_utc(),
