@@ -97,6 +97,13 @@ fn a_failed_push_is_one_notification_an_hour_and_a_click_opens_the_activity_page
     let window = app.wait_for_css("[data-testid=\"notice-kind\"][data-kind=\"window_ended\"]");
     assert!(app.text_of(&window).contains("Not notified yet"));
     app.screenshot("notifications-settings");
+
+    // Quit and started again within the hour: the next failure is still not notified.
+    let turn = app.quit_keeping_turn();
+    let app = App::launch_in_turn(turn, &desk, "notify_failed_push_restarted", &[]);
+    let okta = okta_of(&desk, &conn);
+    push_duplicate(&okta, "Joan");
+    assert_eq!(standin.calls().len(), 1, "{:?}", standin.calls());
     drop(app);
     drop(standin);
 }

@@ -142,7 +142,8 @@ pub struct App {
     driver: Child,
     shots: PathBuf,
     shot: std::cell::Cell<u32>,
-    _turn: MutexGuard<'static, ()>,
+    /// `None` only once [`App::quit_keeping_turn`] took it.
+    turn: Option<MutexGuard<'static, ()>>,
 }
 
 impl App {
@@ -253,10 +254,18 @@ impl App {
             driver,
             shots,
             shot: std::cell::Cell::new(0),
-            _turn: turn,
+            turn: Some(turn),
         };
         app.wait_for("app-ready");
         app
+    }
+
+    /// Quits the app and keeps the turn, to start it again ([`App::launch_in_turn`]) with no
+    /// other test's app in between.
+    pub fn quit_keeping_turn(mut self) -> MutexGuard<'static, ()> {
+        let turn = self.turn.take().expect("the app's turn");
+        drop(self);
+        turn
     }
 
     fn client(&self) -> &Client {
