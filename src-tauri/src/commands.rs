@@ -20,7 +20,7 @@ use scimdesk::tunnel::rehearsal::Rehearsal;
 use scimdesk::tunnel::TunnelStatus;
 use scimdesk::views::{
     ActivityFilter, ActivitySettings, AppError, ConnectionView, EmployeeDetail, ExportGrant,
-    GeneralSettings, Overview, ReachabilityWindow, TunnelInput,
+    GeneralSettings, NotificationSettings, Overview, ReachabilityWindow, TunnelInput,
 };
 use scimdesk::Desk;
 
@@ -258,4 +258,15 @@ pub async fn set_reconcile_schedule(
     schedule: ReconcileSchedule,
 ) -> Result<ReconcileSchedule> {
     state.desk.set_reconcile_schedule_view(schedule).await
+}
+
+pub async fn notification_settings(state: &AppState) -> Result<NotificationSettings> {
+    state.desk.notification_settings().await
+}
+
+pub async fn set_notifications_enabled(
+    state: &AppState,
+    enabled: bool,
+) -> Result<NotificationSettings> {
+    state.desk.set_notifications_enabled(enabled).await
 }

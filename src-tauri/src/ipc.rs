@@ -17,8 +17,8 @@ use scimdesk::reconcile_views::{OktaApiInput, ReconcileState, RowsPage, RowsQuer
 use scimdesk::tunnel::rehearsal::Rehearsal;
 use scimdesk::tunnel::TunnelStatus;
 use scimdesk::views::{
-    ActivityFilter, ActivitySettings, ConnectionView, EmployeeDetail, GeneralSettings, Overview,
-    ReachabilityWindow, TunnelInput,
+    ActivityFilter, ActivitySettings, ConnectionView, EmployeeDetail, GeneralSettings,
+    NotificationSettings, Overview, ReachabilityWindow, TunnelInput,
 };
 use std::path::PathBuf;
 

@@ -287,7 +287,7 @@ async fn the_export_writes_only_the_file_chosen_in_the_save_dialog() {
 async fn the_capability_grants_every_command_to_the_app_and_nothing_to_others() {
     let ipc = ipc().await;
     let commands = scimdesk::ipc::COMMANDS;
-    assert_eq!(commands.len(), 35, "{commands:?}");
+    assert_eq!(commands.len(), 37, "{commands:?}");
     for cmd in commands {
         // Arguments are left out on purpose: a granted command answers with an argument error,
         // a refused one with the ACL's "not allowed".
@@ -466,4 +466,39 @@ async fn the_reconcile_area_through_ipc_refuses_bad_setups_on_their_field_and_ke
         .call("set_reconcile_schedule", json!({"schedule": "hourly"}))
         .unwrap_err();
     assert!(!e.to_string().is_empty());
+}
+
+/// *Settings › Notifications* through IPC: on by default with nothing notified yet, turned off
+/// and on again.
+#[tokio::test(flavor = "multi_thread")]
+async fn notifications_are_read_and_switched_through_ipc() {
+    let ipc = ipc().await;
+    let settings = ipc.call("notification_settings", json!({})).unwrap();
+    assert_eq!(settings["enabled"], true, "{settings}");
+    let kinds: Vec<_> = settings["kinds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| (k["kind"].as_str().unwrap(), k["last_at"].is_null()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("push_failed", true),
+            ("window_ended", true),
+            ("drift_found", true)
+        ]
+    );
+    let off = ipc
+        .call("set_notifications_enabled", json!({"enabled": false}))
+        .unwrap();
+    assert_eq!(off["enabled"], false, "{off}");
+    assert_eq!(
+        ipc.call("notification_settings", json!({})).unwrap()["enabled"],
+        false
+    );
+    let on = ipc
+        .call("set_notifications_enabled", json!({"enabled": true}))
+        .unwrap();
+    assert_eq!(on["enabled"], true, "{on}");
 }

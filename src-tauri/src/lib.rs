@@ -12,6 +12,7 @@ pub mod commands;
 pub mod ipc;
 #[cfg(test)]
 mod ipc_tests;
+mod notifications;
 mod tray;
 
 use std::path::PathBuf;
@@ -164,6 +165,9 @@ fn start(app: &tauri::App, data_dir: PathBuf) -> Result<(), Box<dyn std::error::
     let desk = tauri::async_runtime::block_on(Desk::open(&data_dir, Arc::new(OsKeychain::new())))?;
     let endpoint = Arc::new(Endpoint::new(desk.clone()));
     let awake = KeepAwake::new();
+    // Before anything that may raise a notice (the first beat finds the time the app was not
+    // running): notices are only raised while the shell listens.
+    notifications::show(app.handle(), desk.notices().subscribe());
     app.manage(AppState {
         desk: desk.clone(),
         endpoint: endpoint.clone(),
@@ -286,6 +290,7 @@ pub fn run() {
                 .args(entry_args)
                 .build(),
         )
+        .plugin(tauri_plugin_notification::init())
         .invoke_handler(ipc::handler())
         .setup(move |app| {
             if let Err(e) = start(app, data_dir.clone()) {

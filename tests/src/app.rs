@@ -142,7 +142,8 @@ pub struct App {
     driver: Child,
     shots: PathBuf,
     shot: std::cell::Cell<u32>,
-    _turn: MutexGuard<'static, ()>,
+    /// `None` only once [`App::quit_keeping_turn`] took it.
+    turn: Option<MutexGuard<'static, ()>>,
 }
 
 impl App {
@@ -158,7 +159,21 @@ impl App {
     pub fn launch_with_env(desk: &Desk, test: &str, envs: &[(&str, &Path)]) -> App {
         let port = free_port();
         desk.cli_ok(&["config", "set", "listen", &format!("127.0.0.1:{port}")]);
-        App::start(desk, test, &app_binary(), envs)
+        App::start(desk, test, &app_binary(), envs, None)
+    }
+
+    /// [`App::launch_with_env`] in the turn the test already took ([`one_at_a_time`]), having
+    /// started first what must be there before the app is (the notifications stand-in, which
+    /// no other test's app may reach meanwhile).
+    pub fn launch_in_turn(
+        turn: MutexGuard<'static, ()>,
+        desk: &Desk,
+        test: &str,
+        envs: &[(&str, &Path)],
+    ) -> App {
+        let port = free_port();
+        desk.cli_ok(&["config", "set", "listen", &format!("127.0.0.1:{port}")]);
+        App::start(desk, test, &app_binary(), envs, Some(turn))
     }
 
     /// Starts the app without touching the data directory's settings first.
@@ -169,11 +184,17 @@ impl App {
     /// Starts the app executable `bin` (an installed package's, say) on `desk`'s data
     /// directory as it is, and waits until its first screen is shown.
     pub fn launch_binary(desk: &Desk, test: &str, bin: &Path) -> App {
-        App::start(desk, test, bin, &[])
+        App::start(desk, test, bin, &[], None)
     }
 
-    fn start(desk: &Desk, test: &str, bin: &Path, envs: &[(&str, &Path)]) -> App {
-        let turn = one_at_a_time();
+    fn start(
+        desk: &Desk,
+        test: &str,
+        bin: &Path,
+        envs: &[(&str, &Path)],
+        turn: Option<MutexGuard<'static, ()>>,
+    ) -> App {
+        let turn = turn.unwrap_or_else(one_at_a_time);
         let display = display_name();
         let port = free_port();
         let native_port = free_port();
@@ -233,10 +254,18 @@ impl App {
             driver,
             shots,
             shot: std::cell::Cell::new(0),
-            _turn: turn,
+            turn: Some(turn),
         };
         app.wait_for("app-ready");
         app
+    }
+
+    /// Quits the app and keeps the turn, to start it again ([`App::launch_in_turn`]) with no
+    /// other test's app in between.
+    pub fn quit_keeping_turn(mut self) -> MutexGuard<'static, ()> {
+        let turn = self.turn.take().expect("the app's turn");
+        drop(self);
+        turn
     }
 
     fn client(&self) -> &Client {

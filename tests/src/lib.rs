@@ -15,6 +15,7 @@ pub mod app;
 pub mod conversation;
 pub mod disk;
 pub mod logind_standin;
+pub mod notifications_standin;
 pub mod okta_api_standin;
 pub mod proxy;
 pub mod wait;

@@ -13,6 +13,7 @@ import { EmployeeDetailPage } from "./pages/EmployeeDetailPage";
 import { EmployeesPage } from "./pages/EmployeesPage";
 import { GeneralSettingsPage } from "./pages/GeneralSettingsPage";
 import { IntegrationsPage } from "./pages/IntegrationsPage";
+import { NotificationsPage } from "./pages/NotificationsPage";
 import { OktaPage } from "./pages/OktaPage";
 
 export function App() {
@@ -33,6 +34,7 @@ const TITLES: Partial<Record<Route["page"], string>> = {
   okta: "Okta",
   "activity-log": "Activity log",
   general: "General",
+  notifications: "Notifications",
 };
 
 function Shell() {
@@ -109,6 +111,8 @@ function Page({ route }: { route: Route }) {
       return <ActivityLogSettingsPage />;
     case "general":
       return <GeneralSettingsPage />;
+    case "notifications":
+      return <NotificationsPage />;
     case "not-found":
       return (
         <div className="page">

@@ -11,6 +11,7 @@ import type { EmployeeListQuery } from "./bindings/EmployeeListQuery";
 import type { EmployeePage } from "./bindings/EmployeePage";
 import type { EndpointStatus } from "./bindings/EndpointStatus";
 import type { GeneralSettings } from "./bindings/GeneralSettings";
+import type { NotificationSettings } from "./bindings/NotificationSettings";
 import type { OktaApiInput } from "./bindings/OktaApiInput";
 import type { OktaApiSetup } from "./bindings/OktaApiSetup";
 import type { Overview } from "./bindings/Overview";
@@ -154,6 +155,15 @@ export type Commands = {
    */
   reconcile_schedule: { args: Record<never, never>; result: ReconcileSchedule };
   set_reconcile_schedule: { args: { schedule: ReconcileSchedule }; result: ReconcileSchedule };
+  /**
+   * *Settings › Notifications*: whether desktop notifications are on, and when each
+   * kind last notified.
+   */
+  notification_settings: { args: Record<never, never>; result: NotificationSettings };
+  /**
+   * Turns the desktop notifications on or off; answers the settings.
+   */
+  set_notifications_enabled: { args: { enabled: boolean }; result: NotificationSettings };
 };
 
 export type CommandName = keyof Commands;
@@ -195,6 +205,8 @@ export const COMMAND_NAMES = [
   "export_reconcile",
   "reconcile_schedule",
   "set_reconcile_schedule",
+  "notification_settings",
+  "set_notifications_enabled",
 ] as const satisfies readonly CommandName[];
 
 /** The event that carries a core change to the webview. */

@@ -29,6 +29,7 @@ import type {
   EndpointStatus,
   GeneralSettings,
   GroupRef,
+  NotificationSettings,
   Overview,
   ReachabilityWindow,
   ReconcileRow,
@@ -104,6 +105,14 @@ const state = {
   storedSecrets: { cloudflared: false, ngrok: false },
   retention: ACTIVITY_SETTINGS.retention as Retention,
   reachability: [] as ReachabilityWindow[],
+  notifications: {
+    enabled: !scenario.has("quiet"),
+    kinds: [
+      { kind: "push_failed", last_at: null },
+      { kind: "window_ended", last_at: null },
+      { kind: "drift_found", last_at: null },
+    ],
+  } as NotificationSettings,
 };
 
 function initialTunnel(): TunnelStatus {
@@ -726,6 +735,12 @@ const HANDLERS: Handlers = {
     reconcileSchedule = schedule;
     changed({ kind: "settings" });
     return schedule;
+  },
+  notification_settings: () => state.notifications,
+  set_notifications_enabled: ({ enabled }) => {
+    state.notifications = { ...state.notifications, enabled };
+    changed({ kind: "notifications" });
+    return state.notifications;
   },
 };
 

@@ -25,7 +25,7 @@ use crate::tunnel::rehearsal::Rehearsal;
 use crate::tunnel::TunnelStatus;
 use crate::views::{
     ActivityFilter, ActivitySettings, AppError, ConnectionView, EmployeeDetail, GeneralSettings,
-    Overview, ReachabilityWindow, TunnelInput,
+    NotificationSettings, Overview, ReachabilityWindow, TunnelInput,
 };
 
 const WRITE_ENV: &str = "SCIMDESK_WRITE_BINDINGS";
@@ -219,6 +219,7 @@ fn export_types(dir: &Path) {
         RowsQuery::export_all(&cfg),
         RowsPage::export_all(&cfg),
         ReconcileSchedule::export_all(&cfg),
+        NotificationSettings::export_all(&cfg),
     ];
     for r in results {
         r.expect("the TypeScript bindings could not be exported");

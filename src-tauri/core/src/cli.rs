@@ -150,7 +150,8 @@ pub enum ConfigCommand {
     /// connection, or `off`), `rate-limit-burst` (requests; empty for the rate), or how long
     /// the activity log keeps lines: `activity-retention-days` (default 180) and
     /// `activity-retention-lines` (default 1,000,000), whichever is fewer; `keep-awake` (on/off:
-    /// on keeps the computer from sleeping while Okta can provision).
+    /// on keeps the computer from sleeping while Okta can provision); `reconcile-schedule`;
+    /// `notifications` (`on` or `off`: the app's desktop notifications when the admin must act).
     Set {
         key: String,
         value: String,
@@ -335,6 +336,7 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
         }
         Command::Config(ConfigCommand::Show) => {
             let config = desk.config().await?;
+            let notifications = desk.notices().settings().await?.enabled;
             if json {
                 print_json(&json!({
                     "listen": config.listen.to_string(),
@@ -348,6 +350,7 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                     "activity_log": desk.directory().activity_size().await?,
                     "keep_awake": if config.keep_awake { "on" } else { "off" },
                     "reconcile_schedule": desk.reconcile_schedule().await?,
+                    "notifications": if notifications { "on" } else { "off" },
                     "data_dir": desk.data_dir(),
                 }))
             } else {
@@ -383,6 +386,10 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                     "reconcile    {} (reconcile-schedule: off, 6h, daily or weekly; a dry run of \
                      every connection with Okta API access)",
                     desk.reconcile_schedule().await?.code()
+                );
+                println!(
+                    "notifications {} (the app's desktop notifications when you must act)",
+                    if notifications { "on" } else { "off" }
                 );
                 println!("data dir     {}", desk.data_dir().display());
                 Ok(())

@@ -95,6 +95,20 @@ impl ReconcileSchedule {
     }
 }
 
+/// Whether the app shows desktop notifications when the admin must act; absent means on.
+pub const KEY_NOTIFICATIONS: &str = "notifications";
+/// When the app last notified of each kind (`notices::NoticeKind`), an RFC 3339 time: kept
+/// here so that a restart does not repeat a notice within its hour.
+pub const KEY_NOTIFIED_PUSH_FAILED: &str = "notified_push_failed";
+pub const KEY_NOTIFIED_WINDOW_ENDED: &str = "notified_window_ended";
+pub const KEY_NOTIFIED_DRIFT_FOUND: &str = "notified_drift_found";
+
+/// `notifications` as stored: on unless it reads as off (a value written by hand that does not
+/// parse is the default, on).
+pub fn notifications_on(stored: Option<&str>) -> bool {
+    stored.and_then(|v| parse_switch(v).ok()).unwrap_or(true)
+}
+
 /// Requests a second one connection may send by default. Okta's provisioning, a large import
 /// included, sends far fewer (its own rate limits and a few parallel tasks per app keep it to
 /// tens a second), and each SCIM write here is a synchronous SQLite commit that takes a few
@@ -312,7 +326,7 @@ pub enum ConfigError {
         "'{0}' is not a burst size: give a number of requests (1 or more), or \"\" for the default"
     )]
     BadBurst(String),
-    #[error("there is no setting named '{0}'; the settings are 'listen', 'public-url', 'okta', 'rate-limit', 'rate-limit-burst', 'activity-retention-days', 'activity-retention-lines' 'keep-awake' and 'reconcile-schedule'")]
+    #[error("there is no setting named '{0}'; the settings are 'listen', 'public-url', 'okta', 'rate-limit', 'rate-limit-burst', 'activity-retention-days', 'activity-retention-lines' 'keep-awake', 'reconcile-schedule' and 'notifications'")]
     UnknownKey(String),
     #[error("'{0}' is not a reconcile schedule: give off, 6h, daily (the default) or weekly")]
     BadReconcileSchedule(String),
@@ -539,6 +553,9 @@ mod tests {
         assert_eq!(parse_switch(" On "), Ok(true));
         assert_eq!(parse_switch("false"), Ok(false));
         assert!(parse_switch("maybe").is_err());
+        assert!(notifications_on(None));
+        assert!(!notifications_on(Some("off")));
+        assert!(notifications_on(Some("garbled")));
     }
 
     #[test]

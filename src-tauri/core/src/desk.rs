@@ -14,6 +14,7 @@ use crate::connections::keychain::Keychain;
 use crate::connections::{ConnectionKey, Connections};
 use crate::db::{Db, StoreError};
 use crate::directory::Directory;
+use crate::notices::Notices;
 use crate::okta::runs::Runs;
 use crate::okta::OktaApi;
 use crate::reachability::Reachability;
@@ -64,6 +65,7 @@ pub struct Desk {
     directory: Directory,
     settings: Settings,
     reachability: Reachability,
+    notices: Notices,
     /// Whether this process's run has written its last beat ([`Desk::stop_beating`]); held
     /// across each beat so that no beat follows the last one.
     beating_stopped: Arc<tokio::sync::Mutex<bool>>,
@@ -148,18 +150,33 @@ impl Desk {
                 let _ = told.send(ChangeEvent::Disk);
             }
         });
+        let notices = Notices::new(Settings::new(db.clone()), events.clone());
+        // Every window that ends, whoever ends it (a beat, the tunnel, the port, the switch),
+        // may be a notice.
+        let told = notices.clone();
+        let reachability = Reachability::new(db.clone()).on_ended(Arc::new(move |window| {
+            let notices = told.clone();
+            Box::pin(async move {
+                let raised = notices
+                    .window_ended(&window, time::OffsetDateTime::now_utc())
+                    .await;
+                if let Err(e) = raised {
+                    tracing::warn!(error = %e, "could not decide on a notice of a window");
+                }
+            })
+        }));
         let tunnel = TunnelStore::new(
             Settings::new(db.clone()),
             keychain.clone(),
             events.clone(),
-            Reachability::new(db.clone()),
+            reachability.clone(),
         );
         let okta_api = OktaApi::new(
             db.clone(),
             keychain.clone(),
             Connections::new(db.clone(), keychain.clone()),
         );
-        let directory = Directory::new(db.clone(), events.clone());
+        let directory = Directory::new(db.clone(), events.clone()).with_notices(notices.clone());
         Ok(Desk {
             data_dir: data_dir.to_owned(),
             runs: Runs::new(
@@ -167,12 +184,14 @@ impl Desk {
                 directory.clone(),
                 okta_api.clone(),
                 events.clone(),
+                notices.clone(),
             ),
             okta_api,
             connections: Connections::new(db.clone(), keychain),
             directory,
             settings: Settings::new(db.clone()),
-            reachability: Reachability::new(db.clone()),
+            reachability,
+            notices,
             beating_stopped: Arc::default(),
             tunnel,
             db,
@@ -444,6 +463,12 @@ impl Desk {
         Ok(())
     }
 
+    /// The desktop notifications' policy: what is raised, at most one of a kind an hour, the
+    /// switch. The shell subscribes to show them; the reconcile runner tells it of drift.
+    pub fn notices(&self) -> &Notices {
+        &self.notices
+    }
+
     /// The heartbeat and the reachability windows.
     pub fn reachability(&self) -> &Reachability {
         &self.reachability
@@ -515,6 +540,10 @@ impl Desk {
                 let schedule = config::ReconcileSchedule::parse(value)?;
                 self.put_setting(config::KEY_RECONCILE_SCHEDULE, Some(schedule.code()))
                     .await?;
+            }
+            "notifications" => {
+                let on = config::parse_switch(value)?;
+                self.notices.set_enabled(on).await?;
             }
             other => return Err(ConfigError::UnknownKey(other.to_owned()).into()),
         }

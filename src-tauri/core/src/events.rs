@@ -42,6 +42,8 @@ pub enum ChangeEvent {
         should_be_deactivated: u64,
         unknown_to_okta: u64,
     },
+    /// A desktop notification was shown, or notifications were turned on or off.
+    Notifications,
     /// Anything may have changed: the database moved without an event saying what (another
     /// process, such as a `scimdesk` command run beside the app), or events were missed. Pages
     /// reload what they show.

@@ -101,6 +101,11 @@ macro_rules! ipc_commands {
             /// API access): off, every 6 hours, daily (the default) or weekly.
             reconcile_schedule() -> ReconcileSchedule;
             set_reconcile_schedule(schedule: ReconcileSchedule) -> ReconcileSchedule;
+            /// *Settings › Notifications*: whether desktop notifications are on, and when each
+            /// kind last notified.
+            notification_settings() -> NotificationSettings;
+            /// Turns the desktop notifications on or off; answers the settings.
+            set_notifications_enabled(enabled: bool) -> NotificationSettings;
         }
     };
 }

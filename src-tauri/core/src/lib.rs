@@ -19,6 +19,7 @@ pub mod https;
 pub mod ipc;
 mod ipc_commands;
 pub mod logwriter;
+pub mod notices;
 pub mod okta;
 pub mod reachability;
 pub mod reconcile_views;

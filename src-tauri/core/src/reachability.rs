@@ -9,6 +9,7 @@
 //! are the front ends'. Not for: the tunnel's own state (`tunnel/`).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rusqlite::OptionalExtension;
@@ -126,10 +127,40 @@ impl Heartbeat {
     }
 }
 
+/// A window that has just ended, as it is told to [`Reachability::on_ended`]'s hook.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EndedWindow {
+    pub cause: Cause,
+    pub started_at: String,
+    pub ended_at: String,
+    /// Its length, to the millisecond.
+    pub seconds: f64,
+}
+
+impl EndedWindow {
+    fn new(cause: Cause, started_at: String, ended_at: String) -> EndedWindow {
+        let seconds = match (parse(&started_at), parse(&ended_at)) {
+            (Some(s), Some(e)) => ((e - s).whole_milliseconds().max(0) as f64) / 1000.0,
+            _ => 0.0,
+        };
+        EndedWindow {
+            cause,
+            started_at,
+            ended_at,
+            seconds,
+        }
+    }
+}
+
+/// What is told of each window as it ends, awaited before the write that ended it returns.
+pub type EndedHook = Arc<dyn Fn(EndedWindow) -> BoxFuture + Send + Sync>;
+pub type BoxFuture = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
 /// The heartbeat and the windows of one database.
 #[derive(Clone)]
 pub struct Reachability {
     db: Db,
+    on_ended: Option<EndedHook>,
 }
 
 /// What a beat is for: which cause a long gap before it has, and whether it is a run's last.
@@ -145,7 +176,22 @@ enum BeatKind {
 
 impl Reachability {
     pub fn new(db: Db) -> Reachability {
-        Reachability { db }
+        Reachability { db, on_ended: None }
+    }
+
+    /// Tells `hook` of every window this handle (and its clones) ends: the gap found by a beat,
+    /// a condition that stops holding. The composition root wires the app's notices here.
+    pub fn on_ended(mut self, hook: EndedHook) -> Reachability {
+        self.on_ended = Some(hook);
+        self
+    }
+
+    async fn ended(&self, windows: Vec<EndedWindow>) {
+        if let Some(hook) = &self.on_ended {
+            for window in windows {
+                hook(window).await;
+            }
+        }
     }
 
     /// A run starts (`serve`, the app): records the gap since the last beat as a `not_running`
@@ -185,9 +231,13 @@ impl Reachability {
         now: OffsetDateTime,
         interval: Duration,
     ) -> Result<Option<Cause>, StoreError> {
-        self.db
+        let ended = self
+            .db
             .write(move |c| beat_in(c, kind, now, interval).map_err(direct_error))
-            .await
+            .await?;
+        let cause = ended.as_ref().map(|w| w.cause);
+        self.ended(ended.into_iter().collect()).await;
+        Ok(cause)
     }
 
     /// The last beat, if an endpoint has ever run here.
@@ -218,16 +268,27 @@ impl Reachability {
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
         let at = timefmt::format(now);
-        self.db
+        let ended = self
+            .db
             .write(move |c| {
-                let switched = || -> rusqlite::Result<()> {
+                let switched = || -> rusqlite::Result<Vec<EndedWindow>> {
                     if !holds {
+                        let started: Vec<String> = c
+                            .prepare_cached(
+                                "SELECT started_at FROM reachability_windows \
+                                 WHERE cause = ?1 AND ended_at IS NULL",
+                            )?
+                            .query_map([cause.code()], |r| r.get(0))?
+                            .collect::<rusqlite::Result<_>>()?;
                         c.execute(
                             "UPDATE reachability_windows SET ended_at = ?1 \
                              WHERE cause = ?2 AND ended_at IS NULL",
                             (&at, cause.code()),
                         )?;
-                        return Ok(());
+                        return Ok(started
+                            .into_iter()
+                            .map(|s| EndedWindow::new(cause, s, at.clone()))
+                            .collect());
                     }
                     let open: Option<i64> = c
                         .query_row(
@@ -240,11 +301,13 @@ impl Reachability {
                     if open.is_none() {
                         record(c, cause, &at, None, None)?;
                     }
-                    Ok(())
+                    Ok(Vec::new())
                 };
                 switched().map_err(direct_error)
             })
-            .await
+            .await?;
+        self.ended(ended).await;
+        Ok(())
     }
 
     /// The newest `limit` windows, newest first.
@@ -333,7 +396,7 @@ fn beat_in(
     kind: BeatKind,
     now: OffsetDateTime,
     interval: Duration,
-) -> rusqlite::Result<Option<Cause>> {
+) -> rusqlite::Result<Option<EndedWindow>> {
     let last: Option<(String, bool)> = c
         .query_row(
             "SELECT beat_at, clean_stop FROM heartbeat WHERE id = 1",
@@ -356,7 +419,7 @@ fn beat_in(
         if long {
             let clean = (cause == Cause::NotRunning).then_some(*clean);
             if record(c, cause, beat_at, Some(&at), clean)? {
-                recorded = Some(cause);
+                recorded = Some(EndedWindow::new(cause, beat_at.clone(), at.clone()));
             }
         }
     }

@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use rusqlite::OptionalExtension;
+
 use crate::db::{direct_error, Db, StoreError};
 
 /// The settings table of one database.
@@ -55,6 +57,48 @@ impl Settings {
                     .map_err(direct_error)?;
                 }
                 Ok(())
+            })
+            .await
+    }
+    /// Reads `keys` and writes what `decide` makes of them, in one transaction: another process
+    /// on this data directory sees the values before or after, never a decision made on values
+    /// it has changed meanwhile. `decide` answers its result and the writes (`None` removes a
+    /// key).
+    pub async fn update<T: Send + 'static>(
+        &self,
+        keys: &[&str],
+        decide: impl FnOnce(&HashMap<String, String>) -> (T, Vec<(String, Option<String>)>)
+            + Send
+            + 'static,
+    ) -> Result<T, StoreError> {
+        let keys: Vec<String> = keys.iter().map(|k| (*k).to_owned()).collect();
+        self.db
+            .write(move |c| {
+                let mut current = HashMap::new();
+                for key in &keys {
+                    let value: Option<String> = c
+                        .query_row("SELECT value FROM settings WHERE key = ?", [key], |r| {
+                            r.get(0)
+                        })
+                        .optional()
+                        .map_err(direct_error)?;
+                    if let Some(value) = value {
+                        current.insert(key.clone(), value);
+                    }
+                }
+                let (answer, writes) = decide(&current);
+                for (key, value) in &writes {
+                    match value {
+                        Some(v) => c.execute(
+                            "INSERT INTO settings (key, value) VALUES (?, ?) \
+                             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                            [key, v],
+                        ),
+                        None => c.execute("DELETE FROM settings WHERE key = ?", [key]),
+                    }
+                    .map_err(direct_error)?;
+                }
+                Ok(answer)
             })
             .await
     }

@@ -20,6 +20,7 @@ use crate::directory::employees::{Employee, EmployeeListPage, EmployeeListQuery,
 use crate::directory::DirectoryError;
 use crate::endpoint::EndpointStatus;
 use crate::events::ChangeEvent;
+pub use crate::notices::NotificationSettings;
 pub use crate::reachability::Window as ReachabilityWindow;
 use crate::scim::ScimError;
 use crate::tunnel::rehearsal::Rehearsal;
@@ -614,6 +615,21 @@ impl Desk {
             .reachability()
             .recent(RECENT_WINDOWS, time::OffsetDateTime::now_utc())
             .await?)
+    }
+
+    /// *Settings › Notifications*: the switch and when each kind last notified.
+    pub async fn notification_settings(&self) -> Result<NotificationSettings, AppError> {
+        Ok(self.notices().settings().await?)
+    }
+
+    /// Turns the desktop notifications on or off (`config set notifications on|off`).
+    pub async fn set_notifications_enabled(
+        &self,
+        enabled: bool,
+    ) -> Result<NotificationSettings, AppError> {
+        self.set_config("notifications", if enabled { "on" } else { "off" })
+            .await?;
+        self.notification_settings().await
     }
 
     /// The admin dismissed the banner about window `id`; it stays dismissed across restarts.

@@ -5,7 +5,7 @@ import { IconActivity, IconPeople, IconSettings } from "./Icons";
 
 export function Sidebar({ route }: { route: Route }) {
   const { data: overview } = useQuery(command("overview"));
-  const inSettings = route.page === "integrations" || route.page === "okta" || route.page === "activity-log" || route.page === "general";
+  const inSettings = route.page === "integrations" || route.page === "okta" || route.page === "activity-log" || route.page === "general" || route.page === "notifications";
   const current = (on: boolean) => (on ? { "aria-current": "page" as const } : {});
   const endpoint = overview?.endpoint;
 
@@ -58,6 +58,11 @@ export function Sidebar({ route }: { route: Route }) {
               <li>
                 <a href="#/settings/activity-log" className="nav-link nav-sublink" data-testid="nav-activity-log" {...current(route.page === "activity-log")}>
                   Activity log
+                </a>
+              </li>
+              <li>
+                <a href="#/settings/notifications" className="nav-link nav-sublink" data-testid="nav-notifications" {...current(route.page === "notifications")}>
+                  Notifications
                 </a>
               </li>
             </ul>

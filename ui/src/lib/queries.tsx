@@ -25,7 +25,8 @@ export type ReadCommand =
   | "general_settings"
   | "reconcile_state"
   | "reconcile_rows"
-  | "reconcile_schedule";
+  | "reconcile_schedule"
+  | "notification_settings";
 
 export type ChangeKind = ChangeEvent["kind"];
 
@@ -65,6 +66,8 @@ export const INVALIDATES: { readonly [K in ChangeKind]: readonly ReadCommand[] |
   reconcile: ["reconcile_state", "reconcile_rows"],
   // A reconcile dry run found drift: the hook for a notification; the state came with `reconcile`.
   reconcile_drift: [],
+  // A desktop notification was shown (its kind's "last notified"), or they were turned on or off.
+  notifications: ["notification_settings"],
   // The database changed under the app (another process), or events were missed.
   reload: "everything",
 };

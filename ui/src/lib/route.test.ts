@@ -11,6 +11,7 @@ describe("parseRoute", () => {
     expect(parseRoute("#/settings")).toEqual({ page: "integrations" });
     expect(parseRoute("#/settings/activity-log")).toEqual({ page: "activity-log" });
     expect(parseRoute("#/settings/general")).toEqual({ page: "general" });
+    expect(parseRoute("#/settings/notifications")).toEqual({ page: "notifications" });
   });
   it("treats an empty hash as home", () => {
     expect(parseRoute("")).toEqual({ page: "home" });
@@ -26,7 +27,7 @@ describe("parseRoute", () => {
     expect(parseRoute("#/employees/1/2")).toEqual({ page: "not-found", path: "/employees/1/2" });
   });
   it("round-trips through href", () => {
-    for (const h of ["#/employees", "#/employees/x%2Fy", "#/activity", "#/settings/integrations", "#/settings/integrations/okta", "#/settings/activity-log", "#/settings/general"]) {
+    for (const h of ["#/employees", "#/employees/x%2Fy", "#/activity", "#/settings/integrations", "#/settings/integrations/okta", "#/settings/activity-log", "#/settings/general", "#/settings/notifications"]) {
       expect(href(parseRoute(h))).toBe(h);
     }
   });

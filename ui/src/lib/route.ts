@@ -9,6 +9,7 @@ export type Route =
   | { page: "okta" }
   | { page: "activity-log" }
   | { page: "general" }
+  | { page: "notifications" }
   | { page: "not-found"; path: string };
 
 export function parseRoute(hash: string): Route {
@@ -29,6 +30,7 @@ export function parseRoute(hash: string): Route {
       if (parts[1] === "integrations" && parts[2] === "okta" && parts.length === 3) return { page: "okta" };
       if (parts[1] === "activity-log" && parts.length === 2) return { page: "activity-log" };
       if (parts[1] === "general" && parts.length === 2) return { page: "general" };
+      if (parts[1] === "notifications" && parts.length === 2) return { page: "notifications" };
       break;
   }
   return { page: "not-found", path };
@@ -52,6 +54,8 @@ export function href(route: Route): string {
       return "#/settings/activity-log";
     case "general":
       return "#/settings/general";
+    case "notifications":
+      return "#/settings/notifications";
     case "not-found":
       return `#${route.path}`;
   }

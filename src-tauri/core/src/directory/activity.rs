@@ -139,6 +139,22 @@ impl Directory {
         err: &DirectoryError,
     ) {
         let err = err.to_scim();
+        // Decided before the answer goes back to Okta: the failed push's response comes after
+        // its notice, if it has one.
+        if let Some(notices) = &self.notices {
+            let raised = notices
+                .push_failed(
+                    &ctx.connection_name,
+                    attempt.resource_type,
+                    attempt.subject,
+                    &err,
+                    time::OffsetDateTime::now_utc(),
+                )
+                .await;
+            if let Err(e) = raised {
+                tracing::warn!(error = %e, "could not decide on a notice of a failed push");
+            }
+        }
         let Attempt {
             method,
             operation,

@@ -36,6 +36,8 @@ pub use error::DirectoryError;
 pub struct Directory {
     db: Db,
     events: broadcast::Sender<ChangeEvent>,
+    /// Told of failed writes only the admin can fix (the app's desktop notifications).
+    notices: Option<crate::notices::Notices>,
     lists: Arc<Mutex<ListCache>>,
 }
 
@@ -148,8 +150,15 @@ impl Directory {
         Self {
             db,
             events,
+            notices: None,
             lists: Arc::default(),
         }
+    }
+
+    /// Tells `notices` of every failed write, which raise one when only the admin can fix it.
+    pub fn with_notices(mut self, notices: crate::notices::Notices) -> Self {
+        self.notices = Some(notices);
+        self
     }
 
     fn lists(&self) -> std::sync::MutexGuard<'_, ListCache> {

@@ -31,6 +31,7 @@ use crate::connections::Connection;
 use crate::db::{direct_error, Db, StoreError};
 use crate::directory::{Directory, WriteContext};
 use crate::events::ChangeEvent;
+use crate::notices::Notices;
 use crate::timefmt;
 
 /// The most often a run's progress is published.
@@ -228,6 +229,7 @@ pub struct Runs {
     directory: Directory,
     okta_api: OktaApi,
     events: broadcast::Sender<ChangeEvent>,
+    notices: Notices,
 }
 
 /// The place of the running run, given back (and the run's progress published) when dropped:
@@ -256,6 +258,7 @@ impl Runs {
         directory: Directory,
         okta_api: OktaApi,
         events: broadcast::Sender<ChangeEvent>,
+        notices: Notices,
     ) -> Runs {
         Runs {
             state: Arc::default(),
@@ -263,6 +266,7 @@ impl Runs {
             directory,
             okta_api,
             events,
+            notices,
         }
     }
 
@@ -561,6 +565,24 @@ impl Runs {
                     should_be_deactivated: c.should_be_deactivated,
                     unknown_to_okta: c.unknown_to_okta,
                 });
+                // The admin did not start it: a desktop notification says there is drift to
+                // review (the admin who pressed Run sees the report already).
+                if record.trigger != Trigger::Manual {
+                    let rows =
+                        c.missing_here + c.stale_here + c.should_be_deactivated + c.unknown_to_okta;
+                    let raised = self
+                        .notices
+                        .drift_found(
+                            &record.connection_id,
+                            &report.connection_name,
+                            rows as usize,
+                            time::OffsetDateTime::now_utc(),
+                        )
+                        .await;
+                    if let Err(e) = raised {
+                        tracing::warn!(error = %e, "could not raise the drift notification");
+                    }
+                }
             }
         }
         tracing::info!(
@@ -1058,6 +1080,32 @@ mod tests {
             .reconcile_runs()
             .last_report(&f.connection_id)
             .is_none());
+    }
+
+    /// A run the admin did not start (the schedule, the end of a window) that finds drift is a
+    /// desktop notification; the admin's own run is not (the report is on their screen).
+    #[tokio::test]
+    async fn drift_found_by_a_run_the_admin_did_not_start_is_a_notification() {
+        let f = fixture(Behaviour::Pages, 3).await;
+        let runs = f.desk.reconcile_runs().clone();
+        let mut notices = f.desk.notices().subscribe();
+        runs.run(&f.connection_id, Trigger::Manual, Mode::DryRun)
+            .await
+            .unwrap();
+        assert!(notices.try_recv().is_err(), "the admin's own run");
+        runs.run(&f.connection_id, Trigger::AfterWindow, Mode::DryRun)
+            .await
+            .unwrap();
+        let notice = notices
+            .try_recv()
+            .expect("a notice for the run after a window");
+        assert_eq!(notice.kind, crate::notices::NoticeKind::DriftFound);
+        assert!(
+            notice.body.contains("3 employees differ"),
+            "{}",
+            notice.body
+        );
+        assert_eq!(notice.route, "#/settings/integrations/okta");
     }
 
     #[tokio::test]

@@ -318,3 +318,61 @@ async fn a_refused_write_is_an_activity_line_and_a_refused_search_is_not() {
     assert_eq!(log.len(), 1, "{log:?}");
     assert_eq!(log[0].summary, "Could not create a user");
 }
+
+/// A duplicate pushed by Okta is a notice for the app, decided before the 409 goes back; a
+/// second within the hour is none.
+#[tokio::test]
+async fn a_duplicate_push_is_one_notice_for_the_app_before_it_is_answered() {
+    let edge = edge().await;
+    let mut shown = edge.desk.notices().subscribe();
+    let users = format!("{}/Users", edge.base);
+    let created = edge
+        .call("POST", &users, Some(user("jane@corp.example")))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    assert!(shown.try_recv().is_err(), "a success is no notice");
+    let again = edge
+        .call("POST", &users, Some(user("jane@corp.example")))
+        .await;
+    again.assert_scim_error(409);
+    let notice = shown
+        .try_recv()
+        .expect("a notice, raised before the answer");
+    assert_eq!(notice.kind, crate::notices::NoticeKind::PushFailed);
+    assert_eq!(notice.route, "#/activity");
+    assert!(notice.body.contains("jane@corp.example"), "{}", notice.body);
+    edge.call("POST", &users, Some(user("jane@corp.example")))
+        .await
+        .assert_scim_error(409);
+    assert!(shown.try_recv().is_err(), "one an hour");
+}
+
+/// A window that ends, however it ends, reaches the notices: here the Okta switch, off for
+/// a while (its start moved back) and on again.
+#[tokio::test]
+async fn a_window_that_ends_is_a_notice_for_the_app() {
+    let edge = edge().await;
+    let mut shown = edge.desk.notices().subscribe();
+    edge.desk.set_config("okta", "off").await.unwrap();
+    edge.desk
+        .db()
+        .write(|c| {
+            c.execute(
+                "UPDATE reachability_windows SET started_at = '2026-01-01T00:00:00.000Z'",
+                [],
+            )
+            .map_err(crate::db::direct_error)
+        })
+        .await
+        .unwrap();
+    assert!(shown.try_recv().is_err(), "an open window is no notice yet");
+    edge.desk.set_config("okta", "on").await.unwrap();
+    let notice = shown.try_recv().expect("a notice once the window ended");
+    assert_eq!(notice.kind, crate::notices::NoticeKind::WindowEnded);
+    assert!(
+        notice.body.contains("the Okta switch was off"),
+        "{}",
+        notice.body
+    );
+    assert_eq!(notice.route, "#/settings/integrations/okta");
+}
