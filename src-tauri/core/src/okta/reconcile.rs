@@ -8,7 +8,7 @@
 //! - *unknown to Okta*: active here, of this connection, not in Okta's list at all.
 //!
 //! Memory is bounded by a page: each page is compared as it arrives, with one directory query;
-//! what is kept across pages is the ids of the employees seen and the drift rows. [`run`] never
+//! what is kept across pages is one bit per employee row (which were seen) and the drift rows. [`run`] never
 //! writes.
 //!
 //! [`apply`] then makes the directory match Okta for all the rows or the ones selected by key
@@ -18,6 +18,8 @@
 //! should be deactivated and unknown to Okta are deactivated. Nobody is ever deleted.
 
 use std::collections::{HashMap, HashSet};
+
+use fixedbitset::FixedBitSet;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -173,7 +175,7 @@ pub async fn run_watched(
     on_page: &mut (dyn FnMut(u64, u64) + Send),
 ) -> Result<ReconcileReport, OktaApiError> {
     let mut report = ReconcileReport::new(setup);
-    let mut seen: HashSet<String> = HashSet::new();
+    let mut seen = FixedBitSet::new();
     let mut pages = client.app_users(&setup.app_id);
     while let Some(page) = pages.next_page().await? {
         report.pages += 1;
@@ -190,7 +192,7 @@ pub async fn run_watched(
     report.rate_limit_waits = client.rate_limit_waits;
     directory
         .for_each_active_of_connection(&setup.connection_id, |e| {
-            if !seen.contains(&e.id) {
+            if !seen.contains(row_bit(e)) {
                 report.unknown_to_okta.push(UnknownRow {
                     employee_id: e.id.clone(),
                     user_name: e.user_name.clone(),
@@ -235,12 +237,18 @@ fn link<'a>(
     })
 }
 
+/// An employee's bit in the set of those seen: its row number, so that the set costs an eighth
+/// of a byte per row of the table (125 KB at a million), not a copy of each id seen.
+fn row_bit(e: &Employee) -> usize {
+    usize::try_from(e.seq).unwrap_or(0)
+}
+
 /// Compares one page with the employees it may be, adding rows to the report and the linked
 /// employees to `seen`.
 pub fn compare_page(
     page: &[AppUser],
     employees: &[Employee],
-    seen: &mut HashSet<String>,
+    seen: &mut FixedBitSet,
     report: &mut ReconcileReport,
 ) {
     let by_id: HashMap<&str, &Employee> = employees.iter().map(|e| (e.id.as_str(), e)).collect();
@@ -251,7 +259,8 @@ pub fn compare_page(
             .is_some_and(|s| GONE_STATUSES.iter().any(|g| g.eq_ignore_ascii_case(s)));
         let employee = link(user, &by_id, employees);
         if let Some(e) = employee {
-            seen.insert(e.id.clone());
+            seen.grow(row_bit(e) + 1);
+            seen.insert(row_bit(e));
         }
         match (employee, gone) {
             (None, true) => {}
@@ -544,7 +553,7 @@ mod tests {
 
     #[test]
     fn each_kind_of_drift_is_one_row() {
-        let employees = vec![
+        let mut employees = vec![
             employee("e-same", "same@x.example", "Engineer", "active"),
             employee("e-stale", "stale@x.example", "Engineer", "active"),
             employee("e-gone", "gone@x.example", "Engineer", "active"),
@@ -587,8 +596,11 @@ mod tests {
                 "PROVISIONED",
             ),
         ];
+        for (row, e) in employees.iter_mut().enumerate() {
+            e.seq = row as i64 + 1;
+        }
         let mut report = ReconcileReport::new(&setup());
-        let mut seen = HashSet::new();
+        let mut seen = FixedBitSet::new();
         compare_page(&page, &employees, &mut seen, &mut report);
         assert_eq!(
             report.counts,
@@ -624,7 +636,11 @@ mod tests {
             ]
         );
         assert_eq!(report.should_be_deactivated[0].employee_id, "e-gone");
-        assert_eq!(seen.len(), 5, "every employee Okta knows is seen: {seen:?}");
+        assert_eq!(
+            seen.count_ones(..),
+            5,
+            "every employee Okta knows is seen: {seen:?}"
+        );
     }
 
     #[test]
