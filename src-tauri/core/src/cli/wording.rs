@@ -352,24 +352,11 @@ pub fn keep_awake_line(
     }
 }
 
-/// An Okta API failure as a sentence for the admin. Never names the token.
+/// An Okta API failure as a sentence for the admin. Never names the token. The sentences are the
+/// core's (`okta::runs::describe`, which the app shows too), but for those that name a command
+/// or an environment variable of the CLI.
 pub fn okta_api_error(e: OktaApiError) -> anyhow::Error {
     let sentence = match &e {
-        OktaApiError::InvalidOrgUrl { given, reason } => {
-            let why = match *reason {
-                "not_https" => "Okta's API is only reached over https",
-                "credentials" => "it must not hold a user name or password",
-                _ => "it is not a URL",
-            };
-            format!(
-                "The org URL {given:?} cannot be used: {why}. Give the address of your Okta \
-                 org, like https://acme.okta.com."
-            )
-        }
-        OktaApiError::InvalidAppId(given) => format!(
-            "{given:?} is not an Okta app id. Paste the app's id (0oa…) or the address of the \
-             app's page in the Okta admin console (…/admin/app/NAME/instance/ID/…)."
-        ),
         OktaApiError::EmptyToken => "No Okta API token on standard input: pipe it in, e.g. \
              `printf %s \"$OKTA_TOKEN\" | scimdesk connection okta-api NAME --org-url URL \
              --app-id ID --token-stdin`."
@@ -384,58 +371,22 @@ pub fn okta_api_error(e: OktaApiError) -> anyhow::Error {
         ),
         OktaApiError::Unreachable {
             host,
-            failure,
+            failure: TransportFailure::Tls,
             detail,
-        } => match failure {
-            TransportFailure::Dns => format!(
-                "Could not find {host} in DNS: check the org URL (like https://acme.okta.com) \
-                 and this computer's network ({detail})."
-            ),
-            TransportFailure::Refused => format!(
-                "{host} refused the connection: nothing answers HTTPS there. Check the org URL."
-            ),
-            TransportFailure::Tls => format!(
-                "The secure connection to {host} failed: {detail}. Check the org URL; behind a \
-                 company proxy that inspects TLS, give its CA in SCIMDESK_EXTRA_CA_FILE."
-            ),
-            TransportFailure::Timeout => format!(
-                "{host} did not answer in time. Check the org URL and this computer's network."
-            ),
-            TransportFailure::Other => format!("Could not reach {host}: {detail}."),
-        },
-        OktaApiError::BadToken { .. } => "Okta refused the API token (401): it is wrong, \
-             revoked or expired, or made in another org. Make a new one in the Okta admin \
-             console (Security > API > Tokens) and set it again."
-            .to_owned(),
-        OktaApiError::Forbidden { .. } => "Okta answered that the token may not read this app \
-             or its users (403). Make the token as an administrator who may read applications \
-             and users (a read-only administrator is enough)."
-            .to_owned(),
-        OktaApiError::AppNotFound { app_id, .. } => format!(
-            "Okta has no app with the id {app_id} (404). Copy the id from the address of the \
-             app's page in the Okta admin console, or paste that address."
-        ),
-        OktaApiError::RateLimited { waits } => format!(
-            "Okta kept answering that its rate limit was reached (429), after {waits} waits \
-             for it to reset. Try again in a few minutes."
-        ),
-        OktaApiError::Unexpected { status, summary } => {
-            format!("Okta answered HTTP {status} ({summary}). Try again later.")
-        }
-        OktaApiError::NotOkta { url, .. } => format!(
-            "{url} did not answer as Okta's API does: check the org URL (like \
-             https://acme.okta.com)."
+        } => format!(
+            "The secure connection to {host} failed: {detail}. Check the org URL; behind a \
+             company proxy that inspects TLS, give its CA in SCIMDESK_EXTRA_CA_FILE."
         ),
         OktaApiError::NoSuchRow(keys) => format!(
             "No row of the reconcile report has the key {}: nothing was changed. Run `scimdesk \
              connection reconcile` without --apply to see the rows and their keys.",
             keys.join(", ")
         ),
-        OktaApiError::ForeignLink(link) => format!(
-            "Okta's next page pointed outside the org ({link}); it was not followed, so the \
-             token stays with Okta."
-        ),
-        _ => return e.into(),
+        OktaApiError::Store(_)
+        | OktaApiError::Keychain(_)
+        | OktaApiError::Connection(_)
+        | OktaApiError::Https(_) => return e.into(),
+        other => crate::okta::runs::describe(other),
     };
     anyhow::anyhow!(sentence)
 }

@@ -758,8 +758,8 @@ pub fn describe(e: &OktaApiError) -> String {
             detail,
         } => match failure {
             TransportFailure::Dns => format!(
-                "Could not find {host}: check the org URL (like https://acme.okta.com) and this \
-                 computer's network ({detail})."
+                "Could not find {host} in DNS: check the org URL (like https://acme.okta.com) \
+                 and this computer's network ({detail})."
             ),
             TransportFailure::Refused => format!(
                 "{host} refused the connection: nothing answers HTTPS there. Check the org URL."
