@@ -6,6 +6,7 @@ import { useState } from "react";
 import { call, isAppError, type ActivitySettings } from "../api";
 import { Time } from "../components/bits";
 import { IconActivity } from "../components/Icons";
+import { SettingsPage } from "../components/SettingsPage";
 import { useToast } from "../components/Toasts";
 import { errorMessage } from "../lib/errors";
 import { command, commandKey } from "../lib/queries";
@@ -20,32 +21,19 @@ const count = (n: number) => n.toLocaleString("en-US");
 
 export function ActivityLogSettingsPage() {
   const settings = useQuery(command("activity_settings"));
-  const data = settings.data;
-
   return (
-    <div className="page">
-      <header className="page-header">
-        <div className="page-header-main">
-          <nav className="breadcrumb" aria-label="Breadcrumb">
-            <ol>
-              <li><a href="#/settings/integrations">Settings</a></li>
-              <li aria-current="page">Activity log</li>
-            </ol>
-          </nav>
-          <h1 className="page-title">Activity log</h1>
-          <p className="page-lede">
-            Every request Okta makes is a line in Activity. SCIM Desk keeps the lines you choose here and deletes older
-            ones in the background, a few at a time, without holding up Okta.
-          </p>
-        </div>
-      </header>
-      {settings.error && !data && (
-        <p className="field-error" role="alert">
-          {errorMessage(settings.error)}
-        </p>
-      )}
-      {data ? <RetentionCard settings={data} /> : !settings.error && <p className="muted">Loading…</p>}
-    </div>
+    <SettingsPage
+      title="Activity log"
+      lede={
+        <>
+          Every request Okta makes is a line in Activity. SCIM Desk keeps the lines you choose here and deletes older
+          ones in the background, a few at a time, without holding up Okta.
+        </>
+      }
+      settings={settings}
+    >
+      {(data) => <RetentionCard settings={data} />}
+    </SettingsPage>
   );
 }
 

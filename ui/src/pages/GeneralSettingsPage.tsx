@@ -6,37 +6,25 @@ import { call, type AwakeStatus, type GeneralSettings } from "../api";
 import { Switch, Time } from "../components/bits";
 import { ConfirmDialog } from "../components/Dialog";
 import { IconSettings } from "../components/Icons";
+import { SettingsPage } from "../components/SettingsPage";
 import { useToast } from "../components/Toasts";
 import { errorMessage } from "../lib/errors";
 import { command, commandKey } from "../lib/queries";
 
 export function GeneralSettingsPage() {
   const settings = useQuery(command("general_settings"));
-  const data = settings.data;
-
   return (
-    <div className="page">
-      <header className="page-header">
-        <div className="page-header-main">
-          <nav className="breadcrumb" aria-label="Breadcrumb">
-            <ol>
-              <li><a href="#/settings/integrations">Settings</a></li>
-              <li aria-current="page">General</li>
-            </ol>
-          </nav>
-          <h1 className="page-title">General</h1>
-          <p className="page-lede">
-            Okta can only reach SCIM Desk while it runs and this computer is awake. These keep it reachable.
-          </p>
-        </div>
-      </header>
-      {settings.error && !data && (
-        <p className="field-error" role="alert">
-          {errorMessage(settings.error)}
-        </p>
-      )}
-      {data ? <GeneralCards settings={data} /> : !settings.error && <p className="muted">Loading…</p>}
-    </div>
+    <SettingsPage
+      title="General"
+      lede={
+        <>
+          Okta can only reach SCIM Desk while it runs and this computer is awake. These keep it reachable.
+        </>
+      }
+      settings={settings}
+    >
+      {(data) => <GeneralCards settings={data} />}
+    </SettingsPage>
   );
 }
 

@@ -6,6 +6,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { call, type NoticeKind, type NotificationSettings } from "../api";
 import { Switch, Time } from "../components/bits";
+import { SettingsPage } from "../components/SettingsPage";
 import { useToast } from "../components/Toasts";
 import { errorMessage } from "../lib/errors";
 import { command, commandKey } from "../lib/queries";
@@ -34,31 +35,19 @@ export const KIND_TEXT: Record<NoticeKind, { title: string; when: string; opens:
 
 export function NotificationsPage() {
   const settings = useQuery(command("notification_settings"));
-  const data = settings.data;
   return (
-    <div className="page">
-      <header className="page-header">
-        <div className="page-header-main">
-          <nav className="breadcrumb" aria-label="Breadcrumb">
-            <ol>
-              <li><a href="#/settings/integrations">Settings</a></li>
-              <li aria-current="page">Notifications</li>
-            </ol>
-          </nav>
-          <h1 className="page-title">Notifications</h1>
-          <p className="page-lede">
-            SCIM Desk tells you on your desktop when something needs you, at most once an hour for each kind. Clicking a
-            notification opens the page that explains it.
-          </p>
-        </div>
-      </header>
-      {settings.error && !data && (
-        <p className="field-error" role="alert">
-          {errorMessage(settings.error)}
-        </p>
-      )}
-      {data ? <NotificationsCard settings={data} /> : !settings.error && <p className="muted">Loading…</p>}
-    </div>
+    <SettingsPage
+      title="Notifications"
+      lede={
+        <>
+          SCIM Desk tells you on your desktop when something needs you, at most once an hour for each kind. Clicking a
+          notification opens the page that explains it.
+        </>
+      }
+      settings={settings}
+    >
+      {(data) => <NotificationsCard settings={data} />}
+    </SettingsPage>
   );
 }
 
