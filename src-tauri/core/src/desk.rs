@@ -185,6 +185,7 @@ impl Desk {
                 okta_api.clone(),
                 events.clone(),
                 notices.clone(),
+                data_dir,
             ),
             okta_api,
             connections: Connections::new(db.clone(), keychain),

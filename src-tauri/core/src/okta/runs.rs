@@ -18,6 +18,7 @@
 //! and values; `describe` gives the plain sentence kept in the history).
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -230,6 +231,9 @@ pub struct Runs {
     okta_api: OktaApi,
     events: broadcast::Sender<ChangeEvent>,
     notices: Notices,
+    /// The file whose lock is the one place for a run among the processes on this data
+    /// directory (the app, `serve`, a CLI `reconcile`).
+    lock_file: PathBuf,
 }
 
 /// The place of the running run, given back (and the run's progress published) when dropped:
@@ -241,6 +245,8 @@ struct Ticket {
     mode: Mode,
     started_at: String,
     cancel: Arc<Notify>,
+    /// Held for the run; closing it (also when the process dies) lets other processes run.
+    _across_processes: ProcessLock,
 }
 
 impl Drop for Ticket {
@@ -252,6 +258,49 @@ impl Drop for Ticket {
     }
 }
 
+/// The file in the data directory whose lock is held while a reconcile runs.
+pub const LOCK_FILE: &str = "reconcile.lock";
+
+/// An exclusive `flock` on [`LOCK_FILE`], holding the name of the connection being reconciled
+/// (for the sentence another process shows). The kernel lets go when the file is closed, also
+/// when the process is killed. On systems without `flock` only the process's own slot guards.
+struct ProcessLock(#[allow(dead_code)] std::fs::File);
+
+impl ProcessLock {
+    /// The lock, or `None` when another process holds it.
+    fn try_take(path: &Path, connection_name: &str) -> std::io::Result<Option<ProcessLock>> {
+        use std::io::Write;
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)?;
+        #[cfg(unix)]
+        {
+            use std::os::fd::AsRawFd;
+            // SAFETY: flock on a descriptor this function owns, with no pointers.
+            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+                let e = std::io::Error::last_os_error();
+                return match e.raw_os_error() {
+                    Some(libc::EWOULDBLOCK) => Ok(None),
+                    _ => Err(e),
+                };
+            }
+        }
+        file.set_len(0)?;
+        file.write_all(connection_name.as_bytes())?;
+        Ok(Some(ProcessLock(file)))
+    }
+
+    /// The connection another process is reconciling, as it wrote it.
+    fn holder(path: &Path) -> String {
+        std::fs::read_to_string(path)
+            .ok()
+            .filter(|name| !name.trim().is_empty())
+            .unwrap_or_else(|| "another connection".to_owned())
+    }
+}
+
 impl Runs {
     pub fn new(
         db: Db,
@@ -259,6 +308,7 @@ impl Runs {
         okta_api: OktaApi,
         events: broadcast::Sender<ChangeEvent>,
         notices: Notices,
+        data_dir: &Path,
     ) -> Runs {
         Runs {
             state: Arc::default(),
@@ -267,6 +317,7 @@ impl Runs {
             okta_api,
             events,
             notices,
+            lock_file: data_dir.join(LOCK_FILE),
         }
     }
 
@@ -318,6 +369,7 @@ impl Runs {
         }
         let cancel = Arc::new(Notify::new());
         let started_at = timefmt::now();
+        let across_processes;
         {
             let mut state = self.lock();
             if let Some(slot) = &state.slot {
@@ -325,6 +377,16 @@ impl Runs {
                     connection_name: slot.running.connection_name.clone(),
                 });
             }
+            // Then the other processes on this data directory: a quick, non-blocking try.
+            across_processes = match ProcessLock::try_take(&self.lock_file, &connection.name) {
+                Ok(Some(lock)) => lock,
+                Ok(None) => {
+                    return Err(OktaApiError::ReconcileRunning {
+                        connection_name: ProcessLock::holder(&self.lock_file),
+                    })
+                }
+                Err(e) => return Err(OktaApiError::Store(StoreError::Other(e.to_string()))),
+            };
             state.slot = Some(Slot {
                 running: Running {
                     connection_id: connection.id.clone(),
@@ -348,6 +410,7 @@ impl Runs {
             mode,
             started_at,
             cancel,
+            _across_processes: across_processes,
         })
     }
 
@@ -990,6 +1053,61 @@ mod tests {
         assert_eq!(history.len(), 1, "the refused start is no run: {history:?}");
         assert_eq!(history[0].outcome, Outcome::Cancelled);
         assert_eq!(history[0].trigger, Trigger::Manual);
+    }
+
+    /// The app, `serve` and a CLI `reconcile` may share a data directory: while one of them
+    /// reconciles, another is refused with the connection it runs for, and may run once the
+    /// first ends (or dies: the kernel drops the lock with the process's files).
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_second_process_on_the_data_directory_is_refused_while_one_runs() {
+        let f = fixture(Behaviour::Hang, 0).await;
+        // The other process reads the same keychain.
+        let keychain = Arc::new(MemoryKeychain::default());
+        keychain
+            .set(
+                &crate::okta::token_account(&f.connection_id),
+                "okta-api-token",
+            )
+            .unwrap();
+        let other = Desk::open(f.desk.data_dir(), keychain).await.unwrap();
+        let runs = f.desk.reconcile_runs().clone();
+        let id = f.connection_id.clone();
+        let first = tokio::spawn({
+            let runs = runs.clone();
+            async move { runs.run(&id, Trigger::Manual, Mode::DryRun).await }
+        });
+        f.okta.asked.notified().await;
+        // Refused at once; a run started instead would wait on Okta's page forever.
+        let refused = tokio::time::timeout(
+            Duration::from_secs(20),
+            other
+                .reconcile_runs()
+                .run("Okta", Trigger::Schedule, Mode::DryRun),
+        )
+        .await
+        .expect("refused at once, not started");
+        match refused {
+            Err(OktaApiError::ReconcileRunning { connection_name }) => {
+                assert_eq!(connection_name, "Okta")
+            }
+            other => panic!("a second process started a run: {other:?}"),
+        }
+        assert!(runs.cancel(&f.connection_id));
+        first.await.unwrap().unwrap();
+        // Free again: the other process's run starts (and is cancelled in its turn).
+        let second = tokio::spawn({
+            let runs = other.reconcile_runs().clone();
+            let id = f.connection_id.clone();
+            async move { runs.run(&id, Trigger::Manual, Mode::DryRun).await }
+        });
+        tokio::time::timeout(Duration::from_secs(20), f.okta.asked.notified())
+            .await
+            .expect("the other process's run asks Okta");
+        assert!(other.reconcile_runs().cancel(&f.connection_id));
+        let finished = second.await.unwrap().unwrap();
+        assert_eq!(finished.record.outcome, Outcome::Cancelled);
+        other.close().await;
     }
 
     #[tokio::test]
