@@ -59,6 +59,24 @@ pub fn app_user(
     title: &str,
     status: &str,
 ) -> Value {
+    let profile = json!({
+        "email": email,
+        "givenName": given,
+        "familyName": family,
+        "title": title,
+        "department": null,
+    });
+    app_user_with_profile(okta_id, external_id, profile, status)
+}
+
+/// An AppUser with the profile the app's attribute mappings give it (its `email` is also its
+/// `credentials.userName`).
+pub fn app_user_with_profile(
+    okta_id: &str,
+    external_id: Option<&str>,
+    profile: Value,
+    status: &str,
+) -> Value {
     json!({
         "id": okta_id,
         "externalId": external_id,
@@ -70,14 +88,8 @@ pub fn app_user(
         "passwordChanged": null,
         "syncState": "SYNCHRONIZED",
         "lastSync": "2026-12-01T09:00:02.000Z",
-        "credentials": { "userName": email },
-        "profile": {
-            "email": email,
-            "givenName": given,
-            "familyName": family,
-            "title": title,
-            "department": null,
-        },
+        "credentials": { "userName": profile["email"].clone() },
+        "profile": profile,
         "_links": {
             "user": { "href": format!("https://example.okta.com/api/v1/users/{okta_id}") }
         }

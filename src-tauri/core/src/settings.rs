@@ -43,23 +43,9 @@ impl Settings {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), v.clone()))
             .collect();
-        self.db
-            .write(move |c| {
-                for (key, value) in &writes {
-                    match value {
-                        Some(v) => c.execute(
-                            "INSERT INTO settings (key, value) VALUES (?, ?) \
-                             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                            [key, v],
-                        ),
-                        None => c.execute("DELETE FROM settings WHERE key = ?", [key]),
-                    }
-                    .map_err(direct_error)?;
-                }
-                Ok(())
-            })
-            .await
+        self.db.write(move |c| write_all(c, &writes)).await
     }
+
     /// Reads `keys` and writes what `decide` makes of them, in one transaction: another process
     /// on this data directory sees the values before or after, never a decision made on values
     /// it has changed meanwhile. `decide` answers its result and the writes (`None` removes a
@@ -87,21 +73,30 @@ impl Settings {
                     }
                 }
                 let (answer, writes) = decide(&current);
-                for (key, value) in &writes {
-                    match value {
-                        Some(v) => c.execute(
-                            "INSERT INTO settings (key, value) VALUES (?, ?) \
-                             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                            [key, v],
-                        ),
-                        None => c.execute("DELETE FROM settings WHERE key = ?", [key]),
-                    }
-                    .map_err(direct_error)?;
-                }
+                write_all(c, &writes)?;
                 Ok(answer)
             })
             .await
     }
+}
+
+/// Writes each setting (`None` removes the key), inside the caller's transaction.
+fn write_all(
+    c: &rusqlite::Connection,
+    writes: &[(String, Option<String>)],
+) -> Result<(), StoreError> {
+    for (key, value) in writes {
+        match value {
+            Some(v) => c.execute(
+                "INSERT INTO settings (key, value) VALUES (?, ?) \
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [key, v],
+            ),
+            None => c.execute("DELETE FROM settings WHERE key = ?", [key]),
+        }
+        .map_err(direct_error)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use scimdesk_tests::okta_api_standin::{OktaApiStandin, OrgState};
+use scimdesk_tests::okta_api_standin::{app_user_with_profile, OktaApiStandin, OrgState};
 use scimdesk_tests::proxy::TestCa;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -252,29 +252,6 @@ fn seed_number(user_name: &str) -> u64 {
         .unwrap_or_else(|| panic!("not a seeded employee: {user_name}"))
 }
 
-/// An app user as `GET /api/v1/apps/{appId}/users` returns it, with the profile the app's
-/// attribute mappings give it.
-fn app_user(okta_id: &str, external_id: Option<&str>, profile: Value, status: &str) -> Value {
-    let user_name = profile["email"].clone();
-    json!({
-        "id": okta_id,
-        "externalId": external_id,
-        "created": "2026-11-01T09:00:00.000Z",
-        "lastUpdated": "2026-12-01T09:00:00.000Z",
-        "scope": "USER",
-        "status": status,
-        "statusChanged": "2026-11-01T09:00:01.000Z",
-        "passwordChanged": null,
-        "syncState": "SYNCHRONIZED",
-        "lastSync": "2026-12-01T09:00:02.000Z",
-        "credentials": { "userName": user_name },
-        "profile": profile,
-        "_links": {
-            "user": { "href": format!("https://example.okta.com/api/v1/users/{okta_id}") }
-        }
-    })
-}
-
 /// Okta's app users for the directory's employees, with the planted drift.
 fn org_users(employees: &[Listed]) -> (Vec<Value>, Plan) {
     let mut plan = Plan::default();
@@ -314,12 +291,22 @@ fn org_users(employees: &[Listed]) -> (Vec<Value>, Plan) {
                     "familyName": "Here",
                     "title": "Engineer",
                 });
-                users.push(app_user(&okta_id, None, profile, "PROVISIONED"));
+                users.push(app_user_with_profile(
+                    &okta_id,
+                    None,
+                    profile,
+                    "PROVISIONED",
+                ));
                 continue;
             }
             _ => {}
         }
-        users.push(app_user(&okta_id, Some(&e.id), profile, status));
+        users.push(app_user_with_profile(
+            &okta_id,
+            Some(&e.id),
+            profile,
+            status,
+        ));
     }
     (users, plan)
 }
