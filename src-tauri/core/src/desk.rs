@@ -94,11 +94,7 @@ pub const HEARTBEAT_ENV: &str = "SCIMDESK_HEARTBEAT_MS";
 
 /// The beat interval: `SCIMDESK_HEARTBEAT_MS` when set to a positive number, else [`HEARTBEAT`].
 pub fn heartbeat_interval() -> std::time::Duration {
-    std::env::var(HEARTBEAT_ENV)
-        .ok()
-        .and_then(|ms| ms.trim().parse::<u64>().ok())
-        .filter(|ms| *ms > 0)
-        .map_or(HEARTBEAT, std::time::Duration::from_millis)
+    env_ms(HEARTBEAT_ENV).unwrap_or(HEARTBEAT)
 }
 
 /// How often [`Desk::keep_reconciling`] checks whether a reconcile is due.
