@@ -15,6 +15,7 @@ import type { NotificationSettings } from "./bindings/NotificationSettings";
 import type { OktaApiInput } from "./bindings/OktaApiInput";
 import type { OktaApiSetup } from "./bindings/OktaApiSetup";
 import type { Overview } from "./bindings/Overview";
+import type { Provider } from "./bindings/Provider";
 import type { ReachabilityWindow } from "./bindings/ReachabilityWindow";
 import type { ReconcileRowsPage } from "./bindings/ReconcileRowsPage";
 import type { ReconcileRowsQuery } from "./bindings/ReconcileRowsQuery";
@@ -28,13 +29,15 @@ import type { TunnelStatus } from "./bindings/TunnelStatus";
 /** Every IPC command: the arguments the webview sends and what it gets back. A command that fails rejects with an `AppError`. */
 export type Commands = {
   /**
-   * The app's state at a glance: the Okta switch, counts, the endpoint, a full disk.
+   * The app's state at a glance: each provider's switch, counts, the endpoint, a full
+   * disk.
    */
   overview: { args: Record<never, never>; result: Overview };
   /**
-   * Turns the Okta integration on or off; answers the new overview.
+   * Turns one identity provider's integration on or off (its connections only);
+   * answers the new overview.
    */
-  set_okta_enabled: { args: { enabled: boolean }; result: Overview };
+  set_provider_enabled: { args: { provider: Provider; enabled: boolean }; result: Overview };
   endpoint_status: { args: Record<never, never>; result: EndpointStatus };
   /**
    * Moves the endpoint to another loopback port (1024–65535) and restarts it there.
@@ -42,16 +45,18 @@ export type Commands = {
   change_port: { args: { port: number }; result: EndpointStatus };
   list_connections: { args: Record<never, never>; result: Array<ConnectionView> };
   /**
-   * Refused on the field `name` when the name is empty, too long or taken.
+   * A connection for `provider`. Refused on the field `name` when the name is empty,
+   * too long or taken (names are unique across providers).
    */
-  add_connection: { args: { name: string }; result: ConnectionView };
+  add_connection: { args: { name: string; provider: Provider }; result: ConnectionView };
   /**
    * The token, for the admin to reveal or copy; never part of a listing.
    */
   connection_token: { args: { id: string }; result: string };
   delete_connection: { args: { id: string }; result: null };
   /**
-   * Okta's read-only requests, sent through the public URL step by step.
+   * The connection's provider's read-only requests (Okta's, or Entra's Test
+   * Connection), sent through the public URL step by step.
    */
   rehearse_connection: { args: { id: string }; result: Rehearsal };
   list_employees: { args: { query: EmployeeListQuery }; result: EmployeePage };
@@ -171,7 +176,7 @@ export type CommandName = keyof Commands;
 /** The commands, in the contract's order. */
 export const COMMAND_NAMES = [
   "overview",
-  "set_okta_enabled",
+  "set_provider_enabled",
   "endpoint_status",
   "change_port",
   "list_connections",

@@ -2,6 +2,7 @@
 import type { ActivityEntry } from "./ActivityEntry";
 import type { Employee } from "./Employee";
 import type { GroupRef } from "./GroupRef";
+import type { Provider } from "./Provider";
 
 /**
  * Everything the employee detail view shows.
@@ -11,6 +12,11 @@ export type EmployeeDetail = { employee: Employee,
  * The manager's name once the manager is in the directory.
  */
 manager_name: string | null, connection_name: string | null, 
+/**
+ * The identity provider of the connection that last wrote the employee (from its newest
+ * activity line once the connection is deleted).
+ */
+provider: Provider | null, 
 /**
  * Every attribute Okta sent, flattened: `["name.givenName", "Jane"]`.
  */

@@ -20,7 +20,12 @@ async fn start() -> (common::Running, Arc<MemoryKeychain>) {
 /// Adds the connection "Okta" and makes the endpoint's own address the public URL, so the
 /// rehearsal goes straight to it.
 async fn okta_at_own_origin(running: &common::Running) -> scimdesk::connections::NewConnection {
-    let new = running.desk.connections().add("Okta").await.unwrap();
+    let new = running
+        .desk
+        .connections()
+        .add("Okta", scimdesk::connections::Provider::Okta)
+        .await
+        .unwrap();
     running
         .desk
         .set_config("public-url", &running.origin)
@@ -126,7 +131,12 @@ async fn rehearsal_names_a_refused_token() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rehearsal_names_a_server_that_is_not_scim_desk() {
     let (running, _) = start().await;
-    running.desk.connections().add("Okta").await.unwrap();
+    running
+        .desk
+        .connections()
+        .add("Okta", scimdesk::connections::Provider::Okta)
+        .await
+        .unwrap();
     let other = not_scim_desk().await;
     running.desk.set_config("public-url", &other).await.unwrap();
 
@@ -147,7 +157,12 @@ async fn rehearsal_names_a_server_that_is_not_scim_desk() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rehearsal_names_transport_failures() {
     let (running, _) = start().await;
-    running.desk.connections().add("Okta").await.unwrap();
+    running
+        .desk
+        .connections()
+        .add("Okta", scimdesk::connections::Provider::Okta)
+        .await
+        .unwrap();
 
     // Nothing listens.
     let refused = format!("http://127.0.0.1:{}", free_port());
@@ -191,7 +206,12 @@ async fn rehearsal_names_transport_failures() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn absolute_urls_ignore_a_forged_host() {
     let (running, _) = start().await;
-    let new = running.desk.connections().add("Okta").await.unwrap();
+    let new = running
+        .desk
+        .connections()
+        .add("Okta", scimdesk::connections::Provider::Okta)
+        .await
+        .unwrap();
     running
         .desk
         .set_config("public-url", "https://desk.example.com")
@@ -343,7 +363,12 @@ async fn public_url_setting_means_own_and_secrets_stay_out_of_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rehearsal_says_when_a_managed_tunnel_is_not_online() {
     let (running, _) = start().await;
-    running.desk.connections().add("Okta").await.unwrap();
+    running
+        .desk
+        .connections()
+        .add("Okta", scimdesk::connections::Provider::Okta)
+        .await
+        .unwrap();
     running
         .desk
         .set_tunnel(TunnelSetting::Cloudflared { hostname: None }, None)
@@ -383,7 +408,10 @@ async fn no_tunnel_says_okta_cannot_reach_it() {
 async fn a_tunnel_down_and_a_url_okta_does_not_have_are_reachability_windows() {
     let (running, _) = start().await;
     let desk = &running.desk;
-    desk.connections().add("Okta").await.unwrap();
+    desk.connections()
+        .add("Okta", scimdesk::connections::Provider::Okta)
+        .await
+        .unwrap();
     let windows = || async {
         desk.reachability()
             .recent(10, time::OffsetDateTime::now_utc())
