@@ -550,6 +550,107 @@ mod tests {
         assert_eq!(Provider::Entra.display_name(), "Microsoft Entra ID");
     }
 
+    /// A data directory from before providers: its connections are Okta's, and so are the
+    /// activity lines they wrote; a line without a connection names no provider.
+    #[tokio::test]
+    async fn migrating_a_database_from_before_providers_keeps_every_connection_as_okta() {
+        use sqlx::ConnectOptions;
+        let dir = tempfile::tempdir().unwrap();
+        let mut before = sqlx::migrate!("./migrations");
+        before.migrations = std::borrow::Cow::Owned(
+            before
+                .migrations
+                .iter()
+                .filter(|m| m.version < 10)
+                .cloned()
+                .collect(),
+        );
+        let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(dir.path().join(crate::db::DATABASE_FILE))
+            .create_if_missing(true)
+            .connect()
+            .await
+            .unwrap();
+        before.run(&mut conn).await.unwrap();
+        for sql in [
+            "INSERT INTO connections (id, name, token_sha256, created_at) \
+             VALUES ('c1', 'Okta prod', x'00', '2026-01-01T00:00:00.000Z')",
+            "INSERT INTO activity (at, connection_id, connection_name, method, operation, summary, \
+             outcome, status) VALUES ('2026-01-01T00:00:00.000Z', 'c1', 'Okta prod', 'POST', \
+             'create', 'Created Jane', 'success', 201)",
+            "INSERT INTO activity (at, method, operation, summary, outcome, status) \
+             VALUES ('2026-01-01T00:00:01.000Z', 'POST', 'create', 'Seeded', 'success', 201)",
+        ] {
+            sqlx::query(sql).execute(&mut conn).await.unwrap();
+        }
+        sqlx::Connection::close(conn).await.unwrap();
+
+        let db = Db::open(dir.path()).await.unwrap();
+        let connections =
+            Connections::new(db.clone(), Arc::new(keychain::MemoryKeychain::default()));
+        let listed = connections.list().await.unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].provider, Provider::Okta);
+        let providers: Vec<Option<String>> =
+            sqlx::query_scalar("SELECT provider FROM activity ORDER BY seq")
+                .fetch_all(db.reader())
+                .await
+                .unwrap();
+        assert_eq!(providers, [Some("okta".to_owned()), None]);
+        // And the column refuses a provider SCIM Desk does not know.
+        let refused = sqlx::query("UPDATE connections SET provider = 'azure'")
+            .execute(db.reader())
+            .await;
+        assert!(refused.is_err(), "{refused:?}");
+        db.close().await;
+    }
+
+    /// A connection keeps the provider it was added for, in the list, the lookup and the keys
+    /// requests are authenticated with; names stay unique across providers.
+    #[tokio::test]
+    async fn a_connection_is_added_for_a_provider_and_keeps_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(dir.path()).await.unwrap();
+        let connections =
+            Connections::new(db.clone(), Arc::new(keychain::MemoryKeychain::default()));
+        let entra = connections.add("Entra", Provider::Entra).await.unwrap();
+        let okta = connections.add("Okta", Provider::Okta).await.unwrap();
+        assert_eq!(entra.connection.provider, Provider::Entra);
+        let listed: Vec<_> = connections
+            .list()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.name, c.provider))
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                ("Entra".to_owned(), Provider::Entra),
+                ("Okta".to_owned(), Provider::Okta)
+            ]
+        );
+        assert_eq!(
+            connections.find("entra").await.unwrap().provider,
+            Provider::Entra
+        );
+        let keys = connections.keys().await.unwrap();
+        let who = authenticate_with(&keys, &entra.connection.id, Some(&entra.token)).unwrap();
+        assert_eq!(who.provider, Provider::Entra);
+        let who = connections
+            .authenticate(&okta.connection.id, Some(&okta.token))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(who.provider, Provider::Okta);
+        let taken = connections.add("okta", Provider::Entra).await.unwrap_err();
+        assert!(
+            matches!(taken, ConnectionError::DuplicateName(_)),
+            "{taken}"
+        );
+        db.close().await;
+    }
+
     #[test]
     fn tokens_are_32_random_bytes_url_safe() {
         let a = generate_token().unwrap();
