@@ -538,7 +538,12 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
             for a in &entries {
                 let mark = if a.outcome == "success" { " " } else { "!" };
                 let name = v(a.connection_name.as_deref().unwrap_or("-"));
-                println!("{mark} {}  {name:<20} {}", v(&a.at), v(&a.summary));
+                let provider = a.provider.map_or("-", |p| p.as_str());
+                println!(
+                    "{mark} {}  {provider:<5} {name:<20} {}",
+                    v(&a.at),
+                    v(&a.summary)
+                );
                 if let Some(d) = &a.detail {
                     println!("    {}", v(d));
                 }
