@@ -666,7 +666,10 @@ async fn connection(desk: &Desk, command: ConnectionCommand, json: bool) -> anyh
                     println!("  {mark} {:<18} {}", step.step, v(&step.message));
                 }
                 if let Some(note) = &rehearsal.note {
-                    println!("Note: {}", v(&wording::rehearsal_note(note)));
+                    println!(
+                        "Note: {}",
+                        v(&wording::rehearsal_note(note, rehearsal.provider))
+                    );
                 }
                 match (rehearsal.ok, rehearsal.reachable_by_provider) {
                     (true, true) => {
