@@ -147,7 +147,8 @@ pub enum TunnelSetCommand {
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Set `listen` (ADDR), `public-url` (an https URL; empty to clear), `okta` (on/off: off
-    /// refuses Okta's requests without deleting anything), `rate-limit` (requests a second per
+    /// refuses the requests of Okta connections without deleting anything), `entra` (the same
+    /// for Microsoft Entra ID connections), `rate-limit` (requests a second per
     /// connection, or `off`), `rate-limit-burst` (requests; empty for the rate), or how long
     /// the activity log keeps lines: `activity-retention-days` (default 180) and
     /// `activity-retention-lines` (default 1,000,000), whichever is fewer; `keep-awake` (on/off:
