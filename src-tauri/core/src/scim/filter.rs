@@ -631,6 +631,13 @@ fn compare_one(
     } else {
         actual
     };
+    // Entra's string booleans, on either side: `roles[primary eq "True"]` matches a stored
+    // `true` (and a "True" stored before booleans were coerced on the way in).
+    let actual = match (boolish, actual) {
+        (true, Value::String(s)) if s.eq_ignore_ascii_case("true") => &Value::Bool(true),
+        (true, Value::String(s)) if s.eq_ignore_ascii_case("false") => &Value::Bool(false),
+        _ => actual,
+    };
     let expected = match (boolish, expected) {
         (true, Value::String(s)) if s.eq_ignore_ascii_case("true") => &Value::Bool(true),
         (true, Value::String(s)) if s.eq_ignore_ascii_case("false") => &Value::Bool(false),

@@ -4,6 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::*;
+use crate::scim::ScimError;
 
 /// Renames the keys of known attributes to their canonical case, at every level.
 ///
@@ -116,6 +117,95 @@ fn canonicalize_object(obj: &mut Map<String, Value>, defs: &'static [AttrDef]) {
                 obj.insert(key, value);
             }
         }
+    }
+}
+
+/// Turns the strings `"True"` and `"False"` (any case) into JSON booleans wherever the schema says
+/// an attribute or a sub-attribute is boolean: `active`, and `primary` in every element of a
+/// multi-valued complex attribute (emails, phoneNumbers, addresses, roles, ims, photos,
+/// entitlements, x509Certificates), and in the extension objects. Microsoft Entra sends its
+/// booleans as strings; they are stored and returned as booleans.
+///
+/// Runs on a canonical document (see [`canonicalize`]): on every POST and PUT body and on the
+/// result of every PATCH, so PATCH values of any shape (path-ful, path-less, objects or lists
+/// whose sub-attributes are boolean) end up coerced by the same walk. Any other value for a
+/// boolean (another string, a number, an object) is a 400 `invalidValue` naming the attribute;
+/// `null` is left for the caller (an unassigned attribute).
+pub fn coerce_booleans(doc: &mut Value, kind: ResourceKind) -> Result<(), ScimError> {
+    let Value::Object(obj) = doc else {
+        return Ok(());
+    };
+    for (key, value) in obj.iter_mut() {
+        if let Some(def) =
+            find(COMMON_ATTRIBUTES, key).or_else(|| find(kind.core_attributes(), key))
+        {
+            coerce_value(value, def, def.name)?;
+        } else if let Some(ext) = extension(kind, key) {
+            if let Value::Object(inner) = value {
+                coerce_members(inner, ext.attributes, "")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Coerces one attribute's value by its definition; `what` names it in an error.
+fn coerce_value(value: &mut Value, def: &'static AttrDef, what: &str) -> Result<(), ScimError> {
+    match (def.type_, value) {
+        (AttrType::Boolean, Value::Array(items)) if def.multi_valued => {
+            for item in items {
+                coerce_boolean(item, what)?;
+            }
+            Ok(())
+        }
+        (AttrType::Boolean, v) => coerce_boolean(v, what),
+        (AttrType::Complex, Value::Object(m)) => coerce_members(m, def.sub_attributes, what),
+        (AttrType::Complex, Value::Array(items)) => {
+            for item in items {
+                if let Value::Object(m) = item {
+                    coerce_members(m, def.sub_attributes, what)?;
+                }
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+fn coerce_members(
+    obj: &mut Map<String, Value>,
+    defs: &'static [AttrDef],
+    parent: &str,
+) -> Result<(), ScimError> {
+    for (key, value) in obj.iter_mut() {
+        if let Some(def) = find(defs, key) {
+            let what = if parent.is_empty() {
+                def.name.to_string()
+            } else {
+                format!("{parent}.{}", def.name)
+            };
+            coerce_value(value, def, &what)?;
+        }
+    }
+    Ok(())
+}
+
+/// One boolean value: a boolean or null as it is, `"true"`/`"false"` in any case as a boolean.
+fn coerce_boolean(value: &mut Value, what: &str) -> Result<(), ScimError> {
+    match value {
+        Value::Bool(_) | Value::Null => Ok(()),
+        Value::String(s) if s.eq_ignore_ascii_case("true") => {
+            *value = Value::Bool(true);
+            Ok(())
+        }
+        Value::String(s) if s.eq_ignore_ascii_case("false") => {
+            *value = Value::Bool(false);
+            Ok(())
+        }
+        other => Err(ScimError::invalid_value(format!(
+            "The attribute '{what}' must be true or false, not {}.",
+            crate::text::quoted(&other.to_string())
+        ))),
     }
 }
 
