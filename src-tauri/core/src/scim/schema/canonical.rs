@@ -264,6 +264,81 @@ mod tests {
         );
     }
 
+    /// Every attribute the schema says is boolean, at every level, from Entra's strings; other
+    /// attributes keep their strings.
+    #[test]
+    fn string_booleans_become_booleans_where_the_schema_says_boolean() {
+        let mut doc = json!({
+            "userName": "True",
+            "active": "TRUE",
+            "title": "False",
+            "emails": [{"value": "a@b", "primary": "True"}, {"value": "c@d", "primary": false}],
+            "phoneNumbers": [{"value": "1", "type": "fax", "primary": "false"}],
+            "addresses": [{"locality": "X", "primary": "True"}],
+            "roles": [{"value": "r", "primary": "True", "type": "t"}],
+            "entitlements": [{"value": "e", "primary": "False"}],
+            "ims": [{"value": "i", "primary": "True"}],
+            "photos": [{"value": "https://p.example/1", "primary": "True"}],
+            "x509Certificates": [{"value": "MII=", "primary": "False"}],
+            "name": {"givenName": "True"},
+            "custom": {"primary": "True"},
+            ENTERPRISE_USER_SCHEMA: {"department": "True", "manager": {"value": "True"}}
+        });
+        let before = doc.clone();
+        coerce_booleans(&mut doc, ResourceKind::User).unwrap();
+        assert_eq!(doc["active"], true);
+        for (attr, want) in [
+            ("emails", true),
+            ("phoneNumbers", false),
+            ("addresses", true),
+            ("roles", true),
+            ("entitlements", false),
+            ("ims", true),
+            ("photos", true),
+            ("x509Certificates", false),
+        ] {
+            assert_eq!(doc[attr][0]["primary"], want, "{attr}");
+        }
+        assert_eq!(doc["emails"][1]["primary"], false);
+        // Strings that are not booleans in the schema are left alone.
+        for key in [
+            "userName",
+            "title",
+            "name",
+            "custom",
+            ENTERPRISE_USER_SCHEMA,
+        ] {
+            assert_eq!(doc[key], before[key], "{key}");
+        }
+    }
+
+    #[test]
+    fn a_boolean_that_is_no_boolean_is_an_invalid_value_naming_it() {
+        for (doc, named) in [
+            (json!({"active": "yes"}), "'active'"),
+            (json!({"active": 1}), "'active'"),
+            (
+                json!({"roles": [{"value": "r", "primary": "Y"}]}),
+                "'roles.primary'",
+            ),
+            (
+                json!({"addresses": [{"primary": {"a": 1}}]}),
+                "'addresses.primary'",
+            ),
+        ] {
+            let mut doc = doc;
+            let e = coerce_booleans(&mut doc, ResourceKind::User).unwrap_err();
+            assert_eq!(e.scim_type, Some(crate::scim::ScimType::InvalidValue));
+            assert!(e.detail.contains(named), "{}", e.detail);
+        }
+        // null is an unassigned attribute, for the caller to drop.
+        let mut doc = json!({"active": null, "emails": [{"primary": null}]});
+        coerce_booleans(&mut doc, ResourceKind::User).unwrap();
+        // Groups have no boolean attribute; their members are left alone.
+        let mut g = json!({"displayName": "True", "members": [{"value": "u", "primary": "x"}]});
+        coerce_booleans(&mut g, ResourceKind::Group).unwrap();
+    }
+
     #[test]
     fn canonicalize_enterprise_extension_in_odd_case() {
         let mut doc = json!({
