@@ -207,3 +207,45 @@ fn paging_as_entra_pages() {
     entra.replay(&mut conversation, None);
     assert_eq!(desk.employees().len(), 12);
 }
+
+/// Entra names a manager by the SCIM id this server gave it: the report is linked to that
+/// employee, and stays linked when the manager's email changes (Okta's managers, named by
+/// email, are unlinked then).
+#[test]
+fn a_manager_named_by_id_stays_linked_through_an_email_change() {
+    let desk = Desk::new();
+    let _server = desk.serve();
+    let entra = Okta::for_connection(&desk.add_connection("Entra"));
+    let boss = entra
+        .post(
+            "/Users",
+            &json!({"schemas": [USER_SCHEMA], "userName": "boss@contoso.example", "active": "True"}),
+        )
+        .expect(201)
+        .clone();
+    let boss_id = id_of(&boss);
+    entra
+        .post(
+            "/Users",
+            &json!({
+                "schemas": [USER_SCHEMA, ENTERPRISE],
+                "userName": "report@contoso.example",
+                ENTERPRISE: {"manager": boss_id}
+            }),
+        )
+        .expect(201);
+    assert_eq!(
+        desk.employee("report@contoso.example")["manager_id"],
+        boss_id.as_str()
+    );
+    let r = entra.patch_ops(
+        &format!("/Users/{boss_id}"),
+        json!([{"op": "Replace", "path": "userName", "value": "chief@contoso.example"}]),
+    );
+    r.expect(200);
+    desk.employee("chief@contoso.example");
+    assert_eq!(
+        desk.employee("report@contoso.example")["manager_id"],
+        boss_id.as_str()
+    );
+}
