@@ -249,3 +249,28 @@ fn a_manager_named_by_id_stays_linked_through_an_email_change() {
         boss_id.as_str()
     );
 }
+
+/// `replace active null` unassigns `active` as `remove` does: the same state afterwards.
+#[test]
+fn replacing_active_with_null_is_removing_it() {
+    let desk = Desk::new();
+    let _server = desk.serve();
+    let entra = Okta::for_connection(&desk.add_connection("Entra"));
+    let created = entra
+        .post(
+            "/Users",
+            &json!({"schemas": [USER_SCHEMA], "userName": "pia@contoso.example", "active": "False"}),
+        )
+        .expect(201)
+        .clone();
+    assert_eq!(
+        desk.employee("pia@contoso.example")["status"],
+        "deactivated"
+    );
+    let r = entra.patch_ops(
+        &format!("/Users/{}", id_of(&created)),
+        json!([{"op": "Replace", "path": "active", "value": null}]),
+    );
+    assert!(r.expect(200).get("active").is_none(), "{r}");
+    assert_eq!(desk.employee("pia@contoso.example")["status"], "active");
+}

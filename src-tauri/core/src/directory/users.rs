@@ -692,11 +692,13 @@ impl Directory {
                 check_resource(&doc, Some(&before))?;
                 let fields = employee_fields(&doc);
                 let active = if removed_active {
-                    // A PATCH `remove` of `active` (a conformance suite expects the attribute to
-                    // be gone afterwards). Decision: the resource is answered without `active`,
-                    // and the employee's status is what a create without `active` gives — active
-                    // — so the resource (no state stated, hence the default) and the employee row
-                    // agree. Entra itself never removes `active`: it disables with
+                    // A PATCH `remove` of `active` (or a `replace` with null, which RFC 7643
+                    // reads as unassigning it; a conformance suite expects the attribute to be
+                    // gone afterwards). Decision: the resource is answered without `active`, and
+                    // the employee's status is what a create without `active` gives — active —
+                    // so the resource (no state stated, hence the default) and the employee row
+                    // agree, and a deactivated employee is reactivated (the activity log says
+                    // so). Entra itself never removes `active`: it disables with
                     // `replace active "False"`.
                     true
                 } else {
