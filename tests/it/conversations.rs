@@ -1,7 +1,8 @@
 //! Every identity-provider conversation of `tests/fixtures/`, replayed against `scimdesk serve`
 //! over loopback, each on a directory of its own: a new fixture file runs here (and in the
 //! core's in-process tests) with no code. The tests named for a conversation (`groups::`,
-//! `okta_spec::`, `patch_lifecycle::`, `wizard_lifecycle::`, `protocol::`) replay the same
+//! `okta_spec::`, `patch_lifecycle::`, `wizard_lifecycle::`, `protocol::`, `entra_users::`,
+//! `entra_groups::`) replay the same
 //! fixtures step by step and check between the steps what the admin sees.
 
 use scimdesk_tests::*;

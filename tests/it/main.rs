@@ -18,6 +18,8 @@ mod desktop_notifications;
 mod desktop_reconcile;
 mod disk_full;
 mod durability;
+mod entra_groups;
+mod entra_users;
 mod filters;
 mod groups;
 mod import;

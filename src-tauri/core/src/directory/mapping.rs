@@ -172,6 +172,7 @@ fn normalize_common(
     check_schemas(&body, kind, what)?;
     schema::strip_read_only(&mut body, kind);
     schema::canonicalize(&mut body, kind);
+    schema::coerce_booleans(&mut body, kind)?;
     let Value::Object(mut doc) = body else {
         return Err(ScimError::invalid_syntax(
             "The request body must be a JSON object.",

@@ -114,7 +114,6 @@ impl EmployeeWithGroups {
             }
         }
         let _ = write!(out, ",\"id\":{}", Value::from(e.id.as_str()));
-        let mut active_written = false;
         for (k, raw) in &members {
             if k == "schemas" {
                 continue;
@@ -122,14 +121,12 @@ impl EmployeeWithGroups {
             let _ = write!(out, ",{}:", Value::from(k.as_str()));
             if k == "active" {
                 out.push_str(if e.active { "true" } else { "false" });
-                active_written = true;
             } else {
                 out.push_str(raw.get());
             }
         }
-        if !active_written {
-            let _ = write!(out, ",\"active\":{}", e.active);
-        }
+        // A document without `active` (one whose `active` a PATCH removed, see `write_user`)
+        // is answered without it.
         let groups = self.groups()?;
         if !groups.is_empty() {
             let _ = write!(out, ",\"groups\":{}", groups_value(&groups, base_url));
@@ -267,7 +264,11 @@ pub(crate) fn render(
             out.insert(k, v);
         }
     }
-    out.insert("active".into(), Value::Bool(e.active));
+    // The stored state, where the document states one; a document without `active` is one
+    // whose `active` a PATCH removed, answered without it (see `write_user`).
+    if out.contains_key("active") {
+        out.insert("active".into(), Value::Bool(e.active));
+    }
     if !groups.is_empty() {
         out.insert("groups".into(), groups_value(groups, base_url));
     }
@@ -335,8 +336,9 @@ fn employee_changed(w: &WrittenUser) -> ChangeEvent {
     }
 }
 
-/// Links this employee to its manager, and its reports to it, by email. `created`: the employee
-/// is new, so no report can point to it yet.
+/// Links this employee to its manager, and its reports to it, by email — or by id: Okta sends
+/// the manager's email, Microsoft Entra the manager's SCIM `id` (the one this server gave it).
+/// `created`: the employee is new, so no report can point to it yet.
 fn resolve_managers(
     c: &Connection,
     id: &str,
@@ -345,7 +347,8 @@ fn resolve_managers(
 ) -> rusqlite::Result<()> {
     c.prepare_cached(
         "UPDATE employees SET manager_id = (SELECT m.id FROM employees m \
-           WHERE m.email = employees.manager_email COLLATE NOCASE AND m.status <> 'removed' \
+           WHERE (m.email = employees.manager_email COLLATE NOCASE OR m.id = employees.manager_email) \
+           AND m.status <> 'removed' \
            ORDER BY m.seq LIMIT 1) \
          WHERE id = ?",
     )?
@@ -354,7 +357,8 @@ fn resolve_managers(
     if !created {
         c.prepare_cached(
             "UPDATE employees SET manager_id = NULL WHERE manager_id = ?1 \
-             AND (?2 IS NULL OR manager_email IS NULL OR manager_email <> ?2 COLLATE NOCASE)",
+             AND (?2 IS NULL OR manager_email IS NULL OR manager_email <> ?2 COLLATE NOCASE) \
+             AND (manager_email IS NULL OR manager_email <> ?1)",
         )?
         .execute(rusqlite::params![id, email])?;
     }
@@ -586,7 +590,7 @@ impl Directory {
         let subject = subject_of(&body, id);
         let result = self
             .write_user(ctx, id, if_match, "PUT", move |_current| {
-                normalize_user(body).map_err(DirectoryError::from)
+                Ok((normalize_user(body)?, false))
             })
             .await;
         self.after_write(ctx, id, "PUT", &subject, result).await
@@ -605,7 +609,9 @@ impl Directory {
                 self.write_user(ctx, id, if_match, "PATCH", move |current| {
                     let mut resource = Value::Object(current);
                     apply_patch(&mut resource, &ops, &PatchContext::user())?;
-                    normalize_user(resource).map_err(DirectoryError::from)
+                    let removed_active = resource.get("active").is_none();
+                    let doc = normalize_user(resource).map_err(DirectoryError::from)?;
+                    Ok((doc, removed_active))
                 })
                 .await
             }
@@ -632,7 +638,7 @@ impl Directory {
                 if let Some(active) = active {
                     doc.insert("active".into(), Value::Bool(active));
                 }
-                normalize_user(Value::Object(doc)).map_err(DirectoryError::from)
+                Ok((normalize_user(Value::Object(doc))?, false))
             })
             .await;
         self.after_write(ctx, id, RECONCILE_METHOD, id, result)
@@ -665,7 +671,7 @@ impl Directory {
         id: &str,
         if_match: Option<&str>,
         method: &'static str,
-        change: impl FnOnce(Map<String, Value>) -> Result<Map<String, Value>, DirectoryError>
+        change: impl FnOnce(Map<String, Value>) -> Result<(Map<String, Value>, bool), DirectoryError>
             + Send
             + 'static,
     ) -> Result<WrittenUser, DirectoryError> {
@@ -677,14 +683,31 @@ impl Directory {
                 let current =
                     existing_matching::<EmployeeWithGroups>(c, &id, if_match.as_deref())?.employee;
                 let mut before = parse_doc(&current.doc)?;
-                before.insert("active".into(), Value::Bool(current.active));
-                let mut doc = change(before.clone())?;
+                // The stored state is the truth. A document without `active` is one whose
+                // `active` a PATCH removed (the employee is then active): it stays without.
+                if before.contains_key("active") || !current.active {
+                    before.insert("active".into(), Value::Bool(current.active));
+                }
+                let (mut doc, removed_active) = change(before.clone())?;
                 check_resource(&doc, Some(&before))?;
                 let fields = employee_fields(&doc);
-                // A replacement that does not mention `active` keeps the current state: an
-                // update must never deactivate or reactivate anyone by omission.
-                let active = fields.active.unwrap_or(current.active);
-                doc.insert("active".into(), Value::Bool(active));
+                let active = if removed_active {
+                    // A PATCH `remove` of `active` (or a `replace` with null, which RFC 7643
+                    // reads as unassigning it; a conformance suite expects the attribute to be
+                    // gone afterwards). Decision: the resource is answered without `active`, and
+                    // the employee's status is what a create without `active` gives — active —
+                    // so the resource (no state stated, hence the default) and the employee row
+                    // agree, and a deactivated employee is reactivated (the activity log says
+                    // so). Entra itself never removes `active`: it disables with
+                    // `replace active "False"`.
+                    true
+                } else {
+                    // A replacement that does not mention `active` keeps the current state: an
+                    // update must never deactivate or reactivate anyone by omission.
+                    let active = fields.active.unwrap_or(current.active);
+                    doc.insert("active".into(), Value::Bool(active));
+                    active
+                };
                 let changed = doc != before;
                 if changed {
                     let now = timefmt::now();

@@ -631,6 +631,13 @@ fn compare_one(
     } else {
         actual
     };
+    // Entra's string booleans, on either side: `roles[primary eq "True"]` matches a stored
+    // `true` (and a "True" stored before booleans were coerced on the way in).
+    let actual = match (boolish, actual) {
+        (true, Value::String(s)) if s.eq_ignore_ascii_case("true") => &Value::Bool(true),
+        (true, Value::String(s)) if s.eq_ignore_ascii_case("false") => &Value::Bool(false),
+        _ => actual,
+    };
     let expected = match (boolish, expected) {
         (true, Value::String(s)) if s.eq_ignore_ascii_case("true") => &Value::Bool(true),
         (true, Value::String(s)) if s.eq_ignore_ascii_case("false") => &Value::Bool(false),
@@ -991,6 +998,26 @@ mod tests {
         p(s).matches(&user())
     }
 
+    /// Entra's string booleans match real booleans and stored strings alike, in value paths and
+    /// at the top level, with or without case; other text for a boolean matches nothing.
+    #[test]
+    fn string_booleans_compare_as_booleans() {
+        let doc = serde_json::json!({
+            "active": "False",
+            "roles": [{"value": "a", "primary": true}, {"value": "b", "primary": "False"}]
+        });
+        let hit = |f: &str| p(f).matches(&doc);
+        assert!(hit(r#"roles[primary eq "True"]"#));
+        assert!(hit(r#"roles[primary eq "TRUE" and value eq "a"]"#));
+        assert!(!hit(r#"roles[primary eq "True" and value eq "b"]"#));
+        assert!(hit(r#"roles[primary eq false and value eq "b"]"#));
+        assert!(hit(r#"roles[primary eq "false" and value eq "b"]"#));
+        assert!(hit("active eq false"));
+        assert!(hit(r#"active eq "False""#));
+        assert!(!hit(r#"active eq "yes""#));
+        assert!(!hit(r#"roles[primary eq "yes"]"#));
+    }
+
     #[test]
     fn matcher_basics() {
         assert!(m(r#"username eq "jane@corp.example""#));
@@ -1006,6 +1033,7 @@ mod tests {
         assert!(!m(r#"emails[type eq "home"].value eq "jane@corp.example""#));
         assert!(m(r#"emails[type eq "work" and primary eq true]"#));
         assert!(m(r#"emails[type eq "work" and primary eq "True"]"#));
+        assert!(!m(r#"emails[type eq "work" and primary eq "False"]"#));
         assert!(m(r#"tags eq "b""#));
         assert!(m(r#"tags[value eq "a"]"#));
         assert!(m("active eq true"));

@@ -14,7 +14,15 @@
 //!   filter is a plain conjunction of `eq` tests that does not test `value` (for example
 //!   `emails[type eq "work"].value` or `addresses[type eq "work"].locality`): the new element is
 //!   built from those `eq` tests plus the given value. Any other unmatched filter (for example
-//!   `members[value eq "x"]`) is `noTarget`.
+//!   `members[value eq "x"]`) is `noTarget`. RFC 7644 §3.5.2.3 makes every unmatched `replace`
+//!   filter `noTarget`; we depart from it on purpose for these filters, because Microsoft Entra
+//!   sends `Replace` (or `Add`, inconsistently: Microsoft's own answers tell SCIM servers to
+//!   accept both) on `emails[type eq "work"].value`, `phoneNumbers[type eq "mobile"].value` or
+//!   `addresses[type eq "work"].locality` for a user who has no such element yet, and expects
+//!   the value to be there afterwards; a 400 there fails the object and, repeated, sends the
+//!   provisioning job to quarantine. Such a filter names the element fully, so creating it is
+//!   what the client meant. A filter on `value` names an identity that is not there, which stays
+//!   `noTarget` as the RFC says.
 //! - Replacing a multi-valued attribute with `[]`, removing its last element, or setting a single
 //!   attribute to `null` or `""` removes the attribute; an extension object left empty is removed
 //!   and its URN dropped from `schemas`.
@@ -1297,6 +1305,84 @@ mod tests {
             u["addresses"],
             json!([{"type": "work", "locality": "Paris", "country": "FR"}])
         );
+    }
+
+    /// Entra's roles: `primary` as the string "True", and value paths filtering on it with a
+    /// string or a real boolean. Each changes the one stored role in place.
+    #[test]
+    fn entra_roles_change_in_place() {
+        let mut u = user();
+        u["roles"] =
+            json!([{"primary": true, "value": "admin", "type": "AppRole", "display": "Admin"}]);
+        let ctx = PatchContext::user();
+        for (op, path, value) in [
+            ("Replace", r#"roles[primary eq "True"].value"#, "reader"),
+            ("replace", "roles[primary eq true].display", "Reader"),
+            (
+                "Add",
+                r#"roles[primary eq "true"].type"#,
+                "WindowsAzureActiveDirectoryRole",
+            ),
+        ] {
+            patch(
+                &mut u,
+                json!({"Operations": [{"op": op, "path": path, "value": value}]}),
+                &ctx,
+            )
+            .unwrap();
+        }
+        assert_eq!(
+            u["roles"],
+            json!([{"primary": true, "value": "reader", "type": "WindowsAzureActiveDirectoryRole", "display": "Reader"}])
+        );
+        // A stored string "True" (written before booleans were coerced) matches too.
+        u["roles"][0]["primary"] = json!("True");
+        patch(
+            &mut u,
+            json!({"Operations": [{"op": "Replace", "path": "roles[primary eq true].value", "value": "x"}]}),
+            &ctx,
+        )
+        .unwrap();
+        assert_eq!(u["roles"].as_array().unwrap().len(), 1);
+        assert_eq!(u["roles"][0]["value"], "x");
+        // A boolean sub-attribute set through a value path is coerced; anything else refused.
+        patch(
+            &mut u,
+            json!({"Operations": [{"op": "Replace", "path": "roles[value eq \"x\"].primary", "value": "False"}]}),
+            &ctx,
+        )
+        .unwrap();
+        assert_eq!(u["roles"][0]["primary"], false);
+        let e = patch(
+            &mut u,
+            json!({"Operations": [{"op": "Replace", "path": "roles[value eq \"x\"].primary", "value": "no"}]}),
+            &ctx,
+        )
+        .unwrap_err();
+        assert_eq!(e.scim_type, Some(ScimType::InvalidValue));
+        assert!(e.detail.contains("primary"), "{}", e.detail);
+    }
+
+    /// A replace on a value path whose filter matches nothing: created from the filter's
+    /// equalities when they describe the element (Entra's work email for a user who has none),
+    /// `noTarget` otherwise; the rule of the module comment.
+    #[test]
+    fn entra_replace_of_a_missing_typed_element_creates_it() {
+        let u = ok_user(json!([
+            {"op": "Replace", "path": "phoneNumbers[type eq \"fax\"].value", "value": "+1 555"},
+            {"op": "Replace", "path": "roles[primary eq \"True\" and type eq \"AppRole\"].value", "value": "r"}
+        ]));
+        assert_eq!(
+            u["phoneNumbers"],
+            json!([{"type": "fax", "value": "+1 555"}])
+        );
+        // The seed keeps the filter's text; the directory's boolean walk makes it a boolean.
+        assert_eq!(u["roles"].as_array().unwrap().len(), 1);
+        assert_eq!(u["roles"][0]["value"], "r");
+        let e = err_user(
+            json!([{"op": "Replace", "path": "roles[value eq \"nope\"].display", "value": "x"}]),
+        );
+        assert_eq!(e.scim_type, Some(ScimType::NoTarget));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::*;
+use crate::scim::ScimError;
 
 /// Renames the keys of known attributes to their canonical case, at every level.
 ///
@@ -119,6 +120,95 @@ fn canonicalize_object(obj: &mut Map<String, Value>, defs: &'static [AttrDef]) {
     }
 }
 
+/// Turns the strings `"True"` and `"False"` (any case) into JSON booleans wherever the schema says
+/// an attribute or a sub-attribute is boolean: `active`, and `primary` in every element of a
+/// multi-valued complex attribute (emails, phoneNumbers, addresses, roles, ims, photos,
+/// entitlements, x509Certificates), and in the extension objects. Microsoft Entra sends its
+/// booleans as strings; they are stored and returned as booleans.
+///
+/// Runs on a canonical document (see [`canonicalize`]): on every POST and PUT body and on the
+/// result of every PATCH, so PATCH values of any shape (path-ful, path-less, objects or lists
+/// whose sub-attributes are boolean) end up coerced by the same walk. Any other value for a
+/// boolean (another string, a number, an object) is a 400 `invalidValue` naming the attribute;
+/// `null` is left for the caller (an unassigned attribute).
+pub fn coerce_booleans(doc: &mut Value, kind: ResourceKind) -> Result<(), ScimError> {
+    let Value::Object(obj) = doc else {
+        return Ok(());
+    };
+    for (key, value) in obj.iter_mut() {
+        if let Some(def) =
+            find(COMMON_ATTRIBUTES, key).or_else(|| find(kind.core_attributes(), key))
+        {
+            coerce_value(value, def, def.name)?;
+        } else if let Some(ext) = extension(kind, key) {
+            if let Value::Object(inner) = value {
+                coerce_members(inner, ext.attributes, "")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Coerces one attribute's value by its definition; `what` names it in an error.
+fn coerce_value(value: &mut Value, def: &'static AttrDef, what: &str) -> Result<(), ScimError> {
+    match (def.type_, value) {
+        (AttrType::Boolean, Value::Array(items)) if def.multi_valued => {
+            for item in items {
+                coerce_boolean(item, what)?;
+            }
+            Ok(())
+        }
+        (AttrType::Boolean, v) => coerce_boolean(v, what),
+        (AttrType::Complex, Value::Object(m)) => coerce_members(m, def.sub_attributes, what),
+        (AttrType::Complex, Value::Array(items)) => {
+            for item in items {
+                if let Value::Object(m) = item {
+                    coerce_members(m, def.sub_attributes, what)?;
+                }
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+fn coerce_members(
+    obj: &mut Map<String, Value>,
+    defs: &'static [AttrDef],
+    parent: &str,
+) -> Result<(), ScimError> {
+    for (key, value) in obj.iter_mut() {
+        if let Some(def) = find(defs, key) {
+            let what = if parent.is_empty() {
+                def.name.to_string()
+            } else {
+                format!("{parent}.{}", def.name)
+            };
+            coerce_value(value, def, &what)?;
+        }
+    }
+    Ok(())
+}
+
+/// One boolean value: a boolean or null as it is, `"true"`/`"false"` in any case as a boolean.
+fn coerce_boolean(value: &mut Value, what: &str) -> Result<(), ScimError> {
+    match value {
+        Value::Bool(_) | Value::Null => Ok(()),
+        Value::String(s) if s.eq_ignore_ascii_case("true") => {
+            *value = Value::Bool(true);
+            Ok(())
+        }
+        Value::String(s) if s.eq_ignore_ascii_case("false") => {
+            *value = Value::Bool(false);
+            Ok(())
+        }
+        other => Err(ScimError::invalid_value(format!(
+            "The attribute '{what}' must be true or false, not {}.",
+            crate::text::quoted(&other.to_string())
+        ))),
+    }
+}
+
 /// Removes from a POST/PUT body what the client may not set, so that Okta's echo of a previous
 /// GET is ignored rather than rejected: `id`, `meta`, and for users `groups` (readOnly) and
 /// `password` (writeOnly: this server never stores nor returns it, so it is discarded here).
@@ -172,6 +262,81 @@ mod tests {
                 "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber": "7"
             })
         );
+    }
+
+    /// Every attribute the schema says is boolean, at every level, from Entra's strings; other
+    /// attributes keep their strings.
+    #[test]
+    fn string_booleans_become_booleans_where_the_schema_says_boolean() {
+        let mut doc = json!({
+            "userName": "True",
+            "active": "TRUE",
+            "title": "False",
+            "emails": [{"value": "a@b", "primary": "True"}, {"value": "c@d", "primary": false}],
+            "phoneNumbers": [{"value": "1", "type": "fax", "primary": "false"}],
+            "addresses": [{"locality": "X", "primary": "True"}],
+            "roles": [{"value": "r", "primary": "True", "type": "t"}],
+            "entitlements": [{"value": "e", "primary": "False"}],
+            "ims": [{"value": "i", "primary": "True"}],
+            "photos": [{"value": "https://p.example/1", "primary": "True"}],
+            "x509Certificates": [{"value": "MII=", "primary": "False"}],
+            "name": {"givenName": "True"},
+            "custom": {"primary": "True"},
+            ENTERPRISE_USER_SCHEMA: {"department": "True", "manager": {"value": "True"}}
+        });
+        let before = doc.clone();
+        coerce_booleans(&mut doc, ResourceKind::User).unwrap();
+        assert_eq!(doc["active"], true);
+        for (attr, want) in [
+            ("emails", true),
+            ("phoneNumbers", false),
+            ("addresses", true),
+            ("roles", true),
+            ("entitlements", false),
+            ("ims", true),
+            ("photos", true),
+            ("x509Certificates", false),
+        ] {
+            assert_eq!(doc[attr][0]["primary"], want, "{attr}");
+        }
+        assert_eq!(doc["emails"][1]["primary"], false);
+        // Strings that are not booleans in the schema are left alone.
+        for key in [
+            "userName",
+            "title",
+            "name",
+            "custom",
+            ENTERPRISE_USER_SCHEMA,
+        ] {
+            assert_eq!(doc[key], before[key], "{key}");
+        }
+    }
+
+    #[test]
+    fn a_boolean_that_is_no_boolean_is_an_invalid_value_naming_it() {
+        for (doc, named) in [
+            (json!({"active": "yes"}), "'active'"),
+            (json!({"active": 1}), "'active'"),
+            (
+                json!({"roles": [{"value": "r", "primary": "Y"}]}),
+                "'roles.primary'",
+            ),
+            (
+                json!({"addresses": [{"primary": {"a": 1}}]}),
+                "'addresses.primary'",
+            ),
+        ] {
+            let mut doc = doc;
+            let e = coerce_booleans(&mut doc, ResourceKind::User).unwrap_err();
+            assert_eq!(e.scim_type, Some(crate::scim::ScimType::InvalidValue));
+            assert!(e.detail.contains(named), "{}", e.detail);
+        }
+        // null is an unassigned attribute, for the caller to drop.
+        let mut doc = json!({"active": null, "emails": [{"primary": null}]});
+        coerce_booleans(&mut doc, ResourceKind::User).unwrap();
+        // Groups have no boolean attribute; their members are left alone.
+        let mut g = json!({"displayName": "True", "members": [{"value": "u", "primary": "x"}]});
+        coerce_booleans(&mut g, ResourceKind::Group).unwrap();
     }
 
     #[test]

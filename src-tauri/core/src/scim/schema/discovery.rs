@@ -58,13 +58,32 @@ fn attr_json(d: &AttrDef) -> Value {
     Value::Object(m)
 }
 
+/// The attributes a schema document lists: its own, and for a core schema (User, Group) also
+/// `externalId` first.
+///
+/// Why `externalId` is listed: RFC 7643 §3.1 makes it a common attribute, defined outside the
+/// resource schemas, so a strict reading leaves it out of `/Schemas`. Microsoft Entra's
+/// onboarding checks (and its SCIM validator's "discover schema" mode) read `/Schemas`, flatten
+/// every attribute and look each mapped attribute up there — and Entra's default mapping writes
+/// `externalId` — so an endpoint that follows the strict reading fails them. Listing it in the
+/// core schemas, with the same facts the common definition has (caseExact, readWrite), satisfies
+/// Entra and misleads no RFC client: it describes the attribute truthfully, and a client that
+/// knows the common attributes finds nothing contradicting them. `id` and `meta` stay out: they
+/// are read-only, no client maps to them, and RFC 7643 §7 leaves them out of the examples.
+fn listed_attributes(schema: &Schema) -> Vec<&'static AttrDef> {
+    let common = COMMON_ATTRIBUTES
+        .iter()
+        .filter(|d| !schema.extension && d.name == "externalId");
+    common.chain(schema.attributes.iter()).collect()
+}
+
 fn schema_json(base: &str, schema: &Schema) -> Value {
     json!({
         "schemas": [SCHEMA_SCHEMA],
         "id": schema.urn,
         "name": schema.name,
         "description": schema.description,
-        "attributes": schema.attributes.iter().map(attr_json).collect::<Vec<_>>(),
+        "attributes": listed_attributes(schema).into_iter().map(attr_json).collect::<Vec<_>>(),
         "meta": {
             "resourceType": "Schema",
             "location": location(base, &format!("Schemas/{}", schema.urn))
@@ -73,8 +92,8 @@ fn schema_json(base: &str, schema: &Schema) -> Value {
 }
 
 /// `GET /Schemas`: the core User, core Group and enterprise User schemas (RFC 7643 §7), generated
-/// from the static definitions. The common attributes (`id`, `externalId`, `meta`) are not listed,
-/// as RFC 7643 §3.1 allows.
+/// from the static definitions. Of the common attributes only `externalId` is listed, in the core
+/// schemas (see [`listed_attributes`] for why).
 pub fn schema_documents(base: &str) -> Vec<Value> {
     SCHEMAS.iter().map(|s| schema_json(base, s)).collect()
 }
@@ -228,7 +247,8 @@ mod tests {
             .iter()
             .map(|a| a["name"].as_str().unwrap())
             .collect();
-        assert_eq!(names.len(), USER_ATTRIBUTES.len());
+        assert_eq!(names.len(), USER_ATTRIBUTES.len() + 1);
+        assert_eq!(names[0], "externalId");
         assert!(names.contains(&"x509Certificates") && !names.contains(&"id"));
         let pw = user["attributes"]
             .as_array()
@@ -240,6 +260,107 @@ mod tests {
         assert_eq!(pw["returned"], "never");
         // The whole thing serialises.
         assert!(serde_json::to_string(&docs).is_ok());
+    }
+
+    /// Every attribute of `/Schemas`, flattened the way Entra's onboarding checks flatten them:
+    /// `urn:…:attr` for extension attributes, `attr.sub` for sub-attributes, and
+    /// `attr[type eq "x"].sub` for each canonical `type` of a multi-valued attribute.
+    fn flattened(docs: &[Value]) -> Vec<String> {
+        let mut out = Vec::new();
+        for d in docs {
+            let prefix = match d["id"].as_str().unwrap() {
+                USER_SCHEMA | GROUP_SCHEMA => String::new(),
+                urn => format!("{urn}:"),
+            };
+            for a in d["attributes"].as_array().unwrap() {
+                let name = format!("{prefix}{}", a["name"].as_str().unwrap());
+                out.push(name.clone());
+                let subs = a["subAttributes"].as_array().cloned().unwrap_or_default();
+                let types: Vec<String> = subs
+                    .iter()
+                    .find(|s| s["name"] == "type")
+                    .map(|t| {
+                        t["canonicalValues"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .map(|v| v.as_str().unwrap().to_string())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                for sub in &subs {
+                    let sub = sub["name"].as_str().unwrap();
+                    out.push(format!("{name}.{sub}"));
+                    for t in &types {
+                        out.push(format!("{name}[type eq \"{t}\"].{sub}"));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_attribute_entra_maps_is_discoverable() {
+        let found = flattened(&schema_documents(BASE));
+        let ent = ENTERPRISE_USER_SCHEMA;
+        let wanted = [
+            "userName".to_string(),
+            "externalId".into(),
+            "active".into(),
+            "displayName".into(),
+            "title".into(),
+            "preferredLanguage".into(),
+            "name.givenName".into(),
+            "name.familyName".into(),
+            "name.formatted".into(),
+            "name.middleName".into(),
+            "name.honorificPrefix".into(),
+            r#"emails[type eq "work"].value"#.into(),
+            r#"addresses[type eq "work"].locality"#.into(),
+            r#"addresses[type eq "work"].streetAddress"#.into(),
+            r#"addresses[type eq "work"].postalCode"#.into(),
+            r#"addresses[type eq "work"].region"#.into(),
+            r#"addresses[type eq "work"].country"#.into(),
+            r#"phoneNumbers[type eq "work"].value"#.into(),
+            r#"phoneNumbers[type eq "mobile"].value"#.into(),
+            r#"phoneNumbers[type eq "fax"].value"#.into(),
+            "roles.value".into(),
+            "roles.primary".into(),
+            format!("{ent}:employeeNumber"),
+            format!("{ent}:department"),
+            format!("{ent}:costCenter"),
+            format!("{ent}:organization"),
+            format!("{ent}:division"),
+            format!("{ent}:manager"),
+            "members".into(),
+        ];
+        for w in wanted {
+            assert!(found.contains(&w), "{w} is not in /Schemas");
+        }
+        // externalId is listed in both core schemas, with the common attribute's facts.
+        for d in &schema_documents(BASE)[..2] {
+            let ext = &d["attributes"][0];
+            assert_eq!(ext["name"], "externalId");
+            assert_eq!(
+                (ext["caseExact"].as_bool(), ext["mutability"].as_str()),
+                (Some(true), Some("readWrite"))
+            );
+        }
+        let enterprise = schema_document(BASE, ENTERPRISE_USER_SCHEMA).unwrap();
+        assert!(!flattened(&[enterprise])
+            .iter()
+            .any(|a| a.ends_with(":externalId")));
+        // Every `primary` is a boolean.
+        for d in &schema_documents(BASE) {
+            for a in d["attributes"].as_array().unwrap() {
+                for sub in a["subAttributes"].as_array().into_iter().flatten() {
+                    if sub["name"] == "primary" {
+                        assert_eq!(sub["type"], "boolean", "{}", a["name"]);
+                    }
+                }
+            }
+        }
     }
 
     #[test]

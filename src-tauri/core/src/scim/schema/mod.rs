@@ -13,7 +13,7 @@ mod canonical;
 mod discovery;
 mod projection;
 
-pub use canonical::{canonicalize, strip_read_only};
+pub use canonical::{canonicalize, coerce_booleans, strip_read_only};
 pub use discovery::{
     resource_type, resource_types, schema_document, schema_documents, service_provider_config,
 };
