@@ -9,7 +9,7 @@ use scimdesk_tests::*;
 fn groups_as_entra_sends_them() {
     let desk = Desk::new();
     let _server = desk.serve();
-    let entra = Okta::for_connection(&desk.add_connection("Entra"));
+    let entra = Okta::for_connection(&desk.add_connection_for("Entra", "entra"));
     let mut conversation = entra.conversation("entra/groups.json");
     entra.replay(&mut conversation, Some("only ben is gone"));
     // The older Remove shape removed ben only: amy is still a member, ben still an employee.
@@ -32,7 +32,7 @@ fn groups_as_entra_sends_them() {
 fn every_attribute_entra_maps_is_in_schemas() {
     let desk = Desk::new();
     let _server = desk.serve();
-    let entra = Okta::for_connection(&desk.add_connection("Entra"));
+    let entra = Okta::for_connection(&desk.add_connection_for("Entra", "entra"));
     let schemas = entra.get("/Schemas").expect(200).clone();
     let mut found: Vec<String> = Vec::new();
     for schema in schemas["Resources"].as_array().expect("Resources") {

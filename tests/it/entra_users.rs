@@ -11,7 +11,7 @@ use scimdesk_tests::*;
 fn user_lifecycle_as_entra_sends_it() {
     let desk = Desk::new();
     let _server = desk.serve();
-    let entra = Okta::for_connection(&desk.add_connection("Entra"));
+    let entra = Okta::for_connection(&desk.add_connection_for("Entra", "entra"));
     let mut conversation = entra.conversation("entra/user_lifecycle.json");
 
     entra.replay(
@@ -115,7 +115,7 @@ fn user_lifecycle_as_entra_sends_it() {
 fn removing_active_leaves_the_employee_as_a_create_without_active_does() {
     let desk = Desk::new();
     let _server = desk.serve();
-    let entra = Okta::for_connection(&desk.add_connection("Entra"));
+    let entra = Okta::for_connection(&desk.add_connection_for("Entra", "entra"));
     let created = entra
         .post(
             "/Users",
@@ -168,7 +168,7 @@ fn removing_active_leaves_the_employee_as_a_create_without_active_does() {
 fn a_string_that_is_no_boolean_is_refused_and_nothing_is_stored() {
     let desk = Desk::new();
     let _server = desk.serve();
-    let entra = Okta::for_connection(&desk.add_connection("Entra"));
+    let entra = Okta::for_connection(&desk.add_connection_for("Entra", "entra"));
     let body = json!({
         "schemas": [USER_SCHEMA],
         "userName": "oli@contoso.example",
@@ -202,7 +202,7 @@ fn a_string_that_is_no_boolean_is_refused_and_nothing_is_stored() {
 fn paging_as_entra_pages() {
     let desk = Desk::new();
     let _server = desk.serve();
-    let entra = Okta::for_connection(&desk.add_connection("Entra"));
+    let entra = Okta::for_connection(&desk.add_connection_for("Entra", "entra"));
     let mut conversation = entra.conversation("entra/paging.json");
     entra.replay(&mut conversation, None);
     assert_eq!(desk.employees().len(), 12);
@@ -215,7 +215,7 @@ fn paging_as_entra_pages() {
 fn a_manager_named_by_id_stays_linked_through_an_email_change() {
     let desk = Desk::new();
     let _server = desk.serve();
-    let entra = Okta::for_connection(&desk.add_connection("Entra"));
+    let entra = Okta::for_connection(&desk.add_connection_for("Entra", "entra"));
     let boss = entra
         .post(
             "/Users",
@@ -234,20 +234,19 @@ fn a_manager_named_by_id_stays_linked_through_an_email_change() {
             }),
         )
         .expect(201);
-    assert_eq!(
-        desk.employee("report@contoso.example")["manager_id"],
-        boss_id.as_str()
-    );
+    let report = desk.employee("report@contoso.example");
+    assert_eq!(report["manager_id"], boss_id.as_str());
+    // The list names the manager by email, though Entra named them by id.
+    assert_eq!(report["manager_email"], "boss@contoso.example");
     let r = entra.patch_ops(
         &format!("/Users/{boss_id}"),
         json!([{"op": "Replace", "path": "userName", "value": "chief@contoso.example"}]),
     );
     r.expect(200);
     desk.employee("chief@contoso.example");
-    assert_eq!(
-        desk.employee("report@contoso.example")["manager_id"],
-        boss_id.as_str()
-    );
+    let report = desk.employee("report@contoso.example");
+    assert_eq!(report["manager_id"], boss_id.as_str());
+    assert_eq!(report["manager_email"], "chief@contoso.example");
 }
 
 /// `replace active null` unassigns `active` as `remove` does: the same state afterwards.
@@ -255,7 +254,7 @@ fn a_manager_named_by_id_stays_linked_through_an_email_change() {
 fn replacing_active_with_null_is_removing_it() {
     let desk = Desk::new();
     let _server = desk.serve();
-    let entra = Okta::for_connection(&desk.add_connection("Entra"));
+    let entra = Okta::for_connection(&desk.add_connection_for("Entra", "entra"));
     let created = entra
         .post(
             "/Users",

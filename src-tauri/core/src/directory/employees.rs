@@ -44,8 +44,14 @@ pub struct Employee {
     pub version: i64,
 }
 
+/// The employee's columns. `manager_email` keeps what the identity provider sent: Okta sends the
+/// manager's email, Entra the manager's SCIM id. Where that id names the linked manager, the
+/// manager's email is read instead, so that the field is an email for either provider.
 pub(crate) const EMPLOYEE_COLUMNS: &str = "e.seq, e.id, e.user_name, e.email, e.display_name, \
-    e.first_name, e.last_name, e.job_title, e.department, e.business_unit, e.manager_email, \
+    e.first_name, e.last_name, e.job_title, e.department, e.business_unit, \
+    CASE WHEN e.manager_email = e.manager_id \
+      THEN COALESCE((SELECT m.email FROM employees m WHERE m.id = e.manager_id), e.manager_email) \
+      ELSE e.manager_email END AS manager_email, \
     e.manager_id, e.location, e.employee_id, e.status, e.external_id, e.connection_id, \
     e.created_at, e.updated_at, e.active, e.doc, e.version";
 
