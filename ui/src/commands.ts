@@ -15,6 +15,7 @@ import type { NotificationSettings } from "./bindings/NotificationSettings";
 import type { OktaApiInput } from "./bindings/OktaApiInput";
 import type { OktaApiSetup } from "./bindings/OktaApiSetup";
 import type { Overview } from "./bindings/Overview";
+import type { Provider } from "./bindings/Provider";
 import type { ReachabilityWindow } from "./bindings/ReachabilityWindow";
 import type { ReconcileRowsPage } from "./bindings/ReconcileRowsPage";
 import type { ReconcileRowsQuery } from "./bindings/ReconcileRowsQuery";
@@ -32,9 +33,9 @@ export type Commands = {
    */
   overview: { args: Record<never, never>; result: Overview };
   /**
-   * Turns the Okta integration on or off; answers the new overview.
+   * Turns one identity provider's integration on or off; answers the new overview.
    */
-  set_okta_enabled: { args: { enabled: boolean }; result: Overview };
+  set_provider_enabled: { args: { provider: Provider; enabled: boolean }; result: Overview };
   endpoint_status: { args: Record<never, never>; result: EndpointStatus };
   /**
    * Moves the endpoint to another loopback port (1024–65535) and restarts it there.
@@ -44,7 +45,7 @@ export type Commands = {
   /**
    * Refused on the field `name` when the name is empty, too long or taken.
    */
-  add_connection: { args: { name: string }; result: ConnectionView };
+  add_connection: { args: { name: string; provider: Provider }; result: ConnectionView };
   /**
    * The token, for the admin to reveal or copy; never part of a listing.
    */
@@ -171,7 +172,7 @@ export type CommandName = keyof Commands;
 /** The commands, in the contract's order. */
 export const COMMAND_NAMES = [
   "overview",
-  "set_okta_enabled",
+  "set_provider_enabled",
   "endpoint_status",
   "change_port",
   "list_connections",

@@ -2,6 +2,7 @@
 import type { ActivityEntry } from "./ActivityEntry";
 import type { Employee } from "./Employee";
 import type { GroupRef } from "./GroupRef";
+import type { Provider } from "./Provider";
 
 /**
  * Everything the employee detail view shows.
@@ -10,7 +11,7 @@ export type EmployeeDetail = { employee: Employee,
 /**
  * The manager's name once the manager is in the directory.
  */
-manager_name: string | null, connection_name: string | null, 
+manager_name: string | null, connection_name: string | null, provider: Provider | null, 
 /**
  * Every attribute Okta sent, flattened: `["name.givenName", "Jane"]`.
  */

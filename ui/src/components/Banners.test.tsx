@@ -18,7 +18,10 @@ const DIR = "/home/admin/.local/share/io.scimdesk.desktop";
 function overview(full: boolean): Overview {
   return {
     okta_enabled: true,
+    entra_enabled: true,
     connection_count: 1,
+    okta_connections: 1,
+    entra_connections: 0,
     employees_active: 3,
     employees_deactivated: 0,
     endpoint: { state: "serving", listen: "127.0.0.1:8742" },

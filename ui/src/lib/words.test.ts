@@ -63,7 +63,8 @@ describe("the app's words", () => {
     const all = [
       ...SETTINGS.flatMap((s) => STATES.map((st) => tunnelMessage(status(s, st)))),
       ...SETTINGS.map((s) => tunnelSourceText(status(s))),
-      ...NOTES.map(rehearsalNoteText),
+      ...NOTES.map((n) => rehearsalNoteText(n)),
+      ...NOTES.map((n) => rehearsalNoteText(n, "Microsoft Entra ID")),
       STABLE_ADVICE,
       STABLE_ADVICE_AFTER_CHANGE,
     ];
