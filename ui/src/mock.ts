@@ -180,6 +180,8 @@ function seed() {
       updated_at: iso(Math.floor(rand() * age)),
       groups: ["g-all", ...(bu === "Product & Technology" ? ["g-eng"] : bu === "Go-to-Market" ? ["g-gtm"] : []), ...(rand() < 0.3 ? ["g-remote"] : [])],
     };
+    // Entra's externalId is the person's mailNickname by default.
+    if (e.connection_id === entra.id) e.external_id = local;
     if (i > 0 && i % 97 === 0) e.status = "removed";
     if (i > 0 && i % 53 === 0) e.groups = [];
     state.employees.push(e);
@@ -213,15 +215,16 @@ function seed() {
   const dea = sample.filter((e) => e.status === "deactivated").slice(0, 3);
   for (const e of dea) log(prod, "PATCH", "deactivate", e, `Deactivated ${name(e)} (${e.email})`, "success", 200, null, iso(2 * HOUR));
   log(prod, "PUT", "update", null, "Update user 00u9xkq refused", "failure", 400, "invalidValue: emails[0].value 'not-an-email' is not an email address", iso(40 * MIN));
+  // Entra's last cycle, 25 minutes ago: two updates and the lookup of its Test Connection.
+  const fromEntra = sample.filter((e) => e.connection_id === entra.id).slice(-2);
+  for (const e of fromEntra) log(entra, "PATCH", "update", e, `Updated ${name(e)}: title`, "success", 200, null, iso(25 * MIN));
+  log(entra, "GET", "list", null, 'Listed users (filter userName eq "a8c2e1f0-5b1d-4c55-9f7e-0d2b1e6a9c31")', "success", 200, null, iso(20 * MIN));
   const last = sample[1];
   if (last) log(prod, "PATCH", "update", last, `Updated ${name(last)}: location`, "success", 200, null, iso(4 * MIN));
 
   prod.last_contact = { at: iso(4 * MIN), status: 200, ok: true, detail: null };
   sandbox.last_contact = { at: iso(5 * HOUR), status: 200, ok: true, detail: null };
   sandbox.refused = { count: 14, last_at: iso(5 * HOUR) };
-  const fromEntra = sample.filter((e) => e.connection_id === entra.id).slice(-2);
-  for (const e of fromEntra) log(entra, "PATCH", "update", e, `Updated ${name(e)}: title`, "success", 200, null, iso(25 * MIN));
-  log(entra, "GET", "list", null, 'Listed users (filter userName eq "a8c2e1f0-5b1d-4c55-9f7e-0d2b1e6a9c31")', "success", 200, null, iso(20 * MIN));
   entra.last_contact = { at: iso(20 * MIN), status: 200, ok: true, detail: null };
 }
 

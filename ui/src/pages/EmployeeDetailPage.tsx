@@ -75,7 +75,7 @@ function Detail({ d }: { d: EmployeeDetail }) {
   ];
   const record: [string, ReactNode][] = [
     ["User name", <span className="mono">{e.user_name}</span>],
-    [d.provider === "entra" ? "Entra ID (externalId)" : "Okta ID (externalId)", e.external_id ? <span className="mono">{e.external_id}</span> : null],
+    [d.provider === "entra" ? "ID in Entra (externalId)" : "Okta ID (externalId)", e.external_id ? <span className="mono">{e.external_id}</span> : null],
     ["Last changed by", madeByText(d.provider, d.connection_name) && <span data-testid="detail-made-by">{madeByText(d.provider, d.connection_name)}</span>],
     ["Created", <span title={absoluteTime(e.created_at)}>{absoluteTime(e.created_at)}</span>],
     ["Last update", <Time iso={e.updated_at} />],

@@ -40,7 +40,7 @@ export function EntraSetupGuide({ connections }: { connections: ConnectionView[]
 
   return (
     <section className="section setup" aria-labelledby="entra-setup-title" data-testid="entra-setup">
-      <div className="setup-grid">
+      <div className="setup-grid setup-grid-stacked">
         <div className="card setup-steps">
           <div className="card-head">
             <h2 id="entra-setup-title" className="card-title">Set up Microsoft Entra ID</h2>
@@ -121,8 +121,11 @@ export function EntraSetupGuide({ connections }: { connections: ConnectionView[]
 
         <div className="card mapping">
           <h2 className="card-title">Default attribute mapping</h2>
-          <p className="card-lede">How Entra's user attributes fill the directory's fields.</p>
-          <table className="table table-compact" data-testid="entra-mapping">
+          <p className="card-lede">
+            How the attributes of a Microsoft Entra user fill the directory's fields. Entra matches people by{" "}
+            <code className="mono">userName</code>.
+          </p>
+          <table className="table table-compact mapping-table" data-testid="entra-mapping">
             <thead>
               <tr>
                 <th scope="col">Entra attribute</th>

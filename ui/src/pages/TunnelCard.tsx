@@ -104,7 +104,7 @@ export function TunnelCard({ tunnel, provider = "okta" }: { tunnel: TunnelStatus
           )}
         </>
       )}
-      {editing && tunnel && <TunnelDialog tunnel={tunnel} onClose={() => setEditing(false)} />}
+      {editing && tunnel && <TunnelDialog tunnel={tunnel} provider={provider} onClose={() => setEditing(false)} />}
     </section>
   );
 }
