@@ -11,6 +11,7 @@ use std::sync::Arc;
 use scimdesk::awake::KeepAwake;
 use scimdesk::config::ReconcileSchedule;
 use scimdesk::config::Retention;
+use scimdesk::connections::Provider;
 use scimdesk::directory::activity::ActivityEntry;
 use scimdesk::directory::employees::{EmployeeListPage, EmployeeListQuery};
 use scimdesk::endpoint::{Endpoint, EndpointStatus};
@@ -61,8 +62,12 @@ pub async fn overview(state: &AppState) -> Result<Overview> {
     state.desk.overview(state.endpoint.status()).await
 }
 
-pub async fn set_okta_enabled(state: &AppState, enabled: bool) -> Result<Overview> {
-    state.desk.set_okta_enabled(enabled).await?;
+pub async fn set_provider_enabled(
+    state: &AppState,
+    provider: Provider,
+    enabled: bool,
+) -> Result<Overview> {
+    state.desk.set_provider_enabled(provider, enabled).await?;
     state.desk.overview(state.endpoint.status()).await
 }
 
@@ -78,8 +83,12 @@ pub async fn list_connections(state: &AppState) -> Result<Vec<ConnectionView>> {
     state.desk.connection_views().await
 }
 
-pub async fn add_connection(state: &AppState, name: String) -> Result<ConnectionView> {
-    state.desk.add_connection_view(&name).await
+pub async fn add_connection(
+    state: &AppState,
+    name: String,
+    provider: Provider,
+) -> Result<ConnectionView> {
+    state.desk.add_connection_view(&name, provider).await
 }
 
 pub async fn connection_token(state: &AppState, id: String) -> Result<String> {

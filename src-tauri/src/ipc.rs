@@ -9,6 +9,7 @@
 
 use scimdesk::config::ReconcileSchedule;
 use scimdesk::config::Retention;
+use scimdesk::connections::Provider;
 use scimdesk::directory::activity::ActivityEntry;
 use scimdesk::directory::employees::{EmployeeListPage, EmployeeListQuery};
 use scimdesk::endpoint::EndpointStatus;

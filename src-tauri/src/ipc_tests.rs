@@ -99,7 +99,10 @@ impl Ipc {
 async fn connections_through_ipc_add_list_reveal_and_delete() {
     let ipc = ipc().await;
     let added = ipc
-        .call("add_connection", json!({"name": " Okta production "}))
+        .call(
+            "add_connection",
+            json!({"name": " Okta production ", "provider": "okta"}),
+        )
         .unwrap();
     assert_eq!(added["name"], "Okta production");
     let id = added["id"].as_str().unwrap().to_owned();
@@ -113,7 +116,10 @@ async fn connections_through_ipc_add_list_reveal_and_delete() {
     );
 
     let refused = ipc
-        .call("add_connection", json!({"name": "okta PRODUCTION"}))
+        .call(
+            "add_connection",
+            json!({"name": "okta PRODUCTION", "provider": "okta"}),
+        )
         .unwrap_err();
     assert_eq!(refused["field"], "name");
     assert!(
@@ -124,10 +130,47 @@ async fn connections_through_ipc_add_list_reveal_and_delete() {
         "{refused}"
     );
 
+    // Names are unique across providers.
+    let refused = ipc
+        .call(
+            "add_connection",
+            json!({"name": "Okta production", "provider": "entra"}),
+        )
+        .unwrap_err();
+    assert_eq!(refused["field"], "name", "{refused}");
+    let entra = ipc
+        .call(
+            "add_connection",
+            json!({"name": "Entra", "provider": "entra"}),
+        )
+        .unwrap();
+    assert_eq!(
+        (&added["provider"], &entra["provider"]),
+        (&json!("okta"), &json!("entra"))
+    );
+    let overview = ipc.call("overview", json!({})).unwrap();
+    assert_eq!(
+        [
+            &overview["connection_count"],
+            &overview["okta_connections"],
+            &overview["entra_connections"]
+        ],
+        [&json!(2), &json!(1), &json!(1)]
+    );
+    assert!(ipc
+        .call(
+            "add_connection",
+            json!({"name": "Other", "provider": "azure"})
+        )
+        .is_err());
+    ipc.call("delete_connection", json!({"id": entra["id"]}))
+        .unwrap();
+
     let token = ipc.call("connection_token", json!({"id": id})).unwrap();
     assert!(token.as_str().unwrap().len() >= 43);
     let listed = ipc.call("list_connections", json!({})).unwrap();
     assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["provider"], "okta");
 
     ipc.call("delete_connection", json!({"id": id})).unwrap();
     assert_eq!(ipc.call("list_connections", json!({})).unwrap(), json!([]));
@@ -148,9 +191,23 @@ async fn the_overview_switch_and_queries_take_the_ui_shapes() {
     assert_eq!(o["okta_enabled"], true);
     assert_eq!(o["endpoint"]["state"], "starting");
     let o = ipc
-        .call("set_okta_enabled", json!({"enabled": false}))
+        .call(
+            "set_provider_enabled",
+            json!({"provider": "okta", "enabled": false}),
+        )
         .unwrap();
     assert_eq!(o["okta_enabled"], false);
+    assert_eq!(o["entra_enabled"], true, "Okta's switch is Okta's alone");
+    let o = ipc
+        .call(
+            "set_provider_enabled",
+            json!({"provider": "entra", "enabled": false}),
+        )
+        .unwrap();
+    assert_eq!(
+        (&o["okta_enabled"], &o["entra_enabled"]),
+        (&json!(false), &json!(false))
+    );
 
     let page = ipc
         .call(
@@ -317,11 +374,21 @@ async fn reachability_windows_are_listed_and_dismissed_through_ipc() {
         ipc.call("reachability_windows", json!({})).unwrap(),
         json!([])
     );
-    ipc.call("add_connection", json!({"name": "Okta"})).unwrap();
-    ipc.call("set_okta_enabled", json!({"enabled": false}))
-        .unwrap();
-    ipc.call("set_okta_enabled", json!({"enabled": true}))
-        .unwrap();
+    ipc.call(
+        "add_connection",
+        json!({"name": "Okta", "provider": "okta"}),
+    )
+    .unwrap();
+    ipc.call(
+        "set_provider_enabled",
+        json!({"provider": "okta", "enabled": false}),
+    )
+    .unwrap();
+    ipc.call(
+        "set_provider_enabled",
+        json!({"provider": "okta", "enabled": true}),
+    )
+    .unwrap();
 
     let windows = ipc.call("reachability_windows", json!({})).unwrap();
     let w = &windows[0];
@@ -386,7 +453,11 @@ async fn choosing_start_at_login_in_settings_means_it_is_not_asked_after_the_fir
         .unwrap();
     assert_eq!(g["start_at_login"], true);
     assert_eq!(g["start_at_login_offered"], true);
-    ipc.call("add_connection", json!({"name": "Okta"})).unwrap();
+    ipc.call(
+        "add_connection",
+        json!({"name": "Okta", "provider": "okta"}),
+    )
+    .unwrap();
     let g = ipc.call("general_settings", json!({})).unwrap();
     assert_eq!(g["start_at_login_offered"], true, "{g}");
 }
@@ -394,7 +465,12 @@ async fn choosing_start_at_login_in_settings_means_it_is_not_asked_after_the_fir
 #[tokio::test(flavor = "multi_thread")]
 async fn the_reconcile_area_through_ipc_refuses_bad_setups_on_their_field_and_keeps_nothing() {
     let ipc = ipc().await;
-    let added = ipc.call("add_connection", json!({"name": "Okta"})).unwrap();
+    let added = ipc
+        .call(
+            "add_connection",
+            json!({"name": "Okta", "provider": "okta"}),
+        )
+        .unwrap();
     let id = added["id"].as_str().unwrap().to_owned();
     let state = ipc
         .call("reconcile_state", json!({"connectionId": id}))

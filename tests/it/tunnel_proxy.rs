@@ -106,7 +106,7 @@ fn rehearsal_through_the_proxy_passes_and_names_each_failure() {
     let (out, report) = rehearse(&desk, &ca, "Okta");
     out.assert_code(0);
     assert_eq!(report["ok"], true, "{report}");
-    assert_eq!(report["reachable_by_okta"], true, "{report}");
+    assert_eq!(report["reachable_by_provider"], true, "{report}");
     for name in ["reach", "list", "lookup", "unknown_id", "bad_token"] {
         assert_eq!(step(&report, name)["outcome"], "ok", "{report}");
     }
@@ -266,7 +266,7 @@ fn a_rehearsal_through_plain_http_here_does_not_promise_okta_a_connection() {
     ]);
     let report = desk.cli_json(&["connection", "test", "Okta"]);
     assert_eq!(report["ok"], true, "{report}");
-    assert_eq!(report["reachable_by_okta"], false, "{report}");
+    assert_eq!(report["reachable_by_provider"], false, "{report}");
     assert!(
         report["note"].as_str().is_some_and(|n| n.contains("HTTPS")),
         "{report}"

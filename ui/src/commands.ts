@@ -29,11 +29,13 @@ import type { TunnelStatus } from "./bindings/TunnelStatus";
 /** Every IPC command: the arguments the webview sends and what it gets back. A command that fails rejects with an `AppError`. */
 export type Commands = {
   /**
-   * The app's state at a glance: the Okta switch, counts, the endpoint, a full disk.
+   * The app's state at a glance: each provider's switch, counts, the endpoint, a full
+   * disk.
    */
   overview: { args: Record<never, never>; result: Overview };
   /**
-   * Turns one identity provider's integration on or off; answers the new overview.
+   * Turns one identity provider's integration on or off (its connections only);
+   * answers the new overview.
    */
   set_provider_enabled: { args: { provider: Provider; enabled: boolean }; result: Overview };
   endpoint_status: { args: Record<never, never>; result: EndpointStatus };
@@ -43,7 +45,8 @@ export type Commands = {
   change_port: { args: { port: number }; result: EndpointStatus };
   list_connections: { args: Record<never, never>; result: Array<ConnectionView> };
   /**
-   * Refused on the field `name` when the name is empty, too long or taken.
+   * A connection for `provider`. Refused on the field `name` when the name is empty,
+   * too long or taken (names are unique across providers).
    */
   add_connection: { args: { name: string; provider: Provider }; result: ConnectionView };
   /**
@@ -52,7 +55,8 @@ export type Commands = {
   connection_token: { args: { id: string }; result: string };
   delete_connection: { args: { id: string }; result: null };
   /**
-   * Okta's read-only requests, sent through the public URL step by step.
+   * The connection's provider's read-only requests (Okta's, or Entra's Test
+   * Connection), sent through the public URL step by step.
    */
   rehearse_connection: { args: { id: string }; result: Rehearsal };
   list_employees: { args: { query: EmployeeListQuery }; result: EmployeePage };

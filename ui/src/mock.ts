@@ -548,7 +548,20 @@ function liveTick() {
   changed({ kind: "activity", connection_id: conn.id });
 }
 
-/** Settings › General, as the core words its state: held while Okta can provision. */
+/** Whether some connection's provider is switched on (the core holds the computer awake then). */
+function serving(): boolean {
+  return state.connections.some((c) => (c.provider === "okta" ? state.oktaEnabled : state.entraEnabled));
+}
+
+/** Why nobody can provision although connections exist: which switches are off. */
+function offReason(): "okta_off" | "entra_off" | "providers_off" {
+  const has = (p: Provider) => state.connections.some((c) => c.provider === p);
+  if (!has("entra")) return "okta_off";
+  if (!has("okta")) return "entra_off";
+  return "providers_off";
+}
+
+/** Settings › General, as the core words its state: held while Okta or Entra can provision. */
 function generalSettings(): GeneralSettings {
   const awake: GeneralSettings["awake"] = !state.keepAwake
     ? { state: "not_held", reason: "option_off" }
@@ -556,8 +569,8 @@ function generalSettings(): GeneralSettings {
       ? { state: "not_held", reason: "no_connection" }
       : state.endpoint.state !== "serving"
         ? { state: "not_held", reason: "endpoint_stopped" }
-        : !state.oktaEnabled
-          ? { state: "not_held", reason: "okta_off" }
+        : !serving()
+          ? { state: "not_held", reason: offReason() }
           : { state: "held", since: state.keepAwakeSince };
   return {
     start_at_login: state.startAtLogin,

@@ -1,6 +1,7 @@
-//! Keeping the computer awake while Okta can provision: when the admin asks (the `keep_awake`
-//! setting), SCIM Desk holds a sleep inhibitor for as long as Okta could reach it — at least one
-//! connection exists, the endpoint serves and the Okta switch is on — and lets go as soon as one
+//! Keeping the computer awake while an identity provider can provision: when the admin asks (the
+//! `keep_awake` setting), SCIM Desk holds a sleep inhibitor for as long as Okta or Microsoft Entra
+//! ID could reach it — at least one connection exists whose provider's switch is on, and the
+//! endpoint serves — and lets go as soon as one
 //! of these ends, and when it quits. A process that is killed lets go too: the lock is an open
 //! file descriptor (on Linux) or an assertion (macOS, Windows) that the system drops with it.
 //!
@@ -27,7 +28,7 @@ pub const BUS_ADDRESS_ENV: &str = "SCIMDESK_LOGIND_BUS_ADDRESS";
 
 /// What the lock is taken for, as the system shows it to the admin (`systemd-inhibit --list`).
 pub const WHY: &str =
-    "Okta can provision employees into SCIM Desk: sleeping would make its pushes fail";
+    "An identity provider can provision employees into SCIM Desk: sleeping would make its pushes fail";
 /// Who takes the lock, as the system shows it.
 pub const WHO: &str = "SCIM Desk";
 
@@ -37,12 +38,16 @@ pub const WHO: &str = "SCIM Desk";
 pub enum NotHeldReason {
     /// The admin has not asked for it.
     OptionOff,
-    /// No connection exists: Okta has nothing to provision through.
+    /// No connection exists: no identity provider has anything to provision through.
     NoConnection,
     /// The endpoint is not serving (starting, its port taken, failed, or the app quitting).
     EndpointStopped,
-    /// The Okta switch is off: every request is refused anyway.
+    /// Every connection is Okta's and the Okta switch is off: every request is refused anyway.
     OktaOff,
+    /// Every connection is Microsoft Entra ID's and its switch is off.
+    EntraOff,
+    /// There are connections of both providers, and both switches are off.
+    ProvidersOff,
 }
 
 /// Why the system refused, or could not be asked.
@@ -80,9 +85,13 @@ pub enum AwakeStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Conditions {
     pub option_on: bool,
+    /// Every connection, whatever its provider.
     pub connections: usize,
     pub endpoint_serving: bool,
     pub okta_enabled: bool,
+    /// Of `connections`, those of Microsoft Entra ID (the others are Okta's).
+    pub entra_connections: usize,
+    pub entra_enabled: bool,
 }
 
 impl Conditions {
@@ -95,10 +104,20 @@ impl Conditions {
             Err(NotHeldReason::NoConnection)
         } else if !self.endpoint_serving {
             Err(NotHeldReason::EndpointStopped)
-        } else if !self.okta_enabled {
-            Err(NotHeldReason::OktaOff)
         } else {
-            Ok(())
+            let okta_connections = self.connections.saturating_sub(self.entra_connections);
+            let okta_can = okta_connections > 0 && self.okta_enabled;
+            let entra_can = self.entra_connections > 0 && self.entra_enabled;
+            match (
+                okta_can || entra_can,
+                okta_connections,
+                self.entra_connections,
+            ) {
+                (true, _, _) => Ok(()),
+                (false, _, 0) => Err(NotHeldReason::OktaOff),
+                (false, 0, _) => Err(NotHeldReason::EntraOff),
+                (false, _, _) => Err(NotHeldReason::ProvidersOff),
+            }
         }
     }
 }
@@ -357,7 +376,9 @@ impl KeepAwake {
             Ok(()) => match inhibitor.inhibit().await {
                 Ok(lock) => {
                     holding.lock = Some(lock);
-                    tracing::info!("keeping the computer awake while Okta can provision");
+                    tracing::info!(
+                        "keeping the computer awake while an identity provider can provision"
+                    );
                     AwakeStatus::Held {
                         since: crate::timefmt::now(),
                     }
@@ -447,12 +468,17 @@ pub async fn conditions(
     endpoint_serving: bool,
 ) -> Result<Conditions, crate::DeskError> {
     let config = desk.config().await?;
-    let connections = desk.connections().list().await?.len();
+    let connections = desk.connections().list().await?;
     Ok(Conditions {
         option_on: config.keep_awake,
-        connections,
+        connections: connections.len(),
         endpoint_serving,
         okta_enabled: config.okta_enabled,
+        entra_connections: connections
+            .iter()
+            .filter(|c| c.provider == crate::connections::Provider::Entra)
+            .count(),
+        entra_enabled: config.entra_enabled,
     })
 }
 
@@ -467,6 +493,8 @@ mod tests {
         connections: 1,
         endpoint_serving: true,
         okta_enabled: true,
+        entra_connections: 0,
+        entra_enabled: true,
     };
 
     #[test]
@@ -485,6 +513,8 @@ mod tests {
             connections: 0,
             endpoint_serving: false,
             okta_enabled: false,
+            entra_connections: 0,
+            entra_enabled: false,
         };
         assert_eq!(none.decide(), Err(NotHeldReason::OptionOff));
         assert_eq!(
@@ -518,6 +548,56 @@ mod tests {
             }
             .decide(),
             Err(NotHeldReason::OktaOff)
+        );
+    }
+
+    /// Each switch counts for its own provider's connections, and the reason names the
+    /// provider whose switch keeps the lock from being held.
+    #[test]
+    fn the_lock_follows_the_switches_of_the_providers_that_have_connections() {
+        let entra_only = Conditions {
+            connections: 2,
+            entra_connections: 2,
+            okta_enabled: false,
+            ..ALL
+        };
+        // The Okta switch off does not matter when only Entra connections exist.
+        assert_eq!(entra_only.decide(), Ok(()));
+        let entra_off = Conditions {
+            entra_enabled: false,
+            okta_enabled: true,
+            ..entra_only
+        };
+        assert_eq!(entra_off.decide(), Err(NotHeldReason::EntraOff));
+        let both = Conditions {
+            connections: 2,
+            entra_connections: 1,
+            ..ALL
+        };
+        assert_eq!(
+            Conditions {
+                okta_enabled: false,
+                ..both
+            }
+            .decide(),
+            Ok(())
+        );
+        assert_eq!(
+            Conditions {
+                entra_enabled: false,
+                ..both
+            }
+            .decide(),
+            Ok(())
+        );
+        assert_eq!(
+            Conditions {
+                okta_enabled: false,
+                entra_enabled: false,
+                ..both
+            }
+            .decide(),
+            Err(NotHeldReason::ProvidersOff)
         );
     }
 
@@ -660,10 +740,14 @@ mod tests {
             }
         })
         .await;
-        desk.add_connection_view("Okta").await.unwrap();
+        desk.add_connection_view("Okta", crate::connections::Provider::Okta)
+            .await
+            .unwrap();
         until(|s| matches!(s, AwakeStatus::Held { .. })).await;
         assert_eq!(inhibitor.held.load(Ordering::SeqCst), 1);
-        desk.set_okta_enabled(false).await.unwrap();
+        desk.set_provider_enabled(crate::connections::Provider::Okta, false)
+            .await
+            .unwrap();
         until(|s| {
             *s == AwakeStatus::NotHeld {
                 reason: NotHeldReason::OktaOff,
@@ -671,7 +755,9 @@ mod tests {
         })
         .await;
         assert_eq!(inhibitor.held.load(Ordering::SeqCst), 0);
-        desk.set_okta_enabled(true).await.unwrap();
+        desk.set_provider_enabled(crate::connections::Provider::Okta, true)
+            .await
+            .unwrap();
         until(|s| matches!(s, AwakeStatus::Held { .. })).await;
         endpoint.send_replace(EndpointStatus::PortInUse {
             listen: "127.0.0.1:1".into(),

@@ -15,6 +15,7 @@ use ts_rs::{Config, TypeVisitor, TS};
 
 use crate::config::ReconcileSchedule;
 use crate::config::Retention;
+use crate::connections::Provider;
 use crate::directory::activity::ActivityEntry;
 use crate::directory::employees::{EmployeeListPage, EmployeeListQuery};
 use crate::endpoint::EndpointStatus;
@@ -198,6 +199,7 @@ fn export_types(dir: &Path) {
     let results = [
         Overview::export_all(&cfg),
         ConnectionView::export_all(&cfg),
+        Provider::export_all(&cfg),
         EmployeeListQuery::export_all(&cfg),
         EmployeeListPage::export_all(&cfg),
         EmployeeDetail::export_all(&cfg),

@@ -16,6 +16,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::json;
 
 use crate::connections::keychain::OsKeychain;
+use crate::connections::Provider;
 use crate::desk::{default_data_dir, DATA_DIR_ENV};
 use crate::directory::{ActivityQuery, ExportError, StatusFilter};
 use crate::server::{self, Overrides};
@@ -166,8 +167,13 @@ pub enum ConfigCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum ConnectionCommand {
-    /// Add a connection; prints its base URL and token to paste into Okta.
-    Add { name: String },
+    /// Add a connection; prints its base URL and token to paste into the identity provider.
+    Add {
+        name: String,
+        /// The identity provider whose app will call it: okta or entra (Microsoft Entra ID).
+        #[arg(long, value_name = "okta|entra", default_value = "okta")]
+        provider: Provider,
+    },
     /// List connections (without tokens).
     List,
     /// Print a connection's token again, from the keychain.
@@ -345,6 +351,7 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                     "tunnel": desk.tunnel_setting().await?,
                     "effective_public_url": config.effective_public_url(),
                     "okta": if config.okta_enabled { "on" } else { "off" },
+                    "entra": if config.entra_enabled { "on" } else { "off" },
                     "rate_limit": config.rate_limit,
                     "activity_retention": config.activity_retention,
                     "activity_log": desk.directory().activity_size().await?,
@@ -363,6 +370,10 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                 );
                 println!("tunnel       {}", desk.tunnel_setting().await?.mode());
                 println!("okta         {}", wording::okta_switch(config.okta_enabled));
+                println!(
+                    "entra        {}",
+                    wording::entra_switch(config.entra_enabled)
+                );
                 println!("rate-limit   {}", config.rate_limit);
                 let log = desk.directory().activity_size().await?;
                 println!(
@@ -408,6 +419,7 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                 base_url: String::new(),
                 connection_id: c.id,
                 connection_name: c.name,
+                provider: c.provider,
             };
             let started = std::time::Instant::now();
             let users =
@@ -539,27 +551,41 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
 async fn connection(desk: &Desk, command: ConnectionCommand, json: bool) -> anyhow::Result<()> {
     let config = desk.config().await?;
     match command {
-        ConnectionCommand::Add { name } => {
-            let new = desk.connections().add(&name).await?;
+        ConnectionCommand::Add { name, provider } => {
+            let new = desk.connections().add(&name, provider).await?;
             let base_url = config.base_url(&new.connection.id);
             if json {
                 return print_json(&json!({
                     "id": new.connection.id,
                     "name": new.connection.name,
+                    "provider": new.connection.provider,
                     "base_url": base_url,
                     "token": new.token,
                     "created_at": new.connection.created_at,
                 }));
             }
-            println!("Connection '{}' added.", v(&new.connection.name));
-            println!("Base URL  {base_url}");
-            println!("Token     {}", new.token);
-            println!("In Okta: Provisioning > Integration > Edit: paste both, Authentication Mode 'HTTP Header', unique identifier 'email'.");
+            println!(
+                "{} connection '{}' added.",
+                provider.display_name(),
+                v(&new.connection.name)
+            );
+            match provider {
+                Provider::Okta => {
+                    println!("Base URL  {base_url}");
+                    println!("Token     {}", new.token);
+                    println!("In Okta: Provisioning > Integration > Edit: paste both, Authentication Mode 'HTTP Header', unique identifier 'email'.");
+                }
+                Provider::Entra => {
+                    println!("Tenant URL    {base_url}");
+                    println!("Secret Token  {}", new.token);
+                    println!("In Microsoft Entra ID: Enterprise applications > your app > Provisioning > Admin Credentials: paste both, then Test Connection.");
+                }
+            }
             if config.public_url.is_none() {
                 if desk.tunnel_setting().await?.is_managed() {
                     println!("Note: the tunnel's URL is not known yet; it appears when `scimdesk serve` has started the tunnel (see `scimdesk tunnel status`), and this base URL follows it.");
                 } else {
-                    println!("Note: no public URL is set, so Okta cannot reach this base URL yet. Choose a tunnel with `scimdesk tunnel set` (see `scimdesk tunnel status`).");
+                    println!("Note: no public URL is set, so {} cannot reach this base URL yet. Choose a tunnel with `scimdesk tunnel set` (see `scimdesk tunnel status`).", provider.display_name());
                 }
             }
             Ok(())
@@ -573,6 +599,7 @@ async fn connection(desk: &Desk, command: ConnectionCommand, json: bool) -> anyh
                         json!({
                             "id": c.id,
                             "name": c.name,
+                            "provider": c.provider,
                             "base_url": config.base_url(&c.id),
                             "created_at": c.created_at,
                             "last_contact_at": c.last_contact_at,
@@ -589,11 +616,16 @@ async fn connection(desk: &Desk, command: ConnectionCommand, json: bool) -> anyh
                 println!("No connections. Add one with `scimdesk connection add NAME`.");
             }
             for c in &list {
-                println!("{:<24} {}", v(&c.name), v(&config.base_url(&c.id)));
+                println!(
+                    "{:<24} {:<6} {}",
+                    v(&c.name),
+                    c.provider.as_str(),
+                    v(&config.base_url(&c.id))
+                );
                 if let (n @ 1.., Some(at)) = (c.refused_count, &c.last_refused_at) {
                     let requests = if n == 1 { "request" } else { "requests" };
                     println!(
-                        "{:<24} {n} {requests} refused for a wrong or missing token, the last at {}",
+                        "{:<31} {n} {requests} refused for a wrong or missing token, the last at {}",
                         "",
                         v(at)
                     );
@@ -615,8 +647,9 @@ async fn connection(desk: &Desk, command: ConnectionCommand, json: bool) -> anyh
             if json {
                 print_json(&RehearsalJson::new(&rehearsal))?;
             } else {
+                let who = rehearsal.provider.display_name();
                 println!(
-                    "Rehearsing Okta's requests through {}",
+                    "Rehearsing {who}'s requests through {}",
                     v(&rehearsal.base_url)
                 );
                 for step in &rehearsal.steps {
@@ -625,16 +658,18 @@ async fn connection(desk: &Desk, command: ConnectionCommand, json: bool) -> anyh
                         Outcome::Failed => "FAILED ",
                         Outcome::Skipped => "skipped",
                     };
-                    println!("  {mark} {:<11} {}", step.step, v(&step.message));
+                    println!("  {mark} {:<18} {}", step.step, v(&step.message));
                 }
                 if let Some(note) = &rehearsal.note {
                     println!("Note: {}", v(&wording::rehearsal_note(note)));
                 }
-                match (rehearsal.ok, rehearsal.reachable_by_okta) {
-                    (true, true) => println!("Every step passed: Okta can reach this connection."),
+                match (rehearsal.ok, rehearsal.reachable_by_provider) {
+                    (true, true) => {
+                        println!("Every step passed: {who} can reach this connection.")
+                    }
                     (true, false) => println!(
-                        "Every step passed here, so SCIM Desk answers as Okta expects; but Okta \
-                         cannot reach this URL yet (see the note)."
+                        "Every step passed here, so SCIM Desk answers as {who} expects; but \
+                         {who} cannot reach this URL yet (see the note)."
                     ),
                     (false, _) => {}
                 }
@@ -1153,13 +1188,9 @@ async fn status(desk: &Desk, json: bool) -> anyhow::Result<()> {
     let windows = recent_windows(desk).await?;
     // Keeping the computer awake: whether it should be held (the conditions as the data
     // directory and the heartbeat tell them), and who holds it, as the system lists it.
-    let should = crate::awake::Conditions {
-        option_on: config.keep_awake,
-        connections,
-        endpoint_serving: state == "running",
-        okta_enabled: config.okta_enabled,
-    }
-    .decide();
+    let should = crate::awake::conditions(desk, state == "running")
+        .await?
+        .decide();
     let holders = if config.keep_awake {
         crate::awake::holders().await
     } else {
@@ -1184,6 +1215,7 @@ async fn status(desk: &Desk, json: bool) -> anyhow::Result<()> {
                 "stopped_cleanly": beat.as_ref().map(|b| b.clean_stop),
             },
             "okta": if config.okta_enabled { "on" } else { "off" },
+            "entra": if config.entra_enabled { "on" } else { "off" },
             "connections": connections,
             "tunnel": TunnelStatusJson::new(&tunnel, &listen),
             "reachability_windows": windows.iter().map(WindowJson::new).collect::<Vec<_>>(),
@@ -1201,6 +1233,10 @@ async fn status(desk: &Desk, json: bool) -> anyhow::Result<()> {
     };
     println!("endpoint     {endpoint}");
     println!("okta         {}", wording::okta_switch(config.okta_enabled));
+    println!(
+        "entra        {}",
+        wording::entra_switch(config.entra_enabled)
+    );
     println!("connections  {connections}");
     println!(
         "keep-awake   {}",

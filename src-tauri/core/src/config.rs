@@ -18,6 +18,8 @@ pub const KEY_LISTEN_ALLOW_REMOTE: &str = "listen_allow_remote";
 pub const KEY_PUBLIC_URL: &str = "public_url";
 /// Whether the Okta integration answers at all; absent means on.
 pub const KEY_OKTA_ENABLED: &str = "okta_enabled";
+/// Whether the Microsoft Entra ID integration answers at all; absent means on.
+pub const KEY_ENTRA_ENABLED: &str = "entra_enabled";
 pub const KEY_RATE_LIMIT: &str = "rate_limit";
 pub const KEY_ACTIVITY_RETENTION_DAYS: &str = "activity_retention_days";
 pub const KEY_ACTIVITY_RETENTION_LINES: &str = "activity_retention_lines";
@@ -128,8 +130,10 @@ pub struct Config {
     /// The tunnel's or reverse proxy's URL, without a trailing slash; `None` means the endpoint
     /// is only reachable on this machine.
     pub public_url: Option<String>,
-    /// Off: every connection's requests get a SCIM error; nothing is deleted.
+    /// Off: every Okta connection's requests get a SCIM error; nothing is deleted.
     pub okta_enabled: bool,
+    /// Off: every Microsoft Entra ID connection's requests get a SCIM error; nothing is deleted.
+    pub entra_enabled: bool,
     pub rate_limit: RateLimit,
     pub activity_retention: Retention,
     /// Hold a sleep inhibitor while Okta can provision (see `awake`).
@@ -283,6 +287,22 @@ pub fn parse_burst(value: &str) -> Result<Option<u32>, ConfigError> {
 }
 
 impl Config {
+    /// Whether `provider`'s switch is on: its connections are answered.
+    pub fn provider_enabled(&self, provider: crate::connections::Provider) -> bool {
+        match provider {
+            crate::connections::Provider::Okta => self.okta_enabled,
+            crate::connections::Provider::Entra => self.entra_enabled,
+        }
+    }
+
+    /// The settings key of `provider`'s switch.
+    pub fn provider_key(provider: crate::connections::Provider) -> &'static str {
+        match provider {
+            crate::connections::Provider::Okta => KEY_OKTA_ENABLED,
+            crate::connections::Provider::Entra => KEY_ENTRA_ENABLED,
+        }
+    }
+
     /// The URL base URLs are built from: the public URL when one is set, else the listen address.
     pub fn effective_public_url(&self) -> String {
         match &self.public_url {
@@ -326,7 +346,7 @@ pub enum ConfigError {
         "'{0}' is not a burst size: give a number of requests (1 or more), or \"\" for the default"
     )]
     BadBurst(String),
-    #[error("there is no setting named '{0}'; the settings are 'listen', 'public-url', 'okta', 'rate-limit', 'rate-limit-burst', 'activity-retention-days', 'activity-retention-lines' 'keep-awake', 'reconcile-schedule' and 'notifications'")]
+    #[error("there is no setting named '{0}'; the settings are 'listen', 'public-url', 'okta', 'entra', 'rate-limit', 'rate-limit-burst', 'activity-retention-days', 'activity-retention-lines', 'keep-awake', 'reconcile-schedule' and 'notifications'")]
     UnknownKey(String),
     #[error("'{0}' is not a reconcile schedule: give off, 6h, daily (the default) or weekly")]
     BadReconcileSchedule(String),
@@ -468,6 +488,7 @@ mod tests {
             allow_remote: false,
             public_url: None,
             okta_enabled: true,
+            entra_enabled: true,
             rate_limit: RateLimit::default(),
             activity_retention: Retention::default(),
             keep_awake: false,

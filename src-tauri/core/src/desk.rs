@@ -427,6 +427,10 @@ impl Desk {
             .recent(crate::reachability::RECENT_WINDOWS, now)
             .await?;
         for connection in self.connections.list().await? {
+            // Reconcile reads Okta's API: other providers' connections have none.
+            if connection.provider != crate::connections::Provider::Okta {
+                continue;
+            }
             let set_up = matches!(self.okta_api.get(&connection).await, Ok(Some(_)));
             if !set_up || self.runs.running().is_some() {
                 continue;
@@ -504,6 +508,14 @@ impl Desk {
                     .await?;
                 // An `okta_off` window opened or closed.
                 self.notify(ChangeEvent::Reachability);
+            }
+            "entra" | "entra-enabled" | "entra_enabled" => {
+                let on = config::parse_switch(value)?;
+                self.put_setting(
+                    config::KEY_ENTRA_ENABLED,
+                    Some(if on { "on" } else { "off" }),
+                )
+                .await?;
             }
             "keep-awake" | "keep_awake" => {
                 let on = config::parse_switch(value)?;
@@ -594,7 +606,7 @@ impl Desk {
         Ok(self.tunnel.status(&config, &connections).await?)
     }
 
-    /// The Okta rehearsal of one connection, through its public base URL with its token from
+    /// The rehearsal of one connection (its identity provider's requests), through its public base URL with its token from
     /// the keychain. Creates nothing.
     pub async fn rehearse(&self, id_or_name: &str) -> Result<Rehearsal, DeskError> {
         let connection = self.connections().find(id_or_name).await?;
@@ -602,13 +614,18 @@ impl Desk {
         let config = self.config().await?;
         let base_url = config.base_url(&connection.id);
         let client = tunnel::rehearsal::client()?;
-        let mut rehearsal =
-            tunnel::rehearsal::rehearse(&client, &base_url, &token, &config.listen.to_string())
-                .await;
+        let mut rehearsal = tunnel::rehearsal::rehearse(
+            &client,
+            connection.provider,
+            &base_url,
+            &token,
+            &config.listen.to_string(),
+        )
+        .await;
         let setting = self.tunnel_setting().await?;
         let status = self.tunnel_status().await?;
         let tunnel_offline = setting.is_managed() && status.state.url().is_none();
-        rehearsal.reachable_by_okta =
+        rehearsal.reachable_by_provider =
             status.reachable_by_okta && base_url.starts_with("https://") && !tunnel_offline;
         rehearsal.note = if tunnel_offline {
             Some(RehearsalNote::TunnelOffline {
@@ -669,6 +686,10 @@ fn config_from(settings: &HashMap<String, String>) -> Result<Config, DeskError> 
         Some(v) => config::parse_switch(v)?,
         None => true,
     };
+    let entra_enabled = match settings.get(config::KEY_ENTRA_ENABLED) {
+        Some(v) => config::parse_switch(v)?,
+        None => true,
+    };
     let rate_limit = config::RateLimit::from_settings(
         settings.get(config::KEY_RATE_LIMIT).map(String::as_str),
         settings
@@ -692,6 +713,7 @@ fn config_from(settings: &HashMap<String, String>) -> Result<Config, DeskError> 
         allow_remote,
         public_url,
         okta_enabled,
+        entra_enabled,
         rate_limit,
         activity_retention,
         keep_awake,

@@ -21,21 +21,25 @@
 macro_rules! ipc_commands {
     ($then:ident) => {
         $then! {
-            /// The app's state at a glance: the Okta switch, counts, the endpoint, a full disk.
+            /// The app's state at a glance: each provider's switch, counts, the endpoint, a full
+            /// disk.
             overview() -> Overview;
-            /// Turns the Okta integration on or off; answers the new overview.
-            set_okta_enabled(enabled: bool) -> Overview;
+            /// Turns one identity provider's integration on or off (its connections only);
+            /// answers the new overview.
+            set_provider_enabled(provider: Provider, enabled: bool) -> Overview;
             endpoint_status() -> EndpointStatus;
             /// Moves the endpoint to another loopback port (1024–65535) and restarts it there.
             change_port(port: u32) -> EndpointStatus;
 
             list_connections() -> Vec<ConnectionView>;
-            /// Refused on the field `name` when the name is empty, too long or taken.
-            add_connection(name: String) -> ConnectionView;
+            /// A connection for `provider`. Refused on the field `name` when the name is empty,
+            /// too long or taken (names are unique across providers).
+            add_connection(name: String, provider: Provider) -> ConnectionView;
             /// The token, for the admin to reveal or copy; never part of a listing.
             connection_token(id: String) -> String;
             delete_connection(id: String) -> ();
-            /// Okta's read-only requests, sent through the public URL step by step.
+            /// The connection's provider's read-only requests (Okta's, or Entra's Test
+            /// Connection), sent through the public URL step by step.
             rehearse_connection(id: String) -> Rehearsal;
 
             list_employees(query: EmployeeListQuery) -> EmployeeListPage;

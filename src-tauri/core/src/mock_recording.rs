@@ -95,19 +95,34 @@ async fn bindings_for_the_browser_mock_are_recorded_from_the_core() {
     tunnel.insert("none".into(), value(desk.tunnel_status().await.unwrap()));
     let activity_settings = value(desk.activity_settings().await.unwrap());
 
-    let prod = desk.add_connection_view("Okta production").await.unwrap();
-    let sandbox = desk.add_connection_view("Okta sandbox").await.unwrap();
+    let prod = desk
+        .add_connection_view("Okta production", crate::connections::Provider::Okta)
+        .await
+        .unwrap();
+    let sandbox = desk
+        .add_connection_view("Okta sandbox", crate::connections::Provider::Okta)
+        .await
+        .unwrap();
     errors.insert(
         "name_empty".into(),
-        refused(desk.add_connection_view("  ").await),
+        refused(
+            desk.add_connection_view("  ", crate::connections::Provider::Okta)
+                .await,
+        ),
     );
     errors.insert(
         "name_taken".into(),
-        refused(desk.add_connection_view("okta production").await),
+        refused(
+            desk.add_connection_view("okta production", crate::connections::Provider::Okta)
+                .await,
+        ),
     );
     errors.insert(
         "name_too_long".into(),
-        refused(desk.add_connection_view(&"n".repeat(65)).await),
+        refused(
+            desk.add_connection_view(&"n".repeat(65), crate::connections::Provider::Okta)
+                .await,
+        ),
     );
 
     let reachability = record_windows(&desk).await;

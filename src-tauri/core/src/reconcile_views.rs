@@ -265,9 +265,20 @@ fn rows_of(r: &ReconcileReport, kind: Option<RowKind>) -> Box<dyn Iterator<Item 
 }
 
 impl Desk {
+    /// The connection, refused unless it is Okta's: every reconcile command is for Okta
+    /// connections only.
+    async fn okta_connection(
+        &self,
+        connection_id: &str,
+    ) -> Result<crate::connections::Connection, AppError> {
+        let connection = self.connections().find(connection_id).await?;
+        crate::okta::okta_only(&connection)?;
+        Ok(connection)
+    }
+
     /// The connection's reconcile: its setup, a run going on, the last run and report.
     pub async fn reconcile_state(&self, connection_id: &str) -> Result<ReconcileState, AppError> {
-        let connection = self.connections().find(connection_id).await?;
+        let connection = self.okta_connection(connection_id).await?;
         let setup = self.okta_api().get(&connection).await?;
         let runs = self.reconcile_runs();
         let (running, busy_with) = match runs.running() {
@@ -352,7 +363,7 @@ impl Desk {
         &self,
         connection_id: &str,
     ) -> Result<ReconcileState, AppError> {
-        let connection = self.connections().find(connection_id).await?;
+        let connection = self.okta_connection(connection_id).await?;
         let runs = self.reconcile_runs();
         let applying = runs
             .running()
@@ -373,7 +384,7 @@ impl Desk {
         connection_id: &str,
         q: &RowsQuery,
     ) -> Result<RowsPage, AppError> {
-        let connection = self.connections().find(connection_id).await?;
+        let connection = self.okta_connection(connection_id).await?;
         let Some(report) = self.reconcile_runs().last_report(&connection.id) else {
             return Ok(RowsPage {
                 rows: Vec::new(),
@@ -418,7 +429,7 @@ impl Desk {
         connection_id: &str,
         path: &Path,
     ) -> Result<u64, AppError> {
-        let connection = self.connections().find(connection_id).await?;
+        let connection = self.okta_connection(connection_id).await?;
         let report = self
             .reconcile_runs()
             .last_report(&connection.id)

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::awake::AwakeStatus;
 use crate::config::Retention;
-use crate::connections::{Connection, ConnectionError};
+use crate::connections::{Connection, ConnectionError, Provider};
 use crate::db::StoreError;
 use crate::desk::{Desk, DeskError};
 use crate::directory::activity::{ActivityEntry, ActivityLogSize, ActivityQuery};
@@ -28,11 +28,15 @@ use crate::tunnel::{TunnelSetting, TunnelStatus};
 
 pub use crate::reachability::RECENT_WINDOWS;
 
-/// *Settings > Integrations*: the Okta card and the app's state at a glance.
+/// *Settings > Integrations*: the identity providers' cards and the app's state at a glance.
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Overview {
     pub okta_enabled: bool,
+    pub entra_enabled: bool,
+    /// Every connection, whatever its provider.
     pub connection_count: u32,
+    pub okta_connections: u32,
+    pub entra_connections: u32,
     pub employees_active: u64,
     pub employees_deactivated: u64,
     pub endpoint: EndpointStatus,
@@ -94,6 +98,7 @@ pub struct RefusedRequests {
 pub struct ConnectionView {
     pub id: String,
     pub name: String,
+    pub provider: Provider,
     pub base_url: String,
     pub created_at: String,
     pub last_contact: Option<LastContact>,
@@ -114,6 +119,9 @@ pub struct EmployeeDetail {
     /// The manager's name once the manager is in the directory.
     pub manager_name: Option<String>,
     pub connection_name: Option<String>,
+    /// The identity provider of the connection that last wrote the employee (from its newest
+    /// activity line once the connection is deleted).
+    pub provider: Option<Provider>,
     /// Every attribute Okta sent, flattened: `["name.givenName", "Jane"]`.
     pub attributes: Vec<(String, String)>,
     pub groups: Vec<GroupRef>,
@@ -372,11 +380,20 @@ fn tunnel_error(e: crate::tunnel::TunnelError, value_field: &str) -> AppError {
 impl Desk {
     pub async fn overview(&self, endpoint: EndpointStatus) -> Result<Overview, AppError> {
         let config = self.config().await?;
-        let connection_count = self.connections().list().await?.len() as u32;
+        let connections = self.connections().list().await?;
+        let of = |provider| {
+            connections
+                .iter()
+                .filter(|c| c.provider == provider)
+                .count() as u32
+        };
         let (active, deactivated) = self.directory().status_counts().await?;
         Ok(Overview {
             okta_enabled: config.okta_enabled,
-            connection_count,
+            entra_enabled: config.entra_enabled,
+            connection_count: connections.len() as u32,
+            okta_connections: of(Provider::Okta),
+            entra_connections: of(Provider::Entra),
             employees_active: active,
             employees_deactivated: deactivated,
             endpoint,
@@ -389,8 +406,13 @@ impl Desk {
         })
     }
 
-    pub async fn set_okta_enabled(&self, enabled: bool) -> Result<(), AppError> {
-        self.set_config("okta", if enabled { "on" } else { "off" })
+    /// Turns `provider`'s integration on or off: its connections only.
+    pub async fn set_provider_enabled(
+        &self,
+        provider: Provider,
+        enabled: bool,
+    ) -> Result<(), AppError> {
+        self.set_config(provider.as_str(), if enabled { "on" } else { "off" })
             .await?;
         Ok(())
     }
@@ -449,8 +471,12 @@ impl Desk {
 
     /// Adds a connection from the app's dialog. The token stays in the keychain until the admin
     /// reveals or copies it.
-    pub async fn add_connection_view(&self, name: &str) -> Result<ConnectionView, AppError> {
-        let new = self.connections().add(name).await?;
+    pub async fn add_connection_view(
+        &self,
+        name: &str,
+        provider: Provider,
+    ) -> Result<ConnectionView, AppError> {
+        let new = self.connections().add(name, provider).await?;
         self.notify(ChangeEvent::Connections);
         Ok(view(&self.config().await?, new.connection))
     }
@@ -479,10 +505,11 @@ impl Desk {
             Some(m) => directory.employee(m).await?.map(|m| display_name(&m)),
             None => None,
         };
-        let connection_name = match &employee.connection_id {
-            Some(c) => self.connections().find(c).await.ok().map(|c| c.name),
+        let connection = match &employee.connection_id {
+            Some(c) => self.connections().find(c).await.ok(),
             None => None,
         };
+        let connection_name = connection.as_ref().map(|c| c.name.clone());
         let doc: Value = serde_json::from_str(&employee.doc).unwrap_or(Value::Null);
         let mut attributes = Vec::new();
         flatten("", &doc, &mut attributes);
@@ -502,10 +529,18 @@ impl Desk {
                 ..Default::default()
             })
             .await?;
+        // A deleted connection's provider is still on the lines it wrote.
+        let provider = connection.map(|c| c.provider).or_else(|| {
+            activity
+                .iter()
+                .find(|a| a.connection_id.is_some() && a.connection_id == employee.connection_id)
+                .and_then(|a| a.provider)
+        });
         Ok(EmployeeDetail {
             employee,
             manager_name,
             connection_name,
+            provider,
             attributes,
             groups,
             activity,
@@ -672,6 +707,7 @@ fn view(config: &crate::config::Config, c: Connection) -> ConnectionView {
         base_url: config.base_url(&c.id),
         id: c.id,
         name: c.name,
+        provider: c.provider,
         created_at: c.created_at,
         last_contact,
         refused,

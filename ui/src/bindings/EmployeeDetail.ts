@@ -11,7 +11,12 @@ export type EmployeeDetail = { employee: Employee,
 /**
  * The manager's name once the manager is in the directory.
  */
-manager_name: string | null, connection_name: string | null, provider: Provider | null, 
+manager_name: string | null, connection_name: string | null, 
+/**
+ * The identity provider of the connection that last wrote the employee (from its newest
+ * activity line once the connection is deleted).
+ */
+provider: Provider | null, 
 /**
  * Every attribute Okta sent, flattened: `["name.givenName", "Jane"]`.
  */

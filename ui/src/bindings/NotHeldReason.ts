@@ -3,4 +3,4 @@
 /**
  * Why the computer is not being kept awake now.
  */
-export type NotHeldReason = "option_off" | "no_connection" | "endpoint_stopped" | "okta_off";
+export type NotHeldReason = "option_off" | "no_connection" | "endpoint_stopped" | "okta_off" | "entra_off" | "providers_off";

@@ -3,9 +3,13 @@ import type { DiskFullView } from "./DiskFullView";
 import type { EndpointStatus } from "./EndpointStatus";
 
 /**
- * *Settings > Integrations*: the Okta card and the app's state at a glance.
+ * *Settings > Integrations*: the identity providers' cards and the app's state at a glance.
  */
-export type Overview = { okta_enabled: boolean, entra_enabled: boolean, connection_count: number, okta_connections: number, entra_connections: number, employees_active: number, employees_deactivated: number, endpoint: EndpointStatus, data_dir: string, 
+export type Overview = { okta_enabled: boolean, entra_enabled: boolean, 
+/**
+ * Every connection, whatever its provider.
+ */
+connection_count: number, okta_connections: number, entra_connections: number, employees_active: number, employees_deactivated: number, endpoint: EndpointStatus, data_dir: string, 
 /**
  * Set while writes fail because the disk holding the data directory is full.
  */

@@ -3,15 +3,19 @@ import type { Provider } from "./Provider";
 import type { RehearsalNote } from "./RehearsalNote";
 import type { Step } from "./Step";
 
-export type Rehearsal = { provider: Provider, base_url: string, ok: boolean, steps: Array<Step>, 
+export type Rehearsal = { 
+/**
+ * Whose requests were rehearsed: the connection's identity provider.
+ */
+provider: Provider, base_url: string, ok: boolean, steps: Array<Step>, 
 /**
  * Why the steps say less than they seem to (e.g. no public URL is set); none when they
  * went where Okta's requests go.
  */
 note: RehearsalNote | null, 
 /**
- * Whether Okta, on the internet, can call this base URL at all: a public HTTPS URL, from a
- * tunnel that is online. When it can't, passing steps only show that SCIM Desk answers
- * correctly here, and `note` says why Okta can't.
+ * Whether the connection's identity provider, on the internet, can call this base URL at
+ * all: a public HTTPS URL, from a tunnel that is online. When it can't, passing steps only
+ * show that SCIM Desk answers correctly here, and `note` says why it can't.
  */
 reachable_by_provider: boolean, };

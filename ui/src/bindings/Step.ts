@@ -3,7 +3,8 @@ import type { Outcome } from "./Outcome";
 
 export type Step = { 
 /**
- * A short name: `reach`, `list`, `lookup`, `unknown_id`, `bad_token`.
+ * A short name: `reach`, `list`, `lookup`, `unknown_id`, `bad_token` (Okta's);
+ * `reach`, `lookup`, `external_id_lookup`, `bad_token` (Entra's).
  */
 step: string, 
 /**

@@ -120,6 +120,10 @@ export function awakeText(awake: AwakeStatus, optionOn: boolean) {
           return "Not now: the endpoint isn't running, so Okta can't reach SCIM Desk anyway.";
         case "okta_off":
           return "Not now: the Okta integration is off, so SCIM Desk refuses Okta's requests anyway.";
+        case "entra_off":
+          return "Not now: the Microsoft Entra ID integration is off, so SCIM Desk refuses Entra's requests anyway.";
+        case "providers_off":
+          return "Not now: the Okta and Microsoft Entra ID integrations are both off, so SCIM Desk refuses their requests anyway.";
       }
       break;
     case "failed":

@@ -168,21 +168,23 @@ impl<'a> UrlChangeJson<'a> {
 /// `connection test --json`.
 #[derive(Debug, Serialize)]
 pub struct RehearsalJson<'a> {
+    pub provider: crate::connections::Provider,
     pub base_url: &'a str,
     pub ok: bool,
     pub steps: &'a [Step],
     pub note: Option<String>,
-    pub reachable_by_okta: bool,
+    pub reachable_by_provider: bool,
 }
 
 impl<'a> RehearsalJson<'a> {
     pub fn new(r: &'a Rehearsal) -> RehearsalJson<'a> {
         RehearsalJson {
+            provider: r.provider,
             base_url: &r.base_url,
             ok: r.ok,
             steps: &r.steps,
             note: r.note.as_ref().map(rehearsal_note),
-            reachable_by_okta: r.reachable_by_okta,
+            reachable_by_provider: r.reachable_by_provider,
         }
     }
 }
@@ -287,21 +289,34 @@ pub fn okta_switch(enabled: bool) -> &'static str {
     }
 }
 
+pub fn entra_switch(enabled: bool) -> &'static str {
+    if enabled {
+        "on"
+    } else {
+        "off (Microsoft Entra ID's requests are refused; nothing is deleted)"
+    }
+}
+
 /// Whether `serve` keeps the computer awake, as a sentence.
 pub fn awake_message(status: &crate::awake::AwakeStatus) -> String {
     use crate::awake::{AwakeProblem, AwakeStatus, NotHeldReason};
     match status {
         AwakeStatus::Held { since } => {
-            format!("Keeping the computer awake while Okta can provision (since {since}).")
+            format!(
+                "Keeping the computer awake while an identity provider can provision (since {since})."
+            )
         }
         AwakeStatus::NotHeld { reason } => format!(
             "The computer may sleep: {}.",
             match reason {
                 NotHeldReason::OptionOff => "keep-awake is off",
                 NotHeldReason::NoConnection =>
-                    "there is no connection for Okta to provision through",
+                    "there is no connection for an identity provider to provision through",
                 NotHeldReason::EndpointStopped => "the endpoint is not serving",
                 NotHeldReason::OktaOff => "the Okta switch is off",
+                NotHeldReason::EntraOff => "the Microsoft Entra ID switch is off",
+                NotHeldReason::ProvidersOff =>
+                    "the Okta and Microsoft Entra ID switches are both off",
             }
         ),
         AwakeStatus::Failed { problem, detail } => format!(

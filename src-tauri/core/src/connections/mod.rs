@@ -1,4 +1,5 @@
-//! Connections: the credentials an Okta app uses to reach this directory.
+//! Connections: the credentials an identity provider's app (Okta, Microsoft Entra ID) uses to
+//! reach this directory. Each connection belongs to one provider, chosen when it is added.
 //!
 //! Adding one generates its id and a 32-byte token from the OS CSPRNG; the token's plaintext goes
 //! to the keychain (so the admin can copy it again later) and only its SHA-256 digest to SQLite,
@@ -24,6 +25,81 @@ use keychain::{Keychain, KeychainError};
 
 pub const NAME_MAX_CHARS: usize = 64;
 
+/// The identity provider a connection belongs to: whose app calls its base URL. Front ends word
+/// it ("Okta", "Microsoft Entra ID"); stored as `okta` / `entra`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Default,
+    Serialize,
+    serde::Deserialize,
+    ts_rs::TS,
+    sqlx::Type,
+)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(rename_all = "snake_case")]
+pub enum Provider {
+    #[default]
+    Okta,
+    Entra,
+}
+
+impl Provider {
+    pub const ALL: [Provider; 2] = [Provider::Okta, Provider::Entra];
+
+    /// The stored and command-line form: `okta`, `entra`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::Okta => "okta",
+            Provider::Entra => "entra",
+        }
+    }
+
+    /// The provider's name as the admin knows it.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Provider::Okta => "Okta",
+            Provider::Entra => "Microsoft Entra ID",
+        }
+    }
+}
+
+impl std::fmt::Display for Provider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A provider named by the admin that SCIM Desk does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' is not an identity provider SCIM Desk knows; use okta or entra")]
+pub struct UnknownProvider(pub String);
+
+impl std::str::FromStr for Provider {
+    type Err = UnknownProvider;
+
+    /// `okta` or `entra`, in any case.
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        let value = raw.trim();
+        Provider::ALL
+            .into_iter()
+            .find(|p| p.as_str().eq_ignore_ascii_case(value))
+            .ok_or_else(|| UnknownProvider(value.to_owned()))
+    }
+}
+
+impl Provider {
+    /// A stored value; the schema's CHECK allows only the two, so anything else is a database
+    /// written by a newer SCIM Desk, read as Okta rather than failing every listing.
+    fn from_column(value: &str) -> Provider {
+        value.parse().unwrap_or_default()
+    }
+}
+
 /// The keychain account of a connection's Okta API token (see `okta`): removed with the
 /// connection.
 pub fn okta_api_account(connection_id: &str) -> String {
@@ -35,6 +111,7 @@ pub fn okta_api_account(connection_id: &str) -> String {
 pub struct Connection {
     pub id: String,
     pub name: String,
+    pub provider: Provider,
     pub created_at: String,
     pub last_contact_at: Option<String>,
     pub last_contact_status: Option<i64>,
@@ -56,6 +133,8 @@ pub struct NewConnection {
 pub enum ConnectionError {
     #[error("{0}")]
     InvalidName(String),
+    #[error("{0}")]
+    InvalidProvider(#[from] UnknownProvider),
     #[error("a connection named '{0}' already exists; choose another name")]
     DuplicateName(String),
     #[error("there is no connection with the id or name '{0}'")]
@@ -94,6 +173,7 @@ pub enum AuthError {
 pub struct Authenticated {
     pub id: String,
     pub name: String,
+    pub provider: Provider,
 }
 
 /// What authenticating a request needs of a connection: kept in memory between requests (see
@@ -102,6 +182,7 @@ pub struct Authenticated {
 pub struct ConnectionKey {
     pub id: String,
     pub name: String,
+    pub provider: Provider,
     token_sha256: [u8; 32],
 }
 
@@ -128,6 +209,7 @@ pub fn authenticate_with(
     Ok(Authenticated {
         id: key.id.clone(),
         name: key.name.clone(),
+        provider: key.provider,
     })
 }
 
@@ -189,6 +271,7 @@ fn row_to_connection(row: &sqlx::sqlite::SqliteRow) -> Result<Connection, sqlx::
     Ok(Connection {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
+        provider: Provider::from_column(&row.try_get::<String, _>("provider")?),
         created_at: row.try_get("created_at")?,
         last_contact_at: row.try_get("last_contact_at")?,
         last_contact_status: row.try_get("last_contact_status")?,
@@ -198,7 +281,7 @@ fn row_to_connection(row: &sqlx::sqlite::SqliteRow) -> Result<Connection, sqlx::
     })
 }
 
-const COLUMNS: &str = "id, name, created_at, last_contact_at, last_contact_status, \
+const COLUMNS: &str = "id, name, provider, created_at, last_contact_at, last_contact_status, \
      last_contact_detail, refused_count, last_refused_at";
 
 impl Connections {
@@ -213,7 +296,14 @@ impl Connections {
         keychain::blocking(self.keychain.clone(), op).await
     }
 
-    pub async fn add(&self, raw_name: &str) -> Result<NewConnection, ConnectionError> {
+    /// Adds a connection for `provider`. Names are unique across providers (the unique index
+    /// on `name` has no provider in it): the CLI and the app find a connection by its name alone,
+    /// and two "Production" connections, one per provider, would make that ambiguous.
+    pub async fn add(
+        &self,
+        raw_name: &str,
+        provider: Provider,
+    ) -> Result<NewConnection, ConnectionError> {
         let name = validate_name(raw_name)?;
         let id = uuid::Uuid::new_v4().to_string();
         let token = generate_token()?;
@@ -232,8 +322,9 @@ impl Connections {
             .db
             .write(move |c| -> Result<(), ConnectionError> {
                 let inserted = c.execute(
-                    "INSERT INTO connections (id, name, token_sha256, created_at) VALUES (?, ?, ?, ?)",
-                    rusqlite::params![row_id, row_name, digest, row_created],
+                    "INSERT INTO connections (id, name, provider, token_sha256, created_at) \
+                     VALUES (?, ?, ?, ?, ?)",
+                    rusqlite::params![row_id, row_name, provider.as_str(), digest, row_created],
                 );
                 if let Err(e) = inserted {
                     return Err(if is_unique_violation(&e) {
@@ -257,6 +348,7 @@ impl Connections {
             connection: Connection {
                 id,
                 name,
+                provider,
                 created_at,
                 last_contact_at: None,
                 last_contact_status: None,
@@ -326,16 +418,17 @@ impl Connections {
 
     /// Every connection's id, name and token digest, for [`authenticate_with`].
     pub async fn keys(&self) -> Result<Vec<ConnectionKey>, StoreError> {
-        let rows: Vec<(String, String, Vec<u8>)> =
-            sqlx::query_as("SELECT id, name, token_sha256 FROM connections")
+        let rows: Vec<(String, String, String, Vec<u8>)> =
+            sqlx::query_as("SELECT id, name, provider, token_sha256 FROM connections")
                 .fetch_all(self.db.reader())
                 .await?;
         Ok(rows
             .into_iter()
-            .filter_map(|(id, name, digest)| {
+            .filter_map(|(id, name, provider, digest)| {
                 Some(ConnectionKey {
                     id,
                     name,
+                    provider: Provider::from_column(&provider),
                     token_sha256: digest.try_into().ok()?,
                 })
             })
@@ -352,11 +445,12 @@ impl Connections {
             return Ok(Err(AuthError::Missing));
         };
         let digest = token_digest(token);
-        let row =
-            sqlx::query("SELECT id, name, token_sha256 FROM connections WHERE token_sha256 = ?")
-                .bind(digest.as_slice())
-                .fetch_optional(self.db.reader())
-                .await?;
+        let row = sqlx::query(
+            "SELECT id, name, provider, token_sha256 FROM connections WHERE token_sha256 = ?",
+        )
+        .bind(digest.as_slice())
+        .fetch_optional(self.db.reader())
+        .await?;
         let Some(row) = row else {
             return Ok(Err(AuthError::Unknown));
         };
@@ -371,6 +465,7 @@ impl Connections {
         Ok(Ok(Authenticated {
             id,
             name: row.try_get("name")?,
+            provider: Provider::from_column(&row.try_get::<String, _>("provider")?),
         }))
     }
 
@@ -445,6 +540,118 @@ mod tests {
     }
 
     #[test]
+    fn providers_parse_in_any_case_and_name_the_accepted_values_otherwise() {
+        assert_eq!("okta".parse(), Ok(Provider::Okta));
+        assert_eq!(" Entra ".parse(), Ok(Provider::Entra));
+        assert_eq!("ENTRA".parse(), Ok(Provider::Entra));
+        let e = "azure".parse::<Provider>().unwrap_err().to_string();
+        assert!(e.contains("'azure'") && e.contains("okta or entra"), "{e}");
+        assert_eq!(serde_json::to_value(Provider::Entra).unwrap(), "entra");
+        assert_eq!(Provider::Entra.display_name(), "Microsoft Entra ID");
+    }
+
+    /// A data directory from before providers: its connections are Okta's, and so are the
+    /// activity lines they wrote; a line without a connection names no provider.
+    #[tokio::test]
+    async fn migrating_a_database_from_before_providers_keeps_every_connection_as_okta() {
+        use sqlx::ConnectOptions;
+        let dir = tempfile::tempdir().unwrap();
+        let mut before = sqlx::migrate!("./migrations");
+        before.migrations = std::borrow::Cow::Owned(
+            before
+                .migrations
+                .iter()
+                .filter(|m| m.version < 10)
+                .cloned()
+                .collect(),
+        );
+        let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(dir.path().join(crate::db::DATABASE_FILE))
+            .create_if_missing(true)
+            .connect()
+            .await
+            .unwrap();
+        before.run(&mut conn).await.unwrap();
+        for sql in [
+            "INSERT INTO connections (id, name, token_sha256, created_at) \
+             VALUES ('c1', 'Okta prod', x'00', '2026-01-01T00:00:00.000Z')",
+            "INSERT INTO activity (at, connection_id, connection_name, method, operation, summary, \
+             outcome, status) VALUES ('2026-01-01T00:00:00.000Z', 'c1', 'Okta prod', 'POST', \
+             'create', 'Created Jane', 'success', 201)",
+            "INSERT INTO activity (at, method, operation, summary, outcome, status) \
+             VALUES ('2026-01-01T00:00:01.000Z', 'POST', 'create', 'Seeded', 'success', 201)",
+        ] {
+            sqlx::query(sql).execute(&mut conn).await.unwrap();
+        }
+        sqlx::Connection::close(conn).await.unwrap();
+
+        let db = Db::open(dir.path()).await.unwrap();
+        let connections =
+            Connections::new(db.clone(), Arc::new(keychain::MemoryKeychain::default()));
+        let listed = connections.list().await.unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].provider, Provider::Okta);
+        let providers: Vec<Option<String>> =
+            sqlx::query_scalar("SELECT provider FROM activity ORDER BY seq")
+                .fetch_all(db.reader())
+                .await
+                .unwrap();
+        assert_eq!(providers, [Some("okta".to_owned()), None]);
+        // And the column refuses a provider SCIM Desk does not know.
+        let refused = sqlx::query("UPDATE connections SET provider = 'azure'")
+            .execute(db.reader())
+            .await;
+        assert!(refused.is_err(), "{refused:?}");
+        db.close().await;
+    }
+
+    /// A connection keeps the provider it was added for, in the list, the lookup and the keys
+    /// requests are authenticated with; names stay unique across providers.
+    #[tokio::test]
+    async fn a_connection_is_added_for_a_provider_and_keeps_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(dir.path()).await.unwrap();
+        let connections =
+            Connections::new(db.clone(), Arc::new(keychain::MemoryKeychain::default()));
+        let entra = connections.add("Entra", Provider::Entra).await.unwrap();
+        let okta = connections.add("Okta", Provider::Okta).await.unwrap();
+        assert_eq!(entra.connection.provider, Provider::Entra);
+        let listed: Vec<_> = connections
+            .list()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.name, c.provider))
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                ("Entra".to_owned(), Provider::Entra),
+                ("Okta".to_owned(), Provider::Okta)
+            ]
+        );
+        assert_eq!(
+            connections.find("entra").await.unwrap().provider,
+            Provider::Entra
+        );
+        let keys = connections.keys().await.unwrap();
+        let who = authenticate_with(&keys, &entra.connection.id, Some(&entra.token)).unwrap();
+        assert_eq!(who.provider, Provider::Entra);
+        let who = connections
+            .authenticate(&okta.connection.id, Some(&okta.token))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(who.provider, Provider::Okta);
+        let taken = connections.add("okta", Provider::Entra).await.unwrap_err();
+        assert!(
+            matches!(taken, ConnectionError::DuplicateName(_)),
+            "{taken}"
+        );
+        db.close().await;
+    }
+
+    #[test]
     fn tokens_are_32_random_bytes_url_safe() {
         let a = generate_token().unwrap();
         let b = generate_token().unwrap();
@@ -470,6 +677,7 @@ mod tests {
         let key = |id: &str, token: &str| ConnectionKey {
             id: id.into(),
             name: format!("name {id}"),
+            provider: Provider::Okta,
             token_sha256: token_digest(token),
         };
         let keys = [key("a", "token-a"), key("b", "token-b")];

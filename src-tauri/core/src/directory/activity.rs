@@ -24,6 +24,9 @@ pub struct ActivityEntry {
     pub at: String,
     pub connection_id: Option<String>,
     pub connection_name: Option<String>,
+    /// The identity provider of the connection that made the change, as it was when the line
+    /// was written (so it survives the connection's deletion); none for lines without one.
+    pub provider: Option<crate::connections::Provider>,
     pub method: String,
     /// `create`, `update`, `deactivate`, `reactivate`, `delete`, `create_group`, …
     pub operation: String,
@@ -109,20 +112,25 @@ pub(crate) fn append(
         "failure"
     };
     c.prepare_cached(
-        "INSERT INTO activity (at, connection_id, connection_name, method, operation, resource_type, \
-         resource_id, employee_id, summary, outcome, status, detail) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO activity (at, connection_id, connection_name, provider, method, operation, \
+         resource_type, resource_id, employee_id, summary, outcome, status, detail) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )?
     .execute(rusqlite::params![
         timefmt::now(),
         ctx.connection_id,
         ctx.connection_name,
+        ctx.provider.as_str(),
         entry.method,
         entry.operation,
         entry.resource_type,
         entry.resource_id,
         entry.employee_id,
-        stored(&summary_of(entry.method, &entry.summary, entry.status >= 400)),
+        stored(&summary_of(
+            entry.method,
+            &entry.summary,
+            entry.status >= 400
+        )),
         outcome,
         i64::from(entry.status),
         entry.detail.map(stored),
@@ -221,7 +229,7 @@ impl Directory {
     pub async fn activity(&self, q: &ActivityQuery) -> Result<Vec<ActivityEntry>, DirectoryError> {
         let limit = if q.limit == 0 { 100 } else { q.limit.min(1000) };
         sqlx::query_as::<_, ActivityEntry>(
-            "SELECT seq, at, connection_id, connection_name, method, operation, resource_type, \
+            "SELECT seq, at, connection_id, connection_name, provider, method, operation, resource_type, \
              resource_id, employee_id, summary, outcome, status, detail FROM activity \
              WHERE (?1 IS NULL OR connection_id = ?1) AND (?2 IS NULL OR employee_id = ?2) \
              AND (?3 = 0 OR outcome = 'failure') AND (?4 IS NULL OR seq < ?4) \

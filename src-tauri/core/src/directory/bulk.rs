@@ -165,6 +165,7 @@ mod tests {
         let ctx = WriteContext {
             connection_id: "c1".into(),
             connection_name: "Okta".into(),
+            provider: crate::connections::Provider::Okta,
             base_url: "http://127.0.0.1:1/scim/v2/c1".into(),
         };
         let n = directory

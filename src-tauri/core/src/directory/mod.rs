@@ -141,6 +141,8 @@ fn sql_value(p: &SqlParam) -> rusqlite::types::Value {
 pub struct WriteContext {
     pub connection_id: String,
     pub connection_name: String,
+    /// The connection's identity provider, stored with each activity line it writes.
+    pub provider: crate::connections::Provider,
     /// The connection's base URL, built from the configured public URL.
     pub base_url: String,
 }
@@ -462,6 +464,7 @@ mod tests {
         WriteContext {
             connection_id: "c1".into(),
             connection_name: "Okta".into(),
+            provider: crate::connections::Provider::Okta,
             base_url: "http://127.0.0.1:1/scim/v2/c1".into(),
         }
     }

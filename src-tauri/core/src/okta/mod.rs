@@ -38,6 +38,10 @@ pub enum OktaApiError {
     /// The token given is empty.
     #[error("empty API token")]
     EmptyToken,
+    /// The connection is not an Okta connection: reconcile reads Okta's API, so it is for
+    /// Okta connections only.
+    #[error("connection {0} is not an Okta connection; reconcile is for Okta connections only")]
+    NotOktaConnection(String),
     /// The connection has no Okta API set up.
     #[error("no Okta API set up for connection {0}")]
     NotSetUp(String),
@@ -114,6 +118,14 @@ pub struct OktaApiSetup {
 /// `https://<org>.okta.com` from what the admin typed: https only, a host, no credentials; any
 /// path, query or trailing slash dropped. An admin-console address (`acme-admin.okta.com`) is
 /// turned into the org's (`acme.okta.com`), which is where the API answers.
+/// Reconcile reads Okta's management API: a connection of another provider has none to read.
+pub fn okta_only(connection: &Connection) -> Result<(), OktaApiError> {
+    match connection.provider {
+        crate::connections::Provider::Okta => Ok(()),
+        _ => Err(OktaApiError::NotOktaConnection(connection.name.clone())),
+    }
+}
+
 pub fn parse_org_url(raw: &str) -> Result<String, OktaApiError> {
     let given = raw.trim();
     let bad = |reason| OktaApiError::InvalidOrgUrl {
@@ -197,6 +209,7 @@ impl OktaApi {
         token: &str,
     ) -> Result<OktaApiSetup, OktaApiError> {
         let connection = self.connections.find(id_or_name).await?;
+        okta_only(&connection)?;
         let org_url = parse_org_url(org_url)?;
         let app_id = parse_app_id(app_id)?;
         let token = token.trim().to_owned();
@@ -277,6 +290,7 @@ impl OktaApi {
         &self,
         connection: &Connection,
     ) -> Result<(OktaApiSetup, client::OktaClient), OktaApiError> {
+        okta_only(connection)?;
         let setup = self
             .get(connection)
             .await?
@@ -314,6 +328,7 @@ impl OktaApi {
         let ctx = crate::directory::WriteContext {
             connection_id: connection.id,
             connection_name: connection.name,
+            provider: connection.provider,
             base_url: String::new(),
         };
         reconcile::apply(directory, &ctx, &mut report, only).await?;

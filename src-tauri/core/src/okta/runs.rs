@@ -363,6 +363,7 @@ impl Runs {
         mode: Mode,
     ) -> Result<Ticket, OktaApiError> {
         let connection = self.okta_api.connections.find(id_or_name).await?;
+        super::okta_only(&connection)?;
         // Checked before taking the place, so that a run is never started only to fail at once.
         if self.okta_api.get(&connection).await?.is_none() {
             return Err(OktaApiError::NotSetUp(connection.name));
@@ -531,6 +532,7 @@ impl Runs {
                 let ctx = WriteContext {
                     connection_id: connection.id.clone(),
                     connection_name: connection.name.clone(),
+                    provider: connection.provider,
                     base_url: String::new(),
                 };
                 reconcile::apply(&self.directory, &ctx, &mut report, keys).await?;
@@ -556,6 +558,7 @@ impl Runs {
         let ctx = WriteContext {
             connection_id: connection.id.clone(),
             connection_name: connection.name.clone(),
+            provider: connection.provider,
             base_url: String::new(),
         };
         reconcile::apply(&self.directory, &ctx, &mut report, &still).await?;
@@ -808,6 +811,10 @@ pub fn describe(e: &OktaApiError) -> String {
              app's page in the Okta admin console (…/admin/app/NAME/instance/ID/…)."
         ),
         OktaApiError::EmptyToken => "Paste the Okta API token.".to_owned(),
+        OktaApiError::NotOktaConnection(name) => format!(
+            "'{name}' is a Microsoft Entra ID connection: reconcile reads Okta's API, so it is \
+             for Okta connections only."
+        ),
         OktaApiError::NotSetUp(name) => {
             format!("Reconciling with Okta is not set up for '{name}': set up its API access.")
         }
@@ -986,7 +993,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let keychain = Arc::new(MemoryKeychain::default());
         let desk = Desk::open(dir.path(), keychain.clone()).await.unwrap();
-        let connection = desk.connections().add("Okta").await.unwrap().connection;
+        let connection = desk
+            .connections()
+            .add("Okta", crate::connections::Provider::Okta)
+            .await
+            .unwrap()
+            .connection;
         keychain
             .set(
                 &crate::okta::token_account(&connection.id),

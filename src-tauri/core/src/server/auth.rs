@@ -125,8 +125,9 @@ async fn authenticate(parts: &mut Parts, state: &AppState) -> Result<Connection,
         }
     }
 
-    if !config.okta_enabled {
-        return Err(ScimError::okta_turned_off().into_response());
+    // Each provider's switch pauses its own connections only.
+    if !config.provider_enabled(connection.provider) {
+        return Err(ScimError::provider_turned_off(connection.provider).into_response());
     }
     if let Err(throttled) = state.throttle.check(&connection.id) {
         return Err(
@@ -143,6 +144,7 @@ async fn authenticate(parts: &mut Parts, state: &AppState) -> Result<Connection,
             ),
             connection_id: connection.id,
             connection_name: connection.name,
+            provider: connection.provider,
         },
         directory: state.desk.directory().clone(),
     })))
@@ -165,6 +167,7 @@ async fn too_many_requests(
             base_url: String::new(),
             connection_id: connection.id.clone(),
             connection_name: connection.name.clone(),
+            provider: connection.provider,
         };
         state
             .desk

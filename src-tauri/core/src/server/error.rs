@@ -64,12 +64,16 @@ impl ScimError {
         Self::new(401, None, reason)
     }
 
-    pub(crate) fn okta_turned_off() -> Self {
+    /// 403: the switch of the connection's identity provider is off; the detail names it.
+    pub(crate) fn provider_turned_off(provider: crate::connections::Provider) -> Self {
         Self::new(
             403,
             None,
-            "The Okta integration is turned off in SCIM Desk (Settings > Integrations). Turn it \
-             on to resume provisioning; nothing was changed.",
+            format!(
+                "The {} integration is turned off in SCIM Desk (Settings > Integrations). Turn \
+                 it on to resume provisioning; nothing was changed.",
+                provider.display_name()
+            ),
         )
     }
 

@@ -26,7 +26,11 @@ async fn edge() -> Edge {
     let desk = Desk::open(dir.path(), Arc::new(MemoryKeychain::default()))
         .await
         .unwrap();
-    let new = desk.connections().add("Okta").await.unwrap();
+    let new = desk
+        .connections()
+        .add("Okta", crate::connections::Provider::Okta)
+        .await
+        .unwrap();
     let overrides = Overrides {
         public_url: Some(PUBLIC_URL.into()),
         listen: None,
@@ -294,6 +298,70 @@ async fn with_okta_turned_off_a_right_token_is_refused_403_and_a_wrong_one_401()
         .body(Body::empty())
         .unwrap();
     e.send(wrong).await.assert_scim_error(401);
+}
+
+/// Each provider's switch pauses its own connections only, and the 403 names the provider whose
+/// switch is off.
+#[tokio::test]
+async fn each_provider_switch_pauses_only_its_own_connections() {
+    use crate::connections::Provider;
+    let okta = edge().await;
+    let entra_new = okta
+        .desk
+        .connections()
+        .add("Entra", Provider::Entra)
+        .await
+        .unwrap();
+    let entra = Edge {
+        app: okta.app.clone(),
+        desk: okta.desk.clone(),
+        base: format!("/scim/v2/{}", entra_new.connection.id),
+        token: entra_new.token,
+        _dir: tempfile::tempdir().unwrap(),
+    };
+    let users = |e: &Edge| format!("{}/Users", e.base);
+
+    okta.desk.set_config("entra", "off").await.unwrap();
+    let refused = entra.call("GET", &users(&entra), None).await;
+    refused.assert_scim_error(403);
+    let detail = refused.body["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("The Microsoft Entra ID integration is turned off"),
+        "{detail}"
+    );
+    assert_eq!(okta.call("GET", &users(&okta), None).await.status, 200);
+    let created = okta
+        .call("POST", &users(&okta), Some(user("jane@corp.example")))
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+
+    okta.desk.set_config("entra", "on").await.unwrap();
+    okta.desk.set_config("okta", "off").await.unwrap();
+    let refused = okta.call("GET", &users(&okta), None).await;
+    refused.assert_scim_error(403);
+    let detail = refused.body["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("The Okta integration is turned off"),
+        "{detail}"
+    );
+    let created = entra
+        .call("POST", &users(&entra), Some(user("john@corp.example")))
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+
+    // Each activity line names the provider of the connection that wrote it.
+    let log = okta
+        .desk
+        .directory()
+        .activity(&Default::default())
+        .await
+        .unwrap();
+    let providers: Vec<_> = log.iter().map(|a| a.provider).collect();
+    assert_eq!(
+        providers,
+        [Some(Provider::Entra), Some(Provider::Okta)],
+        "{log:?}"
+    );
 }
 
 #[tokio::test]

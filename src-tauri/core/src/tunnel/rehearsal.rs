@@ -1,10 +1,14 @@
-//! The Okta rehearsal: Okta's read-only requests, sent through the public URL, step by step.
+//! The rehearsal: the connection's identity provider's read-only requests, sent through the
+//! public URL, step by step.
 //!
 //! What *Test Connector Configuration* and the read-only steps of Okta's SPEC test send — reach
 //! the URL, list users, look up a user nobody has, fetch an unknown id, present a bad token —
 //! each reported in plain language, so the admin learns what is wrong ("the tunnel answered but
 //! the request never reached this app", "TLS failed", "token refused") before Okta's tasks fail.
-//! It creates nothing. Calls go out over HTTPS trusting the OS's roots, webpki's, and the PEM
+//! For a Microsoft Entra ID connection the steps are what Entra's *Test Connection* sends instead
+//! ([`rehearse_entra`]): a lookup by a filter on a user nobody has, which must answer 200 with an
+//! empty list (Entra, unlike Okta, does not accept 404 there), the same by `externalId`, and a
+//! wrong token. It creates nothing. Calls go out over HTTPS trusting the OS's roots, webpki's, and the PEM
 //! file named by `SCIMDESK_EXTRA_CA_FILE` (a private CA, or a test's).
 
 use std::time::Duration;
@@ -12,6 +16,7 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::connections::Provider;
 use crate::scim::schema::{ERROR_SCHEMA as ERROR, LIST_RESPONSE_SCHEMA as LIST_RESPONSE};
 
 pub use crate::https::EXTRA_CA_ENV;
@@ -31,7 +36,8 @@ pub enum Outcome {
 
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Step {
-    /// A short name: `reach`, `list`, `lookup`, `unknown_id`, `bad_token`.
+    /// A short name: `reach`, `list`, `lookup`, `unknown_id`, `bad_token` (Okta's);
+    /// `reach`, `lookup`, `external_id_lookup`, `bad_token` (Entra's).
     pub step: &'static str,
     /// What Okta sends, as the admin would read it.
     pub request: String,
@@ -41,16 +47,18 @@ pub struct Step {
 
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Rehearsal {
+    /// Whose requests were rehearsed: the connection's identity provider.
+    pub provider: Provider,
     pub base_url: String,
     pub ok: bool,
     pub steps: Vec<Step>,
     /// Why the steps say less than they seem to (e.g. no public URL is set); none when they
     /// went where Okta's requests go.
     pub note: Option<RehearsalNote>,
-    /// Whether Okta, on the internet, can call this base URL at all: a public HTTPS URL, from a
-    /// tunnel that is online. When it can't, passing steps only show that SCIM Desk answers
-    /// correctly here, and `note` says why Okta can't.
-    pub reachable_by_okta: bool,
+    /// Whether the connection's identity provider, on the internet, can call this base URL at
+    /// all: a public HTTPS URL, from a tunnel that is online. When it can't, passing steps only
+    /// show that SCIM Desk answers correctly here, and `note` says why it can't.
+    pub reachable_by_provider: bool,
 }
 
 /// Why a rehearsal did not go where Okta's requests go. Each front end words it.
@@ -82,20 +90,25 @@ pub fn client() -> Result<reqwest::Client, RehearsalError> {
     Ok(crate::https::client(USER_AGENT, REQUEST_TIMEOUT)?)
 }
 
-/// Runs the rehearsal against `base_url` (`<public URL>/scim/v2/<connection id>`) with the
-/// connection's token. `listen` names where the tunnel should forward, for the messages.
+/// Runs `provider`'s rehearsal against `base_url` (`<public URL>/scim/v2/<connection id>`) with
+/// the connection's token. `listen` names where the tunnel should forward, for the messages.
 pub async fn rehearse(
     client: &reqwest::Client,
+    provider: Provider,
     base_url: &str,
     token: &str,
     listen: &str,
 ) -> Rehearsal {
-    let mut steps = Vec::new();
-    let nonce = uuid::Uuid::new_v4();
+    match provider {
+        Provider::Okta => rehearse_okta(client, base_url, token, listen).await,
+        Provider::Entra => rehearse_entra(client, base_url, token, listen).await,
+    }
+}
 
-    // 1. Reach the public URL at all: DNS, TCP and TLS, any HTTP answer.
+/// Step 1 of every rehearsal: reach the public URL at all (DNS, TCP and TLS, any HTTP answer).
+async fn reach(client: &reqwest::Client, base_url: &str, steps: &mut Vec<Step>) -> bool {
     let reach = client.get(base_url).send().await;
-    let reached = match reach {
+    match reach {
         Ok(response) => {
             steps.push(Step {
                 step: "reach",
@@ -117,24 +130,143 @@ pub async fn rehearse(
             });
             false
         }
-    };
+    }
+}
 
-    let list_url = format!("{base_url}/Users?startIndex=1&count=2");
-    let lookup_filter = format!("userName eq \"rehearsal-{nonce}@rehearsal.invalid\"");
-    let lookup_url = format!(
-        "{base_url}/Users?filter={}&startIndex=1&count=100",
-        url::form_urlencoded::byte_serialize(lookup_filter.as_bytes())
-            .collect::<String>()
-            .replace('+', "%20")
-    );
-    let unknown_url = format!("{base_url}/Users/{nonce}");
-
-    let skipped = |step: &'static str, request: String, why: &str| Step {
+fn skipped(step: &'static str, request: String, why: &str) -> Step {
+    Step {
         step,
         request,
         outcome: Outcome::Skipped,
         message: format!("Not run: {why}."),
+    }
+}
+
+/// `GET {base_url}/Users?filter=…` with the filter encoded as a query value.
+fn filter_url(base_url: &str, filter: &str, paging: &str) -> String {
+    format!(
+        "{base_url}/Users?filter={}{paging}",
+        url::form_urlencoded::byte_serialize(filter.as_bytes())
+            .collect::<String>()
+            .replace('+', "%20")
+    )
+}
+
+/// What Microsoft Entra ID's *Test Connection* sends: a lookup by `userName` of a user nobody
+/// has, the same by `externalId`, both expecting 200 with an empty ListResponse, and a wrong
+/// token expecting 401.
+async fn rehearse_entra(
+    client: &reqwest::Client,
+    base_url: &str,
+    token: &str,
+    listen: &str,
+) -> Rehearsal {
+    let provider = Provider::Entra;
+    let mut steps = Vec::new();
+    let nonce = uuid::Uuid::new_v4();
+    let reached = reach(client, base_url, &mut steps).await;
+    let lookup_url = filter_url(
+        base_url,
+        &format!("userName eq \"{nonce}@scimdesk-test.invalid\""),
+        "",
+    );
+    let external_url = filter_url(base_url, &format!("externalId eq \"{nonce}\""), "");
+    if !reached {
+        let why = "the public URL could not be reached";
+        steps.push(skipped("lookup", format!("GET {lookup_url}"), why));
+        steps.push(skipped(
+            "external_id_lookup",
+            format!("GET {external_url}"),
+            why,
+        ));
+        steps.push(skipped(
+            "bad_token",
+            format!("GET {lookup_url} with a wrong token"),
+            why,
+        ));
+        return finish(provider, base_url, steps);
+    }
+    let empty_list = |status: u16, body: &Value| {
+        status == 200 && is_list(body) && body["totalResults"].as_u64() == Some(0)
     };
+    let lookup = call(client, &lookup_url, Some(token)).await;
+    let mut lookup_step = judge(
+        provider,
+        "lookup",
+        format!("GET {lookup_url}"),
+        &lookup,
+        listen,
+        |status, body| {
+            empty_list(status, body).then(|| {
+                "A lookup of a user nobody has answered 200 with an empty list, as Microsoft \
+                 Entra ID's Test Connection expects."
+                    .to_owned()
+            })
+        },
+    );
+    if matches!(lookup, Ok((404, _, _))) {
+        lookup_step.message = "A lookup of a user nobody has answered 404. Microsoft Entra ID, \
+            unlike Okta, does not accept 404 here: it expects 200 with an empty list, and its Test \
+            Connection fails."
+            .to_owned();
+    }
+    steps.push(lookup_step);
+    let external = call(client, &external_url, Some(token)).await;
+    let mut external_step = judge(
+        provider,
+        "external_id_lookup",
+        format!("GET {external_url}"),
+        &external,
+        listen,
+        |status, body| {
+            empty_list(status, body).then(|| {
+                "A lookup by an externalId nobody has answered 200 with an empty list, as \
+                 Microsoft Entra ID expects."
+                    .to_owned()
+            })
+        },
+    );
+    if matches!(external, Ok((404, _, _))) {
+        external_step.message = "A lookup by an externalId nobody has answered 404. Microsoft \
+            Entra ID, unlike Okta, does not accept 404 here: it expects 200 with an empty list."
+            .to_owned();
+    }
+    steps.push(external_step);
+    let bad = call(client, &lookup_url, Some("rehearsal-wrong-token")).await;
+    steps.push(judge(
+        provider,
+        "bad_token",
+        format!("GET {lookup_url} with a wrong token"),
+        &bad,
+        listen,
+        |status, body| {
+            (status == 401 && is_error(body)).then(|| {
+                "A wrong token was refused with 401 and a SCIM error: only Microsoft Entra ID, \
+                 with the connection's Secret Token, gets in."
+                    .to_owned()
+            })
+        },
+    ));
+    finish(provider, base_url, steps)
+}
+
+/// Okta's read-only requests: Test Connector Configuration and the SPEC test's lookups.
+async fn rehearse_okta(
+    client: &reqwest::Client,
+    base_url: &str,
+    token: &str,
+    listen: &str,
+) -> Rehearsal {
+    let provider = Provider::Okta;
+    let mut steps = Vec::new();
+    let nonce = uuid::Uuid::new_v4();
+    let reached = reach(client, base_url, &mut steps).await;
+
+    let list_url = format!("{base_url}/Users?startIndex=1&count=2");
+    let lookup_filter = format!("userName eq \"rehearsal-{nonce}@rehearsal.invalid\"");
+    let lookup_url = filter_url(base_url, &lookup_filter, "&startIndex=1&count=100");
+    let unknown_url = format!("{base_url}/Users/{nonce}");
+
     if !reached {
         let why = "the public URL could not be reached";
         steps.push(skipped("list", format!("GET {list_url}"), why));
@@ -145,12 +277,13 @@ pub async fn rehearse(
             format!("GET {list_url} with a wrong token"),
             why,
         ));
-        return finish(base_url, steps);
+        return finish(provider, base_url, steps);
     }
 
     // 2. What Test Connector Configuration sends.
     let list = call(client, &list_url, Some(token)).await;
     let list_step = judge(
+        provider,
         "list",
         format!("GET {list_url}"),
         &list,
@@ -174,6 +307,7 @@ pub async fn rehearse(
         // 3. The lookup Okta makes before creating someone.
         let lookup = call(client, &lookup_url, Some(token)).await;
         steps.push(judge(
+            provider,
             "lookup",
             format!("GET {lookup_url}"),
             &lookup,
@@ -191,6 +325,7 @@ pub async fn rehearse(
         // 4. An id nobody has.
         let unknown = call(client, &unknown_url, Some(token)).await;
         steps.push(judge(
+            provider,
             "unknown_id",
             format!("GET {unknown_url}"),
             &unknown,
@@ -210,6 +345,7 @@ pub async fn rehearse(
     // 5. A wrong token must be refused.
     let bad = call(client, &list_url, Some("rehearsal-wrong-token")).await;
     steps.push(judge(
+        provider,
         "bad_token",
         format!("GET {list_url} with a wrong token"),
         &bad,
@@ -222,16 +358,17 @@ pub async fn rehearse(
             })
         },
     ));
-    finish(base_url, steps)
+    finish(provider, base_url, steps)
 }
 
-fn finish(base_url: &str, steps: Vec<Step>) -> Rehearsal {
+fn finish(provider: Provider, base_url: &str, steps: Vec<Step>) -> Rehearsal {
     Rehearsal {
+        provider,
         base_url: base_url.to_owned(),
         ok: steps.iter().all(|s| s.outcome == Outcome::Ok),
         steps,
         note: None,
-        reachable_by_okta: base_url.starts_with("https://"),
+        reachable_by_provider: base_url.starts_with("https://"),
     }
 }
 
@@ -288,6 +425,7 @@ fn is_error(body: &Value) -> bool {
 /// Grades an answer: `good` says what success looks like; everything else gets the most useful
 /// explanation available.
 fn judge(
+    provider: Provider,
     step: &'static str,
     request: String,
     answer: &Answer,
@@ -338,7 +476,8 @@ fn judge(
         ));
     }
     failed(format!(
-        "SCIM Desk answered HTTP {status}, which Okta would treat as a failure.{detail}"
+        "SCIM Desk answered HTTP {status}, which {} would treat as a failure.{detail}",
+        provider.display_name()
     ))
 }
 
@@ -407,7 +546,14 @@ mod tests {
             "application/scim+json".into(),
             json!({"schemas": [ERROR], "status": "401", "detail": "The token is not valid."}),
         ));
-        let step = judge("list", "GET x".into(), &answer, "127.0.0.1:1", |_, _| None);
+        let step = judge(
+            Provider::Okta,
+            "list",
+            "GET x".into(),
+            &answer,
+            "127.0.0.1:1",
+            |_, _| None,
+        );
         assert_eq!(step.outcome, Outcome::Failed);
         assert!(
             step.message.starts_with("Token refused"),
@@ -420,9 +566,14 @@ mod tests {
     #[test]
     fn a_proxy_error_page_never_reached_the_app() {
         let answer: Answer = Ok((502, "text/html".into(), Value::Null));
-        let step = judge("list", "GET x".into(), &answer, "127.0.0.1:8742", |_, _| {
-            None
-        });
+        let step = judge(
+            Provider::Okta,
+            "list",
+            "GET x".into(),
+            &answer,
+            "127.0.0.1:8742",
+            |_, _| None,
+        );
         assert!(
             step.message.starts_with(
                 "The tunnel answered (HTTP 502) but the request never reached this app"

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use scimdesk::connections::keychain::{Keychain, MemoryKeychain};
+use scimdesk::connections::Provider;
 use scimdesk::directory::employees::{EmployeeListQuery, StatusChoice};
 use scimdesk::directory::WriteContext;
 use scimdesk::endpoint::{Endpoint, EndpointStatus};
@@ -22,6 +23,7 @@ fn ctx(desk_conn: &str) -> WriteContext {
     WriteContext {
         connection_id: desk_conn.to_owned(),
         connection_name: "Okta".to_owned(),
+        provider: Provider::Okta,
         base_url: "http://127.0.0.1:8742/scim/v2/c".to_owned(),
     }
 }
@@ -280,7 +282,10 @@ async fn export_writes_cells_a_spreadsheet_would_run_as_text() {
 async fn connections_views_carry_base_urls_and_last_contact_and_refuse_bad_names() {
     let (desk, _dir) = desk().await;
     let mut events = desk.subscribe();
-    let added = desk.add_connection_view("Okta production").await.unwrap();
+    let added = desk
+        .add_connection_view("Okta production", Provider::Okta)
+        .await
+        .unwrap();
     assert_eq!(
         added.base_url,
         format!("http://127.0.0.1:8742/scim/v2/{}", added.id)
@@ -294,13 +299,16 @@ async fn connections_views_carry_base_urls_and_last_contact_and_refuse_bad_names
     assert!(token.len() >= 43);
 
     for (bad, field) in [("", "name"), ("   ", "name"), ("okta PRODUCTION", "name")] {
-        let e = desk.add_connection_view(bad).await.unwrap_err();
+        let e = desk
+            .add_connection_view(bad, Provider::Okta)
+            .await
+            .unwrap_err();
         assert_eq!(e.field.as_deref(), Some(field), "{bad:?}: {e}");
         assert!(e.message.chars().next().unwrap().is_uppercase(), "{e}");
     }
     let long = "x".repeat(65);
     assert_eq!(
-        desk.add_connection_view(&long)
+        desk.add_connection_view(&long, Provider::Okta)
             .await
             .unwrap_err()
             .field
@@ -333,7 +341,9 @@ async fn connections_views_carry_base_urls_and_last_contact_and_refuse_bad_names
 async fn the_overview_counts_and_the_okta_switch() {
     let (desk, _dir) = desk().await;
     seed(&desk, 6).await;
-    desk.add_connection_view("One").await.unwrap();
+    desk.add_connection_view("One", Provider::Okta)
+        .await
+        .unwrap();
     let status = EndpointStatus::Serving {
         listen: "127.0.0.1:8742".into(),
     };
@@ -347,10 +357,14 @@ async fn the_overview_counts_and_the_okta_switch() {
         ),
         (1, 4, 2)
     );
-    desk.set_okta_enabled(false).await.unwrap();
+    desk.set_provider_enabled(Provider::Okta, false)
+        .await
+        .unwrap();
     assert!(!desk.overview(status.clone()).await.unwrap().okta_enabled);
     assert!(!desk.config().await.unwrap().okta_enabled);
-    desk.set_okta_enabled(true).await.unwrap();
+    desk.set_provider_enabled(Provider::Okta, true)
+        .await
+        .unwrap();
     assert!(desk.overview(status).await.unwrap().okta_enabled);
 }
 
@@ -444,7 +458,10 @@ async fn the_tunnel_dialog_validates_and_saves() {
     assert!(status.reachable_by_okta);
     let views = desk.connection_views().await.unwrap();
     assert!(views.is_empty());
-    let added = desk.add_connection_view("Okta").await.unwrap();
+    let added = desk
+        .add_connection_view("Okta", Provider::Okta)
+        .await
+        .unwrap();
     assert_eq!(
         added.base_url,
         format!("https://desk.example.com/scim/v2/{}", added.id)
@@ -459,7 +476,10 @@ async fn the_endpoint_reports_a_taken_port_and_moves_to_another() {
     let taken = squatter.local_addr().unwrap();
     desk.set_config("listen", &taken.to_string()).await.unwrap();
 
-    desk.connections().add("Okta").await.unwrap();
+    desk.connections()
+        .add("Okta", Provider::Okta)
+        .await
+        .unwrap();
     let port_windows = || async {
         let now = time::OffsetDateTime::now_utc();
         let all = desk.reachability().recent(10, now).await.unwrap();
@@ -720,7 +740,10 @@ async fn reachability_windows_are_listed_newest_first_and_a_dismissal_outlives_a
     let beat = Duration::from_secs(30);
     let (desk, dir) = desk().await;
     assert!(desk.reachability_windows().await.unwrap().is_empty());
-    let okta = desk.add_connection_view("Okta").await.unwrap();
+    let okta = desk
+        .add_connection_view("Okta", Provider::Okta)
+        .await
+        .unwrap();
 
     // Killed at 22:10, started again at 07:45: one window, and the event an open app follows.
     let r = desk.reachability();

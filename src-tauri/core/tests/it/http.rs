@@ -31,7 +31,7 @@ async fn connection_token_lives_in_the_keychain_and_deleting_it_stops_sync_but_k
     let new = running
         .desk
         .connections()
-        .add("Okta production")
+        .add("Okta production", scimdesk::connections::Provider::Okta)
         .await
         .unwrap();
     let config = running.desk.config().await.unwrap();
@@ -109,7 +109,7 @@ async fn without_a_keychain_adding_a_connection_fails_and_leaves_nothing_behind(
     let desk = Desk::open(dir.path(), keychain).await.unwrap();
     let err = desk
         .connections()
-        .add("Okta")
+        .add("Okta", scimdesk::connections::Provider::Okta)
         .await
         .unwrap_err()
         .to_string();
@@ -124,9 +124,17 @@ async fn connection_names_are_unique_ignoring_case_and_found_by_name_or_id() {
     let desk = Desk::open(dir.path(), Arc::new(MemoryKeychain::default()))
         .await
         .unwrap();
-    let a = desk.connections().add("  Okta Prod ").await.unwrap();
+    let a = desk
+        .connections()
+        .add("  Okta Prod ", scimdesk::connections::Provider::Okta)
+        .await
+        .unwrap();
     assert_eq!(a.connection.name, "Okta Prod");
-    let dup = desk.connections().add("okta prod").await.unwrap_err();
+    let dup = desk
+        .connections()
+        .add("okta prod", scimdesk::connections::Provider::Okta)
+        .await
+        .unwrap_err();
     assert!(dup.to_string().contains("already exists"), "{dup}");
     assert_eq!(
         desk.connections().find("OKTA PROD").await.unwrap().id,
@@ -142,7 +150,12 @@ async fn connection_names_are_unique_ignoring_case_and_found_by_name_or_id() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_answer_under_the_listener_is_a_scim_error_body() {
     let running = start(Arc::new(MemoryKeychain::default())).await;
-    let new = running.desk.connections().add("Okta").await.unwrap();
+    let new = running
+        .desk
+        .connections()
+        .add("Okta", scimdesk::connections::Provider::Okta)
+        .await
+        .unwrap();
     let base_url = running
         .desk
         .config()
@@ -188,7 +201,12 @@ async fn every_identity_provider_conversation_replays() {
     assert!(fixtures.len() >= 5, "{:?}", fixtures.iter().map(|f| &f.0));
     for (name, text) in fixtures {
         let running = start(Arc::new(MemoryKeychain::default())).await;
-        let new = running.desk.connections().add(&name).await.unwrap();
+        let new = running
+            .desk
+            .connections()
+            .add(&name, scimdesk::connections::Provider::Okta)
+            .await
+            .unwrap();
         let base_url = running
             .desk
             .config()

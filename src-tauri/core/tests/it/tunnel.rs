@@ -20,7 +20,12 @@ async fn start() -> (common::Running, Arc<MemoryKeychain>) {
 /// Adds the connection "Okta" and makes the endpoint's own address the public URL, so the
 /// rehearsal goes straight to it.
 async fn okta_at_own_origin(running: &common::Running) -> scimdesk::connections::NewConnection {
-    let new = running.desk.connections().add("Okta").await.unwrap();
+    let new = running
+        .desk
+        .connections()
+        .add("Okta", scimdesk::connections::Provider::Okta)
+        .await
+        .unwrap();
     running
         .desk
         .set_config("public-url", &running.origin)
@@ -126,7 +131,12 @@ async fn rehearsal_names_a_refused_token() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rehearsal_names_a_server_that_is_not_scim_desk() {
     let (running, _) = start().await;
-    running.desk.connections().add("Okta").await.unwrap();
+    running
+        .desk
+        .connections()
+        .add("Okta", scimdesk::connections::Provider::Okta)
+        .await
+        .unwrap();
     let other = not_scim_desk().await;
     running.desk.set_config("public-url", &other).await.unwrap();
 
@@ -147,7 +157,12 @@ async fn rehearsal_names_a_server_that_is_not_scim_desk() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rehearsal_names_transport_failures() {
     let (running, _) = start().await;
-    running.desk.connections().add("Okta").await.unwrap();
+    running
+        .desk
+        .connections()
+        .add("Okta", scimdesk::connections::Provider::Okta)
+        .await
+        .unwrap();
 
     // Nothing listens.
     let refused = format!("http://127.0.0.1:{}", free_port());
@@ -191,7 +206,12 @@ async fn rehearsal_names_transport_failures() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn absolute_urls_ignore_a_forged_host() {
     let (running, _) = start().await;
-    let new = running.desk.connections().add("Okta").await.unwrap();
+    let new = running
+        .desk
+        .connections()
+        .add("Okta", scimdesk::connections::Provider::Okta)
+        .await
+        .unwrap();
     running
         .desk
         .set_config("public-url", "https://desk.example.com")
@@ -343,7 +363,12 @@ async fn public_url_setting_means_own_and_secrets_stay_out_of_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rehearsal_says_when_a_managed_tunnel_is_not_online() {
     let (running, _) = start().await;
-    running.desk.connections().add("Okta").await.unwrap();
+    running
+        .desk
+        .connections()
+        .add("Okta", scimdesk::connections::Provider::Okta)
+        .await
+        .unwrap();
     running
         .desk
         .set_tunnel(TunnelSetting::Cloudflared { hostname: None }, None)
@@ -383,7 +408,10 @@ async fn no_tunnel_says_okta_cannot_reach_it() {
 async fn a_tunnel_down_and_a_url_okta_does_not_have_are_reachability_windows() {
     let (running, _) = start().await;
     let desk = &running.desk;
-    desk.connections().add("Okta").await.unwrap();
+    desk.connections()
+        .add("Okta", scimdesk::connections::Provider::Okta)
+        .await
+        .unwrap();
     let windows = || async {
         desk.reachability()
             .recent(10, time::OffsetDateTime::now_utc())
@@ -435,4 +463,136 @@ async fn a_tunnel_down_and_a_url_okta_does_not_have_are_reachability_windows() {
         "closed once Okta has it: {now:?}"
     );
     assert!(desk.tunnel_status().await.unwrap().url_changed.is_none());
+}
+
+/// Adds the Microsoft Entra ID connection "Entra" and makes the endpoint's own address the
+/// public URL.
+async fn entra_at_own_origin(running: &common::Running) -> scimdesk::connections::NewConnection {
+    let new = running
+        .desk
+        .connections()
+        .add("Entra", scimdesk::connections::Provider::Entra)
+        .await
+        .unwrap();
+    running
+        .desk
+        .set_config("public-url", &running.origin)
+        .await
+        .unwrap();
+    new
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_entra_connection_rehearses_what_entras_test_connection_sends() {
+    let (running, _) = start().await;
+    entra_at_own_origin(&running).await;
+
+    let r = running.desk.rehearse("Entra").await.unwrap();
+    assert!(r.ok, "{r:#?}");
+    assert_eq!(r.provider, scimdesk::connections::Provider::Entra);
+    let names: Vec<&str> = r.steps.iter().map(|s| s.step).collect();
+    assert_eq!(
+        names,
+        ["reach", "lookup", "external_id_lookup", "bad_token"]
+    );
+    let lookup = step(&r, "lookup");
+    assert!(
+        lookup.request.contains("%40scimdesk-test.invalid"),
+        "{}",
+        lookup.request
+    );
+    assert!(
+        lookup.message.contains("Test Connection"),
+        "{}",
+        lookup.message
+    );
+    assert!(step(&r, "external_id_lookup")
+        .request
+        .contains("filter=externalId%20eq%20"));
+    assert!(!r.reachable_by_provider, "a plain-HTTP URL: {r:#?}");
+    // Okta's connections keep their own steps.
+    running
+        .desk
+        .connections()
+        .add("Okta", scimdesk::connections::Provider::Okta)
+        .await
+        .unwrap();
+    let okta = running.desk.rehearse("Okta").await.unwrap();
+    assert_eq!(okta.steps.len(), 5, "{okta:#?}");
+    assert_eq!(okta.provider, scimdesk::connections::Provider::Okta);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_entra_rehearsal_names_a_refused_token_and_the_bad_token_step_still_passes() {
+    let (running, keychain) = start().await;
+    let new = entra_at_own_origin(&running).await;
+    keychain
+        .set(&new.connection.id, "not-the-connections-token")
+        .unwrap();
+
+    let r = running.desk.rehearse("Entra").await.unwrap();
+    assert!(!r.ok);
+    assert_eq!(step(&r, "reach").outcome, Outcome::Ok);
+    for name in ["lookup", "external_id_lookup"] {
+        let s = step(&r, name);
+        assert_eq!(s.outcome, Outcome::Failed, "{s:?}");
+        assert!(s.message.starts_with("Token refused"), "{}", s.message);
+    }
+    assert_eq!(step(&r, "bad_token").outcome, Outcome::Ok);
+}
+
+/// A stand-in for a SCIM server that answers a filter matching nobody with 404 (which Okta
+/// accepts and Entra does not), and a wrong token with 401.
+async fn answers_404_to_lookups() -> String {
+    use axum::http::{header, HeaderMap, StatusCode};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = axum::Router::new().fallback(|headers: HeaderMap| async move {
+        let good = headers
+            .get(header::AUTHORIZATION)
+            .is_some_and(|v| v == "Bearer stand-in-token");
+        let (status, detail) = if good {
+            (StatusCode::NOT_FOUND, "No such user")
+        } else {
+            (StatusCode::UNAUTHORIZED, "Bad token")
+        };
+        let body = serde_json::json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+            "status": status.as_u16().to_string(),
+            "detail": detail,
+        });
+        (
+            status,
+            [(header::CONTENT_TYPE, "application/scim+json")],
+            body.to_string(),
+        )
+    });
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}/scim/v2/stand-in")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_entra_rehearsal_fails_a_404_to_the_lookup_and_says_entra_expects_an_empty_list() {
+    use scimdesk::connections::Provider;
+    use scimdesk::tunnel::rehearsal;
+    let base_url = answers_404_to_lookups().await;
+    let client = rehearsal::client().unwrap();
+    let r = rehearsal::rehearse(
+        &client,
+        Provider::Entra,
+        &base_url,
+        "stand-in-token",
+        "127.0.0.1:8742",
+    )
+    .await;
+    assert!(!r.ok);
+    let lookup = step(&r, "lookup");
+    assert_eq!(lookup.outcome, Outcome::Failed);
+    assert!(
+        lookup.message.contains("404") && lookup.message.contains("unlike Okta"),
+        "{}",
+        lookup.message
+    );
+    assert_eq!(step(&r, "external_id_lookup").outcome, Outcome::Failed);
+    assert_eq!(step(&r, "bad_token").outcome, Outcome::Ok);
 }
