@@ -72,6 +72,13 @@ export function providerConnections(o: Overview, p: Provider): number {
   return p === "okta" ? o.okta_connections : o.entra_connections;
 }
 
+/** Who keeps the directory up to date, from the connections there are: "Okta", "Microsoft
+ *  Entra ID", or both. With no connection yet, Okta (the app's first provider) is named. */
+export function keptByText(o: Pick<Overview, "okta_connections" | "entra_connections">): string {
+  if (o.entra_connections > 0 && o.okta_connections > 0) return "Okta and Microsoft Entra ID";
+  return o.entra_connections > 0 ? "Microsoft Entra ID" : "Okta";
+}
+
 /** Who made a change, for a line of activity or an employee's record: "Microsoft Entra ID ·
  *  HR Entra". Either part may be unknown (a row from before providers were recorded, or one
  *  with no connection). */

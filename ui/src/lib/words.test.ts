@@ -1,3 +1,4 @@
+import { keptByText } from "./providers";
 import { describe, expect, it } from "vitest";
 import type { RehearsalNote, TunnelSetting, TunnelState, TunnelStatus } from "../api";
 import { rehearsalNoteText, STABLE_ADVICE, STABLE_ADVICE_AFTER_CHANGE, tunnelMessage, tunnelSourceText } from "./words";
@@ -78,5 +79,14 @@ describe("the app's words", () => {
     expect(rehearsalNoteText({ kind: "plain_http" })).toContain("HTTPS");
     expect(rehearsalNoteText(NOTES[0])).toContain("https://a-b-c.trycloudflare.com");
     expect(rehearsalNoteText(NOTES[1])).toContain("this computer's own address");
+  });
+});
+
+describe("who keeps the directory", () => {
+  it("names the providers that have connections", () => {
+    expect(keptByText({ okta_connections: 2, entra_connections: 0 })).toBe("Okta");
+    expect(keptByText({ okta_connections: 0, entra_connections: 1 })).toBe("Microsoft Entra ID");
+    expect(keptByText({ okta_connections: 1, entra_connections: 1 })).toBe("Okta and Microsoft Entra ID");
+    expect(keptByText({ okta_connections: 0, entra_connections: 0 })).toBe("Okta");
   });
 });

@@ -253,6 +253,7 @@ export function RehearsalPanel({ provider: asked, state, onClose }: PanelProps) 
   const error = "error" in state ? state.error : undefined;
   const provider = result?.provider ?? asked;
   const idp = PROVIDER_WORDS[provider].name;
+  const short = PROVIDER_WORDS[provider].short;
   const test = provider === "okta" ? "the way Okta will" : "the way Entra's Test Connection does";
   return (
     <section className="rehearsal" data-testid="rehearsal-result" aria-live="polite" aria-busy={state.running}>
@@ -265,7 +266,7 @@ export function RehearsalPanel({ provider: asked, state, onClose }: PanelProps) 
               : result?.ok && result.reachable_by_provider
                 ? `${idp} will be able to connect`
                 : result?.ok
-                  ? `SCIM Desk answers as ${idp} expects, but ${idp} can't reach this URL yet`
+                  ? `SCIM Desk answers as ${idp} expects, but ${short} can't reach this URL yet`
                   : `${idp} would not be able to connect`}
         </h4>
         {!state.running && (
