@@ -4,6 +4,7 @@ import { useState } from "react";
 import { call } from "../api";
 import { errorMessage } from "../lib/errors";
 import { formatBytes } from "../lib/format";
+import { PROVIDER_WORDS } from "../lib/providers";
 import { command, commandKey } from "../lib/queries";
 import { navigate, useRoute } from "../lib/useRoute";
 import { portOf, validatePort } from "../lib/validate";
@@ -11,7 +12,7 @@ import { bannerText, bannerWindow, STABLE_ADVICE_AFTER_CHANGE } from "../lib/wor
 import { CopyButton, Time, useNow } from "./bits";
 import { IconAlert } from "./Icons";
 import { useToast } from "./Toasts";
-import type { AffectedConnection, EndpointStatus, Overview } from "../api";
+import type { AffectedConnection, EndpointStatus, Overview, Provider } from "../api";
 
 export function EndpointBanner() {
   const { data: overview } = useQuery(command("overview"));
@@ -152,10 +153,17 @@ export function DiskFullBanner() {
 export function UrlChangedBanner() {
   const client = useQueryClient();
   const { data: tunnel } = useQuery(command("tunnel_status"));
+  const { data: connections } = useQuery(command("list_connections"));
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const change = tunnel?.url_changed;
   if (!change) return null;
+
+  // Whose consoles need the new URL: Okta's base URL, Entra's Tenant URL, or both.
+  const providerOf = (id: string): Provider => connections?.find((c) => c.id === id)?.provider ?? "okta";
+  const entra = change.base_urls.some((b) => providerOf(b.connection_id) === "entra");
+  const okta = !entra || change.base_urls.some((b) => providerOf(b.connection_id) === "okta");
+  const where = okta && entra ? "Okta and Microsoft Entra ID" : entra ? "Microsoft Entra ID" : "Okta";
 
   // Advice against it happening again, unless the new URL is already a stable one.
   const advice = tunnel?.stable ? null : STABLE_ADVICE_AFTER_CHANGE;
@@ -177,12 +185,27 @@ export function UrlChangedBanner() {
       <span className="banner-icon"><IconAlert /></span>
       <div className="banner-body">
         <h2 id="url-banner-title" className="banner-title">
-          Your public URL changed — update the base URL in Okta
+          {okta && entra
+            ? "Your public URL changed — update the base URL in Okta and the Tenant URL in Microsoft Entra ID"
+            : entra
+              ? "Your public URL changed — update the Tenant URL in Microsoft Entra ID"
+              : "Your public URL changed — update the base URL in Okta"}
         </h2>
         <p>
           {`SCIM Desk is now reached at ${change.to} instead of ${change.from}.`}{" "}
-          Until you paste the new base URL into Okta (Provisioning › Integration › SCIM connector base
-          URL), Okta's requests go to the old address and fail.
+          {okta && (
+            <>
+              Until you paste the new base URL into Okta (Provisioning › Integration › SCIM connector base
+              URL), Okta's requests go to the old address and fail.
+            </>
+          )}
+          {okta && entra && " "}
+          {entra && (
+            <>
+              Until you paste the new Tenant URL into the Entra application (Provisioning › Admin Credentials ›
+              Tenant URL), Entra's requests go to the old address and fail.
+            </>
+          )}
         </p>
         {change.base_urls.length > 0 && (
           <ul className="banner-list">
@@ -190,7 +213,12 @@ export function UrlChangedBanner() {
               <li key={c.connection_id}>
                 <span className="banner-list-name">{c.name}</span>
                 <code className="mono">{c.base_url}</code>
-                <CopyButton text={c.base_url} label={`Copy the new base URL of ${c.name}`} what="Base URL" testid="copy-new-base-url" />
+                <CopyButton
+                  text={c.base_url}
+                  label={`Copy the new ${PROVIDER_WORDS[providerOf(c.connection_id)].baseUrlInText} of ${c.name}`}
+                  what={PROVIDER_WORDS[providerOf(c.connection_id)].baseUrlLabel}
+                  testid="copy-new-base-url"
+                />
               </li>
             ))}
           </ul>
@@ -199,7 +227,7 @@ export function UrlChangedBanner() {
         {error && <p className="field-error" role="alert">{error}</p>}
         <div className="banner-actions">
           <button type="button" className="button button-primary" onClick={ack} disabled={busy} data-testid="ack-url-change">
-            I've updated Okta
+            I've updated {where}
           </button>
           {!tunnel?.stable && (
             <a className="button button-ghost" href="#/settings/integrations/okta">

@@ -15,7 +15,8 @@ type Words = {
   /** What the provider's own console calls the connection's base URL and token. */
   baseUrlLabel: string;
   tokenLabel: string;
-  /** The token in running text: "token", "Secret Token". */
+  /** In running text: "base URL", "Tenant URL"; "token", "Secret Token". */
+  baseUrlInText: string;
   tokenInText: string;
   /** The card's one-line description on the Integrations page. */
   description: string;
@@ -36,6 +37,7 @@ export const PROVIDER_WORDS: { readonly [P in Provider]: Words } = {
     href: "#/settings/integrations/okta",
     baseUrlLabel: "Base URL",
     tokenLabel: "Token",
+    baseUrlInText: "base URL",
     tokenInText: "token",
     description: "Okta pushes new hires, profile changes and deactivations to SCIM Desk over SCIM 2.0.",
     lede: "Okta provisions employees into SCIM Desk through a connection's base URL and token.",
@@ -49,6 +51,7 @@ export const PROVIDER_WORDS: { readonly [P in Provider]: Words } = {
     href: "#/settings/integrations/entra",
     baseUrlLabel: "Tenant URL",
     tokenLabel: "Secret Token",
+    baseUrlInText: "Tenant URL",
     tokenInText: "Secret Token",
     description: "Microsoft Entra ID provisions the users assigned to an enterprise application into SCIM Desk over SCIM 2.0.",
     lede: "Microsoft Entra ID provisions employees into SCIM Desk through a connection's Tenant URL and Secret Token.",

@@ -117,7 +117,7 @@ export function ConnectionCard({ connection: c, highlighted, onDeleted }: Props)
           <dt>{words.baseUrlLabel}</dt>
           <dd>
             <code className="mono secret-box" data-testid="base-url">{c.base_url}</code>
-            <CopyButton text={c.base_url} label={`Copy the ${words.baseUrlLabel} of ${c.name}`} what={words.baseUrlLabel} testid="copy-base-url" />
+            <CopyButton text={c.base_url} label={`Copy the ${words.baseUrlInText} of ${c.name}`} what={words.baseUrlLabel} testid="copy-base-url" />
           </dd>
         </div>
         <div className="connection-field">
@@ -132,7 +132,7 @@ export function ConnectionCard({ connection: c, highlighted, onDeleted }: Props)
               onClick={toggleToken}
               disabled={revealing}
               aria-pressed={token !== null}
-              aria-label={token !== null ? `Hide the ${words.tokenLabel} of ${c.name}` : `Show the ${words.tokenLabel} of ${c.name}`}
+              aria-label={token !== null ? `Hide the ${words.tokenInText} of ${c.name}` : `Show the ${words.tokenInText} of ${c.name}`}
               data-testid="reveal-token"
             >
               {token !== null ? <IconEyeOff /> : <IconEye />}
@@ -140,7 +140,7 @@ export function ConnectionCard({ connection: c, highlighted, onDeleted }: Props)
             </button>
             <CopyButton
               text={() => call("connection_token", { id: c.id })}
-              label={`Copy the ${words.tokenLabel} of ${c.name}`}
+              label={`Copy the ${words.tokenInText} of ${c.name}`}
               what={words.tokenLabel}
               testid="copy-token"
             />
