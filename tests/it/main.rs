@@ -27,6 +27,7 @@ mod okta_spec;
 mod package;
 mod patch_lifecycle;
 mod protocol;
+mod providers;
 mod rate_limit;
 mod reachability;
 mod reconcile;

@@ -409,9 +409,17 @@ impl Desk {
         server
     }
 
-    /// `scimdesk connection add NAME --json`.
+    /// `scimdesk connection add NAME --json` (an Okta connection, the default).
     pub fn add_connection(&self, name: &str) -> Connection {
-        let raw = self.cli_json(&["connection", "add", name]);
+        self.connection_from(self.cli_json(&["connection", "add", name]))
+    }
+
+    /// `scimdesk connection add NAME --provider PROVIDER --json` (`okta` or `entra`).
+    pub fn add_connection_for(&self, name: &str, provider: &str) -> Connection {
+        self.connection_from(self.cli_json(&["connection", "add", name, "--provider", provider]))
+    }
+
+    fn connection_from(&self, raw: Value) -> Connection {
         let field = |key: &str| -> String {
             raw.get(key)
                 .and_then(Value::as_str)

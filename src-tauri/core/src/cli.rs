@@ -147,7 +147,8 @@ pub enum TunnelSetCommand {
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Set `listen` (ADDR), `public-url` (an https URL; empty to clear), `okta` (on/off: off
-    /// refuses Okta's requests without deleting anything), `rate-limit` (requests a second per
+    /// refuses the requests of Okta connections without deleting anything), `entra` (the same
+    /// for Microsoft Entra ID connections), `rate-limit` (requests a second per
     /// connection, or `off`), `rate-limit-burst` (requests; empty for the rate), or how long
     /// the activity log keeps lines: `activity-retention-days` (default 180) and
     /// `activity-retention-lines` (default 1,000,000), whichever is fewer; `keep-awake` (on/off:
@@ -538,7 +539,12 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
             for a in &entries {
                 let mark = if a.outcome == "success" { " " } else { "!" };
                 let name = v(a.connection_name.as_deref().unwrap_or("-"));
-                println!("{mark} {}  {name:<20} {}", v(&a.at), v(&a.summary));
+                let provider = a.provider.map_or("-", |p| p.as_str());
+                println!(
+                    "{mark} {}  {provider:<5} {name:<20} {}",
+                    v(&a.at),
+                    v(&a.summary)
+                );
                 if let Some(d) = &a.detail {
                     println!("    {}", v(d));
                 }
@@ -661,7 +667,10 @@ async fn connection(desk: &Desk, command: ConnectionCommand, json: bool) -> anyh
                     println!("  {mark} {:<18} {}", step.step, v(&step.message));
                 }
                 if let Some(note) = &rehearsal.note {
-                    println!("Note: {}", v(&wording::rehearsal_note(note)));
+                    println!(
+                        "Note: {}",
+                        v(&wording::rehearsal_note(note, rehearsal.provider))
+                    );
                 }
                 match (rehearsal.ok, rehearsal.reachable_by_provider) {
                     (true, true) => {

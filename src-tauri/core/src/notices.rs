@@ -24,6 +24,7 @@ use time::OffsetDateTime;
 use tokio::sync::broadcast;
 
 use crate::config;
+use crate::connections::Provider;
 use crate::db::StoreError;
 use crate::events::ChangeEvent;
 use crate::reachability::{Cause, EndedWindow};
@@ -157,6 +158,7 @@ impl Notices {
     pub async fn push_failed(
         &self,
         connection_name: &str,
+        provider: Provider,
         resource_type: &str,
         subject: &str,
         err: &ScimError,
@@ -166,7 +168,7 @@ impl Notices {
             return Ok(Raised::Ignored);
         }
         self.raise(
-            push_failed_notice(connection_name, resource_type, subject, err),
+            push_failed_notice(connection_name, provider, resource_type, subject, err),
             now,
         )
         .await
@@ -323,9 +325,11 @@ fn quoted(s: &str) -> String {
     text::clip(&text::visible(s), QUOTE_MAX_CHARS).into_owned()
 }
 
-/// `resource_type`: `User` or `Group`, as the SCIM write names it.
+/// `resource_type`: `User` or `Group`, as the SCIM write names it. Worded for the provider of
+/// the connection that pushed.
 pub fn push_failed_notice(
     connection_name: &str,
+    provider: Provider,
     resource_type: &str,
     subject: &str,
     err: &ScimError,
@@ -335,20 +339,33 @@ pub fn push_failed_notice(
     } else {
         "another employee already has this username"
     };
-    let (what, fix) = match err.scim_type {
-        Some(ScimType::Uniqueness) => (
+    let (what, fix) = match (err.scim_type, provider) {
+        (Some(ScimType::Uniqueness), Provider::Okta) => (
             taken,
             "Correct the duplicate in Okta, then retry the task in Okta (Dashboard › Tasks).",
         ),
-        _ => (
+        (_, Provider::Okta) => (
             "a value does not fit the directory",
             "Correct the attribute mapping or the profile in Okta, then retry the task in Okta \
              (Dashboard › Tasks).",
         ),
+        (Some(ScimType::Uniqueness), Provider::Entra) => (
+            taken,
+            "Correct the duplicate in Microsoft Entra ID; its next provisioning cycle (or \
+             Provision on demand) tries again.",
+        ),
+        (_, Provider::Entra) => (
+            "a value does not fit the directory",
+            "Correct the attribute mappings or the user in Microsoft Entra ID; its next \
+             provisioning cycle (or Provision on demand) tries again.",
+        ),
     };
     Notice {
         kind: NoticeKind::PushFailed,
-        title: "An Okta push failed".to_owned(),
+        title: match provider {
+            Provider::Okta => "An Okta push failed".to_owned(),
+            Provider::Entra => "A Microsoft Entra ID push failed".to_owned(),
+        },
         body: format!(
             "{}: {} could not be saved — {what}. {fix}",
             quoted(connection_name),
@@ -448,9 +465,16 @@ mod tests {
         let (_dir, db, n, mut shown) = notices().await;
         let t = at("2026-12-07T10:00:00Z");
         assert_eq!(
-            n.push_failed("Okta", "User", "jane@corp.example", &duplicate(), t)
-                .await
-                .unwrap(),
+            n.push_failed(
+                "Okta",
+                Provider::Okta,
+                "User",
+                "jane@corp.example",
+                &duplicate(),
+                t
+            )
+            .await
+            .unwrap(),
             Raised::Shown
         );
         let notice = shown.try_recv().unwrap();
@@ -467,18 +491,32 @@ mod tests {
         let mapping = ScimError::invalid_value("'banana' is not a valid email address");
         let later = t + Duration::from_secs(3599);
         assert_eq!(
-            n.push_failed("Okta", "User", "x@corp.example", &mapping, later)
-                .await
-                .unwrap(),
+            n.push_failed(
+                "Okta",
+                Provider::Okta,
+                "User",
+                "x@corp.example",
+                &mapping,
+                later
+            )
+            .await
+            .unwrap(),
             Raised::TooSoon
         );
         assert!(shown.try_recv().is_err());
         // An hour on: one again, worded for its cause.
         let hour = t + NOTICE_EVERY;
         assert_eq!(
-            n.push_failed("Okta", "User", "x@corp.example", &mapping, hour)
-                .await
-                .unwrap(),
+            n.push_failed(
+                "Okta",
+                Provider::Okta,
+                "User",
+                "x@corp.example",
+                &mapping,
+                hour
+            )
+            .await
+            .unwrap(),
             Raised::Shown
         );
         let notice = shown.try_recv().unwrap();
@@ -487,9 +525,30 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_push_of_an_entra_connection_is_worded_for_entra() {
+        let notice = push_failed_notice(
+            "Entra",
+            Provider::Entra,
+            "User",
+            "jane@corp.example",
+            &duplicate(),
+        );
+        assert_eq!(notice.title, "A Microsoft Entra ID push failed");
+        assert!(
+            notice
+                .body
+                .starts_with("Entra: jane@corp.example could not be saved")
+                && notice.body.contains("provisioning cycle")
+                && !notice.body.contains("Okta"),
+            "{}",
+            notice.body
+        );
+    }
+
+    #[test]
     fn a_taken_group_name_is_worded_for_the_group() {
         let taken = ScimError::conflict("A group named 'Sales' already exists");
-        let notice = push_failed_notice("Okta", "Group", "group 'Sales'", &taken);
+        let notice = push_failed_notice("Okta", Provider::Okta, "Group", "group 'Sales'", &taken);
         assert!(
             notice.body.starts_with(
                 "Okta: group 'Sales' could not be saved — another group already has this name."
@@ -511,7 +570,7 @@ mod tests {
         ] {
             assert!(!needs_the_admin(&err), "{err:?}");
             assert_eq!(
-                n.push_failed("Okta", "User", "jane", &err, t)
+                n.push_failed("Okta", Provider::Okta, "User", "jane", &err, t)
                     .await
                     .unwrap(),
                 Raised::Ignored
@@ -525,7 +584,7 @@ mod tests {
     async fn each_kind_has_its_own_hour_and_its_page() {
         let (_dir, db, n, mut shown) = notices().await;
         let t = at("2026-12-08T07:45:00Z");
-        n.push_failed("Okta", "User", "jane", &duplicate(), t)
+        n.push_failed("Okta", Provider::Okta, "User", "jane", &duplicate(), t)
             .await
             .unwrap();
         let night = window(
@@ -600,7 +659,7 @@ mod tests {
     async fn the_hour_is_kept_across_a_restart() {
         let (dir, db, n, _shown) = notices().await;
         let t = at("2026-12-07T10:00:00Z");
-        n.push_failed("Okta", "User", "jane", &duplicate(), t)
+        n.push_failed("Okta", Provider::Okta, "User", "jane", &duplicate(), t)
             .await
             .unwrap();
         drop(n);
@@ -613,7 +672,7 @@ mod tests {
         let soon = t + Duration::from_secs(600);
         assert_eq!(
             again
-                .push_failed("Okta", "User", "jane", &duplicate(), soon)
+                .push_failed("Okta", Provider::Okta, "User", "jane", &duplicate(), soon)
                 .await
                 .unwrap(),
             Raised::TooSoon
@@ -650,7 +709,7 @@ mod tests {
             "2026-12-08T07:45:00Z",
         );
         assert_eq!(
-            n.push_failed("Okta", "User", "jane", &duplicate(), t)
+            n.push_failed("Okta", Provider::Okta, "User", "jane", &duplicate(), t)
                 .await
                 .unwrap(),
             Raised::Off
@@ -669,7 +728,7 @@ mod tests {
         // On again: the next one is shown at once (nothing was claimed while off).
         n.set_enabled(true).await.unwrap();
         assert_eq!(
-            n.push_failed("Okta", "User", "jane", &duplicate(), t)
+            n.push_failed("Okta", Provider::Okta, "User", "jane", &duplicate(), t)
                 .await
                 .unwrap(),
             Raised::Shown
@@ -684,14 +743,14 @@ mod tests {
         drop(shown);
         let t = at("2026-12-07T10:00:00Z");
         assert_eq!(
-            n.push_failed("Okta", "User", "jane", &duplicate(), t)
+            n.push_failed("Okta", Provider::Okta, "User", "jane", &duplicate(), t)
                 .await
                 .unwrap(),
             Raised::NoFrontEnd
         );
         let mut shown = n.subscribe();
         assert_eq!(
-            n.push_failed("Okta", "User", "jane", &duplicate(), t)
+            n.push_failed("Okta", Provider::Okta, "User", "jane", &duplicate(), t)
                 .await
                 .unwrap(),
             Raised::Shown
@@ -712,7 +771,7 @@ mod tests {
     #[test]
     fn what_okta_sent_is_quoted_short_and_without_control_characters() {
         let long = format!("{}\u{1b}[31m", "a".repeat(500));
-        let notice = push_failed_notice("Okta", "User", &long, &duplicate());
+        let notice = push_failed_notice("Okta", Provider::Okta, "User", &long, &duplicate());
         assert!(!notice.body.contains('\u{1b}'), "{}", notice.body);
         assert!(notice.body.len() < 400, "{}", notice.body);
     }

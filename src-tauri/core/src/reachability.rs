@@ -443,9 +443,15 @@ fn record(
     ended_at: Option<&str>,
     clean_stop: Option<bool>,
 ) -> rusqlite::Result<bool> {
+    // The Okta switch keeps out Okta's connections only: Microsoft Entra ID's are not in its
+    // windows (and with none of Okta's there is no window).
+    let only_okta = cause == Cause::OktaOff;
     let ids = c
-        .prepare_cached("SELECT id FROM connections ORDER BY created_at, id")?
-        .query_map([], |r| r.get::<_, String>(0))?
+        .prepare_cached(
+            "SELECT id FROM connections WHERE NOT ?1 OR provider = 'okta' \
+             ORDER BY created_at, id",
+        )?
+        .query_map([only_okta], |r| r.get::<_, String>(0))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     if ids.is_empty() {
         return Ok(false);
@@ -622,6 +628,50 @@ mod tests {
         assert_eq!(w.seconds, 1800.0);
         let ids: Vec<_> = w.connections.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(ids, ["c0", "c1"]);
+        db.close().await;
+    }
+
+    /// The Okta switch pauses Okta's connections only: its window names none of Microsoft
+    /// Entra ID's, and with only Entra connections there is no window at all.
+    #[tokio::test]
+    async fn the_okta_switch_window_names_only_okta_connections() {
+        let (_dir, db, r) = desk_with_connections(&["Okta", "Entra"]).await;
+        db.write(|c| {
+            c.execute(
+                "UPDATE connections SET provider = 'entra' WHERE id = 'c1'",
+                [],
+            )
+            .map_err(direct_error)
+        })
+        .await
+        .unwrap();
+        r.okta_switched(false, at("2026-12-07T12:00:00Z"))
+            .await
+            .unwrap();
+        let open = r.recent(10, at("2026-12-07T12:10:00Z")).await.unwrap();
+        let ids: Vec<_> = open[0].connections.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["c0"]);
+        r.okta_switched(true, at("2026-12-07T12:30:00Z"))
+            .await
+            .unwrap();
+
+        db.write(|c| {
+            c.execute("DELETE FROM connections WHERE id = 'c0'", [])
+                .map_err(direct_error)
+        })
+        .await
+        .unwrap();
+        r.okta_switched(false, at("2026-12-07T13:00:00Z"))
+            .await
+            .unwrap();
+        assert_eq!(
+            r.recent(10, at("2026-12-07T13:10:00Z"))
+                .await
+                .unwrap()
+                .len(),
+            1,
+            "no new window: only Entra connections are left"
+        );
         db.close().await;
     }
 

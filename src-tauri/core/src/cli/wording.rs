@@ -91,22 +91,24 @@ pub fn url_change_message(change: &UrlChange) -> String {
     )
 }
 
-pub fn rehearsal_note(note: &RehearsalNote) -> String {
+/// Why a rehearsal says less than it seems to, naming the connection's `provider`.
+pub fn rehearsal_note(note: &RehearsalNote, provider: crate::connections::Provider) -> String {
+    let who = provider.display_name();
     match note {
         RehearsalNote::TunnelOffline { mode, last_url } => format!(
             "The {mode} tunnel is not online, so this used {}. Start SCIM Desk (`scimdesk serve` \
              or the app) to run the tunnel, and see `scimdesk tunnel status`.",
             match last_url {
                 Some(url) => format!("its last known URL, {url}"),
-                None => "this machine's own address, which Okta cannot reach".to_owned(),
+                None => format!("this machine's own address, which {who} cannot reach"),
             }
         ),
-        RehearsalNote::NoPublicUrl => "No public URL is set, so this went to this machine's own \
-             address, which Okta cannot reach. Choose a tunnel with `scimdesk tunnel set` and run \
-             it again."
-            .to_owned(),
+        RehearsalNote::NoPublicUrl => format!(
+            "No public URL is set, so this went to this machine's own address, which {who} \
+             cannot reach. Choose a tunnel with `scimdesk tunnel set` and run it again."
+        ),
         RehearsalNote::PlainHttp => {
-            "The public URL is plain HTTP on this machine; Okta only calls HTTPS URLs.".to_owned()
+            format!("The public URL is plain HTTP on this machine; {who} only calls HTTPS URLs.")
         }
     }
 }
@@ -183,7 +185,7 @@ impl<'a> RehearsalJson<'a> {
             base_url: &r.base_url,
             ok: r.ok,
             steps: &r.steps,
-            note: r.note.as_ref().map(rehearsal_note),
+            note: r.note.as_ref().map(|n| rehearsal_note(n, r.provider)),
             reachable_by_provider: r.reachable_by_provider,
         }
     }

@@ -153,6 +153,7 @@ impl Directory {
             let raised = notices
                 .push_failed(
                     &ctx.connection_name,
+                    ctx.provider,
                     attempt.resource_type,
                     attempt.subject,
                     &err,

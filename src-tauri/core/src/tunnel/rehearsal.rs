@@ -106,7 +106,12 @@ pub async fn rehearse(
 }
 
 /// Step 1 of every rehearsal: reach the public URL at all (DNS, TCP and TLS, any HTTP answer).
-async fn reach(client: &reqwest::Client, base_url: &str, steps: &mut Vec<Step>) -> bool {
+async fn reach(
+    client: &reqwest::Client,
+    provider: Provider,
+    base_url: &str,
+    steps: &mut Vec<Step>,
+) -> bool {
     let reach = client.get(base_url).send().await;
     match reach {
         Ok(response) => {
@@ -126,7 +131,7 @@ async fn reach(client: &reqwest::Client, base_url: &str, steps: &mut Vec<Step>) 
                 step: "reach",
                 request: format!("GET {base_url}"),
                 outcome: Outcome::Failed,
-                message: transport_failure(&e, base_url),
+                message: transport_failure(&e, base_url, provider),
             });
             false
         }
@@ -164,7 +169,7 @@ async fn rehearse_entra(
     let provider = Provider::Entra;
     let mut steps = Vec::new();
     let nonce = uuid::Uuid::new_v4();
-    let reached = reach(client, base_url, &mut steps).await;
+    let reached = reach(client, provider, base_url, &mut steps).await;
     let lookup_url = filter_url(
         base_url,
         &format!("userName eq \"{nonce}@scimdesk-test.invalid\""),
@@ -189,7 +194,7 @@ async fn rehearse_entra(
     let empty_list = |status: u16, body: &Value| {
         status == 200 && is_list(body) && body["totalResults"].as_u64() == Some(0)
     };
-    let lookup = call(client, &lookup_url, Some(token)).await;
+    let lookup = call(client, provider, &lookup_url, Some(token)).await;
     let mut lookup_step = judge(
         provider,
         "lookup",
@@ -211,7 +216,7 @@ async fn rehearse_entra(
             .to_owned();
     }
     steps.push(lookup_step);
-    let external = call(client, &external_url, Some(token)).await;
+    let external = call(client, provider, &external_url, Some(token)).await;
     let mut external_step = judge(
         provider,
         "external_id_lookup",
@@ -232,7 +237,7 @@ async fn rehearse_entra(
             .to_owned();
     }
     steps.push(external_step);
-    let bad = call(client, &lookup_url, Some("rehearsal-wrong-token")).await;
+    let bad = call(client, provider, &lookup_url, Some("rehearsal-wrong-token")).await;
     steps.push(judge(
         provider,
         "bad_token",
@@ -260,7 +265,7 @@ async fn rehearse_okta(
     let provider = Provider::Okta;
     let mut steps = Vec::new();
     let nonce = uuid::Uuid::new_v4();
-    let reached = reach(client, base_url, &mut steps).await;
+    let reached = reach(client, provider, base_url, &mut steps).await;
 
     let list_url = format!("{base_url}/Users?startIndex=1&count=2");
     let lookup_filter = format!("userName eq \"rehearsal-{nonce}@rehearsal.invalid\"");
@@ -281,7 +286,7 @@ async fn rehearse_okta(
     }
 
     // 2. What Test Connector Configuration sends.
-    let list = call(client, &list_url, Some(token)).await;
+    let list = call(client, provider, &list_url, Some(token)).await;
     let list_step = judge(
         provider,
         "list",
@@ -305,7 +310,7 @@ async fn rehearse_okta(
 
     if list_ok {
         // 3. The lookup Okta makes before creating someone.
-        let lookup = call(client, &lookup_url, Some(token)).await;
+        let lookup = call(client, provider, &lookup_url, Some(token)).await;
         steps.push(judge(
             provider,
             "lookup",
@@ -323,7 +328,7 @@ async fn rehearse_okta(
             },
         ));
         // 4. An id nobody has.
-        let unknown = call(client, &unknown_url, Some(token)).await;
+        let unknown = call(client, provider, &unknown_url, Some(token)).await;
         steps.push(judge(
             provider,
             "unknown_id",
@@ -343,7 +348,7 @@ async fn rehearse_okta(
     }
 
     // 5. A wrong token must be refused.
-    let bad = call(client, &list_url, Some("rehearsal-wrong-token")).await;
+    let bad = call(client, provider, &list_url, Some("rehearsal-wrong-token")).await;
     steps.push(judge(
         provider,
         "bad_token",
@@ -375,7 +380,12 @@ fn finish(provider: Provider, base_url: &str, steps: Vec<Step>) -> Rehearsal {
 /// An answer: status, content type and parsed body (Null when not JSON), or the transport error.
 type Answer = Result<(u16, String, Value), String>;
 
-async fn call(client: &reqwest::Client, url: &str, token: Option<&str>) -> Answer {
+async fn call(
+    client: &reqwest::Client,
+    provider: Provider,
+    url: &str,
+    token: Option<&str>,
+) -> Answer {
     let mut request = client
         .get(url)
         .header("Accept", "application/scim+json")
@@ -384,7 +394,7 @@ async fn call(client: &reqwest::Client, url: &str, token: Option<&str>) -> Answe
         request = request.bearer_auth(token);
     }
     match request.send().await {
-        Err(e) => Err(transport_failure(&e, url)),
+        Err(e) => Err(transport_failure(&e, url, provider)),
         Ok(response) => {
             let status = response.status().as_u16();
             let content_type = response
@@ -482,7 +492,7 @@ fn judge(
 }
 
 /// A transport error as the admin can act on it: DNS, refused connection, TLS, timeout.
-fn transport_failure(e: &reqwest::Error, url: &str) -> String {
+fn transport_failure(e: &reqwest::Error, url: &str, provider: Provider) -> String {
     let host = crate::https::host_port(url);
     let mut chain = Vec::new();
     let mut source: Option<&dyn std::error::Error> = Some(e);
@@ -516,8 +526,9 @@ fn transport_failure(e: &reqwest::Error, url: &str) -> String {
         || lower.contains("received corrupt message")
     {
         return format!(
-            "TLS failed with {host}: {innermost}. Okta only accepts a valid, publicly trusted \
-             certificate."
+            "TLS failed with {host}: {innermost}. {} only accepts a valid, publicly trusted \
+             certificate.",
+            provider.display_name()
         );
     }
     format!("Could not reach {host}: {all}.")

@@ -417,6 +417,77 @@ async fn employee_detail_has_every_attribute_groups_manager_and_activity() {
     assert!(sales.iter().all(|a| a.summary.contains("person002")));
 }
 
+/// The employee detail names the provider and connection that last wrote the employee, and
+/// still names the provider (from the activity lines) once the connection is deleted.
+#[tokio::test]
+async fn employee_detail_names_the_provider_of_the_connection_that_wrote_the_employee() {
+    let (desk, _dir) = desk().await;
+    let entra = desk
+        .add_connection_view("Entra", Provider::Entra)
+        .await
+        .unwrap();
+    let c = WriteContext {
+        connection_id: entra.id.clone(),
+        connection_name: entra.name.clone(),
+        provider: entra.provider,
+        base_url: entra.base_url.clone(),
+    };
+    let jane = desk
+        .directory()
+        .create_user(&c, user(1, "Analyst"))
+        .await
+        .unwrap();
+    let detail = desk.employee_detail(jane.id()).await.unwrap();
+    assert_eq!(detail.connection_name.as_deref(), Some("Entra"));
+    assert_eq!(detail.provider, Some(Provider::Entra));
+    assert_eq!(detail.activity[0].provider, Some(Provider::Entra));
+
+    desk.delete_connection_view(&entra.id).await.unwrap();
+    let detail = desk.employee_detail(jane.id()).await.unwrap();
+    assert_eq!(detail.connection_name, None);
+    assert_eq!(detail.provider, Some(Provider::Entra));
+}
+
+/// Reconcile reads Okta's API: every reconcile view refuses an Entra connection with a
+/// sentence, and an Okta connection is unaffected.
+#[tokio::test]
+async fn reconcile_is_refused_for_an_entra_connection() {
+    let (desk, _dir) = desk().await;
+    let entra = desk
+        .add_connection_view("Entra", Provider::Entra)
+        .await
+        .unwrap();
+    let okta = desk
+        .add_connection_view("Okta", Provider::Okta)
+        .await
+        .unwrap();
+    let refusals = [
+        desk.reconcile_state(&entra.id).await.unwrap_err(),
+        desk.start_reconcile_view(&entra.id).await.unwrap_err(),
+        desk.apply_reconcile_view(&entra.id, None)
+            .await
+            .unwrap_err(),
+        desk.set_okta_api_view(
+            &entra.id,
+            scimdesk::reconcile_views::OktaApiInput {
+                org_url: "https://acme.okta.com".into(),
+                app_id: "0oa1".into(),
+                token: "t".into(),
+            },
+        )
+        .await
+        .unwrap_err(),
+    ];
+    for e in refusals {
+        assert!(
+            e.message.contains("reconcile reads Okta's API")
+                && e.message.contains("for Okta connections only"),
+            "{e}"
+        );
+    }
+    assert!(desk.reconcile_state(&okta.id).await.is_ok());
+}
+
 #[tokio::test]
 async fn the_tunnel_dialog_validates_and_saves() {
     let (desk, _dir) = desk().await;

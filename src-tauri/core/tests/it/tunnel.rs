@@ -383,7 +383,7 @@ async fn rehearsal_says_when_a_managed_tunnel_is_not_online() {
             last_url: None
         }
     );
-    let words = wording::rehearsal_note(&note);
+    let words = wording::rehearsal_note(&note, scimdesk::connections::Provider::Okta);
     assert!(
         words.starts_with("The cloudflared tunnel is not online"),
         "{words}"
@@ -510,6 +510,11 @@ async fn an_entra_connection_rehearses_what_entras_test_connection_sends() {
         .request
         .contains("filter=externalId%20eq%20"));
     assert!(!r.reachable_by_provider, "a plain-HTTP URL: {r:#?}");
+    let note = wording::rehearsal_note(r.note.as_ref().unwrap(), r.provider);
+    assert!(
+        note.contains("Microsoft Entra ID only calls HTTPS URLs"),
+        "{note}"
+    );
     // Okta's connections keep their own steps.
     running
         .desk
