@@ -243,3 +243,58 @@ fn an_admin_connects_entra_sees_a_provision_with_its_provider_and_rehearses() {
     assert_eq!(app.text("okta-status").trim(), "On · 0 connections");
     app.screenshot("integrations-after");
 }
+
+/// Entra's switch on its card pauses Entra's connections and no others: while it is off, Entra's
+/// requests are refused and Okta's still served, the Entra page says so, and nothing is lost.
+#[test]
+fn the_entra_switch_pauses_only_entras_connections() {
+    let desk = Desk::new();
+    let okta_conn = desk.add_connection("Okta production");
+    let entra_conn = desk.add_connection_for("HR Entra", "entra");
+    let app = App::launch(&desk, "entra_switch");
+    // The app listens on a port chosen at launch: the base URLs as it gives them now.
+    let listed = desk.cli_json(&["connection", "list"]);
+    let base_url = |id: &str| -> String {
+        listed
+            .as_array()
+            .and_then(|all| all.iter().find(|c| c["id"] == id))
+            .and_then(|c| c["base_url"].as_str())
+            .unwrap_or_else(|| panic!("connection {id} in {listed}"))
+            .to_owned()
+    };
+    let okta = Okta::new(&base_url(&okta_conn.id), &okta_conn.token);
+    let entra = Okta::new(&base_url(&entra_conn.id), &entra_conn.token);
+    entra.create_user(&entra_user("kept@corp.example", "Kept", "Person"));
+
+    app.go("#/settings/integrations");
+    app.wait_until("each card counts its own connection", |app| {
+        app.text("entra-status").trim() == "On · 1 connection"
+            && app.text("okta-status").trim() == "On · 1 connection"
+    });
+    app.click("entra-toggle");
+    app.wait_for("entra-off-dialog");
+    app.screenshot("entra-off-confirm");
+    app.click("confirm-entra-off");
+    app.wait_until("the Entra card says Off", |app| {
+        app.text("entra-status").trim() == "Off"
+    });
+    assert_eq!(app.text("okta-status").trim(), "On · 1 connection");
+    app.screenshot("entra-off");
+    entra.get("/Users").assert_scim_error(403, None);
+    okta.get("/Users").expect(200);
+
+    app.click("entra-card");
+    app.wait_for("entra-off-banner");
+    assert!(app
+        .text("entra-off-banner")
+        .contains("The Microsoft Entra ID integration is off"));
+    app.screenshot("entra-page-off");
+
+    app.go("#/settings/integrations");
+    app.click("entra-toggle");
+    app.wait_until("the Entra card says On", |app| {
+        app.text("entra-status").starts_with("On")
+    });
+    entra.get("/Users").expect(200);
+    assert_eq!(desk.employee("kept@corp.example")["status"], "active");
+}

@@ -55,6 +55,10 @@ describe("the app's words", () => {
     expect(none).toContain("http://127.0.0.1:8742");
     expect(none).toContain("Change…");
     expect(tunnelMessage(status({ mode: "own", url: "https://scim.example.com" }))).toContain("https://scim.example.com");
+    // On Entra's page, in Entra's words.
+    expect(tunnelMessage(status({ mode: "none" }), "Microsoft Entra ID", "Tenant URLs")).toBe(
+      "Tenant URLs point at http://127.0.0.1:8742, on this computer, which Microsoft Entra ID can't reach: choose a tunnel with Change…",
+    );
     expect(tunnelMessage(status({ mode: "cloudflared" }, STATES[2]))).toBe(
       "The cloudflared tunnel is online at https://a-b-c.trycloudflare.com.",
     );

@@ -20,11 +20,11 @@ export function tunnelSourceText(t: Pick<TunnelStatus, "mode" | "setting">): str
 
 /** One sentence on whether and how the identity provider (`who`) reaches SCIM Desk, beside
  *  "Okta can reach it". */
-export function tunnelMessage(t: TunnelStatus, who = "Okta"): string {
+export function tunnelMessage(t: TunnelStatus, who = "Okta", urls = "Base URLs"): string {
   const tool = t.mode;
   switch (t.setting.mode) {
     case "none":
-      return `Base URLs point at ${t.public_url}, on this computer, which ${who} can't reach: choose a tunnel with Change…`;
+      return `${urls} point at ${t.public_url}, on this computer, which ${who} can't reach: choose a tunnel with Change…`;
     case "own":
       return `${who} reaches SCIM Desk through your own tunnel or reverse proxy at ${t.public_url}, which must forward /scim/v2/ to this computer. Test on a connection checks it end to end.`;
   }

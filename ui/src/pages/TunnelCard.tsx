@@ -89,7 +89,7 @@ export function TunnelCard({ tunnel, provider = "okta" }: { tunnel: TunnelStatus
                 ) : (
                   <span className="outcome outcome-failure"><IconX /> No</span>
                 )}
-                <span className="tunnel-message"> — {tunnelMessage(tunnel, who)}</span>
+                <span className="tunnel-message"> — {tunnelMessage(tunnel, who, provider === "okta" ? "Base URLs" : "Tenant URLs")}</span>
               </dd>
             </div>
           </dl>
