@@ -246,11 +246,19 @@ export function ReachabilityBanner() {
   const client = useQueryClient();
   const { data: windows } = useQuery(command("reachability_windows"));
   const now = useNow();
+  const { data: connections } = useQuery(command("list_connections"));
   const onOktaPage = useRoute().page === "okta";
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const w = bannerWindow(windows);
   if (!w) return null;
+
+  // Whose pushes may have failed: the providers of the connections the window affected (a
+  // deleted connection's is unknown, and counted as Okta's, the words of before).
+  const providerOf = (id: string): Provider => connections?.find((c) => c.id === id)?.provider ?? "okta";
+  const entra = w.connections.some((c) => providerOf(c.id) === "entra");
+  const okta = !entra || w.connections.some((c) => providerOf(c.id) === "okta");
+  const who = okta && entra ? "Okta and Microsoft Entra ID" : entra ? "Microsoft Entra ID" : "Okta";
 
   const dismiss = async () => {
     setBusy(true);
@@ -271,23 +279,34 @@ export function ReachabilityBanner() {
       <span className="banner-icon"><IconAlert /></span>
       <div className="banner-body">
         <h2 id="reachability-banner-title" className="banner-title" data-testid="reachability-banner-text">
-          {bannerText(w, now)}
+          {bannerText(w, now, who)}
         </h2>
-        <p>In the Okta Admin Console:</p>
-        <ul className="banner-steps">
-          <li>
-            <strong>Dashboard › Tasks</strong>: retry the failed provisioning tasks.
-          </li>
-          <li>
-            For pushed groups, in the app's <strong>Push Groups</strong> tab: <strong>Push Now</strong>.
-          </li>
-        </ul>
+        {okta && (
+          <>
+            <p>In the Okta Admin Console:</p>
+            <ul className="banner-steps">
+              <li>
+                <strong>Dashboard › Tasks</strong>: retry the failed provisioning tasks.
+              </li>
+              <li>
+                For pushed groups, in the app's <strong>Push Groups</strong> tab: <strong>Push Now</strong>.
+              </li>
+            </ul>
+          </>
+        )}
+        {entra && (
+          <p data-testid="reachability-banner-entra">
+            Microsoft Entra ID retries the changes that failed in its next provisioning cycles, which run about every 40
+            minutes. For someone who can't wait, use <strong>Provision on demand</strong> in the Entra application's
+            provisioning pages.
+          </p>
+        )}
         {error && <p className="field-error" role="alert">{error}</p>}
         <div className="banner-actions">
           <button type="button" className="button button-primary" onClick={dismiss} disabled={busy} data-testid="dismiss-reachability">
             Dismiss
           </button>
-          <ReconcileNow connections={w.connections} onError={setError} />
+          <ReconcileNow connections={w.connections.filter((c) => providerOf(c.id) === "okta")} onError={setError} />
           {!onOktaPage && (
             <a className="button button-ghost" href="#/settings/integrations/okta">
               See all on the Okta page

@@ -148,6 +148,6 @@ export function windowLengthText(seconds: number): string {
 }
 
 /** The banner's sentence: "Okta couldn't reach SCIM Desk from 22:10 to 07:45 (computer asleep)." */
-export function bannerText(w: ReachabilityWindow, now: Date = new Date()): string {
-  return `Okta couldn't reach SCIM Desk ${windowSpanText(w, now)} (${reachabilityCauseShort(w.cause)}). Pushes in that time may have failed.`;
+export function bannerText(w: ReachabilityWindow, now: Date = new Date(), who = "Okta"): string {
+  return `${who} couldn't reach SCIM Desk ${windowSpanText(w, now)} (${reachabilityCauseShort(w.cause)}). Pushes in that time may have failed.`;
 }
