@@ -6,6 +6,7 @@ import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-li
 import { beforeAll, afterEach, describe, expect, it } from "vitest";
 import { call, type ActivityEntry, type Rehearsal } from "../api";
 import { ActivityList } from "../components/ActivityList";
+import { ActivityPage } from "./ActivityPage";
 import { ToastProvider } from "../components/Toasts";
 import { DataProvider } from "../lib/queries";
 import { installMock } from "../mock";
@@ -220,5 +221,26 @@ describe("who made a change", () => {
     show(<EmployeeDetailPage id={id!} />);
     expect((await screen.findByTestId("detail-made-by")).textContent).toBe("Microsoft Entra ID · HR Entra");
     expect(screen.getByText("Microsoft Entra ID attributes")).toBeTruthy();
+  });
+});
+
+describe("the Activity page", () => {
+  it("groups its connection filter by identity provider, and filters to Entra's connection", async () => {
+    show(<ActivityPage />);
+    const select = (await screen.findByTestId("activity-connection")) as HTMLSelectElement;
+    await waitFor(() => expect(select.querySelectorAll("optgroup")).toHaveLength(2));
+    const groups = [...select.querySelectorAll("optgroup")].map((g) => [g.label, [...g.querySelectorAll("option")].map((o) => o.textContent)]);
+    expect(groups[0]).toEqual(["Okta", ["Okta production", "Okta sandbox"]]);
+    expect(groups[1][0]).toBe("Microsoft Entra ID");
+    expect(groups[1][1]).toContain("HR Entra");
+
+    const entra = [...select.querySelectorAll("option")].find((o) => o.textContent === "HR Entra")!;
+    fireEvent.change(select, { target: { value: entra.value } });
+    await waitFor(() => {
+      const rows = screen.getAllByTestId("activity-row");
+      expect(rows.length).toBeGreaterThan(0);
+      expect(rows.every((r) => r.getAttribute("data-provider") === "entra")).toBe(true);
+    });
+    expect(screen.getAllByTestId("activity-made-by").every((m) => m.textContent === "Microsoft Entra ID · HR Entra")).toBe(true);
   });
 });
