@@ -14,6 +14,7 @@ mod concurrency;
 mod connections;
 mod conversations;
 mod desktop_app;
+mod desktop_entra;
 mod desktop_notifications;
 mod desktop_reconcile;
 mod disk_full;

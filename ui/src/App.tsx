@@ -14,7 +14,7 @@ import { EmployeesPage } from "./pages/EmployeesPage";
 import { GeneralSettingsPage } from "./pages/GeneralSettingsPage";
 import { IntegrationsPage } from "./pages/IntegrationsPage";
 import { NotificationsPage } from "./pages/NotificationsPage";
-import { OktaPage } from "./pages/OktaPage";
+import { ProviderPage } from "./pages/ProviderPage";
 
 export function App() {
   return (
@@ -32,6 +32,7 @@ const TITLES: Partial<Record<Route["page"], string>> = {
   activity: "Activity",
   integrations: "Integrations",
   okta: "Okta",
+  entra: "Microsoft Entra ID",
   "activity-log": "Activity log",
   general: "General",
   notifications: "Notifications",
@@ -106,7 +107,9 @@ function Page({ route }: { route: Route }) {
     case "integrations":
       return <IntegrationsPage />;
     case "okta":
-      return <OktaPage />;
+      return <ProviderPage key="okta" provider="okta" />;
+    case "entra":
+      return <ProviderPage key="entra" provider="entra" />;
     case "activity-log":
       return <ActivityLogSettingsPage />;
     case "general":

@@ -15,8 +15,8 @@ describe("the browser mock", () => {
   });
 
   it("refuses in the core's words, with the value given", async () => {
-    await expect(call("add_connection", { name: " " })).rejects.toEqual(ERRORS.name_empty);
-    await expect(call("add_connection", { name: "Okta production" })).rejects.toMatchObject({
+    await expect(call("add_connection", { name: " ", provider: "okta" })).rejects.toEqual(ERRORS.name_empty);
+    await expect(call("add_connection", { name: "Okta production", provider: "okta" })).rejects.toMatchObject({
       field: "name",
       message: ERRORS.name_taken.message.replace("okta production", "Okta production"),
     });

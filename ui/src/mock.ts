@@ -7,8 +7,10 @@
 // checked by a core test), so the mock cannot drift from it. The employees and activity are
 // made up.
 //
+// Two Okta connections and one Microsoft Entra ID connection ("HR Entra") share the directory.
+//
 // Scenarios, from the page's query string (comma-separated): ?mock=empty (no connections, no
-// employees), off (integration off), portinuse, urlchanged, tunnelfailed, none (no tunnel), diskfull,
+// employees), off (Okta's integration off), entraoff (Entra's off), portinuse, urlchanged, tunnelfailed, none (no tunnel), diskfull,
 // big (100,000 employees), live (Okta provisions someone every few seconds), slow (300 ms calls),
 // reachable (no reachability windows: Okta could always reach SCIM Desk).
 import { mockIPC } from "@tauri-apps/api/mocks";
@@ -31,6 +33,7 @@ import type {
   GroupRef,
   NotificationSettings,
   Overview,
+  Provider,
   ReachabilityWindow,
   ReconcileRow,
   ReconcileRowKind,
@@ -81,7 +84,7 @@ const DAY = 24 * HOUR;
 
 const scenario = new Set((new URLSearchParams(window.location.search).get("mock") ?? "").split(",").filter(Boolean));
 
-type Conn = { id: string; name: string; created_at: string; token: string; last_contact: ConnectionView["last_contact"]; refused?: ConnectionView["refused"] };
+type Conn = { id: string; name: string; provider: Provider; created_at: string; token: string; last_contact: ConnectionView["last_contact"]; refused?: ConnectionView["refused"] };
 type Emp = Employee & { groups: string[] };
 
 const state = {
@@ -90,6 +93,7 @@ const state = {
   keepAwake: false,
   keepAwakeSince: "",
   oktaEnabled: !scenario.has("off"),
+  entraEnabled: !scenario.has("entraoff"),
   listen: "127.0.0.1:8742",
   endpoint: (scenario.has("portinuse")
     ? { state: "port_in_use", listen: "127.0.0.1:8742" }
@@ -139,9 +143,10 @@ const baseUrl = (c: Conn) => baseUrlAt(publicUrl(), c);
 
 function seed() {
   if (scenario.has("empty")) return;
-  const prod: Conn = { id: uuid(), name: "Okta production", created_at: iso(12 * DAY + 3 * HOUR), token: token(), last_contact: null };
-  const sandbox: Conn = { id: uuid(), name: "Okta sandbox", created_at: iso(2 * DAY + 5 * HOUR), token: token(), last_contact: null };
-  state.connections = [prod, sandbox];
+  const prod: Conn = { id: uuid(), name: "Okta production", provider: "okta", created_at: iso(12 * DAY + 3 * HOUR), token: token(), last_contact: null };
+  const sandbox: Conn = { id: uuid(), name: "Okta sandbox", provider: "okta", created_at: iso(2 * DAY + 5 * HOUR), token: token(), last_contact: null };
+  const entra: Conn = { id: uuid(), name: "HR Entra", provider: "entra", created_at: iso(6 * DAY + 2 * HOUR), token: token(), last_contact: null };
+  state.connections = [prod, sandbox, entra];
 
   const n = scenario.has("big") ? 100_000 : 250;
   const used = new Set<string>();
@@ -170,11 +175,13 @@ function seed() {
       employee_id: `E${String(10000 + i)}`,
       status: rand() < 0.08 ? "deactivated" : "active",
       external_id: `00u${hex(17)}`,
-      connection_id: rand() < 0.9 ? prod.id : sandbox.id,
+      connection_id: ((r) => (r < 0.7 ? prod.id : r < 0.9 ? entra.id : sandbox.id))(rand()),
       created_at: iso(age + 30 * DAY),
       updated_at: iso(Math.floor(rand() * age)),
       groups: ["g-all", ...(bu === "Product & Technology" ? ["g-eng"] : bu === "Go-to-Market" ? ["g-gtm"] : []), ...(rand() < 0.3 ? ["g-remote"] : [])],
     };
+    // Entra's externalId is the person's mailNickname by default.
+    if (e.connection_id === entra.id) e.external_id = local;
     if (i > 0 && i % 97 === 0) e.status = "removed";
     if (i > 0 && i % 53 === 0) e.groups = [];
     state.employees.push(e);
@@ -195,7 +202,7 @@ function seed() {
   let t = 6 * DAY;
   for (const e of sample) {
     t -= Math.floor(rand() * 50 * MIN);
-    const conn = e.connection_id === sandbox.id ? sandbox : prod;
+    const conn = [sandbox, entra].find((c) => c.id === e.connection_id) ?? prod;
     log(conn, "POST", "create", e, `Created ${name(e)} (${e.email})`, "success", 201, null, iso(Math.max(t, 0)));
   }
   for (let i = 0; i < 30; i++) {
@@ -208,12 +215,17 @@ function seed() {
   const dea = sample.filter((e) => e.status === "deactivated").slice(0, 3);
   for (const e of dea) log(prod, "PATCH", "deactivate", e, `Deactivated ${name(e)} (${e.email})`, "success", 200, null, iso(2 * HOUR));
   log(prod, "PUT", "update", null, "Update user 00u9xkq refused", "failure", 400, "invalidValue: emails[0].value 'not-an-email' is not an email address", iso(40 * MIN));
+  // Entra's last cycle, 25 minutes ago: two updates and the lookup of its Test Connection.
+  const fromEntra = sample.filter((e) => e.connection_id === entra.id).slice(-2);
+  for (const e of fromEntra) log(entra, "PATCH", "update", e, `Updated ${name(e)}: title`, "success", 200, null, iso(25 * MIN));
+  log(entra, "GET", "list", null, 'Listed users (filter userName eq "a8c2e1f0-5b1d-4c55-9f7e-0d2b1e6a9c31")', "success", 200, null, iso(20 * MIN));
   const last = sample[1];
   if (last) log(prod, "PATCH", "update", last, `Updated ${name(last)}: location`, "success", 200, null, iso(4 * MIN));
 
   prod.last_contact = { at: iso(4 * MIN), status: 200, ok: true, detail: null };
   sandbox.last_contact = { at: iso(5 * HOUR), status: 200, ok: true, detail: null };
   sandbox.refused = { count: 14, last_at: iso(5 * HOUR) };
+  entra.last_contact = { at: iso(20 * MIN), status: 200, ok: true, detail: null };
 }
 
 /** The recorded windows, moved so that the newest ended 20 minutes ago, naming the mock's
@@ -254,6 +266,7 @@ function log(
     at,
     connection_id: conn?.id ?? null,
     connection_name: conn?.name ?? null,
+    provider: conn?.provider ?? null,
     method,
     operation,
     resource_type: "User",
@@ -288,7 +301,10 @@ function overview(): Overview {
   }
   return {
     okta_enabled: state.oktaEnabled,
+    entra_enabled: state.entraEnabled,
     connection_count: state.connections.length,
+    okta_connections: state.connections.filter((c) => c.provider === "okta").length,
+    entra_connections: state.connections.filter((c) => c.provider === "entra").length,
     employees_active: active,
     employees_deactivated: deactivated,
     endpoint: state.endpoint,
@@ -300,7 +316,7 @@ function overview(): Overview {
 }
 
 function connectionView(c: Conn): ConnectionView {
-  return { id: c.id, name: c.name, base_url: baseUrl(c), created_at: c.created_at, last_contact: c.last_contact, refused: c.refused ?? null };
+  return { id: c.id, name: c.name, provider: c.provider, base_url: baseUrl(c), created_at: c.created_at, last_contact: c.last_contact, refused: c.refused ?? null };
 }
 
 function tunnelStatus(): TunnelStatus {
@@ -376,6 +392,7 @@ function detail(id: string): EmployeeDetail {
     employee,
     manager_name: manager ? name(manager) : null,
     connection_name: conn?.name ?? null,
+    provider: conn?.provider ?? null,
     attributes,
     groups: GROUPS.filter((g) => groups.includes(g.id)),
     activity: state.activity.filter((a) => a.employee_id === id).sort((a, b) => b.seq - a.seq).slice(0, 50),
@@ -396,25 +413,48 @@ function listActivity(f: ActivityFilter): ActivityEntry[] {
   return out;
 }
 
+/** The rehearsal, step by step, with the core's short step names: Okta's connector test, or
+ *  Entra's Test Connection. */
 async function rehearse(id: string): Promise<Rehearsal> {
   const c = state.connections.find((x) => x.id === id);
   if (!c) fail("This connection no longer exists.");
   await sleep(900);
   const url = baseUrl(c);
   const t = tunnelStatus();
-  const steps: Rehearsal["steps"] = [];
+  const provider = c.provider;
+  const enabled = provider === "okta" ? state.oktaEnabled : state.entraEnabled;
+  const probe = provider === "okta" ? "scimdesk-rehearsal@example.invalid" : "3f6b2c1e-8d4a-4e0b-9c7f-2a5d1e9b6c40@scimdesk-test.invalid";
+  const plan: [string, string, string][] =
+    provider === "okta"
+      ? [
+          ["reach", `GET ${url}/ServiceProviderConfig`, "Answered in 184 ms through the tunnel."],
+          ["list", `GET ${url}/Users?startIndex=1&count=1`, "The token was accepted (HTTP 200)."],
+          ["lookup", `GET ${url}/Users?filter=userName eq "${probe}"`, "An empty ListResponse, as Okta expects."],
+          ["unknown_id", `GET ${url}/Users/00000000-0000-0000-0000-000000000000`, "404, as Okta expects for a user that does not exist."],
+          ["bad_token", `GET ${url}/Users (with a wrong token)`, "Refused with 401, as it should be."],
+        ]
+      : [
+          ["reach", `GET ${url}`, "The Tenant URL answered in 184 ms through the tunnel."],
+          ["lookup", `GET ${url}/Users?filter=userName eq "${probe}"`, "200 with an empty ListResponse, as Entra's Test Connection expects."],
+          ["external_id_lookup", `GET ${url}/Users?filter=externalId eq "9c1d7e2a-4b3f-4f6e-8a0d-5e2c7b1f3a94"`, "200 with an empty ListResponse."],
+          ["bad_token", `GET ${url}/Users (with a wrong Secret Token)`, "Refused with 401, as Entra expects."],
+        ];
   if (!t.reachable_by_okta) {
-    steps.push({ step: "Reach SCIM Desk at the public URL", request: `GET ${url}/ServiceProviderConfig`, outcome: "failed", message: `${publicUrl()} did not answer.` });
-    steps.push({ step: "Authenticate with the token", request: `GET ${url}/Users?startIndex=1&count=1`, outcome: "skipped", message: "Skipped because the URL can't be reached." });
-    steps.push({ step: "Okta's connector test", request: `GET ${url}/Users?filter=userName eq "…"`, outcome: "skipped", message: "" });
+    const steps: Rehearsal["steps"] = plan.map(([step, request], i) =>
+      i === 0
+        ? { step, request, outcome: "failed", message: `${publicUrl()} did not answer.` }
+        : { step, request, outcome: "skipped", message: "Not run: the URL can't be reached." },
+    );
     const note: RehearsalNote =
       t.mode === "none" ? { kind: "no_public_url" } : { kind: "tunnel_offline", mode: t.mode, last_url: t.url_changed?.to ?? null };
-    return { base_url: url, ok: false, steps, note, reachable_by_okta: false };
+    return { provider, base_url: url, ok: false, steps, note, reachable_by_provider: false };
   }
-  steps.push({ step: "Reach SCIM Desk at the public URL", request: `GET ${url}/ServiceProviderConfig`, outcome: "ok", message: "Answered in 184 ms through the tunnel." });
-  steps.push({ step: "Authenticate with the token", request: `GET ${url}/Users?startIndex=1&count=1`, outcome: "ok", message: "The token was accepted (HTTP 200)." });
-  steps.push({ step: "Okta's connector test", request: `GET ${url}/Users?filter=userName eq "scimdesk-rehearsal@example.invalid"`, outcome: state.oktaEnabled ? "ok" : "failed", message: state.oktaEnabled ? "An empty ListResponse, as Okta expects." : "Refused with 403: the Okta integration is turned off." });
-  return { base_url: url, ok: state.oktaEnabled, steps, note: null, reachable_by_okta: true };
+  const steps: Rehearsal["steps"] = plan.map(([step, request, message], i) =>
+    i > 0 && i < plan.length - 1 && !enabled
+      ? { step, request, outcome: "failed", message: `Refused with 403: the ${provider === "okta" ? "Okta" : "Microsoft Entra ID"} integration is turned off.` }
+      : { step, request, outcome: "ok", message },
+  );
+  return { provider, base_url: url, ok: enabled, steps, note: null, reachable_by_provider: true };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -473,8 +513,10 @@ function startTunnel(url: string) {
 }
 
 function liveTick() {
-  const conn = state.connections[0];
-  if (!conn || !state.oktaEnabled) return;
+  // Whichever provider is on provisions: Okta and Entra take turns.
+  const live = state.connections.filter((c) => (c.provider === "okta" ? state.oktaEnabled : state.entraEnabled));
+  if (live.length === 0) return;
+  const conn = pick(live);
   const r = rand();
   if (r < 0.5) {
     const first = pick(FIRST);
@@ -506,7 +548,20 @@ function liveTick() {
   changed({ kind: "activity", connection_id: conn.id });
 }
 
-/** Settings › General, as the core words its state: held while Okta can provision. */
+/** Whether some connection's provider is switched on (the core holds the computer awake then). */
+function serving(): boolean {
+  return state.connections.some((c) => (c.provider === "okta" ? state.oktaEnabled : state.entraEnabled));
+}
+
+/** Why nobody can provision although connections exist: which switches are off. */
+function offReason(): "okta_off" | "entra_off" | "providers_off" {
+  const has = (p: Provider) => state.connections.some((c) => c.provider === p);
+  if (!has("entra")) return "okta_off";
+  if (!has("okta")) return "entra_off";
+  return "providers_off";
+}
+
+/** Settings › General, as the core words its state: held while Okta or Entra can provision. */
 function generalSettings(): GeneralSettings {
   const awake: GeneralSettings["awake"] = !state.keepAwake
     ? { state: "not_held", reason: "option_off" }
@@ -514,8 +569,8 @@ function generalSettings(): GeneralSettings {
       ? { state: "not_held", reason: "no_connection" }
       : state.endpoint.state !== "serving"
         ? { state: "not_held", reason: "endpoint_stopped" }
-        : !state.oktaEnabled
-          ? { state: "not_held", reason: "okta_off" }
+        : !serving()
+          ? { state: "not_held", reason: offReason() }
           : { state: "held", since: state.keepAwakeSince };
   return {
     start_at_login: state.startAtLogin,
@@ -533,7 +588,9 @@ const reconciles = new Map<string, Reconcile>();
 let reconcileSchedule: ReconcileSchedule = "daily";
 
 function reconcileOf(id: string): Reconcile {
-  if (!state.connections.some((c) => c.id === id)) fail("This connection no longer exists.");
+  const c = state.connections.find((x) => x.id === id);
+  if (!c) fail("This connection no longer exists.");
+  if (c.provider !== "okta") fail(`Reconciling reads Okta's API, so it is for Okta connections only; "${c.name}" is a Microsoft Entra ID connection.`);
   let r = reconciles.get(id);
   if (!r) {
     r = { state: { connection_id: id, setup: null, running: null, busy_with: null, last_run: null, report: null }, rows: [] };
@@ -617,8 +674,9 @@ type Handlers = {
 /** Every command of the contract (the type checker says when one is missing or answers otherwise). */
 const HANDLERS: Handlers = {
   overview: () => overview(),
-  set_okta_enabled: ({ enabled }) => {
-    state.oktaEnabled = enabled;
+  set_provider_enabled: ({ provider, enabled }) => {
+    if (provider === "okta") state.oktaEnabled = enabled;
+    else state.entraEnabled = enabled;
     changed({ kind: "settings" });
     return overview();
   },
@@ -632,13 +690,13 @@ const HANDLERS: Handlers = {
     return state.endpoint;
   },
   list_connections: () => state.connections.map(connectionView),
-  add_connection: ({ name: raw }) => {
+  add_connection: ({ name: raw, provider }) => {
     const n = raw.trim();
     if (!n) refuse(ERRORS.name_empty);
     const length = [...n].length;
     if (length > 64) refuse(ERRORS.name_too_long, "65", String(length));
     if (state.connections.some((c) => c.name.toLowerCase() === n.toLowerCase())) refuse(ERRORS.name_taken, "okta production", n);
-    const c: Conn = { id: uuid(), name: n, created_at: iso(0), token: token(), last_contact: null };
+    const c: Conn = { id: uuid(), name: n, provider, created_at: iso(0), token: token(), last_contact: null };
     state.connections.push(c);
     changed({ kind: "connections" });
     return connectionView(c);

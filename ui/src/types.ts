@@ -24,6 +24,7 @@ export type { NoticeKind } from "./bindings/NoticeKind";
 export type { NotificationSettings } from "./bindings/NotificationSettings";
 export type { NotifiedKind } from "./bindings/NotifiedKind";
 export type { Overview } from "./bindings/Overview";
+export type { Provider } from "./bindings/Provider";
 export type { AffectedConnection } from "./bindings/AffectedConnection";
 export type { ReachabilityCause } from "./bindings/ReachabilityCause";
 export type { ReachabilityWindow } from "./bindings/ReachabilityWindow";

@@ -1,13 +1,15 @@
-// Okta's requests as the activity log recorded them, newest first.
+// The identity providers' requests as the activity log recorded them, newest first, each with
+// who made it: the provider and the connection ("Microsoft Entra ID · HR Entra").
 import { useState } from "react";
 import type { ActivityEntry } from "../api";
+import { madeByText } from "../lib/providers";
 import { Time } from "./bits";
 import { IconCheck, IconX } from "./Icons";
 
 type Props = {
   entries: ActivityEntry[];
   showConnection?: boolean;
-  /** Entries newer than the first ones shown slide in (Okta's requests arriving live). */
+  /** Entries newer than the first ones shown slide in (requests arriving live). */
   slideInNew?: boolean;
 };
 
@@ -24,6 +26,7 @@ export function ActivityList({ entries, showConnection = true, slideInNew = fals
           data-testid="activity-row"
           data-outcome={a.outcome}
           data-connection-id={a.connection_id ?? ""}
+          data-provider={a.provider ?? ""}
           data-seq={a.seq}
         >
           <span className={`activity-mark mark-${a.outcome}`} aria-hidden="true">
@@ -51,7 +54,7 @@ export function ActivityList({ entries, showConnection = true, slideInNew = fals
               {showConnection && (
                 <>
                   <span aria-hidden="true"> · </span>
-                  <span>{a.connection_name ?? "Unknown connection"}</span>
+                  <span data-testid="activity-made-by">{madeByText(a.provider, a.connection_name) ?? "Unknown connection"}</span>
                 </>
               )}
               <span aria-hidden="true"> · </span>

@@ -4,6 +4,7 @@ import { useState } from "react";
 import { call } from "../api";
 import { errorMessage } from "../lib/errors";
 import { formatBytes } from "../lib/format";
+import { PROVIDER_WORDS } from "../lib/providers";
 import { command, commandKey } from "../lib/queries";
 import { navigate, useRoute } from "../lib/useRoute";
 import { portOf, validatePort } from "../lib/validate";
@@ -11,7 +12,7 @@ import { bannerText, bannerWindow, STABLE_ADVICE_AFTER_CHANGE } from "../lib/wor
 import { CopyButton, Time, useNow } from "./bits";
 import { IconAlert } from "./Icons";
 import { useToast } from "./Toasts";
-import type { AffectedConnection, EndpointStatus, Overview } from "../api";
+import type { AffectedConnection, EndpointStatus, Overview, Provider } from "../api";
 
 export function EndpointBanner() {
   const { data: overview } = useQuery(command("overview"));
@@ -152,10 +153,17 @@ export function DiskFullBanner() {
 export function UrlChangedBanner() {
   const client = useQueryClient();
   const { data: tunnel } = useQuery(command("tunnel_status"));
+  const { data: connections } = useQuery(command("list_connections"));
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const change = tunnel?.url_changed;
   if (!change) return null;
+
+  // Whose consoles need the new URL: Okta's base URL, Entra's Tenant URL, or both.
+  const providerOf = (id: string): Provider => connections?.find((c) => c.id === id)?.provider ?? "okta";
+  const entra = change.base_urls.some((b) => providerOf(b.connection_id) === "entra");
+  const okta = !entra || change.base_urls.some((b) => providerOf(b.connection_id) === "okta");
+  const where = okta && entra ? "Okta and Microsoft Entra ID" : entra ? "Microsoft Entra ID" : "Okta";
 
   // Advice against it happening again, unless the new URL is already a stable one.
   const advice = tunnel?.stable ? null : STABLE_ADVICE_AFTER_CHANGE;
@@ -177,12 +185,27 @@ export function UrlChangedBanner() {
       <span className="banner-icon"><IconAlert /></span>
       <div className="banner-body">
         <h2 id="url-banner-title" className="banner-title">
-          Your public URL changed — update the base URL in Okta
+          {okta && entra
+            ? "Your public URL changed — update the base URL in Okta and the Tenant URL in Microsoft Entra ID"
+            : entra
+              ? "Your public URL changed — update the Tenant URL in Microsoft Entra ID"
+              : "Your public URL changed — update the base URL in Okta"}
         </h2>
         <p>
           {`SCIM Desk is now reached at ${change.to} instead of ${change.from}.`}{" "}
-          Until you paste the new base URL into Okta (Provisioning › Integration › SCIM connector base
-          URL), Okta's requests go to the old address and fail.
+          {okta && (
+            <>
+              Until you paste the new base URL into Okta (Provisioning › Integration › SCIM connector base
+              URL), Okta's requests go to the old address and fail.
+            </>
+          )}
+          {okta && entra && " "}
+          {entra && (
+            <>
+              Until you paste the new Tenant URL into the Entra application (Provisioning › Admin Credentials ›
+              Tenant URL), Entra's requests go to the old address and fail.
+            </>
+          )}
         </p>
         {change.base_urls.length > 0 && (
           <ul className="banner-list">
@@ -190,7 +213,12 @@ export function UrlChangedBanner() {
               <li key={c.connection_id}>
                 <span className="banner-list-name">{c.name}</span>
                 <code className="mono">{c.base_url}</code>
-                <CopyButton text={c.base_url} label={`Copy the new base URL of ${c.name}`} what="Base URL" testid="copy-new-base-url" />
+                <CopyButton
+                  text={c.base_url}
+                  label={`Copy the new ${PROVIDER_WORDS[providerOf(c.connection_id)].baseUrlInText} of ${c.name}`}
+                  what={PROVIDER_WORDS[providerOf(c.connection_id)].baseUrlLabel}
+                  testid="copy-new-base-url"
+                />
               </li>
             ))}
           </ul>
@@ -199,7 +227,7 @@ export function UrlChangedBanner() {
         {error && <p className="field-error" role="alert">{error}</p>}
         <div className="banner-actions">
           <button type="button" className="button button-primary" onClick={ack} disabled={busy} data-testid="ack-url-change">
-            I've updated Okta
+            I've updated {where}
           </button>
           {!tunnel?.stable && (
             <a className="button button-ghost" href="#/settings/integrations/okta">
@@ -218,11 +246,19 @@ export function ReachabilityBanner() {
   const client = useQueryClient();
   const { data: windows } = useQuery(command("reachability_windows"));
   const now = useNow();
+  const { data: connections } = useQuery(command("list_connections"));
   const onOktaPage = useRoute().page === "okta";
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const w = bannerWindow(windows);
   if (!w) return null;
+
+  // Whose pushes may have failed: the providers of the connections the window affected (a
+  // deleted connection's is unknown, and counted as Okta's, the words of before).
+  const providerOf = (id: string): Provider => connections?.find((c) => c.id === id)?.provider ?? "okta";
+  const entra = w.connections.some((c) => providerOf(c.id) === "entra");
+  const okta = !entra || w.connections.some((c) => providerOf(c.id) === "okta");
+  const who = okta && entra ? "Okta and Microsoft Entra ID" : entra ? "Microsoft Entra ID" : "Okta";
 
   const dismiss = async () => {
     setBusy(true);
@@ -243,23 +279,34 @@ export function ReachabilityBanner() {
       <span className="banner-icon"><IconAlert /></span>
       <div className="banner-body">
         <h2 id="reachability-banner-title" className="banner-title" data-testid="reachability-banner-text">
-          {bannerText(w, now)}
+          {bannerText(w, now, who)}
         </h2>
-        <p>In the Okta Admin Console:</p>
-        <ul className="banner-steps">
-          <li>
-            <strong>Dashboard › Tasks</strong>: retry the failed provisioning tasks.
-          </li>
-          <li>
-            For pushed groups, in the app's <strong>Push Groups</strong> tab: <strong>Push Now</strong>.
-          </li>
-        </ul>
+        {okta && (
+          <>
+            <p>In the Okta Admin Console:</p>
+            <ul className="banner-steps">
+              <li>
+                <strong>Dashboard › Tasks</strong>: retry the failed provisioning tasks.
+              </li>
+              <li>
+                For pushed groups, in the app's <strong>Push Groups</strong> tab: <strong>Push Now</strong>.
+              </li>
+            </ul>
+          </>
+        )}
+        {entra && (
+          <p data-testid="reachability-banner-entra">
+            Microsoft Entra ID retries the changes that failed in its next provisioning cycles, which run about every 40
+            minutes. For someone who can't wait, use <strong>Provision on demand</strong> in the Entra application's
+            provisioning pages.
+          </p>
+        )}
         {error && <p className="field-error" role="alert">{error}</p>}
         <div className="banner-actions">
           <button type="button" className="button button-primary" onClick={dismiss} disabled={busy} data-testid="dismiss-reachability">
             Dismiss
           </button>
-          <ReconcileNow connections={w.connections} onError={setError} />
+          <ReconcileNow connections={w.connections.filter((c) => providerOf(c.id) === "okta")} onError={setError} />
           {!onOktaPage && (
             <a className="button button-ghost" href="#/settings/integrations/okta">
               See all on the Okta page

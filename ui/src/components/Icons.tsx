@@ -155,3 +155,22 @@ export function OktaMark({ size = 40 }: { size?: number }) {
     </span>
   );
 }
+
+/** A neutral mark for Microsoft Entra ID (our own drawing, not Microsoft's logo): an ID card. */
+export function EntraMark({ size = 40 }: { size?: number }) {
+  return (
+    <span className="entra-mark" aria-hidden="true">
+      <svg width={size} height={size} viewBox="0 0 40 40" focusable="false">
+        <rect width="40" height="40" rx="10" className="entra-mark-bg" />
+        <rect x="9" y="12" width="22" height="16" rx="3" fill="none" strokeWidth="2.5" className="entra-mark-fg" />
+        <circle cx="16" cy="19" r="2.6" className="entra-mark-dot" />
+        <path d="M12.5 24.5c.8-1.6 2-2.3 3.5-2.3s2.7.7 3.5 2.3M22.5 18h5M22.5 22h3.5" fill="none" strokeWidth="2" strokeLinecap="round" className="entra-mark-fg" />
+      </svg>
+    </span>
+  );
+}
+
+/** The mark of an identity provider. */
+export function ProviderMark({ provider, size = 40 }: { provider: "okta" | "entra"; size?: number }) {
+  return provider === "okta" ? <OktaMark size={size} /> : <EntraMark size={size} />;
+}

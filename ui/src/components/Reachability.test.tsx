@@ -150,3 +150,27 @@ describe("Reachability words", () => {
     expect(row.textContent).toContain("The Okta switch was off");
   });
 });
+
+describe("the banner, when Entra's connections were affected", () => {
+  it("names Entra and says what Entra does about the pushes, without Okta's console", async () => {
+    const w = { ...win(7, { started_at: local(0, 5), ended_at: local(0, 50), seconds: 45 * 60 }), connections: [{ id: "e1", name: "HR Entra" }] };
+    mockIPC((cmd) => {
+      if (cmd === "reachability_windows") return [w];
+      if (cmd === "list_connections")
+        return [{ id: "e1", name: "HR Entra", provider: "entra", base_url: "", created_at: local(0, 1), last_contact: null, refused: null }];
+      return null;
+    });
+    render(
+      <ToastProvider>
+        <DataProvider>
+          <ReachabilityBanner />
+        </DataProvider>
+      </ToastProvider>,
+    );
+    await waitFor(() => expect(screen.getByTestId("reachability-banner-text").textContent).toMatch(/^Microsoft Entra ID couldn't reach SCIM Desk/));
+    const banner = screen.getByTestId("reachability-banner");
+    expect(within(banner).getByTestId("reachability-banner-entra").textContent).toContain("Provision on demand");
+    expect(banner.textContent).not.toContain("Okta Admin Console");
+    expect(within(banner).queryByTestId("reconcile-now")).toBeNull();
+  });
+});

@@ -5,7 +5,7 @@ import { IconActivity, IconPeople, IconSettings } from "./Icons";
 
 export function Sidebar({ route }: { route: Route }) {
   const { data: overview } = useQuery(command("overview"));
-  const inSettings = route.page === "integrations" || route.page === "okta" || route.page === "activity-log" || route.page === "general" || route.page === "notifications";
+  const inSettings = route.page === "integrations" || route.page === "okta" || route.page === "entra" || route.page === "activity-log" || route.page === "general" || route.page === "notifications";
   const current = (on: boolean) => (on ? { "aria-current": "page" as const } : {});
   const endpoint = overview?.endpoint;
 
@@ -53,6 +53,11 @@ export function Sidebar({ route }: { route: Route }) {
               <li>
                 <a href="#/settings/integrations/okta" className="nav-link nav-sublink nav-subsub" {...current(route.page === "okta")}>
                   Okta
+                </a>
+              </li>
+              <li>
+                <a href="#/settings/integrations/entra" className="nav-link nav-sublink nav-subsub" data-testid="nav-entra" {...current(route.page === "entra")}>
+                  Microsoft Entra ID
                 </a>
               </li>
               <li>

@@ -17,6 +17,7 @@ afterEach(() => {
 const conn: ConnectionView = {
   id: "c1",
   name: "Okta production",
+  provider: "okta",
   base_url: "https://scim.example.com/scim/v2/c1",
   created_at: "2026-11-20T10:00:00Z",
   last_contact: null,
@@ -34,7 +35,7 @@ describe("Add connection dialog", () => {
     const onClose = vi.fn();
     render(
       <ToastProvider>
-        <AddConnectionDialog onAdded={onAdded} onClose={onClose} />
+        <AddConnectionDialog provider="okta" onAdded={onAdded} onClose={onClose} />
       </ToastProvider>,
     );
     const input = screen.getByTestId("connection-name") as HTMLInputElement;

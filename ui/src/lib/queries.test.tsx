@@ -79,7 +79,7 @@ describe("change events", () => {
       (cmd) => {
         if (cmd !== "overview") return null;
         calls++;
-        return { okta_enabled: true, connection_count: 1, employees_active: active, employees_deactivated: 0, endpoint: { state: "serving", listen: "127.0.0.1:8742" }, data_dir: "", disk_full: null };
+        return { okta_enabled: true, entra_enabled: true, connection_count: 1, okta_connections: 1, entra_connections: 0, employees_active: active, employees_deactivated: 0, endpoint: { state: "serving", listen: "127.0.0.1:8742" }, data_dir: "", disk_full: null };
       },
       { shouldMockEvents: true },
     );

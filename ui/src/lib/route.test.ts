@@ -8,6 +8,7 @@ describe("parseRoute", () => {
     expect(parseRoute("#/activity")).toEqual({ page: "activity" });
     expect(parseRoute("#/settings/integrations")).toEqual({ page: "integrations" });
     expect(parseRoute("#/settings/integrations/okta")).toEqual({ page: "okta" });
+    expect(parseRoute("#/settings/integrations/entra")).toEqual({ page: "entra" });
     expect(parseRoute("#/settings")).toEqual({ page: "integrations" });
     expect(parseRoute("#/settings/activity-log")).toEqual({ page: "activity-log" });
     expect(parseRoute("#/settings/general")).toEqual({ page: "general" });
@@ -27,7 +28,7 @@ describe("parseRoute", () => {
     expect(parseRoute("#/employees/1/2")).toEqual({ page: "not-found", path: "/employees/1/2" });
   });
   it("round-trips through href", () => {
-    for (const h of ["#/employees", "#/employees/x%2Fy", "#/activity", "#/settings/integrations", "#/settings/integrations/okta", "#/settings/activity-log", "#/settings/general", "#/settings/notifications"]) {
+    for (const h of ["#/employees", "#/employees/x%2Fy", "#/activity", "#/settings/integrations", "#/settings/integrations/okta", "#/settings/integrations/entra", "#/settings/activity-log", "#/settings/general", "#/settings/notifications"]) {
       expect(href(parseRoute(h))).toBe(h);
     }
   });

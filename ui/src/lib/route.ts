@@ -7,6 +7,7 @@ export type Route =
   | { page: "activity" }
   | { page: "integrations" }
   | { page: "okta" }
+  | { page: "entra" }
   | { page: "activity-log" }
   | { page: "general" }
   | { page: "notifications" }
@@ -28,6 +29,7 @@ export function parseRoute(hash: string): Route {
       if (parts.length === 1) return { page: "integrations" };
       if (parts[1] === "integrations" && parts.length === 2) return { page: "integrations" };
       if (parts[1] === "integrations" && parts[2] === "okta" && parts.length === 3) return { page: "okta" };
+      if (parts[1] === "integrations" && parts[2] === "entra" && parts.length === 3) return { page: "entra" };
       if (parts[1] === "activity-log" && parts.length === 2) return { page: "activity-log" };
       if (parts[1] === "general" && parts.length === 2) return { page: "general" };
       if (parts[1] === "notifications" && parts.length === 2) return { page: "notifications" };
@@ -50,6 +52,8 @@ export function href(route: Route): string {
       return "#/settings/integrations";
     case "okta":
       return "#/settings/integrations/okta";
+    case "entra":
+      return "#/settings/integrations/entra";
     case "activity-log":
       return "#/settings/activity-log";
     case "general":

@@ -1,3 +1,4 @@
+import { keptByText } from "./providers";
 import { describe, expect, it } from "vitest";
 import type { RehearsalNote, TunnelSetting, TunnelState, TunnelStatus } from "../api";
 import { rehearsalNoteText, STABLE_ADVICE, STABLE_ADVICE_AFTER_CHANGE, tunnelMessage, tunnelSourceText } from "./words";
@@ -54,6 +55,10 @@ describe("the app's words", () => {
     expect(none).toContain("http://127.0.0.1:8742");
     expect(none).toContain("Change…");
     expect(tunnelMessage(status({ mode: "own", url: "https://scim.example.com" }))).toContain("https://scim.example.com");
+    // On Entra's page, in Entra's words.
+    expect(tunnelMessage(status({ mode: "none" }), "Microsoft Entra ID", "Tenant URLs")).toBe(
+      "Tenant URLs point at http://127.0.0.1:8742, on this computer, which Microsoft Entra ID can't reach: choose a tunnel with Change…",
+    );
     expect(tunnelMessage(status({ mode: "cloudflared" }, STATES[2]))).toBe(
       "The cloudflared tunnel is online at https://a-b-c.trycloudflare.com.",
     );
@@ -63,7 +68,8 @@ describe("the app's words", () => {
     const all = [
       ...SETTINGS.flatMap((s) => STATES.map((st) => tunnelMessage(status(s, st)))),
       ...SETTINGS.map((s) => tunnelSourceText(status(s))),
-      ...NOTES.map(rehearsalNoteText),
+      ...NOTES.map((n) => rehearsalNoteText(n)),
+      ...NOTES.map((n) => rehearsalNoteText(n, "Microsoft Entra ID")),
       STABLE_ADVICE,
       STABLE_ADVICE_AFTER_CHANGE,
     ];
@@ -77,5 +83,14 @@ describe("the app's words", () => {
     expect(rehearsalNoteText({ kind: "plain_http" })).toContain("HTTPS");
     expect(rehearsalNoteText(NOTES[0])).toContain("https://a-b-c.trycloudflare.com");
     expect(rehearsalNoteText(NOTES[1])).toContain("this computer's own address");
+  });
+});
+
+describe("who keeps the directory", () => {
+  it("names the providers that have connections", () => {
+    expect(keptByText({ okta_connections: 2, entra_connections: 0 })).toBe("Okta");
+    expect(keptByText({ okta_connections: 0, entra_connections: 1 })).toBe("Microsoft Entra ID");
+    expect(keptByText({ okta_connections: 1, entra_connections: 1 })).toBe("Okta and Microsoft Entra ID");
+    expect(keptByText({ okta_connections: 0, entra_connections: 0 })).toBe("Okta");
   });
 });

@@ -18,14 +18,15 @@ export function tunnelSourceText(t: Pick<TunnelStatus, "mode" | "setting">): str
   }
 }
 
-/** One sentence on whether and how Okta reaches SCIM Desk, beside "Okta can reach it". */
-export function tunnelMessage(t: TunnelStatus): string {
+/** One sentence on whether and how the identity provider (`who`) reaches SCIM Desk, beside
+ *  "Okta can reach it". */
+export function tunnelMessage(t: TunnelStatus, who = "Okta", urls = "Base URLs"): string {
   const tool = t.mode;
   switch (t.setting.mode) {
     case "none":
-      return `Base URLs point at ${t.public_url}, on this computer, which Okta can't reach: choose a tunnel with Change…`;
+      return `${urls} point at ${t.public_url}, on this computer, which ${who} can't reach: choose a tunnel with Change…`;
     case "own":
-      return `Okta reaches SCIM Desk through your own tunnel or reverse proxy at ${t.public_url}, which must forward /scim/v2/ to this computer. Test on a connection checks it end to end.`;
+      return `${who} reaches SCIM Desk through your own tunnel or reverse proxy at ${t.public_url}, which must forward /scim/v2/ to this computer. Test on a connection checks it end to end.`;
   }
   switch (t.state.state) {
     case "off":
@@ -35,7 +36,7 @@ export function tunnelMessage(t: TunnelStatus): string {
     case "online":
       return `The ${tool} tunnel is online at ${t.state.url}.`;
     case "failed":
-      return `The ${tool} tunnel is down, so Okta's requests can't arrive. SCIM Desk tries again by itself.`;
+      return `The ${tool} tunnel is down, so ${who}'s requests can't arrive. SCIM Desk tries again by itself.`;
   }
 }
 
@@ -47,17 +48,17 @@ export const STABLE_ADVICE =
 export const STABLE_ADVICE_AFTER_CHANGE =
   "To stop this from happening again, use a stable public URL with Change… on the Okta page: your own URL, a named cloudflared tunnel or an ngrok reserved domain.";
 
-/** Why a rehearsal says less than it seems to. */
-export function rehearsalNoteText(note: RehearsalNote): string {
+/** Why a rehearsal says less than it seems to; `who` is the identity provider that calls. */
+export function rehearsalNoteText(note: RehearsalNote, who = "Okta"): string {
   switch (note.kind) {
     case "tunnel_offline":
       return `The ${note.mode} tunnel is not online, so this test used ${
-        note.last_url ? `its last known URL, ${note.last_url}` : "this computer's own address, which Okta can't reach"
+        note.last_url ? `its last known URL, ${note.last_url}` : `this computer's own address, which ${who} can't reach`
       }. The tunnel starts with SCIM Desk's endpoint: its state is on the Public URL card.`;
     case "no_public_url":
-      return "No public URL is set, so this test went to this computer's own address, which Okta can't reach. Choose one with Change… on the Public URL card, then test again.";
+      return `No public URL is set, so this test went to this computer's own address, which ${who} can't reach. Choose one with Change… on the Public URL card, then test again.`;
     case "plain_http":
-      return "The public URL is plain HTTP on this computer; Okta only calls HTTPS URLs.";
+      return `The public URL is plain HTTP on this computer; ${who} only calls HTTPS URLs.`;
   }
 }
 
@@ -147,6 +148,6 @@ export function windowLengthText(seconds: number): string {
 }
 
 /** The banner's sentence: "Okta couldn't reach SCIM Desk from 22:10 to 07:45 (computer asleep)." */
-export function bannerText(w: ReachabilityWindow, now: Date = new Date()): string {
-  return `Okta couldn't reach SCIM Desk ${windowSpanText(w, now)} (${reachabilityCauseShort(w.cause)}). Pushes in that time may have failed.`;
+export function bannerText(w: ReachabilityWindow, now: Date = new Date(), who = "Okta"): string {
+  return `${who} couldn't reach SCIM Desk ${windowSpanText(w, now)} (${reachabilityCauseShort(w.cause)}). Pushes in that time may have failed.`;
 }

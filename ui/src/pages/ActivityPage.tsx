@@ -4,6 +4,7 @@ import { call, type ActivityFilter } from "../api";
 import { ActivityList } from "../components/ActivityList";
 import { IconActivity, IconSearch } from "../components/Icons";
 import { errorMessage } from "../lib/errors";
+import { PROVIDER_WORDS, PROVIDERS } from "../lib/providers";
 import { command, commandKey } from "../lib/queries";
 
 const PAGE = 50;
@@ -30,7 +31,7 @@ export function ActivityPage() {
     [connectionId, failuresOnly, search],
   );
 
-  // Pages of 50, newest first, each from before the last one's oldest entry. When Okta's requests
+  // Pages of 50, newest first, each from before the last one's oldest entry. When new requests
   // make the log stale, every page loaded is fetched again from the newest, so new entries slide
   // in at the top and the older pages stay.
   const activity = useInfiniteQuery({
@@ -49,7 +50,7 @@ export function ActivityPage() {
       <header className="page-header">
         <div>
           <h1 className="page-title">Activity</h1>
-          <p className="page-lede">Every request Okta made to SCIM Desk and how it went, newest first.</p>
+          <p className="page-lede">Every request Okta and Microsoft Entra ID made to SCIM Desk, who made it and how it went, newest first.</p>
         </div>
       </header>
 
@@ -71,9 +72,17 @@ export function ActivityPage() {
           <span>Connection</span>
           <select className="select" value={connectionId} onChange={(e) => setConnectionId(e.target.value)} data-testid="activity-connection">
             <option value="">All connections</option>
-            {(connections ?? []).map((c) => (
-              <option key={c.id} value={c.id}>{c.name}</option>
-            ))}
+            {/* Grouped by identity provider: the provider is the first thing an admin knows. */}
+            {PROVIDERS.map((p) => {
+              const own = (connections ?? []).filter((c) => c.provider === p);
+              return own.length === 0 ? null : (
+                <optgroup key={p} label={PROVIDER_WORDS[p].name}>
+                  {own.map((c) => (
+                    <option key={c.id} value={c.id}>{c.name}</option>
+                  ))}
+                </optgroup>
+              );
+            })}
           </select>
         </label>
         <label className="checkbox">
@@ -101,8 +110,11 @@ export function ActivityPage() {
           ) : (
             <>
               <h2 className="empty-title">No activity yet</h2>
-              <p>Each request Okta sends — creating, updating or deactivating an employee, or testing the connection — is listed here with its outcome.</p>
-              <a className="button" href="#/settings/integrations/okta">Set up Okta</a>
+              <p>Each request Okta or Microsoft Entra ID sends — creating, updating or deactivating an employee, or testing the connection — is listed here with its outcome.</p>
+              <div className="empty-actions">
+                <a className="button" href="#/settings/integrations/okta">Set up Okta</a>
+                <a className="button" href="#/settings/integrations/entra">Set up Microsoft Entra ID</a>
+              </div>
             </>
           )}
         </div>

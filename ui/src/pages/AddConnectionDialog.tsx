@@ -1,13 +1,16 @@
 import { useRef, useState } from "react";
-import { call, type ConnectionView } from "../api";
+import { call, type ConnectionView, type Provider } from "../api";
 import { Field } from "../components/bits";
 import { Dialog } from "../components/Dialog";
 import { errorField, errorMessage } from "../lib/errors";
+import { PROVIDER_WORDS } from "../lib/providers";
 import { CONNECTION_NAME_MAX, validateConnectionName } from "../lib/validate";
 
-type Props = { onClose: () => void; onAdded: (c: ConnectionView) => void };
+/** Adds a connection of `provider`: the dialog of that provider's page. */
+type Props = { provider: Provider; onClose: () => void; onAdded: (c: ConnectionView) => void };
 
-export function AddConnectionDialog({ onClose, onAdded }: Props) {
+export function AddConnectionDialog({ provider, onClose, onAdded }: Props) {
+  const words = PROVIDER_WORDS[provider];
   const [name, setName] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [formError, setFormError] = useState<string | null>(null);
@@ -25,7 +28,7 @@ export function AddConnectionDialog({ onClose, onAdded }: Props) {
     }
     setBusy(true);
     try {
-      const c = await call("add_connection", { name: name.trim() });
+      const c = await call("add_connection", { name: name.trim(), provider });
       onAdded(c);
     } catch (e) {
       const field = errorField(e);
@@ -39,7 +42,7 @@ export function AddConnectionDialog({ onClose, onAdded }: Props) {
 
   return (
     <Dialog
-      title="Add an Okta connection"
+      title={provider === "okta" ? "Add an Okta connection" : "Add a Microsoft Entra ID connection"}
       onClose={onClose}
       onSubmit={save}
       testid="connection-dialog"
@@ -57,12 +60,13 @@ export function AddConnectionDialog({ onClose, onAdded }: Props) {
       }
     >
       <p className="dialog-lede">
-        SCIM Desk creates a base URL and a token for this connection. You paste both into Okta's
-        provisioning settings.
+        {provider === "okta"
+          ? "SCIM Desk creates a base URL and a token for this connection. You paste both into Okta's provisioning settings."
+          : "SCIM Desk creates a Tenant URL and a Secret Token for this connection. You paste both into the provisioning settings of the enterprise application in Microsoft Entra ID."}
       </p>
       <Field
         label="Name"
-        help={`A name to recognise this Okta org, such as "Okta production". Up to ${CONNECTION_NAME_MAX} characters.`}
+        help={`A name to recognise ${words.linkedThing}, such as "${words.exampleName}". Up to ${CONNECTION_NAME_MAX} characters.`}
         error={error}
         errorTestid="connection-name-error"
       >

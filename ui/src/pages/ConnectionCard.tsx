@@ -1,7 +1,8 @@
-// One Okta connection: its base URL and token to copy into Okta, when Okta last called, a
-// rehearsal of Okta's own test, and Delete behind the overflow menu.
+// One connection of an identity provider: its base URL and token to copy into the provider (Entra
+// calls them Tenant URL and Secret Token), when the provider last called, a rehearsal of the
+// provider's own test, Okta's reconcile for an Okta connection, and Delete behind the overflow menu.
 import { useEffect, useRef, useState } from "react";
-import { call, type ConnectionView, type LastContact, type RefusedRequests, type Rehearsal } from "../api";
+import { call, type ConnectionView, type LastContact, type Provider, type RefusedRequests, type Rehearsal } from "../api";
 import { CopyButton, Time } from "../components/bits";
 import { ConfirmDialog } from "../components/Dialog";
 import { IconCheck, IconEye, IconEyeOff, IconMinus, IconMore, IconPlay, IconTrash, IconX } from "../components/Icons";
@@ -9,6 +10,7 @@ import { Menu } from "../components/Menu";
 import { useToast } from "../components/Toasts";
 import { errorMessage } from "../lib/errors";
 import { absoluteTime, maskToken } from "../lib/format";
+import { PROVIDER_WORDS, stepName } from "../lib/providers";
 import { rehearsalNoteText } from "../lib/words";
 import { ReconcileArea } from "./ReconcileArea";
 
@@ -25,6 +27,8 @@ export function ConnectionCard({ connection: c, highlighted, onDeleted }: Props)
   const [rehearsal, setRehearsal] = useState<RehearsalState>(null);
   const { toast } = useToast();
   const root = useRef<HTMLElement>(null);
+  const words = PROVIDER_WORDS[c.provider];
+  const idp = words.name;
 
   useEffect(() => {
     if (highlighted) root.current?.scrollIntoView({ block: "nearest", behavior: "smooth" });
@@ -73,6 +77,7 @@ export function ConnectionCard({ connection: c, highlighted, onDeleted }: Props)
       data-testid="connection-row"
       data-connection-id={c.id}
       data-connection-name={c.name}
+      data-provider={c.provider}
       aria-labelledby={titleId}
     >
       <header className="connection-head">
@@ -103,22 +108,22 @@ export function ConnectionCard({ connection: c, highlighted, onDeleted }: Props)
 
       {highlighted && (
         <p className="connection-hint" role="status">
-          Connection created. Copy the base URL and token into Okta.
+          Connection created. {words.copyHint}
         </p>
       )}
 
       <dl className="connection-fields">
         <div className="connection-field connection-field-wide">
-          <dt>Base URL</dt>
+          <dt>{words.baseUrlLabel}</dt>
           <dd>
             <code className="mono secret-box" data-testid="base-url">{c.base_url}</code>
-            <CopyButton text={c.base_url} label={`Copy the base URL of ${c.name}`} what="Base URL" testid="copy-base-url" />
+            <CopyButton text={c.base_url} label={`Copy the ${words.baseUrlInText} of ${c.name}`} what={words.baseUrlLabel} testid="copy-base-url" />
           </dd>
         </div>
         <div className="connection-field">
-          <dt>Token</dt>
+          <dt>{words.tokenLabel}</dt>
           <dd>
-            <code className={`mono secret-box${token === null ? " is-masked" : ""}`} data-testid="token" aria-label={token === null ? "Token hidden" : undefined}>
+            <code className={`mono secret-box${token === null ? " is-masked" : ""}`} data-testid="token" aria-label={token === null ? `${words.tokenLabel} hidden` : undefined}>
               {maskToken(token)}
             </code>
             <button
@@ -127,7 +132,7 @@ export function ConnectionCard({ connection: c, highlighted, onDeleted }: Props)
               onClick={toggleToken}
               disabled={revealing}
               aria-pressed={token !== null}
-              aria-label={token !== null ? `Hide the token of ${c.name}` : `Show the token of ${c.name}`}
+              aria-label={token !== null ? `Hide the ${words.tokenInText} of ${c.name}` : `Show the ${words.tokenInText} of ${c.name}`}
               data-testid="reveal-token"
             >
               {token !== null ? <IconEyeOff /> : <IconEye />}
@@ -135,31 +140,32 @@ export function ConnectionCard({ connection: c, highlighted, onDeleted }: Props)
             </button>
             <CopyButton
               text={() => call("connection_token", { id: c.id })}
-              label={`Copy the token of ${c.name}`}
-              what="Token"
+              label={`Copy the ${words.tokenInText} of ${c.name}`}
+              what={words.tokenLabel}
               testid="copy-token"
             />
           </dd>
         </div>
         <div className="connection-field">
-          <dt>Last contact from Okta</dt>
+          <dt>Last contact from {idp}</dt>
           <dd data-testid="last-contact">
-            <LastContactText contact={c.last_contact ?? null} />
+            <LastContactText contact={c.last_contact ?? null} provider={c.provider} />
           </dd>
         </div>
         {c.refused && (
           <div className="connection-field">
             <dt>Refused requests</dt>
             <dd data-testid="refused-requests">
-              <RefusedText refused={c.refused} />
+              <RefusedText refused={c.refused} provider={c.provider} />
             </dd>
           </div>
         )}
       </dl>
 
-      {rehearsal && <RehearsalPanel state={rehearsal} onClose={() => setRehearsal(null)} />}
+      {rehearsal && <RehearsalPanel provider={c.provider} state={rehearsal} onClose={() => setRehearsal(null)} />}
 
-      <ReconcileArea connection={c} />
+      {/* Reconciling reads Okta's API: there is none of it for an Entra connection. */}
+      {c.provider === "okta" && <ReconcileArea connection={c} />}
 
       {confirmDelete && (
         <ConfirmDialog
@@ -173,18 +179,27 @@ export function ConnectionCard({ connection: c, highlighted, onDeleted }: Props)
           cancelTestid="cancel-delete"
         >
           <p>
-            Syncing from Okta stops: Okta's requests with this connection's token will be refused.
+            Syncing from {idp} stops: {idp}'s requests with this connection's {words.tokenInText} will be refused.
             The employees it synced stay in the directory.
           </p>
-          <p className="muted">To sync again later, add a new connection and paste its base URL and token into Okta.</p>
+          <p className="muted">
+            To sync again later, add a new connection and paste its {c.provider === "okta" ? "base URL and token into Okta" : "Tenant URL and Secret Token into Entra"}.
+          </p>
         </ConfirmDialog>
       )}
     </article>
   );
 }
 
-export function LastContactText({ contact }: { contact: LastContact | null }) {
-  if (!contact) return <span className="muted">Never — Okta hasn't called with this token yet</span>;
+export function LastContactText({ contact, provider }: { contact: LastContact | null; provider: Provider }) {
+  const words = PROVIDER_WORDS[provider];
+  if (!contact) {
+    return (
+      <span className="muted">
+        Never — {words.short} hasn't called with this {words.tokenInText} yet
+      </span>
+    );
+  }
   return (
     <span className={`last-contact ${contact.ok ? "is-ok" : "is-failed"}`}>
       <Time iso={contact.at} />
@@ -206,7 +221,8 @@ export function LastContactText({ contact }: { contact: LastContact | null }) {
 }
 
 /** Requests refused for a wrong or missing token: not Okta's last contact, since anyone can send one. */
-export function RefusedText({ refused }: { refused: RefusedRequests }) {
+export function RefusedText({ refused, provider }: { refused: RefusedRequests; provider: Provider }) {
+  const words = PROVIDER_WORDS[provider];
   const n = refused.count.toLocaleString("en-US");
   return (
     <span className="refused">
@@ -217,7 +233,9 @@ export function RefusedText({ refused }: { refused: RefusedRequests }) {
       last <Time iso={refused.last_at} />
       <span className="muted small refused-hint">
         {" "}
-        If Okta's requests fail with 401, paste this connection's token into Okta again; otherwise someone who knows the base URL tried a token.
+        {provider === "okta"
+          ? "If Okta's requests fail with 401, paste this connection's token into Okta again; otherwise someone who knows the base URL tried a token."
+          : `If ${words.name}'s requests fail with 401, paste this connection's Secret Token into the application's Admin Credentials again; otherwise someone who knows the Tenant URL tried a token.`}
       </span>
     </span>
   );
@@ -227,22 +245,29 @@ type RehearsalState = { running: true } | { running: false; result?: Rehearsal; 
 
 const STEP_LABEL = { ok: "Passed", failed: "Failed", skipped: "Skipped" } as const;
 
-export function RehearsalPanel({ state, onClose }: { state: NonNullable<RehearsalState>; onClose: () => void }) {
+type PanelProps = { provider: Provider; state: NonNullable<RehearsalState>; onClose: () => void };
+
+/** The rehearsal's verdict and its steps, in the words of the connection's provider. */
+export function RehearsalPanel({ provider: asked, state, onClose }: PanelProps) {
   const result = "result" in state ? state.result : undefined;
   const error = "error" in state ? state.error : undefined;
+  const provider = result?.provider ?? asked;
+  const idp = PROVIDER_WORDS[provider].name;
+  const short = PROVIDER_WORDS[provider].short;
+  const test = provider === "okta" ? "the way Okta will" : "the way Entra's Test Connection does";
   return (
     <section className="rehearsal" data-testid="rehearsal-result" aria-live="polite" aria-busy={state.running}>
       <header className="rehearsal-head">
         <h4 className="rehearsal-title">
           {state.running
-            ? "Testing the connection the way Okta will…"
+            ? `Testing the connection ${test}…`
             : error
               ? "The test couldn't run"
-              : result?.ok && result.reachable_by_okta
-                ? "Okta will be able to connect"
+              : result?.ok && result.reachable_by_provider
+                ? `${idp} will be able to connect`
                 : result?.ok
-                  ? "SCIM Desk answers as Okta expects, but Okta can't reach this URL yet"
-                  : "Okta would not be able to connect"}
+                  ? `SCIM Desk answers as ${idp} expects, but ${short} can't reach this URL yet`
+                  : `${idp} would not be able to connect`}
         </h4>
         {!state.running && (
           <button type="button" className="icon-button" aria-label="Close the test result" onClick={onClose}>
@@ -255,13 +280,13 @@ export function RehearsalPanel({ state, onClose }: { state: NonNullable<Rehearsa
         <>
           <ol className="checklist">
             {result.steps.map((s, i) => (
-              <li key={i} className={`check check-${s.outcome}`} data-outcome={s.outcome}>
+              <li key={i} className={`check check-${s.outcome}`} data-outcome={s.outcome} data-step={s.step} data-testid="rehearsal-step">
                 <span className="check-icon" aria-hidden="true">
                   {s.outcome === "ok" ? <IconCheck /> : s.outcome === "failed" ? <IconX /> : <IconMinus />}
                 </span>
                 <div className="check-body">
                   <p className="check-step">
-                    {s.step} <span className="check-outcome">{STEP_LABEL[s.outcome] ?? s.outcome}</span>
+                    {stepName(provider, s.step)} <span className="check-outcome">{STEP_LABEL[s.outcome] ?? s.outcome}</span>
                   </p>
                   {s.request && <p className="check-request mono">{s.request}</p>}
                   {s.message && <p className="check-message">{s.message}</p>}
@@ -270,8 +295,8 @@ export function RehearsalPanel({ state, onClose }: { state: NonNullable<Rehearsa
             ))}
           </ol>
           {result.note && (
-            <p className={result.reachable_by_okta ? "rehearsal-note" : "rehearsal-note rehearsal-note-warn"} data-testid="rehearsal-note">
-              {rehearsalNoteText(result.note)}
+            <p className={result.reachable_by_provider ? "rehearsal-note" : "rehearsal-note rehearsal-note-warn"} data-testid="rehearsal-note">
+              {rehearsalNoteText(result.note, idp)}
             </p>
           )}
         </>

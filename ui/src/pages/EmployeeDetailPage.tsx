@@ -6,6 +6,7 @@ import { StatusPill, Time } from "../components/bits";
 import { IconChevronLeft } from "../components/Icons";
 import { errorMessage } from "../lib/errors";
 import { absoluteTime, personName } from "../lib/format";
+import { madeByText, providerName } from "../lib/providers";
 import { command } from "../lib/queries";
 
 export function EmployeeDetailPage({ id }: { id: string }) {
@@ -45,6 +46,8 @@ function Detail({ d }: { d: EmployeeDetail }) {
   const groups = d.groups ?? [];
   const attributes = d.attributes ?? [];
   const activity = d.activity ?? [];
+  // Who last wrote this employee; the words of an older record (or one with no provider) are Okta's.
+  const idp = d.provider ? providerName(d.provider) : null;
 
   const manager: ReactNode = e.manager_email ? (
     e.manager_id ? (
@@ -72,8 +75,8 @@ function Detail({ d }: { d: EmployeeDetail }) {
   ];
   const record: [string, ReactNode][] = [
     ["User name", <span className="mono">{e.user_name}</span>],
-    ["Okta ID (externalId)", e.external_id ? <span className="mono">{e.external_id}</span> : null],
-    ["Connection", d.connection_name],
+    [d.provider === "entra" ? "ID in Entra (externalId)" : "Okta ID (externalId)", e.external_id ? <span className="mono">{e.external_id}</span> : null],
+    ["Last changed by", madeByText(d.provider, d.connection_name) && <span data-testid="detail-made-by">{madeByText(d.provider, d.connection_name)}</span>],
     ["Created", <span title={absoluteTime(e.created_at)}>{absoluteTime(e.created_at)}</span>],
     ["Last update", <Time iso={e.updated_at} />],
     ["SCIM Desk ID", <span className="mono">{e.id}</span>],
@@ -96,8 +99,8 @@ function Detail({ d }: { d: EmployeeDetail }) {
       {e.status !== "active" && (
         <p className="callout callout-neutral">
           {e.status === "deactivated"
-            ? "Okta deactivated this employee (unassigned or deactivated there). The record stays in the directory."
-            : "Okta removed this employee. The record is kept for reference."}
+            ? `${idp ?? "Okta"} deactivated this employee (unassigned or deactivated there). The record stays in the directory.`
+            : `${idp ?? "Okta"} removed this employee. The record is kept for reference.`}
         </p>
       )}
 
@@ -127,8 +130,8 @@ function Detail({ d }: { d: EmployeeDetail }) {
       </div>
 
       <section className="card" aria-labelledby="attrs-title">
-        <h2 id="attrs-title" className="card-title">Okta attributes</h2>
-        <p className="card-lede">Everything Okta sent for this person, as received.</p>
+        <h2 id="attrs-title" className="card-title">{idp ?? "Okta"} attributes</h2>
+        <p className="card-lede">Everything {idp ?? "Okta"} sent for this person, as received.</p>
         {attributes.length === 0 ? (
           <p className="muted">No attributes recorded.</p>
         ) : (
@@ -154,7 +157,7 @@ function Detail({ d }: { d: EmployeeDetail }) {
       <section className="card" aria-labelledby="emp-activity-title" data-testid="detail-activity">
         <h2 id="emp-activity-title" className="card-title">Activity</h2>
         {activity.length === 0 ? (
-          <p className="muted">No requests from Okta about this employee yet.</p>
+          <p className="muted">No requests from {idp ?? "Okta"} about this employee yet.</p>
         ) : (
           <ActivityList entries={activity} />
         )}

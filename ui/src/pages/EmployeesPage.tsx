@@ -8,6 +8,7 @@ import { errorMessage } from "../lib/errors";
 import { exportEmployeesCsv } from "../lib/exportCsv";
 import { formatCount, pageRange, personName, plural } from "../lib/format";
 import { buildQuery, move, pagerState, shouldRestart, type PageAt, type PagerMove } from "../lib/paging";
+import { keptByText } from "../lib/providers";
 import { command } from "../lib/queries";
 import { navigate } from "../lib/useRoute";
 
@@ -88,8 +89,8 @@ export function EmployeesPage() {
           <h1 className="page-title">Employees</h1>
           <p className="page-lede">
             {overview && (active ?? 0) + (deactivated ?? 0) > 0
-              ? `${formatCount(active ?? 0)} active, ${formatCount(deactivated ?? 0)} deactivated — kept up to date by Okta.`
-              : "The directory Okta keeps up to date."}
+              ? `${formatCount(active ?? 0)} active, ${formatCount(deactivated ?? 0)} deactivated — kept up to date by ${keptByText(overview)}.`
+              : "The directory your identity provider keeps up to date."}
           </p>
         </div>
         <div className="page-actions">
@@ -147,8 +148,11 @@ export function EmployeesPage() {
         <div className="empty-state" data-testid="employees-empty">
           <span className="empty-icon"><IconPeople /></span>
           <h2 className="empty-title">No employees yet</h2>
-          <p>Once Okta pushes users, they appear here.</p>
-          <a className="button button-primary" href="#/settings/integrations/okta">Set up Okta</a>
+          <p>Once Okta or Microsoft Entra ID provisions people, they appear here.</p>
+          <div className="empty-actions">
+            <a className="button button-primary" href="#/settings/integrations/okta">Set up Okta</a>
+            <a className="button button-primary" href="#/settings/integrations/entra">Set up Microsoft Entra ID</a>
+          </div>
         </div>
       ) : data && data.items.length === 0 && !loading ? (
         <div className="empty-state" data-testid="employees-no-match">

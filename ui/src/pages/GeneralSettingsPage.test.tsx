@@ -71,6 +71,8 @@ describe("Settings › General", () => {
       [{ state: "not_held", reason: "no_connection" }, true, /no connection yet/],
       [{ state: "not_held", reason: "endpoint_stopped" }, true, /endpoint isn't running/],
       [{ state: "not_held", reason: "okta_off" }, true, /Okta integration is off/],
+      [{ state: "not_held", reason: "entra_off" }, true, /Microsoft Entra ID integration is off/],
+      [{ state: "not_held", reason: "providers_off" }, true, /integrations are both off/],
       [{ state: "failed", problem: "no_login_manager", detail: "no bus" }, true, /no login manager \(systemd-logind\)/],
     ];
     for (const [awake, keep_awake, text] of cases) {

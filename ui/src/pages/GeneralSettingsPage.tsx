@@ -1,5 +1,5 @@
 // Settings › General: starting SCIM Desk at login (the system's own login entry, read back each
-// time), and keeping the computer awake while Okta can provision.
+// time), and keeping the computer awake while Okta or Microsoft Entra ID can provision.
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { call, type AwakeStatus, type GeneralSettings } from "../api";
@@ -18,7 +18,8 @@ export function GeneralSettingsPage() {
       title="General"
       lede={
         <>
-          Okta can only reach SCIM Desk while it runs and this computer is awake. These keep it reachable.
+          Okta and Microsoft Entra ID can only reach SCIM Desk while it runs and this computer is awake. These keep it
+          reachable.
         </>
       }
       settings={settings}
@@ -66,7 +67,7 @@ function GeneralCards({ settings }: { settings: GeneralSettings }) {
           />
         </div>
         <p className="card-lede">
-          SCIM Desk starts in the tray, without opening its window, so that Okta can reach it as soon as you log in.
+          SCIM Desk starts in the tray, without opening its window, so that your identity provider can reach it as soon as you log in.
         </p>
         {settings.start_at_login_error && (
           <p className="field-error" role="alert" data-testid="start-at-login-error">
@@ -84,14 +85,15 @@ function GeneralCards({ settings }: { settings: GeneralSettings }) {
           <Switch
             checked={settings.keep_awake}
             onChange={(on) => void change("awake", on)}
-            label="Keep this computer awake while Okta can provision"
+            label="Keep this computer awake while Okta or Microsoft Entra ID can provision"
             disabled={busy === "awake"}
             testid="keep-awake"
           />
         </div>
         <p className="card-lede">
-          While at least one connection exists, the endpoint runs and the Okta integration is on, SCIM Desk asks the
-          system not to sleep. A sleeping computer makes Okta's pushes fail. The screen may still turn off.
+          While at least one connection exists, the endpoint runs and that connection's integration (Okta or Microsoft
+          Entra ID) is on, SCIM Desk asks the system not to sleep. A sleeping computer makes their pushes fail. The
+          screen may still turn off.
         </p>
         <p className={`awake-state awake-${settings.awake.state}`} data-testid="awake-state" role="status">
           {awakeText(settings.awake, settings.keep_awake)}
@@ -115,11 +117,15 @@ export function awakeText(awake: AwakeStatus, optionOn: boolean) {
         case "option_off":
           return optionOn ? "Starting…" : "Off: this computer sleeps as its power settings say.";
         case "no_connection":
-          return "Not now: there is no connection yet, so Okta has nothing to provision.";
+          return "Not now: there is no connection yet, so nothing can be provisioned.";
         case "endpoint_stopped":
-          return "Not now: the endpoint isn't running, so Okta can't reach SCIM Desk anyway.";
+          return "Not now: the endpoint isn't running, so no identity provider can reach SCIM Desk anyway.";
         case "okta_off":
           return "Not now: the Okta integration is off, so SCIM Desk refuses Okta's requests anyway.";
+        case "entra_off":
+          return "Not now: the Microsoft Entra ID integration is off, so SCIM Desk refuses Entra's requests anyway.";
+        case "providers_off":
+          return "Not now: the Okta and Microsoft Entra ID integrations are both off, so SCIM Desk refuses their requests anyway.";
       }
       break;
     case "failed":

@@ -15,7 +15,7 @@ import { command, commandKey } from "../lib/queries";
 export const KIND_TEXT: Record<NoticeKind, { title: string; when: string; opens: string; href: string }> = {
   push_failed: {
     title: "A push only you can fix",
-    when: "Okta's change failed because of a username or group name already taken, or a value the mapping can't take.",
+    when: "A change from Okta or Microsoft Entra ID failed because of a username or group name already taken, or a value the mapping can't take.",
     opens: "Activity",
     href: "#/activity",
   },

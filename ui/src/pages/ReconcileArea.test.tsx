@@ -19,6 +19,7 @@ afterEach(() => {
 const conn: ConnectionView = {
   id: "c1",
   name: "Okta production",
+  provider: "okta",
   base_url: "https://desk.example/scim/v2/c1",
   created_at: "2026-11-01T10:00:00.000Z",
   last_contact: null,

@@ -5,16 +5,17 @@ import { RehearsalPanel } from "./ConnectionCard";
 
 afterEach(cleanup);
 
-const passed = (reachable_by_okta: boolean, note: RehearsalNote | null): Rehearsal => ({
+const passed = (reachable_by_provider: boolean, note: RehearsalNote | null): Rehearsal => ({
+  provider: "okta",
   base_url: "http://127.0.0.1:8742/scim/v2/c1",
   ok: true,
   steps: [{ step: "reach", request: "GET http://127.0.0.1:8742/scim/v2/c1", outcome: "ok", message: "The public URL answered (HTTP 401)." }],
   note,
-  reachable_by_okta,
+  reachable_by_provider,
 });
 
 const show = (result: Rehearsal) =>
-  render(<RehearsalPanel state={{ running: false, result }} onClose={() => {}} />);
+  render(<RehearsalPanel provider={result.provider} state={{ running: false, result }} onClose={() => {}} />);
 
 describe("the rehearsal's verdict", () => {
   it("says Okta will connect only when every step passed through a URL Okta can reach", () => {

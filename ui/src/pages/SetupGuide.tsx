@@ -15,7 +15,8 @@ export const ATTRIBUTE_MAPPING: [string, string][] = [
   ["Employee ID", "Employee Number"],
 ];
 
-function Path({ parts }: { parts: string[] }) {
+/** A way through a console's menus: "Applications › Applications". */
+export function Path({ parts }: { parts: string[] }) {
   return (
     <span className="ui-path">
       {parts.map((p, i) => (
@@ -28,9 +29,27 @@ function Path({ parts }: { parts: string[] }) {
   );
 }
 
-export function SetupGuide({ connections }: { connections: ConnectionView[] }) {
+/** The connection whose values a setup guide shows (the first, until the admin picks another),
+ *  and the picker, shown when there is more than one. */
+export function useChosenConnection(connections: ConnectionView[]) {
   const [chosenId, setChosenId] = useState<string | null>(null);
   const chosen = connections.find((c) => c.id === chosenId) ?? connections[0] ?? null;
+  const picker =
+    connections.length > 1 ? (
+      <label className="inline-select">
+        <span>Values for</span>
+        <select className="select select-small" value={chosen?.id ?? ""} onChange={(e) => setChosenId(e.target.value)}>
+          {connections.map((c) => (
+            <option key={c.id} value={c.id}>{c.name}</option>
+          ))}
+        </select>
+      </label>
+    ) : null;
+  return { chosen, picker };
+}
+
+export function SetupGuide({ connections }: { connections: ConnectionView[] }) {
+  const { chosen, picker } = useChosenConnection(connections);
 
   return (
     <section className="section setup" aria-labelledby="setup-title">
@@ -38,16 +57,7 @@ export function SetupGuide({ connections }: { connections: ConnectionView[] }) {
         <div className="card setup-steps">
           <div className="card-head">
             <h2 id="setup-title" className="card-title">Set up Okta</h2>
-            {connections.length > 1 && (
-              <label className="inline-select">
-                <span>Values for</span>
-                <select className="select select-small" value={chosen?.id ?? ""} onChange={(e) => setChosenId(e.target.value)}>
-                  {connections.map((c) => (
-                    <option key={c.id} value={c.id}>{c.name}</option>
-                  ))}
-                </select>
-              </label>
-            )}
+            {picker}
           </div>
           <p className="card-lede">In the Okta Admin Console, on the app you use for SCIM Desk (or a new app integration):</p>
           <ol className="steps">

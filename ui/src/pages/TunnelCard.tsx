@@ -1,8 +1,10 @@
-// Where Okta reaches SCIM Desk: the public URL, what provides it, and whether Okta can get there.
+// Where the identity provider (Okta, Microsoft Entra ID) reaches SCIM Desk: the public URL, what
+// provides it, and whether the provider can get there. One URL for every connection.
 import { useState } from "react";
-import { type TunnelStatus } from "../api";
+import { type Provider, type TunnelStatus } from "../api";
 import { CopyButton, Time } from "../components/bits";
 import { IconAlert, IconCheck, IconGlobe, IconX } from "../components/Icons";
+import { providerName } from "../lib/providers";
 import { STABLE_ADVICE, tunnelMessage, tunnelSourceText } from "../lib/words";
 import { TunnelDialog } from "./TunnelDialog";
 
@@ -39,7 +41,8 @@ function TunnelStateText({ t }: { t: TunnelStatus }) {
   }
 }
 
-export function TunnelCard({ tunnel }: { tunnel: TunnelStatus | null }) {
+export function TunnelCard({ tunnel, provider = "okta" }: { tunnel: TunnelStatus | null; provider?: Provider }) {
+  const who = providerName(provider);
   const [editing, setEditing] = useState(false);
   // A failed tunnel already shows its reason in the Tunnel row.
   const lastError =
@@ -79,14 +82,14 @@ export function TunnelCard({ tunnel }: { tunnel: TunnelStatus | null }) {
               </dd>
             </div>
             <div>
-              <dt>Okta can reach it</dt>
+              <dt>{who} can reach it</dt>
               <dd>
                 {tunnel.reachable_by_okta ? (
                   <span className="outcome outcome-success"><IconCheck /> Yes</span>
                 ) : (
                   <span className="outcome outcome-failure"><IconX /> No</span>
                 )}
-                <span className="tunnel-message"> — {tunnelMessage(tunnel)}</span>
+                <span className="tunnel-message"> — {tunnelMessage(tunnel, who, provider === "okta" ? "Base URLs" : "Tenant URLs")}</span>
               </dd>
             </div>
           </dl>
@@ -101,7 +104,7 @@ export function TunnelCard({ tunnel }: { tunnel: TunnelStatus | null }) {
           )}
         </>
       )}
-      {editing && tunnel && <TunnelDialog tunnel={tunnel} onClose={() => setEditing(false)} />}
+      {editing && tunnel && <TunnelDialog tunnel={tunnel} provider={provider} onClose={() => setEditing(false)} />}
     </section>
   );
 }

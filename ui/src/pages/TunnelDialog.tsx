@@ -1,13 +1,15 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useState, type ReactNode } from "react";
-import { call, type TunnelInput, type TunnelStatus } from "../api";
+import { call, type Provider, type TunnelInput, type TunnelStatus } from "../api";
 import { Dialog } from "../components/Dialog";
 import { useToast } from "../components/Toasts";
 import { errorField, errorMessage } from "../lib/errors";
+import { PROVIDER_WORDS } from "../lib/providers";
 import { commandKey } from "../lib/queries";
 
 type Mode = TunnelInput["mode"];
-type Props = { tunnel: TunnelStatus; onClose: () => void };
+/** `provider`: whose page opened the dialog, for its words (the URL serves every provider). */
+type Props = { tunnel: TunnelStatus; onClose: () => void; provider?: Provider };
 
 /** The choices and fields of the dialog, as the admin left them. */
 export type TunnelForm = {
@@ -57,14 +59,15 @@ export function tunnelInput(f: TunnelForm): TunnelInput {
   };
 }
 
-const MODES: { value: Mode; label: string; desc: string }[] = [
-  { value: "none", label: "None", desc: "Only programs on this computer can reach SCIM Desk. Okta in the cloud can't." },
+const modes = (who: string): { value: Mode; label: string; desc: string }[] => [
+  { value: "none", label: "None", desc: `Only programs on this computer can reach SCIM Desk. ${who} in the cloud can't.` },
   { value: "own", label: "Your own URL", desc: "A reverse proxy or tunnel you run yourself forwards HTTPS to this computer." },
   { value: "cloudflared", label: "cloudflared", desc: "SCIM Desk runs a Cloudflare Tunnel for you: a quick tunnel, or a named tunnel on your own hostname." },
   { value: "ngrok", label: "ngrok", desc: "SCIM Desk runs an ngrok tunnel with your ngrok account." },
 ];
 
-export function TunnelDialog({ tunnel, onClose }: Props) {
+export function TunnelDialog({ tunnel, onClose, provider = "okta" }: Props) {
+  const words = PROVIDER_WORDS[provider];
   const client = useQueryClient();
   const { toast } = useToast();
   const [f, setF] = useState<TunnelForm>(() => initialTunnelForm(tunnel));
@@ -112,7 +115,7 @@ export function TunnelDialog({ tunnel, onClose }: Props) {
 
   return (
     <Dialog
-      title="Where Okta reaches SCIM Desk"
+      title={`Where ${words.name} reaches SCIM Desk`}
       onClose={onClose}
       onSubmit={save}
       testid="tunnel-dialog"
@@ -130,12 +133,12 @@ export function TunnelDialog({ tunnel, onClose }: Props) {
       }
     >
       <p className="dialog-lede">
-        Okta calls SCIM Desk over the internet, so it needs a public HTTPS URL that leads to this
-        computer. Connection base URLs are built from it.
+        {words.name} calls SCIM Desk over the internet, so it needs a public HTTPS URL that leads to this
+        computer. Connection {provider === "okta" ? "base URLs" : "Tenant URLs"} are built from it.
       </p>
       <fieldset className="choices">
         <legend className="visually-hidden">Public URL source</legend>
-        {MODES.map((m) => (
+        {modes(words.name).map((m) => (
           <div key={m.value} className={`choice${f.mode === m.value ? " is-selected" : ""}`}>
             <label className="choice-label">
               <input

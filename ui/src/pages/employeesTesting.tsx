@@ -19,7 +19,7 @@ export const employee = (i: number, fields: Partial<Employee> = {}): Employee =>
 export function shellAnswer(cmd: string, active: number): unknown {
   switch (cmd) {
     case "overview":
-      return { okta_enabled: true, connection_count: 1, employees_active: active, employees_deactivated: 0, endpoint: { state: "serving", listen: "127.0.0.1:8742" }, data_dir: "", disk_full: null };
+      return { okta_enabled: true, entra_enabled: true, connection_count: 1, okta_connections: 1, entra_connections: 0, employees_active: active, employees_deactivated: 0, endpoint: { state: "serving", listen: "127.0.0.1:8742" }, data_dir: "", disk_full: null };
     case "list_connections":
       return [];
     case "tunnel_status":

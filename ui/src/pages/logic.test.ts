@@ -1,14 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { oktaStatusText } from "./oktaSwitch";
+import { providerStatusText } from "./providerSwitch";
 import { checkTunnelForm, initialTunnelForm, tunnelInput, type TunnelForm } from "./TunnelDialog";
 import { ATTRIBUTE_MAPPING } from "./SetupGuide";
 
-describe("oktaStatusText", () => {
+describe("providerStatusText", () => {
   it("says Off, or On with the number of connections", () => {
-    expect(oktaStatusText(false, 3)).toBe("Off");
-    expect(oktaStatusText(true, 0)).toBe("On · 0 connections");
-    expect(oktaStatusText(true, 1)).toBe("On · 1 connection");
-    expect(oktaStatusText(true, 2)).toBe("On · 2 connections");
+    expect(providerStatusText(false, 3)).toBe("Off");
+    expect(providerStatusText(true, 0)).toBe("On · 0 connections");
+    expect(providerStatusText(true, 1)).toBe("On · 1 connection");
+    expect(providerStatusText(true, 2)).toBe("On · 2 connections");
   });
 });
 
