@@ -148,8 +148,9 @@ fn an_admin_connects_entra_sees_a_provision_with_its_provider_and_rehearses() {
         )
         .expect(201)
         .clone();
-    // (That `primary` comes back a boolean is the dialect's work, held by its own tests.)
     assert_eq!(created["userName"], "jane.doe@corp.example", "{created}");
+    // Entra's string boolean comes back as a JSON boolean, as its validator demands.
+    assert_eq!(created["roles"][0]["primary"], true, "{created}");
     let employee =
         app.wait_for_css("[data-testid=\"employee-row\"][data-email=\"jane.doe@corp.example\"]");
     assert!(app
