@@ -20,10 +20,19 @@ async fn start() -> (common::Running, Arc<MemoryKeychain>) {
 /// Adds the connection "Okta" and makes the endpoint's own address the public URL, so the
 /// rehearsal goes straight to it.
 async fn okta_at_own_origin(running: &common::Running) -> scimdesk::connections::NewConnection {
+    at_own_origin(running, "Okta", scimdesk::connections::Provider::Okta).await
+}
+
+/// Adds the connection `name` of `provider` and makes the endpoint's own address the public URL.
+async fn at_own_origin(
+    running: &common::Running,
+    name: &str,
+    provider: scimdesk::connections::Provider,
+) -> scimdesk::connections::NewConnection {
     let new = running
         .desk
         .connections()
-        .add("Okta", scimdesk::connections::Provider::Okta)
+        .add(name, provider)
         .await
         .unwrap();
     running
@@ -468,18 +477,7 @@ async fn a_tunnel_down_and_a_url_okta_does_not_have_are_reachability_windows() {
 /// Adds the Microsoft Entra ID connection "Entra" and makes the endpoint's own address the
 /// public URL.
 async fn entra_at_own_origin(running: &common::Running) -> scimdesk::connections::NewConnection {
-    let new = running
-        .desk
-        .connections()
-        .add("Entra", scimdesk::connections::Provider::Entra)
-        .await
-        .unwrap();
-    running
-        .desk
-        .set_config("public-url", &running.origin)
-        .await
-        .unwrap();
-    new
+    at_own_origin(running, "Entra", scimdesk::connections::Provider::Entra).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
