@@ -766,16 +766,38 @@ async fn connection(desk: &Desk, command: ConnectionCommand, json: bool) -> anyh
             };
             let terminal = std::io::stderr().is_terminal();
             let shown = progress || (terminal && !json);
-            let printer =
-                shown.then(|| tokio::spawn(show_reconcile_progress(desk.clone(), terminal)));
+            // The last line shown, shared with the printer: the run may end before the printer
+            // is first scheduled (two busy cores), and the final tally is shown in any case.
+            let last_shown = Arc::new(std::sync::Mutex::new(String::new()));
+            let printer = shown.then(|| {
+                // Subscribed before the run starts, so that no progress event is missed.
+                let events = desk.subscribe();
+                tokio::spawn(show_reconcile_progress(
+                    desk.clone(),
+                    events,
+                    terminal,
+                    last_shown.clone(),
+                ))
+            });
             let finished = desk
                 .reconcile_runs()
                 .run(&connection, Trigger::Manual, mode)
                 .await;
             if let Some(printer) = printer {
                 printer.abort();
+                let _ = printer.await;
                 if terminal {
                     eprint!("\r\x1b[K");
+                } else if let Ok(finished) = &finished {
+                    let line = wording::reconcile_progress(&crate::okta::runs::Progress {
+                        pages: finished.record.pages,
+                        okta_users: finished.record.okta_users,
+                        ..Default::default()
+                    });
+                    let last = last_shown.lock().unwrap_or_else(|p| p.into_inner());
+                    if *last != line {
+                        eprintln!("{}", v(&line));
+                    }
                 }
             }
             let finished = finished.map_err(wording::okta_api_error)?;
@@ -1009,8 +1031,12 @@ async fn report_tunnel(desk: Desk, mut state: watch::Receiver<TunnelState>, json
 /// A secret piped on standard input (never on the command line, where `ps` shows it).
 /// Prints the running reconcile's progress on standard error as it is published: one line
 /// rewritten on a terminal, a line per change otherwise (`--progress`).
-async fn show_reconcile_progress(desk: Desk, terminal: bool) {
-    let mut events = desk.subscribe();
+async fn show_reconcile_progress(
+    desk: Desk,
+    mut events: tokio::sync::broadcast::Receiver<crate::events::ChangeEvent>,
+    terminal: bool,
+    last_shown: Arc<std::sync::Mutex<String>>,
+) {
     let mut last = String::new();
     loop {
         match events.recv().await {
@@ -1032,6 +1058,10 @@ async fn show_reconcile_progress(desk: Desk, terminal: bool) {
             eprintln!("{}", v(&line));
         }
         last = line;
+        last_shown
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone_from(&last);
     }
 }
 
