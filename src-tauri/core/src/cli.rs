@@ -246,7 +246,7 @@ pub enum UsersCommand {
     List {
         #[arg(long, value_enum)]
         status: Option<StatusArg>,
-        /// Search names, emails, titles, departments and employee IDs.
+        /// Search names, emails, titles, departments, business units and employee IDs.
         #[arg(long)]
         search: Option<String>,
     },
