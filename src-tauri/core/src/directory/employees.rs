@@ -379,13 +379,63 @@ fn page_sql(c: &ListCondition, bound: &str, order: &str) -> String {
     )
 }
 
-fn cursor(seq: i64) -> String {
-    seq.to_string()
+/// Where a search places an employee: 0 when the email or employee ID is the search (the admin
+/// pasted one), 1 when a field starts with it (a name being typed), 2 for the rest.
+fn rank_sql() -> String {
+    let starts = SEARCHED
+        .iter()
+        .chain(&["e.last_name"])
+        .map(|f| format!("{f} LIKE ({ESCAPED} || '%') ESCAPE '\\'"))
+        .collect::<Vec<_>>()
+        .join(" OR ");
+    format!(
+        "CASE WHEN e.email = ?1 COLLATE NOCASE OR e.employee_id = ?1 COLLATE NOCASE THEN 0 \
+         WHEN {starts} THEN 1 ELSE 2 END"
+    )
 }
 
-fn parse_cursor(c: &str) -> Result<i64, DirectoryError> {
-    c.parse()
-        .map_err(|_| ScimError::new(400, None, "The page cursor is not valid; start again."))
+/// The matches of a search, ranked: each one's key (`seq`) and `rank`, as the CTE `k`.
+fn ranked_sql(c: &ListCondition) -> String {
+    let ListCondition {
+        from, cond, key, ..
+    } = c;
+    format!(
+        "WITH k AS (SELECT {key} AS seq, {rank} AS rank FROM {from} WHERE {cond})",
+        rank = rank_sql()
+    )
+}
+
+/// A page of a search, in rank order then the directory's: the page's keys are chosen among
+/// the ranked matches, then only its rows are read.
+fn ranked_page_sql(c: &ListCondition, bound: &str, order: &str) -> String {
+    format!(
+        "{ranked} SELECT {EMPLOYEE_COLUMNS}, p.rank AS rank \
+         FROM (SELECT seq, rank FROM k WHERE {bound} ORDER BY rank {order}, seq {order} \
+               LIMIT ?2) p \
+         CROSS JOIN employees e WHERE e.seq = p.seq ORDER BY p.rank {order}, p.seq {order}",
+        ranked = ranked_sql(c)
+    )
+}
+
+/// A page cursor: the seq of a row, and in a search its rank before it (`rank:seq`).
+fn cursor(e: &Employee, ranked: bool) -> String {
+    if ranked {
+        format!("{}:{}", e.rank, e.seq)
+    } else {
+        e.seq.to_string()
+    }
+}
+
+/// `(rank, seq)` from a cursor of [`cursor`].
+fn parse_cursor(c: &str, ranked: bool) -> Result<(i64, i64), DirectoryError> {
+    let parsed = if ranked {
+        c.split_once(':')
+            .and_then(|(r, s)| Some((r.parse().ok()?, s.parse().ok()?)))
+    } else {
+        c.parse().ok().map(|s| (0, s))
+    };
+    parsed
+        .ok_or_else(|| ScimError::new(400, None, "The page cursor is not valid; start again."))
         .map_err(DirectoryError::from)
 }
 
@@ -414,15 +464,29 @@ impl Directory {
         } as i64;
         let c = list_condition(q.search.as_deref(), q.status);
         let (key, count_from, cond) = (c.key, c.count_from, &c.cond);
+        // A search's pages are in rank order, then the directory's; a list's in the directory's.
+        let ranked = c.search.is_some();
+        let before = |(rank, seq): (i64, i64), op: &str| {
+            if ranked {
+                format!("(rank, seq) {op} ({rank}, {seq})")
+            } else {
+                format!("{key} {op} {seq}")
+            }
+        };
         let (bound, descending) = match (&q.after, &q.before, q.last) {
             (_, _, true) => ("1".to_owned(), true),
-            (Some(after), _, _) => (format!("{key} > {}", parse_cursor(after)?), false),
-            (None, Some(before), _) => (format!("{key} < {}", parse_cursor(before)?), true),
+            (Some(after), _, _) => (before(parse_cursor(after, ranked)?, ">"), false),
+            (None, Some(b), _) => (before(parse_cursor(b, ranked)?, "<"), true),
             (None, None, false) => ("1".to_owned(), false),
         };
         let order = if descending { "DESC" } else { "ASC" };
+        let sql = if ranked {
+            ranked_page_sql(&c, &bound, order)
+        } else {
+            page_sql(&c, &bound, order)
+        };
         // One row more than the page tells whether there is another page in that direction.
-        let mut items = sqlx::query_as::<_, Employee>(&page_sql(&c, &bound, order))
+        let mut items = sqlx::query_as::<_, Employee>(&sql)
             .bind(&c.search)
             .bind(limit + 1)
             .fetch_all(self.db.reader())
@@ -439,6 +503,17 @@ impl Directory {
                 .await?;
         let offset: i64 = match items.first() {
             None => 0,
+            Some(first) if ranked => {
+                sqlx::query_scalar(&format!(
+                    "{} SELECT COUNT(*) FROM k WHERE (rank, seq) < (?2, ?3)",
+                    ranked_sql(&c)
+                ))
+                .bind(&c.search)
+                .bind(first.rank)
+                .bind(first.seq)
+                .fetch_one(self.db.reader())
+                .await?
+            }
             Some(first) => {
                 sqlx::query_scalar(&format!(
                     "SELECT COUNT(*) FROM {count_from} WHERE {cond} AND {key} < ?2"
@@ -449,7 +524,11 @@ impl Directory {
                 .await?
             }
         };
-        let (first, last) = (items.first().map(|e| e.seq), items.last().map(|e| e.seq));
+        let (first, last) = (items.first(), items.last());
+        let (first, last) = (
+            first.map(|e| cursor(e, ranked)),
+            last.map(|e| cursor(e, ranked)),
+        );
         // Going forward, `more` says a next page exists and a cursor came from a page before;
         // going backward the other way round.
         let (has_next, has_prev) = match (descending, q.last) {
@@ -461,8 +540,8 @@ impl Directory {
         Ok(EmployeeListPage {
             total: total.max(0) as u64,
             offset: offset.max(0) as u64,
-            next: last.filter(|_| has_next).map(cursor),
-            prev: first.filter(|_| has_prev).map(cursor),
+            next: last.filter(|_| has_next),
+            prev: first.filter(|_| has_prev),
             items,
         })
     }
@@ -787,6 +866,158 @@ mod tests {
             .any(|f| f.to_ascii_lowercase().contains(&needle))
     }
 
+    /// Inserts `rows` as employees `id-<n>`, in order, straight into the table (the index's
+    /// triggers run as for any write).
+    async fn insert(d: &Directory, rows: Vec<Row>) {
+        d.db.write(move |c| {
+            let mut insert = c.prepare(
+                "INSERT INTO employees (id, display_name, email, user_name, first_name, \
+                 last_name, job_title, department, business_unit, employee_id, status, active, \
+                 doc, created_at, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11 = 'active', '{}', \
+                 '2026-12-01T00:00:00.000Z', '2026-12-01T00:00:00.000Z')",
+            )?;
+            for (i, r) in rows.iter().enumerate() {
+                let id = format!("id-{i}");
+                insert.execute(rusqlite::params![
+                    id, r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9]
+                ])?;
+            }
+            Ok::<_, StoreError>(())
+        })
+        .await
+        .unwrap();
+    }
+
+    /// A search lists an exact email or employee ID first, then employees with a field that
+    /// starts with the search, then the rest, each group in the directory's order; pages
+    /// forward, backward and from the last page agree, with their offsets and total.
+    #[tokio::test]
+    async fn a_search_ranks_exact_email_or_employee_id_then_prefixes_then_the_rest() {
+        let (_dir, d) = directory().await;
+        let row = |user: &'static str, first, last, title, dept, emp_id| -> Row {
+            [
+                None,
+                Some(user),
+                Some(user),
+                first,
+                last,
+                title,
+                dept,
+                None,
+                emp_id,
+                Some("active"),
+            ]
+        };
+        insert(
+            &d,
+            vec![
+                row(
+                    "alissa@example.com",
+                    Some("Alissa"),
+                    Some("Samuels"),
+                    None,
+                    None,
+                    None,
+                ),
+                row(
+                    "jo@example.com",
+                    Some("Jo"),
+                    Some("Ng"),
+                    Some("Head of Jusam"),
+                    None,
+                    None,
+                ),
+                row("tsam@example.com", Some("T"), Some("Sam"), None, None, None),
+                row(
+                    "lab@example.com",
+                    None,
+                    None,
+                    None,
+                    Some("Osamu Lab"),
+                    Some("SAM"),
+                ),
+                row(
+                    "samir@example.com",
+                    Some("Samir"),
+                    Some("Haddad"),
+                    None,
+                    None,
+                    None,
+                ),
+                row(
+                    "sam@example.com.old",
+                    None,
+                    None,
+                    None,
+                    Some("Osamu Lab"),
+                    None,
+                ),
+                row("sam@example.com", None, None, None, None, None),
+                row(
+                    "wu@example.com",
+                    Some("Wu"),
+                    Some("Li"),
+                    None,
+                    Some("Osamu Lab"),
+                    None,
+                ),
+            ],
+        )
+        .await;
+        let users = |es: Vec<Employee>| es.into_iter().map(|e| e.user_name).collect::<Vec<_>>();
+        let expected = [
+            "lab@example.com",     // employee ID "SAM"
+            "alissa@example.com",  // then the prefixes: last name "Samuels"
+            "tsam@example.com",    // last name "Sam"
+            "samir@example.com",   // first name and email
+            "sam@example.com.old", // email
+            "sam@example.com",     // email ("sam" is not the whole of it)
+            "jo@example.com",      // then the rest: "Head of Jusam"
+            "wu@example.com",      // "Osamu Lab"
+        ];
+        for limit in [1, 3, 500] {
+            assert_eq!(
+                users(walk(&d, "sam", StatusChoice::All, limit).await),
+                expected
+            );
+        }
+        let email = users(walk(&d, "SAM@example.com", StatusChoice::All, 2).await);
+        assert_eq!(
+            email,
+            ["sam@example.com", "sam@example.com.old", "tsam@example.com"]
+        );
+
+        // Backward from the last page, three at a time: the same order, the same offsets.
+        let mut q = EmployeeListQuery {
+            search: Some("sam".into()),
+            limit: 3,
+            last: true,
+            ..Default::default()
+        };
+        let mut pages = Vec::new();
+        loop {
+            let page = d.employee_page(&q).await.unwrap();
+            assert_eq!(page.total, 8);
+            pages.push((page.offset, users(page.items)));
+            match page.prev {
+                Some(prev) => {
+                    q = EmployeeListQuery {
+                        before: Some(prev),
+                        ..q.clone()
+                    };
+                    q.last = false;
+                }
+                None => break,
+            }
+        }
+        pages.reverse();
+        let offsets: Vec<u64> = pages.iter().map(|(o, _)| *o).collect();
+        assert_eq!(offsets, [0, 2, 5]);
+        let backward: Vec<String> = pages.into_iter().flat_map(|(_, u)| u).collect();
+        assert_eq!(backward, expected);
+    }
+
     /// The indexed search gives exactly what the substring search gave, over names and values
     /// that trip up indexes: accents in both cases, ß, Turkish İ, the Kelvin sign, CJK, emoji,
     /// `%`, `_`, quotes, backslashes, values shorter than a trigram, and searches of one and two
@@ -863,25 +1094,7 @@ mod tests {
                 Some(status),
             ]);
         }
-        let to_insert = rows.clone();
-        d.db.write(move |c| {
-            let mut insert = c.prepare(
-                "INSERT INTO employees (id, display_name, email, user_name, first_name, \
-                 last_name, job_title, department, business_unit, employee_id, status, active, \
-                 doc, created_at, updated_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11 = 'active', '{}', \
-                 '2026-12-01T00:00:00.000Z', '2026-12-01T00:00:00.000Z')",
-            )?;
-            for (i, r) in to_insert.iter().enumerate() {
-                let id = format!("id-{i}");
-                insert.execute(rusqlite::params![
-                    id, r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9]
-                ])?;
-            }
-            Ok::<_, StoreError>(())
-        })
-        .await
-        .unwrap();
+        insert(&d, rows.clone()).await;
 
         let searches = [
             "a",
