@@ -553,6 +553,35 @@ impl Directory {
         q: &EmployeeListQuery,
         path: &std::path::Path,
     ) -> Result<u64, ExportError> {
+        self.export_csv_with_progress(q, path, |_| ()).await
+    }
+
+    /// [`Directory::export_csv`], telling `progress` how far it is: once before the first row
+    /// (nothing written, and how many there will be), every [`EXPORT_PROGRESS_ROWS`] rows, and
+    /// once the file is in place. Rows are read a thousand at a time and written as they come,
+    /// so a directory of any size exports in the memory of a thousand rows.
+    pub async fn export_csv_with_progress(
+        &self,
+        q: &EmployeeListQuery,
+        path: &std::path::Path,
+        mut progress: impl FnMut(ExportProgress),
+    ) -> Result<u64, ExportError> {
+        let c = list_condition(q.search.as_deref(), q.status);
+        let total: i64 = sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM {} WHERE {}",
+            c.count_from, c.cond
+        ))
+        .bind(&c.search)
+        .fetch_one(self.db.reader())
+        .await
+        .map_err(|e| ExportError::Read(e.into()))?;
+        // Rows may arrive while exporting: the total is what there was when it started.
+        let total = total.max(0) as u64;
+        progress(ExportProgress {
+            written: 0,
+            total,
+            done: false,
+        });
         let dir = path
             .parent()
             .filter(|d| !d.as_os_str().is_empty())
@@ -560,11 +589,21 @@ impl Directory {
         let tmp = tempfile::NamedTempFile::new_in(dir).map_err(ExportError::Io)?;
         let mut writer = csv::Writer::from_writer(std::io::BufWriter::new(tmp));
         writer.write_record(CSV_HEADER).map_err(ExportError::Csv)?;
+        let mut written = 0_u64;
         let count = self
             .for_each_employee(q.search.as_deref(), q.status.into(), |e| {
                 writer
                     .write_record(csv_record(e).iter().map(|c| c.as_bytes()))
-                    .map_err(std::io::Error::from)
+                    .map_err(std::io::Error::from)?;
+                written += 1;
+                if written % EXPORT_PROGRESS_ROWS == 0 {
+                    progress(ExportProgress {
+                        written,
+                        total: total.max(written),
+                        done: false,
+                    });
+                }
+                Ok(())
             })
             .await?;
         let file = writer
@@ -574,8 +613,26 @@ impl Directory {
             .map_err(|e| ExportError::Io(e.into_error()))?;
         file.as_file().sync_all().map_err(ExportError::Io)?;
         file.persist(path).map_err(|e| ExportError::Io(e.error))?;
+        progress(ExportProgress {
+            written: count,
+            total: count,
+            done: true,
+        });
         Ok(count)
     }
+}
+
+/// How often a CSV export says how far it is, in rows.
+pub const EXPORT_PROGRESS_ROWS: u64 = 10_000;
+
+/// How far a CSV export is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExportProgress {
+    pub written: u64,
+    /// How many there are to write (at least `written`).
+    pub total: u64,
+    /// The file is written and in place.
+    pub done: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -1246,6 +1303,64 @@ mod tests {
         let p = crate::db::query_plan(&d.db, &page_sql(&c, "1", "ASC"), &[&"garcia", &50_i64]);
         assert!(p.contains("VIRTUAL TABLE INDEX"), "{p}");
         assert!(!p.contains("SCAN e"), "{p}");
+    }
+
+    /// The export says how far it is: when it starts (with how many there will be), every
+    /// 10,000 rows, and once the file is in place; the file has every matching row.
+    #[tokio::test]
+    async fn an_export_reports_its_progress_and_writes_every_row() {
+        let (dir, d) = directory().await;
+        let n = 2 * EXPORT_PROGRESS_ROWS + 1;
+        d.db.write(move |c| {
+            let mut insert = c.prepare(
+                "INSERT INTO employees (id, user_name, email, status, doc, created_at, \
+                 updated_at) VALUES ('id-' || ?1, 'u' || ?1 || '@example.com', \
+                 'u' || ?1 || '@example.com', 'active', '{}', '2026-12-01T00:00:00.000Z', \
+                 '2026-12-01T00:00:00.000Z')",
+            )?;
+            for i in 0..n {
+                insert.execute([i as i64])?;
+            }
+            Ok::<_, StoreError>(())
+        })
+        .await
+        .unwrap();
+        let path = dir.path().join("employees.csv");
+        let mut seen = Vec::new();
+        let written = d
+            .export_csv_with_progress(&EmployeeListQuery::default(), &path, |p| seen.push(p))
+            .await
+            .unwrap();
+        assert_eq!(written, n);
+        let p = |written, done| ExportProgress {
+            written,
+            total: n,
+            done,
+        };
+        assert_eq!(
+            seen,
+            [
+                p(0, false),
+                p(EXPORT_PROGRESS_ROWS, false),
+                p(2 * EXPORT_PROGRESS_ROWS, false),
+                p(n, true)
+            ]
+        );
+        let csv = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(csv.lines().count() as u64, n + 1);
+
+        // A search exports its matches only, and says so from the start.
+        let mut seen = Vec::new();
+        let q = EmployeeListQuery {
+            search: Some("u1234@".into()),
+            ..Default::default()
+        };
+        let written = d
+            .export_csv_with_progress(&q, &path, |p| seen.push(p))
+            .await
+            .unwrap();
+        assert_eq!(written, 1);
+        assert_eq!(seen.first().map(|p| p.total), Some(1));
     }
 
     /// A page of the app's table reads one page of rows whatever its position: the plan walks
