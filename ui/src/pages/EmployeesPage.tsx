@@ -137,7 +137,7 @@ export function EmployeesPage() {
             id="employee-search"
             type="search"
             className="input"
-            placeholder="Search name, email, title, department or employee ID"
+            placeholder="Search name, email, title, department, business unit or employee ID"
             value={searchText}
             onChange={(e) => setSearchText(e.target.value)}
             data-testid="employee-search"

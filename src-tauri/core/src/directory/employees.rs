@@ -405,18 +405,6 @@ fn ranked_sql(c: &ListCondition) -> String {
     )
 }
 
-/// A page of a search, in rank order then the directory's: the page's keys are chosen among
-/// the ranked matches, then only its rows are read.
-fn ranked_page_sql(c: &ListCondition, bound: &str, order: &str) -> String {
-    format!(
-        "{ranked} SELECT {EMPLOYEE_COLUMNS}, p.rank AS rank \
-         FROM (SELECT seq, rank FROM k WHERE {bound} ORDER BY rank {order}, seq {order} \
-               LIMIT ?2) p \
-         CROSS JOIN employees e WHERE e.seq = p.seq ORDER BY p.rank {order}, p.seq {order}",
-        ranked = ranked_sql(c)
-    )
-}
-
 /// A page cursor: the seq of a row, and in a search its rank before it (`rank:seq`).
 fn cursor(e: &Employee, ranked: bool) -> String {
     if ranked {
@@ -463,28 +451,20 @@ impl Directory {
             n => n.min(500),
         } as i64;
         let c = list_condition(q.search.as_deref(), q.status);
-        let (key, count_from, cond) = (c.key, c.count_from, &c.cond);
         // A search's pages are in rank order, then the directory's; a list's in the directory's.
-        let ranked = c.search.is_some();
-        let before = |(rank, seq): (i64, i64), op: &str| {
-            if ranked {
-                format!("(rank, seq) {op} ({rank}, {seq})")
-            } else {
-                format!("{key} {op} {seq}")
-            }
-        };
+        if c.search.is_some() {
+            return self.ranked_page(q, &c, limit).await;
+        }
+        let (key, count_from, cond) = (c.key, c.count_from, &c.cond);
+        let before = |(_, seq): (i64, i64), op: &str| format!("{key} {op} {seq}");
         let (bound, descending) = match (&q.after, &q.before, q.last) {
             (_, _, true) => ("1".to_owned(), true),
-            (Some(after), _, _) => (before(parse_cursor(after, ranked)?, ">"), false),
-            (None, Some(b), _) => (before(parse_cursor(b, ranked)?, "<"), true),
+            (Some(after), _, _) => (before(parse_cursor(after, false)?, ">"), false),
+            (None, Some(b), _) => (before(parse_cursor(b, false)?, "<"), true),
             (None, None, false) => ("1".to_owned(), false),
         };
         let order = if descending { "DESC" } else { "ASC" };
-        let sql = if ranked {
-            ranked_page_sql(&c, &bound, order)
-        } else {
-            page_sql(&c, &bound, order)
-        };
+        let sql = page_sql(&c, &bound, order);
         // One row more than the page tells whether there is another page in that direction.
         let mut items = sqlx::query_as::<_, Employee>(&sql)
             .bind(&c.search)
@@ -501,19 +481,12 @@ impl Directory {
                 .bind(&c.search)
                 .fetch_one(self.db.reader())
                 .await?;
+        let first_page = q.after.is_none() && q.before.is_none() && !q.last;
         let offset: i64 = match items.first() {
+            // The first page starts at 0: no need to count (in a search, that is ranking every
+            // match once more).
             None => 0,
-            Some(first) if ranked => {
-                sqlx::query_scalar(&format!(
-                    "{} SELECT COUNT(*) FROM k WHERE (rank, seq) < (?2, ?3)",
-                    ranked_sql(&c)
-                ))
-                .bind(&c.search)
-                .bind(first.rank)
-                .bind(first.seq)
-                .fetch_one(self.db.reader())
-                .await?
-            }
+            Some(_) if first_page => 0,
             Some(first) => {
                 sqlx::query_scalar(&format!(
                     "SELECT COUNT(*) FROM {count_from} WHERE {cond} AND {key} < ?2"
@@ -526,8 +499,8 @@ impl Directory {
         };
         let (first, last) = (items.first(), items.last());
         let (first, last) = (
-            first.map(|e| cursor(e, ranked)),
-            last.map(|e| cursor(e, ranked)),
+            first.map(|e| cursor(e, false)),
+            last.map(|e| cursor(e, false)),
         );
         // Going forward, `more` says a next page exists and a cursor came from a page before;
         // going backward the other way round.
@@ -542,6 +515,109 @@ impl Directory {
             offset: offset.max(0) as u64,
             next: last.filter(|_| has_next),
             prev: first.filter(|_| has_prev),
+            items,
+        })
+    }
+
+    /// A page of a search: in rank order, then the directory's. One pass over the matches
+    /// ranks them, counts them (the total) and counts those before the cursor (the offset);
+    /// then only the page's rows are read.
+    async fn ranked_page(
+        &self,
+        q: &EmployeeListQuery,
+        c: &ListCondition,
+        limit: i64,
+    ) -> Result<EmployeeListPage, DirectoryError> {
+        // `(bound, counted, descending)`: which keys the page takes, which ones `n` counts.
+        let (bound, counted, descending) = match (&q.after, &q.before, q.last) {
+            (_, _, true) => ("1".to_owned(), "0".to_owned(), true),
+            (Some(after), _, _) => {
+                let (r, s) = parse_cursor(after, true)?;
+                (
+                    format!("(rank, seq) > ({r}, {s})"),
+                    format!("(rank, seq) <= ({r}, {s})"),
+                    false,
+                )
+            }
+            (None, Some(before), _) => {
+                let (r, s) = parse_cursor(before, true)?;
+                let cmp = format!("(rank, seq) < ({r}, {s})");
+                (cmp.clone(), cmp, true)
+            }
+            (None, None, false) => ("1".to_owned(), "0".to_owned(), false),
+        };
+        let order = if descending { "DESC" } else { "ASC" };
+        let keys_sql = format!(
+            "{ranked}, w AS (SELECT seq, rank, COUNT(*) OVER () AS total, \
+               SUM({counted}) OVER () AS n FROM k) \
+             SELECT seq, rank, total, n FROM w WHERE {bound} \
+             ORDER BY rank {order}, seq {order} LIMIT ?2",
+            ranked = ranked_sql(c)
+        );
+        // One row more than the page tells whether there is another page in that direction.
+        let mut keys: Vec<(i64, i64, i64, i64)> = sqlx::query_as(&keys_sql)
+            .bind(&c.search)
+            .bind(limit + 1)
+            .fetch_all(self.db.reader())
+            .await?;
+        let more = keys.len() as i64 > limit;
+        keys.truncate(limit as usize);
+        if descending {
+            keys.reverse();
+        }
+        let (total, n) = match keys.first() {
+            Some(&(_, _, total, n)) => (total, n),
+            // No key on this side of the cursor: the total is counted on its own.
+            None => {
+                let total: i64 = sqlx::query_scalar(&format!(
+                    "SELECT COUNT(*) FROM {} WHERE {}",
+                    c.count_from, c.cond
+                ))
+                .bind(&c.search)
+                .fetch_one(self.db.reader())
+                .await?;
+                (total, 0)
+            }
+        };
+        let seqs = serde_json::to_string(&keys.iter().map(|k| k.0).collect::<Vec<_>>())
+            .map_err(|e| StoreError::Other(e.to_string()))?;
+        let mut rows: std::collections::HashMap<i64, Employee> =
+            sqlx::query_as::<_, Employee>(&format!(
+                "SELECT {EMPLOYEE_COLUMNS} FROM employees e \
+                 WHERE e.seq IN (SELECT value FROM json_each(?1))"
+            ))
+            .bind(seqs)
+            .fetch_all(self.db.reader())
+            .await?
+            .into_iter()
+            .map(|e| (e.seq, e))
+            .collect();
+        let items: Vec<Employee> = keys
+            .iter()
+            .filter_map(|&(seq, rank, _, _)| {
+                let mut e = rows.remove(&seq)?;
+                e.rank = rank;
+                Some(e)
+            })
+            .collect();
+        let shown = items.len() as i64;
+        let offset = match (&q.after, &q.before, q.last) {
+            (_, _, true) => total - shown,
+            (Some(_), _, _) => n,
+            (None, Some(_), _) => n - shown,
+            (None, None, false) => 0,
+        };
+        let (has_next, has_prev) = match (descending, q.last) {
+            (_, true) => (false, more),
+            (true, false) => (true, more),
+            (false, false) => (more, q.after.is_some()),
+        };
+        let has_prev = has_prev && offset > 0;
+        Ok(EmployeeListPage {
+            total: total.max(0) as u64,
+            offset: offset.max(0) as u64,
+            next: items.last().filter(|_| has_next).map(|e| cursor(e, true)),
+            prev: items.first().filter(|_| has_prev).map(|e| cursor(e, true)),
             items,
         })
     }
