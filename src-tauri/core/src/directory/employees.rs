@@ -1371,14 +1371,25 @@ mod tests {
         }
     }
 
-    /// A search the index can answer reads the index, never the whole table.
+    /// A search the index can answer reads the index, never the whole table: the ranked pass
+    /// of the app's pages, and the export's walk (in the index's own order, nothing sorted).
     #[tokio::test]
     async fn a_search_of_three_characters_reads_the_index() {
         let (_dir, d) = directory().await;
         let c = list_condition(Some("garcia"), StatusChoice::All);
-        let p = crate::db::query_plan(&d.db, &page_sql(&c, "1", "ASC"), &[&"garcia", &50_i64]);
+        let ranked = format!("{} SELECT COUNT(*) FROM k", ranked_sql(&c));
+        let p = crate::db::query_plan(&d.db, &ranked, &[&"garcia"]);
         assert!(p.contains("VIRTUAL TABLE INDEX"), "{p}");
         assert!(!p.contains("SCAN e"), "{p}");
+        let walk = format!(
+            "SELECT {EMPLOYEE_COLUMNS} FROM {} WHERE {} AND {key} > ?2 ORDER BY {key} LIMIT 1000",
+            c.from,
+            c.cond,
+            key = c.key
+        );
+        let p = crate::db::query_plan(&d.db, &walk, &[&"garcia", &0_i64]);
+        assert!(p.contains("VIRTUAL TABLE INDEX"), "{p}");
+        assert!(!p.contains("SCAN e") && !p.contains("TEMP B-TREE"), "{p}");
     }
 
     /// The export says how far it is: when it starts (with how many there will be), every
@@ -1437,6 +1448,71 @@ mod tests {
             .unwrap();
         assert_eq!(written, 1);
         assert_eq!(seen.first().map(|p| p.total), Some(1));
+    }
+
+    /// A directory from before the index: the migration indexes the employees already there,
+    /// and they are found (and still exactly) as before.
+    #[tokio::test]
+    async fn migrating_a_directory_indexes_the_employees_already_there() {
+        use sqlx::ConnectOptions;
+        let dir = tempfile::tempdir().unwrap();
+        let mut before = sqlx::migrate!("./migrations");
+        before.migrations = std::borrow::Cow::Owned(
+            before
+                .migrations
+                .iter()
+                .filter(|m| m.version < 11)
+                .cloned()
+                .collect(),
+        );
+        let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(dir.path().join(crate::db::DATABASE_FILE))
+            .create_if_missing(true)
+            .connect()
+            .await
+            .unwrap();
+        before.run(&mut conn).await.unwrap();
+        for (i, (user, title)) in [
+            ("ada@example.com", "Analytical Engineer"),
+            ("grace@example.com", "Rear Admiral"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            sqlx::query(
+                "INSERT INTO employees (id, user_name, email, job_title, status, doc, \
+                 created_at, updated_at) VALUES (?1, ?2, ?2, ?3, 'active', '{}', \
+                 '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')",
+            )
+            .bind(format!("id-{i}"))
+            .bind(user)
+            .bind(title)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        }
+        sqlx::Connection::close(conn).await.unwrap();
+
+        let db = crate::db::Db::open(dir.path()).await.unwrap();
+        let (events, _) = tokio::sync::broadcast::channel(16);
+        let d = Directory::new(db, events);
+        assert_eq!(
+            found(&d, "admiral", StatusChoice::All).await,
+            ["grace@example.com"]
+        );
+        assert_eq!(
+            found(&d, "ENGINEER", StatusChoice::All).await,
+            ["ada@example.com"]
+        );
+        let p = crate::db::query_plan(
+            &d.db,
+            &format!(
+                "{} SELECT COUNT(*) FROM k",
+                ranked_sql(&list_condition(Some("admiral"), StatusChoice::All))
+            ),
+            &[&"admiral"],
+        );
+        assert!(p.contains("VIRTUAL TABLE INDEX"), "{p}");
     }
 
     /// A page of the app's table reads one page of rows whatever its position: the plan walks
