@@ -123,3 +123,48 @@ fn the_reconcile_benchmark_reports_exactly_the_planted_drift() {
     );
     assert_eq!(cli["dry_run"], true);
 }
+
+/// The search benchmark still runs and still finds the right rows: `bench-search --quick` on
+/// 300 employees with the debug binary. The exact email is found and listed first, the common
+/// substring finds Family42 (11 of the 300), every search is timed, and the export wrote
+/// every employee. Timings and memory are only checked to be there.
+#[test]
+fn the_search_benchmark_finds_the_right_rows_and_exports_everyone() {
+    let out = tempfile::tempdir().expect("a temporary directory");
+    let run = Command::new(env!("CARGO_BIN_EXE_bench-search"))
+        .args(["--quick", "--out"])
+        .arg(out.path())
+        .arg("--scimdesk")
+        .arg(binary())
+        .output()
+        .expect("run the search benchmark");
+    assert!(
+        run.status.success(),
+        "bench-search failed: {}\n{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let report: Value = serde_json::from_str(
+        &std::fs::read_to_string(out.path().join("report.json")).expect("report.json"),
+    )
+    .expect("report.json is JSON");
+    let size = &report["sizes"][0];
+    assert_eq!(size["employees"], 300);
+    let searches = &size["searches"];
+    assert_eq!(searches["baseline"]["total"], 300, "{size}");
+    // k = 300 * 3 / 7 = 128: seed-128@seed.example, alone, first.
+    assert_eq!(searches["exact_email"]["total"], 1, "{size}");
+    assert_eq!(searches["exact_email"]["first"], "seed-128@seed.example");
+    assert_eq!(searches["prefix"]["first"], "seed-128@seed.example");
+    assert_eq!(searches["substring"]["total"], 1, "Given128 only: {size}");
+    assert_eq!(
+        searches["substring_common"]["total"], 1,
+        "Family42 only below 420: {size}"
+    );
+    for (kind, t) in searches.as_object().expect("searches") {
+        assert!(t["p99_ms"].as_f64() > Some(0.0), "{kind}: {t}");
+    }
+    assert_eq!(size["export"]["rows"], 300, "{size}");
+    let md = std::fs::read_to_string(out.path().join("report.md")).expect("report.md");
+    assert!(md.contains("## 300 employees"), "{md}");
+}

@@ -96,6 +96,15 @@ pub enum DevCommand {
         #[arg(long, value_name = "ID|NAME")]
         connection: String,
     },
+    /// Times the app's first page of the Employees table for each search (an empty one is the
+    /// unfiltered list): RUNS times each after a warm-up, as JSON with p50 and p99 in ms.
+    TimeSearch {
+        searches: Vec<String>,
+        #[arg(long, default_value_t = 100)]
+        runs: u32,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
     /// Appends COUNT activity lines dated DAYS days ago, in large transactions (history for
     /// the retention's tests).
     SeedActivity {
@@ -246,10 +255,27 @@ pub enum UsersCommand {
     List {
         #[arg(long, value_enum)]
         status: Option<StatusArg>,
-        /// Search names, emails, titles, departments and employee IDs.
+        /// Search names, emails, titles, departments, business units and employee IDs.
         #[arg(long)]
         search: Option<String>,
     },
+    /// Save employees (active and deactivated) as a CSV file, as the app's Export CSV does.
+    Export {
+        /// The file to write; it appears whole or not at all.
+        path: PathBuf,
+        /// Only employees matching this search.
+        #[arg(long)]
+        search: Option<String>,
+        /// Only active or only deactivated employees.
+        #[arg(long, value_enum)]
+        status: Option<ExportStatusArg>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportStatusArg {
+    Active,
+    Deactivated,
 }
 
 #[derive(Debug, Subcommand)]
@@ -436,6 +462,40 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                 format!("Imported {imported} employees in {seconds:.1} s.")
             })
         }
+        Command::Dev(DevCommand::TimeSearch {
+            searches,
+            runs,
+            limit,
+        }) => {
+            let mut out = Vec::new();
+            for search in searches {
+                let q = crate::directory::employees::EmployeeListQuery {
+                    search: Some(search.clone()).filter(|s| !s.is_empty()),
+                    limit,
+                    ..Default::default()
+                };
+                let directory = desk.directory();
+                let first = directory.employee_page(&q).await?;
+                directory.employee_page(&q).await?;
+                let mut ms = Vec::with_capacity(runs as usize);
+                for _ in 0..runs.max(1) {
+                    let started = std::time::Instant::now();
+                    directory.employee_page(&q).await?;
+                    ms.push(started.elapsed().as_secs_f64() * 1000.0);
+                }
+                ms.sort_by(f64::total_cmp);
+                let at = |p: f64| ms[((ms.len() - 1) as f64 * p).round() as usize];
+                out.push(json!({
+                    "search": search,
+                    "total": first.total,
+                    "first": first.items.first().map(|e| e.user_name.clone()),
+                    "runs": ms.len(),
+                    "p50_ms": at(0.5),
+                    "p99_ms": at(0.99),
+                }));
+            }
+            print_json(&out)
+        }
         Command::Dev(DevCommand::SeedActivity { count, days_ago }) => {
             let at = crate::timefmt::format(
                 time::OffsetDateTime::now_utc() - time::Duration::days(i64::from(days_ago)),
@@ -513,6 +573,35 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                 Err(e) if !gone(&e) => anyhow::bail!("the list could not be written: {e}"),
                 _ => Ok(()),
             }
+        }
+        Command::Users(UsersCommand::Export {
+            path,
+            search,
+            status,
+        }) => {
+            let q = crate::directory::employees::EmployeeListQuery {
+                search,
+                status: match status {
+                    None => crate::directory::employees::StatusChoice::All,
+                    Some(ExportStatusArg::Active) => {
+                        crate::directory::employees::StatusChoice::Active
+                    }
+                    Some(ExportStatusArg::Deactivated) => {
+                        crate::directory::employees::StatusChoice::Deactivated
+                    }
+                },
+                ..Default::default()
+            };
+            let started = std::time::Instant::now();
+            let exported = desk.directory().export_csv(&q, &path).await?;
+            let seconds = started.elapsed().as_secs_f64();
+            let out = json!({ "exported": exported, "path": path, "seconds": seconds });
+            print_either(json, &out, || {
+                format!(
+                    "Exported {exported} employees to {} in {seconds:.1} s.",
+                    path.display()
+                )
+            })
         }
         Command::Activity(ActivityCommand::List { limit, failures }) => {
             let entries = desk

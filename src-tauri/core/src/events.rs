@@ -44,6 +44,14 @@ pub enum ChangeEvent {
     },
     /// A desktop notification was shown, or notifications were turned on or off.
     Notifications,
+    /// A CSV export of employees is under way: `written` of `total` rows so far (sent when it
+    /// starts, every 10,000 rows, and with `done` once the file is in place). Nothing to reload:
+    /// the Employees page shows it as a progress bar.
+    Export {
+        written: u64,
+        total: u64,
+        done: bool,
+    },
     /// Anything may have changed: the database moved without an event saying what (another
     /// process, such as a `scimdesk` command run beside the app), or events were missed. Pages
     /// reload what they show.

@@ -556,7 +556,17 @@ impl Desk {
         q: &EmployeeListQuery,
         path: &Path,
     ) -> Result<u64, AppError> {
-        Ok(self.directory().export_csv(q, path).await?)
+        let progress = |p: crate::directory::employees::ExportProgress| {
+            self.notify(ChangeEvent::Export {
+                written: p.written,
+                total: p.total,
+                done: p.done,
+            })
+        };
+        Ok(self
+            .directory()
+            .export_csv_with_progress(q, path, progress)
+            .await?)
     }
 
     pub async fn activity_list(&self, f: &ActivityFilter) -> Result<Vec<ActivityEntry>, AppError> {

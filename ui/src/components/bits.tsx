@@ -170,3 +170,20 @@ export function Field({
     </div>
   );
 }
+
+/** A progress bar: `fraction` of the way (0–1), or moving without end while it is unknown. */
+export function ProgressBar({ fraction, label }: { fraction: number | null; label: string }) {
+  const pct = fraction === null ? null : Math.round(fraction * 100);
+  return (
+    <div
+      className={`progress${pct === null ? " is-indeterminate" : ""}`}
+      role="progressbar"
+      aria-label={label}
+      aria-valuemin={0}
+      aria-valuemax={100}
+      aria-valuenow={pct ?? undefined}
+    >
+      <div className="progress-fill" style={pct === null ? undefined : { width: `${pct}%` }} />
+    </div>
+  );
+}

@@ -66,6 +66,8 @@ export const INVALIDATES: { readonly [K in ChangeKind]: readonly ReadCommand[] |
   reconcile: ["reconcile_state", "reconcile_rows"],
   // A reconcile dry run found drift: the hook for a notification; the state came with `reconcile`.
   reconcile_drift: [],
+  // A CSV export moved on: the Employees page shows its progress; nothing to read again.
+  export: [],
   // A desktop notification was shown (its kind's "last notified"), or they were turned on or off.
   notifications: ["notification_settings"],
   // The database changed under the app (another process), or events were missed.

@@ -85,4 +85,45 @@ describe("Employees page", () => {
     expect(searches).toHaveLength(1);
     expect(searches[0]).toMatchObject({ search: "jane", after: null, before: null });
   });
+
+  it("shows the export's progress, with its count, while it runs", async () => {
+    const exports: ((count: number) => void)[] = [];
+    mockIPC(
+      (cmd) => {
+        switch (cmd) {
+          case "list_employees":
+            return { total: 1_000_000, offset: 0, items: [employee(0)], next: null, prev: null } satisfies EmployeePage;
+          case "choose_export_file":
+            return "/home/admin/employees.csv";
+          case "export_employees":
+            return new Promise<number>((resolve) => exports.push(resolve));
+        }
+        return shellAnswer(cmd, 1_000_000) ?? null;
+      },
+      { shouldMockEvents: true },
+    );
+    renderEmployeesPage();
+    await waitFor(() => expect(screen.getAllByTestId("employee-row")).toHaveLength(1));
+    expect(screen.queryByTestId("export-progress")).toBeNull();
+
+    fireEvent.click(screen.getByTestId("export-csv"));
+    await waitFor(() => expect(exports).toHaveLength(1));
+    const { emit } = await import("@tauri-apps/api/event");
+    const progress = (written: number) => emit("scimdesk://change", { kind: "export", written, total: 1_000_000, done: false });
+    // Sent until the page has subscribed (subscribing is asynchronous), as the core sends them.
+    await waitFor(async () => {
+      await progress(250_000);
+      expect(screen.getByTestId("export-progress").textContent).toContain("Exporting 250,000 of 1,000,000 employees…");
+    });
+    expect(screen.getByRole("progressbar", { name: "CSV export" }).getAttribute("aria-valuenow")).toBe("25");
+    expect(screen.getByTestId("export-csv").textContent).toBe("Exporting…");
+
+    await progress(990_000);
+    await waitFor(() => expect(screen.getByRole("progressbar", { name: "CSV export" }).getAttribute("aria-valuenow")).toBe("99"));
+
+    exports[0](1_000_000);
+    await screen.findByText("Exported 1,000,000 employees to /home/admin/employees.csv");
+    expect(screen.queryByTestId("export-progress")).toBeNull();
+    expect(screen.getByTestId("export-csv").textContent).toBe("Export CSV");
+  });
 });

@@ -1,7 +1,7 @@
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
-import { type Employee, type StatusChoice } from "../api";
-import { StatusPill, Time } from "../components/bits";
+import { onChange, type Employee, type StatusChoice } from "../api";
+import { ProgressBar, StatusPill, Time } from "../components/bits";
 import { IconDownload, IconFirst, IconLast, IconChevronLeft, IconChevronRight, IconPeople, IconSearch } from "../components/Icons";
 import { useToast } from "../components/Toasts";
 import { errorMessage } from "../lib/errors";
@@ -29,6 +29,8 @@ export function EmployeesPage() {
   const [status, setStatus] = useState<StatusChoice>(remembered.status);
   const [pageAt, setPageAt] = useState<PageAt>(remembered.pageAt);
   const [exporting, setExporting] = useState(false);
+  // How far the export is, from the core's `export` events while it runs.
+  const [exported, setExported] = useState<{ written: number; total: number } | null>(null);
   const tableTop = useRef<HTMLDivElement>(null);
 
   // Typing filters after a short pause, and from the first page.
@@ -63,6 +65,23 @@ export function EmployeesPage() {
     }
   };
   const can = pagerState(data);
+
+  useEffect(() => {
+    if (!exporting) return;
+    let stopped = false;
+    let unlisten: (() => void) | undefined;
+    void onChange((e) => {
+      if (e.kind === "export" && !e.done) setExported({ written: e.written, total: e.total });
+    }).then((u) => {
+      if (stopped) u();
+      else unlisten = u;
+    });
+    return () => {
+      stopped = true;
+      unlisten?.();
+      setExported(null);
+    };
+  }, [exporting]);
 
   const doExport = async () => {
     setExporting(true);
@@ -101,6 +120,15 @@ export function EmployeesPage() {
         </div>
       </header>
 
+      {exporting && exported && (
+        <div className="export-progress" data-testid="export-progress" aria-live="polite">
+          <ProgressBar fraction={exported.total > 0 ? exported.written / exported.total : null} label="CSV export" />
+          <p className="small">
+            Exporting {formatCount(exported.written)} of {plural(exported.total, "employee")}…
+          </p>
+        </div>
+      )}
+
       <div className="toolbar" role="search">
         <div className="search-box">
           <IconSearch />
@@ -109,7 +137,7 @@ export function EmployeesPage() {
             id="employee-search"
             type="search"
             className="input"
-            placeholder="Search name, email, title, department or employee ID"
+            placeholder="Search name, email, title, department, business unit or employee ID"
             value={searchText}
             onChange={(e) => setSearchText(e.target.value)}
             data-testid="employee-search"

@@ -14,7 +14,7 @@ import {
   type ReconcileSchedule,
   type ReconcileState,
 } from "../api";
-import { Field, Time } from "../components/bits";
+import { Field, ProgressBar, Time } from "../components/bits";
 import { ConfirmDialog, Dialog } from "../components/Dialog";
 import { IconPlay } from "../components/Icons";
 import { useToast } from "../components/Toasts";
@@ -214,22 +214,6 @@ function ScheduleChoice({ connectionId }: { connectionId: string }) {
       </select>
       <span className="muted">Also after a time Okta couldn't reach SCIM Desk.</span>
       {error && <p className="field-error" role="alert">{error}</p>}
-    </div>
-  );
-}
-
-function ProgressBar({ fraction, label }: { fraction: number | null; label: string }) {
-  const pct = fraction === null ? null : Math.round(fraction * 100);
-  return (
-    <div
-      className={`progress${pct === null ? " is-indeterminate" : ""}`}
-      role="progressbar"
-      aria-label={label}
-      aria-valuemin={0}
-      aria-valuemax={100}
-      aria-valuenow={pct ?? undefined}
-    >
-      <div className="progress-fill" style={pct === null ? undefined : { width: `${pct}%` }} />
     </div>
   );
 }

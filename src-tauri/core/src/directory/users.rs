@@ -64,6 +64,7 @@ impl super::ListRow for EmployeeWithGroups {
                 active: r.get(19)?,
                 doc: r.get(20)?,
                 version: r.get(21)?,
+                rank: 0,
             },
             groups_json: r.get(22)?,
         })
