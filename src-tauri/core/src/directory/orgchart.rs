@@ -203,7 +203,8 @@ impl Directory {
                 let mut chain = Vec::new();
                 let mut seen = HashSet::from([id.clone()]);
                 let (mut chain_capped, mut chain_loops) = (false, false);
-                let mut next = chosen.manager_id.clone();
+                // Someone named as their own manager is at the top, not in a loop.
+                let mut next = chosen.manager_id.clone().filter(|m| *m != id);
                 while let Some(m) = next.take() {
                     if !seen.insert(m.clone()) {
                         chain_loops = true;
@@ -562,7 +563,7 @@ mod tests {
         // Someone who is their own manager.
         o.add("self", Some("self")).await;
         let c = o.chart("self", false).await;
-        assert!(c.chain.is_empty() && c.reports.is_empty());
+        assert!(c.chain.is_empty() && c.reports.is_empty() && !c.chain_loops);
         assert_eq!(c.person.unwrap().headcount, Some(0));
     }
 
