@@ -14,6 +14,7 @@ use scimdesk::config::Retention;
 use scimdesk::connections::Provider;
 use scimdesk::directory::activity::ActivityEntry;
 use scimdesk::directory::employees::{EmployeeListPage, EmployeeListQuery};
+use scimdesk::directory::orgchart::{OrgChartView, UnresolvedManager};
 use scimdesk::endpoint::{Endpoint, EndpointStatus};
 use scimdesk::okta::OktaApiSetup;
 use scimdesk::reconcile_views::{OktaApiInput, ReconcileState, RowsPage, RowsQuery};
@@ -112,6 +113,21 @@ pub async fn list_employees(
 
 pub async fn employee_detail(state: &AppState, id: String) -> Result<EmployeeDetail> {
     state.desk.employee_detail(&id).await
+}
+
+pub async fn org_chart(
+    state: &AppState,
+    employee_id: Option<String>,
+    include_deactivated: bool,
+) -> Result<OrgChartView> {
+    state
+        .desk
+        .org_chart(employee_id.as_deref(), include_deactivated)
+        .await
+}
+
+pub async fn org_unresolved(state: &AppState) -> Result<Vec<UnresolvedManager>> {
+    state.desk.org_unresolved().await
 }
 
 /// Asks the admin where to save the CSV export, in the system's save dialog, and grants that

@@ -16,6 +16,7 @@ mod conversations;
 mod desktop_app;
 mod desktop_entra;
 mod desktop_notifications;
+mod desktop_orgchart;
 mod desktop_reconcile;
 mod disk_full;
 mod durability;

@@ -357,6 +357,12 @@ impl App {
         self.rt.block_on(e.send_keys(keys)).expect("keys");
     }
 
+    /// Sends keys (WebDriver key codes for special keys) to the element matching `css`.
+    pub fn keys_css(&self, css: &str, keys: &str) {
+        let e = self.wait_for_css(css);
+        self.rt.block_on(e.send_keys(keys)).expect("keys");
+    }
+
     pub fn text(&self, id: &str) -> String {
         let e = self.wait_for(id);
         self.text_of(&e)

@@ -14,6 +14,7 @@ import { EmployeesPage } from "./pages/EmployeesPage";
 import { GeneralSettingsPage } from "./pages/GeneralSettingsPage";
 import { IntegrationsPage } from "./pages/IntegrationsPage";
 import { NotificationsPage } from "./pages/NotificationsPage";
+import { OrgChartPage } from "./pages/OrgChartPage";
 import { ProviderPage } from "./pages/ProviderPage";
 
 export function App() {
@@ -29,6 +30,7 @@ export function App() {
 const TITLES: Partial<Record<Route["page"], string>> = {
   employees: "Employees",
   employee: "Employee",
+  org: "Org chart",
   activity: "Activity",
   integrations: "Integrations",
   okta: "Okta",
@@ -102,6 +104,8 @@ function Page({ route }: { route: Route }) {
       return <EmployeesPage />;
     case "employee":
       return <EmployeeDetailPage key={route.id} id={route.id} />;
+    case "org":
+      return <OrgChartPage id={route.id} />;
     case "activity":
       return <ActivityPage />;
     case "integrations":

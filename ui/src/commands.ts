@@ -14,6 +14,7 @@ import type { GeneralSettings } from "./bindings/GeneralSettings";
 import type { NotificationSettings } from "./bindings/NotificationSettings";
 import type { OktaApiInput } from "./bindings/OktaApiInput";
 import type { OktaApiSetup } from "./bindings/OktaApiSetup";
+import type { OrgChartView } from "./bindings/OrgChartView";
 import type { Overview } from "./bindings/Overview";
 import type { Provider } from "./bindings/Provider";
 import type { ReachabilityWindow } from "./bindings/ReachabilityWindow";
@@ -25,6 +26,7 @@ import type { Rehearsal } from "./bindings/Rehearsal";
 import type { Retention } from "./bindings/Retention";
 import type { TunnelInput } from "./bindings/TunnelInput";
 import type { TunnelStatus } from "./bindings/TunnelStatus";
+import type { UnresolvedManager } from "./bindings/UnresolvedManager";
 
 /** Every IPC command: the arguments the webview sends and what it gets back. A command that fails rejects with an `AppError`. */
 export type Commands = {
@@ -72,6 +74,17 @@ export type Commands = {
    * `choose_export_file` returned; answers the number of rows.
    */
   export_employees: { args: { query: EmployeeListQuery; path: string }; result: number };
+  /**
+   * The org chart around `employee_id`: their manager chain, them, their direct
+   * reports with headcounts; the top-level employees when null. Deactivated
+   * employees are listed and counted only with `include_deactivated`.
+   */
+  org_chart: { args: { employeeId: string | null; includeDeactivated: boolean }; result: OrgChartView };
+  /**
+   * Managers named by the identity provider that are not in the directory (yet), with
+   * who waits for each.
+   */
+  org_unresolved: { args: Record<never, never>; result: Array<UnresolvedManager> };
   list_activity: { args: { filter: ActivityFilter }; result: Array<ActivityEntry> };
   /**
    * What the activity log keeps (days, lines) and how large it is now.
@@ -188,6 +201,8 @@ export const COMMAND_NAMES = [
   "employee_detail",
   "choose_export_file",
   "export_employees",
+  "org_chart",
+  "org_unresolved",
   "list_activity",
   "activity_settings",
   "set_activity_retention",

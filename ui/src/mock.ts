@@ -32,6 +32,8 @@ import type {
   GeneralSettings,
   GroupRef,
   NotificationSettings,
+  OrgChartView,
+  OrgPerson,
   Overview,
   Provider,
   ReachabilityWindow,
@@ -43,6 +45,7 @@ import type {
   RehearsalNote,
   Retention,
   TunnelInput,
+  UnresolvedManager,
   TunnelStatus,
 } from "./api";
 
@@ -339,6 +342,90 @@ function activitySettings(): ActivitySettings {
 
 function key(e: Employee): string {
   return `${(e.last_name ?? "").toLowerCase()}\u0001${(e.first_name ?? "").toLowerCase()}\u0001${e.id}`;
+}
+
+// The org chart, as the core answers it (src-tauri/core/src/directory/orgchart.rs), over the
+// mock's employees; small enough to walk whole.
+function orgShown(e: Emp, withDeactivated: boolean): boolean {
+  return e.status === "active" || (withDeactivated && e.status === "deactivated");
+}
+
+function orgReports(id: string, withDeactivated: boolean): Emp[] {
+  return state.employees.filter((e) => e.manager_id === id && e.id !== id && orgShown(e, withDeactivated));
+}
+
+function orgUnder(id: string, top: string, withDeactivated: boolean): number {
+  let n = 0;
+  for (const e of state.employees) {
+    if (e.manager_id !== id || e.id === id || e.id === top || e.status === "removed") continue;
+    if (orgShown(e, withDeactivated)) n += 1;
+    n += orgUnder(e.id, top, withDeactivated);
+  }
+  return n;
+}
+
+function orgPerson(e: Emp, withDeactivated: boolean, headcount: number | null): OrgPerson {
+  return {
+    id: e.id, name: name(e) || (e.email ?? e.user_name), email: e.email, job_title: e.job_title, department: e.department,
+    status: e.status, direct_reports: orgReports(e.id, withDeactivated).length, headcount,
+  };
+}
+
+function orgPending(e: Emp): boolean {
+  return !e.manager_id && !!e.manager_email && e.status !== "removed";
+}
+
+function orgChart(employeeId: string | null, withDeactivated: boolean): OrgChartView {
+  const byName = (a: OrgPerson, b: OrgPerson) => a.name.localeCompare(b.name);
+  const unresolved = new Set(state.employees.filter(orgPending).map((e) => e.manager_email!.toLowerCase())).size;
+  const view: OrgChartView = {
+    person: null, chain: [], chain_capped: false, chain_loops: false, manager_pending: null,
+    reports: [], reports_total: 0, roots: [], roots_total: 0, unresolved_managers: unresolved,
+  };
+  if (employeeId == null) {
+    const roots = state.employees.filter((e) => ((!e.manager_id && !e.manager_email) || e.manager_id === e.id) && orgShown(e, withDeactivated));
+    view.roots = roots.map((e) => orgPerson(e, withDeactivated, null)).sort(byName).slice(0, 500);
+    view.roots_total = roots.length;
+    return view;
+  }
+  const chosen = state.byId.get(employeeId);
+  if (!chosen || chosen.status === "removed") fail("This employee is not in the directory.");
+  const seen = new Set([chosen.id]);
+  let next = chosen.manager_id;
+  while (next) {
+    if (seen.has(next)) { view.chain_loops = true; break; }
+    if (view.chain.length === 50) { view.chain_capped = true; break; }
+    seen.add(next);
+    const m = state.byId.get(next);
+    if (!m) break;
+    view.chain.unshift(orgPerson(m, withDeactivated, null));
+    next = m.manager_id;
+  }
+  if (orgPending(chosen)) view.manager_pending = chosen.manager_email;
+  const reports = orgReports(chosen.id, withDeactivated);
+  view.reports = reports
+    .map((e) => orgPerson(e, withDeactivated, orgUnder(e.id, chosen.id, withDeactivated)))
+    .sort(byName)
+    .slice(0, 500);
+  view.reports_total = reports.length;
+  view.person = orgPerson(chosen, withDeactivated, orgUnder(chosen.id, chosen.id, withDeactivated));
+  return view;
+}
+
+function orgUnresolved(): UnresolvedManager[] {
+  const waiting = new Map<string, Emp[]>();
+  for (const e of state.employees.filter(orgPending)) {
+    const key = e.manager_email!.toLowerCase();
+    waiting.set(key, [...(waiting.get(key) ?? []), e]);
+  }
+  return [...waiting.values()]
+    .map((es) => ({
+      manager: es[0].manager_email!,
+      waiting: es.length,
+      employees: es.map((e) => orgPerson(e, true, null)).sort((a, b) => a.name.localeCompare(b.name)).slice(0, 5),
+    }))
+    .sort((a, b) => b.waiting - a.waiting || a.manager.localeCompare(b.manager))
+    .slice(0, 200);
 }
 
 function listEmployees(q: EmployeeListQuery): EmployeePage {
@@ -714,6 +801,8 @@ const HANDLERS: Handlers = {
   rehearse_connection: ({ id }) => rehearse(id),
   list_employees: ({ query }) => listEmployees(query),
   employee_detail: ({ id }) => detail(id),
+  org_chart: ({ employeeId, includeDeactivated }) => orgChart(employeeId, includeDeactivated),
+  org_unresolved: () => orgUnresolved(),
   choose_export_file: ({ suggestedName }) => `~/Downloads/${suggestedName || "export.csv"}`,
   export_employees: ({ query }) => listEmployees({ ...query, limit: 500, after: null, before: null, last: false }).total,
   list_activity: ({ filter }) => listActivity(filter),

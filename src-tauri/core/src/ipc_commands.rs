@@ -51,6 +51,13 @@ macro_rules! ipc_commands {
             /// Writes the employees matching `query` (paging ignored) as CSV to the path
             /// `choose_export_file` returned; answers the number of rows.
             export_employees(query: EmployeeListQuery, path: PathBuf) -> u64;
+            /// The org chart around `employee_id`: their manager chain, them, their direct
+            /// reports with headcounts; the top-level employees when null. Deactivated
+            /// employees are listed and counted only with `include_deactivated`.
+            org_chart(employee_id: Option<String>, include_deactivated: bool) -> OrgChartView;
+            /// Managers named by the identity provider that are not in the directory (yet), with
+            /// who waits for each.
+            org_unresolved() -> Vec<UnresolvedManager>;
 
             list_activity(filter: ActivityFilter) -> Vec<ActivityEntry>;
             /// What the activity log keeps (days, lines) and how large it is now.

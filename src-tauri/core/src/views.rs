@@ -17,6 +17,7 @@ use crate::db::StoreError;
 use crate::desk::{Desk, DeskError};
 use crate::directory::activity::{ActivityEntry, ActivityLogSize, ActivityQuery};
 use crate::directory::employees::{Employee, EmployeeListPage, EmployeeListQuery, ExportError};
+use crate::directory::orgchart::{OrgChartView, UnresolvedManager};
 use crate::directory::DirectoryError;
 use crate::endpoint::EndpointStatus;
 use crate::events::ChangeEvent;
@@ -545,6 +546,21 @@ impl Desk {
             groups,
             activity,
         })
+    }
+
+    pub async fn org_chart(
+        &self,
+        employee_id: Option<&str>,
+        include_deactivated: bool,
+    ) -> Result<OrgChartView, AppError> {
+        self.directory()
+            .org_chart(employee_id, include_deactivated)
+            .await?
+            .ok_or_else(|| AppError::new("This employee is not in the directory."))
+    }
+
+    pub async fn org_unresolved(&self) -> Result<Vec<UnresolvedManager>, AppError> {
+        Ok(self.directory().org_unresolved().await?)
     }
 
     pub async fn employee_list(&self, q: &EmployeeListQuery) -> Result<EmployeeListPage, AppError> {

@@ -68,6 +68,14 @@ export const IconPeople = () => (
     <path d="M16 4.5a3.5 3.5 0 0 1 0 7M18 14.5a6.5 6.5 0 0 1 3.5 5.5" />
   </Svg>
 );
+export const IconOrgChart = () => (
+  <Svg>
+    <rect x="9" y="3" width="6" height="5" rx="1" />
+    <rect x="3" y="16" width="6" height="5" rx="1" />
+    <rect x="15" y="16" width="6" height="5" rx="1" />
+    <path d="M12 8v4M6 16v-4h12v4" />
+  </Svg>
+);
 export const IconActivity = () => (
   <Svg>
     <path d="M22 12h-4l-3 8L9 4l-3 8H2" />

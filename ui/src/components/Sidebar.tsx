@@ -1,7 +1,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { command } from "../lib/queries";
 import type { Route } from "../lib/route";
-import { IconActivity, IconPeople, IconSettings } from "./Icons";
+import { IconActivity, IconOrgChart, IconPeople, IconSettings } from "./Icons";
 
 export function Sidebar({ route }: { route: Route }) {
   const { data: overview } = useQuery(command("overview"));
@@ -25,6 +25,12 @@ export function Sidebar({ route }: { route: Route }) {
           <a href="#/employees" className="nav-link" data-testid="nav-employees" {...current(route.page === "employees" || route.page === "employee")}>
             <IconPeople />
             <span>Employees</span>
+          </a>
+        </li>
+        <li>
+          <a href="#/org" className="nav-link" data-testid="nav-org" {...current(route.page === "org")}>
+            <IconOrgChart />
+            <span>Org chart</span>
           </a>
         </li>
         <li>

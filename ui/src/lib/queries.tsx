@@ -18,6 +18,8 @@ export type ReadCommand =
   | "list_connections"
   | "list_employees"
   | "employee_detail"
+  | "org_chart"
+  | "org_unresolved"
   | "list_activity"
   | "activity_settings"
   | "tunnel_status"
@@ -35,8 +37,9 @@ export type ChangeKind = ChangeEvent["kind"];
  * kind is listed (the type checker holds the table to the contract's ChangeEvent).
  */
 export const INVALIDATES: { readonly [K in ChangeKind]: readonly ReadCommand[] | "everything" } = {
-  // Okta created, updated or deactivated someone: the counts, the table, their page.
-  employee: ["overview", "list_employees", "employee_detail"],
+  // Okta created, updated or deactivated someone: the counts, the table, their page, the org
+  // chart (a manager or a report may have arrived, moved or left).
+  employee: ["overview", "list_employees", "employee_detail", "org_chart", "org_unresolved"],
   group: ["list_employees", "employee_detail"],
   // Every request Okta makes is a line of activity, and is the connection's last contact.
   activity: ["list_activity", "employee_detail", "list_connections", "activity_settings"],

@@ -4,6 +4,7 @@ export type Route =
   | { page: "home" } // no hash yet: resolved to Okta or Employees once the overview is known
   | { page: "employees" }
   | { page: "employee"; id: string }
+  | { page: "org"; id: string | null }
   | { page: "activity" }
   | { page: "integrations" }
   | { page: "okta" }
@@ -21,6 +22,10 @@ export function parseRoute(hash: string): Route {
     case "employees":
       if (parts.length === 1) return { page: "employees" };
       if (parts.length === 2 && parts[1]) return { page: "employee", id: decodeURIComponent(parts[1]) };
+      break;
+    case "org":
+      if (parts.length === 1) return { page: "org", id: null };
+      if (parts.length === 2 && parts[1]) return { page: "org", id: decodeURIComponent(parts[1]) };
       break;
     case "activity":
       if (parts.length === 1) return { page: "activity" };
@@ -46,6 +51,8 @@ export function href(route: Route): string {
       return "#/employees";
     case "employee":
       return `#/employees/${encodeURIComponent(route.id)}`;
+    case "org":
+      return route.id ? `#/org/${encodeURIComponent(route.id)}` : "#/org";
     case "activity":
       return "#/activity";
     case "integrations":

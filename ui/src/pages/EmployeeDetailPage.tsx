@@ -3,7 +3,7 @@ import type { ReactNode } from "react";
 import { type EmployeeDetail } from "../api";
 import { ActivityList } from "../components/ActivityList";
 import { StatusPill, Time } from "../components/bits";
-import { IconChevronLeft } from "../components/Icons";
+import { IconChevronLeft, IconOrgChart } from "../components/Icons";
 import { errorMessage } from "../lib/errors";
 import { absoluteTime, personName } from "../lib/format";
 import { madeByText, providerName } from "../lib/providers";
@@ -94,6 +94,12 @@ function Detail({ d }: { d: EmployeeDetail }) {
           </p>
         </div>
         <StatusPill status={e.status} testid="detail-status" />
+        {e.status !== "removed" && (
+          <a className="button detail-org-link" href={`#/org/${encodeURIComponent(e.id)}`} data-testid="detail-org-chart">
+            <IconOrgChart />
+            <span>View in org chart</span>
+          </a>
+        )}
       </header>
 
       {e.status !== "active" && (

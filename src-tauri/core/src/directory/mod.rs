@@ -11,6 +11,7 @@ pub mod employees;
 mod error;
 pub mod groups;
 pub mod mapping;
+pub mod orgchart;
 pub mod sql_filter;
 pub mod users;
 mod write;
