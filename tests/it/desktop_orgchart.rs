@@ -100,6 +100,8 @@ fn an_admin_walks_the_org_chart_by_click_keyboard_and_search() {
     )));
     // seed-1 manages seed-10..19, who manage seed-100..199.
     assert_eq!(count, "10 direct · 110 in total");
+    // seed-0 is named as their own manager: the top of the chain, not a loop.
+    assert!(!app.exists("org-chain-note"));
     app.screenshot("clicked-to-seed-1");
 
     // The keyboard: down to the first report (by name, seed-10), Enter opens their chart.

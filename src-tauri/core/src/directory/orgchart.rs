@@ -218,7 +218,8 @@ impl Directory {
                         break;
                     };
                     row.person.direct_reports = direct_reports(c, &m, include)?;
-                    next = row.manager_id;
+                    // A manager named as their own manager is the top of the chain too.
+                    next = row.manager_id.filter(|above| *above != m);
                     chain.push(row.person);
                 }
                 chain.reverse();
@@ -565,6 +566,11 @@ mod tests {
         let c = o.chart("self", false).await;
         assert!(c.chain.is_empty() && c.reports.is_empty() && !c.chain_loops);
         assert_eq!(c.person.unwrap().headcount, Some(0));
+        // Someone reporting to them: the chain ends at them, with no loop.
+        o.add("under-self", Some("self")).await;
+        let c = o.chart("under-self", false).await;
+        assert_eq!(names(&c.chain), ["Self"]);
+        assert!(!c.chain_loops);
     }
 
     #[tokio::test]
