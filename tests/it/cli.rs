@@ -277,3 +277,70 @@ fn users_list_into_a_closed_pipe_ends_quietly() {
         assert!(stderr.is_empty(), "{args:?}: {stderr}");
     }
 }
+
+/// `users org`: an employee's managers above, their reports below, by email or id, in text and
+/// JSON; the top of the organisation without one; an unknown employee refused readably.
+#[test]
+fn users_org_shows_the_chain_and_the_reports() {
+    let desk = Desk::new();
+    let _server = desk.serve();
+    let okta = Okta::for_connection(&desk.add_connection("Okta"));
+    let with_manager = |email: &str, given: &str, manager: Option<&str>| {
+        let mut user = okta_user(email, given, "Q");
+        user["title"] = json!("Engineer");
+        if let Some(m) = manager {
+            user["schemas"] = json!([USER_SCHEMA, ENTERPRISE]);
+            user[ENTERPRISE] = json!({"manager": {"value": m}});
+        }
+        okta.post("/Users", &user).expect(201);
+    };
+    with_manager("ceo@corp.example", "Ceo", None);
+    with_manager("vp@corp.example", "Vp", Some("ceo@corp.example"));
+    with_manager("lead@corp.example", "Lead", Some("vp@corp.example"));
+    with_manager("ana@corp.example", "Ana", Some("lead@corp.example"));
+    with_manager("bo@corp.example", "Bo", Some("lead@corp.example"));
+
+    let chart = desk.cli_json(&["users", "org", "LEAD@corp.example"]);
+    let names = |list: &Value| -> Vec<String> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(names(&chart["chain"]), ["Ceo Q", "Vp Q"], "{chart}");
+    assert_eq!(chart["person"]["name"], "Lead Q");
+    assert_eq!(names(&chart["reports"]), ["Ana Q", "Bo Q"]);
+    assert_eq!(chart["person"]["headcount"], 2);
+
+    // By id, in text: the chain indented above, the person marked, the reports below.
+    let id = chart["person"]["id"].as_str().unwrap().to_owned();
+    let text = desk.cli_ok(&["users", "org", &id]);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0], "Ceo Q (Engineer) <ceo@corp.example> · 1 direct",
+        "{text}"
+    );
+    assert!(lines[1].starts_with("  Vp Q"), "{text}");
+    assert!(
+        lines[2].starts_with("    > Lead Q (Engineer) <lead@corp.example> · 2 direct, 2 in total"),
+        "{text}"
+    );
+    assert!(lines[3].starts_with("      Ana Q"), "{text}");
+
+    // No one chosen: the top of the organisation.
+    let top = desk.cli_ok(&["users", "org"]);
+    assert!(
+        top.starts_with("Top of the organisation (1 with no manager):"),
+        "{top}"
+    );
+    assert!(top.contains("Ceo Q"), "{top}");
+
+    let out = desk.cli(&["users", "org", "nobody@corp.example"]);
+    assert_ne!(out.code(), Some(0));
+    assert!(
+        out.stderr
+            .contains("no employee has the id, email or userName 'nobody@corp.example'"),
+        "{out}"
+    );
+}

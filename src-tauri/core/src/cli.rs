@@ -270,6 +270,15 @@ pub enum UsersCommand {
         #[arg(long, value_enum)]
         status: Option<ExportStatusArg>,
     },
+    /// An employee's place in the organisation: their managers above, their direct reports
+    /// below, with headcounts; without EMAIL|ID, the people at the top.
+    Org {
+        /// The employee's email, userName or id.
+        employee: Option<String>,
+        /// Show deactivated employees too.
+        #[arg(long)]
+        deactivated: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -602,6 +611,25 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                     path.display()
                 )
             })
+        }
+        Command::Users(UsersCommand::Org {
+            employee,
+            deactivated,
+        }) => {
+            let id = match employee {
+                Some(key) => Some(find_employee(desk, &key).await?),
+                None => None,
+            };
+            let chart = desk
+                .directory()
+                .org_chart(id.as_deref(), deactivated)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("the employee is no longer in the directory"))?;
+            if json {
+                return print_json(&chart);
+            }
+            print!("{}", wording::org_chart(&chart));
+            Ok(())
         }
         Command::Activity(ActivityCommand::List { limit, failures }) => {
             let entries = desk
@@ -1152,6 +1180,33 @@ async fn show_reconcile_progress(
             .unwrap_or_else(|p| p.into_inner())
             .clone_from(&last);
     }
+}
+
+/// The id of the employee `key` names: an id, or an email or userName without case.
+async fn find_employee(desk: &Desk, key: &str) -> anyhow::Result<String> {
+    let key = key.trim();
+    if let Some(e) = desk.directory().employee(key).await? {
+        return Ok(e.id);
+    }
+    let page = desk
+        .directory()
+        .employees(&crate::directory::EmployeeQuery {
+            search: Some(key.to_owned()),
+            status: StatusFilter::Current,
+            offset: 0,
+            limit: 20,
+        })
+        .await?;
+    page.items
+        .into_iter()
+        .find(|e| {
+            e.user_name.eq_ignore_ascii_case(key)
+                || e.email
+                    .as_deref()
+                    .is_some_and(|m| m.eq_ignore_ascii_case(key))
+        })
+        .map(|e| e.id)
+        .ok_or_else(|| anyhow::anyhow!("no employee has the id, email or userName '{key}'"))
 }
 
 fn read_secret(what: &str) -> anyhow::Result<String> {

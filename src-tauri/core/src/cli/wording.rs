@@ -517,3 +517,81 @@ pub fn reconcile_lines(r: &ReconcileReport) -> Vec<String> {
     }
     lines
 }
+
+/// One line of the org chart: name, title and department, status, and the headcount.
+fn org_person(p: &crate::directory::orgchart::OrgPerson) -> String {
+    use crate::text::visible as v;
+    let mut line = v(&p.name).into_owned();
+    let about: Vec<String> = [&p.job_title, &p.department]
+        .into_iter()
+        .flatten()
+        .map(|s| v(s).into_owned())
+        .collect();
+    if !about.is_empty() {
+        line.push_str(&format!(" ({})", about.join(", ")));
+    }
+    if let Some(email) = &p.email {
+        line.push_str(&format!(" <{}>", v(email)));
+    }
+    if p.status != "active" {
+        line.push_str(&format!(" [{}]", p.status));
+    }
+    match p.headcount {
+        Some(total) => line.push_str(&format!(" · {} direct, {total} in total", p.direct_reports)),
+        None if p.direct_reports > 0 => line.push_str(&format!(" · {} direct", p.direct_reports)),
+        None => {}
+    }
+    line
+}
+
+/// The org chart as text: the chain above, the person, the reports below (or the people at the
+/// top when no one was chosen), and the managers not in the directory yet.
+pub fn org_chart(chart: &crate::directory::orgchart::OrgChartView) -> String {
+    use crate::text::visible as v;
+    let mut out = String::new();
+    let Some(person) = &chart.person else {
+        out.push_str(&format!(
+            "Top of the organisation ({} with no manager):\n",
+            chart.roots_total
+        ));
+        for p in &chart.roots {
+            out.push_str(&format!("  {}\n", org_person(p)));
+        }
+        if chart.unresolved_managers > 0 {
+            out.push_str(&format!(
+                "{} manager(s) named by the identity provider are not in the directory yet.\n",
+                chart.unresolved_managers
+            ));
+        }
+        return out;
+    };
+    if chart.chain_capped {
+        out.push_str("(the reporting line goes higher)\n");
+    }
+    if chart.chain_loops {
+        out.push_str("(the reporting line loops above this point)\n");
+    }
+    for (depth, p) in chart.chain.iter().enumerate() {
+        out.push_str(&format!("{}{}\n", "  ".repeat(depth), org_person(p)));
+    }
+    let depth = chart.chain.len();
+    if let Some(pending) = &chart.manager_pending {
+        out.push_str(&format!(
+            "{}manager not in the directory yet: {}\n",
+            "  ".repeat(depth),
+            v(pending)
+        ));
+    }
+    out.push_str(&format!("{}> {}\n", "  ".repeat(depth), org_person(person)));
+    for p in &chart.reports {
+        out.push_str(&format!("{}  {}\n", "  ".repeat(depth), org_person(p)));
+    }
+    if chart.reports_total > chart.reports.len() as u64 {
+        out.push_str(&format!(
+            "{}  … and {} more\n",
+            "  ".repeat(depth),
+            chart.reports_total - chart.reports.len() as u64
+        ));
+    }
+    out
+}
