@@ -456,6 +456,32 @@ mod tests {
         manager.stop().await;
     }
 
+    /// `scimdesk tunnel status` reads the settings twice (the config, then the tunnel's state):
+    /// a tunnel coming online between the two reads must not show "online" beside the old URL.
+    #[tokio::test]
+    async fn the_status_shows_the_url_of_the_state_it_shows() {
+        let (_dir, desk) = quick_tunnel_desk().await;
+        let before_online = desk.config().await.unwrap();
+        assert_eq!(before_online.public_url, None);
+        let runner = Scripted {
+            starts: Arc::default(),
+            fail_first: 0,
+            kill: Arc::new(tokio::sync::Notify::new()),
+            stopped: Arc::default(),
+        };
+        let backoff = Backoff {
+            initial: Duration::from_millis(20),
+            max: Duration::from_millis(20),
+        };
+        let manager = TunnelManager::spawn(desk.tunnel().clone(), runner, backoff);
+        let mut rx = manager.state();
+        wait_for(&mut rx, |s| s.url() == Some("https://t1.example")).await;
+        let status = desk.tunnel().status(&before_online, &[]).await.unwrap();
+        assert_eq!(status.state.url(), Some("https://t1.example"));
+        assert_eq!(status.public_url, "https://t1.example");
+        manager.stop().await;
+    }
+
     #[tokio::test]
     async fn fails_then_comes_online_then_restarts_with_a_new_url_then_stops() {
         let (_dir, desk) = quick_tunnel_desk().await;

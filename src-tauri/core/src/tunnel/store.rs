@@ -217,6 +217,12 @@ impl TunnelStore {
         connections: &[Connection],
     ) -> Result<TunnelStatus, StoreError> {
         let settings = self.settings.all().await?;
+        // The public URL from the same read as the state: a `config` read a moment earlier may
+        // predate the tunnel coming online, and "online" must never be shown beside the old URL.
+        let config = &Config {
+            public_url: public_url_from(&settings),
+            ..config.clone()
+        };
         let setting = setting_from(&settings);
         let state = match setting.is_managed() {
             true => settings
