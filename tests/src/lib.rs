@@ -12,6 +12,7 @@
 //! reverse proxy standing in for the admin's tunnel.
 
 pub mod app;
+pub mod bench;
 pub mod conversation;
 pub mod disk;
 pub mod logind_standin;

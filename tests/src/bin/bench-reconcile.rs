@@ -26,6 +26,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use clap::Parser as _;
+use scimdesk_tests::bench::CommonOptions;
 use scimdesk_tests::okta_api_standin::{app_user_with_profile, OktaApiStandin, OrgState};
 use scimdesk_tests::proxy::TestCa;
 use serde::Deserialize;
@@ -44,45 +46,21 @@ struct Options {
     scimdesk: PathBuf,
 }
 
-fn usage() -> ! {
-    eprintln!("usage: bench-reconcile [--sizes 10000,100000] [--out DIR] [--scimdesk PATH]");
-    std::process::exit(2)
+/// The reconcile benchmark (see the module's documentation).
+#[derive(clap::Parser)]
+#[command(name = "bench-reconcile")]
+struct Args {
+    #[command(flatten)]
+    common: CommonOptions,
 }
 
 fn parse_options() -> Options {
-    let exe_dir = std::env::current_exe()
-        .ok()
-        .and_then(|p| p.parent().map(Path::to_path_buf))
-        .unwrap_or_default();
-    let mut o = Options {
-        sizes: vec![10_000, 100_000],
-        out: PathBuf::from("target/bench-reconcile"),
-        scimdesk: exe_dir.join("scimdesk"),
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let mut value = || args.next().unwrap_or_else(|| usage());
-        match arg.as_str() {
-            "--sizes" => {
-                o.sizes = value()
-                    .split(',')
-                    .map(|s| {
-                        s.trim()
-                            .replace('_', "")
-                            .parse()
-                            .unwrap_or_else(|_| usage())
-                    })
-                    .collect();
-            }
-            "--out" => o.out = PathBuf::from(value()),
-            "--scimdesk" => o.scimdesk = PathBuf::from(value()),
-            _ => usage(),
-        }
+    let args = Args::parse();
+    Options {
+        sizes: args.common.sizes_or(&[10_000, 100_000]),
+        out: args.common.out_or("target/bench-reconcile"),
+        scimdesk: args.common.scimdesk(),
     }
-    if o.sizes.is_empty() || o.sizes.contains(&0) {
-        usage()
-    }
-    o
 }
 
 /// `scimdesk --data-dir DIR ARGS…`, its standard output; panics with its error if it fails.

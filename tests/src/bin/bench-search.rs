@@ -16,6 +16,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use clap::Parser as _;
+use scimdesk_tests::bench::CommonOptions;
 use serde_json::{json, Value};
 
 struct Options {
@@ -25,61 +27,33 @@ struct Options {
     scimdesk: PathBuf,
 }
 
-fn usage() -> ! {
-    eprintln!(
-        "usage: bench-search [--sizes 10000,100000,1000000] [--quick] [--runs R] [--out DIR] \
-         [--scimdesk PATH]"
-    );
-    std::process::exit(2)
+/// The search benchmark (see the module's documentation).
+#[derive(clap::Parser)]
+#[command(name = "bench-search")]
+struct Args {
+    #[command(flatten)]
+    common: CommonOptions,
+    /// A smoke run: 300 employees and 3 runs, unless sizes or runs are given.
+    #[arg(long)]
+    quick: bool,
+    /// How many times each search is timed (default 100).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    runs: Option<u32>,
 }
 
 fn parse_options() -> Options {
-    let exe_dir = std::env::current_exe()
-        .ok()
-        .and_then(|p| p.parent().map(Path::to_path_buf))
-        .unwrap_or_default();
-    let mut o = Options {
-        sizes: vec![10_000, 100_000, 1_000_000],
-        out: PathBuf::from("target/bench-search"),
-        runs: 100,
-        scimdesk: exe_dir.join("scimdesk"),
-    };
-    let (mut quick, mut sizes_given, mut runs_given) = (false, false, false);
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let mut value = || args.next().unwrap_or_else(|| usage());
-        match arg.as_str() {
-            "--sizes" => {
-                o.sizes = value()
-                    .split(',')
-                    .map(|s| {
-                        s.trim()
-                            .replace('_', "")
-                            .parse()
-                            .unwrap_or_else(|_| usage())
-                    })
-                    .collect();
-                sizes_given = true;
-            }
-            "--runs" => {
-                o.runs = value().parse().unwrap_or_else(|_| usage());
-                runs_given = true;
-            }
-            "--quick" => quick = true,
-            "--out" => o.out = PathBuf::from(value()),
-            "--scimdesk" => o.scimdesk = PathBuf::from(value()),
-            _ => usage(),
-        }
+    let args = Args::parse();
+    let quick = args.quick;
+    Options {
+        sizes: args.common.sizes_or(if quick {
+            &[300]
+        } else {
+            &[10_000, 100_000, 1_000_000]
+        }),
+        out: args.common.out_or("target/bench-search"),
+        runs: args.runs.unwrap_or(if quick { 3 } else { 100 }),
+        scimdesk: args.common.scimdesk(),
     }
-    if quick {
-        if !sizes_given {
-            o.sizes = vec![300];
-        }
-        if !runs_given {
-            o.runs = 3;
-        }
-    }
-    o
 }
 
 /// Runs `scimdesk --data-dir DIR ARGS…` to its end and returns its standard output.

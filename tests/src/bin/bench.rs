@@ -21,9 +21,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use clap::{CommandFactory as _, Parser as _};
 use http_body_util::{BodyExt, Full};
 use hyper::{Method, Request};
 use hyper_util::rt::TokioIo;
+use scimdesk_tests::bench::{beside_this_binary, CommonOptions};
 use scimdesk_tests::{eventually, within};
 use serde_json::{json, Value};
 
@@ -40,67 +42,55 @@ struct Options {
     quick: bool,
 }
 
-fn usage() -> ! {
-    eprintln!(
-        "usage: bench [--sizes 10000,100000,1000000] [--quick] [--out DIR] [--seconds S] \
-         [--clients C] [--scimdesk PATH] [--baseline PATH]"
-    );
-    std::process::exit(2)
+/// The benchmark of `scimdesk serve` (see the module's documentation).
+#[derive(clap::Parser)]
+#[command(name = "bench")]
+struct Args {
+    #[command(flatten)]
+    common: CommonOptions,
+    /// A smoke run: a tiny directory (300) and short phases, unless sizes or seconds are given.
+    #[arg(long)]
+    quick: bool,
+    /// How long each phase runs, in seconds (default 4).
+    #[arg(long)]
+    seconds: Option<f64>,
+    /// Concurrent clients of each phase.
+    #[arg(long, default_value_t = 16)]
+    clients: usize,
+    /// The bare axum server measured beside `scimdesk serve` (default: beside this binary).
+    #[arg(long)]
+    baseline: Option<PathBuf>,
 }
 
 fn parse_options() -> Options {
-    let exe_dir = std::env::current_exe()
-        .ok()
-        .and_then(|p| p.parent().map(Path::to_path_buf))
-        .unwrap_or_default();
-    let mut o = Options {
-        sizes: vec![10_000, 100_000, 1_000_000],
-        out: PathBuf::from("target/bench"),
-        duration: Duration::from_secs(4),
-        clients: 16,
-        scimdesk: exe_dir.join("scimdesk"),
-        baseline: exe_dir.join("bench-baseline"),
-        quick: false,
+    let args = Args::parse();
+    let quick = args.quick;
+    let duration = match args.seconds {
+        Some(s) if s.is_finite() && s > 0.0 => Duration::from_secs_f64(s),
+        Some(_) => Args::command()
+            .error(
+                clap::error::ErrorKind::ValueValidation,
+                "--seconds must be a number of seconds above 0",
+            )
+            .exit(),
+        None if quick => Duration::from_millis(300),
+        None => Duration::from_secs(4),
     };
-    let mut sizes_given = false;
-    let mut seconds_given = false;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let mut value = || args.next().unwrap_or_else(|| usage());
-        match arg.as_str() {
-            "--sizes" => {
-                o.sizes = value()
-                    .split(',')
-                    .map(|s| {
-                        s.trim()
-                            .replace('_', "")
-                            .parse()
-                            .unwrap_or_else(|_| usage())
-                    })
-                    .collect();
-                sizes_given = true;
-            }
-            "--quick" => o.quick = true,
-            "--out" => o.out = PathBuf::from(value()),
-            "--seconds" => {
-                o.duration = Duration::from_secs_f64(value().parse().unwrap_or_else(|_| usage()));
-                seconds_given = true;
-            }
-            "--clients" => o.clients = value().parse().unwrap_or_else(|_| usage()),
-            "--scimdesk" => o.scimdesk = PathBuf::from(value()),
-            "--baseline" => o.baseline = PathBuf::from(value()),
-            _ => usage(),
-        }
+    Options {
+        sizes: args.common.sizes_or(if quick {
+            &[300]
+        } else {
+            &[10_000, 100_000, 1_000_000]
+        }),
+        out: args.common.out_or("target/bench"),
+        duration,
+        clients: args.clients,
+        scimdesk: args.common.scimdesk(),
+        baseline: args
+            .baseline
+            .unwrap_or_else(|| beside_this_binary("bench-baseline")),
+        quick,
     }
-    if o.quick {
-        if !sizes_given {
-            o.sizes = vec![300];
-        }
-        if !seconds_given {
-            o.duration = Duration::from_millis(300);
-        }
-    }
-    o
 }
 
 // ---------------------------------------------------------------------------
