@@ -416,14 +416,31 @@ impl Client {
 
     /// A request with a JSON body, answered with a JSON body.
     async fn send_json(&mut self, method: Method, path: &str, body: Value) -> Value {
-        let request = Request::builder()
+        self.exchange(method, path, Some(body)).await
+    }
+
+    async fn get_json<T: serde::de::DeserializeOwned>(&mut self, path: &str) -> T {
+        self.exchange(Method::GET, path, None).await
+    }
+
+    /// One request (with a JSON body when `body` is given) on this connection; its JSON answer,
+    /// which must be a success.
+    async fn exchange<T: serde::de::DeserializeOwned>(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> T {
+        let mut request = Request::builder()
             .method(method.clone())
             .uri(path)
             .header("host", self.addr.to_string())
-            .header("authorization", format!("Bearer {}", self.token))
-            .header("content-type", "application/scim+json; charset=utf-8")
-            .body(Full::new(Bytes::from(body.to_string())))
-            .expect("request");
+            .header("authorization", format!("Bearer {}", self.token));
+        if body.is_some() {
+            request = request.header("content-type", "application/scim+json; charset=utf-8");
+        }
+        let body = body.map_or_else(Bytes::new, |b| Bytes::from(b.to_string()));
+        let request = request.body(Full::new(body)).expect("request");
         self.sender
             .ready()
             .await
@@ -439,32 +456,6 @@ impl Client {
         assert!(
             status.is_success(),
             "{method} {path}: {status} {}",
-            String::from_utf8_lossy(&body)
-        );
-        serde_json::from_slice(&body).expect("a JSON body")
-    }
-
-    async fn get_json<T: serde::de::DeserializeOwned>(&mut self, path: &str) -> T {
-        let request = Request::get(path)
-            .header("host", self.addr.to_string())
-            .header("authorization", format!("Bearer {}", self.token))
-            .body(Full::new(Bytes::new()))
-            .expect("request");
-        self.sender
-            .ready()
-            .await
-            .expect("the connection stays open");
-        let response = self.sender.send_request(request).await.expect("a response");
-        let status = response.status();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .expect("a body")
-            .to_bytes();
-        assert!(
-            status.is_success(),
-            "GET {path}: {status} {}",
             String::from_utf8_lossy(&body)
         );
         serde_json::from_slice(&body).expect("a JSON body")
