@@ -554,24 +554,8 @@ mod tests {
     /// activity lines they wrote; a line without a connection names no provider.
     #[tokio::test]
     async fn migrating_a_database_from_before_providers_keeps_every_connection_as_okta() {
-        use sqlx::ConnectOptions;
         let dir = tempfile::tempdir().unwrap();
-        let mut before = sqlx::migrate!("./migrations");
-        before.migrations = std::borrow::Cow::Owned(
-            before
-                .migrations
-                .iter()
-                .filter(|m| m.version < 10)
-                .cloned()
-                .collect(),
-        );
-        let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
-            .filename(dir.path().join(crate::db::DATABASE_FILE))
-            .create_if_missing(true)
-            .connect()
-            .await
-            .unwrap();
-        before.run(&mut conn).await.unwrap();
+        let mut conn = crate::db::database_before(dir.path(), 10).await;
         for sql in [
             "INSERT INTO connections (id, name, token_sha256, created_at) \
              VALUES ('c1', 'Okta prod', x'00', '2026-01-01T00:00:00.000Z')",

@@ -646,6 +646,31 @@ pub fn is_unique_violation(err: &rusqlite::Error) -> bool {
             || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
 }
 
+/// A data directory as an older version left it: the database in `dir` with the migrations
+/// before `version` applied, and a connection to it, for tests of what a migration does to the
+/// rows already there.
+#[cfg(test)]
+pub(crate) async fn database_before(dir: &Path, version: i64) -> sqlx::SqliteConnection {
+    use sqlx::ConnectOptions;
+    let mut before = sqlx::migrate!("./migrations");
+    before.migrations = std::borrow::Cow::Owned(
+        before
+            .migrations
+            .iter()
+            .filter(|m| m.version < version)
+            .cloned()
+            .collect(),
+    );
+    let mut conn = SqliteConnectOptions::new()
+        .filename(dir.join(DATABASE_FILE))
+        .create_if_missing(true)
+        .connect()
+        .await
+        .unwrap();
+    before.run(&mut conn).await.unwrap();
+    conn
+}
+
 /// The query plan SQLite chooses for `sql` with `params`, its steps joined by "; " (for tests
 /// that check a query uses an index and sorts nothing).
 #[cfg(test)]

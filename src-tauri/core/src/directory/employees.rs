@@ -1454,24 +1454,8 @@ mod tests {
     /// and they are found (and still exactly) as before.
     #[tokio::test]
     async fn migrating_a_directory_indexes_the_employees_already_there() {
-        use sqlx::ConnectOptions;
         let dir = tempfile::tempdir().unwrap();
-        let mut before = sqlx::migrate!("./migrations");
-        before.migrations = std::borrow::Cow::Owned(
-            before
-                .migrations
-                .iter()
-                .filter(|m| m.version < 11)
-                .cloned()
-                .collect(),
-        );
-        let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
-            .filename(dir.path().join(crate::db::DATABASE_FILE))
-            .create_if_missing(true)
-            .connect()
-            .await
-            .unwrap();
-        before.run(&mut conn).await.unwrap();
+        let mut conn = crate::db::database_before(dir.path(), 11).await;
         for (i, (user, title)) in [
             ("ada@example.com", "Analytical Engineer"),
             ("grace@example.com", "Rear Admiral"),
