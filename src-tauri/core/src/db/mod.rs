@@ -212,6 +212,17 @@ impl std::fmt::Debug for Db {
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+/// Where the database's schema stands against the migrations this binary carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchemaState {
+    /// Exactly this binary's migrations, all applied.
+    Current,
+    /// Some of this binary's migrations are missing or failed.
+    Behind,
+    /// A newer SCIM Desk migrated it further than this binary knows.
+    Ahead,
+}
+
 /// The one write connection, on a thread of its own, and the group commit over it.
 ///
 /// A write is a closure ([`Db::write`]) sent to the writer thread, which runs it in a
@@ -530,6 +541,18 @@ impl Db {
         })
     }
 
+    /// Where the schema stands (see [`SchemaState`]): for `GET /ready`. A read on the calling
+    /// thread, like [`Db::generations`].
+    pub fn schema_state(&self) -> Result<SchemaState, StoreError> {
+        let applied: Vec<(i64, bool)> = self.read(|c| {
+            c.prepare_cached("SELECT version, success FROM _sqlx_migrations")?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect()
+        })?;
+        let known = MIGRATOR.iter().map(|m| m.version);
+        Ok(schema_state(&applied, known))
+    }
+
     /// Runs a read on the calling thread, on a read-only connection of its own. For the reads
     /// on a request's path (a lookup, a page): sqlx hands each query to the connection's thread
     /// and back, and on a small machine those two thread switches cost more than the read. A
@@ -646,6 +669,21 @@ pub fn is_unique_violation(err: &rusqlite::Error) -> bool {
             || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
 }
 
+fn schema_state(applied: &[(i64, bool)], known: impl Iterator<Item = i64>) -> SchemaState {
+    let known: std::collections::BTreeSet<i64> = known.collect();
+    if applied.iter().any(|(v, _)| !known.contains(v)) {
+        SchemaState::Ahead
+    } else if applied.iter().any(|(_, ok)| !ok)
+        || known
+            .iter()
+            .any(|v| !applied.iter().any(|(applied, _)| applied == v))
+    {
+        SchemaState::Behind
+    } else {
+        SchemaState::Current
+    }
+}
+
 /// A data directory as an older version left it: the database in `dir` with the migrations
 /// before `version` applied, and a connection to it, for tests of what a migration does to the
 /// rows already there.
@@ -686,6 +724,22 @@ pub(crate) fn query_plan(db: &Db, sql: &str, params: &[&dyn rusqlite::ToSql]) ->
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_schema_is_current_only_with_exactly_the_known_migrations_applied() {
+        let known = || [1, 2, 3].into_iter();
+        let ok = |v: &[i64]| v.iter().map(|v| (*v, true)).collect::<Vec<_>>();
+        assert_eq!(schema_state(&ok(&[1, 2, 3]), known()), SchemaState::Current);
+        assert_eq!(schema_state(&ok(&[1, 2]), known()), SchemaState::Behind);
+        assert_eq!(
+            schema_state(&[(1, true), (2, true), (3, false)], known()),
+            SchemaState::Behind
+        );
+        assert_eq!(
+            schema_state(&ok(&[1, 2, 3, 4]), known()),
+            SchemaState::Ahead
+        );
+    }
+
     use super::*;
 
     fn insert_setting(c: &rusqlite::Connection, key: &str) -> rusqlite::Result<()> {

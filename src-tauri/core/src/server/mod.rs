@@ -18,6 +18,7 @@ mod discovery;
 mod error;
 mod extract;
 mod groups;
+mod health;
 mod layers;
 pub mod listener;
 pub mod refused;
@@ -249,6 +250,8 @@ fn routes(state: AppState) -> Router {
             &format!("/scim/v2/{{{}}}", auth::CONNECTION_PARAM),
             base_url,
         )
+        .route("/health", get(health::health).fallback(health_methods))
+        .route("/ready", get(health::ready).fallback(health_methods))
         .route("/scim", any(not_a_base_url))
         .route("/scim/v2", any(not_a_base_url))
         .fallback(nothing_here)
@@ -280,6 +283,10 @@ async fn no_such_endpoint(_: auth::Connection, uri: Uri) -> ScimError {
          /Groups, /ServiceProviderConfig, /Schemas and /ResourceTypes.",
         uri.path()
     ))
+}
+
+async fn health_methods() -> ScimError {
+    ScimError::method_not_allowed("GET", "A health check")
 }
 
 async fn not_a_base_url() -> ScimError {

@@ -444,3 +444,44 @@ async fn a_window_that_ends_is_a_notice_for_the_app() {
     );
     assert_eq!(notice.route, "#/settings/integrations/okta");
 }
+
+/// A load balancer's checks: no token, plain text, nothing about the directory; `/ready` is 503
+/// once the database was migrated by a newer SCIM Desk than this one.
+#[tokio::test]
+async fn health_and_readiness_answer_without_a_token_and_say_nothing_else() {
+    let e = edge().await;
+    for (path, word) in [("/health", "ok"), ("/ready", "ready")] {
+        let request = Request::get(path).body(Body::empty()).unwrap();
+        let response = e.app.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
+        let body = axum::body::to_bytes(response.into_body(), 64)
+            .await
+            .unwrap();
+        assert_eq!(&body[..], word.as_bytes(), "{path}");
+    }
+    e.call("POST", "/health", None).await.assert_scim_error(405);
+
+    e.desk
+        .db()
+        .write(|c| {
+            c.execute(
+                "INSERT INTO _sqlx_migrations (version, description, success, checksum, \
+                 execution_time) VALUES (9999, 'from a newer SCIM Desk', 1, x'00', 0)",
+                [],
+            )
+            .map_err(crate::db::direct_error)
+        })
+        .await
+        .unwrap();
+    let request = Request::get("/ready").body(Body::empty()).unwrap();
+    let response = e.app.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body = axum::body::to_bytes(response.into_body(), 64)
+        .await
+        .unwrap();
+    assert_eq!(&body[..], b"not ready");
+    let request = Request::get("/health").body(Body::empty()).unwrap();
+    let response = e.app.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "alive all the same");
+}
