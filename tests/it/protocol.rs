@@ -265,3 +265,32 @@ fn attribute_projection_and_sorting() {
     ));
     assert!(one.expect(200).get("name").is_none(), "{one}");
 }
+
+/// A load balancer's checks on a real listener: answered without a token, one word of plain
+/// text, and not written to the request log (Okta's requests stay readable there).
+#[test]
+fn health_and_readiness_are_served_beside_the_scim_endpoint() {
+    let desk = Desk::new();
+    let server = desk.serve();
+    let okta = Okta::for_connection(&desk.add_connection("Okta"));
+    let client = reqwest::blocking::Client::new();
+    for (path, word) in [("/health", "ok"), ("/ready", "ready")] {
+        let answer = client
+            .get(format!("{}{path}", server.origin()))
+            .send()
+            .expect("an answer");
+        assert_eq!(answer.status().as_u16(), 200, "{path}");
+        assert!(answer.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain"));
+        assert_eq!(answer.text().unwrap(), word, "{path}");
+    }
+    // The next request Okta makes is logged; the checks before it were not.
+    okta.get("/Users?startIndex=1&count=1").expect(200);
+    let logged = server.wait_for_stderr("/Users");
+    assert!(
+        !logged.contains("/health") && !logged.contains("/ready"),
+        "{logged}"
+    );
+}
