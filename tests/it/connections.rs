@@ -68,6 +68,47 @@ fn deleting_a_connection_while_serving_revokes_it_and_keeps_employees() {
     assert!(missing.stderr.starts_with("error: "), "{missing}");
 }
 
+/// A leaked token is replaced while the endpoint serves: the old one is refused on the very next
+/// request, the new one (printed once) works, the employees stay, and the activity log records it
+/// without either token.
+#[test]
+fn regenerating_a_token_while_serving_refuses_the_old_one_at_once() {
+    let desk = Desk::new();
+    let _server = desk.serve();
+    let conn = desk.add_connection("Okta");
+    let okta = Okta::for_connection(&conn);
+    okta.create_user(&okta_user("kept@corp.example", "Kept", "Employee"));
+
+    let again = desk.cli_json(&["connection", "regenerate-token", "okta"]);
+    let token = again["token"].as_str().expect("the new token").to_owned();
+    assert_ne!(token, conn.token);
+    assert_eq!(again["base_url"], conn.base_url.as_str());
+    okta.get("/Users").assert_scim_error(401, None);
+    let renewed = Okta::new(&conn.base_url, &token);
+    renewed.get("/Users").expect(200);
+    assert_eq!(desk.employees().len(), 1);
+    assert_eq!(
+        desk.cli_ok(&["connection", "token", &conn.id]).trim(),
+        token
+    );
+
+    let log = desk.cli_json(&["activity", "list"]);
+    let text = log.to_string();
+    assert!(text.contains("regenerate_token"), "{log}");
+    assert!(
+        !text.contains(&token) && !text.contains(&conn.token),
+        "{log}"
+    );
+
+    // In words, for a person at a terminal.
+    let said = desk.cli_ok(&["connection", "regenerate-token", &conn.id]);
+    assert!(said.contains("the old one is refused"), "{said}");
+    renewed.get("/Users").assert_scim_error(401, None);
+    let missing = desk.cli(&["connection", "regenerate-token", "no-such-connection"]);
+    missing.assert_code(1);
+    assert!(missing.stderr.starts_with("error: "), "{missing}");
+}
+
 #[test]
 fn a_connection_added_while_serving_works_at_once() {
     let desk = Desk::new();

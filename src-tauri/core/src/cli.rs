@@ -191,6 +191,12 @@ pub enum ConnectionCommand {
         #[arg(value_name = "ID|NAME")]
         connection: String,
     },
+    /// Give a connection a new token (printed once, like `add`): the old one is refused at once,
+    /// so paste the new one into the identity provider right away.
+    RegenerateToken {
+        #[arg(value_name = "ID|NAME")]
+        connection: String,
+    },
     /// Delete a connection: syncing stops, the employees it synced stay.
     Delete {
         #[arg(value_name = "ID|NAME")]
@@ -709,6 +715,36 @@ async fn connection(desk: &Desk, command: ConnectionCommand, json: bool) -> anyh
                     println!("Note: the tunnel's URL is not known yet; it appears when `scimdesk serve` has started the tunnel (see `scimdesk tunnel status`), and this base URL follows it.");
                 } else {
                     println!("Note: no public URL is set, so {} cannot reach this base URL yet. Choose a tunnel with `scimdesk tunnel set` (see `scimdesk tunnel status`).", provider.display_name());
+                }
+            }
+            Ok(())
+        }
+        ConnectionCommand::RegenerateToken { connection } => {
+            let new = desk.connections().regenerate_token(&connection).await?;
+            let base_url = config.base_url(&new.connection.id);
+            if json {
+                return print_json(&json!({
+                    "id": new.connection.id,
+                    "name": new.connection.name,
+                    "provider": new.connection.provider,
+                    "base_url": base_url,
+                    "token": new.token,
+                }));
+            }
+            let provider = new.connection.provider;
+            println!(
+                "{} connection '{}' has a new token; the old one is refused from now on.",
+                provider.display_name(),
+                v(&new.connection.name)
+            );
+            match provider {
+                Provider::Okta => {
+                    println!("Token     {}", new.token);
+                    println!("In Okta: Provisioning > Integration > Edit: paste it as the API token, then Test API Credentials and Save.");
+                }
+                Provider::Entra => {
+                    println!("Secret Token  {}", new.token);
+                    println!("In Microsoft Entra ID: Enterprise applications > your app > Provisioning > Admin Credentials: paste it, then Test Connection and Save.");
                 }
             }
             Ok(())

@@ -141,7 +141,7 @@ pub enum ConnectionError {
     NotFound(String),
     #[error("{0}")]
     Keychain(#[from] KeychainError),
-    #[error("the token of connection '{0}' is missing from the keychain; delete the connection and add it again")]
+    #[error("the token of connection '{0}' is missing from the keychain; regenerate it (`scimdesk connection regenerate-token`, or Regenerate token in the app) and paste the new one into the identity provider")]
     TokenMissing(String),
     #[error("{0}")]
     Database(#[from] crate::db::StoreError),
@@ -398,6 +398,77 @@ impl Connections {
             .ok_or(ConnectionError::TokenMissing(connection.name))
     }
 
+    /// Gives the connection a new token and answers it, once, like [`Connections::add`]. The old
+    /// one is refused from the next request on, by every process serving this data directory
+    /// (the digest changes in the row, which moves the config generation their caches follow).
+    /// The activity log records that it happened, never the token. A token missing from the
+    /// keychain is mended this way too.
+    ///
+    /// As in `add`, the keychain is written inside the transaction that changes the digest: a
+    /// keychain failure rolls the change back; a failed COMMIT puts the old token back in the
+    /// keychain.
+    pub async fn regenerate_token(
+        &self,
+        id_or_name: &str,
+    ) -> Result<NewConnection, ConnectionError> {
+        let connection = self.find(id_or_name).await?;
+        let token = generate_token()?;
+        let digest = token_digest(&token).to_vec();
+        let account = connection.id.clone();
+        let old = self.keychain(move |k| k.get(&account)).await?;
+        let keychain = self.keychain.clone();
+        let (secret, written) = (token.clone(), connection.clone());
+        let result = self
+            .db
+            .write(move |c| -> Result<(), ConnectionError> {
+                let changed = c
+                    .execute(
+                        "UPDATE connections SET token_sha256 = ? WHERE id = ?",
+                        rusqlite::params![digest, written.id],
+                    )
+                    .map_err(direct_error)?;
+                if changed == 0 {
+                    return Err(ConnectionError::NotFound(written.name.clone()));
+                }
+                let ctx = crate::directory::WriteContext {
+                    connection_id: written.id.clone(),
+                    connection_name: written.name.clone(),
+                    provider: written.provider,
+                    base_url: String::new(),
+                };
+                crate::directory::activity::append(
+                    c,
+                    &ctx,
+                    crate::directory::activity::NewActivity {
+                        method: crate::directory::activity::ADMIN_METHOD,
+                        operation: "regenerate_token",
+                        resource_type: "Connection",
+                        resource_id: Some(&written.id),
+                        employee_id: None,
+                        summary: format!(
+                            "Regenerated the token of connection '{}': the old token is refused \
+                             from now on",
+                            written.name
+                        ),
+                        status: 200,
+                        detail: None,
+                    },
+                )
+                .map_err(direct_error)?;
+                keychain.set(&written.id, &secret)?;
+                Ok(())
+            })
+            .await;
+        if let Err(e) = result {
+            if let Some(old) = old {
+                let account = connection.id.clone();
+                let _ = self.keychain(move |k| k.set(&account, &old)).await;
+            }
+            return Err(e);
+        }
+        Ok(NewConnection { connection, token })
+    }
+
     /// Deletes the keychain entries (the token, an Okta API token), then the row: from then on the token is refused. Employees
     /// the connection provisioned are not touched.
     pub async fn delete(&self, id_or_name: &str) -> Result<Connection, ConnectionError> {
@@ -586,6 +657,51 @@ mod tests {
             .execute(db.reader())
             .await;
         assert!(refused.is_err(), "{refused:?}");
+        db.close().await;
+    }
+
+    /// Regenerating: the new token authenticates and is in the keychain, the old one is refused
+    /// at once, the activity log says so without the token; an unknown connection is refused.
+    #[tokio::test]
+    async fn a_regenerated_token_replaces_the_old_one_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(dir.path()).await.unwrap();
+        let connections =
+            Connections::new(db.clone(), Arc::new(keychain::MemoryKeychain::default()));
+        let first = connections.add("Okta prod", Provider::Okta).await.unwrap();
+        let id = first.connection.id.clone();
+        let bearer = |t: &str| format!("Bearer {t}");
+
+        let again = connections.regenerate_token("okta PROD").await.unwrap();
+        assert_eq!(again.connection.id, id);
+        assert_ne!(again.token, first.token);
+        assert_eq!(connections.token(&id).await.unwrap(), again.token);
+        let old = connections
+            .authenticate(&id, Some(&bearer(&first.token)))
+            .await
+            .unwrap();
+        assert!(old.is_err(), "the old token is refused");
+        let new = connections
+            .authenticate(&id, Some(&bearer(&again.token)))
+            .await
+            .unwrap();
+        assert_eq!(new.unwrap().id, id);
+
+        let lines: Vec<(String, String, String)> =
+            sqlx::query_as("SELECT method, operation, summary FROM activity")
+                .fetch_all(db.reader())
+                .await
+                .unwrap();
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert_eq!(
+            (lines[0].0.as_str(), lines[0].1.as_str()),
+            ("ADMIN", "regenerate_token")
+        );
+        assert!(lines[0].2.contains("Okta prod"), "{lines:?}");
+        assert!(!lines[0].2.contains(&again.token) && !lines[0].2.contains(&first.token));
+
+        let missing = connections.regenerate_token("nope").await.unwrap_err();
+        assert!(matches!(missing, ConnectionError::NotFound(_)), "{missing}");
         db.close().await;
     }
 

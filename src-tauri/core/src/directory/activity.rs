@@ -88,6 +88,10 @@ fn stored(s: &str) -> String {
 /// request did): their summaries say so, whatever the write ([`summary_of`]).
 pub const RECONCILE_METHOD: &str = "RECONCILE";
 
+/// The `method` of the lines of what the admin did to a connection (in the app or the CLI), not
+/// a request of an identity provider: regenerating its token.
+pub const ADMIN_METHOD: &str = "ADMIN";
+
 /// The summary a line stores: a reconcile's says it came from Okta's API, not a SCIM push.
 fn summary_of(method: &str, summary: &str, failed: bool) -> String {
     match (method == RECONCILE_METHOD, failed) {
