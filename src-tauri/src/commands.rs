@@ -96,6 +96,10 @@ pub async fn connection_token(state: &AppState, id: String) -> Result<String> {
     state.desk.connection_token(&id).await
 }
 
+pub async fn regenerate_token(state: &AppState, id: String) -> Result<String> {
+    state.desk.regenerate_token_view(&id).await
+}
+
 pub async fn delete_connection(state: &AppState, id: String) -> Result<()> {
     state.desk.delete_connection_view(&id).await
 }

@@ -55,6 +55,11 @@ export type Commands = {
    * The token, for the admin to reveal or copy; never part of a listing.
    */
   connection_token: { args: { id: string }; result: string };
+  /**
+   * A new token for the connection, answered once: the old one is refused at once.
+   * The activity log records it (never the token).
+   */
+  regenerate_token: { args: { id: string }; result: string };
   delete_connection: { args: { id: string }; result: null };
   /**
    * The connection's provider's read-only requests (Okta's, or Entra's Test
@@ -195,6 +200,7 @@ export const COMMAND_NAMES = [
   "list_connections",
   "add_connection",
   "connection_token",
+  "regenerate_token",
   "delete_connection",
   "rehearse_connection",
   "list_employees",

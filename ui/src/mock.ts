@@ -793,6 +793,13 @@ const HANDLERS: Handlers = {
     if (!c) fail("This connection no longer exists.");
     return c.token;
   },
+  regenerate_token: ({ id }) => {
+    const c = state.connections.find((x) => x.id === id);
+    if (!c) fail("This connection no longer exists.");
+    c.token = token();
+    changed({ kind: "connections" });
+    return c.token;
+  },
   delete_connection: ({ id }) => {
     state.connections = state.connections.filter((c) => c.id !== id);
     changed({ kind: "connections" });

@@ -37,6 +37,9 @@ macro_rules! ipc_commands {
             add_connection(name: String, provider: Provider) -> ConnectionView;
             /// The token, for the admin to reveal or copy; never part of a listing.
             connection_token(id: String) -> String;
+            /// A new token for the connection, answered once: the old one is refused at once.
+            /// The activity log records it (never the token).
+            regenerate_token(id: String) -> String;
             delete_connection(id: String) -> ();
             /// The connection's provider's read-only requests (Okta's, or Entra's Test
             /// Connection), sent through the public URL step by step.

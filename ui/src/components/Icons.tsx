@@ -146,6 +146,14 @@ export const IconPlay = () => (
     <path d="M6 4l14 8-14 8z" />
   </Svg>
 );
+export const IconRefresh = () => (
+  <Svg>
+    <path d="M20 11a8 8 0 0 0-14.3-4.9L4 8" />
+    <path d="M4 3v5h5" />
+    <path d="M4 13a8 8 0 0 0 14.3 4.9L20 16" />
+    <path d="M20 21v-5h-5" />
+  </Svg>
+);
 export const IconMinus = () => (
   <Svg>
     <path d="M5 12h14" />

@@ -136,6 +136,43 @@ describe("Connection card", () => {
     expect(screen.getByTestId("token").textContent).toBe(TOKEN_MASK);
   });
 
+  it("regenerates the token after asking, shows the new one and says to paste it", async () => {
+    const asked: string[] = [];
+    mockIPC((cmd, args) => {
+      if (cmd === "regenerate_token") {
+        asked.push((args as { id: string }).id);
+        return "n3w-token_value";
+      }
+    });
+    render(
+      <ToastProvider>
+        <DataProvider>
+          <ConnectionCard connection={conn} highlighted={false} onDeleted={() => {}} />
+        </DataProvider>
+      </ToastProvider>,
+    );
+    fireEvent.click(screen.getByTestId("connection-menu"));
+    fireEvent.click(await screen.findByTestId("regenerate-token"));
+    const dialog = await screen.findByTestId("regenerate-dialog");
+    expect(dialog.textContent).toContain("Regenerate the token of Okta production?");
+    expect(dialog.textContent).toContain("refused at once");
+    fireEvent.click(screen.getByTestId("cancel-regenerate"));
+    expect(asked).toEqual([]);
+    expect(screen.getByTestId("token").textContent).toBe(TOKEN_MASK);
+
+    fireEvent.click(screen.getByTestId("connection-menu"));
+    fireEvent.click(await screen.findByTestId("regenerate-token"));
+    fireEvent.click(await screen.findByTestId("confirm-regenerate"));
+    await waitFor(() => expect(screen.getByTestId("token").textContent).toBe("n3w-token_value"));
+    expect(asked).toEqual([conn.id]);
+    expect(screen.getByTestId("regenerated-hint").textContent).toContain("the old one is refused");
+    expect(screen.queryByTestId("regenerate-dialog")).toBeNull();
+    // Hiding the token again puts the reminder away too.
+    fireEvent.click(screen.getByTestId("reveal-token"));
+    expect(screen.getByTestId("token").textContent).toBe(TOKEN_MASK);
+    expect(screen.queryByTestId("regenerated-hint")).toBeNull();
+  });
+
   it("labels the overflow menu with the connection's name", () => {
     setup();
     expect(screen.getByTestId("connection-menu").getAttribute("aria-label")).toBe("More actions for Okta production");

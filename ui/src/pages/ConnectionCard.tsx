@@ -1,11 +1,12 @@
 // One connection of an identity provider: its base URL and token to copy into the provider (Entra
 // calls them Tenant URL and Secret Token), when the provider last called, a rehearsal of the
-// provider's own test, Okta's reconcile for an Okta connection, and Delete behind the overflow menu.
+// provider's own test, Okta's reconcile for an Okta connection, and Regenerate token and Delete
+// behind the overflow menu.
 import { useEffect, useRef, useState } from "react";
 import { call, type ConnectionView, type LastContact, type Provider, type RefusedRequests, type Rehearsal } from "../api";
 import { CopyButton, Time } from "../components/bits";
 import { ConfirmDialog } from "../components/Dialog";
-import { IconCheck, IconEye, IconEyeOff, IconMinus, IconMore, IconPlay, IconTrash, IconX } from "../components/Icons";
+import { IconCheck, IconEye, IconEyeOff, IconMinus, IconMore, IconPlay, IconRefresh, IconTrash, IconX } from "../components/Icons";
 import { Menu } from "../components/Menu";
 import { useToast } from "../components/Toasts";
 import { errorMessage } from "../lib/errors";
@@ -24,6 +25,9 @@ export function ConnectionCard({ connection: c, highlighted, onDeleted }: Props)
   const [token, setToken] = useState<string | null>(null);
   const [revealing, setRevealing] = useState(false);
   const [confirmDelete, setConfirmDelete] = useState(false);
+  const [confirmRegenerate, setConfirmRegenerate] = useState(false);
+  /** Just regenerated: the new token is shown, with a reminder to paste it. */
+  const [regenerated, setRegenerated] = useState(false);
   const [rehearsal, setRehearsal] = useState<RehearsalState>(null);
   const { toast } = useToast();
   const root = useRef<HTMLElement>(null);
@@ -55,6 +59,18 @@ export function ConnectionCard({ connection: c, highlighted, onDeleted }: Props)
       setRehearsal({ running: false, result: await call("rehearse_connection", { id: c.id }) });
     } catch (e) {
       setRehearsal({ running: false, error: errorMessage(e) });
+    }
+  };
+
+  const regenerate = async () => {
+    try {
+      setToken(await call("regenerate_token", { id: c.id }));
+      setRegenerated(true);
+      setConfirmRegenerate(false);
+      toast(`${c.name} has a new ${words.tokenInText}. Paste it into ${words.short} now.`);
+    } catch (e) {
+      setConfirmRegenerate(false);
+      toast(errorMessage(e), "error");
     }
   };
 
@@ -100,6 +116,7 @@ export function ConnectionCard({ connection: c, highlighted, onDeleted }: Props)
             icon={<IconMore />}
             testid="connection-menu"
             items={[
+              { label: `Regenerate ${words.tokenInText}`, icon: <IconRefresh />, testid: "regenerate-token", onSelect: () => setConfirmRegenerate(true) },
               { label: "Delete", icon: <IconTrash />, danger: true, testid: "delete-connection", onSelect: () => setConfirmDelete(true) },
             ]}
           />
@@ -109,6 +126,12 @@ export function ConnectionCard({ connection: c, highlighted, onDeleted }: Props)
       {highlighted && (
         <p className="connection-hint" role="status">
           Connection created. {words.copyHint}
+        </p>
+      )}
+
+      {regenerated && (
+        <p className="connection-hint" role="status" data-testid="regenerated-hint">
+          New {words.tokenInText} generated: the old one is refused from now on. Copy it into {words.short} now, where the old one was.
         </p>
       )}
 
@@ -129,7 +152,10 @@ export function ConnectionCard({ connection: c, highlighted, onDeleted }: Props)
             <button
               type="button"
               className="button button-small"
-              onClick={toggleToken}
+              onClick={() => {
+                setRegenerated(false);
+                void toggleToken();
+              }}
               disabled={revealing}
               aria-pressed={token !== null}
               aria-label={token !== null ? `Hide the ${words.tokenInText} of ${c.name}` : `Show the ${words.tokenInText} of ${c.name}`}
@@ -166,6 +192,25 @@ export function ConnectionCard({ connection: c, highlighted, onDeleted }: Props)
 
       {/* Reconciling reads Okta's API: there is none of it for an Entra connection. */}
       {c.provider === "okta" && <ReconcileArea connection={c} />}
+
+      {confirmRegenerate && (
+        <ConfirmDialog
+          title={`Regenerate the ${words.tokenInText} of ${c.name}?`}
+          confirmLabel={`Regenerate ${words.tokenInText}`}
+          danger
+          onCancel={() => setConfirmRegenerate(false)}
+          onConfirm={regenerate}
+          testid="regenerate-dialog"
+          confirmTestid="confirm-regenerate"
+          cancelTestid="cancel-regenerate"
+        >
+          <p>
+            {idp}'s requests with the current {words.tokenInText} will be refused at once, until you paste the new one into {words.short}.
+            Do this when the {words.tokenInText} may have leaked.
+          </p>
+          <p className="muted">The new {words.tokenInText} is shown here once you confirm. Employees and the base URL stay as they are.</p>
+        </ConfirmDialog>
+      )}
 
       {confirmDelete && (
         <ConfirmDialog
