@@ -167,3 +167,28 @@ fn the_okta_switch_off_and_on_is_an_okta_off_window() {
     assert!(windows[0]["ended_at"].is_string(), "{windows:?}");
     assert_eq!(windows[0]["connections"][0]["name"], "Okta");
 }
+
+/// Entra's switch has windows of its own: they name Entra's connections only, and the status says
+/// how to turn it on while it is off.
+#[test]
+fn the_entra_switch_off_and_on_is_an_entra_off_window_of_entra_connections() {
+    let desk = Desk::new();
+    desk.add_connection("Okta");
+    desk.add_connection_for("HR Entra", "entra");
+    desk.cli_ok(&["config", "set", "entra", "off"]);
+    let open = wait_for_windows(&desk, "entra_off");
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert_eq!(open[0]["ended_at"], Value::Null, "open while off: {open:?}");
+    let names: Vec<&str> = open[0]["connections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert_eq!(names, ["HR Entra"]);
+    let said = desk.cli_ok(&["tunnel", "status"]);
+    assert!(said.contains("`scimdesk config set entra on`"), "{said}");
+    desk.cli_ok(&["config", "set", "entra", "on"]);
+    let windows = wait_for_windows(&desk, "entra_off");
+    assert!(windows[0]["ended_at"].is_string(), "{windows:?}");
+}

@@ -516,6 +516,11 @@ impl Desk {
                     Some(if on { "on" } else { "off" }),
                 )
                 .await?;
+                self.reachability
+                    .entra_switched(on, time::OffsetDateTime::now_utc())
+                    .await?;
+                // An `entra_off` window opened or closed.
+                self.notify(ChangeEvent::Reachability);
             }
             "keep-awake" | "keep_awake" => {
                 let on = config::parse_switch(value)?;

@@ -85,6 +85,8 @@ pub struct Notice {
 pub const ROUTE_ACTIVITY: &str = "#/activity";
 /// The Okta page: the reachability windows, what to do in Okta, and the reconcile.
 pub const ROUTE_OKTA: &str = "#/settings/integrations/okta";
+/// The Microsoft Entra ID page.
+pub const ROUTE_ENTRA: &str = "#/settings/integrations/entra";
 
 /// Whether a failed write is one only the admin can put right: a value another employee or
 /// group already has (409 `uniqueness`: a duplicate email or userName), or a value the
@@ -376,10 +378,25 @@ pub fn push_failed_notice(
 }
 
 pub fn window_ended_notice(window: &EndedWindow) -> Notice {
+    if window.cause == Cause::EntraOff {
+        // Only Entra's connections were kept out: Entra's words and Entra's page.
+        return Notice {
+            kind: NoticeKind::WindowEnded,
+            title: "Microsoft Entra ID couldn't reach SCIM Desk".to_owned(),
+            body: format!(
+                "For {} the Microsoft Entra ID switch was off, so Entra's provisioning may have \
+                 failed. Entra retries failed users in its next cycles; Provision on demand \
+                 pushes one at once.",
+                length(window.seconds)
+            ),
+            route: ROUTE_ENTRA.to_owned(),
+        };
+    }
     let why = match window.cause {
         Cause::NotRunning => "SCIM Desk was not running",
         Cause::Asleep => "the computer was asleep",
         Cause::OktaOff => "the Okta switch was off",
+        Cause::EntraOff => "the Microsoft Entra ID switch was off",
         Cause::TunnelDown => "the tunnel was down",
         Cause::PortTaken => "another program held SCIM Desk's port",
         Cause::UrlChanged => "Okta had an old base URL",
@@ -542,6 +559,32 @@ mod tests {
                 && !notice.body.contains("Okta"),
             "{}",
             notice.body
+        );
+    }
+
+    #[test]
+    fn a_window_of_the_entra_switch_is_worded_for_entra_and_opens_its_page() {
+        let window = |cause| crate::reachability::EndedWindow {
+            cause,
+            started_at: "2026-12-07T10:00:00.000Z".into(),
+            ended_at: "2026-12-07T10:30:00.000Z".into(),
+            seconds: 1800.0,
+        };
+        let entra = window_ended_notice(&window(Cause::EntraOff));
+        assert_eq!(entra.title, "Microsoft Entra ID couldn't reach SCIM Desk");
+        assert!(
+            entra.body.contains("the Microsoft Entra ID switch was off"),
+            "{}",
+            entra.body
+        );
+        assert!(!entra.body.contains("Okta"), "{}", entra.body);
+        assert_eq!(entra.route, ROUTE_ENTRA);
+        let okta = window_ended_notice(&window(Cause::OktaOff));
+        assert_eq!(okta.route, ROUTE_OKTA);
+        assert!(
+            okta.body.contains("the Okta switch was off"),
+            "{}",
+            okta.body
         );
     }
 

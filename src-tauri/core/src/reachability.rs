@@ -46,6 +46,8 @@ pub enum Cause {
     Asleep,
     /// The Okta switch was off.
     OktaOff,
+    /// The Microsoft Entra ID switch was off.
+    EntraOff,
     /// The tunnel was offline or failing.
     TunnelDown,
     /// Another program held the listen port.
@@ -60,6 +62,7 @@ impl Cause {
             Cause::NotRunning => "not_running",
             Cause::Asleep => "asleep",
             Cause::OktaOff => "okta_off",
+            Cause::EntraOff => "entra_off",
             Cause::TunnelDown => "tunnel_down",
             Cause::PortTaken => "port_taken",
             Cause::UrlChanged => "url_changed",
@@ -71,6 +74,7 @@ impl Cause {
             Cause::NotRunning,
             Cause::Asleep,
             Cause::OktaOff,
+            Cause::EntraOff,
             Cause::TunnelDown,
             Cause::PortTaken,
             Cause::UrlChanged,
@@ -258,6 +262,11 @@ impl Reachability {
         self.condition(Cause::OktaOff, !on, now).await
     }
 
+    /// The Microsoft Entra ID switch was turned on or off: an `entra_off` window, as for Okta.
+    pub async fn entra_switched(&self, on: bool, now: OffsetDateTime) -> Result<(), StoreError> {
+        self.condition(Cause::EntraOff, !on, now).await
+    }
+
     /// Whether a condition that keeps Okta out (the Okta switch off, the tunnel down, a URL
     /// Okta does not have yet, the port taken) holds from `now`: a window of `cause` opens when
     /// it starts to hold (once, however often it is said again) and closes when it stops.
@@ -443,15 +452,19 @@ fn record(
     ended_at: Option<&str>,
     clean_stop: Option<bool>,
 ) -> rusqlite::Result<bool> {
-    // The Okta switch keeps out Okta's connections only: Microsoft Entra ID's are not in its
-    // windows (and with none of Okta's there is no window).
-    let only_okta = cause == Cause::OktaOff;
+    // A provider's switch keeps out that provider's connections only: the other's are not in its
+    // windows (and with none of its own there is no window).
+    let only = match cause {
+        Cause::OktaOff => Some("okta"),
+        Cause::EntraOff => Some("entra"),
+        _ => None,
+    };
     let ids = c
         .prepare_cached(
-            "SELECT id FROM connections WHERE NOT ?1 OR provider = 'okta' \
+            "SELECT id FROM connections WHERE ?1 IS NULL OR provider = ?1 \
              ORDER BY created_at, id",
         )?
-        .query_map([only_okta], |r| r.get::<_, String>(0))?
+        .query_map([only], |r| r.get::<_, String>(0))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     if ids.is_empty() {
         return Ok(false);
@@ -628,6 +641,46 @@ mod tests {
         assert_eq!(w.seconds, 1800.0);
         let ids: Vec<_> = w.connections.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(ids, ["c0", "c1"]);
+        db.close().await;
+    }
+
+    /// Entra's switch has windows of its own, naming Entra's connections only; Okta's switch does
+    /// not close them.
+    #[tokio::test]
+    async fn the_entra_switch_off_then_on_is_an_entra_off_window_of_entra_connections() {
+        let (_dir, db, r) = desk_with_connections(&["Okta", "Entra"]).await;
+        db.write(|c| {
+            c.execute(
+                "UPDATE connections SET provider = 'entra' WHERE id = 'c1'",
+                [],
+            )
+            .map_err(direct_error)
+        })
+        .await
+        .unwrap();
+        r.entra_switched(false, at("2026-12-07T12:00:00Z"))
+            .await
+            .unwrap();
+        r.okta_switched(true, at("2026-12-07T12:10:00Z"))
+            .await
+            .unwrap();
+        let open = r.recent(10, at("2026-12-07T12:15:00Z")).await.unwrap();
+        assert_eq!(open.len(), 1, "{open:?}");
+        assert_eq!(
+            (open[0].cause, open[0].ended_at.as_deref()),
+            (Cause::EntraOff, None)
+        );
+        let ids: Vec<_> = open[0].connections.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["c1"]);
+        r.entra_switched(true, at("2026-12-07T12:20:00Z"))
+            .await
+            .unwrap();
+        let windows = r.recent(10, at("2026-12-07T13:00:00Z")).await.unwrap();
+        assert_eq!(
+            windows[0].ended_at.as_deref(),
+            Some("2026-12-07T12:20:00.000Z")
+        );
+        assert_eq!(Cause::from_code("entra_off"), Some(Cause::EntraOff));
         db.close().await;
     }
 

@@ -3,4 +3,4 @@
 /**
  * Why Okta could not reach SCIM Desk (a code; the front ends word it).
  */
-export type ReachabilityCause = "not_running" | "asleep" | "okta_off" | "tunnel_down" | "port_taken" | "url_changed";
+export type ReachabilityCause = "not_running" | "asleep" | "okta_off" | "entra_off" | "tunnel_down" | "port_taken" | "url_changed";

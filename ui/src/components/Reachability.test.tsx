@@ -173,4 +173,26 @@ describe("the banner, when Entra's connections were affected", () => {
     expect(banner.textContent).not.toContain("Okta Admin Console");
     expect(within(banner).queryByTestId("reconcile-now")).toBeNull();
   });
+
+  it("says Entra's own switch was off when that kept Entra out", async () => {
+    const w = {
+      ...win(8, { cause: "entra_off", started_at: local(0, 5), ended_at: local(0, 50), seconds: 45 * 60 }),
+      connections: [{ id: "e1", name: "HR Entra" }],
+    };
+    mockIPC((cmd) => {
+      if (cmd === "reachability_windows") return [w];
+      if (cmd === "list_connections")
+        return [{ id: "e1", name: "HR Entra", provider: "entra", base_url: "", created_at: local(0, 1), last_contact: null, refused: null }];
+      return null;
+    });
+    render(
+      <ToastProvider>
+        <DataProvider>
+          <ReachabilityBanner />
+        </DataProvider>
+      </ToastProvider>,
+    );
+    await waitFor(() => expect(screen.getByTestId("reachability-banner-text").textContent).toContain("(Entra switch off)"));
+    expect(screen.getByTestId("reachability-banner-text").textContent).toMatch(/^Microsoft Entra ID couldn't reach SCIM Desk/);
+  });
 });

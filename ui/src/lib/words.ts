@@ -73,6 +73,8 @@ export function reachabilityCauseText(cause: ReachabilityCause, cleanStop: boole
       return "the computer was asleep";
     case "okta_off":
       return "the Okta switch was off";
+    case "entra_off":
+      return "the Microsoft Entra ID switch was off";
     case "tunnel_down":
       return "the tunnel was down";
     case "port_taken":
@@ -91,6 +93,8 @@ export function reachabilityCauseShort(cause: ReachabilityCause): string {
       return "computer asleep";
     case "okta_off":
       return "Okta switch off";
+    case "entra_off":
+      return "Entra switch off";
     case "tunnel_down":
       return "tunnel down";
     case "port_taken":

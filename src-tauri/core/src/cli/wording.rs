@@ -204,6 +204,10 @@ pub fn window_cause(window: &Window) -> &'static str {
             "the Okta switch is off (`scimdesk config set okta on` turns it on)"
         }
         (Cause::OktaOff, _) => "the Okta switch was off",
+        (Cause::EntraOff, _) if window.ended_at.is_none() => {
+            "the Microsoft Entra ID switch is off (`scimdesk config set entra on` turns it on)"
+        }
+        (Cause::EntraOff, _) => "the Microsoft Entra ID switch was off",
         (Cause::TunnelDown, _) => "the tunnel was down",
         (Cause::PortTaken, _) => "another program held the listen port",
         (Cause::UrlChanged, _) => "the public URL had changed and Okta still had the old one",
