@@ -53,6 +53,10 @@ impl From<rusqlite::Error> for SaveMappingError {
 /// activity line of its mapping change.
 type RederiveState = (i64, u64, u64, Option<i64>);
 
+/// Extension URN → its attributes (name, kind).
+pub type CustomExtensions =
+    std::collections::BTreeMap<String, Vec<(String, attribute_map::FieldKind)>>;
+
 fn rederive_state(
     c: &rusqlite::Connection,
     provider: Provider,
@@ -96,20 +100,16 @@ impl Directory {
         Ok(self.db.read(load_columns)?)
     }
 
-    /// Every provider's stored mapping, with the custom fields: what `/Schemas` advertises.
+    /// The extension URNs `provider`'s custom fields read from, with their attributes: what
+    /// `/Schemas` advertises to that provider.
     pub fn custom_extensions(
         &self,
-    ) -> Result<
-        std::collections::BTreeMap<String, Vec<(String, attribute_map::FieldKind)>>,
-        DirectoryError,
-    > {
+        provider: Provider,
+    ) -> Result<CustomExtensions, DirectoryError> {
         Ok(self.db.read(|c| {
             let columns = load_columns(c)?;
-            let mut stored = Vec::new();
-            for p in Provider::ALL {
-                stored.push(load_stored(c, p)?);
-            }
-            Ok(attribute_map::custom_extensions(&stored, &columns))
+            let stored = load_stored(c, provider)?;
+            Ok(attribute_map::custom_extensions(&[stored], &columns))
         })?)
     }
 
@@ -438,4 +438,259 @@ fn rederive_batch(
     // Employees who arrived meanwhile count too.
     let total = total.max(done);
     Ok(Some((if finished { total } else { done }, total, finished)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::Db;
+    use crate::directory::attribute_map::{FieldKind, MappedFieldInput};
+    use crate::directory::bulk::synthetic_user;
+    use crate::directory::WriteContext;
+    use crate::scim::schema::ENTERPRISE_USER_SCHEMA;
+    use tokio::sync::broadcast;
+
+    const ACME: &str = "urn:example:params:scim:schemas:extension:acme:2.0:User";
+
+    fn ctx() -> WriteContext {
+        WriteContext {
+            connection_id: "c1".into(),
+            connection_name: "Okta".into(),
+            provider: Provider::Okta,
+            base_url: "http://127.0.0.1:1/scim/v2/c1".into(),
+        }
+    }
+
+    /// The `n`-th synthetic employee, carrying a custom extension with a job code.
+    fn user(n: u64) -> serde_json::Value {
+        let mut u = synthetic_user(n);
+        u["schemas"].as_array_mut().unwrap().push(ACME.into());
+        u[ACME] = serde_json::json!({"jobCode": format!("JC-{n}"), "costCenter": n * 10});
+        u
+    }
+
+    fn field(
+        key: &str,
+        label: &str,
+        kind: FieldKind,
+        custom: bool,
+        path: &str,
+    ) -> MappedFieldInput {
+        MappedFieldInput {
+            key: key.into(),
+            label: label.into(),
+            kind,
+            custom,
+            path: Some(path.into()),
+        }
+    }
+
+    fn job_code_mapping() -> MappingInput {
+        MappingInput {
+            fields: vec![
+                field(
+                    "job_title",
+                    "",
+                    FieldKind::Text,
+                    false,
+                    &format!("{ACME}:jobCode"),
+                ),
+                field(
+                    "cost_center",
+                    "Cost center",
+                    FieldKind::Number,
+                    true,
+                    &format!("{ACME}:costCenter"),
+                ),
+            ],
+            allow_shared_paths: false,
+        }
+    }
+
+    async fn titles(d: &Directory) -> Vec<(String, Option<String>, Option<String>)> {
+        let mut out: Vec<_> = d
+            .employees(&crate::directory::EmployeeQuery::default())
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|e| {
+                (
+                    e.user_name,
+                    e.job_title,
+                    e.custom.get("cost_center").cloned(),
+                )
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// Saving a mapping re-derives every employee from the stored documents, batch by batch,
+    /// with progress; writes afterwards derive with it; a reset gives the defaults back.
+    #[tokio::test]
+    async fn a_saved_mapping_rederives_every_employee_and_the_next_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(dir.path()).await.unwrap();
+        let d = Directory::new(db, broadcast::channel(64).0);
+        let count = BATCH as u64 * 2 + 7;
+        d.import_users(&ctx(), (0..count).map(user)).await.unwrap();
+        assert!(titles(&d)
+            .await
+            .iter()
+            .all(|(_, t, c)| t.is_some() && c.is_none()));
+
+        let saved = d
+            .save_mapping(Provider::Okta, &job_code_mapping())
+            .await
+            .unwrap();
+        assert_eq!(
+            saved.rederive,
+            Some(RederiveProgress {
+                provider: Provider::Okta,
+                done: 0,
+                total: count
+            })
+        );
+        let mut seen = Vec::new();
+        d.rederive(Provider::Okta, |p, finished| seen.push((p.done, finished)))
+            .await
+            .unwrap();
+        assert_eq!(
+            seen,
+            vec![(500, false), (1000, false), (count, true)],
+            "one step a batch"
+        );
+        for (user_name, title, cost) in titles(&d).await {
+            let n: u64 = user_name["seed-".len()..user_name.find('@').unwrap()]
+                .parse()
+                .unwrap();
+            assert_eq!(title, Some(format!("JC-{n}")));
+            assert_eq!(cost, Some((n * 10).to_string()));
+        }
+        assert_eq!(d.attribute_mapping(Provider::Okta).unwrap().rederive, None);
+
+        // The next write derives with the saved mapping too.
+        let created = d.create_user(&ctx(), user(9_999)).await.unwrap();
+        let e = d.employee(created.id()).await.unwrap().unwrap();
+        assert_eq!(e.job_title.as_deref(), Some("JC-9999"));
+        assert_eq!(
+            e.custom.get("cost_center").map(String::as_str),
+            Some("99990")
+        );
+
+        // The custom value is searched.
+        let found = d
+            .employees(&crate::directory::EmployeeQuery {
+                search: Some("99990".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(found.items.len(), 1);
+
+        d.reset_mapping(Provider::Okta).await.unwrap();
+        d.rederive(Provider::Okta, |_, _| ()).await.unwrap();
+        assert!(d.custom_fields().unwrap().is_empty(), "no provider maps it");
+        for (_, title, cost) in titles(&d).await {
+            assert!(matches!(
+                title.as_deref(),
+                Some("Engineer" | "Analyst" | "Manager" | "Designer")
+            ));
+            assert_eq!(cost, None);
+        }
+    }
+
+    /// A re-derive stopped after a batch (the app quit) goes on from there in another process,
+    /// and a process that cached the old mapping derives its next write with the new one.
+    #[tokio::test]
+    async fn a_rederive_resumes_and_other_processes_see_the_new_mapping() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(dir.path()).await.unwrap();
+        let d = Directory::new(db.clone(), broadcast::channel(64).0);
+        let other = Directory::new(db.clone(), broadcast::channel(64).0);
+        d.import_users(&ctx(), (0..(BATCH as u64 + 10)).map(user))
+            .await
+            .unwrap();
+        // `other` caches the default mapping with a write.
+        other.create_user(&ctx(), user(5_000)).await.unwrap();
+
+        d.save_mapping(Provider::Okta, &job_code_mapping())
+            .await
+            .unwrap();
+        let mappings = d.mappings.clone();
+        let first = db
+            .write(move |c| rederive_batch(c, &mappings, Provider::Okta))
+            .await
+            .unwrap();
+        assert_eq!(first, Some((BATCH as u64, BATCH as u64 + 11, false)));
+        assert_eq!(d.pending_rederives().unwrap(), vec![Provider::Okta]);
+        let rest = Directory::new(db.clone(), broadcast::channel(64).0)
+            .rederive(Provider::Okta, |_, _| ())
+            .await
+            .unwrap();
+        assert_eq!(
+            rest,
+            Some(RederiveProgress {
+                provider: Provider::Okta,
+                done: BATCH as u64 + 11,
+                total: BATCH as u64 + 11
+            })
+        );
+        assert!(d.pending_rederives().unwrap().is_empty());
+        assert!(titles(&d)
+            .await
+            .iter()
+            .all(|(_, t, _)| t.as_deref().is_some_and(|t| t.starts_with("JC-"))));
+
+        let created = other.create_user(&ctx(), user(5_001)).await.unwrap();
+        let e = other.employee(created.id()).await.unwrap().unwrap();
+        assert_eq!(e.job_title.as_deref(), Some("JC-5001"), "the new mapping");
+    }
+
+    /// A refused mapping changes nothing; an import of unreadable JSON is refused on `json`.
+    #[tokio::test]
+    async fn a_refused_mapping_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(dir.path()).await.unwrap();
+        let d = Directory::new(db, broadcast::channel(64).0);
+        d.import_users(&ctx(), (0..3).map(user)).await.unwrap();
+        let mut bad = job_code_mapping();
+        bad.fields.push(field(
+            "department",
+            "",
+            FieldKind::Text,
+            false,
+            &format!("{ENTERPRISE_USER_SCHEMA}:department["),
+        ));
+        let Err(SaveMappingError::Refused(e)) = d.save_mapping(Provider::Okta, &bad).await else {
+            panic!("refused");
+        };
+        assert_eq!(e.field, "fields.department.path");
+        assert!(d.attribute_mapping(Provider::Okta).unwrap().is_default);
+        assert!(d.pending_rederives().unwrap().is_empty());
+        let Err(SaveMappingError::Refused(e)) = d.import_mapping(Provider::Okta, "[1,").await
+        else {
+            panic!("refused");
+        };
+        assert_eq!(e.field, "json");
+        // What an export writes, an import reads back.
+        d.save_mapping(Provider::Okta, &job_code_mapping())
+            .await
+            .unwrap();
+        let exported = d.export_mapping(Provider::Okta).unwrap();
+        let back = d.import_mapping(Provider::Entra, &exported).await.unwrap();
+        assert_eq!(
+            back.fields,
+            d.attribute_mapping(Provider::Okta).unwrap().fields
+        );
+        let sources = d.mapping_sources(Provider::Okta).await.unwrap();
+        let job = sources
+            .iter()
+            .find(|s| s.path == format!("{ACME}:jobCode"))
+            .unwrap();
+        assert_eq!(job.employees, 3);
+        assert_eq!(job.examples.len(), 3);
+        assert!(d.mapping_sources(Provider::Entra).await.unwrap().is_empty());
+    }
 }
