@@ -286,7 +286,6 @@ impl Directory {
                 finished,
             });
             if finished {
-                self.notify(ChangeEvent::Reload);
                 return Ok(last);
             }
         }
@@ -330,9 +329,12 @@ impl Directory {
         provider: Provider,
     ) -> Result<Vec<SeenAttribute>, DirectoryError> {
         let docs: Vec<String> = self.db.read(|c| {
+            // The newest employees, whoever provisioned them, and of those the provider's: a
+            // bounded read even when the provider has few employees among a million.
             c.prepare_cached(&format!(
-                "SELECT e.doc FROM employees e WHERE {EMPLOYEE_PROVIDER_SQL} = ? \
-                 AND e.status <> 'removed' ORDER BY e.seq DESC LIMIT {SOURCES_SAMPLE}"
+                "SELECT e.doc FROM (SELECT * FROM employees ORDER BY seq DESC LIMIT {}) e \
+                 WHERE {EMPLOYEE_PROVIDER_SQL} = ? AND e.status <> 'removed' LIMIT {SOURCES_SAMPLE}",
+                SOURCES_SAMPLE * 10
             ))?
             .query_map([provider.as_str()], |r| r.get(0))?
             .collect()
@@ -353,16 +355,21 @@ fn rederive_batch(
         return Ok(None);
     };
     let mapping = mapping_for(mappings, c, provider)?;
-    let rows = c
+    // The next employees in the directory's order, whoever provisioned them (so that a batch
+    // reads a bounded number of rows however few are the provider's), and of those the
+    // provider's.
+    let scanned = c
         .prepare_cached(&format!(
             "SELECT e.seq, e.id, e.doc, e.user_name, e.external_id, e.email, e.display_name, \
              e.first_name, e.last_name, e.job_title, e.department, e.business_unit, \
-             e.manager_email, e.location, e.employee_id, e.custom FROM employees e \
-             WHERE e.seq > ? AND {EMPLOYEE_PROVIDER_SQL} = ? ORDER BY e.seq LIMIT {BATCH}"
+             e.manager_email, e.location, e.employee_id, e.custom, \
+             {EMPLOYEE_PROVIDER_SQL} = ? FROM employees e \
+             WHERE e.seq > ? ORDER BY e.seq LIMIT {BATCH}"
         ))?
-        .query_map(rusqlite::params![after, provider.as_str()], |r| {
+        .query_map(rusqlite::params![provider.as_str(), after], |r| {
             let custom: String = r.get(15)?;
             Ok((
+                r.get::<_, bool>(16)?,
                 r.get::<_, i64>(0)?,
                 r.get::<_, String>(1)?,
                 r.get::<_, String>(2)?,
@@ -385,9 +392,14 @@ fn rederive_batch(
             ))
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    let mut last_seq = after;
+    let finished = (scanned.len() as i64) < BATCH;
+    let last_seq = scanned.last().map_or(after, |r| r.1);
+    let rows: Vec<_> = scanned
+        .into_iter()
+        .filter(|r| r.0)
+        .map(|(_, seq, id, doc, before)| (seq, id, doc, before))
+        .collect();
     for (seq, id, doc, before) in &rows {
-        last_seq = *seq;
         let Ok(doc) = parse_doc(doc) else {
             continue;
         };
@@ -426,8 +438,7 @@ fn rederive_batch(
             history::record(c, id, activity_seq, &history::diff(before, &after))?;
         }
     }
-    let done = (done + rows.len() as u64).min(total.max(done + rows.len() as u64));
-    let finished = (rows.len() as i64) < BATCH;
+    let done = done + rows.len() as u64;
     if finished {
         c.prepare_cached("DELETE FROM mapping_rederive WHERE provider = ?")?
             .execute([provider.as_str()])?;
@@ -646,6 +657,60 @@ mod tests {
         let created = other.create_user(&ctx(), user(5_001)).await.unwrap();
         let e = other.employee(created.id()).await.unwrap().unwrap();
         assert_eq!(e.job_title.as_deref(), Some("JC-5001"), "the new mapping");
+    }
+
+    /// A provider's mapping re-derives its own employees only: Entra's change leaves the
+    /// employees Okta provisioned alone, even spread through the directory's order.
+    #[tokio::test]
+    async fn a_mapping_rederives_only_its_providers_employees() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(dir.path()).await.unwrap();
+        db.write(|c| {
+            c.execute(
+                "INSERT INTO connections (id, name, token_sha256, created_at, provider) \
+                 VALUES ('c2', 'Entra', x'00', '2026-01-01T00:00:00.000Z', 'entra')",
+                [],
+            )
+            .map_err(crate::db::direct_error)
+        })
+        .await
+        .unwrap();
+        let d = Directory::new(db, broadcast::channel(64).0);
+        let entra = WriteContext {
+            connection_id: "c2".into(),
+            connection_name: "Entra".into(),
+            provider: Provider::Entra,
+            base_url: "http://127.0.0.1:1/scim/v2/c2".into(),
+        };
+        // Okta's and Entra's employees alternate in runs longer than a batch.
+        for run in 0..4u64 {
+            let users = (run * 600..run * 600 + 600).map(user);
+            let ctx = if run % 2 == 0 { ctx() } else { entra.clone() };
+            d.import_users(&ctx, users).await.unwrap();
+        }
+        let saved = d
+            .save_mapping(Provider::Entra, &job_code_mapping())
+            .await
+            .unwrap();
+        assert_eq!(saved.rederive.unwrap().total, 1200);
+        let last = d
+            .rederive(Provider::Entra, |_, _| ())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((last.done, last.total), (1200, 1200));
+        for (user_name, title, _) in titles(&d).await {
+            let n: u64 = user_name["seed-".len()..user_name.find('@').unwrap()]
+                .parse()
+                .unwrap();
+            let entra_one = (n / 600) % 2 == 1;
+            assert_eq!(
+                title.as_deref().is_some_and(|t| t.starts_with("JC-")),
+                entra_one,
+                "{n}"
+            );
+        }
+        assert!(d.attribute_mapping(Provider::Okta).unwrap().is_default);
     }
 
     /// A refused mapping changes nothing; an import of unreadable JSON is refused on `json`.
