@@ -827,6 +827,16 @@ pub(crate) fn store(
     Ok(())
 }
 
+/// Whether any provider's mapping reads a built-in field from another path than its default.
+pub(crate) fn built_ins_moved(c: &rusqlite::Connection) -> rusqlite::Result<bool> {
+    c.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM attribute_mappings m, json_each(m.fields) j \
+         WHERE j.key IN ('email', 'first_name', 'last_name', 'display_name', 'job_title', \
+         'department', 'business_unit', 'employee_id', 'manager', 'location'))",
+    )?
+    .query_row([], |r| r.get(0))
+}
+
 /// The compiled mappings of this process, valid for one `mapping` generation of the database:
 /// a change made by any process (the CLI beside the app) is seen on the next write.
 #[derive(Debug, Default)]

@@ -581,6 +581,22 @@ mod tests {
         }
         assert_eq!(d.attribute_mapping(Provider::Okta).unwrap().rederive, None);
 
+        // SCIM filters still mean the attributes Okta sent, not the columns now derived.
+        let base = ctx().base_url;
+        let listed = |filter: &str| {
+            let q = crate::scim::list::ListQuery {
+                filter: Some(filter.to_owned()),
+                start_index: 1,
+                count: 1,
+                ..Default::default()
+            };
+            let (d, base) = (d.clone(), base.clone());
+            async move { d.list_users(&base, &q).await.unwrap()["totalResults"].clone() }
+        };
+        assert_eq!(listed("title eq \"Engineer\"").await, count.div_ceil(4));
+        assert_eq!(listed("title eq \"JC-1\"").await, 0);
+        assert_eq!(listed("userName eq \"seed-1@seed.example\"").await, 1);
+
         // The next write derives with the saved mapping too.
         let created = d.create_user(&ctx(), user(9_999)).await.unwrap();
         let e = d.employee(created.id()).await.unwrap().unwrap();
@@ -711,6 +727,49 @@ mod tests {
             );
         }
         assert!(d.attribute_mapping(Provider::Okta).unwrap().is_default);
+    }
+
+    /// The app's background runner: progress events from the start to `finished`, and the
+    /// mapping's view without a re-derive once it is done.
+    #[tokio::test]
+    async fn the_background_rederive_sends_progress_until_finished() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(dir.path()).await.unwrap();
+        let (events, mut heard) = broadcast::channel(256);
+        let d = Directory::new(db, events);
+        d.import_users(&ctx(), (0..(BATCH as u64 + 1)).map(user))
+            .await
+            .unwrap();
+        d.save_mapping(Provider::Okta, &job_code_mapping())
+            .await
+            .unwrap();
+        d.rederive_in_background(Provider::Okta);
+        d.rederive_in_background(Provider::Okta);
+        let mut steps = Vec::new();
+        loop {
+            if let ChangeEvent::Rederive {
+                done,
+                total,
+                finished,
+                ..
+            } = heard.recv().await.unwrap()
+            {
+                steps.push((done, total, finished));
+                if finished {
+                    break;
+                }
+            }
+        }
+        let total = BATCH as u64 + 1;
+        assert_eq!(
+            steps,
+            vec![
+                (0, total, false),
+                (BATCH as u64, total, false),
+                (total, total, true)
+            ]
+        );
+        assert_eq!(d.attribute_mapping(Provider::Okta).unwrap().rederive, None);
     }
 
     /// A refused mapping changes nothing; an import of unreadable JSON is refused on `json`.
