@@ -95,6 +95,19 @@ impl Directory {
         })?)
     }
 
+    /// The built-in fields `provider`'s mapping reads from another path than the default.
+    pub fn moved_fields(&self, provider: Provider) -> Result<Vec<String>, DirectoryError> {
+        let stored = self.db.read(|c| load_stored(c, provider))?;
+        Ok(stored
+            .paths
+            .into_iter()
+            .filter_map(|(key, path)| {
+                let b = attribute_map::built_in(&key)?;
+                (path.as_deref() != Some(b.default_path)).then_some(key)
+            })
+            .collect())
+    }
+
     /// The custom fields, in the order the admin defined them.
     pub fn custom_fields(&self) -> Result<Vec<attribute_map::CustomFieldColumn>, DirectoryError> {
         Ok(self.db.read(load_columns)?)
