@@ -63,12 +63,18 @@ fn fields_follow_a_changed_mapping_without_a_new_push_and_custom_fields_show_eve
         assert_eq!(e["job_title"], format!("JC-{n}"), "{e}");
     }
     if HISTORY_LANDED {
+        // `{"events": [{"method", "changes": [{"field", "before", "after"}]}]}`, newest first.
         let history = desk.cli_json(&["users", "history", "emp1@corp.example"]);
-        let rows = history.as_array().cloned().unwrap_or_default();
+        let newest = &history["events"][0];
+        assert_eq!(newest["method"], "MAPPING", "{history}");
         assert!(
-            rows.iter().any(|r| r["field"] == "job_title"
-                && r["before"] == "Engineer"
-                && r["after"] == "JC-1"),
+            newest["changes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["field"] == "job_title"
+                    && c["before"] == "Engineer"
+                    && c["after"] == "JC-1"),
             "the mapping change is in the history: {history}"
         );
     }
