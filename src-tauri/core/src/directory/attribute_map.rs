@@ -845,6 +845,20 @@ pub(crate) struct MappingCache {
     maps: HashMap<Provider, Arc<CompiledMapping>>,
 }
 
+/// The mapping this process last derived `provider`'s writes with, if any: to derive before the
+/// writing transaction, which [`mapping_for`] then confirms (the same `Arc`) or replaces.
+pub(crate) fn cached_mapping(
+    cache: &Mutex<MappingCache>,
+    provider: Provider,
+) -> Option<Arc<CompiledMapping>> {
+    cache
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .maps
+        .get(&provider)
+        .cloned()
+}
+
 /// The mapping `provider`'s writes derive with, read inside the writing transaction: one read
 /// of the generation counter when it is cached.
 pub(crate) fn mapping_for(

@@ -569,13 +569,23 @@ impl Directory {
         let active = doc.get("active").and_then(Value::as_bool).unwrap_or(true);
         doc.insert("active".into(), Value::Bool(active));
         let id = uuid::Uuid::new_v4().to_string();
+        let doc_text = serde_json::to_string(&doc).map_err(|_| {
+            DirectoryError::from(ScimError::internal("The user could not be written."))
+        })?;
+        // Derived here, off the writer thread, with the mapping this process last used; the
+        // writing transaction checks that it is still the one (else derives again).
+        let derived = super::attribute_map::cached_mapping(&self.mappings, ctx.provider)
+            .map(|m| (m.derive(&doc), m));
         let writer = ctx.clone();
         let mappings = self.mappings.clone();
         let created = self
             .db
             .write(move |c| -> Result<EmployeeWithGroups, DirectoryError> {
-                let fields = mapping_for(&mappings, c, writer.provider)?.derive(&doc);
-                let doc_text = Value::Object(doc).to_string();
+                let mapping = mapping_for(&mappings, c, writer.provider)?;
+                let fields = match derived {
+                    Some((fields, used)) if std::sync::Arc::ptr_eq(&used, &mapping) => fields,
+                    _ => mapping.derive(&doc),
+                };
                 let now = timefmt::now();
                 let conn_id = &writer.connection_id;
                 unique(
