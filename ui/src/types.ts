@@ -2,6 +2,14 @@
 // (`SCIMDESK_WRITE_BINDINGS=1 cargo test -p scimdesk bindings` rewrites them; the test fails when
 // they are stale). Only re-exported here, under one roof.
 export type { ActivityEntry } from "./bindings/ActivityEntry";
+export type { AttributeMapping } from "./bindings/AttributeMapping";
+export type { CustomFieldColumn } from "./bindings/CustomFieldColumn";
+export type { FieldKind } from "./bindings/FieldKind";
+export type { MappedField } from "./bindings/MappedField";
+export type { MappedFieldInput } from "./bindings/MappedFieldInput";
+export type { MappingInput } from "./bindings/MappingInput";
+export type { RederiveProgress } from "./bindings/RederiveProgress";
+export type { SeenAttribute } from "./bindings/SeenAttribute";
 export type { ActivityFilter } from "./bindings/ActivityFilter";
 export type { ActivityLogSize } from "./bindings/ActivityLogSize";
 export type { ActivitySettings } from "./bindings/ActivitySettings";

@@ -15,4 +15,9 @@ status: "active" | "deactivated" | "removed", external_id: string | null,
 /**
  * The connection that created the employee.
  */
-connection_id: string | null, created_at: string, updated_at: string, };
+connection_id: string | null, created_at: string, updated_at: string, 
+/**
+ * Custom field key → value, for the custom fields the admin defined (see
+ * `attribute_map`); a field without a value is absent.
+ */
+custom: { [key in string]?: string }, };

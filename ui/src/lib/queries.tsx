@@ -20,6 +20,8 @@ export type ReadCommand =
   | "employee_detail"
   | "org_chart"
   | "org_unresolved"
+  | "attribute_mapping"
+  | "mapping_sources"
   | "list_activity"
   | "activity_settings"
   | "tunnel_status"
@@ -73,6 +75,9 @@ export const INVALIDATES: { readonly [K in ChangeKind]: readonly ReadCommand[] |
   export: [],
   // A desktop notification was shown (its kind's "last notified"), or they were turned on or off.
   notifications: ["notification_settings"],
+  // A mapping change is re-deriving employees' fields: the mapping shows the progress, and the
+  // employees' fields (and so the table, their page, the org chart) move with each batch.
+  rederive: ["attribute_mapping", "list_employees", "employee_detail", "org_chart", "org_unresolved"],
   // The database changed under the app (another process), or events were missed.
   reload: "everything",
 };
