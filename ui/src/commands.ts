@@ -4,6 +4,7 @@
 import type { ActivityEntry } from "./bindings/ActivityEntry";
 import type { ActivityFilter } from "./bindings/ActivityFilter";
 import type { ActivitySettings } from "./bindings/ActivitySettings";
+import type { AttributeMapping } from "./bindings/AttributeMapping";
 import type { ChangeEvent } from "./bindings/ChangeEvent";
 import type { ConnectionView } from "./bindings/ConnectionView";
 import type { EmployeeDetail } from "./bindings/EmployeeDetail";
@@ -11,6 +12,7 @@ import type { EmployeeListQuery } from "./bindings/EmployeeListQuery";
 import type { EmployeePage } from "./bindings/EmployeePage";
 import type { EndpointStatus } from "./bindings/EndpointStatus";
 import type { GeneralSettings } from "./bindings/GeneralSettings";
+import type { MappingInput } from "./bindings/MappingInput";
 import type { NotificationSettings } from "./bindings/NotificationSettings";
 import type { OktaApiInput } from "./bindings/OktaApiInput";
 import type { OktaApiSetup } from "./bindings/OktaApiSetup";
@@ -24,6 +26,7 @@ import type { ReconcileSchedule } from "./bindings/ReconcileSchedule";
 import type { ReconcileState } from "./bindings/ReconcileState";
 import type { Rehearsal } from "./bindings/Rehearsal";
 import type { Retention } from "./bindings/Retention";
+import type { SeenAttribute } from "./bindings/SeenAttribute";
 import type { TunnelInput } from "./bindings/TunnelInput";
 import type { TunnelStatus } from "./bindings/TunnelStatus";
 import type { UnresolvedManager } from "./bindings/UnresolvedManager";
@@ -85,6 +88,37 @@ export type Commands = {
    * who waits for each.
    */
   org_unresolved: { args: Record<never, never>; result: Array<UnresolvedManager> };
+  /**
+   * The attribute mapping of `provider`: each directory field with its SCIM source
+   * path, custom fields included, and the re-derive under way.
+   */
+  attribute_mapping: { args: { provider: Provider }; result: AttributeMapping };
+  /**
+   * SCIM attribute paths seen in the stored documents of `provider`'s employees, with
+   * example values, most common first.
+   */
+  mapping_sources: { args: { provider: Provider }; result: Array<SeenAttribute> };
+  /**
+   * Validates and saves the mapping, then re-derives every employee of that provider
+   * in the background. Refused with AppError on the field at fault (`fields.<key>`
+   * e.g. `fields.job_title`, or `fields.<key>.label`, `fields.<key>.path`); nothing
+   * changes then.
+   */
+  save_attribute_mapping: { args: { provider: Provider; input: MappingInput }; result: AttributeMapping };
+  /**
+   * Restores the default mapping of `provider` (its custom fields are unmapped; a
+   * custom field no provider maps any more is removed); re-derives.
+   */
+  reset_attribute_mapping: { args: { provider: Provider }; result: AttributeMapping };
+  /**
+   * The mapping as pretty JSON, for the admin to save.
+   */
+  export_attribute_mapping: { args: { provider: Provider }; result: string };
+  /**
+   * Validates and saves a mapping from its JSON (as export wrote it); refused with a
+   * readable error (field `json` for unreadable JSON).
+   */
+  import_attribute_mapping: { args: { provider: Provider; json: string }; result: AttributeMapping };
   list_activity: { args: { filter: ActivityFilter }; result: Array<ActivityEntry> };
   /**
    * What the activity log keeps (days, lines) and how large it is now.
@@ -203,6 +237,12 @@ export const COMMAND_NAMES = [
   "export_employees",
   "org_chart",
   "org_unresolved",
+  "attribute_mapping",
+  "mapping_sources",
+  "save_attribute_mapping",
+  "reset_attribute_mapping",
+  "export_attribute_mapping",
+  "import_attribute_mapping",
   "list_activity",
   "activity_settings",
   "set_activity_retention",

@@ -16,6 +16,7 @@
 import { mockIPC } from "@tauri-apps/api/mocks";
 import { emit } from "@tauri-apps/api/event";
 import { CHANGE_EVENT, type CommandName, type Commands } from "./commands";
+import { mappingMock } from "./mockMapping";
 import { ACTIVITY_SETTINGS, BASE_URL, ERRORS, REACHABILITY, TUNNEL } from "./mockRecorded";
 import type {
   ActivityEntry,
@@ -88,7 +89,7 @@ const DAY = 24 * HOUR;
 const scenario = new Set((new URLSearchParams(window.location.search).get("mock") ?? "").split(",").filter(Boolean));
 
 type Conn = { id: string; name: string; provider: Provider; created_at: string; token: string; last_contact: ConnectionView["last_contact"]; refused?: ConnectionView["refused"] };
-type Emp = Employee & { groups: string[] };
+type Emp = Employee & { groups: string[]; custom: Record<string, string | undefined> };
 
 const state = {
   startAtLogin: false,
@@ -181,6 +182,7 @@ function seed() {
       connection_id: ((r) => (r < 0.7 ? prod.id : r < 0.9 ? entra.id : sandbox.id))(rand()),
       created_at: iso(age + 30 * DAY),
       updated_at: iso(Math.floor(rand() * age)),
+      custom: {},
       groups: ["g-all", ...(bu === "Product & Technology" ? ["g-eng"] : bu === "Go-to-Market" ? ["g-gtm"] : []), ...(rand() < 0.3 ? ["g-remote"] : [])],
     };
     // Entra's externalId is the person's mailNickname by default.
@@ -432,7 +434,7 @@ function listEmployees(q: EmployeeListQuery): EmployeePage {
   const s = q.search?.trim().toLowerCase() ?? "";
   const matches = state.employees
     .filter((e) => q.status === "all" || e.status === q.status)
-    .filter((e) => !s || [name(e), e.email, e.job_title, e.department, e.employee_id].some((v) => v?.toLowerCase().includes(s)))
+    .filter((e) => !s || [name(e), e.email, e.job_title, e.department, e.employee_id, ...Object.values(e.custom)].some((v) => v?.toLowerCase().includes(s)))
     .sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
   const limit = Math.max(1, Math.min(500, q.limit));
   let start: number;
@@ -452,6 +454,7 @@ function listEmployees(q: EmployeeListQuery): EmployeePage {
     offset: start,
     next: start + items.length < matches.length && items.length ? key(items[items.length - 1]) : null,
     prev: start > 0 && items.length ? key(items[0]) : null,
+    custom_fields: mapping.customColumns(),
   };
 }
 
@@ -483,6 +486,7 @@ function detail(id: string): EmployeeDetail {
     attributes,
     groups: GROUPS.filter((g) => groups.includes(g.id)),
     activity: state.activity.filter((a) => a.employee_id === id).sort((a, b) => b.seq - a.seq).slice(0, 50),
+    custom_fields: mapping.customColumns(),
   };
 }
 
@@ -614,7 +618,7 @@ function liveTick() {
       id: uuid(), user_name: email, email, display_name: null, first_name: first, last_name: last,
       job_title: pick(titles), department: dept, business_unit: bu, manager_email: null, manager_id: null,
       location: pick(CITIES), employee_id: `E${20000 + state.seq}`, status: "active", external_id: `00u${hex(17)}`,
-      connection_id: conn.id, created_at: iso(0), updated_at: iso(0), groups: ["g-all"],
+      connection_id: conn.id, created_at: iso(0), updated_at: iso(0), custom: {}, groups: ["g-all"],
     };
     state.employees.push(e);
     state.byId.set(e.id, e);
@@ -754,6 +758,12 @@ function startReconcile(id: string, apply: string[] | null | "dry"): ReconcileSt
   return r.state;
 }
 
+const mapping = mappingMock({
+  employees: () => state.employees,
+  providerOf: (e) => state.connections.find((c) => c.id === e.connection_id)?.provider ?? null,
+  changed,
+});
+
 type Handlers = {
   [C in CommandName]: (args: Commands[C]["args"]) => Commands[C]["result"] | Promise<Commands[C]["result"]>;
 };
@@ -805,6 +815,12 @@ const HANDLERS: Handlers = {
   org_unresolved: () => orgUnresolved(),
   choose_export_file: ({ suggestedName }) => `~/Downloads/${suggestedName || "export.csv"}`,
   export_employees: ({ query }) => listEmployees({ ...query, limit: 500, after: null, before: null, last: false }).total,
+  attribute_mapping: mapping.attribute_mapping,
+  mapping_sources: mapping.mapping_sources,
+  save_attribute_mapping: mapping.save_attribute_mapping,
+  reset_attribute_mapping: mapping.reset_attribute_mapping,
+  export_attribute_mapping: mapping.export_attribute_mapping,
+  import_attribute_mapping: mapping.import_attribute_mapping,
   list_activity: ({ filter }) => listActivity(filter),
   activity_settings: () => activitySettings(),
   set_activity_retention: ({ retention: r }) => {

@@ -15,4 +15,8 @@ status: "active" | "deactivated" | "removed", external_id: string | null,
 /**
  * The connection that created the employee.
  */
-connection_id: string | null, created_at: string, updated_at: string, };
+connection_id: string | null, created_at: string, updated_at: string, 
+/**
+ * Custom directory fields: key → value as text (absent = no value).
+ */
+custom: { [key in string]?: string }, };

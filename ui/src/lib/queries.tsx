@@ -10,6 +10,7 @@ import { QueryClient, QueryClientProvider, queryOptions, useQueryClient } from "
 import { useEffect, useState, type ReactNode } from "react";
 import { call, onChange, type CallArgs, type ChangeEvent, type CommandName } from "../api";
 import { batcher } from "./debounce";
+import { RederiveProvider } from "./rederive";
 
 /** The commands that read. The others change something, and are called, not cached. */
 export type ReadCommand =
@@ -20,6 +21,8 @@ export type ReadCommand =
   | "employee_detail"
   | "org_chart"
   | "org_unresolved"
+  | "attribute_mapping"
+  | "mapping_sources"
   | "list_activity"
   | "activity_settings"
   | "tunnel_status"
@@ -73,6 +76,9 @@ export const INVALIDATES: { readonly [K in ChangeKind]: readonly ReadCommand[] |
   export: [],
   // A desktop notification was shown (its kind's "last notified"), or they were turned on or off.
   notifications: ["notification_settings"],
+  // A mapping change re-derives employees' fields in batches: the table, their pages and the
+  // chart follow each batch; the mapping page shows how far it is (a custom field may have gone).
+  rederive: ["list_employees", "employee_detail", "org_chart", "attribute_mapping"],
   // The database changed under the app (another process), or events were missed.
   reload: "everything",
 };
@@ -148,7 +154,7 @@ export function DataProvider({ children, client }: { children: ReactNode; client
   return (
     <QueryClientProvider client={own}>
       <FollowChanges />
-      {children}
+      <RederiveProvider>{children}</RederiveProvider>
     </QueryClientProvider>
   );
 }

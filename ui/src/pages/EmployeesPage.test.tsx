@@ -34,6 +34,7 @@ function backend() {
           items: Array.from({ length: end - start }, (_, k) => employee(start + k)),
           next: end < total ? String(end - 1) : null,
           prev: start > 0 ? String(start) : null,
+          custom_fields: [],
         };
         return page;
       }
@@ -92,7 +93,7 @@ describe("Employees page", () => {
       (cmd) => {
         switch (cmd) {
           case "list_employees":
-            return { total: 1_000_000, offset: 0, items: [employee(0)], next: null, prev: null } satisfies EmployeePage;
+            return { total: 1_000_000, offset: 0, items: [employee(0)], next: null, prev: null, custom_fields: [] } satisfies EmployeePage;
           case "choose_export_file":
             return "/home/admin/employees.csv";
           case "export_employees":

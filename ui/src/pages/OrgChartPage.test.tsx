@@ -57,7 +57,7 @@ function backend() {
         const q = (a as { query: EmployeeListQuery }).query;
         searches.push(q);
         const items = q.search?.toLowerCase().startsWith("ev") ? [employee(1, { id: "eve", display_name: "Eve Early", job_title: "Analyst" })] : [];
-        const page: EmployeePage = { total: items.length, offset: 0, items, next: null, prev: null };
+        const page: EmployeePage = { total: items.length, offset: 0, items, next: null, prev: null, custom_fields: [] };
         return page;
       }
     }

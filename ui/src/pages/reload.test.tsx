@@ -19,7 +19,7 @@ describe("a reload event", () => {
       (cmd) => {
         calls.push(cmd);
         if (cmd === "list_employees") {
-          const page: EmployeePage = { total: employees, offset: 0, items: Array.from({ length: employees }, (_, i) => employee(i)), next: null, prev: null };
+          const page: EmployeePage = { total: employees, offset: 0, items: Array.from({ length: employees }, (_, i) => employee(i)), next: null, prev: null, custom_fields: [] };
           return page;
         }
         return shellAnswer(cmd, employees) ?? null;
