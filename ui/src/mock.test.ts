@@ -34,3 +34,38 @@ describe("the browser mock", () => {
     expect((await call("acknowledge_url_change")).url_changed).toBeNull();
   });
 });
+
+describe("the browser mock's attribute mapping", () => {
+  it("re-derives the provider's employees from their documents in announced batches, custom fields included", async () => {
+    const { listen } = await import("@tauri-apps/api/event");
+    const events: { done: number; total: number; finished: boolean }[] = [];
+    const stop = await listen<{ kind: string; done: number; total: number; finished: boolean }>("scimdesk://change", (e) => {
+      if (e.payload.kind === "rederive") events.push(e.payload);
+    });
+    const before = await call("attribute_mapping", { provider: "okta" });
+    expect(before.is_default).toBe(true);
+    const sources = await call("mapping_sources", { provider: "okta" });
+    const title = sources.find((s) => s.path.endsWith(":businessTitle"))!;
+    const cost = sources.find((s) => s.path.endsWith(":costCenter"))!;
+    expect(title.examples.length).toBeGreaterThan(0);
+    await expect(
+      call("save_attribute_mapping", { provider: "okta", input: { fields: before.fields.map((f) => ({ ...f, path: f.key === "job_title" ? "title of job" : f.path })), allow_shared_paths: false } }),
+    ).rejects.toMatchObject({ field: "fields.job_title.path" });
+    const fields = [
+      ...before.fields.map(({ key, label, kind, custom, path }) => ({ key, label, kind, custom, path: key === "job_title" ? title.path : path })),
+      { key: "cost_center", label: "Cost center", kind: "text" as const, custom: true, path: cost.path },
+    ];
+    const saved = await call("save_attribute_mapping", { provider: "okta", input: { fields, allow_shared_paths: false } });
+    expect(saved.is_default).toBe(false);
+    await expect.poll(() => events.at(-1)?.finished, { timeout: 10_000 }).toBe(true);
+    stop();
+    expect(events[0]).toMatchObject({ done: 0, finished: false });
+    const page = await call("list_employees", { query: { search: "", status: "all", limit: 500, after: null, before: null, last: false } });
+    expect(page.custom_fields).toEqual([{ key: "cost_center", label: "Cost center", kind: "text" }]);
+    const okta = page.items.filter((e) => e.custom.cost_center !== undefined);
+    expect(okta.length).toBeGreaterThan(0);
+    expect(okta.every((e) => /^(Senior|Lead|Principal) /.test(e.job_title ?? ""))).toBe(true);
+    await call("reset_attribute_mapping", { provider: "okta" });
+    expect((await call("attribute_mapping", { provider: "okta" })).fields.some((f) => f.custom)).toBe(false);
+  });
+});

@@ -321,6 +321,7 @@ function MappingEditor({
   );
 
   return (
+    <>
     <form
       onSubmit={(e) => {
         e.preventDefault();
@@ -407,6 +408,7 @@ function MappingEditor({
           {busy ? "Saving…" : "Save"}
         </button>
       </div>
+    </form>
 
       {adding && (
         <AddFieldDialog
@@ -454,7 +456,7 @@ function MappingEditor({
           </p>
         </ConfirmDialog>
       )}
-    </form>
+    </>
   );
 }
 
