@@ -64,7 +64,7 @@ describe("the browser mock's attribute mapping", () => {
     expect(page.custom_fields).toEqual([{ key: "cost_center", label: "Cost center", kind: "text" }]);
     const okta = page.items.filter((e) => e.custom.cost_center !== undefined);
     expect(okta.length).toBeGreaterThan(0);
-    expect(okta.every((e) => /^(Senior|Lead|Principal) /.test(e.job_title ?? ""))).toBe(true);
+    expect(okta.every((e) => /^(Senior|Lead|Staff|Principal) /.test(e.job_title ?? ""))).toBe(true);
     await call("reset_attribute_mapping", { provider: "okta" });
     expect((await call("attribute_mapping", { provider: "okta" })).fields.some((f) => f.custom)).toBe(false);
   });

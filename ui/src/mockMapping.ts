@@ -58,7 +58,7 @@ export function mappingMock(host: MappingMockHost) {
       }
       const n = [...e.id].reduce((a, c) => a + c.charCodeAt(0), 0);
       d[`${ACME}:costCenter`] = `CC-${4100 + (n % 7) * 100}`;
-      if (e.job_title) d[`${ACME}:businessTitle`] = `${["Senior", "Lead", "Principal"][n % 3]} ${e.job_title}`;
+      if (e.job_title) d[`${ACME}:businessTitle`] = /^(Senior|Lead|Staff|Principal) /.test(e.job_title) ? e.job_title : `${["Senior", "Lead", "Principal"][n % 3]} ${e.job_title}`;
       d[`${ACME}:startDate`] = `20${10 + (n % 15)}-0${1 + (n % 9)}-1${n % 10}`;
       docs.set(e.id, d);
     }
@@ -77,7 +77,7 @@ export function mappingMock(host: MappingMockHost) {
     rederive: running[p] ? { provider: p, ...running[p] } : null,
   });
 
-  /** Rewrites the provider's employees from their documents, 40 at a time. */
+  /** Rewrites the provider's employees from their documents, 25 at a time (slowly enough to see). */
   const rederive = (p: Provider) => {
     const all = host.employees().filter((e) => host.providerOf(e) === p);
     all.forEach(docOf);
@@ -86,7 +86,7 @@ export function mappingMock(host: MappingMockHost) {
     host.changed({ kind: "rederive", provider: p, done: 0, total: run.total, finished: false });
     const step = () => {
       if (running[p] !== run) return; // a newer save took over
-      for (const e of all.slice(run.done, run.done + 40)) {
+      for (const e of all.slice(run.done, run.done + 25)) {
         const d = docOf(e);
         const rec = e as unknown as Record<string, unknown>;
         for (const b of BUILT_IN) {
@@ -102,13 +102,13 @@ export function mappingMock(host: MappingMockHost) {
         }
         e.custom = custom;
       }
-      run.done = Math.min(run.total, run.done + 40);
+      run.done = Math.min(run.total, run.done + 25);
       const finished = run.done >= run.total;
       if (finished) delete running[p];
       host.changed({ kind: "rederive", provider: p, done: run.done, total: run.total, finished });
-      if (!finished) setTimeout(step, 120);
+      if (!finished) setTimeout(step, 300);
     };
-    setTimeout(step, 120);
+    setTimeout(step, 300);
   };
 
   const save = (p: Provider, input: MappingInput): AttributeMapping => {

@@ -60,6 +60,7 @@ export function PathCombobox({ value, onChange, sources, label, id, invalid, des
         spellCheck={false}
         placeholder={placeholder ?? "Not mapped"}
         value={value}
+        title={value.length > 40 ? value : undefined}
         onChange={(e) => {
           onChange(e.target.value);
           setOpen(true);

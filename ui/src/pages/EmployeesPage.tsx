@@ -139,7 +139,11 @@ export function EmployeesPage() {
             id="employee-search"
             type="search"
             className="input"
-            placeholder="Search name, email, title, department, business unit or employee ID"
+            placeholder={
+              customColumns.length > 0
+                ? "Search name, email, title, department, business unit, employee ID or custom fields"
+                : "Search name, email, title, department, business unit or employee ID"
+            }
             value={searchText}
             onChange={(e) => setSearchText(e.target.value)}
             data-testid="employee-search"

@@ -232,15 +232,18 @@ function MappingEditor({
       <tr key={f.key} data-testid="mapping-row" data-key={f.key} className={err.path || err.label ? "has-error" : undefined}>
         <th scope="row" className="mapping-field">
           <span className="mapping-label">{f.label}</span>
-          {f.custom && <span className="chip chip-small">Custom</span>}
-          {f.required && <span className="muted small"> · required</span>}
+          {f.required && <span className="muted small">required</span>}
+          {f.custom && (
+            <span className="mapping-kind">
+              <span className="chip chip-small">Custom</span> <span className="muted small">{kindLabel(f.kind)}</span>
+            </span>
+          )}
           {err.label && (
             <p className="field-error" role="alert" id={`mapping-${f.key}-label`} tabIndex={-1} data-testid="mapping-label-error">
               {err.label}
             </p>
           )}
         </th>
-        <td className="mapping-kind">{kindLabel(f.kind)}</td>
         <td className="mapping-source">
           <PathCombobox
             id={`mapping-${f.key}-path`}
@@ -303,14 +306,12 @@ function MappingEditor({
         <caption className="visually-hidden">{caption}</caption>
         <colgroup>
           <col className="mapping-col-field" />
-          <col className="mapping-col-kind" />
           <col />
           <col className="mapping-col-actions" />
         </colgroup>
         <thead>
           <tr>
             <th scope="col">Directory field</th>
-            <th scope="col">Type</th>
             <th scope="col">Comes from (SCIM attribute)</th>
             <th scope="col"><span className="visually-hidden">Default</span></th>
           </tr>
