@@ -44,6 +44,7 @@ export function mappingMock(host: MappingMockHost) {
     okta: Object.fromEntries(BUILT_IN.map((b) => [b.key, b.path])),
     entra: Object.fromEntries(BUILT_IN.map((b) => [b.key, b.path])),
   };
+  const allowShared: Record<Provider, boolean> = { okta: false, entra: false };
   const running: Partial<Record<Provider, { done: number; total: number }>> = {};
   /** Each employee's SCIM document, as it came (made up from the fields it was seeded with). */
   const docs = new Map<string, Record<string, string>>();
@@ -73,6 +74,7 @@ export function mappingMock(host: MappingMockHost) {
   const view = (p: Provider): AttributeMapping => ({
     provider: p,
     fields: fields(p),
+    allow_shared_paths: allowShared[p],
     is_default: customs.every((c) => !paths[p][c.key]) && BUILT_IN.every((b) => paths[p][b.key] === b.path),
     rederive: running[p] ? { provider: p, ...running[p] } : null,
   });
@@ -146,6 +148,7 @@ export function mappingMock(host: MappingMockHost) {
       else customs.push({ key: f.key, label: f.label.trim(), kind: f.kind });
     }
     for (const f of input.fields) paths[p][f.key] = f.path?.trim() || null;
+    allowShared[p] = input.allow_shared_paths;
     rederive(p);
     return view(p);
   };

@@ -4,6 +4,6 @@ import type { Provider } from "./Provider";
 import type { RederiveProgress } from "./RederiveProgress";
 
 /**
- * The attribute mapping of one identity provider.
+ * The attribute mapping of one provider, as the app shows it.
  */
-export type AttributeMapping = { provider: Provider, fields: Array<MappedField>, is_default: boolean, rederive: RederiveProgress | null, };
+export type AttributeMapping = { provider: Provider, fields: Array<MappedField>, is_default: boolean, allow_shared_paths: boolean, rederive: RederiveProgress | null, };

@@ -2,6 +2,6 @@
 import type { FieldKind } from "./FieldKind";
 
 /**
- * A custom directory field, as a column of the Employees table.
+ * A custom directory field's definition (shared by every provider's mapping).
  */
 export type CustomFieldColumn = { key: string, label: string, kind: FieldKind, };

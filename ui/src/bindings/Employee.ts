@@ -17,6 +17,7 @@ status: "active" | "deactivated" | "removed", external_id: string | null,
  */
 connection_id: string | null, created_at: string, updated_at: string, 
 /**
- * Custom directory fields: key → value as text (absent = no value).
+ * Custom field key → value, for the custom fields the admin defined (see
+ * `attribute_map`); a field without a value is absent.
  */
 custom: { [key in string]?: string }, };

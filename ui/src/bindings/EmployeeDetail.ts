@@ -23,6 +23,6 @@ provider: Provider | null,
  */
 attributes: Array<[string, string]>, groups: Array<GroupRef>, activity: Array<ActivityEntry>, 
 /**
- * The custom fields, in the order the admin defined them.
+ * The custom fields, in the order the admin defined them (values in `employee.custom`).
  */
 custom_fields: Array<CustomFieldColumn>, };

@@ -12,6 +12,6 @@ total: number, items: Array<Employee>,
  */
 offset: number, next: string | null, prev: string | null, 
 /**
- * The custom fields, in the order the admin defined them.
+ * The custom fields, in the order the admin defined them: the table's extra columns.
  */
 custom_fields: Array<CustomFieldColumn>, };

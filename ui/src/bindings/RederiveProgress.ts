@@ -2,6 +2,6 @@
 import type { Provider } from "./Provider";
 
 /**
- * How far the re-derive after a mapping change is.
+ * A re-derive under way: `done` of `total` employees of `provider`.
  */
 export type RederiveProgress = { provider: Provider, done: number, total: number, };

@@ -76,9 +76,9 @@ export const INVALIDATES: { readonly [K in ChangeKind]: readonly ReadCommand[] |
   export: [],
   // A desktop notification was shown (its kind's "last notified"), or they were turned on or off.
   notifications: ["notification_settings"],
-  // A mapping change re-derives employees' fields in batches: the table, their pages and the
-  // chart follow each batch; the mapping page shows how far it is (a custom field may have gone).
-  rederive: ["list_employees", "employee_detail", "org_chart", "attribute_mapping"],
+  // A mapping change is re-deriving employees' fields: the mapping shows the progress, and the
+  // employees' fields (and so the table, their page, the org chart) move with each batch.
+  rederive: ["attribute_mapping", "list_employees", "employee_detail", "org_chart", "org_unresolved"],
   // The database changed under the app (another process), or events were missed.
   reload: "everything",
 };

@@ -45,6 +45,7 @@ function setup(opts: { refuse?: { field: string | null; message: string }; impor
     provider: "okta",
     fields,
     is_default: fields.every((f) => f.custom ? !f.path : f.path === f.default_path),
+    allow_shared_paths: false,
     rederive: null,
   });
   const apply = (input: MappingInput) => {

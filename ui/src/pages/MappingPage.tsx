@@ -142,7 +142,7 @@ function MappingEditor({
   const client = useQueryClient();
   const { toast } = useToast();
   const [draft, setDraft] = useState<DraftField[]>(() => draftOf(mapping));
-  const [allowShared, setAllowShared] = useState(false);
+  const [allowShared, setAllowShared] = useState(mapping.allow_shared_paths);
   const [errors, setErrors] = useState<RowErrors>({});
   const [formError, setFormError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -156,6 +156,7 @@ function MappingEditor({
   if (shown !== mapping && !changed) {
     setShown(mapping);
     setDraft(draftOf(mapping));
+    setAllowShared(mapping.allow_shared_paths);
   }
 
   /** A mapping the core answered (saved, reset or imported) becomes the page's. */
@@ -164,7 +165,7 @@ function MappingEditor({
     setDraft(draftOf(m));
     setErrors({});
     setFormError(null);
-    setAllowShared(false);
+    setAllowShared(m.allow_shared_paths);
     // Fetched again rather than set: the re-derive it started may already be over.
     void client.invalidateQueries({ queryKey: commandKey("attribute_mapping", { provider }) });
     void client.invalidateQueries({ queryKey: ["list_employees"] });
