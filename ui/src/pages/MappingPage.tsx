@@ -289,7 +289,7 @@ function MappingEditor({
               type="button"
               className="button button-small"
               onClick={() => edit(f.key, f.default_path ?? "")}
-              aria-label={`Restore the default attribute of ${f.label}`}
+              aria-label={`Restore default for ${f.label}`}
               data-testid="mapping-restore"
             >
               Restore default
