@@ -13,6 +13,7 @@ use scimdesk::config::ReconcileSchedule;
 use scimdesk::config::Retention;
 use scimdesk::connections::Provider;
 use scimdesk::directory::activity::ActivityEntry;
+use scimdesk::directory::attribute_map::{AttributeMapping, MappingInput, SeenAttribute};
 use scimdesk::directory::employees::{EmployeeListPage, EmployeeListQuery};
 use scimdesk::directory::orgchart::{OrgChartView, UnresolvedManager};
 use scimdesk::endpoint::{Endpoint, EndpointStatus};
@@ -128,6 +129,41 @@ pub async fn org_chart(
 
 pub async fn org_unresolved(state: &AppState) -> Result<Vec<UnresolvedManager>> {
     state.desk.org_unresolved().await
+}
+
+pub async fn attribute_mapping(state: &AppState, provider: Provider) -> Result<AttributeMapping> {
+    state.desk.attribute_mapping(provider).await
+}
+
+pub async fn mapping_sources(state: &AppState, provider: Provider) -> Result<Vec<SeenAttribute>> {
+    state.desk.mapping_sources(provider).await
+}
+
+pub async fn save_attribute_mapping(
+    state: &AppState,
+    provider: Provider,
+    input: MappingInput,
+) -> Result<AttributeMapping> {
+    state.desk.save_attribute_mapping(provider, &input).await
+}
+
+pub async fn reset_attribute_mapping(
+    state: &AppState,
+    provider: Provider,
+) -> Result<AttributeMapping> {
+    state.desk.reset_attribute_mapping(provider).await
+}
+
+pub async fn export_attribute_mapping(state: &AppState, provider: Provider) -> Result<String> {
+    state.desk.export_attribute_mapping(provider).await
+}
+
+pub async fn import_attribute_mapping(
+    state: &AppState,
+    provider: Provider,
+    json: String,
+) -> Result<AttributeMapping> {
+    state.desk.import_attribute_mapping(provider, &json).await
 }
 
 /// Asks the admin where to save the CSV export, in the system's save dialog, and grants that

@@ -11,6 +11,7 @@ use scimdesk::config::ReconcileSchedule;
 use scimdesk::config::Retention;
 use scimdesk::connections::Provider;
 use scimdesk::directory::activity::ActivityEntry;
+use scimdesk::directory::attribute_map::{AttributeMapping, MappingInput, SeenAttribute};
 use scimdesk::directory::employees::{EmployeeListPage, EmployeeListQuery};
 use scimdesk::directory::orgchart::{OrgChartView, UnresolvedManager};
 use scimdesk::endpoint::EndpointStatus;

@@ -217,7 +217,7 @@ async fn the_overview_switch_and_queries_take_the_ui_shapes() {
         .unwrap();
     assert_eq!(
         page,
-        json!({"total": 0, "items": [], "offset": 0, "next": null, "prev": null})
+        json!({"total": 0, "items": [], "offset": 0, "next": null, "prev": null, "custom_fields": []})
     );
     let bad = ipc
         .call("list_employees", json!({"query": {"status": "everyone"}}))
@@ -344,7 +344,7 @@ async fn the_export_writes_only_the_file_chosen_in_the_save_dialog() {
 async fn the_capability_grants_every_command_to_the_app_and_nothing_to_others() {
     let ipc = ipc().await;
     let commands = scimdesk::ipc::COMMANDS;
-    assert_eq!(commands.len(), 39, "{commands:?}");
+    assert_eq!(commands.len(), 45, "{commands:?}");
     for cmd in commands {
         // Arguments are left out on purpose: a granted command answers with an argument error,
         // a refused one with the ACL's "not allowed".
@@ -577,4 +577,96 @@ async fn notifications_are_read_and_switched_through_ipc() {
         .call("set_notifications_enabled", json!({"enabled": true}))
         .unwrap();
     assert_eq!(on["enabled"], true, "{on}");
+}
+
+/// The attribute mapping through IPC: the default for each provider, a bad path refused on its
+/// field with nothing changed, a custom field saved, exported, imported back and reset.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_attribute_mapping_is_read_saved_refused_exported_and_reset_through_ipc() {
+    let ipc = ipc().await;
+    let m = ipc
+        .call("attribute_mapping", json!({"provider": "okta"}))
+        .unwrap();
+    assert_eq!(m["is_default"], true);
+    assert_eq!(m["rederive"], Value::Null);
+    let job = m["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key"] == "job_title")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        job,
+        json!({"key": "job_title", "label": "Job title", "kind": "text", "custom": false,
+               "path": "title", "default_path": "title", "required": false})
+    );
+
+    let field = |key: &str, label: &str, kind: &str, custom: bool, path: &str| json!({"key": key, "label": label, "kind": kind, "custom": custom, "path": path});
+    let bad = ipc
+        .call(
+            "save_attribute_mapping",
+            json!({"provider": "okta", "input": {"fields": [field("job_title", "Job title", "text", false, "title[")], "allow_shared_paths": false}}),
+        )
+        .unwrap_err();
+    assert_eq!(bad["field"], "fields.job_title.path", "{bad}");
+    assert!(
+        bad["message"].as_str().unwrap().contains("SCIM path"),
+        "{bad}"
+    );
+    let unchanged = ipc
+        .call("attribute_mapping", json!({"provider": "okta"}))
+        .unwrap();
+    assert_eq!(unchanged, m, "nothing changed");
+
+    let acme = "urn:example:params:scim:schemas:extension:acme:2.0:User:costCenter";
+    let saved = ipc
+        .call(
+            "save_attribute_mapping",
+            json!({"provider": "okta", "input": {"fields": [field("cost_center", "Cost center", "number", true, acme)], "allow_shared_paths": false}}),
+        )
+        .unwrap();
+    assert_eq!(saved["is_default"], false);
+    let cost = saved["fields"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        cost,
+        json!({"key": "cost_center", "label": "Cost center", "kind": "number", "custom": true,
+               "path": acme, "default_path": null, "required": false})
+    );
+    let entra = ipc
+        .call("attribute_mapping", json!({"provider": "entra"}))
+        .unwrap();
+    assert_eq!(
+        entra["fields"].as_array().unwrap().last().unwrap()["path"],
+        Value::Null,
+        "Entra has the field, unmapped"
+    );
+    let exported = ipc
+        .call("export_attribute_mapping", json!({"provider": "okta"}))
+        .unwrap();
+    let exported = exported.as_str().unwrap().to_owned();
+    assert!(exported.contains(acme), "{exported}");
+    let refused = ipc
+        .call(
+            "import_attribute_mapping",
+            json!({"provider": "entra", "json": "{not json"}),
+        )
+        .unwrap_err();
+    assert_eq!(refused["field"], "json", "{refused}");
+    let imported = ipc
+        .call(
+            "import_attribute_mapping",
+            json!({"provider": "entra", "json": exported}),
+        )
+        .unwrap();
+    assert_eq!(imported["fields"], saved["fields"]);
+
+    let reset = ipc
+        .call("reset_attribute_mapping", json!({"provider": "okta"}))
+        .unwrap();
+    assert_eq!(reset["is_default"], true);
+    let sources = ipc
+        .call("mapping_sources", json!({"provider": "okta"}))
+        .unwrap();
+    assert_eq!(sources, json!([]), "no employees, nothing seen");
 }

@@ -183,6 +183,9 @@ fn start(app: &tauri::App, data_dir: PathBuf) -> Result<(), Box<dyn std::error::
     // The activity log is kept to its retention while the app runs, as `scimdesk serve` does.
     let pruner = desk.clone();
     tauri::async_runtime::spawn(async move { pruner.keep_activity_pruned().await });
+    // A re-derive of employees after a mapping change that a restart interrupted goes on.
+    let resumer = desk.clone();
+    tauri::async_runtime::spawn(async move { resumer.resume_rederives() });
     // The heartbeat, as in `scimdesk serve`: the time the app was not running becomes known.
     let beater = desk.clone();
     tauri::async_runtime::spawn(async move { beater.keep_beating().await });

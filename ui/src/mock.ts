@@ -16,9 +16,15 @@
 import { mockIPC } from "@tauri-apps/api/mocks";
 import { emit } from "@tauri-apps/api/event";
 import { CHANGE_EVENT, type CommandName, type Commands } from "./commands";
-import { mappingMock } from "./mockMapping";
 import { ACTIVITY_SETTINGS, BASE_URL, ERRORS, REACHABILITY, TUNNEL } from "./mockRecorded";
 import type {
+  AttributeMapping,
+  CustomFieldColumn,
+  FieldKind,
+  MappingInput,
+  MappedField,
+  RederiveProgress,
+  SeenAttribute,
   ActivityEntry,
   ActivityFilter,
   ActivitySettings,
@@ -89,7 +95,7 @@ const DAY = 24 * HOUR;
 const scenario = new Set((new URLSearchParams(window.location.search).get("mock") ?? "").split(",").filter(Boolean));
 
 type Conn = { id: string; name: string; provider: Provider; created_at: string; token: string; last_contact: ConnectionView["last_contact"]; refused?: ConnectionView["refused"] };
-type Emp = Employee & { groups: string[]; custom: Record<string, string | undefined> };
+type Emp = Employee & { groups: string[] };
 
 const state = {
   startAtLogin: false,
@@ -431,6 +437,7 @@ function orgUnresolved(): UnresolvedManager[] {
 }
 
 function listEmployees(q: EmployeeListQuery): EmployeePage {
+  deriveAtStart();
   const s = q.search?.trim().toLowerCase() ?? "";
   const matches = state.employees
     .filter((e) => q.status === "all" || e.status === q.status)
@@ -454,11 +461,12 @@ function listEmployees(q: EmployeeListQuery): EmployeePage {
     offset: start,
     next: start + items.length < matches.length && items.length ? key(items[items.length - 1]) : null,
     prev: start > 0 && items.length ? key(items[0]) : null,
-    custom_fields: mapping.customColumns(),
+    custom_fields: mapping.columns,
   };
 }
 
 function detail(id: string): EmployeeDetail {
+  deriveAtStart();
   const e = state.byId.get(id);
   if (!e) fail("This employee is not in the directory.");
   const manager = e.manager_id ? state.byId.get(e.manager_id) : undefined;
@@ -486,8 +494,192 @@ function detail(id: string): EmployeeDetail {
     attributes,
     groups: GROUPS.filter((g) => groups.includes(g.id)),
     activity: state.activity.filter((a) => a.employee_id === id).sort((a, b) => b.seq - a.seq).slice(0, 50),
-    custom_fields: mapping.customColumns(),
+    custom_fields: mapping.columns,
   };
+}
+
+// The attribute mapping: each provider's paths (built-in fields at their default are absent),
+// the custom fields, and what each employee's identity provider sent (its stored document, as
+// path → value), which a saved mapping re-derives the fields from.
+const ENT = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+const ACME = "urn:example:params:scim:schemas:extension:acme:2.0:User";
+const BUILT_INS: [key: string, label: string, path: string][] = [
+  ["email", "Email", "emails.value"],
+  ["first_name", "First name", "name.givenName"],
+  ["last_name", "Last name", "name.familyName"],
+  ["display_name", "Display name", "displayName"],
+  ["job_title", "Job title", "title"],
+  ["department", "Department", `${ENT}:department`],
+  ["business_unit", "Business unit", `${ENT}:division`],
+  ["employee_id", "Employee ID", `${ENT}:employeeNumber`],
+  ["manager", "Manager", `${ENT}:manager.value`],
+  ["location", "Location", 'addresses[type eq "work"].locality'],
+];
+type ProviderMapping = { paths: Record<string, string | null>; allow_shared_paths: boolean };
+const mapping = {
+  columns: [{ key: "cost_center", label: "Cost center", kind: "text" }] as CustomFieldColumn[],
+  byProvider: {
+    okta: { paths: { cost_center: `${ACME}:costCenter` }, allow_shared_paths: false },
+    entra: { paths: {}, allow_shared_paths: false },
+  } as Record<Provider, ProviderMapping>,
+  rederive: { okta: null, entra: null } as Record<Provider, RederiveProgress | null>,
+  sources: new Map<string, Record<string, string>>(),
+  derivedAtStart: false,
+};
+
+/** What the employee's identity provider sent, as path → value (made up once, then kept). */
+function sent(e: Emp): Record<string, string> {
+  let doc = mapping.sources.get(e.id);
+  if (doc) return doc;
+  const n = [...e.id].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7);
+  doc = { userName: e.user_name };
+  const put = (k: string, v: string | null) => {
+    if (v) doc![k] = v;
+  };
+  put("emails.value", e.email);
+  put('emails[type eq "work"].value', e.email);
+  put("name.givenName", e.first_name);
+  put("name.familyName", e.last_name);
+  put("displayName", e.display_name);
+  put("title", e.job_title);
+  put(`${ENT}:department`, e.department);
+  put(`${ENT}:division`, e.business_unit);
+  put(`${ENT}:employeeNumber`, e.employee_id);
+  put(`${ENT}:manager.value`, e.manager_email);
+  put('addresses[type eq "work"].locality', e.location);
+  put("addresses.locality", e.location);
+  if (providerOf(e) === "okta") {
+    put(`${ACME}:costCenter`, `CC-${1000 + (n % 40) * 10}`);
+    put(`${ACME}:jobCode`, `${(e.department ?? "GEN").slice(0, 3).toUpperCase()}-${1 + (n % 4)}`);
+    put(`${ACME}:startDate`, e.created_at.slice(0, 10));
+    put(`${ACME}:remote`, String(n % 3 === 0));
+  } else {
+    put(`${ENT}:costCenter`, `${4000 + (n % 25)}`);
+  }
+  mapping.sources.set(e.id, doc);
+  return doc;
+}
+
+function providerOf(e: Employee): Provider {
+  return state.connections.find((c) => c.id === e.connection_id)?.provider ?? "okta";
+}
+
+function typedValue(kind: FieldKind, v: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  if (kind === "number") return Number.isFinite(Number(v)) && v.trim() !== "" ? v : undefined;
+  if (kind === "boolean") return /^(true|false)$/i.test(v) ? v.toLowerCase() : undefined;
+  if (kind === "date") return /^\d{4}-\d{2}-\d{2}/.test(v) ? v : undefined;
+  return v;
+}
+
+function attributeMapping(provider: Provider): AttributeMapping {
+  const m = mapping.byProvider[provider];
+  const fields: MappedField[] = [
+    ...BUILT_INS.map(([key, label, path]) => ({
+      key, label, kind: "text" as FieldKind, custom: false, path: key in m.paths ? m.paths[key] : path, default_path: path, required: key === "email",
+    })),
+    ...mapping.columns.map((c) => ({ ...c, custom: true, path: m.paths[c.key] ?? null, default_path: null, required: false })),
+  ];
+  const is_default = fields.every((f) => (f.custom ? f.path === null : f.path === f.default_path));
+  return { provider, fields, is_default, allow_shared_paths: m.allow_shared_paths, rederive: mapping.rederive[provider] };
+}
+
+function saveMapping(provider: Provider, input: MappingInput, what: string): AttributeMapping {
+  const paths: Record<string, string | null> = {};
+  const columns: CustomFieldColumn[] = [];
+  const labels = new Map<string, string>();
+  const used = new Map<string, string>();
+  for (const f of input.fields) {
+    const builtIn = BUILT_INS.find(([k]) => k === f.key);
+    let label: string;
+    if (f.custom) {
+      if (!/^[a-z][a-z0-9_]{0,39}$/.test(f.key)) fail(`'${f.key}' cannot be a custom field's key: a key is 1 to 40 lowercase letters, digits and '_', starting with a letter.`, `fields.${f.key}`);
+      if (builtIn) fail(`'${f.key}' is a built-in field of the directory: give the custom field another name.`, `fields.${f.key}`);
+      label = f.label.trim();
+      if (!label) fail("Give the custom field a name.", `fields.${f.key}.label`);
+      columns.push({ key: f.key, label, kind: f.kind });
+    } else {
+      if (!builtIn) fail(`'${f.key}' is not a field of the directory. To add one, mark it as a custom field with a name and a type.`, `fields.${f.key}`);
+      label = builtIn[1];
+    }
+    const other = labels.get(label.toLowerCase());
+    if (other) fail(`Another field ('${other}') is already named '${label}'.`, `fields.${f.key}.label`);
+    labels.set(label.toLowerCase(), f.key);
+    const path = f.path?.trim() || null;
+    if (path && !/^(urn:[A-Za-z0-9:._-]+:)?[A-Za-z0-9_$-]+(\[[^\]]+\])?(\.[A-Za-z0-9_$-]+)?$/.test(path)) fail(`The SCIM path '${path}' is not valid.`, `fields.${f.key}.path`);
+    if (f.key === "email" && !path) fail("The email must stay mapped: it is how SCIM Desk and Okta know each employee.", "fields.email.path");
+    if (path) {
+      const shared = used.get(path.toLowerCase());
+      if (shared && !input.allow_shared_paths) fail(`${label} and ${shared} would both come from the same SCIM attribute. Choose another attribute for one of them, or allow fields to share one.`, `fields.${f.key}.path`);
+      used.set(path.toLowerCase(), label);
+    }
+    if (builtIn ? path !== builtIn[2] : path) paths[f.key] = path;
+  }
+  mapping.byProvider[provider] = { paths, allow_shared_paths: input.allow_shared_paths };
+  const mappedElsewhere = (k: string) => Object.values(mapping.byProvider).some((m) => m.paths[k]);
+  mapping.columns = [
+    ...mapping.columns.map((c) => columns.find((n) => n.key === c.key) ?? c).filter((c) => columns.some((n) => n.key === c.key) || mappedElsewhere(c.key)),
+    ...columns.filter((n) => !mapping.columns.some((c) => c.key === n.key)),
+  ];
+  rederive(provider, what);
+  return attributeMapping(provider);
+}
+
+/** Re-derives the provider's employees a batch at a time, with progress, as the core does. */
+function rederive(provider: Provider, what: string) {
+  const es = state.employees.filter((e) => providerOf(e) === provider);
+  const m = mapping.byProvider[provider];
+  const total = es.length;
+  log(null, "MAPPING", "mapping", null, `Mapping for ${provider === "okta" ? "Okta" : "Microsoft Entra ID"} ${what}: re-deriving ${total.toLocaleString("en-US")} employees`, "success", 200, null);
+  mapping.rederive[provider] = total ? { provider, done: 0, total } : null;
+  changed({ kind: "rederive", provider, done: 0, total, finished: total === 0 });
+  const batch = Math.max(50, Math.ceil(total / 8));
+  const step = (done: number) => {
+    for (const e of es.slice(done, done + batch)) derive(e, m);
+    const now = Math.min(total, done + batch);
+    const finished = now >= total;
+    mapping.rederive[provider] = finished ? null : { provider, done: now, total };
+    changed({ kind: "rederive", provider, done: now, total, finished });
+    if (!finished) setTimeout(() => step(now), 400);
+  };
+  if (total) setTimeout(() => step(0), 400);
+}
+
+function derive(e: Emp, m: ProviderMapping) {
+  const doc = sent(e);
+  for (const [key, , path] of BUILT_INS) {
+    const from = key in m.paths ? m.paths[key] : path;
+    const v = from ? (doc[from] ?? null) : null;
+    const field = key === "manager" ? "manager_email" : key;
+    (e as unknown as Record<string, string | null>)[field] = v;
+  }
+  e.custom = {};
+  for (const c of mapping.columns) {
+    const from = m.paths[c.key];
+    const v = from ? typedValue(c.kind, doc[from]) : undefined;
+    if (v !== undefined) e.custom[c.key] = v;
+  }
+}
+
+/** The custom values of the starting mapping, once the employees are made up. */
+function deriveAtStart() {
+  if (mapping.derivedAtStart) return;
+  mapping.derivedAtStart = true;
+  for (const e of state.employees) derive(e, mapping.byProvider[providerOf(e)]);
+}
+
+function mappingSources(provider: Provider): SeenAttribute[] {
+  const seen = new Map<string, SeenAttribute>();
+  for (const e of state.employees.slice(-2000)) {
+    if (providerOf(e) !== provider) continue;
+    for (const [path, value] of Object.entries(sent(e))) {
+      const s = seen.get(path) ?? { path, examples: [], employees: 0 };
+      s.employees += 1;
+      if (s.examples.length < 3 && !s.examples.includes(value)) s.examples.push(value);
+      seen.set(path, s);
+    }
+  }
+  return [...seen.values()].sort((a, b) => b.employees - a.employees || a.path.localeCompare(b.path));
 }
 
 function listActivity(f: ActivityFilter): ActivityEntry[] {
@@ -758,12 +950,6 @@ function startReconcile(id: string, apply: string[] | null | "dry"): ReconcileSt
   return r.state;
 }
 
-const mapping = mappingMock({
-  employees: () => state.employees,
-  providerOf: (e) => state.connections.find((c) => c.id === e.connection_id)?.provider ?? null,
-  changed,
-});
-
 type Handlers = {
   [C in CommandName]: (args: Commands[C]["args"]) => Commands[C]["result"] | Promise<Commands[C]["result"]>;
 };
@@ -813,14 +999,27 @@ const HANDLERS: Handlers = {
   employee_detail: ({ id }) => detail(id),
   org_chart: ({ employeeId, includeDeactivated }) => orgChart(employeeId, includeDeactivated),
   org_unresolved: () => orgUnresolved(),
+  attribute_mapping: ({ provider }) => attributeMapping(provider),
+  mapping_sources: ({ provider }) => mappingSources(provider),
+  save_attribute_mapping: ({ provider, input }) => saveMapping(provider, input, "changed"),
+  reset_attribute_mapping: ({ provider }) =>
+    saveMapping(provider, { fields: attributeMapping(provider).fields.filter((f) => !f.custom).map((f) => ({ ...f, path: f.default_path })), allow_shared_paths: false }, "reset to the default"),
+  export_attribute_mapping: ({ provider }) => {
+    const a = attributeMapping(provider);
+    return JSON.stringify({ provider, allow_shared_paths: a.allow_shared_paths, fields: a.fields.map(({ key, label, kind, custom, path }) => ({ key, label, kind, custom, path })) }, null, 2);
+  },
+  import_attribute_mapping: ({ provider, json }) => {
+    let parsed: MappingInput;
+    try {
+      parsed = JSON.parse(json) as MappingInput;
+      if (!Array.isArray(parsed.fields)) throw new Error("no fields");
+    } catch (e) {
+      fail(`This is not a mapping SCIM Desk exported (${String(e)}). Export a mapping to see the expected form.`, "json");
+    }
+    return saveMapping(provider, { fields: parsed.fields, allow_shared_paths: !!parsed.allow_shared_paths }, "imported");
+  },
   choose_export_file: ({ suggestedName }) => `~/Downloads/${suggestedName || "export.csv"}`,
   export_employees: ({ query }) => listEmployees({ ...query, limit: 500, after: null, before: null, last: false }).total,
-  attribute_mapping: mapping.attribute_mapping,
-  mapping_sources: mapping.mapping_sources,
-  save_attribute_mapping: mapping.save_attribute_mapping,
-  reset_attribute_mapping: mapping.reset_attribute_mapping,
-  export_attribute_mapping: mapping.export_attribute_mapping,
-  import_attribute_mapping: mapping.import_attribute_mapping,
   list_activity: ({ filter }) => listActivity(filter),
   activity_settings: () => activitySettings(),
   set_activity_retention: ({ retention: r }) => {

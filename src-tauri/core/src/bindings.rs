@@ -17,6 +17,10 @@ use crate::config::ReconcileSchedule;
 use crate::config::Retention;
 use crate::connections::Provider;
 use crate::directory::activity::ActivityEntry;
+use crate::directory::attribute_map::{
+    AttributeMapping, CustomFieldColumn, FieldKind, MappedField, MappedFieldInput, MappingInput,
+    RederiveProgress, SeenAttribute,
+};
 use crate::directory::employees::{EmployeeListPage, EmployeeListQuery};
 use crate::directory::orgchart::{OrgChartView, UnresolvedManager};
 use crate::endpoint::EndpointStatus;
@@ -206,6 +210,14 @@ fn export_types(dir: &Path) {
         EmployeeDetail::export_all(&cfg),
         OrgChartView::export_all(&cfg),
         UnresolvedManager::export_all(&cfg),
+        AttributeMapping::export_all(&cfg),
+        MappedField::export_all(&cfg),
+        FieldKind::export_all(&cfg),
+        MappingInput::export_all(&cfg),
+        MappedFieldInput::export_all(&cfg),
+        SeenAttribute::export_all(&cfg),
+        RederiveProgress::export_all(&cfg),
+        CustomFieldColumn::export_all(&cfg),
         ActivityFilter::export_all(&cfg),
         ActivityEntry::export_all(&cfg),
         AppError::export_all(&cfg),

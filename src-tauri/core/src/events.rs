@@ -52,6 +52,15 @@ pub enum ChangeEvent {
         total: u64,
         done: bool,
     },
+    /// Employees' fields are being derived again from their stored documents after `provider`'s
+    /// attribute mapping changed: `done` of `total` so far (sent when it starts, after every
+    /// batch, and with `finished` at the end). Employee pages read again.
+    Rederive {
+        provider: crate::connections::Provider,
+        done: u64,
+        total: u64,
+        finished: bool,
+    },
     /// Anything may have changed: the database moved without an event saying what (another
     /// process, such as a `scimdesk` command run beside the app), or events were missed. Pages
     /// reload what they show.

@@ -59,6 +59,26 @@ macro_rules! ipc_commands {
             /// who waits for each.
             org_unresolved() -> Vec<UnresolvedManager>;
 
+            /// The attribute mapping of `provider`: each directory field with its SCIM source
+            /// path, custom fields included, and the re-derive under way.
+            attribute_mapping(provider: Provider) -> AttributeMapping;
+            /// SCIM attribute paths seen in the stored documents of `provider`'s employees, with
+            /// example values, most common first.
+            mapping_sources(provider: Provider) -> Vec<SeenAttribute>;
+            /// Validates and saves the mapping, then re-derives every employee of that provider
+            /// in the background. Refused with AppError on the field at fault (`fields.<key>`
+            /// e.g. `fields.job_title`, or `fields.<key>.label`, `fields.<key>.path`); nothing
+            /// changes then.
+            save_attribute_mapping(provider: Provider, input: MappingInput) -> AttributeMapping;
+            /// Restores the default mapping of `provider` (its custom fields are unmapped; a
+            /// custom field no provider maps any more is removed); re-derives.
+            reset_attribute_mapping(provider: Provider) -> AttributeMapping;
+            /// The mapping as pretty JSON, for the admin to save.
+            export_attribute_mapping(provider: Provider) -> String;
+            /// Validates and saves a mapping from its JSON (as export wrote it); refused with a
+            /// readable error (field `json` for unreadable JSON).
+            import_attribute_mapping(provider: Provider, json: String) -> AttributeMapping;
+
             list_activity(filter: ActivityFilter) -> Vec<ActivityEntry>;
             /// What the activity log keeps (days, lines) and how large it is now.
             activity_settings() -> ActivitySettings;

@@ -16,8 +16,12 @@ use crate::connections::{Connection, ConnectionError, Provider};
 use crate::db::StoreError;
 use crate::desk::{Desk, DeskError};
 use crate::directory::activity::{ActivityEntry, ActivityLogSize, ActivityQuery};
+use crate::directory::attribute_map::{
+    AttributeMapping, CustomFieldColumn, MappingInput, SeenAttribute,
+};
 use crate::directory::employees::{Employee, EmployeeListPage, EmployeeListQuery, ExportError};
 use crate::directory::orgchart::{OrgChartView, UnresolvedManager};
+use crate::directory::rederive::SaveMappingError;
 use crate::directory::DirectoryError;
 use crate::endpoint::EndpointStatus;
 use crate::events::ChangeEvent;
@@ -127,6 +131,8 @@ pub struct EmployeeDetail {
     pub attributes: Vec<(String, String)>,
     pub groups: Vec<GroupRef>,
     pub activity: Vec<ActivityEntry>,
+    /// The custom fields, in the order the admin defined them (values in `employee.custom`).
+    pub custom_fields: Vec<CustomFieldColumn>,
 }
 
 /// The Activity page's filter.
@@ -299,6 +305,15 @@ impl From<DirectoryError> for AppError {
         match e {
             DirectoryError::Refused(e) => AppError::new(e.detail),
             DirectoryError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<SaveMappingError> for AppError {
+    fn from(e: SaveMappingError) -> AppError {
+        match e {
+            SaveMappingError::Refused(m) => AppError::field(&m.field, m.message),
+            SaveMappingError::Directory(d) => d.into(),
         }
     }
 }
@@ -545,6 +560,7 @@ impl Desk {
             attributes,
             groups,
             activity,
+            custom_fields: directory.custom_fields()?,
         })
     }
 
@@ -561,6 +577,67 @@ impl Desk {
 
     pub async fn org_unresolved(&self) -> Result<Vec<UnresolvedManager>, AppError> {
         Ok(self.directory().org_unresolved().await?)
+    }
+
+    /// *Settings › Integrations › Okta › Attribute mapping*.
+    pub async fn attribute_mapping(
+        &self,
+        provider: Provider,
+    ) -> Result<AttributeMapping, AppError> {
+        Ok(self.directory().attribute_mapping(provider)?)
+    }
+
+    pub async fn mapping_sources(
+        &self,
+        provider: Provider,
+    ) -> Result<Vec<SeenAttribute>, AppError> {
+        Ok(self.directory().mapping_sources(provider).await?)
+    }
+
+    /// Saves the mapping and re-derives the provider's employees in the background.
+    pub async fn save_attribute_mapping(
+        &self,
+        provider: Provider,
+        input: &MappingInput,
+    ) -> Result<AttributeMapping, AppError> {
+        let saved = self.directory().save_mapping(provider, input).await?;
+        self.directory().rederive_in_background(provider);
+        Ok(saved)
+    }
+
+    pub async fn reset_attribute_mapping(
+        &self,
+        provider: Provider,
+    ) -> Result<AttributeMapping, AppError> {
+        let saved = self.directory().reset_mapping(provider).await?;
+        self.directory().rederive_in_background(provider);
+        Ok(saved)
+    }
+
+    pub async fn export_attribute_mapping(&self, provider: Provider) -> Result<String, AppError> {
+        Ok(self.directory().export_mapping(provider)?)
+    }
+
+    pub async fn import_attribute_mapping(
+        &self,
+        provider: Provider,
+        json: &str,
+    ) -> Result<AttributeMapping, AppError> {
+        let saved = self.directory().import_mapping(provider, json).await?;
+        self.directory().rederive_in_background(provider);
+        Ok(saved)
+    }
+
+    /// Resumes the re-derives a restart interrupted, in the background (the app and `serve`).
+    pub fn resume_rederives(&self) {
+        match self.directory().pending_rederives() {
+            Ok(pending) => {
+                for p in pending {
+                    self.directory().rederive_in_background(p);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "could not read the re-derives to resume"),
+        }
     }
 
     pub async fn employee_list(&self, q: &EmployeeListQuery) -> Result<EmployeeListPage, AppError> {

@@ -72,10 +72,12 @@ export function sharedPaths(draft: DraftField[]): DraftField[][] {
   return [...by.values()].filter((g) => g.length > 1);
 }
 
-/** Which row (and which part of it) a refusal's field names: `fields.job_title`,
- *  `fields.cost_center.label`, `fields.cost_center.path`. */
-export function rowOfError(field: string | null): { key: string; part: "path" | "label" } | null {
+/** Which row (and which part of it) a refusal's field names: `fields.cost_center.label`,
+ *  `fields.cost_center.path`, or the field itself, `fields.job_title` (its attribute; for a
+ *  custom field, its name, which its key comes from). */
+export function rowOfError(field: string | null, draft: DraftField[] = []): { key: string; part: "path" | "label" } | null {
   const m = field ? /^fields\.([^.]+)(?:\.(path|label))?$/.exec(field) : null;
   if (!m) return null;
-  return { key: m[1], part: m[2] === "label" ? "label" : "path" };
+  const custom = draft.find((f) => f.key === m[1])?.custom ?? false;
+  return { key: m[1], part: m[2] === "label" || (!m[2] && custom) ? "label" : "path" };
 }

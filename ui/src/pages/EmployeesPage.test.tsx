@@ -32,9 +32,9 @@ function backend() {
           total,
           offset: start,
           items: Array.from({ length: end - start }, (_, k) => employee(start + k)),
+          custom_fields: [],
           next: end < total ? String(end - 1) : null,
           prev: start > 0 ? String(start) : null,
-          custom_fields: [],
         };
         return page;
       }

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { AttributeMapping, ChangeEvent, MappedField, MappingInput, SeenAttribute } from "../api";
 import { RederiveBanner } from "../components/Banners";
 import { ToastProvider } from "../components/Toasts";
-import { keyFromLabel } from "../lib/mapping";
+import { keyFromLabel, rowOfError } from "../lib/mapping";
 import { DataProvider } from "../lib/queries";
 import { MappingPage } from "./MappingPage";
 
@@ -300,6 +300,20 @@ describe("Attribute mapping page", () => {
     await waitFor(() => expect(pathInput("job_title").value).toBe(BIZ));
     expect(pathInput("cost_center").value).toBe(COST);
     expect(save().disabled).toBe(true);
+  });
+});
+
+describe("a refusal's field", () => {
+  it("names a row, and the part of it at fault", () => {
+    const draft = [
+      { ...DEFAULT[1], text: "title" },
+      { key: "cost_center", label: "Cost center", kind: "text" as const, custom: true, path: null, default_path: null, required: false, text: "" },
+    ];
+    expect(rowOfError("fields.job_title", draft)).toEqual({ key: "job_title", part: "path" });
+    expect(rowOfError("fields.cost_center.path", draft)).toEqual({ key: "cost_center", part: "path" });
+    expect(rowOfError("fields.cost_center", draft)).toEqual({ key: "cost_center", part: "label" });
+    expect(rowOfError("fields.cost_center.label", draft)).toEqual({ key: "cost_center", part: "label" });
+    expect(rowOfError("json", draft)).toBeNull();
   });
 });
 

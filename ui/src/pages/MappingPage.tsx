@@ -181,7 +181,7 @@ function MappingEditor({
   };
 
   const refused = (e: unknown) => {
-    const row = rowOfError(errorField(e));
+    const row = rowOfError(errorField(e), draft);
     if (row && draft.some((f) => f.key === row.key)) {
       setErrors({ [row.key]: { [row.part]: errorMessage(e) } });
       document.getElementById(`mapping-${row.key}-${row.part}`)?.focus();

@@ -10,7 +10,8 @@ export const employee = (i: number, fields: Partial<Employee> = {}): Employee =>
   id: `e${i}`, user_name: `u${i}@x.example`, email: `u${i}@x.example`, display_name: null,
   first_name: `First${i}`, last_name: `Last${i}`, job_title: null, department: null, business_unit: null,
   manager_email: null, manager_id: null, location: null, employee_id: null,
-  status: "active", external_id: null, connection_id: null, created_at: "2026-11-01T00:00:00Z", updated_at: "2026-11-01T00:00:00Z", custom: {},
+  status: "active", external_id: null, connection_id: null, created_at: "2026-11-01T00:00:00Z", updated_at: "2026-11-01T00:00:00Z",
+  custom: {},
   ...fields,
 });
 

@@ -6,8 +6,9 @@
 
 use serde_json::{json, Value};
 
+use super::attribute_map::mapping_for;
 use super::error::DirectoryError;
-use super::mapping::{employee_fields, normalize_user};
+use super::mapping::normalize_user;
 use super::users::insert_employee;
 use super::{Directory, WriteContext};
 use crate::db::is_unique_violation;
@@ -84,13 +85,15 @@ impl Directory {
         while users.peek().is_some() {
             let chunk: Vec<Value> = users.by_ref().take(CHUNK).collect();
             let writer = ctx.clone();
+            let mappings = self.mappings.clone();
             imported += self
                 .db
                 .write(move |c| -> Result<u64, DirectoryError> {
                     let now = timefmt::now();
+                    let mapping = mapping_for(&mappings, c, writer.provider)?;
                     for body in chunk.iter().cloned() {
                         let mut doc = normalize_user(body)?;
-                        let f = employee_fields(&doc);
+                        let f = mapping.derive(&doc);
                         let active = f.active.unwrap_or(true);
                         doc.insert("active".into(), Value::Bool(active));
                         let doc = Value::Object(doc).to_string();

@@ -42,6 +42,11 @@ pub struct Employee {
     pub doc: String,
     #[serde(skip)]
     pub version: i64,
+    /// Custom field key → value, for the custom fields the admin defined (see
+    /// `attribute_map`); a field without a value is absent.
+    #[sqlx(try_from = "CustomJson")]
+    #[ts(type = "{ [key in string]?: string }")]
+    pub custom: std::collections::BTreeMap<String, String>,
     /// Where a search placed the employee (0 exact email or employee ID, 1 a field starts with
     /// the search, 2 the rest); 0 outside a search.
     #[serde(skip)]
@@ -59,7 +64,19 @@ pub(crate) const EMPLOYEE_COLUMNS: &str = "e.seq, e.id, e.user_name, e.email, e.
       THEN COALESCE((SELECT m.email FROM employees m WHERE m.id = e.manager_id), e.manager_email) \
       ELSE e.manager_email END AS manager_email, \
     e.manager_id, e.location, e.employee_id, e.status, e.external_id, e.connection_id, \
-    e.created_at, e.updated_at, e.active, e.doc, e.version";
+    e.created_at, e.updated_at, e.active, e.doc, e.version, e.custom";
+
+/// `employees.custom` as stored: a JSON object of text values.
+#[derive(Debug, sqlx::Type)]
+#[sqlx(transparent)]
+pub(crate) struct CustomJson(String);
+
+impl From<CustomJson> for std::collections::BTreeMap<String, String> {
+    fn from(c: CustomJson) -> Self {
+        // A damaged value reads as no custom values rather than failing the whole list.
+        serde_json::from_str(&c.0).unwrap_or_default()
+    }
+}
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum StatusFilter {
@@ -276,12 +293,14 @@ pub struct EmployeeListPage {
     pub offset: u64,
     pub next: Option<String>,
     pub prev: Option<String>,
+    /// The custom fields, in the order the admin defined them: the table's extra columns.
+    pub custom_fields: Vec<super::attribute_map::CustomFieldColumn>,
 }
 
 /// The fields the Employees search looks in, as SQL over `e`: a search matches an employee when
 /// one of them contains it, without regard to ASCII case (SQLite's `LIKE`). The index
 /// (migration 0011) holds the same fields.
-const SEARCHED: [&str; 8] = [
+const SEARCHED: [&str; 9] = [
     "e.display_name",
     "e.email",
     "e.user_name",
@@ -290,6 +309,9 @@ const SEARCHED: [&str; 8] = [
     "e.department",
     "e.business_unit",
     "e.employee_id",
+    // The custom values, one a line (none: NULL, which matches nothing).
+    "CASE WHEN e.custom = '{}' THEN NULL ELSE \
+     (SELECT group_concat(value, char(10)) FROM json_each(e.custom)) END",
 ];
 
 /// The search (`?1`) as the body of a `LIKE` pattern: its `\`, `%` and `_` taken literally.
@@ -516,6 +538,7 @@ impl Directory {
             next: last.filter(|_| has_next),
             prev: first.filter(|_| has_prev),
             items,
+            custom_fields: self.custom_fields()?,
         })
     }
 
@@ -619,6 +642,7 @@ impl Directory {
             next: items.last().filter(|_| has_next).map(|e| cursor(e, true)),
             prev: items.first().filter(|_| has_prev).map(|e| cursor(e, true)),
             items,
+            custom_fields: self.custom_fields()?,
         })
     }
 
@@ -663,14 +687,33 @@ impl Directory {
             .filter(|d| !d.as_os_str().is_empty())
             .unwrap_or(std::path::Path::new("."));
         let tmp = tempfile::NamedTempFile::new_in(dir).map_err(ExportError::Io)?;
+        let columns = self.custom_fields().map_err(|e| match e {
+            DirectoryError::Store(s) => ExportError::Read(s),
+            DirectoryError::Refused(r) => ExportError::Io(std::io::Error::other(r.detail)),
+        })?;
         let mut writer = csv::Writer::from_writer(std::io::BufWriter::new(tmp));
-        writer.write_record(CSV_HEADER).map_err(ExportError::Csv)?;
+        writer
+            .write_record(
+                CSV_HEADER
+                    .iter()
+                    .copied()
+                    .chain(columns.iter().map(|c| c.label.as_str())),
+            )
+            .map_err(ExportError::Csv)?;
         let mut written = 0_u64;
         let count = self
             .for_each_employee(q.search.as_deref(), q.status.into(), |e| {
-                writer
-                    .write_record(csv_record(e).iter().map(|c| c.as_bytes()))
-                    .map_err(std::io::Error::from)?;
+                let base = csv_record(e);
+                if columns.is_empty() {
+                    writer.write_record(base.iter().map(|c| c.as_bytes()))
+                } else {
+                    let custom: Vec<_> = columns
+                        .iter()
+                        .map(|c| spreadsheet_text(e.custom.get(&c.key).map_or("", String::as_str)))
+                        .collect();
+                    writer.write_record(base.iter().chain(&custom).map(|c| c.as_bytes()))
+                }
+                .map_err(std::io::Error::from)?;
                 written += 1;
                 if written % EXPORT_PROGRESS_ROWS == 0 {
                     progress(ExportProgress {

@@ -36,6 +36,8 @@ pub struct EmployeeFields {
     pub employee_id: Option<String>,
     /// `None` when the document does not say.
     pub active: Option<bool>,
+    /// Custom field key → value as text (absent: no value); see `attribute_map`.
+    pub custom: std::collections::BTreeMap<String, String>,
 }
 
 /// Turns a request body into the user document the directory stores, or a 400 saying why not.
@@ -402,6 +404,7 @@ pub fn employee_fields(doc: &Map<String, Value>) -> EmployeeFields {
         employee_id: text(ext.and_then(|e| e.get("employeeNumber"))),
         active: doc.get("active").and_then(Value::as_bool),
         user_name,
+        custom: Default::default(),
     }
 }
 
@@ -559,6 +562,7 @@ mod tests {
                 location: Some("Paris".into()),
                 employee_id: Some("4711".into()),
                 active: Some(true),
+                custom: Default::default(),
             }
         );
     }

@@ -6,12 +6,15 @@
 //! together. Lists are filtered, sorted and paged in SQL; no request loads the whole table.
 
 pub mod activity;
+pub mod attribute_map;
 pub mod bulk;
 pub mod employees;
 mod error;
 pub mod groups;
+pub(crate) mod history;
 pub mod mapping;
 pub mod orgchart;
+pub mod rederive;
 pub mod sql_filter;
 pub mod users;
 mod write;
@@ -40,6 +43,10 @@ pub struct Directory {
     /// Told of failed writes only the admin can fix (the app's desktop notifications).
     notices: Option<crate::notices::Notices>,
     lists: Arc<Mutex<ListCache>>,
+    /// The attribute mappings writes derive employees with (see `attribute_map`).
+    mappings: Arc<Mutex<attribute_map::MappingCache>>,
+    /// The providers whose re-derive runs in this process's background.
+    rederiving: Arc<Mutex<std::collections::HashSet<crate::connections::Provider>>>,
 }
 
 /// Totals and paging cursors of lists, valid for one `directory` generation of the database:
@@ -155,6 +162,8 @@ impl Directory {
             events,
             notices: None,
             lists: Arc::default(),
+            mappings: Arc::default(),
+            rederiving: Arc::default(),
         }
     }
 

@@ -13,6 +13,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::activity::{append, Attempt, NewActivity, RECONCILE_METHOD};
+use super::attribute_map::{custom_json, mapping_for};
 use super::employees::Employee;
 use super::error::DirectoryError;
 use super::mapping::{employee_fields, normalize_user, set_employee_field, EmployeeFields};
@@ -64,6 +65,7 @@ impl super::ListRow for EmployeeWithGroups {
                 active: r.get(19)?,
                 doc: r.get(20)?,
                 version: r.get(21)?,
+                custom: Default::default(),
                 rank: 0,
             },
             groups_json: r.get(22)?,
@@ -340,7 +342,7 @@ fn employee_changed(w: &WrittenUser) -> ChangeEvent {
 /// Links this employee to its manager, and its reports to it, by email — or by id: Okta sends
 /// the manager's email, Microsoft Entra the manager's SCIM `id` (the one this server gave it).
 /// `created`: the employee is new, so no report can point to it yet.
-fn resolve_managers(
+pub(super) fn resolve_managers(
     c: &Connection,
     id: &str,
     email: Option<&str>,
@@ -378,8 +380,8 @@ fn resolve_managers(
 /// write the same columns. Parameters: [`field_params`], then id, connection and time.
 pub(crate) const INSERT_EMPLOYEE: &str = "INSERT INTO employees (external_id, user_name, email, \
      display_name, first_name, last_name, job_title, department, business_unit, manager_email, \
-     location, employee_id, active, status, doc, id, connection_id, version, created_at, \
-     updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?18, ?18)";
+     location, employee_id, active, status, doc, custom, id, connection_id, version, created_at, \
+     updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?19, ?19)";
 
 /// Inserts a new employee (see [`INSERT_EMPLOYEE`]).
 pub(crate) fn insert_employee(
@@ -391,7 +393,8 @@ pub(crate) fn insert_employee(
     connection_id: &str,
     now: &str,
 ) -> rusqlite::Result<()> {
-    let mut params = field_params(fields, &active, &doc);
+    let custom = custom_json(fields);
+    let mut params = field_params(fields, &active, &doc, &custom);
     params.extend([&id as &dyn ToSql, &connection_id, &now]);
     c.prepare_cached(INSERT_EMPLOYEE)?.execute(&*params)?;
     Ok(())
@@ -402,6 +405,7 @@ fn field_params<'a>(
     f: &'a EmployeeFields,
     active: &'a bool,
     doc: &'a dyn ToSql,
+    custom: &'a dyn ToSql,
 ) -> Vec<&'a dyn ToSql> {
     let status: &'static &'static str = if *active { &"active" } else { &"deactivated" };
     vec![
@@ -420,6 +424,7 @@ fn field_params<'a>(
         active,
         status,
         doc,
+        custom,
     ]
 }
 
@@ -540,15 +545,16 @@ impl Directory {
     ) -> Result<WrittenUser, DirectoryError> {
         let mut doc = normalize_user(body)?;
         check_resource(&doc, None)?;
-        let fields = employee_fields(&doc);
-        let active = fields.active.unwrap_or(true);
+        let active = doc.get("active").and_then(Value::as_bool).unwrap_or(true);
         doc.insert("active".into(), Value::Bool(active));
         let id = uuid::Uuid::new_v4().to_string();
-        let doc_text = Value::Object(doc).to_string();
         let writer = ctx.clone();
+        let mappings = self.mappings.clone();
         let created = self
             .db
             .write(move |c| -> Result<EmployeeWithGroups, DirectoryError> {
+                let fields = mapping_for(&mappings, c, writer.provider)?.derive(&doc);
+                let doc_text = Value::Object(doc).to_string();
                 let now = timefmt::now();
                 let conn_id = &writer.connection_id;
                 unique(
@@ -677,6 +683,7 @@ impl Directory {
             + 'static,
     ) -> Result<WrittenUser, DirectoryError> {
         let writer = ctx.clone();
+        let mappings = self.mappings.clone();
         let (id, if_match) = (id.to_owned(), if_match.map(str::to_owned));
         let written = self
             .db
@@ -691,7 +698,7 @@ impl Directory {
                 }
                 let (mut doc, removed_active) = change(before.clone())?;
                 check_resource(&doc, Some(&before))?;
-                let fields = employee_fields(&doc);
+                let fields = mapping_for(&mappings, c, writer.provider)?.derive(&doc);
                 let active = if removed_active {
                     // A PATCH `remove` of `active` (or a `replace` with null, which RFC 7643
                     // reads as unassigning it; a conformance suite expects the attribute to be
@@ -713,14 +720,15 @@ impl Directory {
                 if changed {
                     let now = timefmt::now();
                     let doc_text = Value::Object(doc).to_string();
-                    let mut params = field_params(&fields, &active, &doc_text);
+                    let custom = custom_json(&fields);
+                    let mut params = field_params(&fields, &active, &doc_text, &custom);
                     params.extend([&now as &dyn ToSql, &current.seq]);
                     let updated = c
                         .prepare_cached(
                             "UPDATE employees SET external_id = ?, user_name = ?, email = ?, \
                              display_name = ?, first_name = ?, last_name = ?, job_title = ?, \
                              department = ?, business_unit = ?, manager_email = ?, location = ?, \
-                             employee_id = ?, active = ?, status = ?, doc = ?, \
+                             employee_id = ?, active = ?, status = ?, doc = ?, custom = ?, \
                              version = version + 1, updated_at = ? WHERE seq = ?",
                         )?
                         .execute(&*params);

@@ -518,6 +518,7 @@ mod tests {
             active: status == "active",
             doc: "{}".into(),
             version: 1,
+            custom: Default::default(),
             rank: 0,
         }
     }
