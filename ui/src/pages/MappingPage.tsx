@@ -93,6 +93,7 @@ export function MappingPage({ provider }: { provider: Provider }) {
             void client.invalidateQueries({ queryKey: commandKey("attribute_mapping", { provider }) });
             setGeneration((g) => g + 1);
             setDialog(null);
+            document.getElementById("main")?.scrollTo?.({ top: 0, behavior: "smooth" });
           }}
         />
       )}
@@ -169,6 +170,8 @@ function MappingEditor({
     // Fetched again rather than set: the re-derive it started may already be over.
     void client.invalidateQueries({ queryKey: commandKey("attribute_mapping", { provider }) });
     void client.invalidateQueries({ queryKey: ["list_employees"] });
+    // Up to where the re-derive's progress shows (Save is at the bottom of a long page).
+    document.getElementById("main")?.scrollTo?.({ top: 0, behavior: "smooth" });
   };
   useEffect(() => onChanged(changed), [changed, onChanged]);
 
