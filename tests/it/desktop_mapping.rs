@@ -10,8 +10,10 @@ use scimdesk_tests::*;
 
 const ACME: &str = "urn:example:params:scim:schemas:extension:acme:2.0:User";
 
-/// Enough employees for the re-derive to take several batches, so its progress shows.
-const SEEDED: &str = "3000";
+/// Enough employees for the re-derive to take a good many batches, so its progress shows (and
+/// can be seen in a screenshot), with the 20 Okta pushes.
+const SEEDED: &str = "12000";
+const TOTAL: &str = "12,020";
 
 fn acme_user(n: usize) -> Value {
     let email = format!("acme.{n}@corp.example");
@@ -51,7 +53,7 @@ fn value_of(app: &App, id: &str) -> String {
 }
 
 /// Starts recording what the page says of the re-derive, each change once: its count while it
-/// runs ("1,234 of 3,020"), then "done" once its result shows, whatever comes and goes between
+/// runs ("1,234 of 12,020"), then "done" once its result shows, whatever comes and goes between
 /// two looks of the test. A result shown before any count is the previous run's.
 fn record_progress(app: &App) {
     app.eval(
@@ -96,7 +98,7 @@ fn save_and_watch(app: &App, step: &str) -> String {
     let seen = progress_seen(app);
     assert!(
         seen.iter()
-            .any(|s| s.ends_with(" of 3,020") && s != "3,020 of 3,020"),
+            .any(|s| s.ends_with(&format!(" of {TOTAL}")) && !s.starts_with(TOTAL)),
         "a count short of the total was shown before the result: {seen:?}"
     );
     let result = app.text("rederive-result");
@@ -151,7 +153,10 @@ fn an_admin_maps_job_title_to_a_custom_attribute_and_adds_a_custom_field() {
     app.screenshot("job-title-changed");
 
     let result = save_and_watch(&app, "job-title");
-    assert!(result.contains("3,020 employees re-derived"), "{result}");
+    assert!(
+        result.contains(&format!("{TOTAL} employees re-derived")),
+        "{result}"
+    );
 
     // Employees: the new titles, though Okta sent nothing since.
     app.click("nav-employees");
@@ -193,6 +198,11 @@ fn an_admin_maps_job_title_to_a_custom_attribute_and_adds_a_custom_field() {
     app.wait_until("the Cost center column", |app| {
         cell(app, "acme.7@corp.example", "Cost center") == "CC-4107"
     });
+    // The custom column comes after the built-in ones: scrolled to, as the admin would.
+    app.eval(
+        "document.querySelector('.employees-table').closest('.table-wrap').scrollLeft = 1e6; return true;",
+        vec![],
+    );
     app.screenshot("employees-cost-center");
 
     // And on the employee's page.

@@ -104,8 +104,9 @@ export function MappingPage({ provider }: { provider: Provider }) {
 /** The re-derive under way (a bar and "1,234 of 5,000"), or how the last one ended. */
 function RederiveStatus({ provider, mapping }: { provider: Provider; mapping: AttributeMapping | undefined }) {
   const run = useRederive(provider);
-  // The core's answer is refetched after every event; an event may be ahead of it.
-  const running = run && !run.finished ? run : mapping?.rederive ? { ...mapping.rederive, finished: false, changed: null } : null;
+  // The events say how far it is; the core's answer (refetched after each, so a step behind)
+  // only when no event came yet (the page opened during a re-derive started elsewhere).
+  const running = run ? (run.finished ? null : run) : mapping?.rederive ? { ...mapping.rederive, finished: false, changed: null } : null;
   if (running) {
     return (
       <div className="card rederive-card" data-testid="rederive-progress" aria-live="polite">
