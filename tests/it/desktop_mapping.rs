@@ -89,6 +89,7 @@ fn save_and_watch(app: &App, step: &str) -> String {
     record_progress(app);
     app.click("mapping-save");
     // Shot while it runs when it still does; the recording is what the test relies on.
+    app.wait_until("the re-derive shows", |app| !progress_seen(app).is_empty());
     if app.exists("rederive-progress") {
         app.screenshot(&format!("{step}-progress"));
     }

@@ -425,6 +425,8 @@ function MappingEditor({
           onAdd={(f) => {
             setDraft((d) => [...d, f]);
             setAdding(false);
+            // The new row, below the fold on a long page.
+            requestAnimationFrame(() => document.getElementById(`mapping-${f.key}-path`)?.scrollIntoView?.({ block: "center" }));
           }}
         />
       )}
