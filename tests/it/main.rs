@@ -27,6 +27,7 @@ mod filters;
 mod groups;
 mod import;
 mod manager;
+mod mapping;
 mod okta_spec;
 mod package;
 mod patch_lifecycle;

@@ -26,6 +26,7 @@ use crate::tunnel::{TunnelSetting, TunnelState};
 use crate::Desk;
 use tokio::sync::watch;
 
+mod mapping;
 pub mod wording;
 use wording::{RehearsalJson, TunnelStatusJson, UrlChangeJson, WindowJson};
 
@@ -73,6 +74,10 @@ pub enum Command {
     /// What Okta did, newest first.
     #[command(subcommand)]
     Activity(ActivityCommand),
+    /// The attribute mapping: which SCIM attribute each directory field comes from, and custom
+    /// fields.
+    #[command(subcommand)]
+    Mapping(mapping::MappingCommand),
     /// Where the public URL comes from: none, your own, cloudflared or ngrok.
     #[command(subcommand)]
     Tunnel(TunnelCommand),
@@ -519,6 +524,7 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                 format!("Appended {seeded} activity lines dated {at}.")
             })
         }
+        Command::Mapping(cmd) => mapping::run(desk, json, cmd).await,
         Command::Users(UsersCommand::List { status, search }) => {
             let status = match status {
                 None | Some(StatusArg::All) => StatusFilter::All,
@@ -552,11 +558,15 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                     .for_each_employee(search.as_deref(), status, |e| {
                         writeln!(
                             out,
-                            "{:<38} {:<32} {:<24} {}",
+                            "{:<38} {:<32} {:<24} {}{}",
                             v(&e.id),
                             v(e.email.as_deref().unwrap_or(&e.user_name)),
                             v(e.display_name.as_deref().unwrap_or("")),
-                            v(&e.status)
+                            v(&e.status),
+                            e.custom
+                                .iter()
+                                .map(|(k, val)| format!("  {k}={}", v(val)))
+                                .collect::<String>()
                         )
                     })
                     .await
@@ -1011,6 +1021,8 @@ async fn serve(
         let desk = desk.clone();
         async move { desk.keep_activity_pruned().await }
     });
+    // A re-derive after a mapping change that a restart interrupted goes on.
+    desk.resume_rederives();
     let beating = tokio::spawn({
         let desk = desk.clone();
         async move { desk.keep_beating().await }

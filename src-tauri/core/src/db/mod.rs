@@ -202,6 +202,8 @@ impl Storage {
 pub struct Generations {
     pub config: i64,
     pub directory: i64,
+    /// The attribute mappings and custom fields (migration 0014).
+    pub mapping: i64,
 }
 
 impl std::fmt::Debug for Db {
@@ -520,11 +522,12 @@ impl Db {
     /// of its own, on the calling thread: a few microseconds, so every request can afford it.
     pub fn generations(&self) -> Result<Generations, StoreError> {
         self.read(|c| {
-            c.prepare_cached("SELECT config, directory FROM generation WHERE id = 1")?
+            c.prepare_cached("SELECT config, directory, mapping FROM generation WHERE id = 1")?
                 .query_row([], |r| {
                     Ok(Generations {
                         config: r.get(0)?,
                         directory: r.get(1)?,
+                        mapping: r.get(2)?,
                     })
                 })
         })

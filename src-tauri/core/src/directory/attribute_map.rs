@@ -827,12 +827,36 @@ pub(crate) fn store(
     Ok(())
 }
 
+/// Whether any provider's mapping reads a built-in field from another path than its default.
+pub(crate) fn built_ins_moved(c: &rusqlite::Connection) -> rusqlite::Result<bool> {
+    c.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM attribute_mappings m, json_each(m.fields) j \
+         WHERE j.key IN ('email', 'first_name', 'last_name', 'display_name', 'job_title', \
+         'department', 'business_unit', 'employee_id', 'manager', 'location'))",
+    )?
+    .query_row([], |r| r.get(0))
+}
+
 /// The compiled mappings of this process, valid for one `mapping` generation of the database:
 /// a change made by any process (the CLI beside the app) is seen on the next write.
 #[derive(Debug, Default)]
 pub(crate) struct MappingCache {
     generation: i64,
     maps: HashMap<Provider, Arc<CompiledMapping>>,
+}
+
+/// The mapping this process last derived `provider`'s writes with, if any: to derive before the
+/// writing transaction, which [`mapping_for`] then confirms (the same `Arc`) or replaces.
+pub(crate) fn cached_mapping(
+    cache: &Mutex<MappingCache>,
+    provider: Provider,
+) -> Option<Arc<CompiledMapping>> {
+    cache
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .maps
+        .get(&provider)
+        .cloned()
 }
 
 /// The mapping `provider`'s writes derive with, read inside the writing transaction: one read

@@ -47,13 +47,16 @@ pub struct SqlFragment {
 #[derive(Clone, Copy, PartialEq)]
 enum Kind {
     User,
+    /// Users, with the attribute mapping changed: attributes whose columns the mapping derives
+    /// are read from the document.
+    UserDocument,
     Group,
 }
 
 impl Kind {
     fn doc(self) -> &'static str {
         match self {
-            Kind::User => "e.doc",
+            Kind::User | Kind::UserDocument => "e.doc",
             Kind::Group => "g.doc",
         }
     }
@@ -79,6 +82,13 @@ enum Target {
 
 pub fn user_filter_sql(f: &Filter) -> Result<SqlFragment, ScimError> {
     translate(f, Kind::User)
+}
+
+/// [`user_filter_sql`] for a directory whose attribute mapping moved a built-in field: the
+/// columns the mapping derives may no longer hold the attribute a filter names (Job title from a
+/// job code, say), so filters on those attributes read the stored documents instead.
+pub fn user_document_filter_sql(f: &Filter) -> Result<SqlFragment, ScimError> {
+    translate(f, Kind::UserDocument)
 }
 
 pub fn group_filter_sql(f: &Filter) -> Result<SqlFragment, ScimError> {
@@ -215,6 +225,37 @@ fn user_target(p: &AttrPath) -> Target {
     }
 }
 
+/// The columns the attribute mapping derives (see `attribute_map`).
+const MAPPED_COLUMNS: &[&str] = &[
+    "e.email",
+    "e.display_name",
+    "e.job_title",
+    "e.first_name",
+    "e.last_name",
+    "e.department",
+    "e.business_unit",
+    "e.employee_id",
+    "e.manager_email",
+];
+
+/// Where an attribute of a user lives when the mapping may have moved the derived columns:
+/// the document, for those.
+fn user_document_target(p: &AttrPath) -> Target {
+    match user_target(p) {
+        Target::Column(c, _) if MAPPED_COLUMNS.contains(&c) => Target::Json {
+            prefix: match p.urn.as_deref() {
+                Some(u) if is_core_urn(u) => None,
+                Some(u) if eq_ci(u, ENTERPRISE) => Some(ENTERPRISE.to_string()),
+                Some(u) => Some(u.to_string()),
+                None => None,
+            },
+            name: canonical(&p.name),
+            sub: p.sub.as_deref().map(canonical),
+        },
+        other => other,
+    }
+}
+
 fn group_target(p: &AttrPath) -> Target {
     let name = p.name.as_str();
     let sub = p.sub.as_deref();
@@ -321,6 +362,7 @@ impl Tx {
         }
         match self.kind {
             Kind::User => user_target(p),
+            Kind::UserDocument => user_document_target(p),
             Kind::Group => group_target(p),
         }
     }
@@ -759,6 +801,7 @@ fn sort_expr(attr: &str, kind: Kind) -> Result<String, ScimError> {
     })?;
     let target = match kind {
         Kind::User => user_target(&p),
+        Kind::UserDocument => user_document_target(&p),
         Kind::Group => group_target(&p),
     };
     Ok(match target {
@@ -803,6 +846,11 @@ fn sort_expr(attr: &str, kind: Kind) -> Result<String, ScimError> {
 /// An expression to `ORDER BY`; the caller appends the direction and `, e.seq`.
 pub fn user_sort_sql(attr: &str) -> Result<String, ScimError> {
     sort_expr(attr, Kind::User)
+}
+
+/// [`user_sort_sql`] with the attribute mapping changed (see [`user_document_filter_sql`]).
+pub fn user_document_sort_sql(attr: &str) -> Result<String, ScimError> {
+    sort_expr(attr, Kind::UserDocument)
 }
 
 /// An expression to `ORDER BY`; the caller appends the direction and `, g.seq`.

@@ -17,7 +17,9 @@ use super::attribute_map::{custom_json, mapping_for};
 use super::employees::Employee;
 use super::error::DirectoryError;
 use super::mapping::{employee_fields, normalize_user, set_employee_field, EmployeeFields};
-use super::sql_filter::{user_filter_sql, user_sort_sql};
+use super::sql_filter::{
+    user_document_filter_sql, user_document_sort_sql, user_filter_sql, user_sort_sql,
+};
 use super::write::{existing, existing_matching, unique, Stored};
 use super::{etag, parse_doc, Directory, ListSource, WriteContext};
 use crate::events::ChangeEvent;
@@ -207,6 +209,14 @@ const USERS: ListSource = ListSource {
     seq: "e.seq",
     filter_sql: user_filter_sql,
     sort_sql: user_sort_sql,
+};
+
+/// [`USERS`] once the attribute mapping moved a built-in field: filters and sorts on the
+/// attributes of the derived columns read the documents.
+const USERS_BY_DOCUMENT: ListSource = ListSource {
+    filter_sql: user_document_filter_sql,
+    sort_sql: user_document_sort_sql,
+    ..USERS
 };
 
 fn not_found(id: &str) -> ScimError {
@@ -475,8 +485,17 @@ impl Directory {
             .ok_or_else(|| not_found(id).into())
     }
 
+    /// The SCIM shape of the users list: by the columns, or by the documents where the mapping
+    /// moved the columns away from their attributes.
+    fn users_source(&self) -> Result<&'static ListSource, DirectoryError> {
+        let moved = self.db.read(super::attribute_map::built_ins_moved)?;
+        Ok(if moved { &USERS_BY_DOCUMENT } else { &USERS })
+    }
+
     pub async fn list_users(&self, base_url: &str, q: &ListQuery) -> Result<Value, DirectoryError> {
-        let page = self.list_page::<EmployeeWithGroups>(&USERS, q).await?;
+        let page = self
+            .list_page::<EmployeeWithGroups>(self.users_source()?, q)
+            .await?;
         let resources = page
             .rows
             .iter()
@@ -491,7 +510,9 @@ impl Directory {
         base_url: &str,
         q: &ListQuery,
     ) -> Result<String, DirectoryError> {
-        let page = self.list_page::<EmployeeWithGroups>(&USERS, q).await?;
+        let page = self
+            .list_page::<EmployeeWithGroups>(self.users_source()?, q)
+            .await?;
         let texts = page
             .rows
             .iter()
@@ -548,13 +569,23 @@ impl Directory {
         let active = doc.get("active").and_then(Value::as_bool).unwrap_or(true);
         doc.insert("active".into(), Value::Bool(active));
         let id = uuid::Uuid::new_v4().to_string();
+        let doc_text = serde_json::to_string(&doc).map_err(|_| {
+            DirectoryError::from(ScimError::internal("The user could not be written."))
+        })?;
+        // Derived here, off the writer thread, with the mapping this process last used; the
+        // writing transaction checks that it is still the one (else derives again).
+        let derived = super::attribute_map::cached_mapping(&self.mappings, ctx.provider)
+            .map(|m| (m.derive(&doc), m));
         let writer = ctx.clone();
         let mappings = self.mappings.clone();
         let created = self
             .db
             .write(move |c| -> Result<EmployeeWithGroups, DirectoryError> {
-                let fields = mapping_for(&mappings, c, writer.provider)?.derive(&doc);
-                let doc_text = Value::Object(doc).to_string();
+                let mapping = mapping_for(&mappings, c, writer.provider)?;
+                let fields = match derived {
+                    Some((fields, used)) if std::sync::Arc::ptr_eq(&used, &mapping) => fields,
+                    _ => mapping.derive(&doc),
+                };
                 let now = timefmt::now();
                 let conn_id = &writer.connection_id;
                 unique(

@@ -176,6 +176,9 @@ pub async fn run_watched(
 ) -> Result<ReconcileReport, OktaApiError> {
     let mut report = ReconcileReport::new(setup);
     let mut seen = FixedBitSet::new();
+    // A field the attribute mapping reads from another attribute than Okta's profile one is
+    // not compared: the two hold different things by the admin's choice.
+    let moved = directory.moved_fields(crate::connections::Provider::Okta)?;
     let mut pages = client.app_users(&setup.app_id);
     while let Some(page) = pages.next_page().await? {
         report.pages += 1;
@@ -186,7 +189,7 @@ pub async fn run_watched(
         let employees = directory
             .employees_matching(&setup.connection_id, &ids, &names)
             .await?;
-        compare_page(&page, &employees, &mut seen, &mut report);
+        compare_page(&page, &employees, &moved, &mut seen, &mut report);
     }
     drop(pages);
     report.rate_limit_waits = client.rate_limit_waits;
@@ -248,6 +251,7 @@ fn row_bit(e: &Employee) -> usize {
 pub fn compare_page(
     page: &[AppUser],
     employees: &[Employee],
+    moved: &[String],
     seen: &mut FixedBitSet,
     report: &mut ReconcileReport,
 ) {
@@ -286,7 +290,8 @@ pub fn compare_page(
                 }
             }
             (Some(e), false) => {
-                let rows = stale_fields(user, e);
+                let mut rows = stale_fields(user, e);
+                rows.retain(|r| !moved.contains(&r.field));
                 if !rows.is_empty() {
                     report.counts.stale_here += 1;
                 }
@@ -603,7 +608,7 @@ mod tests {
         }
         let mut report = ReconcileReport::new(&setup());
         let mut seen = FixedBitSet::new();
-        compare_page(&page, &employees, &mut seen, &mut report);
+        compare_page(&page, &employees, &[], &mut seen, &mut report);
         assert_eq!(
             report.counts,
             Counts {
@@ -683,5 +688,30 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(stale_fields(&user, &e), vec![]);
+    }
+
+    /// A field the attribute mapping moved (Job title from a job code) is not drift.
+    #[test]
+    fn fields_the_mapping_moved_are_not_compared() {
+        let e = employee("e1", "a@x.example", "JC-7", "active");
+        let user: AppUser = serde_json::from_value(json!({
+            "id": "00u1", "externalId": "e1", "status": "ACTIVE",
+            "credentials": {"userName": "a@x.example"},
+            "profile": {"email": "a@x.example", "title": "Engineer"},
+        }))
+        .unwrap();
+        let compared = |moved: &[String]| {
+            let mut report = ReconcileReport::new(&setup());
+            compare_page(
+                std::slice::from_ref(&user),
+                std::slice::from_ref(&e),
+                moved,
+                &mut FixedBitSet::new(),
+                &mut report,
+            );
+            report.counts.stale_here
+        };
+        assert_eq!(compared(&[]), 1);
+        assert_eq!(compared(&["job_title".to_owned()]), 0);
     }
 }

@@ -21,22 +21,65 @@ pub async fn service_provider_config(conn: Connection) -> Response {
 }
 
 pub async fn schemas(conn: Connection) -> Response {
-    listed(schema::schema_documents(conn.base_url()))
+    let mut docs = schema::schema_documents(conn.base_url());
+    docs.extend(
+        custom_extensions(&conn)
+            .iter()
+            .map(|e| schema::custom_schema_json(conn.base_url(), e)),
+    );
+    listed(docs)
 }
 
 pub async fn schema(conn: Connection, ResourceId(id): ResourceId) -> Result<Response, ScimError> {
-    found(schema::schema_document(conn.base_url(), &id))
+    let custom = || {
+        custom_extensions(&conn)
+            .iter()
+            .find(|e| e.urn.eq_ignore_ascii_case(&id))
+            .map(|e| schema::custom_schema_json(conn.base_url(), e))
+    };
+    found(schema::schema_document(conn.base_url(), &id).or_else(custom))
 }
 
 pub async fn resource_types(conn: Connection) -> Response {
-    listed(schema::resource_types(conn.base_url()))
+    let custom = custom_extensions(&conn);
+    let mut docs = schema::resource_types(conn.base_url());
+    for d in &mut docs {
+        schema::add_schema_extensions(d, &custom);
+    }
+    listed(docs)
 }
 
 pub async fn resource_type(
     conn: Connection,
     ResourceId(name): ResourceId,
 ) -> Result<Response, ScimError> {
-    found(schema::resource_type(conn.base_url(), &name))
+    let mut doc = schema::resource_type(conn.base_url(), &name);
+    if let Some(d) = &mut doc {
+        schema::add_schema_extensions(d, &custom_extensions(&conn));
+    }
+    found(doc)
+}
+
+/// The extensions the custom fields of the connection's provider read from (the attribute
+/// mapping), so that the identity provider's schema import finds them. None when they cannot be
+/// read: the standard documents are still answered.
+fn custom_extensions(conn: &Connection) -> Vec<schema::CustomExtension> {
+    match conn.directory().custom_extensions(conn.ctx.provider) {
+        Ok(found) => found
+            .into_iter()
+            .map(|(urn, attributes)| schema::CustomExtension {
+                urn,
+                attributes: attributes
+                    .into_iter()
+                    .map(|(name, kind)| (name, kind.scim_type()))
+                    .collect(),
+            })
+            .collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the custom fields for /Schemas");
+            Vec::new()
+        }
+    }
 }
 
 /// Any method but GET on a discovery endpoint.

@@ -134,6 +134,65 @@ fn resource_type_json(base: &str, kind: ResourceKind) -> Value {
     doc
 }
 
+/// An extension schema that the admin's custom fields read from (see the directory's attribute
+/// mapping), advertised so that an identity provider's schema import finds its attributes:
+/// each attribute's name and SCIM type (`string`, `dateTime`, `decimal`, `boolean`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomExtension {
+    pub urn: String,
+    pub attributes: Vec<(String, &'static str)>,
+}
+
+/// The schema document of a [`CustomExtension`]: simple, single-valued, read-write attributes.
+pub fn custom_schema_json(base: &str, ext: &CustomExtension) -> Value {
+    let attributes: Vec<Value> = ext
+        .attributes
+        .iter()
+        .map(|(name, type_)| {
+            json!({
+                "name": name,
+                "type": type_,
+                "multiValued": false,
+                "description": "A custom directory field of SCIM Desk.",
+                "required": false,
+                "caseExact": false,
+                "mutability": "readWrite",
+                "returned": "default",
+                "uniqueness": "none",
+                "canonicalValues": [],
+            })
+        })
+        .collect();
+    let name = ext.urn.rsplit(':').nth(2).unwrap_or("Custom");
+    json!({
+        "schemas": [SCHEMA_SCHEMA],
+        "id": ext.urn,
+        "name": format!("{name} extension"),
+        "description": "Custom attributes that SCIM Desk's attribute mapping reads.",
+        "attributes": attributes,
+        "meta": {
+            "resourceType": "Schema",
+            "location": location(base, &format!("Schemas/{}", ext.urn))
+        }
+    })
+}
+
+/// Lists `exts` among a User resource type's schema extensions.
+pub fn add_schema_extensions(resource_type: &mut Value, exts: &[CustomExtension]) {
+    if exts.is_empty() || resource_type["id"] != "User" {
+        return;
+    }
+    if let Some(list) = resource_type
+        .as_object_mut()
+        .map(|o| o.entry("schemaExtensions").or_insert_with(|| json!([])))
+        .and_then(Value::as_array_mut)
+    {
+        for e in exts {
+            list.push(json!({ "schema": e.urn, "required": false }));
+        }
+    }
+}
+
 /// `GET /ResourceTypes`: User then Group.
 pub fn resource_types(base: &str) -> Vec<Value> {
     [ResourceKind::User, ResourceKind::Group]
@@ -374,6 +433,33 @@ mod tests {
         assert_eq!(d["name"], "EnterpriseUser");
         assert!(schema_document(BASE, "urn:nope").is_none());
         assert!(schema_document(BASE, "").is_none());
+    }
+
+    #[test]
+    fn custom_extensions_are_documented_like_the_others() {
+        let ext = CustomExtension {
+            urn: "urn:example:params:scim:schemas:extension:acme:2.0:User".into(),
+            attributes: vec![
+                ("costCenter".into(), "decimal"),
+                ("start".into(), "dateTime"),
+            ],
+        };
+        let doc = custom_schema_json(BASE, &ext);
+        assert_eq!(doc["id"], ext.urn.as_str());
+        assert_eq!(doc["name"], "acme extension");
+        for a in doc["attributes"].as_array().unwrap() {
+            check_attr(a);
+        }
+        assert_eq!(doc["attributes"][0]["type"], "decimal");
+        let mut user = resource_types(BASE).remove(0);
+        add_schema_extensions(&mut user, std::slice::from_ref(&ext));
+        assert_eq!(
+            user["schemaExtensions"][1],
+            json!({"schema": ext.urn, "required": false})
+        );
+        let mut group = resource_types(BASE).remove(1);
+        add_schema_extensions(&mut group, &[ext]);
+        assert!(group.get("schemaExtensions").is_none());
     }
 
     #[test]

@@ -15,7 +15,8 @@ mod projection;
 
 pub use canonical::{canonicalize, coerce_booleans, strip_read_only};
 pub use discovery::{
-    resource_type, resource_types, schema_document, schema_documents, service_provider_config,
+    add_schema_extensions, custom_schema_json, resource_type, resource_types, schema_document,
+    schema_documents, service_provider_config, CustomExtension,
 };
 pub use projection::{may_hide, project, project_owned};
 
