@@ -426,7 +426,7 @@ function MappingEditor({
             setDraft((d) => [...d, f]);
             setAdding(false);
             // The new row, below the fold on a long page.
-            requestAnimationFrame(() => document.getElementById(`mapping-${f.key}-path`)?.scrollIntoView?.({ block: "center" }));
+            requestAnimationFrame(() => scrollToMiddle(document.getElementById(`mapping-${f.key}-path`)));
           }}
         />
       )}
@@ -680,4 +680,13 @@ function ImportDialog({
       </label>
     </Dialog>
   );
+}
+
+/** Scrolls the page's content (only it: scrollIntoView would move the whole window too) so that
+ *  `el` is in its middle. */
+function scrollToMiddle(el: HTMLElement | null) {
+  const main = document.getElementById("main");
+  if (!el || !main?.scrollTo) return;
+  const top = main.scrollTop + el.getBoundingClientRect().top - main.getBoundingClientRect().top - main.clientHeight / 2;
+  main.scrollTo({ top: Math.max(0, top), behavior: "smooth" });
 }
