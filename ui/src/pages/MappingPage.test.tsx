@@ -38,7 +38,14 @@ const SOURCES: SeenAttribute[] = [
 
 type Calls = { saved: MappingInput[]; resets: number; imported: string[] };
 
-function setup(opts: { refuse?: { field: string | null; message: string }; importRefusal?: { field: string | null; message: string } } = {}) {
+function setup(
+  opts: {
+    refuse?: { field: string | null; message: string };
+    importRefusal?: { field: string | null; message: string };
+    /** What the core answers of the re-derive under way (a step behind its events). */
+    rederive?: AttributeMapping["rederive"];
+  } = {},
+) {
   let fields = DEFAULT.map((f) => ({ ...f }));
   const calls: Calls = { saved: [], resets: 0, imported: [] };
   const view = (): AttributeMapping => ({
@@ -46,7 +53,7 @@ function setup(opts: { refuse?: { field: string | null; message: string }; impor
     fields,
     is_default: fields.every((f) => f.custom ? !f.path : f.path === f.default_path),
     allow_shared_paths: false,
-    rederive: null,
+    rederive: opts.rederive ?? null,
   });
   const apply = (input: MappingInput) => {
     fields = input.fields.map((f) => ({ ...f, default_path: DEFAULT.find((d) => d.key === f.key)?.default_path ?? null, required: f.key === "email" }));
@@ -154,6 +161,16 @@ describe("Attribute mapping page", () => {
     expect(screen.queryByTestId("rederive-progress")).toBeNull();
     expect(screen.queryByTestId("rederive-banner")).toBeNull();
     expect(screen.getAllByTestId("toast").some((t) => /5,000 employees re-derived/.test(t.textContent ?? ""))).toBe(true);
+  });
+
+  it("shows a re-derive under way when the page opens, and its end from the events though the core's answer lags", async () => {
+    setup({ rederive: { provider: "okta", done: 1500, total: 5000 } });
+    expect((await screen.findByTestId("rederive-count")).textContent).toBe("1,500 of 5,000");
+    await rederive({ provider: "okta", done: 2000, total: 5000, finished: false });
+    await waitFor(() => expect(screen.getByTestId("rederive-count").textContent).toBe("2,000 of 5,000"));
+    await rederive({ provider: "okta", done: 5000, total: 5000, finished: true });
+    expect((await screen.findByTestId("rederive-result")).textContent).toMatch(/5,000 employees re-derived/);
+    expect(screen.queryByTestId("rederive-count")).toBeNull();
   });
 
   it("shows the core's refusal beside the field at fault, and keeps the edit", async () => {
