@@ -209,6 +209,19 @@ describe("Attribute mapping page", () => {
     expect(calls.saved[0].allow_shared_paths).toBe(true);
   });
 
+  it("offers the choice when the core finds two fields on one attribute that the page did not", async () => {
+    const calls = setup({ refuse: { field: "fields.department.path", message: "Department and Job title would both come from the same SCIM attribute. Choose another attribute for one of them, or allow fields to share one." } });
+    await waitFor(() => expect(pathInput("department").value).not.toBe(""));
+    fireEvent.change(pathInput("department"), { target: { value: "urn:ietf:params:scim:schemas:core:2.0:User:title" } });
+    expect(screen.queryByTestId("mapping-shared")).toBeNull();
+    fireEvent.click(save());
+    expect((await within(rowOf("department")).findByTestId("mapping-path-error")).textContent).toMatch(/same SCIM attribute/);
+    fireEvent.click(screen.getByTestId("mapping-allow-shared"));
+    fireEvent.click(save());
+    await waitFor(() => expect(calls.saved).toHaveLength(2));
+    expect(calls.saved[1].allow_shared_paths).toBe(true);
+  });
+
   it("restores one field's default, and resets the whole mapping after asking", async () => {
     const calls = setup();
     await waitFor(() => expect(pathInput("job_title").value).toBe("title"));

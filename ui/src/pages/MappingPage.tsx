@@ -145,6 +145,7 @@ function MappingEditor({
   const { toast } = useToast();
   const [draft, setDraft] = useState<DraftField[]>(() => draftOf(mapping));
   const [allowShared, setAllowShared] = useState(mapping.allow_shared_paths);
+  const [sharedRefused, setSharedRefused] = useState(false);
   const [errors, setErrors] = useState<RowErrors>({});
   const [formError, setFormError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -185,6 +186,9 @@ function MappingEditor({
   };
 
   const refused = (e: unknown) => {
+    // The core may see two paths as one attribute where this page did not (spelt differently):
+    // its refusal then offers the same choice.
+    setSharedRefused(/same SCIM attribute|allow fields to share/i.test(errorMessage(e)));
     const row = rowOfError(errorField(e), draft);
     if (row && draft.some((f) => f.key === row.key)) {
       setErrors({ [row.key]: { [row.part]: errorMessage(e) } });
@@ -374,9 +378,10 @@ function MappingEditor({
         )}
       </section>
 
-      {shared.length > 0 && (
+      {(shared.length > 0 || sharedRefused || allowShared) && (
         <div className="callout callout-warning mapping-shared" data-testid="mapping-shared">
           <p>
+            {shared.length === 0 && "Two fields come from the same SCIM attribute."}
             {shared.map((g, i) => (
               <span key={i}>
                 {i > 0 && " "}
