@@ -1,6 +1,6 @@
 import { useQuery } from "@tanstack/react-query";
 import { useEffect, useRef } from "react";
-import { DiskFullBanner, EndpointBanner, ReachabilityBanner, UrlChangedBanner } from "./components/Banners";
+import { DiskFullBanner, EndpointBanner, ReachabilityBanner, RederiveBanner, UrlChangedBanner } from "./components/Banners";
 import { Sidebar } from "./components/Sidebar";
 import { ToastProvider } from "./components/Toasts";
 import { errorMessage } from "./lib/errors";
@@ -15,6 +15,7 @@ import { GeneralSettingsPage } from "./pages/GeneralSettingsPage";
 import { IntegrationsPage } from "./pages/IntegrationsPage";
 import { NotificationsPage } from "./pages/NotificationsPage";
 import { OrgChartPage } from "./pages/OrgChartPage";
+import { MappingPage } from "./pages/MappingPage";
 import { ProviderPage } from "./pages/ProviderPage";
 
 export function App() {
@@ -35,6 +36,7 @@ const TITLES: Partial<Record<Route["page"], string>> = {
   integrations: "Integrations",
   okta: "Okta",
   entra: "Microsoft Entra ID",
+  mapping: "Attribute mapping",
   "activity-log": "Activity log",
   general: "General",
   notifications: "Notifications",
@@ -76,6 +78,8 @@ function Shell() {
           <EndpointBanner />
           <UrlChangedBanner />
           <ReachabilityBanner />
+          {/* The mapping page shows its own progress. */}
+          {route.page !== "mapping" && <RederiveBanner />}
         </div>
         {loadError && !overview ? (
           <div className="page">
@@ -114,6 +118,8 @@ function Page({ route }: { route: Route }) {
       return <ProviderPage key="okta" provider="okta" />;
     case "entra":
       return <ProviderPage key="entra" provider="entra" />;
+    case "mapping":
+      return <MappingPage key={route.provider} provider={route.provider} />;
     case "activity-log":
       return <ActivityLogSettingsPage />;
     case "general":

@@ -4,12 +4,13 @@ import { useState } from "react";
 import { call } from "../api";
 import { errorMessage } from "../lib/errors";
 import { formatBytes } from "../lib/format";
+import { rederiveCount, useRederive } from "../lib/rederive";
 import { PROVIDER_WORDS } from "../lib/providers";
 import { command, commandKey } from "../lib/queries";
 import { navigate, useRoute } from "../lib/useRoute";
 import { portOf, validatePort } from "../lib/validate";
 import { bannerText, bannerWindow, STABLE_ADVICE_AFTER_CHANGE } from "../lib/words";
-import { CopyButton, Time, useNow } from "./bits";
+import { CopyButton, ProgressBar, Time, useNow } from "./bits";
 import { IconAlert } from "./Icons";
 import { useToast } from "./Toasts";
 import type { AffectedConnection, EndpointStatus, Overview, Provider } from "../api";
@@ -350,5 +351,27 @@ function ReconcileNow({ connections, onError }: { connections: readonly Affected
         </button>
       ))}
     </>
+  );
+}
+
+/** While a mapping change updates employees' fields, every screen says so (their fields are
+ *  being rewritten from what the identity provider sent). */
+export function RederiveBanner() {
+  const run = useRederive();
+  if (!run) return null;
+  const words = PROVIDER_WORDS[run.provider];
+  return (
+    <section className="banner banner-info" data-testid="rederive-banner" aria-labelledby="rederive-banner-title" aria-live="polite">
+      <div className="banner-body">
+        <h2 id="rederive-banner-title" className="banner-title">
+          Updating employees' fields after a mapping change… <span data-testid="rederive-banner-count">{rederiveCount(run)}</span>
+        </h2>
+        <ProgressBar fraction={run.total > 0 ? run.done / run.total : null} label="Updating employees' fields" />
+        <p className="small">
+          {words.name}'s attribute mapping changed; until this ends, some employees still show their fields as before.{" "}
+          <a href={`#/settings/integrations/${run.provider}/mapping`}>Attribute mapping</a>
+        </p>
+      </div>
+    </section>
   );
 }

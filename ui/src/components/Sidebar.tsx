@@ -5,7 +5,7 @@ import { IconActivity, IconOrgChart, IconPeople, IconSettings } from "./Icons";
 
 export function Sidebar({ route }: { route: Route }) {
   const { data: overview } = useQuery(command("overview"));
-  const inSettings = route.page === "integrations" || route.page === "okta" || route.page === "entra" || route.page === "activity-log" || route.page === "general" || route.page === "notifications";
+  const inSettings = route.page === "integrations" || route.page === "okta" || route.page === "entra" || route.page === "mapping" || route.page === "activity-log" || route.page === "general" || route.page === "notifications";
   const current = (on: boolean) => (on ? { "aria-current": "page" as const } : {});
   const endpoint = overview?.endpoint;
 
@@ -57,12 +57,12 @@ export function Sidebar({ route }: { route: Route }) {
                 </a>
               </li>
               <li>
-                <a href="#/settings/integrations/okta" className="nav-link nav-sublink nav-subsub" {...current(route.page === "okta")}>
+                <a href="#/settings/integrations/okta" className="nav-link nav-sublink nav-subsub" {...current(route.page === "okta" || (route.page === "mapping" && route.provider === "okta"))}>
                   Okta
                 </a>
               </li>
               <li>
-                <a href="#/settings/integrations/entra" className="nav-link nav-sublink nav-subsub" data-testid="nav-entra" {...current(route.page === "entra")}>
+                <a href="#/settings/integrations/entra" className="nav-link nav-sublink nav-subsub" data-testid="nav-entra" {...current(route.page === "entra" || (route.page === "mapping" && route.provider === "entra"))}>
                   Microsoft Entra ID
                 </a>
               </li>

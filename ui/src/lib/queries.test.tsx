@@ -43,6 +43,11 @@ describe("the invalidation table", () => {
       "activity_settings",
     ]);
     expect(await staleAfter({ kind: "disk" })).toEqual(["overview"]);
+    // A mapping change rewrites employees' fields batch by batch.
+    expect(await staleAfter({ kind: "rederive", provider: "okta", done: 40, total: 80, finished: false })).toEqual([
+      "list_employees",
+      "employee_detail",
+    ]);
     expect(await staleAfter({ kind: "tunnel" })).toEqual([
       "list_connections",
       "tunnel_status",

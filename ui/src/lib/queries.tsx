@@ -10,6 +10,7 @@ import { QueryClient, QueryClientProvider, queryOptions, useQueryClient } from "
 import { useEffect, useState, type ReactNode } from "react";
 import { call, onChange, type CallArgs, type ChangeEvent, type CommandName } from "../api";
 import { batcher } from "./debounce";
+import { RederiveProvider } from "./rederive";
 
 /** The commands that read. The others change something, and are called, not cached. */
 export type ReadCommand =
@@ -153,7 +154,7 @@ export function DataProvider({ children, client }: { children: ReactNode; client
   return (
     <QueryClientProvider client={own}>
       <FollowChanges />
-      {children}
+      <RederiveProvider>{children}</RederiveProvider>
     </QueryClientProvider>
   );
 }

@@ -8,6 +8,8 @@ describe("parseRoute", () => {
     expect(parseRoute("#/activity")).toEqual({ page: "activity" });
     expect(parseRoute("#/settings/integrations")).toEqual({ page: "integrations" });
     expect(parseRoute("#/settings/integrations/okta")).toEqual({ page: "okta" });
+    expect(parseRoute("#/settings/integrations/entra/mapping")).toEqual({ page: "mapping", provider: "entra" });
+    expect(parseRoute("#/settings/integrations/workday/mapping").page).toBe("not-found");
     expect(parseRoute("#/settings/integrations/entra")).toEqual({ page: "entra" });
     expect(parseRoute("#/settings")).toEqual({ page: "integrations" });
     expect(parseRoute("#/settings/activity-log")).toEqual({ page: "activity-log" });
@@ -28,7 +30,7 @@ describe("parseRoute", () => {
     expect(parseRoute("#/employees/1/2")).toEqual({ page: "not-found", path: "/employees/1/2" });
   });
   it("round-trips through href", () => {
-    for (const h of ["#/employees", "#/employees/x%2Fy", "#/activity", "#/settings/integrations", "#/settings/integrations/okta", "#/settings/integrations/entra", "#/settings/activity-log", "#/settings/general", "#/settings/notifications"]) {
+    for (const h of ["#/employees", "#/employees/x%2Fy", "#/activity", "#/settings/integrations", "#/settings/integrations/okta", "#/settings/integrations/entra", "#/settings/integrations/okta/mapping", "#/settings/activity-log", "#/settings/general", "#/settings/notifications"]) {
       expect(href(parseRoute(h))).toBe(h);
     }
   });

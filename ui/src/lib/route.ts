@@ -1,4 +1,5 @@
 // Hash routes: the app is one window, so the hash is the whole of its navigation state.
+import type { Provider } from "../api";
 
 export type Route =
   | { page: "home" } // no hash yet: resolved to Okta or Employees once the overview is known
@@ -9,6 +10,7 @@ export type Route =
   | { page: "integrations" }
   | { page: "okta" }
   | { page: "entra" }
+  | { page: "mapping"; provider: Provider } // a provider's attribute mapping
   | { page: "activity-log" }
   | { page: "general" }
   | { page: "notifications" }
@@ -35,6 +37,8 @@ export function parseRoute(hash: string): Route {
       if (parts[1] === "integrations" && parts.length === 2) return { page: "integrations" };
       if (parts[1] === "integrations" && parts[2] === "okta" && parts.length === 3) return { page: "okta" };
       if (parts[1] === "integrations" && parts[2] === "entra" && parts.length === 3) return { page: "entra" };
+      if (parts[1] === "integrations" && (parts[2] === "okta" || parts[2] === "entra") && parts[3] === "mapping" && parts.length === 4)
+        return { page: "mapping", provider: parts[2] };
       if (parts[1] === "activity-log" && parts.length === 2) return { page: "activity-log" };
       if (parts[1] === "general" && parts.length === 2) return { page: "general" };
       if (parts[1] === "notifications" && parts.length === 2) return { page: "notifications" };
@@ -61,6 +65,8 @@ export function href(route: Route): string {
       return "#/settings/integrations/okta";
     case "entra":
       return "#/settings/integrations/entra";
+    case "mapping":
+      return `#/settings/integrations/${route.provider}/mapping`;
     case "activity-log":
       return "#/settings/activity-log";
     case "general":

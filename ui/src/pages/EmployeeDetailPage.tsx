@@ -8,6 +8,7 @@ import { errorMessage } from "../lib/errors";
 import { absoluteTime, personName } from "../lib/format";
 import { madeByText, providerName } from "../lib/providers";
 import { command } from "../lib/queries";
+import { customValue } from "./EmployeesPage";
 
 export function EmployeeDetailPage({ id }: { id: string }) {
   const load = useQuery(command("employee_detail", { id }));
@@ -72,6 +73,8 @@ function Detail({ d }: { d: EmployeeDetail }) {
     ["Manager", manager],
     ["Location", e.location],
     ["Employee ID", e.employee_id],
+    // The admin's custom fields, in their order.
+    ...(d.custom_fields ?? []).map((c): [string, ReactNode] => [c.label, customValue(e, c)]),
   ];
   const record: [string, ReactNode][] = [
     ["User name", <span className="mono">{e.user_name}</span>],

@@ -1,6 +1,6 @@
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
-import { onChange, type Employee, type StatusChoice } from "../api";
+import { onChange, type CustomFieldColumn, type Employee, type StatusChoice } from "../api";
 import { ProgressBar, StatusPill, Time } from "../components/bits";
 import { IconDownload, IconFirst, IconLast, IconChevronLeft, IconChevronRight, IconPeople, IconSearch } from "../components/Icons";
 import { useToast } from "../components/Toasts";
@@ -65,6 +65,8 @@ export function EmployeesPage() {
     }
   };
   const can = pagerState(data);
+  // The admin's custom fields, a column each after the built-in ones.
+  const customColumns = data?.custom_fields ?? [];
 
   useEffect(() => {
     if (!exporting) return;
@@ -137,7 +139,11 @@ export function EmployeesPage() {
             id="employee-search"
             type="search"
             className="input"
-            placeholder="Search name, email, title, department, business unit or employee ID"
+            placeholder={
+              customColumns.length > 0
+                ? "Search name, email, title, department, business unit, employee ID or custom fields"
+                : "Search name, email, title, department, business unit or employee ID"
+            }
             value={searchText}
             onChange={(e) => setSearchText(e.target.value)}
             data-testid="employee-search"
@@ -215,18 +221,21 @@ export function EmployeesPage() {
                   <th scope="col">Manager</th>
                   <th scope="col">Location</th>
                   <th scope="col">Employee ID</th>
+                  {customColumns.map((c) => (
+                    <th scope="col" key={c.key} data-testid="custom-column">{c.label}</th>
+                  ))}
                   <th scope="col">Status</th>
                   <th scope="col">Last update</th>
                 </tr>
               </thead>
               <tbody>
                 {(data?.items ?? []).map((e) => (
-                  <EmployeeRow key={e.id} e={e} />
+                  <EmployeeRow key={e.id} e={e} custom={customColumns} />
                 ))}
                 {!data &&
                   Array.from({ length: 8 }, (_, i) => (
                     <tr key={i} className="skeleton-row" aria-hidden="true">
-                      {Array.from({ length: 10 }, (_, j) => (
+                      {Array.from({ length: 10 + customColumns.length }, (_, j) => (
                         <td key={j}><span className="skeleton" /></td>
                       ))}
                     </tr>
@@ -259,7 +268,7 @@ export function EmployeesPage() {
   );
 }
 
-function EmployeeRow({ e }: { e: Employee }) {
+function EmployeeRow({ e, custom }: { e: Employee; custom: CustomFieldColumn[] }) {
   const open = () => navigate(`#/employees/${encodeURIComponent(e.id)}`);
   // Enter opens the employee; the arrow keys move between rows.
   const onKey = (ev: KeyboardEvent<HTMLTableRowElement>) => {
@@ -295,6 +304,9 @@ function EmployeeRow({ e }: { e: Employee }) {
       <Cell value={e.manager_email} className="cell-manager" />
       <Cell value={e.location} />
       <Cell value={e.employee_id} className="mono-cell" />
+      {custom.map((c) => (
+        <Cell key={c.key} value={customValue(e, c)} className={c.kind === "number" ? "cell-number" : undefined} />
+      ))}
       <td><StatusPill status={e.status} testid="employee-status" /></td>
       <td className="cell-time"><Time iso={e.updated_at} /></td>
     </tr>
@@ -314,4 +326,12 @@ function Cell({ value, className }: { value: string | null | undefined; classNam
       {value}
     </td>
   );
+}
+
+/** A custom field's value as the table shows it: yes/no for a boolean. */
+export function customValue(e: Employee, c: CustomFieldColumn): string | null {
+  const v = e.custom?.[c.key];
+  if (v === undefined || v === "") return null;
+  if (c.kind === "boolean") return v === "true" ? "Yes" : v === "false" ? "No" : v;
+  return v;
 }

@@ -142,6 +142,21 @@ export function ProviderPage({ provider }: { provider: Provider }) {
         )}
       </section>
 
+      <section className="section" aria-labelledby="mapping-link-title" data-testid="mapping-link-section">
+        <div className="section-head">
+          <h2 id="mapping-link-title" className="section-title">Attribute mapping</h2>
+        </div>
+        <div className="card mapping-link-card">
+          <p className="card-lede">
+            Which of {words.name}'s attributes fills each directory field (job title, department, manager…), and custom fields of
+            your own, such as a cost center.
+          </p>
+          <a className="button" href={`${words.href}/mapping`} data-testid="open-mapping">
+            Edit attribute mapping
+          </a>
+        </div>
+      </section>
+
       {/* The reachability windows are worded for Okta (its switch, its console's retries). */}
       {provider === "okta" && <ReachabilitySection />}
 
