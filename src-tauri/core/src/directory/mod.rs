@@ -10,6 +10,7 @@ pub mod bulk;
 pub mod employees;
 mod error;
 pub mod groups;
+pub mod history;
 pub mod mapping;
 pub mod orgchart;
 pub mod sql_filter;
