@@ -18,6 +18,7 @@ use crate::config::Retention;
 use crate::connections::Provider;
 use crate::directory::activity::ActivityEntry;
 use crate::directory::employees::{EmployeeListPage, EmployeeListQuery};
+use crate::directory::history::{EmployeeAsOf, EmployeeHistoryPage};
 use crate::directory::orgchart::{OrgChartView, UnresolvedManager};
 use crate::endpoint::EndpointStatus;
 use crate::events::ChangeEvent;
@@ -206,6 +207,8 @@ fn export_types(dir: &Path) {
         EmployeeDetail::export_all(&cfg),
         OrgChartView::export_all(&cfg),
         UnresolvedManager::export_all(&cfg),
+        EmployeeHistoryPage::export_all(&cfg),
+        EmployeeAsOf::export_all(&cfg),
         ActivityFilter::export_all(&cfg),
         ActivityEntry::export_all(&cfg),
         AppError::export_all(&cfg),
