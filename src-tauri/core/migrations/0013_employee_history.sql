@@ -3,16 +3,18 @@
 -- `custom.<key>`; `before`/`after` as text, NULL for no value). The time, connection, provider and
 -- method of a change are those of its activity line, so the rows are written in the same
 -- transaction as the change and its line, and pruned with the line (the activity retention).
+-- The employee is named by its `seq` (an integer), not its id (a UUID): a dozen rows a create,
+-- each in the table and its index, cost a write a third as much as they would with the UUID.
 CREATE TABLE employee_history (
     id            INTEGER PRIMARY KEY,
-    employee_id   TEXT NOT NULL,
+    employee_seq  INTEGER NOT NULL,
     activity_seq  INTEGER NOT NULL REFERENCES activity(seq) ON DELETE CASCADE,
     field         TEXT NOT NULL,
     before        TEXT,
     after         TEXT
 );
 -- One employee's history, newest first (and a page of it before an activity line).
-CREATE INDEX employee_history_employee ON employee_history(employee_id, activity_seq);
+CREATE INDEX employee_history_employee ON employee_history(employee_seq, activity_seq);
 -- Pruning with the activity log, by line.
 CREATE INDEX employee_history_activity ON employee_history(activity_seq);
 

@@ -22,7 +22,7 @@ use serde_json::{Map, Value};
 
 use super::activity::{append, Attempt, NewActivity};
 use super::error::DirectoryError;
-use super::history::{self, FieldChange};
+use super::history;
 use super::mapping::normalize_group;
 use super::sql_filter::{group_filter_sql, group_sort_sql};
 use super::write::{existing, existing_matching, unique, Stored};
@@ -611,15 +611,19 @@ fn record_memberships(
     group: &str,
     tally: &Tally,
 ) -> rusqlite::Result<()> {
-    for id in &tally.users_added {
-        let change = FieldChange::new(history::GROUPS, None, Some(group.to_owned()));
-        history::record(c, id, seq, &[change])?;
-    }
-    for id in &tally.users_removed {
-        let change = FieldChange::new(history::GROUPS, Some(group.to_owned()), None);
-        history::record(c, id, seq, &[change])?;
-    }
-    Ok(())
+    let change = |before, after| history::FieldChange::new(history::GROUPS, before, after);
+    history::record_each(
+        c,
+        &tally.users_added,
+        seq,
+        &change(None, Some(group.to_owned())),
+    )?;
+    history::record_each(
+        c,
+        &tally.users_removed,
+        seq,
+        &change(Some(group.to_owned()), None),
+    )
 }
 
 fn apply_change(

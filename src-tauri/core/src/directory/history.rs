@@ -121,7 +121,7 @@ pub(crate) fn status_change(before: &str, after: &str) -> Option<FieldChange> {
 static INSERTS: LazyLock<[String; 4]> = LazyLock::new(|| {
     [1, 2, 4, 8].map(|n| {
         format!(
-            "INSERT INTO employee_history (employee_id, activity_seq, field, before, after) \
+            "INSERT INTO employee_history (employee_seq, activity_seq, field, before, after) \
              VALUES {}",
             vec!["(?1, ?2, ?, ?, ?)"; n].join(", ")
         )
@@ -136,6 +136,12 @@ pub(crate) fn record(
     activity_seq: i64,
     changes: &[FieldChange],
 ) -> rusqlite::Result<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let employee_seq: i64 = c
+        .prepare_cached("SELECT seq FROM employees WHERE id = ?")?
+        .query_row([employee_id], |r| r.get(0))?;
     let mut rest = changes;
     while !rest.is_empty() {
         let size = [8, 4, 2, 1]
@@ -145,7 +151,7 @@ pub(crate) fn record(
         let (batch, after) = rest.split_at(size);
         let sql = &INSERTS[size.trailing_zeros() as usize];
         let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(2 + 3 * size);
-        params.push(&employee_id);
+        params.push(&employee_seq);
         params.push(&activity_seq);
         for change in batch {
             params.extend([
@@ -157,6 +163,34 @@ pub(crate) fn record(
         c.prepare_cached(sql)?.execute(&*params)?;
         rest = after;
     }
+    Ok(())
+}
+
+/// Records the same change of each of the employees `employee_ids` (a group's members added or
+/// removed) against the activity line `activity_seq`: one statement however many (a batch of a
+/// thousand members costs one statement, not two thousand).
+pub(crate) fn record_each(
+    c: &Connection,
+    employee_ids: &[String],
+    activity_seq: i64,
+    change: &FieldChange,
+) -> rusqlite::Result<()> {
+    if employee_ids.is_empty() {
+        return Ok(());
+    }
+    let ids = serde_json::to_string(employee_ids).unwrap_or_else(|_| "[]".to_owned());
+    c.prepare_cached(
+        "INSERT INTO employee_history (employee_seq, activity_seq, field, before, after) \
+         SELECT e.seq, ?1, ?2, ?3, ?4 FROM json_each(?5) j JOIN employees e ON e.id = j.value \
+         ORDER BY j.key",
+    )?
+    .execute(rusqlite::params![
+        activity_seq,
+        change.field,
+        change.before,
+        change.after,
+        ids
+    ])?;
     Ok(())
 }
 
@@ -389,9 +423,9 @@ impl Directory {
         } else {
             limit.min(HISTORY_PAGE_MAX)
         };
-        if self.employee(id).await?.is_none() {
+        let Some(employee) = self.employee(id).await? else {
             return Ok(None);
-        }
+        };
         type Row = (
             i64,
             String,
@@ -407,13 +441,13 @@ impl Directory {
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT a.seq, a.at, a.connection_name, a.provider, a.method, a.summary, \
              h.field, h.before, h.after \
-             FROM (SELECT DISTINCT activity_seq FROM employee_history WHERE employee_id = ?1 \
+             FROM (SELECT DISTINCT activity_seq FROM employee_history WHERE employee_seq = ?1 \
                    AND (?2 IS NULL OR activity_seq < ?2) ORDER BY activity_seq DESC LIMIT ?3) s \
              JOIN activity a ON a.seq = s.activity_seq \
-             JOIN employee_history h ON h.employee_id = ?1 AND h.activity_seq = s.activity_seq \
+             JOIN employee_history h ON h.employee_seq = ?1 AND h.activity_seq = s.activity_seq \
              ORDER BY a.seq DESC, h.id",
         )
-        .bind(id)
+        .bind(employee.seq)
         .bind(before_seq)
         .bind(i64::from(limit) + 1)
         .fetch_all(self.db.reader())
@@ -514,9 +548,9 @@ impl Directory {
         let later: Vec<(String, Option<String>, Option<String>)> = sqlx::query_as(
             "SELECT h.field, h.before, h.after FROM employee_history h \
              JOIN activity a ON a.seq = h.activity_seq \
-             WHERE h.employee_id = ?1 AND a.at > ?2 ORDER BY h.activity_seq DESC, h.id DESC",
+             WHERE h.employee_seq = ?1 AND a.at > ?2 ORDER BY h.activity_seq DESC, h.id DESC",
         )
-        .bind(&e.id)
+        .bind(e.seq)
         .bind(&at_text)
         .fetch_all(self.db.reader())
         .await?;
@@ -610,25 +644,31 @@ mod tests {
         );
     }
 
-    type StoredRow = (String, i64, String, Option<String>, Option<String>);
+    type StoredRow = (i64, i64, String, Option<String>, Option<String>);
 
     #[test]
     fn record_writes_every_change_in_order_whatever_their_number() {
         let c = Connection::open_in_memory().unwrap();
         c.execute_batch(
-            "CREATE TABLE employee_history (id INTEGER PRIMARY KEY, employee_id TEXT, \
-             activity_seq INTEGER, field TEXT, before TEXT, after TEXT)",
+            "CREATE TABLE employee_history (id INTEGER PRIMARY KEY, employee_seq INTEGER, \
+             activity_seq INTEGER, field TEXT, before TEXT, after TEXT); \
+             CREATE TABLE employees (seq INTEGER PRIMARY KEY, id TEXT)",
         )
         .unwrap();
         for n in [0, 1, 3, 8, 13] {
+            c.execute(
+                "INSERT INTO employees (seq, id) VALUES (?, ?)",
+                rusqlite::params![100 + n, format!("e{n}")],
+            )
+            .unwrap();
             let changes: Vec<_> = (0..n)
                 .map(|i| FieldChange::new(&format!("f{i}"), None, Some(i.to_string())))
                 .collect();
             record(&c, &format!("e{n}"), n as i64, &changes).unwrap();
             let stored: Vec<StoredRow> = c
-                .prepare("SELECT employee_id, activity_seq, field, before, after FROM employee_history WHERE employee_id = ? ORDER BY id")
+                .prepare("SELECT employee_seq, activity_seq, field, before, after FROM employee_history WHERE employee_seq = ? ORDER BY id")
                 .unwrap()
-                .query_map([format!("e{n}")], |r| {
+                .query_map([100 + n], |r| {
                     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
                 })
                 .unwrap()
@@ -638,7 +678,7 @@ mod tests {
                 .iter()
                 .map(|ch| {
                     (
-                        format!("e{n}"),
+                        100 + n as i64,
                         n as i64,
                         ch.field.clone(),
                         None,
