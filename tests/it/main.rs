@@ -24,6 +24,7 @@ mod entra_groups;
 mod entra_users;
 mod filters;
 mod groups;
+mod history;
 mod import;
 mod manager;
 mod okta_spec;
