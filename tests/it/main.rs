@@ -15,6 +15,7 @@ mod connections;
 mod conversations;
 mod desktop_app;
 mod desktop_entra;
+mod desktop_history;
 mod desktop_notifications;
 mod desktop_orgchart;
 mod desktop_reconcile;

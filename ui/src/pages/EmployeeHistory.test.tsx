@@ -154,7 +154,7 @@ describe("wording", () => {
     expect(changeText({ field: "manager_link", label: "Reports to", before: null, after: "Bo Ss <boss@corp.example>" })).toBe(
       "Reports to: — → Bo Ss <boss@corp.example>",
     );
-    expect(changeText({ field: "status", label: "Status", before: "active", after: "deactivated" })).toBe("Status: active → deactivated");
+    expect(changeText({ field: "status", label: "Status", before: "active", after: "deactivated" })).toBe("Status: Active → Deactivated");
     expect(localInputToIso("not a time")).toBeNull();
   });
 });

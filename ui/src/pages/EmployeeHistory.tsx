@@ -108,12 +108,16 @@ export function changeText(c: Pick<HistoryChange, "field" | "label" | "before" |
     if (c.after !== null && c.before === null) return `Added to group ${c.after}`;
     if (c.before !== null && c.after === null) return `Removed from group ${c.before}`;
   }
-  return `${c.label}: ${shown(c.before)} → ${shown(c.after)}`;
+  return `${c.label}: ${shown(c.before, c.field)} → ${shown(c.after, c.field)}`;
 }
 
-function shown(v: string | null): string {
-  return v === null || v === "" ? "—" : v;
+function shown(v: string | null, field?: string): string {
+  if (v === null || v === "") return "—";
+  return field === "status" ? (STATUS_WORDS[v] ?? v) : v;
 }
+
+/** A status as the Employees page words it. */
+const STATUS_WORDS: Record<string, string> = { active: "Active", deactivated: "Deactivated", removed: "Removed" };
 
 function ChangeLine({ change: c }: { change: HistoryChange }) {
   if (c.field === "groups" && (c.before === null) !== (c.after === null)) {
@@ -121,9 +125,9 @@ function ChangeLine({ change: c }: { change: HistoryChange }) {
   }
   return (
     <span>
-      <span className="timeline-label">{c.label}:</span> <span className="timeline-before">{shown(c.before)}</span>
+      <span className="timeline-label">{c.label}:</span> <span className="timeline-before">{shown(c.before, c.field)}</span>
       {" → "}
-      <span className="timeline-after">{shown(c.after)}</span>
+      <span className="timeline-after">{shown(c.after, c.field)}</span>
     </span>
   );
 }
@@ -218,7 +222,7 @@ function AsOfBody({ then }: { then: EmployeeAsOf }) {
         {then.fields.map((f) => (
           <div key={f.field} className="fields-row">
             <dt>{f.label}</dt>
-            <dd>{f.value === null || f.value === "" ? <span className="muted">—</span> : f.value}</dd>
+            <dd>{f.value === null || f.value === "" ? <span className="muted">—</span> : shown(f.value, f.field)}</dd>
           </div>
         ))}
         <div className="fields-row">
