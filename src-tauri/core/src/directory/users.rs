@@ -351,22 +351,26 @@ fn resolve_managers(
     was: &Was,
 ) -> rusqlite::Result<Vec<(String, FieldChange)>> {
     let mut links = Vec::new();
+    // Read first, written only when it moved: most writes leave every link as it was, and a
+    // read costs less than rewriting the row (and reading back what changed).
     let own: Option<String> = c
         .prepare_cached(
-            "UPDATE employees SET manager_id = (SELECT m.id FROM employees m \
-               WHERE (m.email = employees.manager_email COLLATE NOCASE OR m.id = employees.manager_email) \
+            "SELECT (SELECT m.id FROM employees m \
+               WHERE (m.email = e.manager_email COLLATE NOCASE OR m.id = e.manager_email) \
                AND m.status <> 'removed' \
                ORDER BY m.seq LIMIT 1) \
-             WHERE id = ? RETURNING manager_id",
+             FROM employees e WHERE e.id = ?",
         )?
         .query_row([id], |r| r.get(0))
         .optional()?
         .flatten();
+    let mut set_manager = c.prepare_cached("UPDATE employees SET manager_id = ?2 WHERE id = ?1")?;
     if own != was.manager_id {
         let label = |m: &Option<String>| match m {
             Some(m) => history::person_label(c, m),
             None => Ok(None),
         };
+        set_manager.execute(rusqlite::params![id, own])?;
         let change = FieldChange::new(MANAGER_LINK, label(&was.manager_id)?, label(&own)?);
         links.push((id.to_owned(), change));
     }
@@ -374,13 +378,14 @@ fn resolve_managers(
     if !created {
         let unlinked = c
             .prepare_cached(
-                "UPDATE employees SET manager_id = NULL WHERE manager_id = ?1 \
+                "SELECT id FROM employees WHERE manager_id = ?1 \
                  AND (?2 IS NULL OR manager_email IS NULL OR manager_email <> ?2 COLLATE NOCASE) \
-                 AND (manager_email IS NULL OR manager_email <> ?1) RETURNING id",
+                 AND (manager_email IS NULL OR manager_email <> ?1)",
             )?
             .query_map(rusqlite::params![id, email], |r| r.get::<_, String>(0))?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         for report in unlinked {
+            set_manager.execute(rusqlite::params![report, None::<String>])?;
             let change = FieldChange::new(MANAGER_LINK, Some(was.label.clone()), None);
             links.push((report, change));
         }
@@ -389,14 +394,15 @@ fn resolve_managers(
     if let Some(email) = email {
         let linked = c
             .prepare_cached(
-                "UPDATE employees SET manager_id = ?1 WHERE manager_email = ?2 COLLATE NOCASE \
-                 AND status <> 'removed' AND manager_id IS NULL RETURNING id",
+                "SELECT id FROM employees WHERE manager_email = ?1 COLLATE NOCASE \
+                 AND status <> 'removed' AND manager_id IS NULL",
             )?
-            .query_map([id, email], |r| r.get::<_, String>(0))?
+            .query_map([email], |r| r.get::<_, String>(0))?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         if !linked.is_empty() {
             let me = history::person_label(c, id)?;
             for report in linked {
+                set_manager.execute([report.as_str(), id])?;
                 links.push((report, FieldChange::new(MANAGER_LINK, None, me.clone())));
             }
         }
