@@ -15,6 +15,7 @@ use scimdesk::connections::Provider;
 use scimdesk::directory::activity::ActivityEntry;
 use scimdesk::directory::attribute_map::{AttributeMapping, MappingInput, SeenAttribute};
 use scimdesk::directory::employees::{EmployeeListPage, EmployeeListQuery};
+use scimdesk::directory::history::{EmployeeAsOf, EmployeeHistoryPage};
 use scimdesk::directory::orgchart::{OrgChartView, UnresolvedManager};
 use scimdesk::endpoint::{Endpoint, EndpointStatus};
 use scimdesk::okta::OktaApiSetup;
@@ -168,6 +169,18 @@ pub async fn import_attribute_mapping(
     json: String,
 ) -> Result<AttributeMapping> {
     state.desk.import_attribute_mapping(provider, &json).await
+}
+
+pub async fn employee_history(
+    state: &AppState,
+    id: String,
+    before: Option<i64>,
+) -> Result<EmployeeHistoryPage> {
+    state.desk.employee_history(&id, before).await
+}
+
+pub async fn employee_as_of(state: &AppState, id: String, at: String) -> Result<EmployeeAsOf> {
+    state.desk.employee_as_of(&id, &at).await
 }
 
 /// Asks the admin where to save the CSV export, in the system's save dialog, and grants that

@@ -13,6 +13,7 @@ use scimdesk::connections::Provider;
 use scimdesk::directory::activity::ActivityEntry;
 use scimdesk::directory::attribute_map::{AttributeMapping, MappingInput, SeenAttribute};
 use scimdesk::directory::employees::{EmployeeListPage, EmployeeListQuery};
+use scimdesk::directory::history::{EmployeeAsOf, EmployeeHistoryPage};
 use scimdesk::directory::orgchart::{OrgChartView, UnresolvedManager};
 use scimdesk::endpoint::EndpointStatus;
 use scimdesk::okta::OktaApiSetup;

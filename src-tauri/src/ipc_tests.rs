@@ -344,7 +344,7 @@ async fn the_export_writes_only_the_file_chosen_in_the_save_dialog() {
 async fn the_capability_grants_every_command_to_the_app_and_nothing_to_others() {
     let ipc = ipc().await;
     let commands = scimdesk::ipc::COMMANDS;
-    assert_eq!(commands.len(), 46, "{commands:?}");
+    assert_eq!(commands.len(), 48, "{commands:?}");
     for cmd in commands {
         // Arguments are left out on purpose: a granted command answers with an argument error,
         // a refused one with the ACL's "not allowed".

@@ -9,10 +9,6 @@ use serde_json::{json, Value};
 
 const ACME: &str = "urn:example:params:scim:schemas:extension:acme:2.0:User";
 
-/// Whether `scimdesk users history` exists (the history branch). The lead turns this on at the
-/// merge, and the mapping change's history rows are then checked too.
-const HISTORY_LANDED: bool = false;
-
 /// An Okta user whose profile carries the company's own extension: a job code and a cost center.
 fn user(n: u32) -> Value {
     let email = format!("emp{n}@corp.example");
@@ -62,22 +58,21 @@ fn fields_follow_a_changed_mapping_without_a_new_push_and_custom_fields_show_eve
         let n = &email["emp".len()..email.find('@').unwrap()];
         assert_eq!(e["job_title"], format!("JC-{n}"), "{e}");
     }
-    if HISTORY_LANDED {
-        // `{"events": [{"method", "changes": [{"field", "before", "after"}]}]}`, newest first.
-        let history = desk.cli_json(&["users", "history", "emp1@corp.example"]);
-        let newest = &history["events"][0];
-        assert_eq!(newest["method"], "MAPPING", "{history}");
-        assert!(
-            newest["changes"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|c| c["field"] == "job_title"
-                    && c["before"] == "Engineer"
-                    && c["after"] == "JC-1"),
-            "the mapping change is in the history: {history}"
-        );
-    }
+    // The mapping change is in each employee's history, as a change of the mapping.
+    // `{"events": [{"method", "changes": [{"field", "before", "after"}]}]}`, newest first.
+    let history = desk.cli_json(&["users", "history", "emp1@corp.example"]);
+    let newest = &history["events"][0];
+    assert_eq!(newest["method"], "MAPPING", "{history}");
+    assert!(
+        newest["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["field"] == "job_title"
+                && c["before"] == "Engineer"
+                && c["after"] == "JC-1"),
+        "the mapping change is in the history: {history}"
+    );
 
     // A custom field: in the list, its search, the export, and /Schemas.
     desk.cli(&[
@@ -93,6 +88,20 @@ fn fields_follow_a_changed_mapping_without_a_new_push_and_custom_fields_show_eve
     .assert_code(0);
     let e2 = desk.employee("emp2@corp.example");
     assert_eq!(e2["custom"], json!({"cost_center": "4702"}), "{e2}");
+    // The new field's first value is a change in the history, under the name the admin gave it.
+    let history = desk.cli_json(&["users", "history", "emp2@corp.example"]);
+    let newest = &history["events"][0]["changes"];
+    assert!(
+        newest
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["field"] == "custom.cost_center"
+                && c["label"] == "Cost center"
+                && c["before"].is_null()
+                && c["after"] == "4702"),
+        "{history}"
+    );
     let found = desk.cli_json(&["users", "list", "--search", "4703"]);
     let found: Vec<&str> = found
         .as_array()

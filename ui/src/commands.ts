@@ -7,7 +7,9 @@ import type { ActivitySettings } from "./bindings/ActivitySettings";
 import type { AttributeMapping } from "./bindings/AttributeMapping";
 import type { ChangeEvent } from "./bindings/ChangeEvent";
 import type { ConnectionView } from "./bindings/ConnectionView";
+import type { EmployeeAsOf } from "./bindings/EmployeeAsOf";
 import type { EmployeeDetail } from "./bindings/EmployeeDetail";
+import type { EmployeeHistoryPage } from "./bindings/EmployeeHistoryPage";
 import type { EmployeeListQuery } from "./bindings/EmployeeListQuery";
 import type { EmployeePage } from "./bindings/EmployeePage";
 import type { EndpointStatus } from "./bindings/EndpointStatus";
@@ -93,6 +95,18 @@ export type Commands = {
    * who waits for each.
    */
   org_unresolved: { args: Record<never, never>; result: Array<UnresolvedManager> };
+  /**
+   * One employee's change history, newest first: a page of events (one per activity
+   * line: time, connection, source, each field's before and after) older than the
+   * line `before`, or the newest when null.
+   */
+  employee_history: { args: { id: string; before: number | null }; result: EmployeeHistoryPage };
+  /**
+   * One employee's directory fields as they were at `at` (RFC 3339, or a date meaning
+   * the end of that day, UTC), read-only. Refused on the field `at` when it is not a
+   * time.
+   */
+  employee_as_of: { args: { id: string; at: string }; result: EmployeeAsOf };
   /**
    * The attribute mapping of `provider`: each directory field with its SCIM source
    * path, custom fields included, and the re-derive under way.
@@ -243,6 +257,8 @@ export const COMMAND_NAMES = [
   "export_employees",
   "org_chart",
   "org_unresolved",
+  "employee_history",
+  "employee_as_of",
   "attribute_mapping",
   "mapping_sources",
   "save_attribute_mapping",

@@ -32,8 +32,12 @@ import type {
   ChangeEvent,
   ConnectionView,
   Employee,
+  EmployeeAsOf,
   EmployeeDetail,
+  EmployeeHistoryPage,
   EmployeeListQuery,
+  HistoryChange,
+  HistoryEvent,
   EmployeePage,
   EndpointStatus,
   GeneralSettings,
@@ -112,6 +116,8 @@ const state = {
   employees: [] as Emp[],
   byId: new Map<string, Emp>(),
   activity: [] as ActivityEntry[],
+  /** Each employee's history: the changes of each activity line, oldest first. */
+  history: new Map<string, { seq: number; changes: Change[] }[]>(),
   seq: 0,
   /** The tunnel as the core reports it, from a recorded status; a URL change's base URLs are
    *  filled in from the mock's connections when asked. */
@@ -214,24 +220,44 @@ function seed() {
   for (const e of sample) {
     t -= Math.floor(rand() * 50 * MIN);
     const conn = [sandbox, entra].find((c) => c.id === e.connection_id) ?? prod;
-    log(conn, "POST", "create", e, `Created ${name(e)} (${e.email})`, "success", 201, null, iso(Math.max(t, 0)));
+    log(conn, "POST", "create", e, `Created ${name(e)} (${e.email})`, "success", 201, null, iso(Math.max(t, 0)), created(e));
   }
   for (let i = 0; i < 30; i++) {
     const e = pick(sample);
     t = Math.max(t - 7 * MIN, HOUR);
-    log(prod, "PATCH", "update", e, `Updated ${name(e)}: title, department`, "success", 200, null, iso(t));
+    // The title and department it had before are made up; the create's rows say them too.
+    const before = { title: pick(DEPTS[0][2]), dept: "Engineering" };
+    const changes: Change[] = [
+      { field: "job_title", before: before.title, after: e.job_title },
+      { field: "department", before: before.dept, after: e.department },
+    ].filter((c) => c.before !== c.after);
+    log(prod, "PATCH", "update", e, `Updated ${name(e)}: title, department`, "success", 200, null, iso(t), changes);
   }
   log(sandbox, "GET", "list", null, "Listed users (filter userName eq \"test.user@northwind.example\")", "failure", 401, "Token refused: this is not the token of any connection. Paste the token shown in SCIM Desk into Okta's Authorization field.", iso(5 * HOUR));
   log(prod, "POST", "create", null, "Create user ada.lovelace@northwind.example refused", "failure", 409, "uniqueness: an employee with the email ada.lovelace@northwind.example already exists", iso(3 * HOUR));
   const dea = sample.filter((e) => e.status === "deactivated").slice(0, 3);
-  for (const e of dea) log(prod, "PATCH", "deactivate", e, `Deactivated ${name(e)} (${e.email})`, "success", 200, null, iso(2 * HOUR));
+  for (const e of dea) {
+    const changes = [{ field: "status", before: "active", after: "deactivated" }];
+    log(prod, "PATCH", "deactivate", e, `Deactivated ${name(e)} (${e.email})`, "success", 200, null, iso(2 * HOUR), changes);
+  }
   log(prod, "PUT", "update", null, "Update user 00u9xkq refused", "failure", 400, "invalidValue: emails[0].value 'not-an-email' is not an email address", iso(40 * MIN));
   // Entra's last cycle, 25 minutes ago: two updates and the lookup of its Test Connection.
   const fromEntra = sample.filter((e) => e.connection_id === entra.id).slice(-2);
-  for (const e of fromEntra) log(entra, "PATCH", "update", e, `Updated ${name(e)}: title`, "success", 200, null, iso(25 * MIN));
+  for (const e of fromEntra) {
+    const changes = [{ field: "job_title", before: "Associate", after: e.job_title }];
+    log(entra, "PATCH", "update", e, `Updated ${name(e)}: title`, "success", 200, null, iso(25 * MIN), changes);
+  }
   log(entra, "GET", "list", null, 'Listed users (filter userName eq "a8c2e1f0-5b1d-4c55-9f7e-0d2b1e6a9c31")', "success", 200, null, iso(20 * MIN));
   const last = sample[1];
-  if (last) log(prod, "PATCH", "update", last, `Updated ${name(last)}: location`, "success", 200, null, iso(4 * MIN));
+  if (last) {
+    const moved = CITIES.find((c) => c !== last.location) ?? null;
+    const changes = [
+      { field: "location", before: moved, after: last.location },
+      { field: "groups", before: null, after: "Remote" },
+    ];
+    if (!last.groups.includes("g-remote")) last.groups.push("g-remote");
+    log(prod, "PATCH", "update", last, `Updated ${name(last)}: location`, "success", 200, null, iso(4 * MIN), changes);
+  }
 
   prod.last_contact = { at: iso(4 * MIN), status: 200, ok: true, detail: null };
   sandbox.last_contact = { at: iso(5 * HOUR), status: 200, ok: true, detail: null };
@@ -271,7 +297,13 @@ function log(
   status: number,
   detail: string | null,
   at = iso(0),
+  changes: Change[] = [],
 ) {
+  if (e && changes.length > 0) {
+    const list = state.history.get(e.id) ?? [];
+    list.push({ seq: state.seq + 1, changes });
+    state.history.set(e.id, list);
+  }
   state.activity.push({
     seq: ++state.seq,
     at,
@@ -682,6 +714,94 @@ function mappingSources(provider: Provider): SeenAttribute[] {
   return [...seen.values()].sort((a, b) => b.employees - a.employees || a.path.localeCompare(b.path));
 }
 
+type Change = Omit<HistoryChange, "label">;
+
+/** The fields in the order the core records them, with the admin's names (history.rs). */
+const HISTORY_FIELDS: [keyof Employee | "manager", string][] = [
+  ["user_name", "Username"],
+  ["email", "Email"],
+  ["first_name", "First name"],
+  ["last_name", "Last name"],
+  ["display_name", "Display name"],
+  ["job_title", "Job title"],
+  ["department", "Department"],
+  ["business_unit", "Business unit"],
+  ["employee_id", "Employee ID"],
+  ["manager", "Manager"],
+  ["location", "Location"],
+  ["external_id", "External ID"],
+];
+const HISTORY_LABELS: Record<string, string> = {
+  ...Object.fromEntries(HISTORY_FIELDS),
+  manager_link: "Reports to",
+  status: "Status",
+  groups: "Groups",
+};
+
+function fieldValue(e: Employee, key: string): string | null {
+  const v = key === "manager" ? e.manager_email : (e as unknown as Record<string, string | null>)[key];
+  return v ?? null;
+}
+
+/** What a create records: each field with a value, then the status (and the manager link). */
+function created(e: Emp): Change[] {
+  const out: Change[] = HISTORY_FIELDS.map(([k]) => ({ field: k, before: null, after: fieldValue(e, k) })).filter((c) => c.after !== null);
+  out.push({ field: "status", before: null, after: "active" });
+  const m = e.manager_id ? state.byId.get(e.manager_id) : undefined;
+  if (m) out.push({ field: "manager_link", before: null, after: `${name(m)} <${m.email}>` });
+  return out;
+}
+
+function employeeHistory(id: string, before: number | null): EmployeeHistoryPage {
+  if (!state.byId.has(id)) fail("This employee is not in the directory.");
+  const lines = (state.history.get(id) ?? []).filter((h) => before === null || h.seq < before).reverse();
+  const page = lines.slice(0, 50);
+  const events: HistoryEvent[] = page.map((h) => {
+    const a = state.activity.find((x) => x.seq === h.seq)!;
+    const source = ["POST", "PUT", "PATCH", "DELETE"].includes(a.method) ? "push" : a.method === "RECONCILE" ? "reconcile" : a.method === "MAPPING" ? "mapping" : "other";
+    return {
+      seq: a.seq, at: a.at, connection_name: a.connection_name, provider: a.provider, method: a.method, source, summary: a.summary,
+      changes: h.changes.map((c) => ({ ...c, label: HISTORY_LABELS[c.field] ?? c.field.replace(/^custom\./, "") })),
+    };
+  });
+  return { employee_id: id, events, next_before: lines.length > 50 ? page[page.length - 1].seq : null, kept_since: keptSince() };
+}
+
+function keptSince(): string {
+  return state.activity[0]?.at ?? iso(30 * DAY);
+}
+
+function employeeAsOf(id: string, at: string): EmployeeAsOf {
+  const e = state.byId.get(id);
+  if (!e) fail("This employee is not in the directory.");
+  const t = new Date(/^\d{4}-\d{2}-\d{2}$/.test(at.trim()) ? `${at.trim()}T23:59:59.999Z` : at.trim());
+  if (Number.isNaN(t.getTime())) {
+    fail(`'${at}' is not a time: give a date (2026-12-01, meaning the end of that day, UTC) or a date and time with its offset (2026-12-01T09:30:00Z, 2026-12-01T10:30:00+01:00)`, "at");
+  }
+  const when = t.toISOString();
+  const out: EmployeeAsOf = { employee_id: id, at: when, state: "known", created_at: e.created_at, kept_since: keptSince(), fields: [], groups: [] };
+  if (when < e.created_at) return { ...out, state: "not_yet" };
+  if (when < out.kept_since) return { ...out, state: "before_history" };
+  const values = new Map<string, string | null>(HISTORY_FIELDS.map(([k]) => [k, fieldValue(e, k)]));
+  const m = e.manager_id ? state.byId.get(e.manager_id) : undefined;
+  values.set("status", e.status);
+  values.set("manager_link", m ? `${name(m)} <${m.email}>` : null);
+  const groups = new Set(GROUPS.filter((g) => e.groups.includes(g.id)).map((g) => g.display_name));
+  for (const h of [...(state.history.get(id) ?? [])].reverse()) {
+    const a = state.activity.find((x) => x.seq === h.seq)!;
+    if (a.at <= when) break;
+    for (const c of [...h.changes].reverse()) {
+      if (c.field === "groups") {
+        if (c.after) groups.delete(c.after);
+        if (c.before) groups.add(c.before);
+      } else values.set(c.field, c.before);
+    }
+  }
+  out.fields = [...HISTORY_FIELDS.map(([k]) => k), "status", "manager_link"].map((k) => ({ field: k, label: HISTORY_LABELS[k], value: values.get(k) ?? null }));
+  out.groups = [...groups].sort();
+  return out;
+}
+
 function listActivity(f: ActivityFilter): ActivityEntry[] {
   const s = f.search?.trim().toLowerCase() ?? "";
   const out: ActivityEntry[] = [];
@@ -814,14 +934,16 @@ function liveTick() {
     };
     state.employees.push(e);
     state.byId.set(e.id, e);
-    log(conn, "POST", "create", e, `Created ${name(e)} (${email})`, "success", 201, null);
+    log(conn, "POST", "create", e, `Created ${name(e)} (${email})`, "success", 201, null, iso(0), created(e));
     conn.last_contact = { at: iso(0), status: 201, ok: true, detail: null };
     changed({ kind: "employee", id: e.id });
   } else if (r < 0.85) {
     const e = pick(state.employees);
+    const was = e.location;
     e.location = pick(CITIES);
     e.updated_at = iso(0);
-    log(conn, "PATCH", "update", e, `Updated ${name(e)}: location`, "success", 200, null);
+    const changes = was === e.location ? [] : [{ field: "location", before: was, after: e.location }];
+    log(conn, "PATCH", "update", e, `Updated ${name(e)}: location`, "success", 200, null, iso(0), changes);
     conn.last_contact = { at: iso(0), status: 200, ok: true, detail: null };
     changed({ kind: "employee", id: e.id });
   } else {
@@ -1025,6 +1147,8 @@ const HANDLERS: Handlers = {
     }
     return saveMapping(provider, { fields: parsed.fields, allow_shared_paths: !!parsed.allow_shared_paths }, "imported");
   },
+  employee_history: ({ id, before }) => employeeHistory(id, before),
+  employee_as_of: ({ id, at }) => employeeAsOf(id, at),
   choose_export_file: ({ suggestedName }) => `~/Downloads/${suggestedName || "export.csv"}`,
   export_employees: ({ query }) => listEmployees({ ...query, limit: 500, after: null, before: null, last: false }).total,
   list_activity: ({ filter }) => listActivity(filter),

@@ -22,6 +22,7 @@ use crate::directory::attribute_map::{
     RederiveProgress, SeenAttribute,
 };
 use crate::directory::employees::{EmployeeListPage, EmployeeListQuery};
+use crate::directory::history::{EmployeeAsOf, EmployeeHistoryPage};
 use crate::directory::orgchart::{OrgChartView, UnresolvedManager};
 use crate::endpoint::EndpointStatus;
 use crate::events::ChangeEvent;
@@ -218,6 +219,8 @@ fn export_types(dir: &Path) {
         SeenAttribute::export_all(&cfg),
         RederiveProgress::export_all(&cfg),
         CustomFieldColumn::export_all(&cfg),
+        EmployeeHistoryPage::export_all(&cfg),
+        EmployeeAsOf::export_all(&cfg),
         ActivityFilter::export_all(&cfg),
         ActivityEntry::export_all(&cfg),
         AppError::export_all(&cfg),

@@ -290,6 +290,16 @@ pub enum UsersCommand {
         #[arg(long)]
         deactivated: bool,
     },
+    /// An employee's change history, newest first: each change with its time, connection and
+    /// source, field by field (before → after); with --as-of, their fields at that time.
+    History {
+        /// The employee's email, userName or id (removed employees too).
+        employee: String,
+        /// Show the fields as they were at TIME instead: RFC 3339 (2026-12-01T09:30:00Z) or a
+        /// date (2026-12-01, meaning the end of that day, UTC).
+        #[arg(long, value_name = "TIME")]
+        as_of: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -645,6 +655,54 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                 return print_json(&chart);
             }
             print!("{}", wording::org_chart(&chart));
+            Ok(())
+        }
+        Command::Users(UsersCommand::History { employee, as_of }) => {
+            // A bad time is refused before anything is looked up.
+            let at = match as_of.as_deref() {
+                Some(t) => {
+                    Some(crate::directory::history::parse_time(t).map_err(anyhow::Error::msg)?)
+                }
+                None => None,
+            };
+            let id = find_employee_any(desk, &employee).await?;
+            let gone = || anyhow::anyhow!("the employee is no longer in the directory");
+            if let Some(at) = at {
+                let then = desk
+                    .directory()
+                    .employee_as_of(&id, at)
+                    .await?
+                    .ok_or_else(gone)?;
+                if json {
+                    return print_json(&then);
+                }
+                print!("{}", wording::employee_as_of(&then));
+                return Ok(());
+            }
+            // Every event, page after page (the CLI has no "Load older").
+            let mut page = desk
+                .directory()
+                .employee_history(&id, None, crate::directory::history::HISTORY_PAGE_MAX)
+                .await?
+                .ok_or_else(gone)?;
+            while let Some(before) = page.next_before {
+                let older = desk
+                    .directory()
+                    .employee_history(
+                        &id,
+                        Some(before),
+                        crate::directory::history::HISTORY_PAGE_MAX,
+                    )
+                    .await?
+                    .ok_or_else(gone)?;
+                page.events.extend(older.events);
+                page.next_before = older.next_before;
+            }
+            if json {
+                return print_json(&page);
+            }
+            let who = desk.directory().employee(&id).await?.ok_or_else(gone)?;
+            print!("{}", wording::employee_history(&who, &page));
             Ok(())
         }
         Command::Activity(ActivityCommand::List { limit, failures }) => {
@@ -1241,6 +1299,33 @@ async fn find_employee(desk: &Desk, key: &str) -> anyhow::Result<String> {
         .employees(&crate::directory::EmployeeQuery {
             search: Some(key.to_owned()),
             status: StatusFilter::Current,
+            offset: 0,
+            limit: 20,
+        })
+        .await?;
+    page.items
+        .into_iter()
+        .find(|e| {
+            e.user_name.eq_ignore_ascii_case(key)
+                || e.email
+                    .as_deref()
+                    .is_some_and(|m| m.eq_ignore_ascii_case(key))
+        })
+        .map(|e| e.id)
+        .ok_or_else(|| anyhow::anyhow!("no employee has the id, email or userName '{key}'"))
+}
+
+/// [`find_employee`], removed employees included (their history is kept).
+async fn find_employee_any(desk: &Desk, key: &str) -> anyhow::Result<String> {
+    if let Ok(id) = find_employee(desk, key).await {
+        return Ok(id);
+    }
+    let key = key.trim();
+    let page = desk
+        .directory()
+        .employees(&crate::directory::EmployeeQuery {
+            search: Some(key.to_owned()),
+            status: StatusFilter::All,
             offset: 0,
             limit: 20,
         })

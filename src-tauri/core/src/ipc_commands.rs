@@ -61,6 +61,14 @@ macro_rules! ipc_commands {
             /// Managers named by the identity provider that are not in the directory (yet), with
             /// who waits for each.
             org_unresolved() -> Vec<UnresolvedManager>;
+            /// One employee's change history, newest first: a page of events (one per activity
+            /// line: time, connection, source, each field's before and after) older than the
+            /// line `before`, or the newest when null.
+            employee_history(id: String, before: Option<i64>) -> EmployeeHistoryPage;
+            /// One employee's directory fields as they were at `at` (RFC 3339, or a date meaning
+            /// the end of that day, UTC), read-only. Refused on the field `at` when it is not a
+            /// time.
+            employee_as_of(id: String, at: String) -> EmployeeAsOf;
 
             /// The attribute mapping of `provider`: each directory field with its SCIM source
             /// path, custom fields included, and the re-derive under way.

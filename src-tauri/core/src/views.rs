@@ -20,6 +20,7 @@ use crate::directory::attribute_map::{
     AttributeMapping, CustomFieldColumn, MappingInput, SeenAttribute,
 };
 use crate::directory::employees::{Employee, EmployeeListPage, EmployeeListQuery, ExportError};
+use crate::directory::history::{EmployeeAsOf, EmployeeHistoryPage};
 use crate::directory::orgchart::{OrgChartView, UnresolvedManager};
 use crate::directory::rederive::SaveMappingError;
 use crate::directory::DirectoryError;
@@ -581,6 +582,27 @@ impl Desk {
     ) -> Result<OrgChartView, AppError> {
         self.directory()
             .org_chart(employee_id, include_deactivated)
+            .await?
+            .ok_or_else(|| AppError::new("This employee is not in the directory."))
+    }
+
+    /// A page of the employee's history (see `Directory::employee_history`): 50 events.
+    pub async fn employee_history(
+        &self,
+        id: &str,
+        before: Option<i64>,
+    ) -> Result<EmployeeHistoryPage, AppError> {
+        self.directory()
+            .employee_history(id, before, 50)
+            .await?
+            .ok_or_else(|| AppError::new("This employee is not in the directory."))
+    }
+
+    /// The employee's fields at `at`; a time that does not read is refused on the field `at`.
+    pub async fn employee_as_of(&self, id: &str, at: &str) -> Result<EmployeeAsOf, AppError> {
+        let at = crate::directory::history::parse_time(at).map_err(|e| AppError::field("at", e))?;
+        self.directory()
+            .employee_as_of(id, at)
             .await?
             .ok_or_else(|| AppError::new("This employee is not in the directory."))
     }

@@ -19,6 +19,8 @@ export type ReadCommand =
   | "list_connections"
   | "list_employees"
   | "employee_detail"
+  | "employee_history"
+  | "employee_as_of"
   | "org_chart"
   | "org_unresolved"
   | "attribute_mapping"
@@ -41,11 +43,22 @@ export type ChangeKind = ChangeEvent["kind"];
  */
 export const INVALIDATES: { readonly [K in ChangeKind]: readonly ReadCommand[] | "everything" } = {
   // Okta created, updated or deactivated someone: the counts, the table, their page, the org
-  // chart (a manager or a report may have arrived, moved or left).
-  employee: ["overview", "list_employees", "employee_detail", "org_chart", "org_unresolved"],
-  group: ["list_employees", "employee_detail"],
-  // Every request Okta makes is a line of activity, and is the connection's last contact.
-  activity: ["list_activity", "employee_detail", "list_connections", "activity_settings"],
+  // chart (a manager or a report may have arrived, moved or left), their history (a change, or
+  // a report's manager link made or undone).
+  employee: [
+    "overview",
+    "list_employees",
+    "employee_detail",
+    "employee_history",
+    "employee_as_of",
+    "org_chart",
+    "org_unresolved",
+  ],
+  // A group's members are in its members' histories.
+  group: ["list_employees", "employee_detail", "employee_history", "employee_as_of"],
+  // Every request Okta makes is a line of activity, and is the connection's last contact; a
+  // pruned log takes the history of its lines with it.
+  activity: ["list_activity", "employee_detail", "employee_history", "employee_as_of", "list_connections", "activity_settings"],
   // A connection added or deleted; the URL-change banner lists every connection's new base URL,
   // and a reachability window names the connections it affected (a deleted one loses its name).
   // Keeping the computer awake needs a connection.
@@ -78,7 +91,7 @@ export const INVALIDATES: { readonly [K in ChangeKind]: readonly ReadCommand[] |
   notifications: ["notification_settings"],
   // A mapping change is re-deriving employees' fields: the mapping shows the progress, and the
   // employees' fields (and so the table, their page, the org chart) move with each batch.
-  rederive: ["attribute_mapping", "list_employees", "employee_detail", "org_chart", "org_unresolved"],
+  rederive: ["attribute_mapping", "list_employees", "employee_detail", "employee_history", "employee_as_of", "org_chart", "org_unresolved"],
   // The database changed under the app (another process), or events were missed.
   reload: "everything",
 };

@@ -9,6 +9,7 @@ import { absoluteTime, personName } from "../lib/format";
 import { madeByText, providerName } from "../lib/providers";
 import { command } from "../lib/queries";
 import { customValue } from "./EmployeesPage";
+import { HistorySection } from "./EmployeeHistory";
 
 export function EmployeeDetailPage({ id }: { id: string }) {
   const load = useQuery(command("employee_detail", { id }));
@@ -162,6 +163,8 @@ function Detail({ d }: { d: EmployeeDetail }) {
           </table>
         )}
       </section>
+
+      <HistorySection id={e.id} />
 
       <section className="card" aria-labelledby="emp-activity-title" data-testid="detail-activity">
         <h2 id="emp-activity-title" className="card-title">Activity</h2>

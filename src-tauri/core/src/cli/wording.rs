@@ -599,3 +599,110 @@ pub fn org_chart(chart: &crate::directory::orgchart::OrgChartView) -> String {
     }
     out
 }
+
+/// A value in a history line: "—" for none.
+fn history_value(v: &Option<String>) -> String {
+    match v {
+        Some(v) => crate::text::visible(v).into_owned(),
+        None => "—".to_owned(),
+    }
+}
+
+/// One change of a history event: "Job title: Engineer → Senior Engineer", "Groups: added to
+/// Sales".
+pub fn history_change(c: &crate::directory::history::HistoryChange) -> String {
+    match (c.field.as_str(), &c.before, &c.after) {
+        ("groups", None, Some(g)) => format!("Groups: added to {}", crate::text::visible(g)),
+        ("groups", Some(g), None) => format!("Groups: removed from {}", crate::text::visible(g)),
+        _ => format!(
+            "{}: {} → {}",
+            c.label,
+            history_value(&c.before),
+            history_value(&c.after)
+        ),
+    }
+}
+
+/// Where a change came from: "Okta push", "Reconcile with Okta", "Mapping change".
+fn history_source(e: &crate::directory::history::HistoryEvent) -> String {
+    use crate::directory::history::ChangeSource;
+    let provider = e
+        .provider
+        .map(|p| p.display_name())
+        .unwrap_or("Identity provider");
+    match e.source {
+        ChangeSource::Push => format!("{provider} push"),
+        ChangeSource::Reconcile => format!("Reconcile with {provider}"),
+        ChangeSource::Mapping => "Mapping change".to_owned(),
+        ChangeSource::Other => e.method.clone(),
+    }
+}
+
+/// An employee's history as text, newest first.
+pub fn employee_history(
+    who: &crate::directory::employees::Employee,
+    page: &crate::directory::history::EmployeeHistoryPage,
+) -> String {
+    use crate::text::visible as v;
+    let name = who.display_name.as_deref().unwrap_or(&who.user_name);
+    let mut out = format!(
+        "History of {} ({}), newest first (kept since {}):\n",
+        v(name),
+        v(who.email.as_deref().unwrap_or(&who.user_name)),
+        page.kept_since
+    );
+    if page.events.is_empty() {
+        out.push_str("  No changes recorded.\n");
+    }
+    for e in &page.events {
+        let connection = e
+            .connection_name
+            .as_deref()
+            .map(|c| format!(", {}", v(c)))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "{} · {} ({}{connection}) · {}\n",
+            e.at,
+            history_source(e),
+            e.method,
+            v(&e.summary)
+        ));
+        for c in &e.changes {
+            out.push_str(&format!("    {}\n", history_change(c)));
+        }
+    }
+    out
+}
+
+/// An employee's fields at a past time, as text.
+pub fn employee_as_of(then: &crate::directory::history::EmployeeAsOf) -> String {
+    use crate::directory::history::AsOfState;
+    match then.state {
+        AsOfState::NotYet => format!(
+            "At {} the employee was not in the directory yet (they arrived at {}).\n",
+            then.at, then.created_at
+        ),
+        AsOfState::BeforeHistory => format!(
+            "At {} is before the history kept: changes are kept since {} (the activity log's \
+             retention).\n",
+            then.at, then.kept_since
+        ),
+        AsOfState::Known => {
+            let mut out = format!("As of {}:\n", then.at);
+            for f in &then.fields {
+                out.push_str(&format!("  {}: {}\n", f.label, history_value(&f.value)));
+            }
+            let groups = match then.groups.is_empty() {
+                true => "—".to_owned(),
+                false => then
+                    .groups
+                    .iter()
+                    .map(|g| crate::text::visible(g).into_owned())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            };
+            out.push_str(&format!("  Groups: {groups}\n"));
+            out
+        }
+    }
+}

@@ -104,12 +104,13 @@ fn summary_of(method: &str, summary: &str, failed: bool) -> String {
 /// Appends one entry, inside the write it records. The summary and detail quote what Okta sent
 /// (names, error details): they are stored with control characters made visible
 /// ([`text::visible`]), so no line of the log carries an escape sequence to a terminal, and cut
-/// to [`TEXT_MAX_CHARS`], so a megabyte userName makes a short line.
+/// to [`TEXT_MAX_CHARS`], so a megabyte userName makes a short line. Answers the line's `seq`,
+/// which the write's history rows name ([`super::history::record`]).
 pub(crate) fn append(
     c: &rusqlite::Connection,
     ctx: &WriteContext,
     entry: NewActivity<'_>,
-) -> rusqlite::Result<()> {
+) -> rusqlite::Result<i64> {
     let outcome = if entry.status < 400 {
         "success"
     } else {
@@ -139,7 +140,7 @@ pub(crate) fn append(
         i64::from(entry.status),
         entry.detail.map(stored),
     ])?;
-    Ok(())
+    Ok(c.last_insert_rowid())
 }
 
 impl Directory {
@@ -219,7 +220,11 @@ impl Directory {
         let writer = ctx.clone();
         let result = self
             .db
-            .write(move |c| append(c, &writer, line.borrowed()).map_err(direct_error))
+            .write(move |c| {
+                append(c, &writer, line.borrowed())
+                    .map(drop)
+                    .map_err(direct_error)
+            })
             .await;
         match result {
             Ok(()) => self.notify(ChangeEvent::Activity {
@@ -291,7 +296,7 @@ impl Directory {
     }
 
     /// Deletes the lines older than `retention.days` and all but the newest `retention.lines`,
-    /// in batches of [`PRUNE_BATCH`] with a pause between them, and returns how many.
+    /// with the employee history they hold, in batches of [`PRUNE_BATCH`] with a pause between them, and returns how many.
     ///
     /// Lines are appended in time order (one writer, `at` is the time of the write), so the
     /// lines to prune are the first ones by `seq`: each batch looks at the first
@@ -323,6 +328,9 @@ impl Directory {
             let deleted = self
                 .db
                 .write(move |c| {
+                    // The history of the lines goes with them (and the horizon moves past them).
+                    super::history::prune_with_lines(c, &cutoff, keep_after, PRUNE_BATCH)
+                        .map_err(direct_error)?;
                     c.prepare_cached(
                         "DELETE FROM activity WHERE seq IN (SELECT seq FROM \
                            (SELECT seq, at FROM activity ORDER BY seq LIMIT ?3) \

@@ -22,6 +22,7 @@ use serde_json::{Map, Value};
 
 use super::activity::{append, Attempt, NewActivity};
 use super::error::DirectoryError;
+use super::history;
 use super::mapping::normalize_group;
 use super::sql_filter::{group_filter_sql, group_sort_sql};
 use super::write::{existing, existing_matching, unique, Stored};
@@ -495,10 +496,13 @@ fn plan(ops: Vec<PatchOp>) -> Result<Option<Vec<Step>>, ScimError> {
 }
 
 /// What a write did to a group's members.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 struct Tally {
     added: i64,
     removed: i64,
+    /// The employees (user members) added and removed, for their history.
+    users_added: Vec<String>,
+    users_removed: Vec<String>,
     /// Members already there whose `display` (or kind) changed.
     relabelled: i64,
 }
@@ -554,6 +558,9 @@ fn put_member(
             )?
             .execute(rusqlite::params![seq, id, m.display, kind])?;
             tally.added += 1;
+            if kind == USER {
+                tally.users_added.push(id);
+            }
         }
         Some((stored_display, stored_kind)) => {
             // A member added again without a display keeps the one it has.
@@ -573,15 +580,50 @@ fn put_member(
 
 /// Removes the member `id` of the group `seq`, if it is one.
 fn drop_member(c: &Connection, seq: i64, id: &str, tally: &mut Tally) -> rusqlite::Result<()> {
-    let mut delete =
-        c.prepare_cached("DELETE FROM group_members WHERE group_seq = ? AND member_id = ?")?;
-    let mut gone = delete.execute(rusqlite::params![seq, id])?;
+    let mut delete = c.prepare_cached(
+        "DELETE FROM group_members WHERE group_seq = ? AND member_id = ? \
+         RETURNING member_id, kind",
+    )?;
+    let mut gone: Option<(String, Option<String>)> = delete
+        .query_row(rusqlite::params![seq, id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
     let lower = id.to_ascii_lowercase();
-    if gone == 0 && lower != id {
-        gone = delete.execute(rusqlite::params![seq, lower])?;
+    if gone.is_none() && lower != id {
+        gone = delete
+            .query_row(rusqlite::params![seq, lower], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
     }
-    tally.removed += gone as i64;
+    if let Some((member, kind)) = gone {
+        tally.removed += 1;
+        if kind.as_deref() != Some(GROUP) {
+            tally.users_removed.push(member);
+        }
+    }
     Ok(())
+}
+
+/// Records each employee's group membership the write changed, against its activity line.
+fn record_memberships(
+    c: &Connection,
+    seq: i64,
+    group: &str,
+    tally: &Tally,
+) -> rusqlite::Result<()> {
+    let change = |before, after| history::FieldChange::new(history::GROUPS, before, after);
+    history::record_each(
+        c,
+        &tally.users_added,
+        seq,
+        &change(None, Some(group.to_owned())),
+    )?;
+    history::record_each(
+        c,
+        &tally.users_removed,
+        seq,
+        &change(Some(group.to_owned()), None),
+    )
 }
 
 fn apply_change(
@@ -603,9 +645,19 @@ fn apply_change(
         }
         MemberChange::Clear => {
             let gone = c
-                .prepare_cached("DELETE FROM group_members WHERE group_seq = ?")?
-                .execute([seq])?;
-            tally.removed += gone as i64;
+                .prepare_cached(
+                    "DELETE FROM group_members WHERE group_seq = ? RETURNING member_id, kind",
+                )?
+                .query_map([seq], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            tally.removed += gone.len() as i64;
+            tally.users_removed.extend(
+                gone.into_iter()
+                    .filter(|(_, kind)| kind.as_deref() != Some(GROUP))
+                    .map(|(id, _)| id),
+            );
         }
         MemberChange::Replace(members) => {
             // Only the difference is written: members who stay are not touched.
@@ -804,7 +856,7 @@ impl Directory {
                 apply_change(c, seq, &MemberChange::Add(members), &mut tally)?;
                 c.prepare_cached("UPDATE groups SET member_count = ? WHERE seq = ?")?
                     .execute([tally.added, seq])?;
-                append(
+                let line = append(
                     c,
                     &writer,
                     NewActivity {
@@ -822,6 +874,7 @@ impl Directory {
                         detail: None,
                     },
                 )?;
+                record_memberships(c, line, &name, &tally)?;
                 written_with_members(c, &id)
             })
             .await
@@ -983,7 +1036,7 @@ impl Directory {
                 } else {
                     format!("Updated group '{shown}'")
                 };
-                append(
+                let line = append(
                     c,
                     &writer,
                     NewActivity {
@@ -997,6 +1050,7 @@ impl Directory {
                         detail: None,
                     },
                 )?;
+                record_memberships(c, line, &name, &tally)?;
                 match answer_members {
                     true => written_with_members(c, &id),
                     false => Ok(Written {
@@ -1020,6 +1074,18 @@ impl Directory {
             .db
             .write(move |c| -> Result<(), DirectoryError> {
                 let current = existing_matching::<GroupRow>(c, &gid, tag.as_deref())?;
+                // Its members leave it (by the cascade): the employees among them, for their
+                // history.
+                let members = Tally {
+                    users_removed: c
+                        .prepare_cached(
+                            "SELECT member_id FROM group_members WHERE group_seq = ? \
+                             AND kind IS NOT 'Group'",
+                        )?
+                        .query_map([current.seq], |r| r.get(0))?
+                        .collect::<rusqlite::Result<_>>()?,
+                    ..Tally::default()
+                };
                 c.prepare_cached("DELETE FROM groups WHERE seq = ?")?
                     .execute([current.seq])?;
                 // Groups it was a member of lose it.
@@ -1037,7 +1103,7 @@ impl Directory {
                     )?
                     .execute([parent])?;
                 }
-                append(
+                let line = append(
                     c,
                     &writer,
                     NewActivity {
@@ -1054,6 +1120,7 @@ impl Directory {
                         detail: None,
                     },
                 )?;
+                record_memberships(c, line, &current.display_name, &members)?;
                 Ok(())
             })
             .await;

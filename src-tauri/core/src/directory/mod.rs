@@ -11,7 +11,7 @@ pub mod bulk;
 pub mod employees;
 mod error;
 pub mod groups;
-pub(crate) mod history;
+pub mod history;
 pub mod mapping;
 pub mod orgchart;
 pub mod rederive;

@@ -425,6 +425,12 @@ fn rederive_batch(
             continue;
         }
         let custom = custom_json(&after);
+        // A new email or manager may link or unlink people: how this one read before, for their
+        // history.
+        let was = match after.email != before.email || after.manager_email != before.manager_email {
+            true => Some(super::users::Was::read(c, id)?),
+            false => None,
+        };
         c.prepare_cached(
             "UPDATE employees SET email = ?, display_name = ?, first_name = ?, last_name = ?, \
              job_title = ?, department = ?, business_unit = ?, manager_email = ?, location = ?, \
@@ -444,11 +450,13 @@ fn rederive_batch(
             custom,
             seq
         ])?;
-        if after.email != before.email || after.manager_email != before.manager_email {
-            super::users::resolve_managers(c, id, after.email.as_deref(), false)?;
-        }
+        let links = match &was {
+            Some(was) => super::users::resolve_managers(c, id, after.email.as_deref(), false, was)?,
+            None => Vec::new(),
+        };
         if let Some(activity_seq) = activity_seq {
-            history::record(c, id, activity_seq, &history::diff(before, &after))?;
+            let changes = history::diff(before, &after);
+            super::users::record_changes(c, id, activity_seq, changes, links)?;
         }
     }
     let done = done + rows.len() as u64;

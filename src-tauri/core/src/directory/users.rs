@@ -16,6 +16,7 @@ use super::activity::{append, Attempt, NewActivity, RECONCILE_METHOD};
 use super::attribute_map::{custom_json, mapping_for};
 use super::employees::Employee;
 use super::error::DirectoryError;
+use super::history::{self, FieldChange, MANAGER_LINK};
 use super::mapping::{employee_fields, normalize_user, set_employee_field, EmployeeFields};
 use super::sql_filter::{
     user_document_filter_sql, user_document_sort_sql, user_filter_sql, user_sort_sql,
@@ -351,37 +352,129 @@ fn employee_changed(w: &WrittenUser) -> ChangeEvent {
 
 /// Links this employee to its manager, and its reports to it, by email — or by id: Okta sends
 /// the manager's email, Microsoft Entra the manager's SCIM `id` (the one this server gave it).
-/// `created`: the employee is new, so no report can point to it yet.
+/// `created`: the employee is new, so no report can point to it yet. `was`: its manager and how
+/// it read as a manager before the write. Answers the links made or undone, as the history rows
+/// of the employees whose link changed (this one's own first).
 pub(super) fn resolve_managers(
     c: &Connection,
     id: &str,
     email: Option<&str>,
     created: bool,
-) -> rusqlite::Result<()> {
-    c.prepare_cached(
-        "UPDATE employees SET manager_id = (SELECT m.id FROM employees m \
-           WHERE (m.email = employees.manager_email COLLATE NOCASE OR m.id = employees.manager_email) \
-           AND m.status <> 'removed' \
-           ORDER BY m.seq LIMIT 1) \
-         WHERE id = ?",
-    )?
-    .execute([id])?;
+    was: &Was,
+) -> rusqlite::Result<Vec<(String, FieldChange)>> {
+    let mut links = Vec::new();
+    // Read first, written only when it moved: most writes leave every link as it was, and a
+    // read costs less than rewriting the row (and reading back what changed).
+    let own: Option<String> = c
+        .prepare_cached(
+            "SELECT (SELECT m.id FROM employees m \
+               WHERE (m.email = e.manager_email COLLATE NOCASE OR m.id = e.manager_email) \
+               AND m.status <> 'removed' \
+               ORDER BY m.seq LIMIT 1) \
+             FROM employees e WHERE e.id = ?",
+        )?
+        .query_row([id], |r| r.get(0))
+        .optional()?
+        .flatten();
+    let mut set_manager = c.prepare_cached("UPDATE employees SET manager_id = ?2 WHERE id = ?1")?;
+    if own != was.manager_id {
+        let label = |m: &Option<String>| match m {
+            Some(m) => history::person_label(c, m),
+            None => Ok(None),
+        };
+        set_manager.execute(rusqlite::params![id, own])?;
+        let change = FieldChange::new(MANAGER_LINK, label(&was.manager_id)?, label(&own)?);
+        links.push((id.to_owned(), change));
+    }
     // Reports that pointed here by an email this employee no longer has are unlinked…
     if !created {
-        c.prepare_cached(
-            "UPDATE employees SET manager_id = NULL WHERE manager_id = ?1 \
-             AND (?2 IS NULL OR manager_email IS NULL OR manager_email <> ?2 COLLATE NOCASE) \
-             AND (manager_email IS NULL OR manager_email <> ?1)",
-        )?
-        .execute(rusqlite::params![id, email])?;
+        let unlinked = c
+            .prepare_cached(
+                "SELECT id FROM employees WHERE manager_id = ?1 \
+                 AND (?2 IS NULL OR manager_email IS NULL OR manager_email <> ?2 COLLATE NOCASE) \
+                 AND (manager_email IS NULL OR manager_email <> ?1)",
+            )?
+            .query_map(rusqlite::params![id, email], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        for report in unlinked {
+            set_manager.execute(rusqlite::params![report, None::<String>])?;
+            let change = FieldChange::new(MANAGER_LINK, Some(was.label.clone()), None);
+            links.push((report, change));
+        }
     }
     // …and reports waiting for this email are linked now.
     if let Some(email) = email {
+        let linked = c
+            .prepare_cached(
+                "SELECT id FROM employees WHERE manager_email = ?1 COLLATE NOCASE \
+                 AND status <> 'removed' AND manager_id IS NULL",
+            )?
+            .query_map([email], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        if !linked.is_empty() {
+            let me = history::person_label(c, id)?;
+            for report in linked {
+                set_manager.execute([report.as_str(), id])?;
+                links.push((report, FieldChange::new(MANAGER_LINK, None, me.clone())));
+            }
+        }
+    }
+    Ok(links)
+}
+
+/// An employee before a write, as [`resolve_managers`] needs it.
+pub(super) struct Was {
+    manager_id: Option<String>,
+    /// How it read as someone's manager: "Maria Lopez <maria@corp.example>".
+    label: String,
+}
+
+impl Was {
+    /// The employee `id` as its row holds it now, inside the caller's transaction (before a
+    /// write that may move its manager links).
+    pub(super) fn read(c: &Connection, id: &str) -> rusqlite::Result<Self> {
         c.prepare_cached(
-            "UPDATE employees SET manager_id = ?1 WHERE manager_email = ?2 COLLATE NOCASE \
-             AND status <> 'removed' AND manager_id IS NULL",
+            "SELECT manager_id, display_name, email, user_name FROM employees WHERE id = ?",
         )?
-        .execute([id, email])?;
+        .query_row([id], |r| {
+            let (name, email, user): (Option<String>, Option<String>, String) =
+                (r.get(1)?, r.get(2)?, r.get(3)?);
+            Ok(Was {
+                manager_id: r.get(0)?,
+                label: history::label_of(name.as_deref(), email.as_deref().unwrap_or(&user)),
+            })
+        })
+    }
+
+    fn of(e: &Employee) -> Self {
+        Was {
+            manager_id: e.manager_id.clone(),
+            label: history::label_of(
+                e.display_name.as_deref(),
+                e.email.as_deref().unwrap_or(&e.user_name),
+            ),
+        }
+    }
+}
+
+/// Records the write's changes: `own` on the employee `id`, then each manager link it changed.
+pub(super) fn record_changes(
+    c: &Connection,
+    id: &str,
+    seq: i64,
+    mut own: Vec<FieldChange>,
+    links: Vec<(String, FieldChange)>,
+) -> rusqlite::Result<()> {
+    let mut others = Vec::new();
+    for (employee, change) in links {
+        match employee == id {
+            true => own.push(change),
+            false => others.push((employee, change)),
+        }
+    }
+    history::record(c, id, seq, &own)?;
+    for (employee, change) in others {
+        history::record(c, &employee, seq, std::slice::from_ref(&change))?;
     }
     Ok(())
 }
@@ -592,8 +685,13 @@ impl Directory {
                     insert_employee(c, &fields, active, &doc_text, &id, conn_id, &now),
                     || duplicate(&fields.user_name),
                 )?;
-                resolve_managers(c, &id, fields.email.as_deref(), true)?;
-                append(
+                let nobody = Was {
+                    manager_id: None,
+                    label: String::new(),
+                };
+                let links = resolve_managers(c, &id, fields.email.as_deref(), true, &nobody)?;
+                let status = if active { "active" } else { "deactivated" };
+                let seq = append(
                     c,
                     &writer,
                     NewActivity {
@@ -611,6 +709,7 @@ impl Directory {
                         detail: None,
                     },
                 )?;
+                record_changes(c, &id, seq, history::created(&fields, status), links)?;
                 existing(c, &id)
             })
             .await?;
@@ -765,14 +864,21 @@ impl Directory {
                         .execute(&*params);
                     unique(updated, || duplicate(&fields.user_name))?;
                 }
-                resolve_managers(c, &id, fields.email.as_deref(), false)?;
+                let links =
+                    resolve_managers(c, &id, fields.email.as_deref(), false, &Was::of(&current))?;
+                let mut changes = match changed {
+                    true => history::diff(&history::fields_of(&current), &fields),
+                    false => Vec::new(),
+                };
+                let status = if active { "active" } else { "deactivated" };
+                changes.extend(history::status_change(&current.status, status));
                 let (operation, verb) = match (current.active, active) {
                     (true, false) => ("deactivate", "Deactivated"),
                     (false, true) => ("reactivate", "Reactivated"),
                     _ if changed => ("update", "Updated"),
                     _ => ("update", "No change to"),
                 };
-                append(
+                let seq = append(
                     c,
                     &writer,
                     NewActivity {
@@ -786,6 +892,7 @@ impl Directory {
                         detail: None,
                     },
                 )?;
+                record_changes(c, &id, seq, changes, links)?;
                 existing(c, &id)
             })
             .await?;
@@ -833,6 +940,15 @@ impl Directory {
                      updated_at = ? WHERE seq = ?",
                 )?
                 .execute(rusqlite::params![timefmt::now(), current.seq])?;
+                // The groups it leaves, by name, for its history.
+                let left: Vec<String> = c
+                    .prepare_cached(
+                        "SELECT g.display_name FROM group_members m \
+                         JOIN groups g ON g.seq = m.group_seq WHERE m.member_id = ? \
+                         ORDER BY m.group_seq",
+                    )?
+                    .query_map([&id], |r| r.get(0))?
+                    .collect::<rusqlite::Result<_>>()?;
                 c.prepare_cached(
                     "UPDATE groups SET member_count = member_count - 1 \
                      WHERE seq IN (SELECT group_seq FROM group_members WHERE member_id = ?)",
@@ -842,10 +958,14 @@ impl Directory {
                     .execute([&id])?;
                 // A removed employee manages no one; reports wait for a new employee with that
                 // email.
-                c.prepare_cached("UPDATE employees SET manager_id = NULL WHERE manager_id = ?")?
-                    .execute([&id])?;
+                let unlinked: Vec<String> = c
+                    .prepare_cached(
+                        "UPDATE employees SET manager_id = NULL WHERE manager_id = ? RETURNING id",
+                    )?
+                    .query_map([&id], |r| r.get(0))?
+                    .collect::<rusqlite::Result<_>>()?;
                 let fields = employee_fields(&parse_doc(&current.doc)?);
-                append(
+                let seq = append(
                     c,
                     &writer,
                     NewActivity {
@@ -862,6 +982,22 @@ impl Directory {
                         detail: None,
                     },
                 )?;
+                let mut own: Vec<FieldChange> = history::status_change(&current.status, "removed")
+                    .into_iter()
+                    .collect();
+                own.extend(
+                    left.into_iter()
+                        .map(|group| FieldChange::new(history::GROUPS, Some(group), None)),
+                );
+                let was = Was::of(&current);
+                let links = unlinked
+                    .into_iter()
+                    .map(|report| {
+                        let change = FieldChange::new(MANAGER_LINK, Some(was.label.clone()), None);
+                        (report, change)
+                    })
+                    .collect();
+                record_changes(c, &id, seq, own, links)?;
                 Ok(id)
             })
             .await
