@@ -1290,6 +1290,16 @@ async fn show_reconcile_progress(
 
 /// The id of the employee `key` names: an id, or an email or userName without case.
 async fn find_employee(desk: &Desk, key: &str) -> anyhow::Result<String> {
+    find_employee_in(desk, key, StatusFilter::Current).await
+}
+
+/// [`find_employee`], removed employees included (their history is kept).
+async fn find_employee_any(desk: &Desk, key: &str) -> anyhow::Result<String> {
+    find_employee_in(desk, key, StatusFilter::All).await
+}
+
+/// The id of the employee `key` names among those of `status` (any id at all is found).
+async fn find_employee_in(desk: &Desk, key: &str, status: StatusFilter) -> anyhow::Result<String> {
     let key = key.trim();
     if let Some(e) = desk.directory().employee(key).await? {
         return Ok(e.id);
@@ -1298,34 +1308,7 @@ async fn find_employee(desk: &Desk, key: &str) -> anyhow::Result<String> {
         .directory()
         .employees(&crate::directory::EmployeeQuery {
             search: Some(key.to_owned()),
-            status: StatusFilter::Current,
-            offset: 0,
-            limit: 20,
-        })
-        .await?;
-    page.items
-        .into_iter()
-        .find(|e| {
-            e.user_name.eq_ignore_ascii_case(key)
-                || e.email
-                    .as_deref()
-                    .is_some_and(|m| m.eq_ignore_ascii_case(key))
-        })
-        .map(|e| e.id)
-        .ok_or_else(|| anyhow::anyhow!("no employee has the id, email or userName '{key}'"))
-}
-
-/// [`find_employee`], removed employees included (their history is kept).
-async fn find_employee_any(desk: &Desk, key: &str) -> anyhow::Result<String> {
-    if let Ok(id) = find_employee(desk, key).await {
-        return Ok(id);
-    }
-    let key = key.trim();
-    let page = desk
-        .directory()
-        .employees(&crate::directory::EmployeeQuery {
-            search: Some(key.to_owned()),
-            status: StatusFilter::All,
+            status,
             offset: 0,
             limit: 20,
         })

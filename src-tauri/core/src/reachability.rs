@@ -644,11 +644,9 @@ mod tests {
         db.close().await;
     }
 
-    /// Entra's switch has windows of its own, naming Entra's connections only; Okta's switch does
-    /// not close them.
-    #[tokio::test]
-    async fn the_entra_switch_off_then_on_is_an_entra_off_window_of_entra_connections() {
-        let (_dir, db, r) = desk_with_connections(&["Okta", "Entra"]).await;
+    /// Two connections: `c0` Okta's, `c1` Microsoft Entra ID's.
+    async fn okta_and_entra() -> (tempfile::TempDir, Db, Reachability) {
+        let (dir, db, r) = desk_with_connections(&["Okta", "Entra"]).await;
         db.write(|c| {
             c.execute(
                 "UPDATE connections SET provider = 'entra' WHERE id = 'c1'",
@@ -658,6 +656,14 @@ mod tests {
         })
         .await
         .unwrap();
+        (dir, db, r)
+    }
+
+    /// Entra's switch has windows of its own, naming Entra's connections only; Okta's switch does
+    /// not close them.
+    #[tokio::test]
+    async fn the_entra_switch_off_then_on_is_an_entra_off_window_of_entra_connections() {
+        let (_dir, db, r) = okta_and_entra().await;
         r.entra_switched(false, at("2026-12-07T12:00:00Z"))
             .await
             .unwrap();
@@ -688,16 +694,7 @@ mod tests {
     /// Entra ID's, and with only Entra connections there is no window at all.
     #[tokio::test]
     async fn the_okta_switch_window_names_only_okta_connections() {
-        let (_dir, db, r) = desk_with_connections(&["Okta", "Entra"]).await;
-        db.write(|c| {
-            c.execute(
-                "UPDATE connections SET provider = 'entra' WHERE id = 'c1'",
-                [],
-            )
-            .map_err(direct_error)
-        })
-        .await
-        .unwrap();
+        let (_dir, db, r) = okta_and_entra().await;
         r.okta_switched(false, at("2026-12-07T12:00:00Z"))
             .await
             .unwrap();

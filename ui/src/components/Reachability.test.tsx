@@ -152,10 +152,10 @@ describe("Reachability words", () => {
 });
 
 describe("the banner, when Entra's connections were affected", () => {
-  it("names Entra and says what Entra does about the pushes, without Okta's console", async () => {
-    const w = { ...win(7, { started_at: local(0, 5), ended_at: local(0, 50), seconds: 45 * 60 }), connections: [{ id: "e1", name: "HR Entra" }] };
+  /** The banner over one window of the Entra connection "HR Entra". */
+  function showEntraWindow(w: ReachabilityWindow) {
     mockIPC((cmd) => {
-      if (cmd === "reachability_windows") return [w];
+      if (cmd === "reachability_windows") return [{ ...w, connections: [{ id: "e1", name: "HR Entra" }] }];
       if (cmd === "list_connections")
         return [{ id: "e1", name: "HR Entra", provider: "entra", base_url: "", created_at: local(0, 1), last_contact: null, refused: null }];
       return null;
@@ -167,6 +167,10 @@ describe("the banner, when Entra's connections were affected", () => {
         </DataProvider>
       </ToastProvider>,
     );
+  }
+
+  it("names Entra and says what Entra does about the pushes, without Okta's console", async () => {
+    showEntraWindow(win(7, { started_at: local(0, 5), ended_at: local(0, 50), seconds: 45 * 60 }));
     await waitFor(() => expect(screen.getByTestId("reachability-banner-text").textContent).toMatch(/^Microsoft Entra ID couldn't reach SCIM Desk/));
     const banner = screen.getByTestId("reachability-banner");
     expect(within(banner).getByTestId("reachability-banner-entra").textContent).toContain("Provision on demand");
@@ -175,23 +179,7 @@ describe("the banner, when Entra's connections were affected", () => {
   });
 
   it("says Entra's own switch was off when that kept Entra out", async () => {
-    const w = {
-      ...win(8, { cause: "entra_off", started_at: local(0, 5), ended_at: local(0, 50), seconds: 45 * 60 }),
-      connections: [{ id: "e1", name: "HR Entra" }],
-    };
-    mockIPC((cmd) => {
-      if (cmd === "reachability_windows") return [w];
-      if (cmd === "list_connections")
-        return [{ id: "e1", name: "HR Entra", provider: "entra", base_url: "", created_at: local(0, 1), last_contact: null, refused: null }];
-      return null;
-    });
-    render(
-      <ToastProvider>
-        <DataProvider>
-          <ReachabilityBanner />
-        </DataProvider>
-      </ToastProvider>,
-    );
+    showEntraWindow(win(8, { cause: "entra_off", started_at: local(0, 5), ended_at: local(0, 50), seconds: 45 * 60 }));
     await waitFor(() => expect(screen.getByTestId("reachability-banner-text").textContent).toContain("(Entra switch off)"));
     expect(screen.getByTestId("reachability-banner-text").textContent).toMatch(/^Microsoft Entra ID couldn't reach SCIM Desk/);
   });
