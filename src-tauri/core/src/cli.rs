@@ -788,7 +788,7 @@ async fn connection(desk: &Desk, command: ConnectionCommand, json: bool) -> anyh
             Ok(())
         }
         ConnectionCommand::RegenerateToken { connection } => {
-            let new = desk.connections().regenerate_token(&connection).await?;
+            let new = desk.regenerate_token(&connection).await?;
             let base_url = config.base_url(&new.connection.id);
             if json {
                 return print_json(&json!({

@@ -236,6 +236,17 @@ impl Desk {
         &self.connections
     }
 
+    /// A new token for the connection (see [`Connections::regenerate_token`]), the activity log
+    /// saying so in the same transaction.
+    pub async fn regenerate_token(
+        &self,
+        id_or_name: &str,
+    ) -> Result<crate::connections::NewConnection, crate::connections::ConnectionError> {
+        self.connections
+            .regenerate_token(id_or_name, record_regenerated)
+            .await
+    }
+
     /// The connections' Okta API setups and the reconcile dry run.
     pub fn okta_api(&self) -> &OktaApi {
         &self.okta_api
@@ -763,4 +774,37 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     {
         std::fs::create_dir_all(dir)
     }
+}
+
+/// The activity line of a regenerated token, written in the transaction that changed it: the
+/// connection it belongs to, never the token.
+pub(crate) fn record_regenerated(
+    c: &rusqlite::Connection,
+    connection: &crate::connections::Connection,
+) -> rusqlite::Result<()> {
+    use crate::directory::activity::{append, NewActivity, ADMIN_METHOD};
+    let ctx = crate::directory::WriteContext {
+        connection_id: connection.id.clone(),
+        connection_name: connection.name.clone(),
+        provider: connection.provider,
+        base_url: String::new(),
+    };
+    append(
+        c,
+        &ctx,
+        NewActivity {
+            method: ADMIN_METHOD,
+            operation: "regenerate_token",
+            resource_type: "Connection",
+            resource_id: Some(&connection.id),
+            employee_id: None,
+            summary: format!(
+                "Regenerated the token of connection '{}': the old token is refused from now on",
+                connection.name
+            ),
+            status: 200,
+            detail: None,
+        },
+    )?;
+    Ok(())
 }

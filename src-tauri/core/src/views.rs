@@ -506,7 +506,7 @@ impl Desk {
 
     /// A new token for the connection; the app shows it at once for the admin to copy.
     pub async fn regenerate_token_view(&self, id: &str) -> Result<String, AppError> {
-        let new = self.connections().regenerate_token(id).await?;
+        let new = self.regenerate_token(id).await?;
         self.notify(ChangeEvent::Connections);
         self.notify(ChangeEvent::Activity {
             connection_id: Some(new.connection.id),

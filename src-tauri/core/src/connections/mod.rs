@@ -401,8 +401,9 @@ impl Connections {
     /// Gives the connection a new token and answers it, once, like [`Connections::add`]. The old
     /// one is refused from the next request on, by every process serving this data directory
     /// (the digest changes in the row, which moves the config generation their caches follow).
-    /// The activity log records that it happened, never the token. A token missing from the
-    /// keychain is mended this way too.
+    /// `record` runs in the same transaction, with the connection: how the caller writes that it
+    /// happened (the activity log; never the token). A token missing from the keychain is mended
+    /// this way too.
     ///
     /// As in `add`, the keychain is written inside the transaction that changes the digest: a
     /// keychain failure rolls the change back; a failed COMMIT puts the old token back in the
@@ -410,6 +411,7 @@ impl Connections {
     pub async fn regenerate_token(
         &self,
         id_or_name: &str,
+        record: impl FnOnce(&rusqlite::Connection, &Connection) -> rusqlite::Result<()> + Send + 'static,
     ) -> Result<NewConnection, ConnectionError> {
         let connection = self.find(id_or_name).await?;
         let token = generate_token()?;
@@ -430,31 +432,7 @@ impl Connections {
                 if changed == 0 {
                     return Err(ConnectionError::NotFound(written.name.clone()));
                 }
-                let ctx = crate::directory::WriteContext {
-                    connection_id: written.id.clone(),
-                    connection_name: written.name.clone(),
-                    provider: written.provider,
-                    base_url: String::new(),
-                };
-                crate::directory::activity::append(
-                    c,
-                    &ctx,
-                    crate::directory::activity::NewActivity {
-                        method: crate::directory::activity::ADMIN_METHOD,
-                        operation: "regenerate_token",
-                        resource_type: "Connection",
-                        resource_id: Some(&written.id),
-                        employee_id: None,
-                        summary: format!(
-                            "Regenerated the token of connection '{}': the old token is refused \
-                             from now on",
-                            written.name
-                        ),
-                        status: 200,
-                        detail: None,
-                    },
-                )
-                .map_err(direct_error)?;
+                record(c, &written).map_err(direct_error)?;
                 keychain.set(&written.id, &secret)?;
                 Ok(())
             })
@@ -672,7 +650,10 @@ mod tests {
         let id = first.connection.id.clone();
         let bearer = |t: &str| format!("Bearer {t}");
 
-        let again = connections.regenerate_token("okta PROD").await.unwrap();
+        let again = connections
+            .regenerate_token("okta PROD", crate::desk::record_regenerated)
+            .await
+            .unwrap();
         assert_eq!(again.connection.id, id);
         assert_ne!(again.token, first.token);
         assert_eq!(connections.token(&id).await.unwrap(), again.token);
@@ -700,7 +681,10 @@ mod tests {
         assert!(lines[0].2.contains("Okta prod"), "{lines:?}");
         assert!(!lines[0].2.contains(&again.token) && !lines[0].2.contains(&first.token));
 
-        let missing = connections.regenerate_token("nope").await.unwrap_err();
+        let missing = connections
+            .regenerate_token("nope", crate::desk::record_regenerated)
+            .await
+            .unwrap_err();
         assert!(matches!(missing, ConnectionError::NotFound(_)), "{missing}");
         db.close().await;
     }
