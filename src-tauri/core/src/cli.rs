@@ -745,6 +745,18 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// A connection with the token it was just given (`connection add`, `regenerate-token`), as JSON.
+fn new_token_json(new: &crate::connections::NewConnection, base_url: &str) -> serde_json::Value {
+    json!({
+        "id": new.connection.id,
+        "name": new.connection.name,
+        "provider": new.connection.provider,
+        "base_url": base_url,
+        "token": new.token,
+        "created_at": new.connection.created_at,
+    })
+}
+
 async fn connection(desk: &Desk, command: ConnectionCommand, json: bool) -> anyhow::Result<()> {
     let config = desk.config().await?;
     match command {
@@ -752,14 +764,7 @@ async fn connection(desk: &Desk, command: ConnectionCommand, json: bool) -> anyh
             let new = desk.connections().add(&name, provider).await?;
             let base_url = config.base_url(&new.connection.id);
             if json {
-                return print_json(&json!({
-                    "id": new.connection.id,
-                    "name": new.connection.name,
-                    "provider": new.connection.provider,
-                    "base_url": base_url,
-                    "token": new.token,
-                    "created_at": new.connection.created_at,
-                }));
+                return print_json(&new_token_json(&new, &base_url));
             }
             println!(
                 "{} connection '{}' added.",
@@ -791,13 +796,7 @@ async fn connection(desk: &Desk, command: ConnectionCommand, json: bool) -> anyh
             let new = desk.regenerate_token(&connection).await?;
             let base_url = config.base_url(&new.connection.id);
             if json {
-                return print_json(&json!({
-                    "id": new.connection.id,
-                    "name": new.connection.name,
-                    "provider": new.connection.provider,
-                    "base_url": base_url,
-                    "token": new.token,
-                }));
+                return print_json(&new_token_json(&new, &base_url));
             }
             let provider = new.connection.provider;
             println!(
