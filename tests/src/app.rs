@@ -322,8 +322,19 @@ impl App {
         self.click_element(&e);
     }
 
+    /// Clicks `e` once nothing covers it: a dialog still closing or a toast over it takes the
+    /// click (WebDriver's "element click intercepted"), so the click waits for them to go, as a
+    /// person would. Any other failure fails the test at once.
     pub fn click_element(&self, e: &Element) {
-        self.rt.block_on(e.click()).expect("click");
+        crate::eventually("the element to be uncovered and clicked", || {
+            match self.rt.block_on(e.click()) {
+                Ok(()) => Ok(()),
+                Err(err) if format!("{err:?}").contains("ElementClickIntercepted") => {
+                    Err(format!("{err:?}"))
+                }
+                Err(err) => panic!("click: {err:?}"),
+            }
+        })
     }
 
     /// Replaces the text of an input, as typing does (React sees each key). WebDriver's
