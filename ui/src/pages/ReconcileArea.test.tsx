@@ -24,6 +24,7 @@ const conn: ConnectionView = {
   created_at: "2026-11-01T10:00:00.000Z",
   last_contact: null,
   refused: null,
+  token_kept: true,
 };
 
 const SETUP = { connection_id: "c1", connection_name: "Okta production", org_url: "https://acme.okta.com", app_id: "0oa1", app_label: "SCIM Desk", validated_at: "2026-12-01T10:00:00.000Z" };
