@@ -40,6 +40,7 @@ mod reachability;
 mod reconcile;
 mod request_bounds;
 mod restart;
+mod server_mode;
 mod slow_clients;
 mod tunnel_cloudflared;
 mod tunnel_proxy;
