@@ -13,6 +13,7 @@ mod cli;
 mod concurrency;
 mod connections;
 mod conversations;
+mod deployment;
 mod desktop_app;
 mod desktop_entra;
 mod desktop_history;

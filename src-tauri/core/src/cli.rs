@@ -50,16 +50,17 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the SCIM endpoint until stopped (Ctrl-C).
+    #[command(after_long_help = SERVE_ENVIRONMENT)]
     Serve {
         /// Listen on this address for this run (default: the `listen` setting).
-        #[arg(long, value_name = "ADDR")]
+        #[arg(long, value_name = "ADDR", env = "SCIMDESK_LISTEN")]
         listen: Option<String>,
         /// Build absolute URLs from this public URL for this run (default: the `public-url` setting).
-        #[arg(long, value_name = "URL")]
+        #[arg(long, value_name = "URL", env = "SCIMDESK_PUBLIC_URL")]
         public_url: Option<String>,
         /// Allow a --listen address other machines can reach (plain HTTP to the network: only
         /// behind an HTTPS reverse proxy).
-        #[arg(long)]
+        #[arg(long, env = "SCIMDESK_ALLOW_REMOTE")]
         allow_remote: bool,
     },
     /// Show or change settings.
@@ -88,6 +89,27 @@ pub enum Command {
     #[command(subcommand, hide = true)]
     Dev(DevCommand),
 }
+
+/// The environment `serve` reads, as `packaging/scimdesk.env` documents it for systemd (a test
+/// checks that every variable named there is named here).
+const SERVE_ENVIRONMENT: &str = "\
+Environment (for a server; see packaging/scimdesk.env):
+  SCIMDESK_DATA_DIR         the data directory (as --data-dir)
+  SCIMDESK_LISTEN           as --listen
+  SCIMDESK_PUBLIC_URL       as --public-url (the reverse proxy's https URL)
+  SCIMDESK_ALLOW_REMOTE     as --allow-remote (true or false)
+  SCIMDESK_SERVER_MODE      1: server mode (tokens shown once, secrets from the variables and
+                            files below, no keychain); 0: desktop mode; unset: the mode setting
+  SCIMDESK_SECRETS_DIR      the directory of secret files (else the secrets-dir setting, else
+                            CREDENTIALS_DIRECTORY, which systemd's LoadCredential= sets)
+  SCIMDESK_SECRET_<ACCOUNT> a secret in server mode: SCIMDESK_SECRET_TUNNEL_CLOUDFLARED (a named
+                            tunnel's token), SCIMDESK_SECRET_TUNNEL_NGROK (ngrok's authtoken),
+                            SCIMDESK_SECRET_OKTA_API_<CONNECTION_ID> (a connection's Okta API
+                            token, the id upper-cased, '-' as '_'); or the files tunnel_cloudflared,
+                            tunnel_ngrok, okta-api_<connection id> in the secrets directory
+  SCIMDESK_CLOUDFLARED      the cloudflared executable (else cloudflared on PATH)
+  SCIMDESK_EXTRA_CA_FILE    more CA certificates (PEM) to trust when calling Okta
+  SCIMDESK_LOG              the log filter (such as info, or scimdesk=debug)";
 
 #[derive(Debug, Subcommand)]
 pub enum DevCommand {
