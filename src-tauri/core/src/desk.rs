@@ -689,6 +689,10 @@ impl Desk {
     /// the keychain. Creates nothing.
     pub async fn rehearse(&self, id_or_name: &str) -> Result<Rehearsal, DeskError> {
         let connection = self.connections().find(id_or_name).await?;
+        if !self.connections.keeps_tokens() {
+            let refused = crate::connections::ConnectionError::RehearsalNeedsToken(connection.name);
+            return Err(refused.into());
+        }
         let token = self.connections().token(&connection.id).await?;
         let config = self.config().await?;
         let base_url = config.base_url(&connection.id);

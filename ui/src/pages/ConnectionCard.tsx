@@ -125,7 +125,7 @@ export function ConnectionCard({ connection: c, highlighted, onDeleted }: Props)
 
       {highlighted && (
         <p className="connection-hint" role="status">
-          Connection created. {words.copyHint}
+          Connection created. {c.token_kept ? words.copyHint : `Paste the ${words.baseUrlInText} and the ${words.tokenInText} you copied into ${words.short}.`}
         </p>
       )}
 

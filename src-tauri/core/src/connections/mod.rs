@@ -148,6 +148,8 @@ pub enum ConnectionError {
     TokenMissing(String),
     #[error("the token of connection '{0}' was shown once, when it was made: SCIM Desk runs in server mode and keeps only a digest of it, so it cannot be shown again. If it is lost, regenerate it (`scimdesk connection regenerate-token`, or Regenerate token in the app) and paste the new one into the identity provider")]
     TokenNotKept(String),
+    #[error("the test of connection '{0}' sends its token, which SCIM Desk does not keep in server mode: test it from the identity provider instead (Okta: Test API Credentials; Microsoft Entra ID: Test Connection)")]
+    RehearsalNeedsToken(String),
     #[error("{0}")]
     Database(#[from] crate::db::StoreError),
     #[error("the operating system's random number generator failed: {0}")]

@@ -95,6 +95,8 @@ async fn tokens_are_shown_once_and_regenerated_and_deleted_without_a_keychain() 
         .await
         .unwrap()
         .is_ok());
+    let test = desk.rehearse(&added.id).await.unwrap_err().to_string();
+    assert!(test.contains("Test Connection"), "{test}");
     let refused = desk.connection_token(&added.id).await.unwrap_err();
     assert!(refused.message.contains("Regenerate token"), "{refused:?}");
 
