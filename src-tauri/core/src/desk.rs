@@ -779,9 +779,9 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 /// The activity line of a regenerated token, written in the transaction that changed it: the
 /// connection it belongs to, never the token.
 pub(crate) fn record_regenerated(
-    c: &rusqlite::Connection,
+    c: &crate::db::sql::Connection,
     connection: &crate::connections::Connection,
-) -> rusqlite::Result<()> {
+) -> crate::db::sql::Result<()> {
     use crate::directory::activity::{append, NewActivity, ADMIN_METHOD};
     let ctx = crate::directory::WriteContext {
         connection_id: connection.id.clone(),

@@ -129,13 +129,13 @@ impl ListCache {
 
 /// A listed row: read from a direct reader (see `Db::read`), with its place in the default
 /// order.
-pub(crate) trait ListRow: Sized {
-    fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self>;
+pub(crate) trait ListRow: Sized + Send {
+    fn from_row(row: &crate::db::sql::Row<'_>) -> crate::db::sql::Result<Self>;
     fn seq(&self) -> i64;
 }
 
-fn sql_value(p: &SqlParam) -> rusqlite::types::Value {
-    use rusqlite::types::Value as V;
+fn sql_value(p: &SqlParam) -> crate::db::sql::Value {
+    use crate::db::sql::Value as V;
     match p {
         SqlParam::Text(s) => V::Text(s.clone()),
         SqlParam::Int(i) => V::Integer(*i),
@@ -303,11 +303,11 @@ impl Directory {
                 true => self.lists().take_cursor(generation, &list, q.start_index),
                 false => None,
             };
-            let mut params: Vec<rusqlite::types::Value> =
+            let mut params: Vec<crate::db::sql::Value> =
                 fragment.params.iter().map(sql_value).collect();
             let sql = match (cursor, keyset) {
                 (Some(after), _) => {
-                    params.push(rusqlite::types::Value::Integer(after));
+                    params.push(crate::db::sql::Value::Integer(after));
                     format!(
                         "SELECT {} FROM {} WHERE {where_sql} AND {seq} > ? ORDER BY {seq} LIMIT {}",
                         source.columns,
@@ -353,8 +353,8 @@ impl Directory {
             };
             rows = self.db.read(|c| {
                 with_statement(c, &sql, |s| {
-                    s.query_map(rusqlite::params_from_iter(&params), T::from_row)?
-                        .collect::<rusqlite::Result<Vec<T>>>()
+                    s.query_map(crate::db::sql::params_from_iter(&params), T::from_row)?
+                        .collect::<crate::db::sql::Result<Vec<T>>>()
                 })
             })?;
             // Only a full page can have a next one to find by cursor (a lookup by userName or
@@ -378,7 +378,7 @@ impl Directory {
             let params: Vec<_> = fragment.params.iter().map(sql_value).collect();
             let total: i64 = self.db.read(|c| {
                 with_statement(c, &sql, |s| {
-                    s.query_row(rusqlite::params_from_iter(&params), |r| r.get(0))
+                    s.query_row(crate::db::sql::params_from_iter(&params), |r| r.get(0))
                 })
             })?;
             total.max(0) as u64
@@ -395,10 +395,10 @@ const CACHED_SQL_BYTES: usize = 1024;
 
 /// Runs `use_it` on `sql` compiled, from the statement cache when the SQL is short.
 fn with_statement<T>(
-    c: &rusqlite::Connection,
+    c: &crate::db::sql::Connection,
     sql: &str,
-    use_it: impl FnOnce(&mut rusqlite::Statement<'_>) -> rusqlite::Result<T>,
-) -> rusqlite::Result<T> {
+    use_it: impl FnOnce(&mut crate::db::sql::Statement<'_>) -> crate::db::sql::Result<T>,
+) -> crate::db::sql::Result<T> {
     if sql.len() <= CACHED_SQL_BYTES {
         let mut cached = c.prepare_cached(sql)?;
         use_it(&mut cached)
