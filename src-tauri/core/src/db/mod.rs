@@ -45,6 +45,8 @@ use tokio::sync::{oneshot, watch, Mutex};
 
 mod error;
 pub mod sql;
+#[cfg(test)]
+pub(crate) mod testpg;
 
 pub use error::StoreError;
 
@@ -56,7 +58,8 @@ const CACHE_KIB: i64 = 4 * 1024;
 
 #[derive(Clone)]
 pub struct Db {
-    read: SqlitePool,
+    /// sqlx's pool over SQLite, for the reads not yet on [`sql`]; none on PostgreSQL.
+    read: Option<SqlitePool>,
     writer: Arc<Writer>,
     direct: Arc<DirectReaders>,
 }
@@ -70,7 +73,6 @@ struct DirectReaders {
 
 /// Where the database is: a SQLite file of the data directory, or a PostgreSQL server.
 #[derive(Clone)]
-#[allow(dead_code)] // PostgreSQL is opened by the next step
 enum Source {
     Sqlite(std::path::PathBuf),
     Postgres(Box<postgres::Config>),
@@ -241,6 +243,10 @@ impl std::fmt::Debug for Db {
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// PostgreSQL's migrations: the same schema in PostgreSQL's SQL (see `migrations-pg`). sqlx
+/// holds an advisory lock while it applies them, so servers starting at once migrate once.
+static MIGRATOR_PG: sqlx::migrate::Migrator = sqlx::migrate!("./migrations-pg");
 
 /// Where the database's schema stands against the migrations this binary carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -505,10 +511,42 @@ impl Db {
             .map_err(direct_error)?;
         *direct.idle.lock().unwrap_or_else(|p| p.into_inner()) = conns;
         Ok(Db {
-            read,
+            read: Some(read),
             writer,
             direct,
         })
+    }
+
+    /// Opens a PostgreSQL database shared by several servers (`postgres://…`): applies the
+    /// migrations it lacks (under sqlx's advisory lock, so servers starting together migrate
+    /// it once), then starts the writer. Its reads and writes run on threads of their own.
+    pub async fn open_postgres(url: &str) -> Result<Db, StoreError> {
+        let config = postgres::Config::from_str(url)
+            .map_err(|e| StoreError::Other(format!("the database URL is not valid: {e}")))?;
+        {
+            use sqlx::Connection as _;
+            let mut conn = sqlx::PgConnection::connect(url).await?;
+            MIGRATOR_PG.run(&mut conn).await?;
+            conn.close().await?;
+        }
+        let source = Source::Postgres(Box::new(config));
+        let writer = Writer::start(source.clone()).await?;
+        Ok(Db {
+            read: None,
+            writer,
+            direct: Arc::new(DirectReaders {
+                source,
+                idle: Default::default(),
+            }),
+        })
+    }
+
+    /// The migrations this engine's schema is built by.
+    fn migrator(&self) -> &'static sqlx::migrate::Migrator {
+        match self.dialect() {
+            sql::Dialect::Sqlite => &MIGRATOR,
+            sql::Dialect::Postgres => &MIGRATOR_PG,
+        }
     }
 
     /// Which SQL the database speaks.
@@ -520,7 +558,9 @@ impl Db {
     }
 
     pub fn reader(&self) -> &SqlitePool {
-        &self.read
+        self.read
+            .as_ref()
+            .expect("this read does not run on PostgreSQL yet")
     }
 
     /// Whether the last writes found the disk full (see [`DiskFull`]).
@@ -591,7 +631,7 @@ impl Db {
                 .query_map((), |r| Ok((r.get(0)?, r.get::<_, bool>(1)?)))?
                 .collect()
         })?;
-        let known = MIGRATOR.iter().map(|m| m.version);
+        let known = self.migrator().iter().map(|m| m.version);
         Ok(schema_state(&applied, known))
     }
 
@@ -689,7 +729,9 @@ impl Db {
 
     /// Closes the pools, and stops the writer once the writes already sent are answered.
     pub async fn close(&self) {
-        self.read.close().await;
+        if let Some(read) = &self.read {
+            read.close().await;
+        }
         let jobs = self
             .writer
             .jobs
@@ -883,7 +925,7 @@ mod tests {
             ["wal", "2", "1", &(-CACHE_KIB).to_string()],
             "WAL, synchronous=FULL, foreign keys, a bounded page cache"
         );
-        let mut read = db.read.acquire().await.unwrap();
+        let mut read = db.reader().acquire().await.unwrap();
         let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
             .fetch_one(&mut *read)
             .await

@@ -767,13 +767,24 @@ impl Rows<'_> {
     }
 }
 
-/// SQLite's placeholders (`?`, `?NNN`) as PostgreSQL's (`$NNN`), outside quoted text and
-/// identifiers. A bare `?` is one more than the largest number before it, as in SQLite.
+/// A statement written for SQLite, as PostgreSQL reads it: placeholders (`?`, `?NNN`) become
+/// `$NNN` (a bare `?` is one more than the largest number before it, as in SQLite); `LIKE`,
+/// which SQLite compares without case, becomes `ILIKE`; `IFNULL` becomes `COALESCE`. Quoted
+/// text and identifiers are left as they are.
 pub fn to_postgres(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len() + 8);
     let mut chars = sql.chars().peekable();
     let mut highest = 0u32;
     let mut quote: Option<char> = None;
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        match word.to_ascii_uppercase().as_str() {
+            "LIKE" => out.push_str("ILIKE"),
+            "IFNULL" => out.push_str("COALESCE"),
+            _ => out.push_str(word),
+        }
+        word.clear();
+    };
     while let Some(c) = chars.next() {
         if let Some(q) = quote {
             out.push(c);
@@ -782,6 +793,11 @@ pub fn to_postgres(sql: &str) -> String {
             }
             continue;
         }
+        if c.is_ascii_alphanumeric() || c == '_' {
+            word.push(c);
+            continue;
+        }
+        flush(&mut word, &mut out);
         match c {
             '\'' | '"' => {
                 quote = Some(c);
@@ -804,6 +820,7 @@ pub fn to_postgres(sql: &str) -> String {
             c => out.push(c),
         }
     }
+    flush(&mut word, &mut out);
     out
 }
 
@@ -928,6 +945,12 @@ mod tests {
             "SELECT '?' || \"a?\" FROM t WHERE x = $1"
         );
         assert_eq!(to_postgres("SELECT 'it''s ?', ?"), "SELECT 'it''s ?', $1");
+        assert_eq!(
+            to_postgres(
+                "SELECT IFNULL(a, 'LIKE') FROM t WHERE n NOT like ? ESCAPE '\\' AND unlike = ?"
+            ),
+            "SELECT COALESCE(a, 'LIKE') FROM t WHERE n NOT ILIKE $1 ESCAPE '\\' AND unlike = $2"
+        );
     }
 
     #[test]

@@ -470,6 +470,31 @@ mod tests {
         assert_eq!(cache.total(1, &fresh), Some(7), "still caches");
     }
 
+    /// The directory's conversation on PostgreSQL: the same operations, the same answers.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_directory_works_on_postgres() {
+        let Some(url) = tokio::task::block_in_place(crate::db::testpg::fresh_database) else {
+            return;
+        };
+        let db = Db::open_postgres(&url).await.unwrap();
+        let d = Directory::new(db.clone(), broadcast::channel(16).0);
+        let base = ctx().base_url;
+        d.import_users(&ctx(), (0..30).map(synthetic_user))
+            .await
+            .unwrap();
+        let made = d.create_user(&ctx(), synthetic_user(100)).await.unwrap();
+        let again = d.create_user(&ctx(), synthetic_user(100)).await;
+        assert!(again.is_err(), "a duplicate userName is refused");
+        let all = d.list_users(&base, &page(1, 100, None)).await.unwrap();
+        assert_eq!(all["totalResults"], 31);
+        let f = d
+            .list_users(&base, &page(1, 10, Some("title eq \"Engineer\"")))
+            .await
+            .unwrap();
+        assert!(f["totalResults"].as_u64().unwrap() > 0, "{f}");
+        let _ = made;
+    }
+
     fn ctx() -> WriteContext {
         WriteContext {
             connection_id: "c1".into(),
