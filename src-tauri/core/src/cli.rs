@@ -17,7 +17,7 @@ use serde_json::json;
 
 use crate::connections::keychain::OsKeychain;
 use crate::connections::Provider;
-use crate::desk::{default_data_dir, DATA_DIR_ENV};
+use crate::desk::{default_data_dir, DATABASE_ENV, DATA_DIR_ENV};
 use crate::directory::{ActivityQuery, ExportError, StatusFilter};
 use crate::server::{self, Overrides};
 use crate::tunnel::manager::{Backoff, TunnelSupervisor, SETTING_POLL};
@@ -40,6 +40,11 @@ pub struct Cli {
     /// The data directory (default: the platform's data directory / io.scimdesk.desktop).
     #[arg(long, global = true, env = DATA_DIR_ENV, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// The database: a PostgreSQL URL (postgres://user@host:5432/db) shared by several
+    /// servers, or `sqlite` for the data directory's own file (default: the data directory's
+    /// `database` setting, else its SQLite file).
+    #[arg(long, global = true, env = DATABASE_ENV, value_name = "URL")]
+    pub database: Option<String>,
     /// Machine-readable output.
     #[arg(long, global = true)]
     pub json: bool,
@@ -354,10 +359,55 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(d) => d,
         None => default_data_dir().ok_or(crate::DeskError::NoDefaultDir)?,
     };
-    let desk = Desk::open(&data_dir, Arc::new(OsKeychain::new())).await?;
+    if let Command::Config(ConfigCommand::Set { key, value, .. }) = &cli.command {
+        if key == "database" {
+            return set_database(&data_dir, value, cli.json);
+        }
+    }
+    let desk = Desk::open_with(
+        &data_dir,
+        Arc::new(OsKeychain::new()),
+        cli.database.as_deref(),
+    )
+    .await?;
     let result = run_with(&desk, cli).await;
     desk.close().await;
     result
+}
+
+/// `config set database URL|sqlite`: the data directory's choice of database, kept in a file
+/// of its own (the choice is needed before the database opens). A URL with a password is
+/// refused: the data directory holds no secret.
+fn set_database(data_dir: &std::path::Path, value: &str, json: bool) -> anyhow::Result<()> {
+    let url = crate::desk::parse_database_url(value)?;
+    let file = data_dir.join(crate::desk::DATABASE_URL_FILE);
+    match &url {
+        Some(url) => {
+            if url::Url::parse(url).is_ok_and(|u| u.password().is_some()) {
+                anyhow::bail!(
+                    "the data directory holds no secret: give the URL without its password here, \
+                     or the whole URL in {DATABASE_ENV} (for one run, or in a service's \
+                     environment file)"
+                );
+            }
+            std::fs::create_dir_all(data_dir)?;
+            std::fs::write(&file, format!("{url}\n"))?;
+        }
+        None => match std::fs::remove_file(&file) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+            _ => {}
+        },
+    }
+    let engine = if url.is_some() { "postgres" } else { "sqlite" };
+    if json {
+        print_json(&serde_json::json!({ "database": engine, "url": url }))
+    } else {
+        match url {
+            Some(url) => println!("database set: PostgreSQL at {url}."),
+            None => println!("database set: the data directory's own SQLite file."),
+        }
+        Ok(())
+    }
 }
 
 /// What `config show` adds to an address other machines reach.

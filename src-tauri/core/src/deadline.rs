@@ -89,7 +89,7 @@ mod tests {
                        WHERE i < 10000000000) SELECT count(*) FROM n";
         let deadline = Instant::now() + Duration::from_millis(50);
         let err = enter(Some(deadline), || {
-            conn.query_row(endless, [], |r| r.get::<_, i64>(0))
+            conn.query_row(endless, (), |r| r.get::<_, i64>(0))
         })
         .unwrap_err();
         assert!(is_interrupt(&err), "{err}");
@@ -101,7 +101,7 @@ mod tests {
             .query_row(
                 "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000) \
                  SELECT count(*) FROM n",
-                [],
+                (),
                 |r| r.get(0),
             )
             .unwrap();

@@ -42,6 +42,22 @@ pub enum DeskError {
         path: PathBuf,
         source: crate::db::StoreError,
     },
+    #[error("the PostgreSQL database {url} could not be opened: {source}")]
+    OpenPostgres {
+        /// The URL without its password.
+        url: String,
+        source: crate::db::StoreError,
+    },
+    #[error(
+        "the database URL {0:?} is not one SCIM Desk can use: give a PostgreSQL URL \
+         (postgres://user@host:5432/database), or `sqlite` for the data directory's own database"
+    )]
+    DatabaseUrl(String),
+    #[error("the database setting {path} could not be read: {source}")]
+    DatabaseSetting {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("no data directory could be found for this user; pass --data-dir DIR")]
     NoDefaultDir,
     #[error("{0}")]
@@ -130,24 +146,103 @@ fn reconcile_period_override() -> Option<std::time::Duration> {
     env_ms(RECONCILE_EVERY_ENV)
 }
 
+/// Selects the database when it is not the data directory's SQLite file: a PostgreSQL URL
+/// (`postgres://user@host:5432/db`), or `sqlite`. For the app and the CLI alike (the CLI's
+/// `--database` too).
+pub const DATABASE_ENV: &str = "SCIMDESK_DATABASE_URL";
+
+/// The file in a data directory that names its database, when it is PostgreSQL: one line, the
+/// URL (without a password: the data directory holds no secret; see [`database_url`]).
+pub const DATABASE_URL_FILE: &str = "database-url";
+
+/// The PostgreSQL database a data directory's desk opens, or `None` for its own SQLite file:
+/// `explicit` (the CLI's `--database` or [`DATABASE_ENV`]) first, then the data directory's
+/// [`DATABASE_URL_FILE`]. `sqlite` (or empty) chooses the SQLite file.
+pub fn database_url(data_dir: &Path, explicit: Option<&str>) -> Result<Option<String>, DeskError> {
+    let chosen = match explicit.map(str::trim) {
+        Some(url) => url.to_owned(),
+        None => match std::fs::read_to_string(data_dir.join(DATABASE_URL_FILE)) {
+            Ok(text) => text.trim().to_owned(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => {
+                return Err(DeskError::DatabaseSetting {
+                    path: data_dir.join(DATABASE_URL_FILE),
+                    source,
+                })
+            }
+        },
+    };
+    parse_database_url(&chosen)
+}
+
+/// `Some(url)` for a PostgreSQL URL, `None` for `sqlite` or nothing; an error for anything else.
+pub fn parse_database_url(value: &str) -> Result<Option<String>, DeskError> {
+    let value = value.trim();
+    if value.is_empty() || value.eq_ignore_ascii_case("sqlite") {
+        return Ok(None);
+    }
+    let is_postgres = ["postgres://", "postgresql://"].iter().any(|scheme| {
+        value.len() > scheme.len() && value[..scheme.len()].eq_ignore_ascii_case(scheme)
+    });
+    match is_postgres {
+        true => Ok(Some(value.to_owned())),
+        false => Err(DeskError::DatabaseUrl(redact_database_url(value))),
+    }
+}
+
+/// A database URL fit to show and log: its password replaced by `***`.
+pub fn redact_database_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        Ok(_) => url.to_owned(),
+        Err(_) => "(not a URL)".to_owned(),
+    }
+}
+
 /// `<platform data dir>/io.scimdesk.desktop`.
 pub fn default_data_dir() -> Option<PathBuf> {
     dirs::data_dir().map(|d| d.join(APP_IDENTIFIER))
 }
 
 impl Desk {
-    /// Opens `data_dir`. `keychain` keeps the secrets on the desktop; in server mode
-    /// (`SCIMDESK_SERVER_MODE`, or the `mode` setting) it is never called: connection tokens are
-    /// shown once, and other secrets are read from the environment or from files.
+    /// Opens the desk of a data directory, on the database [`DATABASE_ENV`] or the data
+    /// directory's setting names (see [`database_url`]). `keychain` keeps the secrets on the
+    /// desktop; in server mode (`SCIMDESK_SERVER_MODE`, or the `mode` setting) it is never called:
+    /// connection tokens are shown once, and other secrets are read from the environment or from
+    /// files.
     pub async fn open(data_dir: &Path, keychain: Arc<dyn Keychain>) -> Result<Desk, DeskError> {
+        let explicit = std::env::var(DATABASE_ENV).ok();
+        Desk::open_with(data_dir, keychain, explicit.as_deref()).await
+    }
+
+    /// Opens the desk of a data directory on the database `database` names (a PostgreSQL URL,
+    /// or `sqlite`), or when `None` the one its setting names.
+    pub async fn open_with(
+        data_dir: &Path,
+        keychain: Arc<dyn Keychain>,
+        database: Option<&str>,
+    ) -> Result<Desk, DeskError> {
         create_private_dir(data_dir).map_err(|source| DeskError::CreateDir {
             path: data_dir.to_owned(),
             source,
         })?;
-        let db = Db::open(data_dir).await.map_err(|source| DeskError::Open {
-            path: data_dir.to_owned(),
-            source,
-        })?;
+        let db = match database_url(data_dir, database)? {
+            Some(url) => {
+                Db::open_postgres(&url)
+                    .await
+                    .map_err(|source| DeskError::OpenPostgres {
+                        url: redact_database_url(&url),
+                        source,
+                    })?
+            }
+            None => Db::open(data_dir).await.map_err(|source| DeskError::Open {
+                path: data_dir.to_owned(),
+                source,
+            })?,
+        };
         let stored = Settings::new(db.clone());
         let server_mode = config::ServerMode::decide(
             std::env::var(SERVER_MODE_ENV).ok().as_deref(),
@@ -846,9 +941,9 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 /// The activity line of a regenerated token, written in the transaction that changed it: the
 /// connection it belongs to, never the token.
 pub(crate) fn record_regenerated(
-    c: &rusqlite::Connection,
+    c: &crate::db::sql::Connection,
     connection: &crate::connections::Connection,
-) -> rusqlite::Result<()> {
+) -> crate::db::sql::Result<()> {
     use crate::directory::activity::{append, NewActivity, ADMIN_METHOD};
     let ctx = crate::directory::WriteContext {
         connection_id: connection.id.clone(),

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rusqlite::OptionalExtension;
+use crate::db::sql::OptionalExtension;
 use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -280,7 +280,7 @@ impl Reachability {
         let ended = self
             .db
             .write(move |c| {
-                let switched = || -> rusqlite::Result<Vec<EndedWindow>> {
+                let switched = || -> crate::db::sql::Result<Vec<EndedWindow>> {
                     if !holds {
                         let started: Vec<String> = c
                             .prepare_cached(
@@ -288,7 +288,7 @@ impl Reachability {
                                  WHERE cause = ?1 AND ended_at IS NULL",
                             )?
                             .query_map([cause.code()], |r| r.get(0))?
-                            .collect::<rusqlite::Result<_>>()?;
+                            .collect::<crate::db::sql::Result<_>>()?;
                         c.execute(
                             "UPDATE reachability_windows SET ended_at = ?1 \
                              WHERE cause = ?2 AND ended_at IS NULL",
@@ -401,15 +401,15 @@ fn parse(at: &str) -> Option<OffsetDateTime> {
 /// One beat, in the writer's transaction: the gap since the stored beat, a window for it when
 /// it is long, then the beat itself.
 fn beat_in(
-    c: &rusqlite::Connection,
+    c: &crate::db::sql::Connection,
     kind: BeatKind,
     now: OffsetDateTime,
     interval: Duration,
-) -> rusqlite::Result<Option<EndedWindow>> {
+) -> crate::db::sql::Result<Option<EndedWindow>> {
     let last: Option<(String, bool)> = c
         .query_row(
             "SELECT beat_at, clean_stop FROM heartbeat WHERE id = 1",
-            [],
+            (),
             |r| Ok((r.get(0)?, r.get::<_, i64>(1)? != 0)),
         )
         .optional()?;
@@ -446,12 +446,12 @@ fn beat_in(
 /// Records a window with the connections that exist now, unless there are none; keeps the
 /// newest [`KEEP_WINDOWS`] (and every open one). Returns whether it recorded one.
 fn record(
-    c: &rusqlite::Connection,
+    c: &crate::db::sql::Connection,
     cause: Cause,
     started_at: &str,
     ended_at: Option<&str>,
     clean_stop: Option<bool>,
-) -> rusqlite::Result<bool> {
+) -> crate::db::sql::Result<bool> {
     // A provider's switch keeps out that provider's connections only: the other's are not in its
     // windows (and with none of its own there is no window).
     let only = match cause {
@@ -465,7 +465,7 @@ fn record(
              ORDER BY created_at, id",
         )?
         .query_map([only], |r| r.get::<_, String>(0))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::db::sql::Result<Vec<_>>>()?;
     if ids.is_empty() {
         return Ok(false);
     }
@@ -650,7 +650,7 @@ mod tests {
         db.write(|c| {
             c.execute(
                 "UPDATE connections SET provider = 'entra' WHERE id = 'c1'",
-                [],
+                (),
             )
             .map_err(direct_error)
         })
@@ -706,7 +706,7 @@ mod tests {
             .unwrap();
 
         db.write(|c| {
-            c.execute("DELETE FROM connections WHERE id = 'c0'", [])
+            c.execute("DELETE FROM connections WHERE id = 'c0'", ())
                 .map_err(direct_error)
         })
         .await
@@ -762,7 +762,7 @@ mod tests {
             .unwrap();
         assert_eq!(count, KEEP_WINDOWS);
         db.write(|c| {
-            c.execute("DELETE FROM connections", [])
+            c.execute("DELETE FROM connections", ())
                 .map_err(direct_error)
         })
         .await

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use rusqlite::OptionalExtension;
+use crate::db::sql::OptionalExtension;
 
 use crate::db::{direct_error, Db, StoreError};
 
@@ -82,7 +82,7 @@ impl Settings {
 
 /// Writes each setting (`None` removes the key), inside the caller's transaction.
 fn write_all(
-    c: &rusqlite::Connection,
+    c: &crate::db::sql::Connection,
     writes: &[(String, Option<String>)],
 ) -> Result<(), StoreError> {
     for (key, value) in writes {

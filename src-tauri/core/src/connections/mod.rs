@@ -352,7 +352,13 @@ impl Connections {
                 let inserted = c.execute(
                     "INSERT INTO connections (id, name, provider, token_sha256, created_at) \
                      VALUES (?, ?, ?, ?, ?)",
-                    rusqlite::params![row_id, row_name, provider.as_str(), digest, row_created],
+                    crate::db::sql::params![
+                        row_id,
+                        row_name,
+                        provider.as_str(),
+                        digest,
+                        row_created
+                    ],
                 );
                 if let Err(e) = inserted {
                     return Err(if is_unique_violation(&e) {
@@ -445,7 +451,9 @@ impl Connections {
     pub async fn regenerate_token(
         &self,
         id_or_name: &str,
-        record: impl FnOnce(&rusqlite::Connection, &Connection) -> rusqlite::Result<()> + Send + 'static,
+        record: impl FnOnce(&crate::db::sql::Connection, &Connection) -> crate::db::sql::Result<()>
+            + Send
+            + 'static,
     ) -> Result<NewConnection, ConnectionError> {
         let connection = self.find(id_or_name).await?;
         let token = generate_token()?;
@@ -463,7 +471,7 @@ impl Connections {
                 let changed = c
                     .execute(
                         "UPDATE connections SET token_sha256 = ? WHERE id = ?",
-                        rusqlite::params![digest, written.id],
+                        crate::db::sql::params![digest, written.id],
                     )
                     .map_err(direct_error)?;
                 if changed == 0 {
@@ -579,7 +587,7 @@ impl Connections {
                      last_contact_detail = ? WHERE id = ?",
                 )
                 .and_then(|mut update| {
-                    update.execute(rusqlite::params![row.0, row.1, row.2, row.3])
+                    update.execute(crate::db::sql::params![row.0, row.1, row.2, row.3])
                 })
                 .map(|_| ())
                 .map_err(direct_error)
@@ -607,7 +615,7 @@ impl Connections {
                     "UPDATE connections SET refused_count = refused_count + ?, \
                      last_refused_at = ? WHERE id = ?",
                 )
-                .and_then(|mut update| update.execute(rusqlite::params![row.0, row.1, row.2]))
+                .and_then(|mut update| update.execute(crate::db::sql::params![row.0, row.1, row.2]))
                 .map(|_| ())
                 .map_err(direct_error)
             })

@@ -70,6 +70,48 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
+impl From<&super::sql::Error> for StoreError {
+    fn from(e: &super::sql::Error) -> StoreError {
+        use super::sql::Error as E;
+        match e {
+            E::Sqlite(e) => StoreError::from(e),
+            E::Postgres(pg) => StoreError::from_postgres(pg),
+            E::NoRows | E::Conversion { .. } => StoreError::Other(e.to_string()),
+        }
+    }
+}
+
+impl From<super::sql::Error> for StoreError {
+    fn from(e: super::sql::Error) -> StoreError {
+        StoreError::from(&e)
+    }
+}
+
+impl StoreError {
+    /// What PostgreSQL said, by its SQLSTATE class: the same kinds as SQLite's codes.
+    fn from_postgres(e: &postgres::Error) -> StoreError {
+        let what = super::sql::Error::postgres_text(e);
+        let Some(code) = e.code() else {
+            return match e.is_closed() {
+                true => StoreError::Closed,
+                false => StoreError::Io(what),
+            };
+        };
+        match code.code() {
+            "23505" => StoreError::Unique(what),
+            // could not serialize, deadlock, lock not available
+            "40001" | "40P01" | "55P03" => StoreError::Busy(what),
+            "53100" => StoreError::DiskFull,
+            // statement_timeout, or cancelled at the request's deadline
+            "57014" => StoreError::Interrupted,
+            // the server is shutting down, or cannot be reached
+            c if c.starts_with("08") || c.starts_with("57P") => StoreError::Io(what),
+            "53000" | "53200" | "53300" => StoreError::Busy(what),
+            _ => StoreError::Other(what),
+        }
+    }
+}
+
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> StoreError {
         match &e {
@@ -112,14 +154,14 @@ mod tests {
         )
         .unwrap();
         let dup = c
-            .execute("INSERT INTO t VALUES ('b', 'x')", [])
+            .execute("INSERT INTO t VALUES ('b', 'x')", ())
             .unwrap_err();
         assert!(matches!(StoreError::from(dup), StoreError::Unique(_)));
         let pk = c
-            .execute("INSERT INTO t VALUES ('a', 'y')", [])
+            .execute("INSERT INTO t VALUES ('a', 'y')", ())
             .unwrap_err();
         assert!(matches!(StoreError::from(pk), StoreError::Unique(_)));
-        let syntax = c.execute("SELEKT 1", []).unwrap_err();
+        let syntax = c.execute("SELEKT 1", ()).unwrap_err();
         assert!(matches!(StoreError::from(syntax), StoreError::Other(_)));
 
         use sqlx::{Connection, Executor};

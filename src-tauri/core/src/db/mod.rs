@@ -44,6 +44,9 @@ use sqlx::{ConnectOptions, Connection};
 use tokio::sync::{oneshot, watch, Mutex};
 
 mod error;
+pub mod sql;
+#[cfg(test)]
+pub(crate) mod testpg;
 
 pub use error::StoreError;
 
@@ -55,7 +58,8 @@ const CACHE_KIB: i64 = 4 * 1024;
 
 #[derive(Clone)]
 pub struct Db {
-    read: SqlitePool,
+    /// sqlx's pool over SQLite, for the reads not yet on [`sql`]; none on PostgreSQL.
+    read: Option<SqlitePool>,
     writer: Arc<Writer>,
     direct: Arc<DirectReaders>,
 }
@@ -63,8 +67,15 @@ pub struct Db {
 /// Read-only connections used on the calling thread (see [`Db::read`]), each taken from here
 /// by the read (or request) that uses it and put back after.
 struct DirectReaders {
-    path: std::path::PathBuf,
-    idle: std::sync::Mutex<Vec<rusqlite::Connection>>,
+    source: Source,
+    idle: std::sync::Mutex<Vec<sql::Connection>>,
+}
+
+/// Where the database is: a SQLite file of the data directory, or a PostgreSQL server.
+#[derive(Clone)]
+enum Source {
+    Sqlite(std::path::PathBuf),
+    Postgres(Box<postgres::Config>),
 }
 
 /// Direct readers kept open: one per thread that may read at once is enough, since a read never
@@ -72,19 +83,23 @@ struct DirectReaders {
 const DIRECT_READERS: usize = 4;
 
 impl DirectReaders {
-    fn open(&self) -> rusqlite::Result<rusqlite::Connection> {
+    fn open(&self) -> sql::Result<sql::Connection> {
+        let path = match &self.source {
+            Source::Postgres(config) => return postgres_connect(config),
+            Source::Sqlite(path) => path,
+        };
         let conn = rusqlite::Connection::open_with_flags(
-            &self.path,
+            path,
             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.execute_batch(&format!("PRAGMA cache_size = -{CACHE_KIB}"))?;
         conn.set_prepared_statement_cache_capacity(64);
         crate::deadline::interrupt_when_passed(&conn);
-        Ok(conn)
+        Ok(sql::Connection::sqlite(conn))
     }
 
-    fn take(&self) -> rusqlite::Result<rusqlite::Connection> {
+    fn take(&self) -> sql::Result<sql::Connection> {
         let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
         match idle {
             Some(conn) => Ok(conn),
@@ -92,7 +107,10 @@ impl DirectReaders {
         }
     }
 
-    fn put_back(&self, conn: rusqlite::Connection) {
+    fn put_back(&self, conn: sql::Connection) {
+        if conn.is_closed() {
+            return;
+        }
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
         if idle.len() < DIRECT_READERS {
             idle.push(conn);
@@ -108,7 +126,7 @@ tokio::task_local! {
 
 /// A direct reader held for one request, and whether its read transaction has begun.
 struct Snapshot {
-    conn: Option<rusqlite::Connection>,
+    conn: Option<sql::Connection>,
     begun: bool,
     readers: Arc<DirectReaders>,
 }
@@ -117,7 +135,7 @@ impl Drop for Snapshot {
     fn drop(&mut self) {
         if let Some(conn) = self.conn.take() {
             // Ends the read transaction (a read-only one: nothing to commit).
-            let ended = || conn.prepare_cached("COMMIT")?.execute([]);
+            let ended = || conn.prepare_cached("COMMIT")?.execute(());
             if !self.begun || ended().is_ok() {
                 self.readers.put_back(conn);
             }
@@ -126,17 +144,29 @@ impl Drop for Snapshot {
 }
 
 /// A failure of a direct connection, noted when it found the disk full.
-pub(crate) fn direct_error(e: rusqlite::Error) -> StoreError {
+pub(crate) fn direct_error(e: sql::Error) -> StoreError {
     if is_disk_full(&e) {
         note_disk_full();
     }
     StoreError::from(e)
 }
 
-/// SQLite says the disk is full: SQLITE_FULL, which its file layer also answers when a write
-/// fails with ENOSPC.
-pub fn is_disk_full(e: &rusqlite::Error) -> bool {
-    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DiskFull)
+/// The database says the disk is full: SQLITE_FULL, which SQLite's file layer also answers when
+/// a write fails with ENOSPC; PostgreSQL's `disk_full` (53100).
+pub fn is_disk_full(e: &sql::Error) -> bool {
+    match e {
+        sql::Error::Sqlite(rusqlite::Error::SqliteFailure(f, _)) => {
+            f.code == rusqlite::ErrorCode::DiskFull
+        }
+        e => e.postgres_code() == Some("53100"),
+    }
+}
+
+/// A connection to PostgreSQL, as the storage modules use it. Statements that outlive this bound
+/// are cancelled by the server (each request also has its own deadline, see [`crate::deadline`]).
+fn postgres_connect(config: &postgres::Config) -> sql::Result<sql::Connection> {
+    let client = config.connect(postgres::NoTls)?;
+    Ok(sql::Connection::postgres(client))
 }
 
 thread_local! {
@@ -214,6 +244,10 @@ impl std::fmt::Debug for Db {
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+/// PostgreSQL's migrations: the same schema in PostgreSQL's SQL (see `migrations-pg`). sqlx
+/// holds an advisory lock while it applies them, so servers starting at once migrate once.
+static MIGRATOR_PG: sqlx::migrate::Migrator = sqlx::migrate!("./migrations-pg");
+
 /// Where the database's schema stands against the migrations this binary carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SchemaState {
@@ -247,8 +281,8 @@ struct Writer {
 #[derive(Debug, Clone)]
 struct Failure(StoreError);
 
-impl From<&rusqlite::Error> for Failure {
-    fn from(e: &rusqlite::Error) -> Self {
+impl From<&sql::Error> for Failure {
+    fn from(e: &sql::Error) -> Self {
         if is_disk_full(e) {
             note_disk_full();
         }
@@ -277,7 +311,7 @@ trait Job: Send {
     /// the caller to roll back.
     fn run(
         self: Box<Self>,
-        conn: &rusqlite::Connection,
+        conn: &sql::Connection,
         savepoint: bool,
     ) -> Result<Option<Finish>, Failure>;
     /// Answers the write without running it.
@@ -298,13 +332,13 @@ fn not_committed(failure: &Failure) -> StoreError {
 
 impl<F, T, E> Job for WriteJob<F, T, E>
 where
-    F: FnOnce(&rusqlite::Connection) -> Result<T, E> + Send,
+    F: FnOnce(&sql::Connection) -> Result<T, E> + Send,
     T: Send + 'static,
     E: From<StoreError> + Send + 'static,
 {
     fn run(
         self: Box<Self>,
-        conn: &rusqlite::Connection,
+        conn: &sql::Connection,
         savepoint: bool,
     ) -> Result<Option<Finish>, Failure> {
         let WriteJob {
@@ -316,7 +350,7 @@ where
             let _ = answer.send(Err(E::from(StoreError::Interrupted)));
             return Ok(None);
         }
-        let broken = |answer: oneshot::Sender<Result<T, E>>, e: rusqlite::Error| {
+        let broken = |answer: oneshot::Sender<Result<T, E>>, e: sql::Error| {
             let why = Failure::from(&e);
             let _ = answer.send(Err(E::from(not_committed(&why))));
             Err(why)
@@ -373,7 +407,7 @@ const WAL_KEEP_BYTES: i64 = 64 << 20;
 /// stop (see [`Db::close`]), it writes the log back into the database and empties it, unless
 /// another process is reading it.
 fn run_writer(
-    conn: rusqlite::Connection,
+    conn: sql::Connection,
     jobs: std::sync::mpsc::Receiver<Box<dyn Job>>,
     commits: Arc<AtomicU64>,
     storage: Arc<Storage>,
@@ -381,7 +415,7 @@ fn run_writer(
     WRITER_STORAGE.with(|mine| *mine.borrow_mut() = Some(storage.clone()));
     while let Ok(first) = jobs.recv() {
         // Waits up to the busy timeout for another process (a CLI) holding the write lock.
-        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        if let Err(e) = conn.execute_batch(conn.pick("BEGIN IMMEDIATE", "BEGIN")) {
             tracing::error!(error = %e, "could not start a write");
             first.refuse(Failure::from(&e));
             continue;
@@ -435,8 +469,11 @@ fn run_writer(
     // Left to itself, the log keeps its size, and the last connection to close (a read-only
     // one, here) cannot write it back. A reader in another process (the app) makes this wait
     // a moment at most, and leaves the log for later.
+    let Some(conn) = conn.as_sqlite() else {
+        return;
+    };
     let _ = conn.busy_timeout(Duration::from_millis(500));
-    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
+    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", (), |_| Ok(())) {
         tracing::debug!(error = %e, "the write-ahead log was left as it is");
     }
 }
@@ -463,25 +500,67 @@ impl Db {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options)
             .await?;
-        let writer = Writer::start(&path)?;
+        let writer = Writer::start(Source::Sqlite(path.clone())).await?;
         let direct = Arc::new(DirectReaders {
-            path: path.clone(),
+            source: Source::Sqlite(path.clone()),
             idle: Default::default(),
         });
         let conns = (0..DIRECT_READERS)
             .map(|_| direct.open())
-            .collect::<rusqlite::Result<Vec<_>>>()
+            .collect::<sql::Result<Vec<_>>>()
             .map_err(direct_error)?;
         *direct.idle.lock().unwrap_or_else(|p| p.into_inner()) = conns;
         Ok(Db {
-            read,
+            read: Some(read),
             writer,
             direct,
         })
     }
 
+    /// Opens a PostgreSQL database shared by several servers (`postgres://…`): applies the
+    /// migrations it lacks (under sqlx's advisory lock, so servers starting together migrate
+    /// it once), then starts the writer. Its reads and writes run on threads of their own.
+    pub async fn open_postgres(url: &str) -> Result<Db, StoreError> {
+        let config = postgres::Config::from_str(url)
+            .map_err(|e| StoreError::Other(format!("the database URL is not valid: {e}")))?;
+        {
+            use sqlx::Connection as _;
+            let mut conn = sqlx::PgConnection::connect(url).await?;
+            MIGRATOR_PG.run(&mut conn).await?;
+            conn.close().await?;
+        }
+        let source = Source::Postgres(Box::new(config));
+        let writer = Writer::start(source.clone()).await?;
+        Ok(Db {
+            read: None,
+            writer,
+            direct: Arc::new(DirectReaders {
+                source,
+                idle: Default::default(),
+            }),
+        })
+    }
+
+    /// The migrations this engine's schema is built by.
+    fn migrator(&self) -> &'static sqlx::migrate::Migrator {
+        match self.dialect() {
+            sql::Dialect::Sqlite => &MIGRATOR,
+            sql::Dialect::Postgres => &MIGRATOR_PG,
+        }
+    }
+
+    /// Which SQL the database speaks.
+    pub fn dialect(&self) -> sql::Dialect {
+        match self.direct.source {
+            Source::Sqlite(_) => sql::Dialect::Sqlite,
+            Source::Postgres(_) => sql::Dialect::Postgres,
+        }
+    }
+
     pub fn reader(&self) -> &SqlitePool {
-        &self.read
+        self.read
+            .as_ref()
+            .expect("this read does not run on PostgreSQL yet")
     }
 
     /// Whether the last writes found the disk full (see [`DiskFull`]).
@@ -505,7 +584,7 @@ impl Db {
     /// waiting for it.
     pub async fn write<T, E, F>(&self, write: F) -> Result<T, E>
     where
-        F: FnOnce(&rusqlite::Connection) -> Result<T, E> + Send + 'static,
+        F: FnOnce(&sql::Connection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
@@ -534,7 +613,7 @@ impl Db {
     pub fn generations(&self) -> Result<Generations, StoreError> {
         self.read(|c| {
             c.prepare_cached("SELECT config, directory, mapping FROM generation WHERE id = 1")?
-                .query_row([], |r| {
+                .query_row((), |r| {
                     Ok(Generations {
                         config: r.get(0)?,
                         directory: r.get(1)?,
@@ -549,10 +628,10 @@ impl Db {
     pub fn schema_state(&self) -> Result<SchemaState, StoreError> {
         let applied: Vec<(i64, bool)> = self.read(|c| {
             c.prepare_cached("SELECT version, success FROM _sqlx_migrations")?
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .query_map((), |r| Ok((r.get(0)?, r.get::<_, bool>(1)?)))?
                 .collect()
         })?;
-        let known = MIGRATOR.iter().map(|m| m.version);
+        let known = self.migrator().iter().map(|m| m.version);
         Ok(schema_state(&applied, known))
     }
 
@@ -564,8 +643,11 @@ impl Db {
     /// transaction.
     pub fn read<T>(
         &self,
-        read: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>,
-    ) -> Result<T, StoreError> {
+        read: impl FnOnce(&sql::Connection) -> sql::Result<T> + Send,
+    ) -> Result<T, StoreError>
+    where
+        T: Send,
+    {
         let mut read = Some(read);
         let in_snapshot = SNAPSHOT.try_with(|snapshot| {
             let Ok(mut snapshot) = snapshot.try_borrow_mut() else {
@@ -575,7 +657,7 @@ impl Db {
             let conn = snapshot.conn.as_ref()?;
             let read = read.take()?;
             if !snapshot.begun {
-                if let Err(e) = conn.prepare_cached("BEGIN").and_then(|mut b| b.execute([])) {
+                if let Err(e) = conn.prepare_cached("BEGIN").and_then(|mut b| b.execute(())) {
                     return Some(Err(e));
                 }
                 snapshot.begun = true;
@@ -588,10 +670,41 @@ impl Db {
             return done.map_err(direct_error);
         }
         let read = read.take().expect("not run in a snapshot");
-        let conn = self.direct.take().map_err(direct_error)?;
-        let done = crate::deadline::enter(crate::deadline::current(), || read(&conn));
-        self.direct.put_back(conn);
+        let deadline = crate::deadline::current();
+        let direct = &*self.direct;
+        let run = move || {
+            let conn = direct.take()?;
+            let done = crate::deadline::enter(deadline, || read(&conn));
+            direct.put_back(conn);
+            done
+        };
+        let done = match self.dialect() {
+            sql::Dialect::Sqlite => run(),
+            // The PostgreSQL client blocks on a runtime of its own, which may not run on one
+            // of the async runtime's threads: the read runs on a thread of its own.
+            sql::Dialect::Postgres => std::thread::scope(|s| match s.spawn(run).join() {
+                Ok(done) => done,
+                Err(panic) => std::panic::resume_unwind(panic),
+            }),
+        };
         done.map_err(direct_error)
+    }
+
+    /// Runs a read as [`Db::read`] does, on a thread of the blocking pool: for the admin's
+    /// reads (a page of the employees, an export), which may take longer than a request's
+    /// lookup and should not hold up the async runtime meanwhile.
+    pub async fn read_async<T, F>(&self, read: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&sql::Connection) -> sql::Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || db.read(read))
+            .await
+            .unwrap_or_else(|e| match e.try_into_panic() {
+                Ok(panic) => std::panic::resume_unwind(panic),
+                Err(_) => Err(StoreError::Closed),
+            })
     }
 
     /// Runs `serve` with every [`Db::read`] it makes (the change probe, the lookup, a page and
@@ -599,6 +712,11 @@ impl Db {
     /// the database, and a request pays for one transaction rather than one per read. For
     /// requests that only read: a write's own reads must see the write.
     pub async fn snapshot<F: std::future::Future>(&self, serve: F) -> F::Output {
+        if self.dialect() == sql::Dialect::Postgres {
+            // PostgreSQL's reads run on threads of their own (see [`Db::read`]), each in a
+            // statement of its own.
+            return serve.await;
+        }
         let snapshot = Snapshot {
             conn: self.direct.take().ok(),
             begun: false,
@@ -611,7 +729,9 @@ impl Db {
 
     /// Closes the pools, and stops the writer once the writes already sent are answered.
     pub async fn close(&self) {
-        self.read.close().await;
+        if let Some(read) = &self.read {
+            read.close().await;
+        }
         let jobs = self
             .writer
             .jobs
@@ -626,23 +746,12 @@ impl Db {
 }
 
 impl Writer {
-    fn start(path: &Path) -> Result<Arc<Writer>, StoreError> {
-        let conn = rusqlite::Connection::open_with_flags(
-            path,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(direct_error)?;
-        conn.busy_timeout(Duration::from_secs(10))
-            .map_err(direct_error)?;
-        conn.execute_batch(&format!(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
-             PRAGMA cache_size = -{CACHE_KIB}; PRAGMA journal_size_limit = {WAL_KEEP_BYTES}"
-        ))
-        .map_err(direct_error)?;
-        conn.set_prepared_statement_cache_capacity(64);
-        crate::deadline::interrupt_when_passed(&conn);
+    /// Opens the write connection on the writer's own thread (the PostgreSQL client may not
+    /// run on the async runtime's threads), and starts taking writes once it is open.
+    async fn start(source: Source) -> Result<Arc<Writer>, StoreError> {
         let (jobs, queue) = std::sync::mpsc::channel();
         let (finished, done) = oneshot::channel();
+        let (opened, open) = oneshot::channel();
         let commits = Arc::new(AtomicU64::new(0));
         let counter = commits.clone();
         let storage = Arc::new(Storage {
@@ -652,10 +761,19 @@ impl Writer {
         std::thread::Builder::new()
             .name("scimdesk-writer".into())
             .spawn(move || {
+                let conn = match open_writer(&source) {
+                    Ok(conn) => conn,
+                    Err(e) => {
+                        let _ = opened.send(Err(direct_error(e)));
+                        return;
+                    }
+                };
+                let _ = opened.send(Ok(()));
                 run_writer(conn, queue, counter, noted);
                 let _ = finished.send(());
             })
             .map_err(|e| StoreError::Io(e.to_string()))?;
+        open.await.unwrap_or(Err(StoreError::Closed))?;
         Ok(Arc::new(Writer {
             jobs: std::sync::Mutex::new(Some(jobs)),
             done: Mutex::new(Some(done)),
@@ -665,8 +783,38 @@ impl Writer {
     }
 }
 
+/// The write connection: SQLite in WAL with full sync and foreign keys; PostgreSQL with its
+/// durable commit left on (`synchronous_commit`, the server's default, is insisted on).
+fn open_writer(source: &Source) -> sql::Result<sql::Connection> {
+    let path = match source {
+        Source::Postgres(config) => {
+            let conn = postgres_connect(config)?;
+            conn.execute_batch("SET synchronous_commit = on")?;
+            return Ok(conn);
+        }
+        Source::Sqlite(path) => path,
+    };
+    let conn = rusqlite::Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.execute_batch(&format!(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+         PRAGMA cache_size = -{CACHE_KIB}; PRAGMA journal_size_limit = {WAL_KEEP_BYTES}"
+    ))?;
+    conn.set_prepared_statement_cache_capacity(64);
+    crate::deadline::interrupt_when_passed(&conn);
+    Ok(sql::Connection::sqlite(conn))
+}
+
 /// True when a database error is a UNIQUE constraint failing.
-pub fn is_unique_violation(err: &rusqlite::Error) -> bool {
+pub fn is_unique_violation(err: &sql::Error) -> bool {
+    err.is_unique_violation()
+}
+
+/// True when a SQLite error is a UNIQUE constraint failing.
+fn sqlite_unique_violation(err: &rusqlite::Error) -> bool {
     matches!(err, rusqlite::Error::SqliteFailure(e, _)
         if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
             || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
@@ -715,11 +863,12 @@ pub(crate) async fn database_before(dir: &Path, version: i64) -> sqlx::SqliteCon
 /// The query plan SQLite chooses for `sql` with `params`, its steps joined by "; " (for tests
 /// that check a query uses an index and sorts nothing).
 #[cfg(test)]
-pub(crate) fn query_plan(db: &Db, sql: &str, params: &[&dyn rusqlite::ToSql]) -> String {
+pub(crate) fn query_plan(db: &Db, sql: &str, params: &[&dyn sql::ToSql]) -> String {
+    let params: Vec<sql::Value> = params.iter().map(|p| p.to_value()).collect();
     db.read(|c| {
         c.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?
-            .query_map(params, |r| r.get::<_, String>(3))?
-            .collect::<rusqlite::Result<Vec<_>>>()
+            .query_map(&params, |r| r.get::<_, String>(3))?
+            .collect::<sql::Result<Vec<_>>>()
     })
     .unwrap()
     .join("; ")
@@ -745,7 +894,7 @@ mod tests {
 
     use super::*;
 
-    fn insert_setting(c: &rusqlite::Connection, key: &str) -> rusqlite::Result<()> {
+    fn insert_setting(c: &sql::Connection, key: &str) -> sql::Result<()> {
         c.execute("INSERT INTO settings (key, value) VALUES (?, 'v')", [key])?;
         Ok(())
     }
@@ -754,15 +903,13 @@ mod tests {
     async fn opens_durably_in_wal_with_full_sync_and_foreign_keys() {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(dir.path()).await.unwrap();
-        let pragma = |c: &rusqlite::Connection, name: &str| -> rusqlite::Result<String> {
-            c.query_row(&format!("PRAGMA {name}"), [], |r| {
-                r.get::<_, rusqlite::types::Value>(0)
-            })
-            .map(|v| match v {
-                rusqlite::types::Value::Integer(i) => i.to_string(),
-                rusqlite::types::Value::Text(t) => t,
-                other => format!("{other:?}"),
-            })
+        let pragma = |c: &sql::Connection, name: &str| -> sql::Result<String> {
+            c.query_row(&format!("PRAGMA {name}"), (), |r| r.get::<_, sql::Value>(0))
+                .map(|v| match v {
+                    sql::Value::Integer(i) => i.to_string(),
+                    sql::Value::Text(t) => t,
+                    other => format!("{other:?}"),
+                })
         };
         let on_writer = db
             .write(move |c| {
@@ -778,7 +925,7 @@ mod tests {
             ["wal", "2", "1", &(-CACHE_KIB).to_string()],
             "WAL, synchronous=FULL, foreign keys, a bounded page cache"
         );
-        let mut read = db.read.acquire().await.unwrap();
+        let mut read = db.reader().acquire().await.unwrap();
         let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
             .fetch_one(&mut *read)
             .await
@@ -870,11 +1017,11 @@ mod tests {
     /// A write's own error type, for the test above: SQLite's, or the writer's.
     #[derive(Debug)]
     enum WriteError {
-        Sql(rusqlite::Error),
+        Sql(sql::Error),
         Db(StoreError),
     }
-    impl From<rusqlite::Error> for WriteError {
-        fn from(e: rusqlite::Error) -> Self {
+    impl From<sql::Error> for WriteError {
+        fn from(e: sql::Error) -> Self {
             WriteError::Sql(e)
         }
     }
@@ -915,7 +1062,7 @@ mod tests {
                 c.execute(
                     "INSERT INTO employees (id, user_name, status, doc, created_at, updated_at) \
                      VALUES ('e', 'u', 'active', '{}', 't', 't')",
-                    [],
+                    (),
                 )
                 .map_err(direct_error)?;
                 probe.generations()
@@ -989,7 +1136,7 @@ mod tests {
             // The first write holds the writer long enough for the other two to queue behind
             // it, so all three are one group.
             let slow = |key: &'static str, fail: bool| {
-                move |c: &rusqlite::Connection| {
+                move |c: &sql::Connection| {
                     std::thread::sleep(Duration::from_millis(100));
                     insert_setting(c, key).map_err(direct_error)?;
                     match fail {
@@ -999,7 +1146,7 @@ mod tests {
                 }
             };
             let quick = |key: &'static str, fail: bool| {
-                move |c: &rusqlite::Connection| {
+                move |c: &sql::Connection| {
                     insert_setting(c, key).map_err(direct_error)?;
                     match fail {
                         true => Err(StoreError::Other("refused".into())),
@@ -1046,7 +1193,7 @@ mod tests {
             let n: i64 = c
                 .query_row(
                     "SELECT COUNT(*) FROM settings WHERE key = 'sent'",
-                    [],
+                    (),
                     |r| r.get(0),
                 )
                 .unwrap();
@@ -1079,13 +1226,13 @@ mod tests {
         assert_eq!(left, 0, "the log was emptied");
         let c = rusqlite::Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
         let n: i64 = c
-            .query_row("SELECT COUNT(*) FROM settings", [], |r| r.get(0))
+            .query_row("SELECT COUNT(*) FROM settings", (), |r| r.get(0))
             .unwrap();
         assert_eq!(n, 2_000, "and everything is in the database");
     }
 
     fn count_settings(db: &Db) -> i64 {
-        db.read(|c| c.query_row("SELECT COUNT(*) FROM settings", [], |r| r.get(0)))
+        db.read(|c| c.query_row("SELECT COUNT(*) FROM settings", (), |r| r.get(0)))
             .unwrap()
     }
 

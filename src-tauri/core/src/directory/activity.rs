@@ -107,10 +107,10 @@ fn summary_of(method: &str, summary: &str, failed: bool) -> String {
 /// to [`TEXT_MAX_CHARS`], so a megabyte userName makes a short line. Answers the line's `seq`,
 /// which the write's history rows name ([`super::history::record`]).
 pub(crate) fn append(
-    c: &rusqlite::Connection,
+    c: &crate::db::sql::Connection,
     ctx: &WriteContext,
     entry: NewActivity<'_>,
-) -> rusqlite::Result<i64> {
+) -> crate::db::sql::Result<i64> {
     let outcome = if entry.status < 400 {
         "success"
     } else {
@@ -121,7 +121,7 @@ pub(crate) fn append(
          resource_type, resource_id, employee_id, summary, outcome, status, detail) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )?
-    .execute(rusqlite::params![
+    .execute(crate::db::sql::params![
         timefmt::now(),
         ctx.connection_id,
         ctx.connection_name,
@@ -140,7 +140,7 @@ pub(crate) fn append(
         i64::from(entry.status),
         entry.detail.map(stored),
     ])?;
-    Ok(c.last_insert_rowid())
+    c.last_insert_rowid()
 }
 
 impl Directory {
@@ -337,7 +337,7 @@ impl Directory {
                          WHERE seq <= ?2 OR at < ?1)",
                     )
                     .and_then(|mut delete| {
-                        delete.execute(rusqlite::params![cutoff, keep_after, PRUNE_BATCH])
+                        delete.execute(crate::db::sql::params![cutoff, keep_after, PRUNE_BATCH])
                     })
                     .map_err(direct_error)
                 })

@@ -730,9 +730,11 @@ pub fn validate(input: &MappingInput) -> Result<ValidMapping, MappingError> {
 // Storage
 
 /// The custom fields, in the order the admin defined them.
-pub(crate) fn load_columns(c: &rusqlite::Connection) -> rusqlite::Result<Vec<CustomFieldColumn>> {
+pub(crate) fn load_columns(
+    c: &crate::db::sql::Connection,
+) -> crate::db::sql::Result<Vec<CustomFieldColumn>> {
     c.prepare_cached("SELECT key, label, kind FROM custom_fields ORDER BY position, key")?
-        .query_map([], |r| {
+        .query_map((), |r| {
             Ok(CustomFieldColumn {
                 key: r.get(0)?,
                 label: r.get(1)?,
@@ -744,10 +746,10 @@ pub(crate) fn load_columns(c: &rusqlite::Connection) -> rusqlite::Result<Vec<Cus
 
 /// The stored mapping of `provider` (the default when there is none).
 pub(crate) fn load_stored(
-    c: &rusqlite::Connection,
+    c: &crate::db::sql::Connection,
     provider: Provider,
-) -> rusqlite::Result<StoredMapping> {
-    use rusqlite::OptionalExtension;
+) -> crate::db::sql::Result<StoredMapping> {
+    use crate::db::sql::OptionalExtension;
     let row: Option<(String, bool)> = c
         .prepare_cached(
             "SELECT fields, allow_shared_paths FROM attribute_mappings WHERE provider = ?",
@@ -766,10 +768,10 @@ pub(crate) fn load_stored(
 /// Saves `valid` as `provider`'s mapping: its custom field definitions (added or changed), and
 /// the custom fields no provider maps any more removed.
 pub(crate) fn store(
-    c: &rusqlite::Connection,
+    c: &crate::db::sql::Connection,
     provider: Provider,
     valid: &ValidMapping,
-) -> rusqlite::Result<()> {
+) -> crate::db::sql::Result<()> {
     let existing = load_columns(c)?;
     let mut position = existing.len() as i64;
     for col in &valid.columns {
@@ -777,13 +779,17 @@ pub(crate) fn store(
             Some(e) if e == col => {}
             Some(_) => {
                 c.prepare_cached("UPDATE custom_fields SET label = ?, kind = ? WHERE key = ?")?
-                    .execute(rusqlite::params![col.label, col.kind.as_str(), col.key])?;
+                    .execute(crate::db::sql::params![
+                        col.label,
+                        col.kind.as_str(),
+                        col.key
+                    ])?;
             }
             None => {
                 c.prepare_cached(
                     "INSERT INTO custom_fields (key, label, kind, position) VALUES (?, ?, ?, ?)",
                 )?
-                .execute(rusqlite::params![
+                .execute(crate::db::sql::params![
                     col.key,
                     col.label,
                     col.kind.as_str(),
@@ -802,7 +808,7 @@ pub(crate) fn store(
              VALUES (?1, ?2, ?3) ON CONFLICT (provider) DO UPDATE SET fields = ?2, \
              allow_shared_paths = ?3",
         )?
-        .execute(rusqlite::params![
+        .execute(crate::db::sql::params![
             provider.as_str(),
             serde_json::to_string(&valid.stored.paths).unwrap_or_else(|_| "{}".into()),
             valid.stored.allow_shared_paths
@@ -828,13 +834,16 @@ pub(crate) fn store(
 }
 
 /// Whether any provider's mapping reads a built-in field from another path than its default.
-pub(crate) fn built_ins_moved(c: &rusqlite::Connection) -> rusqlite::Result<bool> {
-    c.prepare_cached(
+pub(crate) fn built_ins_moved(c: &crate::db::sql::Connection) -> crate::db::sql::Result<bool> {
+    c.prepare_cached(c.pick(
         "SELECT EXISTS (SELECT 1 FROM attribute_mappings m, json_each(m.fields) j \
          WHERE j.key IN ('email', 'first_name', 'last_name', 'display_name', 'job_title', \
          'department', 'business_unit', 'employee_id', 'manager', 'location'))",
-    )?
-    .query_row([], |r| r.get(0))
+        "SELECT EXISTS (SELECT 1 FROM attribute_mappings m, jsonb_each(m.fields) j \
+         WHERE j.key IN ('email', 'first_name', 'last_name', 'display_name', 'job_title', \
+         'department', 'business_unit', 'employee_id', 'manager', 'location'))",
+    ))?
+    .query_row((), |r| r.get(0))
 }
 
 /// The compiled mappings of this process, valid for one `mapping` generation of the database:
@@ -863,12 +872,12 @@ pub(crate) fn cached_mapping(
 /// of the generation counter when it is cached.
 pub(crate) fn mapping_for(
     cache: &Mutex<MappingCache>,
-    c: &rusqlite::Connection,
+    c: &crate::db::sql::Connection,
     provider: Provider,
-) -> rusqlite::Result<Arc<CompiledMapping>> {
+) -> crate::db::sql::Result<Arc<CompiledMapping>> {
     let generation: i64 = c
         .prepare_cached("SELECT mapping FROM generation WHERE id = 1")?
-        .query_row([], |r| r.get(0))?;
+        .query_row((), |r| r.get(0))?;
     {
         let mut cached = cache.lock().unwrap_or_else(|p| p.into_inner());
         if cached.generation != generation {

@@ -66,7 +66,7 @@ impl Directory {
                          outcome, status) VALUES (?, 'POST', 'create', 'User', ?, 'success', 201)",
                     )?;
                     for n in 0..chunk {
-                        insert.execute(rusqlite::params![at, format!("Seeded line {n}")])?;
+                        insert.execute(crate::db::sql::params![at, format!("Seeded line {n}")])?;
                     }
                     Ok(())
                 })
@@ -132,7 +132,7 @@ impl Directory {
                        AND m.status <> 'removed' ORDER BY m.seq LIMIT 1) \
                      WHERE manager_id IS NULL AND manager_email IS NOT NULL \
                      AND status <> 'removed'",
-                    [],
+                    (),
                 )?;
                 super::activity::append(
                     c,

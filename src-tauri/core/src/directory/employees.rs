@@ -353,10 +353,10 @@ const TRIGRAM_READ: std::ops::RangeInclusive<i64> = 8_000..=15_000;
 /// is read further than it needs: first each trigram up to `worth`'s start (one below it means
 /// the phrase, at once), then each up to the rarest so far.
 fn rarest_trigram(
-    c: &rusqlite::Connection,
+    c: &crate::db::sql::Connection,
     search: &str,
     worth: &std::ops::RangeInclusive<i64>,
-) -> rusqlite::Result<Option<usize>> {
+) -> crate::db::sql::Result<Option<usize>> {
     let chars: Vec<char> = search.chars().collect();
     if chars.len() <= INDEXED_CHARS {
         return Ok(None);
@@ -372,8 +372,8 @@ fn rarest_trigram(
     let mut count = c.prepare_cached(
         "SELECT COUNT(*) FROM (SELECT 1 FROM employees_search WHERE fields MATCH ?1 LIMIT ?2)",
     )?;
-    let mut counted = |phrase: &str, cap: i64| -> rusqlite::Result<i64> {
-        count.query_row(rusqlite::params![phrase, cap], |r| r.get(0))
+    let mut counted = |phrase: &str, cap: i64| -> crate::db::sql::Result<i64> {
+        count.query_row(crate::db::sql::params![phrase, cap], |r| r.get(0))
     };
     for (_, phrase) in &trigrams {
         if counted(phrase, *worth.start())? < *worth.start() {
@@ -1083,7 +1083,7 @@ mod tests {
         d.db.write(|c| {
             c.execute(
                 "DELETE FROM employees WHERE user_name = 'seed-2@seed.example'",
-                [],
+                (),
             )
             .map_err(StoreError::from)
         })
@@ -1096,7 +1096,7 @@ mod tests {
                 c.query_row(
                     "SELECT (SELECT COUNT(*) FROM employees), \
                      (SELECT COUNT(*) FROM employees_search_docsize)",
-                    [],
+                    (),
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
             })
@@ -1145,7 +1145,7 @@ mod tests {
             )?;
             for (i, r) in rows.iter().enumerate() {
                 let id = format!("id-{i}");
-                insert.execute(rusqlite::params![
+                insert.execute(crate::db::sql::params![
                     id, r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9]
                 ])?;
             }
@@ -1577,7 +1577,7 @@ mod tests {
                 d.db.read(move |c| {
                     c.prepare(&sql)?
                         .query_map([pattern], |r| r.get(0))?
-                        .collect::<rusqlite::Result<Vec<String>>>()
+                        .collect::<crate::db::sql::Result<Vec<String>>>()
                 })
                 .unwrap();
             let mut new: Vec<String> = d

@@ -25,8 +25,8 @@ impl From<ScimError> for DirectoryError {
     }
 }
 
-impl From<rusqlite::Error> for DirectoryError {
-    fn from(e: rusqlite::Error) -> Self {
+impl From<crate::db::sql::Error> for DirectoryError {
+    fn from(e: crate::db::sql::Error) -> Self {
         DirectoryError::Store(crate::db::direct_error(e))
     }
 }

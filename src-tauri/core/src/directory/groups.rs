@@ -16,7 +16,7 @@
 use std::collections::HashSet;
 use std::fmt::Write as _;
 
-use rusqlite::{Connection, OptionalExtension};
+use crate::db::sql::{Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -117,7 +117,7 @@ fn unknown_member(id: &str) -> ScimError {
 
 impl ListRow for GroupRow {
     /// By position, in the order of [`GROUP_COLUMNS`].
-    fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+    fn from_row(r: &crate::db::sql::Row<'_>) -> crate::db::sql::Result<Self> {
         Ok(GroupRow {
             seq: r.get(0)?,
             id: r.get(1)?,
@@ -138,7 +138,7 @@ impl ListRow for GroupRow {
 }
 
 /// The group `id`, if there is one.
-fn group_by_id(c: &Connection, id: &str) -> rusqlite::Result<Option<GroupRow>> {
+fn group_by_id(c: &Connection, id: &str) -> crate::db::sql::Result<Option<GroupRow>> {
     static SQL: std::sync::LazyLock<String> =
         std::sync::LazyLock::new(|| format!("SELECT {GROUP_COLUMNS} FROM groups g WHERE g.id = ?"));
     c.prepare_cached(&SQL)?
@@ -148,7 +148,7 @@ fn group_by_id(c: &Connection, id: &str) -> rusqlite::Result<Option<GroupRow>> {
 
 impl Stored for GroupRow {
     const NOUN: &'static str = "group";
-    fn load(c: &Connection, id: &str) -> rusqlite::Result<Option<Self>> {
+    fn load(c: &Connection, id: &str) -> crate::db::sql::Result<Option<Self>> {
         group_by_id(c, id)
     }
     fn not_found(id: &str) -> ScimError {
@@ -171,7 +171,7 @@ fn for_each_member(
     c: &Connection,
     seq: i64,
     mut each: impl FnMut(StoredMember),
-) -> rusqlite::Result<()> {
+) -> crate::db::sql::Result<()> {
     let mut stmt = c.prepare_cached(
         "SELECT member_id, display, kind FROM group_members WHERE group_seq = ? \
          ORDER BY member_id",
@@ -219,7 +219,7 @@ fn group_text(
     base_url: &str,
     attributes: &[String],
     excluded: &[String],
-    read_members: impl FnOnce(&mut dyn FnMut(StoredMember)) -> rusqlite::Result<()>,
+    read_members: impl FnOnce(&mut dyn FnMut(StoredMember)) -> crate::db::sql::Result<()>,
 ) -> Result<String, DirectoryError> {
     let doc = parse_doc(&g.doc)?;
     let mut head = Map::new();
@@ -509,7 +509,7 @@ struct Tally {
 
 /// The stored id and kind of the user or group that `id` names (ids are written in lower case
 /// by this directory; a client may echo them in another case).
-fn resolve(c: &Connection, id: &str) -> rusqlite::Result<Option<(String, &'static str)>> {
+fn resolve(c: &Connection, id: &str) -> crate::db::sql::Result<Option<(String, &'static str)>> {
     let lower = id.to_ascii_lowercase();
     let candidates: &[&str] = if lower == id { &[id] } else { &[id, &lower] };
     for candidate in candidates {
@@ -543,7 +543,7 @@ fn put_member(
         .prepare_cached(
             "SELECT display, kind FROM group_members WHERE group_seq = ? AND member_id = ?",
         )?
-        .query_row(rusqlite::params![seq, id], |r| {
+        .query_row(crate::db::sql::params![seq, id], |r| {
             Ok((
                 r.get::<_, Option<String>>(0)?,
                 r.get::<_, Option<String>>(1)?,
@@ -556,7 +556,7 @@ fn put_member(
                 "INSERT INTO group_members (group_seq, member_id, display, kind) \
                  VALUES (?, ?, ?, ?)",
             )?
-            .execute(rusqlite::params![seq, id, m.display, kind])?;
+            .execute(crate::db::sql::params![seq, id, m.display, kind])?;
             tally.added += 1;
             if kind == USER {
                 tally.users_added.push(id);
@@ -570,7 +570,7 @@ fn put_member(
                     "UPDATE group_members SET display = ?, kind = ? \
                      WHERE group_seq = ? AND member_id = ?",
                 )?
-                .execute(rusqlite::params![display, kind, seq, id])?;
+                .execute(crate::db::sql::params![display, kind, seq, id])?;
                 tally.relabelled += 1;
             }
         }
@@ -579,18 +579,25 @@ fn put_member(
 }
 
 /// Removes the member `id` of the group `seq`, if it is one.
-fn drop_member(c: &Connection, seq: i64, id: &str, tally: &mut Tally) -> rusqlite::Result<()> {
+fn drop_member(
+    c: &Connection,
+    seq: i64,
+    id: &str,
+    tally: &mut Tally,
+) -> crate::db::sql::Result<()> {
     let mut delete = c.prepare_cached(
         "DELETE FROM group_members WHERE group_seq = ? AND member_id = ? \
          RETURNING member_id, kind",
     )?;
     let mut gone: Option<(String, Option<String>)> = delete
-        .query_row(rusqlite::params![seq, id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row(crate::db::sql::params![seq, id], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .optional()?;
     let lower = id.to_ascii_lowercase();
     if gone.is_none() && lower != id {
         gone = delete
-            .query_row(rusqlite::params![seq, lower], |r| {
+            .query_row(crate::db::sql::params![seq, lower], |r| {
                 Ok((r.get(0)?, r.get(1)?))
             })
             .optional()?;
@@ -610,7 +617,7 @@ fn record_memberships(
     seq: i64,
     group: &str,
     tally: &Tally,
-) -> rusqlite::Result<()> {
+) -> crate::db::sql::Result<()> {
     let change = |before, after| history::FieldChange::new(history::GROUPS, before, after);
     history::record_each(
         c,
@@ -651,7 +658,7 @@ fn apply_change(
                 .query_map([seq], |r| {
                     Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
                 })?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+                .collect::<crate::db::sql::Result<Vec<_>>>()?;
             tally.removed += gone.len() as i64;
             tally.users_removed.extend(
                 gone.into_iter()
@@ -840,7 +847,7 @@ impl Directory {
                          RETURNING seq",
                     )?
                     .query_row(
-                        rusqlite::params![
+                        crate::db::sql::params![
                             id,
                             writer.connection_id,
                             external_id,
@@ -1015,7 +1022,7 @@ impl Directory {
                              version = version + 1, updated_at = ?, member_count = ? \
                              WHERE seq = ?",
                         )?
-                        .execute(rusqlite::params![
+                        .execute(crate::db::sql::params![
                             name,
                             external_id(&doc),
                             doc_text,
@@ -1080,10 +1087,10 @@ impl Directory {
                     users_removed: c
                         .prepare_cached(
                             "SELECT member_id FROM group_members WHERE group_seq = ? \
-                             AND kind IS NOT 'Group'",
+                             AND (kind IS NULL OR kind <> 'Group')",
                         )?
                         .query_map([current.seq], |r| r.get(0))?
-                        .collect::<rusqlite::Result<_>>()?,
+                        .collect::<crate::db::sql::Result<_>>()?,
                     ..Tally::default()
                 };
                 c.prepare_cached("DELETE FROM groups WHERE seq = ?")?
@@ -1092,12 +1099,12 @@ impl Directory {
                 let parents: Vec<i64> = c
                     .prepare_cached("SELECT group_seq FROM group_members WHERE member_id = ?")?
                     .query_map([&gid], |r| r.get(0))?
-                    .collect::<rusqlite::Result<_>>()?;
+                    .collect::<crate::db::sql::Result<_>>()?;
                 for parent in parents {
                     c.prepare_cached(
                         "DELETE FROM group_members WHERE group_seq = ? AND member_id = ?",
                     )?
-                    .execute(rusqlite::params![parent, gid])?;
+                    .execute(crate::db::sql::params![parent, gid])?;
                     c.prepare_cached(
                         "UPDATE groups SET member_count = member_count - 1 WHERE seq = ?",
                     )?

@@ -15,7 +15,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
 
-use rusqlite::{Connection, OptionalExtension};
+use crate::db::sql::{Connection, OptionalExtension};
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -147,7 +147,7 @@ pub(crate) fn record(
     employee_id: &str,
     activity_seq: i64,
     changes: &[FieldChange],
-) -> rusqlite::Result<()> {
+) -> crate::db::sql::Result<()> {
     if changes.is_empty() {
         return Ok(());
     }
@@ -162,12 +162,12 @@ pub(crate) fn record(
             .unwrap_or(1);
         let (batch, after) = rest.split_at(size);
         let sql = &INSERTS[size.trailing_zeros() as usize];
-        let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(2 + 3 * size);
+        let mut params: Vec<&dyn crate::db::sql::ToSql> = Vec::with_capacity(2 + 3 * size);
         params.push(&employee_seq);
         params.push(&activity_seq);
         for change in batch {
             params.extend([
-                &change.field as &dyn rusqlite::ToSql,
+                &change.field as &dyn crate::db::sql::ToSql,
                 &change.before,
                 &change.after,
             ]);
@@ -186,17 +186,21 @@ pub(crate) fn record_each(
     employee_ids: &[String],
     activity_seq: i64,
     change: &FieldChange,
-) -> rusqlite::Result<()> {
+) -> crate::db::sql::Result<()> {
     if employee_ids.is_empty() {
         return Ok(());
     }
     let ids = serde_json::to_string(employee_ids).unwrap_or_else(|_| "[]".to_owned());
-    c.prepare_cached(
+    c.prepare_cached(c.pick(
         "INSERT INTO employee_history (employee_seq, activity_seq, field, before, after) \
          SELECT e.seq, ?1, ?2, ?3, ?4 FROM json_each(?5) j JOIN employees e ON e.id = j.value \
          ORDER BY j.key",
-    )?
-    .execute(rusqlite::params![
+        "INSERT INTO employee_history (employee_seq, activity_seq, field, before, after) \
+         SELECT e.seq, ?1, ?2, ?3, ?4 \
+         FROM jsonb_array_elements_text(?5::jsonb) WITH ORDINALITY AS j(value, key) \
+         JOIN employees e ON e.id = j.value ORDER BY j.key",
+    ))?
+    .execute(crate::db::sql::params![
         activity_seq,
         change.field,
         change.before,
@@ -208,7 +212,7 @@ pub(crate) fn record_each(
 
 /// How an employee's manager reads in a history row: "Maria Lopez <maria@corp.example>", or the
 /// email (userName) alone when the manager has no name.
-pub(crate) fn person_label(c: &Connection, id: &str) -> rusqlite::Result<Option<String>> {
+pub(crate) fn person_label(c: &Connection, id: &str) -> crate::db::sql::Result<Option<String>> {
     c.prepare_cached("SELECT display_name, email, user_name FROM employees WHERE id = ?")?
         .query_row([id], |r| {
             let (name, email, user_name) = (
@@ -240,19 +244,19 @@ pub(crate) fn prune_with_lines(
     cutoff: &str,
     keep_after: i64,
     batch: i64,
-) -> rusqlite::Result<()> {
+) -> crate::db::sql::Result<()> {
     const PRUNED: &str =
         "SELECT seq, at FROM (SELECT seq, at FROM activity ORDER BY seq LIMIT ?3) \
                           WHERE seq <= ?2 OR at < ?1";
     c.prepare_cached(&format!(
         "DELETE FROM employee_history WHERE activity_seq IN (SELECT seq FROM ({PRUNED}))"
     ))?
-    .execute(rusqlite::params![cutoff, keep_after, batch])?;
+    .execute(crate::db::sql::params![cutoff, keep_after, batch])?;
     c.prepare_cached(&format!(
         "UPDATE history_horizon SET at = (SELECT MAX(at) FROM ({PRUNED})) \
          WHERE id = 1 AND (SELECT MAX(at) FROM ({PRUNED})) > at"
     ))?
-    .execute(rusqlite::params![cutoff, keep_after, batch])?;
+    .execute(crate::db::sql::params![cutoff, keep_after, batch])?;
     Ok(())
 }
 
@@ -687,7 +691,7 @@ mod tests {
         for n in [0, 1, 3, 8, 13] {
             c.execute(
                 "INSERT INTO employees (seq, id) VALUES (?, ?)",
-                rusqlite::params![100 + n, format!("e{n}")],
+                crate::db::sql::params![100 + n, format!("e{n}")],
             )
             .unwrap();
             let changes: Vec<_> = (0..n)
@@ -701,7 +705,7 @@ mod tests {
                     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
                 })
                 .unwrap()
-                .collect::<rusqlite::Result<_>>()
+                .collect::<crate::db::sql::Result<_>>()
                 .unwrap();
             let expected: Vec<_> = changes
                 .iter()
@@ -1172,7 +1176,7 @@ mod tests {
         .unwrap();
         let rows = |db: &crate::db::Db| {
             db.read(|c| {
-                c.query_row("SELECT COUNT(*) FROM employee_history", [], |r| {
+                c.query_row("SELECT COUNT(*) FROM employee_history", (), |r| {
                     r.get::<_, i64>(0)
                 })
             })

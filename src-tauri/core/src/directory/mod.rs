@@ -129,13 +129,13 @@ impl ListCache {
 
 /// A listed row: read from a direct reader (see `Db::read`), with its place in the default
 /// order.
-pub(crate) trait ListRow: Sized {
-    fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self>;
+pub(crate) trait ListRow: Sized + Send {
+    fn from_row(row: &crate::db::sql::Row<'_>) -> crate::db::sql::Result<Self>;
     fn seq(&self) -> i64;
 }
 
-fn sql_value(p: &SqlParam) -> rusqlite::types::Value {
-    use rusqlite::types::Value as V;
+fn sql_value(p: &SqlParam) -> crate::db::sql::Value {
+    use crate::db::sql::Value as V;
     match p {
         SqlParam::Text(s) => V::Text(s.clone()),
         SqlParam::Int(i) => V::Integer(*i),
@@ -303,11 +303,11 @@ impl Directory {
                 true => self.lists().take_cursor(generation, &list, q.start_index),
                 false => None,
             };
-            let mut params: Vec<rusqlite::types::Value> =
+            let mut params: Vec<crate::db::sql::Value> =
                 fragment.params.iter().map(sql_value).collect();
             let sql = match (cursor, keyset) {
                 (Some(after), _) => {
-                    params.push(rusqlite::types::Value::Integer(after));
+                    params.push(crate::db::sql::Value::Integer(after));
                     format!(
                         "SELECT {} FROM {} WHERE {where_sql} AND {seq} > ? ORDER BY {seq} LIMIT {}",
                         source.columns,
@@ -353,8 +353,8 @@ impl Directory {
             };
             rows = self.db.read(|c| {
                 with_statement(c, &sql, |s| {
-                    s.query_map(rusqlite::params_from_iter(&params), T::from_row)?
-                        .collect::<rusqlite::Result<Vec<T>>>()
+                    s.query_map(crate::db::sql::params_from_iter(&params), T::from_row)?
+                        .collect::<crate::db::sql::Result<Vec<T>>>()
                 })
             })?;
             // Only a full page can have a next one to find by cursor (a lookup by userName or
@@ -378,7 +378,7 @@ impl Directory {
             let params: Vec<_> = fragment.params.iter().map(sql_value).collect();
             let total: i64 = self.db.read(|c| {
                 with_statement(c, &sql, |s| {
-                    s.query_row(rusqlite::params_from_iter(&params), |r| r.get(0))
+                    s.query_row(crate::db::sql::params_from_iter(&params), |r| r.get(0))
                 })
             })?;
             total.max(0) as u64
@@ -395,10 +395,10 @@ const CACHED_SQL_BYTES: usize = 1024;
 
 /// Runs `use_it` on `sql` compiled, from the statement cache when the SQL is short.
 fn with_statement<T>(
-    c: &rusqlite::Connection,
+    c: &crate::db::sql::Connection,
     sql: &str,
-    use_it: impl FnOnce(&mut rusqlite::Statement<'_>) -> rusqlite::Result<T>,
-) -> rusqlite::Result<T> {
+    use_it: impl FnOnce(&mut crate::db::sql::Statement<'_>) -> crate::db::sql::Result<T>,
+) -> crate::db::sql::Result<T> {
     if sql.len() <= CACHED_SQL_BYTES {
         let mut cached = c.prepare_cached(sql)?;
         use_it(&mut cached)
@@ -430,6 +430,7 @@ pub(crate) fn parse_doc(doc: &str) -> Result<serde_json::Map<String, Value>, Dir
 mod tests {
     use super::*;
     use crate::directory::bulk::synthetic_user;
+    use serde_json::json;
 
     #[test]
     fn list_cache_forgets_everything_when_the_generation_moves() {
@@ -468,6 +469,63 @@ mod tests {
         let fresh = list_key(&format!("employees e WHERE {long_filter} fresh"));
         cache.set_total(1, &fresh, 7);
         assert_eq!(cache.total(1, &fresh), Some(7), "still caches");
+    }
+
+    /// The directory's conversation on PostgreSQL: the same operations, the same answers.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_directory_works_on_postgres() {
+        let Some(url) = tokio::task::block_in_place(crate::db::testpg::fresh_database) else {
+            return;
+        };
+        let db = Db::open_postgres(&url).await.unwrap();
+        let d = Directory::new(db.clone(), broadcast::channel(16).0);
+        let base = ctx().base_url;
+        d.import_users(&ctx(), (0..30).map(synthetic_user))
+            .await
+            .unwrap();
+        let made = d.create_user(&ctx(), synthetic_user(100)).await.unwrap();
+        let user = made.render(&base).unwrap();
+        let id = user["id"].as_str().unwrap().to_owned();
+        let mut twin = synthetic_user(100);
+        twin["userName"] = json!("SEED-100@seed.example");
+        let Err(again) = d.create_user(&ctx(), twin).await else {
+            panic!("a second userName differing only in case was created");
+        };
+        assert_eq!(
+            again.to_scim().status,
+            409,
+            "userName is unique without case"
+        );
+        let got = d.get_user(&base, &id).await.unwrap();
+        assert_eq!(got["userName"], "seed-100@seed.example");
+        let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "replace", "value": {"active": false, "title": "Boss"}}]});
+        d.patch_user(&ctx(), &id, &patch, None).await.unwrap();
+        let got = d.get_user(&base, &id).await.unwrap();
+        assert_eq!(
+            (got["active"].clone(), got["title"].clone()),
+            (json!(false), json!("Boss"))
+        );
+        let mut put = synthetic_user(100);
+        put["title"] = json!("Chief");
+        d.replace_user(&ctx(), &id, put, None).await.unwrap();
+        assert_eq!(d.get_user(&base, &id).await.unwrap()["title"], "Chief");
+        let group = d
+            .create_group(
+                &ctx(),
+                json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                "displayName": "Team", "members": [{"value": id}]}),
+            )
+            .await
+            .unwrap();
+        let gid = group["id"].as_str().unwrap().to_owned();
+        let got = d.get_group(&base, &gid).await.unwrap();
+        assert_eq!(got["members"][0]["value"], json!(id));
+        let got = d.get_user(&base, &id).await.unwrap();
+        assert_eq!(got["groups"][0]["value"], json!(gid));
+        d.delete_group(&ctx(), &gid, None).await.unwrap();
+        d.delete_user(&ctx(), &id, None).await.unwrap();
+        assert!(d.get_user(&base, &id).await.is_err());
     }
 
     fn ctx() -> WriteContext {

@@ -9,7 +9,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use rusqlite::{Connection, OptionalExtension};
+use crate::db::sql::{Connection, OptionalExtension};
 use serde::Serialize;
 
 use super::error::DirectoryError;
@@ -99,7 +99,7 @@ struct Row {
     manager_email: Option<String>,
 }
 
-fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
+fn read_row(r: &crate::db::sql::Row<'_>) -> crate::db::sql::Result<Row> {
     Ok(Row {
         person: OrgPerson {
             id: r.get(0)?,
@@ -116,7 +116,7 @@ fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
     })
 }
 
-fn person(c: &Connection, id: &str) -> rusqlite::Result<Option<Row>> {
+fn person(c: &Connection, id: &str) -> crate::db::sql::Result<Option<Row>> {
     c.prepare_cached(&format!(
         "SELECT {PERSON} FROM employees e WHERE e.id = ? AND +e.status <> 'removed'"
     ))?
@@ -124,7 +124,7 @@ fn person(c: &Connection, id: &str) -> rusqlite::Result<Option<Row>> {
     .optional()
 }
 
-fn direct_reports(c: &Connection, id: &str, include: bool) -> rusqlite::Result<u64> {
+fn direct_reports(c: &Connection, id: &str, include: bool) -> crate::db::sql::Result<u64> {
     let n: i64 = c
         .prepare_cached(&format!(
             "SELECT COUNT(*) FROM employees e WHERE e.manager_id = ?1 AND e.id <> ?1 AND {}",
@@ -144,7 +144,7 @@ fn headcounts_under(
     c: &Connection,
     manager: &str,
     include: bool,
-) -> rusqlite::Result<HashMap<String, u64>> {
+) -> crate::db::sql::Result<HashMap<String, u64>> {
     let mut stmt = c.prepare_cached(&headcount_sql(include))?;
     let rows = stmt.query_map([manager], |r| {
         Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u64))
@@ -179,7 +179,7 @@ impl Directory {
         let id = employee_id.map(str::to_owned);
         let view = self
             .db
-            .read(move |c| -> rusqlite::Result<Option<OrgChartView>> {
+            .read(move |c| -> crate::db::sql::Result<Option<OrgChartView>> {
                 let unresolved_managers = unresolved_count(c)?;
                 let Some(id) = id else {
                     let (roots, roots_total) = roots(c, include)?;
@@ -237,7 +237,7 @@ impl Directory {
                     ))?
                     .query_map([&id], read_row)?
                     .map(|r| r.map(|r| r.person))
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                    .collect::<crate::db::sql::Result<Vec<_>>>()?;
                 for r in &mut reports {
                     r.direct_reports = direct_reports(c, &r.id, include)?;
                     r.headcount = Some(under.get(&r.id).copied().unwrap_or(0));
@@ -268,15 +268,15 @@ impl Directory {
     pub async fn org_unresolved(&self) -> Result<Vec<UnresolvedManager>, DirectoryError> {
         let list = self
             .db
-            .read(|c| -> rusqlite::Result<Vec<UnresolvedManager>> {
+            .read(|c| -> crate::db::sql::Result<Vec<UnresolvedManager>> {
                 let groups = c
                     .prepare_cached(&format!(
                         "SELECT e.manager_email, COUNT(*) AS n FROM employees e {UNRESOLVED} \
                      GROUP BY e.manager_email COLLATE NOCASE \
                      ORDER BY n DESC, e.manager_email COLLATE NOCASE LIMIT {UNRESOLVED_CAP}"
                     ))?
-                    .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                    .query_map((), |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?
+                    .collect::<crate::db::sql::Result<Vec<_>>>()?;
                 let mut waiting = c.prepare_cached(&format!(
                     "SELECT {PERSON} FROM employees e {UNRESOLVED} \
                  AND e.manager_email = ?1 COLLATE NOCASE \
@@ -287,7 +287,7 @@ impl Directory {
                     let employees = waiting
                         .query_map([&manager], read_row)?
                         .map(|r| r.map(|r| r.person))
-                        .collect::<rusqlite::Result<Vec<_>>>()?;
+                        .collect::<crate::db::sql::Result<Vec<_>>>()?;
                     out.push(UnresolvedManager {
                         manager,
                         waiting: n.max(0) as u64,
@@ -304,12 +304,12 @@ impl Directory {
 const UNRESOLVED: &str = "WHERE e.manager_id IS NULL AND e.manager_email IS NOT NULL \
     AND TRIM(e.manager_email) <> '' AND +e.status <> 'removed'";
 
-fn unresolved_count(c: &Connection) -> rusqlite::Result<u64> {
+fn unresolved_count(c: &Connection) -> crate::db::sql::Result<u64> {
     let n: i64 = c
         .prepare_cached(&format!(
             "SELECT COUNT(DISTINCT e.manager_email COLLATE NOCASE) FROM employees e {UNRESOLVED}"
         ))?
-        .query_row([], |r| r.get(0))?;
+        .query_row((), |r| r.get(0))?;
     Ok(n.max(0) as u64)
 }
 
@@ -325,19 +325,19 @@ fn roots_condition(include: bool) -> String {
 
 /// The top of the organisation: employees with no manager named, and those named their own
 /// manager.
-fn roots(c: &Connection, include: bool) -> rusqlite::Result<(Vec<OrgPerson>, u64)> {
+fn roots(c: &Connection, include: bool) -> crate::db::sql::Result<(Vec<OrgPerson>, u64)> {
     let cond = roots_condition(include);
     let total: i64 = c
         .prepare_cached(&format!("SELECT COUNT(*) FROM employees e WHERE {cond}"))?
-        .query_row([], |r| r.get(0))?;
+        .query_row((), |r| r.get(0))?;
     let mut roots = c
         .prepare_cached(&format!(
             "SELECT {PERSON} FROM employees e WHERE {cond} \
              ORDER BY name COLLATE NOCASE, e.seq LIMIT {LIST_CAP}"
         ))?
-        .query_map([], read_row)?
+        .query_map((), read_row)?
         .map(|r| r.map(|r| r.person))
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::db::sql::Result<Vec<_>>>()?;
     for r in &mut roots {
         r.direct_reports = direct_reports(c, &r.id, include)?;
     }
@@ -636,7 +636,7 @@ mod tests {
             .read(|c| {
                 c.prepare(&format!("EXPLAIN QUERY PLAN {}", headcount_sql(false)))?
                     .query_map(["x"], |r| r.get::<_, String>(3))?
-                    .collect::<rusqlite::Result<Vec<_>>>()
+                    .collect::<crate::db::sql::Result<Vec<_>>>()
             })
             .unwrap()
             .join("; ");

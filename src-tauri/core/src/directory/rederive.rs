@@ -43,8 +43,8 @@ impl From<crate::db::StoreError> for SaveMappingError {
     }
 }
 
-impl From<rusqlite::Error> for SaveMappingError {
-    fn from(e: rusqlite::Error) -> Self {
+impl From<crate::db::sql::Error> for SaveMappingError {
+    fn from(e: crate::db::sql::Error) -> Self {
         SaveMappingError::Directory(e.into())
     }
 }
@@ -58,10 +58,10 @@ pub type CustomExtensions =
     std::collections::BTreeMap<String, Vec<(String, attribute_map::FieldKind)>>;
 
 fn rederive_state(
-    c: &rusqlite::Connection,
+    c: &crate::db::sql::Connection,
     provider: Provider,
-) -> rusqlite::Result<Option<RederiveState>> {
-    use rusqlite::OptionalExtension;
+) -> crate::db::sql::Result<Option<RederiveState>> {
+    use crate::db::sql::OptionalExtension;
     c.prepare_cached(
         "SELECT after_seq, done, total, activity_seq FROM mapping_rederive WHERE provider = ?",
     )?
@@ -211,7 +211,7 @@ impl Directory {
                     "INSERT INTO activity (at, provider, method, operation, resource_type, \
                      summary, outcome, status) VALUES (?, ?, ?, 'mapping', 'User', ?, 'success', 200)",
                 )?
-                .execute(rusqlite::params![
+                .execute(crate::db::sql::params![
                     timefmt::now(),
                     provider.as_str(),
                     MAPPING_METHOD,
@@ -222,7 +222,7 @@ impl Directory {
                         if total == 1 { "" } else { "s" }
                     ),
                 ])?;
-                let activity_seq = c.last_insert_rowid();
+                let activity_seq = c.last_insert_rowid()?;
                 if total == 0 {
                     c.prepare_cached("DELETE FROM mapping_rederive WHERE provider = ?")?
                         .execute([provider.as_str()])?;
@@ -232,7 +232,7 @@ impl Directory {
                          VALUES (?1, 0, 0, ?2, ?3) ON CONFLICT (provider) DO UPDATE SET \
                          after_seq = 0, done = 0, total = ?2, activity_seq = ?3",
                     )?
-                    .execute(rusqlite::params![provider.as_str(), total as i64, activity_seq])?;
+                    .execute(crate::db::sql::params![provider.as_str(), total as i64, activity_seq])?;
                 }
                 Ok(total)
             })
@@ -360,7 +360,7 @@ impl Directory {
 /// One batch of a re-derive, inside its write transaction: `(done, total, finished)`, or `None`
 /// when there is no re-derive to do for `provider`.
 fn rederive_batch(
-    c: &rusqlite::Connection,
+    c: &crate::db::sql::Connection,
     mappings: &std::sync::Mutex<attribute_map::MappingCache>,
     provider: Provider,
 ) -> Result<Option<(u64, u64, bool)>, DirectoryError> {
@@ -379,7 +379,7 @@ fn rederive_batch(
              {EMPLOYEE_PROVIDER_SQL} = ? FROM employees e \
              WHERE e.seq > ? ORDER BY e.seq LIMIT {BATCH}"
         ))?
-        .query_map(rusqlite::params![provider.as_str(), after], |r| {
+        .query_map(crate::db::sql::params![provider.as_str(), after], |r| {
             let custom: String = r.get(15)?;
             Ok((
                 r.get::<_, bool>(16)?,
@@ -404,7 +404,7 @@ fn rederive_batch(
                 },
             ))
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::db::sql::Result<Vec<_>>>()?;
     let finished = (scanned.len() as i64) < BATCH;
     let last_seq = scanned.last().map_or(after, |r| r.1);
     let rows: Vec<_> = scanned
@@ -436,7 +436,7 @@ fn rederive_batch(
              job_title = ?, department = ?, business_unit = ?, manager_email = ?, location = ?, \
              employee_id = ?, custom = ? WHERE seq = ?",
         )?
-        .execute(rusqlite::params![
+        .execute(crate::db::sql::params![
             after.email,
             after.display_name,
             after.first_name,
@@ -465,7 +465,11 @@ fn rederive_batch(
             .execute([provider.as_str()])?;
     } else {
         c.prepare_cached("UPDATE mapping_rederive SET after_seq = ?, done = ? WHERE provider = ?")?
-            .execute(rusqlite::params![last_seq, done as i64, provider.as_str()])?;
+            .execute(crate::db::sql::params![
+                last_seq,
+                done as i64,
+                provider.as_str()
+            ])?;
     }
     // Employees who arrived meanwhile count too.
     let total = total.max(done);
@@ -706,7 +710,7 @@ mod tests {
             c.execute(
                 "INSERT INTO connections (id, name, token_sha256, created_at, provider) \
                  VALUES ('c2', 'Entra', x'00', '2026-01-01T00:00:00.000Z', 'entra')",
-                [],
+                (),
             )
             .map_err(crate::db::direct_error)
         })

@@ -861,8 +861,8 @@ pub fn group_sort_sql(attr: &str) -> Result<String, ScimError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::sql::{params_from_iter, Connection};
     use crate::scim::filter::parse_filter;
-    use rusqlite::{params_from_iter, Connection};
     use serde_json::json;
 
     const ENT: &str = ENTERPRISE;
@@ -895,8 +895,8 @@ mod tests {
         Migrated { conn, _dir: dir }
     }
 
-    fn to_sql(p: &SqlParam) -> rusqlite::types::Value {
-        use rusqlite::types::Value as V;
+    fn to_sql(p: &SqlParam) -> crate::db::sql::Value {
+        use crate::db::sql::Value as V;
         match p {
             SqlParam::Text(s) => V::Text(s.clone()),
             SqlParam::Int(i) => V::Integer(*i),
@@ -965,7 +965,7 @@ mod tests {
                 "INSERT INTO employees (id, external_id, user_name, email, display_name, first_name, \
                  last_name, job_title, department, business_unit, manager_email, employee_id, active, \
                  status, doc, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                rusqlite::params![
+                crate::db::sql::params![
                     text(&u, "/id"),
                     text(&u, "/externalId"),
                     text(&u, "/userName"),
@@ -992,7 +992,7 @@ mod tests {
             "INSERT INTO employees (id, user_name, email, status, doc, created_at, updated_at) \
              VALUES ('u9', 'jane.doe@corp.example', 'jane.doe@corp.example', 'removed', '{}', \
              '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')",
-            [],
+            (),
         )
         .unwrap();
         for g in groups() {
@@ -1000,7 +1000,7 @@ mod tests {
             doc.as_object_mut().unwrap().remove("meta");
             c.execute(
                 "INSERT INTO groups (id, external_id, display_name, doc, created_at, updated_at) VALUES (?,?,?,?,?,?)",
-                rusqlite::params![
+                crate::db::sql::params![
                     text(&g, "/id"),
                     text(&g, "/externalId"),
                     text(&g, "/displayName"),
@@ -1010,11 +1010,11 @@ mod tests {
                 ],
             )
             .unwrap();
-            let seq = c.last_insert_rowid();
+            let seq = c.last_insert_rowid().unwrap();
             for m in g["members"].as_array().into_iter().flatten() {
                 c.execute(
                     "INSERT INTO group_members (group_seq, member_id, display) VALUES (?,?,?)",
-                    rusqlite::params![seq, m["value"].as_str(), m["display"].as_str()],
+                    crate::db::sql::params![seq, m["value"].as_str(), m["display"].as_str()],
                 )
                 .unwrap();
             }
@@ -1492,7 +1492,7 @@ mod tests {
             assert!(ids.is_empty(), "{f}: {ids:?}");
         }
         let n: i64 = c
-            .query_row("SELECT count(*) FROM employees", [], |r| r.get(0))
+            .query_row("SELECT count(*) FROM employees", (), |r| r.get(0))
             .unwrap();
         assert_eq!(n, 5);
     }
@@ -1506,7 +1506,7 @@ mod tests {
                 "SELECT e.id FROM employees e WHERE e.status <> 'removed' ORDER BY {expr} ASC, e.seq"
             );
             let mut st = c.prepare(&sql).unwrap_or_else(|e| panic!("{e}: {sql}"));
-            let rows = st.query_map([], |r| r.get::<_, String>(0)).unwrap();
+            let rows = st.query_map((), |r| r.get::<_, String>(0)).unwrap();
             rows.map(|r| r.unwrap()).collect()
         };
         assert_eq!(order("userName"), vec!["u2", "u3", "u4", "u1"]);

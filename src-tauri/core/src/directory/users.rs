@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use std::fmt::Write as _;
 
-use rusqlite::{Connection, OptionalExtension, ToSql};
+use crate::db::sql::{Connection, OptionalExtension, ToSql};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
@@ -43,7 +43,7 @@ pub(crate) struct EmployeeWithGroups {
 impl super::ListRow for EmployeeWithGroups {
     /// By position, in the order of [`COLUMNS_WITH_GROUPS`] (a lookup by name compares every
     /// column's name, for every column of every row).
-    fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+    fn from_row(r: &crate::db::sql::Row<'_>) -> crate::db::sql::Result<Self> {
         Ok(EmployeeWithGroups {
             employee: Employee {
                 seq: r.get(0)?,
@@ -318,7 +318,7 @@ fn meta_value(e: &Employee, base_url: &str) -> Value {
 }
 
 /// The current (not removed) employee `id` with its groups.
-fn load_current(c: &Connection, id: &str) -> rusqlite::Result<Option<EmployeeWithGroups>> {
+fn load_current(c: &Connection, id: &str) -> crate::db::sql::Result<Option<EmployeeWithGroups>> {
     use super::ListRow;
     static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         format!(
@@ -332,7 +332,7 @@ fn load_current(c: &Connection, id: &str) -> rusqlite::Result<Option<EmployeeWit
 
 impl Stored for EmployeeWithGroups {
     const NOUN: &'static str = "user";
-    fn load(c: &Connection, id: &str) -> rusqlite::Result<Option<Self>> {
+    fn load(c: &Connection, id: &str) -> crate::db::sql::Result<Option<Self>> {
         load_current(c, id)
     }
     fn not_found(id: &str) -> ScimError {
@@ -361,7 +361,7 @@ pub(super) fn resolve_managers(
     email: Option<&str>,
     created: bool,
     was: &Was,
-) -> rusqlite::Result<Vec<(String, FieldChange)>> {
+) -> crate::db::sql::Result<Vec<(String, FieldChange)>> {
     let mut links = Vec::new();
     // Read first, written only when it moved: most writes leave every link as it was, and a
     // read costs less than rewriting the row (and reading back what changed).
@@ -382,7 +382,7 @@ pub(super) fn resolve_managers(
             Some(m) => history::person_label(c, m),
             None => Ok(None),
         };
-        set_manager.execute(rusqlite::params![id, own])?;
+        set_manager.execute(crate::db::sql::params![id, own])?;
         let change = FieldChange::new(MANAGER_LINK, label(&was.manager_id)?, label(&own)?);
         links.push((id.to_owned(), change));
     }
@@ -394,10 +394,12 @@ pub(super) fn resolve_managers(
                  AND (?2 IS NULL OR manager_email IS NULL OR manager_email <> ?2 COLLATE NOCASE) \
                  AND (manager_email IS NULL OR manager_email <> ?1)",
             )?
-            .query_map(rusqlite::params![id, email], |r| r.get::<_, String>(0))?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .query_map(crate::db::sql::params![id, email], |r| {
+                r.get::<_, String>(0)
+            })?
+            .collect::<crate::db::sql::Result<Vec<_>>>()?;
         for report in unlinked {
-            set_manager.execute(rusqlite::params![report, None::<String>])?;
+            set_manager.execute(crate::db::sql::params![report, None::<String>])?;
             let change = FieldChange::new(MANAGER_LINK, Some(was.label.clone()), None);
             links.push((report, change));
         }
@@ -410,7 +412,7 @@ pub(super) fn resolve_managers(
                  AND status <> 'removed' AND manager_id IS NULL",
             )?
             .query_map([email], |r| r.get::<_, String>(0))?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .collect::<crate::db::sql::Result<Vec<_>>>()?;
         if !linked.is_empty() {
             let me = history::person_label(c, id)?;
             for report in linked {
@@ -432,7 +434,7 @@ pub(super) struct Was {
 impl Was {
     /// The employee `id` as its row holds it now, inside the caller's transaction (before a
     /// write that may move its manager links).
-    pub(super) fn read(c: &Connection, id: &str) -> rusqlite::Result<Self> {
+    pub(super) fn read(c: &Connection, id: &str) -> crate::db::sql::Result<Self> {
         c.prepare_cached(
             "SELECT manager_id, display_name, email, user_name FROM employees WHERE id = ?",
         )?
@@ -464,7 +466,7 @@ pub(super) fn record_changes(
     seq: i64,
     mut own: Vec<FieldChange>,
     links: Vec<(String, FieldChange)>,
-) -> rusqlite::Result<()> {
+) -> crate::db::sql::Result<()> {
     let mut others = Vec::new();
     for (employee, change) in links {
         match employee == id {
@@ -495,7 +497,7 @@ pub(crate) fn insert_employee(
     id: &str,
     connection_id: &str,
     now: &str,
-) -> rusqlite::Result<()> {
+) -> crate::db::sql::Result<()> {
     let custom = custom_json(fields);
     let mut params = field_params(fields, &active, &doc, &custom);
     params.extend([&id as &dyn ToSql, &connection_id, &now]);
@@ -939,7 +941,7 @@ impl Directory {
                     "UPDATE employees SET status = 'removed', active = 0, version = version + 1, \
                      updated_at = ? WHERE seq = ?",
                 )?
-                .execute(rusqlite::params![timefmt::now(), current.seq])?;
+                .execute(crate::db::sql::params![timefmt::now(), current.seq])?;
                 // The groups it leaves, by name, for its history.
                 let left: Vec<String> = c
                     .prepare_cached(
@@ -948,7 +950,7 @@ impl Directory {
                          ORDER BY m.group_seq",
                     )?
                     .query_map([&id], |r| r.get(0))?
-                    .collect::<rusqlite::Result<_>>()?;
+                    .collect::<crate::db::sql::Result<_>>()?;
                 c.prepare_cached(
                     "UPDATE groups SET member_count = member_count - 1 \
                      WHERE seq IN (SELECT group_seq FROM group_members WHERE member_id = ?)",
@@ -963,7 +965,7 @@ impl Directory {
                         "UPDATE employees SET manager_id = NULL WHERE manager_id = ? RETURNING id",
                     )?
                     .query_map([&id], |r| r.get(0))?
-                    .collect::<rusqlite::Result<_>>()?;
+                    .collect::<crate::db::sql::Result<_>>()?;
                 let fields = employee_fields(&parse_doc(&current.doc)?);
                 let seq = append(
                     c,

@@ -10,7 +10,7 @@
 //! What differs between users and groups (their columns, managers, members) stays in
 //! `users.rs` and `groups.rs`; what is the same is here, once.
 
-use rusqlite::Connection;
+use crate::db::sql::Connection;
 
 use super::activity::Attempt;
 use super::{check_if_match, Directory, DirectoryError, WriteContext};
@@ -23,7 +23,7 @@ pub(super) trait Stored: Sized {
     /// How a refused `If-Match` names it: "user", "group".
     const NOUN: &'static str;
     /// The current resource `id`, if there is one.
-    fn load(c: &Connection, id: &str) -> rusqlite::Result<Option<Self>>;
+    fn load(c: &Connection, id: &str) -> crate::db::sql::Result<Option<Self>>;
     /// The SCIM 404 for an id that names none.
     fn not_found(id: &str) -> ScimError;
     /// Its version, the number its ETag carries.
@@ -50,7 +50,7 @@ pub(super) fn existing_matching<S: Stored>(
 /// What a statement that writes a unique value answered: a value another resource has is the
 /// resource type's 409 (`duplicate`); any other failure is the database's.
 pub(super) fn unique<T>(
-    written: rusqlite::Result<T>,
+    written: crate::db::sql::Result<T>,
     duplicate: impl FnOnce() -> ScimError,
 ) -> Result<T, DirectoryError> {
     match written {
@@ -87,8 +87,8 @@ mod tests {
 
     impl Stored for Row {
         const NOUN: &'static str = "row";
-        fn load(c: &Connection, id: &str) -> rusqlite::Result<Option<Self>> {
-            use rusqlite::OptionalExtension;
+        fn load(c: &Connection, id: &str) -> crate::db::sql::Result<Option<Self>> {
+            use crate::db::sql::OptionalExtension;
             c.query_row("SELECT version FROM t WHERE id = ?", [id], |r| r.get(0))
                 .optional()
                 .map(|v| v.map(Row))
@@ -118,11 +118,11 @@ mod tests {
             .unwrap();
         assert_eq!(stale.to_scim().status, 412);
 
-        let taken = unique(c.execute("INSERT INTO t VALUES ('a', 1)", []), || {
+        let taken = unique(c.execute("INSERT INTO t VALUES ('a', 1)", ()), || {
             ScimError::conflict("taken")
         });
         assert_eq!(taken.err().unwrap().to_scim().status, 409);
-        let other = unique(c.execute("INSERT INTO nowhere VALUES (1)", []), || {
+        let other = unique(c.execute("INSERT INTO nowhere VALUES (1)", ()), || {
             ScimError::conflict("taken")
         });
         assert!(matches!(other, Err(DirectoryError::Store(_))), "{other:?}");

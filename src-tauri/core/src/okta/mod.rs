@@ -271,7 +271,7 @@ impl OktaApi {
                     "INSERT INTO okta_api (connection_id, org_url, app_id, app_label, validated_at) \
                      VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (connection_id) DO UPDATE SET \
                      org_url = ?2, app_id = ?3, app_label = ?4, validated_at = ?5",
-                    rusqlite::params![id, org, app_row, label, at],
+                    crate::db::sql::params![id, org, app_row, label, at],
                 )
                 .map_err(direct_error)?;
                 Ok(())

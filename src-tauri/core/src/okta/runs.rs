@@ -688,7 +688,7 @@ impl Runs {
                      apply_failed, already_in_step, failure) \
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, \
                      ?16, ?17, ?18)",
-                    rusqlite::params![
+                    crate::db::sql::params![
                         r.connection_id,
                         r.started_at,
                         r.finished_at,
@@ -710,7 +710,7 @@ impl Runs {
                     ],
                 )
                 .map_err(direct_error)?;
-                Ok(c.last_insert_rowid())
+                Ok(c.last_insert_rowid()?)
             })
             .await
     }
@@ -1011,7 +1011,7 @@ mod tests {
                 c.execute(
                     "INSERT INTO okta_api (connection_id, org_url, app_id, validated_at) \
                      VALUES (?1, ?2, '0oa1', '2026-01-01T00:00:00.000Z')",
-                    rusqlite::params![id, base],
+                    crate::db::sql::params![id, base],
                 )
                 .map_err(direct_error)?;
                 Ok(())

@@ -427,7 +427,7 @@ async fn a_window_that_ends_is_a_notice_for_the_app() {
         .write(|c| {
             c.execute(
                 "UPDATE reachability_windows SET started_at = '2026-01-01T00:00:00.000Z'",
-                [],
+                (),
             )
             .map_err(crate::db::direct_error)
         })
@@ -468,7 +468,7 @@ async fn health_and_readiness_answer_without_a_token_and_say_nothing_else() {
             c.execute(
                 "INSERT INTO _sqlx_migrations (version, description, success, checksum, \
                  execution_time) VALUES (9999, 'from a newer SCIM Desk', 1, x'00', 0)",
-                [],
+                (),
             )
             .map_err(crate::db::direct_error)
         })

@@ -631,7 +631,7 @@ async fn the_endpoint_refuses_an_address_other_machines_reach_unless_allowed() {
         .write(|c| {
             c.execute(
                 "INSERT INTO settings (key, value) VALUES ('listen', '0.0.0.0:0')",
-                [],
+                (),
             )
             .map(|_| ())
             .map_err(scimdesk::db::StoreError::from)
