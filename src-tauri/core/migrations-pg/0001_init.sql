@@ -381,3 +381,13 @@ CREATE FUNCTION json_group_array_step(state jsonb, item jsonb) RETURNS jsonb
 CREATE AGGREGATE json_group_array(jsonb) (
     SFUNC = json_group_array_step, STYPE = jsonb, INITCOND = '[]'
 );
+
+-- Live updates between servers and an open app: every commit that moves the generation counters
+-- tells the listeners (`LISTEN scimdesk_changes`, see `Db::changes_notified`), which then read
+-- the counters, as a SQLite data directory's processes do every interval.
+CREATE FUNCTION generation_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('scimdesk_changes', '');
+    RETURN NULL;
+END $$;
+CREATE TRIGGER generation_notify AFTER UPDATE ON generation FOR EACH STATEMENT EXECUTE FUNCTION generation_notify();
