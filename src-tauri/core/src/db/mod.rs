@@ -44,6 +44,8 @@ use sqlx::{ConnectOptions, Connection};
 use tokio::sync::{oneshot, watch, Mutex};
 
 mod error;
+#[cfg(test)]
+mod testpg;
 
 pub use error::StoreError;
 
