@@ -9,7 +9,8 @@
 #
 # When PostgreSQL cannot be found or started, this says exactly why and runs the command without
 # the variable; SCIMDESK_TEST_POSTGRES_UNAVAILABLE then carries the reason, which the tests
-# print as they skip (never silently).
+# print as they skip (never silently). SCIMDESK_PG_BINDIR names the directory of initdb and
+# pg_ctl when they are elsewhere than Debian puts them.
 #
 # initdb and postgres refuse to run as root (as CI does): then the cluster runs as the
 # `postgres` system user that Debian's package creates, in a directory that user owns.
@@ -29,20 +30,24 @@ if [ -n "${SCIMDESK_TEST_POSTGRES_URL:-}" ]; then
   exec "$@"
 fi
 
-# The directory holding initdb, pg_ctl and pg_isready: Debian keeps them out of PATH, in
-# /usr/lib/postgresql/<major>/bin (the newest installed major wins).
+# The directory holding initdb, pg_ctl and pg_isready: SCIMDESK_PG_BINDIR when set (and then
+# only it), else where Debian keeps them out of PATH, /usr/lib/postgresql/<major>/bin (the
+# newest installed major wins), else PATH's or pg_config's.
 find_bindir() {
   local candidates=()
-  [ -n "${SCIMDESK_PG_BINDIR:-}" ] && candidates+=("$SCIMDESK_PG_BINDIR")
   local d
-  for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k5,5 -n -r); do
-    candidates+=("$d")
-  done
-  if command -v pg_ctl >/dev/null 2>&1; then
-    candidates+=("$(dirname "$(command -v pg_ctl)")")
-  fi
-  if command -v pg_config >/dev/null 2>&1; then
-    candidates+=("$(pg_config --bindir 2>/dev/null)")
+  if [ -n "${SCIMDESK_PG_BINDIR:-}" ]; then
+    candidates=("$SCIMDESK_PG_BINDIR")
+  else
+    for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k5,5 -n -r); do
+      candidates+=("$d")
+    done
+    if command -v pg_ctl >/dev/null 2>&1; then
+      candidates+=("$(dirname "$(command -v pg_ctl)")")
+    fi
+    if command -v pg_config >/dev/null 2>&1; then
+      candidates+=("$(pg_config --bindir 2>/dev/null)")
+    fi
   fi
   for d in "${candidates[@]}"; do
     if [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ] && [ -x "$d/pg_isready" ]; then
@@ -84,6 +89,9 @@ run_without() {
 }
 
 if ! bindir=$(find_bindir); then
+  if [ -n "${SCIMDESK_PG_BINDIR:-}" ]; then
+    run_without "no initdb, pg_ctl and pg_isready in SCIMDESK_PG_BINDIR ($SCIMDESK_PG_BINDIR)" "$@"
+  fi
   run_without "no initdb, pg_ctl and pg_isready found (Debian: apt-get install postgresql postgresql-contrib; or set SCIMDESK_PG_BINDIR)" "$@"
 fi
 

@@ -797,3 +797,104 @@ fn two_servers_migrating_one_empty_database_at_once_both_start() {
         "the seed rows written once"
     );
 }
+
+/// `scripts/with-postgres.sh CMD` as the test command runs it, outside any cluster of the
+/// caller's (the variable removed, so that it starts one of its own).
+fn with_postgres(command: &str) -> std::process::Command {
+    let mut run = std::process::Command::new(workspace_root().join("scripts/with-postgres.sh"));
+    run.args(["sh", "-c", command])
+        .env_remove(postgres::URL_VAR)
+        .env_remove(postgres::UNAVAILABLE_VAR)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    run
+}
+
+#[test]
+fn the_test_postgresql_serves_the_command_durably_and_is_gone_after_it() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    // Only where the test command could start PostgreSQL itself.
+    if postgres::fresh_database().is_none() {
+        return;
+    }
+    let mut child = with_postgres(r#"echo "$SCIMDESK_TEST_POSTGRES_URL"; read done; exit 7"#)
+        .spawn()
+        .expect("run scripts/with-postgres.sh");
+    let mut url = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut url)
+        .unwrap();
+    let url = url.trim().to_string();
+    assert!(
+        url.starts_with("postgres://postgres@127.0.0.1:") && url.ends_with("/postgres"),
+        "the admin URL: {url:?}"
+    );
+    // While the command runs: a server on loopback only, as durable as a real one.
+    let mut pg = connect(&url);
+    for (setting, value) in [
+        ("fsync", "on"),
+        ("synchronous_commit", "on"),
+        ("listen_addresses", "127.0.0.1"),
+    ] {
+        let shown: String = pg
+            .query_one(&format!("SHOW {setting}"), &[])
+            .unwrap()
+            .get(0);
+        assert_eq!(shown, value, "{setting}");
+    }
+    drop(pg);
+    child.stdin.take().unwrap().write_all(b"done\n").unwrap();
+    let status = wait_for_exit(&mut child, CLI_TIMEOUT).expect("the script ends with its command");
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert_eq!(
+        status.code(),
+        Some(7),
+        "the command's status, kept: {stderr}"
+    );
+    // Once it has ended: the server stopped and its directory removed.
+    assert!(
+        Client::connect(&url, NoTls).is_err(),
+        "{url} still answers after the command ended"
+    );
+    let dir = stderr
+        .lines()
+        .find_map(|l| l.split_once(" (").map(|(_, d)| d.trim_end_matches(')')))
+        .unwrap_or_else(|| panic!("the cluster's directory in: {stderr}"));
+    assert!(
+        !std::path::Path::new(dir).exists(),
+        "{dir} is left behind: {stderr}"
+    );
+}
+
+#[test]
+fn without_postgresql_the_command_runs_and_is_told_why() {
+    let empty = tempfile::tempdir().unwrap();
+    let output = with_postgres(
+        r#"echo "url=${SCIMDESK_TEST_POSTGRES_URL:-}"; echo "why=$SCIMDESK_TEST_POSTGRES_UNAVAILABLE"; exit 5"#,
+    )
+    .env("SCIMDESK_PG_BINDIR", empty.path())
+    .output()
+    .expect("run scripts/with-postgres.sh");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    assert_eq!(output.status.code(), Some(5), "{stdout}{stderr}");
+    assert!(stdout.contains("url=\n"), "no URL: {stdout}");
+    let why = format!(
+        "no initdb, pg_ctl and pg_isready in SCIMDESK_PG_BINDIR ({})",
+        empty.path().display()
+    );
+    assert!(stdout.contains(&format!("why={why}\n")), "{stdout}");
+    assert!(
+        stderr.contains(&format!("PostgreSQL is not available: {why}")),
+        "{stderr}"
+    );
+}
