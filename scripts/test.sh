@@ -2,7 +2,8 @@
 # The test command: installs what is missing, then checks formatting and lints and runs every
 # test — the UI's unit tests, the core's unit and integration tests, whole Okta conversations
 # against the built binary, and the desktop app end to end in its real webview under Xvfb —
-# inside a private Secret Service session, then fuzzes each parser briefly.
+# inside a private Secret Service session and beside a throwaway PostgreSQL (the second storage
+# engine), then fuzzes each parser briefly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,12 +28,12 @@ cargo fmt --all --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-echo "== cargo test (in a private keychain session)"
+echo "== cargo test (in a private keychain session, beside a throwaway PostgreSQL)"
 # One build of every target with the features `cargo test` uses, so the tests reuse it (and
 # the binaries they run, the desktop app's among them) instead of compiling Tauri twice.
 cargo build --workspace --all-targets --locked
 export SCIMDESK_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/scimdesk"
-scripts/with-keychain.sh cargo test --workspace --all-targets --locked --no-fail-fast "$@" 2>&1 | tee -a "$log"
+scripts/with-postgres.sh scripts/with-keychain.sh cargo test --workspace --all-targets --locked --no-fail-fast "$@" 2>&1 | tee -a "$log"
 
 echo "== fuzz (a short bounded run of every target; see README for long runs)"
 scripts/fuzz.sh 15

@@ -33,6 +33,7 @@ mod mapping;
 mod okta_spec;
 mod package;
 mod patch_lifecycle;
+mod postgres_schema;
 mod protocol;
 mod providers;
 mod rate_limit;

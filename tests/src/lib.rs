@@ -9,7 +9,8 @@
 //! Not for: unit-testing the core (that lives in the core crate).
 //!
 //! [`proxy`] adds what the tunnel tests need: a test CA and a TLS-terminating
-//! reverse proxy standing in for the admin's tunnel.
+//! reverse proxy standing in for the admin's tunnel; [`postgres`] a database of the test's own
+//! on the throwaway PostgreSQL that `scripts/with-postgres.sh` runs.
 
 pub mod app;
 pub mod bench;
@@ -18,6 +19,7 @@ pub mod disk;
 pub mod logind_standin;
 pub mod notifications_standin;
 pub mod okta_api_standin;
+pub mod postgres;
 pub mod proxy;
 pub mod wait;
 
