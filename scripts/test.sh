@@ -35,6 +35,19 @@ cargo build --workspace --all-targets --locked
 export SCIMDESK_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/scimdesk"
 scripts/with-postgres.sh scripts/with-keychain.sh cargo test --workspace --all-targets --locked --no-fail-fast "$@" 2>&1 | tee -a "$log"
 
+echo "== the conversation suites again, on PostgreSQL (each test on a database of its own)"
+# Okta's and Entra's conversations, groups, paging, filters, bad input and concurrency, against
+# the second engine: every data directory the tests make names a fresh PostgreSQL database.
+# Where PostgreSQL cannot be had, with-postgres.sh says why, and this pass is skipped aloud.
+if scripts/with-postgres.sh sh -c 'test -n "${SCIMDESK_TEST_POSTGRES_URL:-}"'; then
+  SCIMDESK_TEST_ENGINE=postgres scripts/with-postgres.sh scripts/with-keychain.sh \
+    cargo test -p scimdesk-tests --test it --locked --no-fail-fast -- \
+    conversations:: okta_spec:: entra_users:: entra_groups:: groups:: filters:: bad_input:: \
+    protocol:: patch_lifecycle:: concurrency:: 2>&1 | tee -a "$log"
+else
+  echo "skipped: the conversation suites on PostgreSQL (no PostgreSQL here: see the reason above)"
+fi
+
 echo "== fuzz (a short bounded run of every target; see README for long runs)"
 scripts/fuzz.sh 15
 

@@ -41,6 +41,7 @@ mod reachability;
 mod reconcile;
 mod request_bounds;
 mod restart;
+mod servers;
 mod slow_clients;
 mod tunnel_cloudflared;
 mod tunnel_proxy;
