@@ -466,8 +466,19 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                     "reconcile_schedule": desk.reconcile_schedule().await?,
                     "notifications": if notifications { "on" } else { "off" },
                     "data_dir": desk.data_dir(),
+                    "database": match desk.postgres() {
+                        Some(url) => json!({"engine": "postgres", "url": url}),
+                        None => json!({"engine": "sqlite", "path": desk.data_dir().join(crate::db::DATABASE_FILE)}),
+                    },
                 }))
             } else {
+                match desk.postgres() {
+                    Some(url) => println!("database     PostgreSQL at {url}"),
+                    None => println!(
+                        "database     SQLite, {}",
+                        desk.data_dir().join(crate::db::DATABASE_FILE).display()
+                    ),
+                }
                 println!("listen       {}{}", config.listen, listen_note(&config));
                 println!(
                     "public-url   {}",
