@@ -145,12 +145,6 @@ pub enum ConnectionError {
     Random(String),
 }
 
-impl From<crate::db::sql::Error> for ConnectionError {
-    fn from(e: crate::db::sql::Error) -> Self {
-        ConnectionError::Database(direct_error(e))
-    }
-}
-
 /// Why a request was refused. The text is for the Okta admin and names no token.
 ///
 /// A token of another connection presented at this connection's base URL is [`AuthError::Unknown`]

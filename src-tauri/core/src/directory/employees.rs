@@ -640,7 +640,11 @@ impl Directory {
         let (items, more, total, offset) = self
             .db
             .read_async(move |c| {
-                let mut items = employees_of(c, &sql, sql::params![search, limit + 1])?;
+                // Not cached: the cursor is in the text, so each page's statement is new.
+                let mut items = c
+                    .prepare(&sql)?
+                    .query_map(sql::params![search, limit + 1], employee_row)?
+                    .collect::<sql::Result<Vec<_>>>()?;
                 let more = items.len() as i64 > limit;
                 items.truncate(limit as usize);
                 if descending {
@@ -718,11 +722,12 @@ impl Directory {
         // One row more than the page tells whether there is another page in that direction.
         let count_sql = format!("SELECT COUNT(*) FROM {} WHERE {}", c.count_from, c.cond);
         let search = c.search.clone();
-        let (keys, more, total, n, rows) = self
+        let (keys, more, total, n, mut rows) = self
             .db
             .read_async(move |c| {
+                // Not cached: the cursor is in the text.
                 let mut keys: Vec<(i64, i64, i64, i64)> = c
-                    .prepare_cached(&keys_sql)?
+                    .prepare(&keys_sql)?
                     .query_map(sql::params![search, limit + 1], |r| {
                         Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
                     })?
@@ -753,7 +758,6 @@ impl Directory {
                 Ok((keys, more, total, n, rows))
             })
             .await?;
-        let mut rows = rows;
         let items: Vec<Employee> = keys
             .iter()
             .filter_map(|&(seq, rank, _, _)| {
@@ -797,8 +801,8 @@ impl Directory {
 
     /// [`Directory::export_csv`], telling `progress` how far it is: once before the first row
     /// (nothing written, and how many there will be), every [`EXPORT_PROGRESS_ROWS`] rows, and
-    /// once the file is in place. Rows are read a thousand at a time and written as they come,
-    /// so a directory of any size exports in the memory of a thousand rows.
+    /// once the file is in place. Rows are read [`WALK_PAGE`] at a time and written as they come,
+    /// so a directory of any size exports in the memory of one page of rows.
     pub async fn export_csv_with_progress(
         &self,
         q: &EmployeeListQuery,

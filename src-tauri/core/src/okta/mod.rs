@@ -96,12 +96,6 @@ pub enum OktaApiError {
     Directory(#[from] crate::directory::DirectoryError),
 }
 
-impl From<crate::db::sql::Error> for OktaApiError {
-    fn from(e: crate::db::sql::Error) -> Self {
-        OktaApiError::Store(direct_error(e))
-    }
-}
-
 /// A connection's Okta API setup as shown to the admin. Never the token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct OktaApiSetup {
