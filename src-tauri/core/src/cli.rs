@@ -609,8 +609,8 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                 Some(StatusArg::Deactivated) => StatusFilter::Deactivated,
                 Some(StatusArg::Removed) => StatusFilter::Removed,
             };
-            // Written as they are read, a thousand at a time: a million employees list in the
-            // memory of a thousand.
+            // Written as they are read, a page at a time (`WALK_PAGE`): a million employees list
+            // in the memory of one page.
             let filtered = search.is_some() || status != StatusFilter::All;
             let mut out = std::io::BufWriter::new(std::io::stdout());
             let listed = if json {
