@@ -79,6 +79,8 @@ pub use crate::events::ChangeEvent;
 #[derive(Clone)]
 pub struct Desk {
     data_dir: PathBuf,
+    /// The PostgreSQL database, its password left out; `None` for the data directory's SQLite.
+    postgres: Option<String>,
     db: Db,
     connections: Connections,
     okta_api: OktaApi,
@@ -229,12 +231,13 @@ impl Desk {
             path: data_dir.to_owned(),
             source,
         })?;
-        let db = match database_url(data_dir, database)? {
+        let postgres = database_url(data_dir, database)?;
+        let db = match &postgres {
             Some(url) => {
-                Db::open_postgres(&url)
+                Db::open_postgres(url)
                     .await
                     .map_err(|source| DeskError::OpenPostgres {
-                        url: redact_database_url(&url),
+                        url: redact_database_url(url),
                         source,
                     })?
             }
@@ -303,6 +306,7 @@ impl Desk {
         let directory = Directory::new(db.clone(), events.clone()).with_notices(notices.clone());
         Ok(Desk {
             data_dir: data_dir.to_owned(),
+            postgres: postgres.as_deref().map(redact_database_url),
             runs: Runs::new(
                 db.clone(),
                 directory.clone(),
@@ -376,6 +380,12 @@ impl Desk {
         &self.db
     }
 
+    /// The PostgreSQL database this desk works on (its password left out), or `None` when it
+    /// is the data directory's own SQLite file.
+    pub fn postgres(&self) -> Option<&str> {
+        self.postgres.as_deref()
+    }
+
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
     }
@@ -430,8 +440,18 @@ impl Desk {
         let mut seen = self.db.generations().ok();
         let mut ticks = tokio::time::interval(interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // On PostgreSQL, another server's commit is told at once (LISTEN/NOTIFY).
+        let mut notified = self.db.changes_notified();
         loop {
-            ticks.tick().await;
+            match notified.as_mut() {
+                Some(told) => tokio::select! {
+                    _ = ticks.tick() => {}
+                    changed = told.changed() => if changed.is_err() { notified = None },
+                },
+                None => {
+                    ticks.tick().await;
+                }
+            }
             let mut busy = false;
             loop {
                 match own.try_recv() {

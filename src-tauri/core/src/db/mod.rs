@@ -5,15 +5,15 @@
 //! other processes sharing the file (the desktop app and a CLI) wait on the busy timeout.
 //! Concurrent writes share one COMMIT (group commit, see [`Db::write`]) and each is answered
 //! only once that COMMIT returned; `synchronous=FULL` makes
-//! every answered write survive a crash or power loss. Reads never block on writers (WAL): a
-//! sqlx pool for the admin's views, and direct connections ([`Db::read`]) for the reads on a
-//! request's path. Every connection's page cache is bounded ([`CACHE_KIB`]).
+//! every answered write survive a crash or power loss. Reads never block on writers (WAL): they
+//! run on read-only connections this module owns ([`Db::read`] on the calling thread for the
+//! reads on a request's path, [`Db::read_async`] on the blocking pool for the admin's views).
+//! Every connection's page cache is bounded ([`CACHE_KIB`]).
 //!
 //! ## Two drivers, one error
 //!
-//! sqlx is the storage library: it opens and migrates the database, and serves the pooled reads
-//! of the admin's views and the CLI. The writer thread and the reads on a request's path use
-//! rusqlite on connections this module owns, because it measured faster there: a durable
+//! sqlx opens and migrates the database, and does nothing else. The writer thread and every read
+//! use rusqlite on connections this module owns, because it measured faster there: a durable
 //! SCIM create took 500–650 µs of server time through sqlx's worker thread and 140–170 µs
 //! through rusqlite on the writer's own thread (its statements cached, no hop between
 //! threads). Both drivers stay inside the storage modules (`db`,
@@ -37,9 +37,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection};
 use tokio::sync::{oneshot, watch, Mutex};
 
@@ -58,8 +56,6 @@ const CACHE_KIB: i64 = 4 * 1024;
 
 #[derive(Clone)]
 pub struct Db {
-    /// sqlx's pool over SQLite, for the reads not yet on [`sql`]; none on PostgreSQL.
-    read: Option<SqlitePool>,
     writer: Arc<Writer>,
     direct: Arc<DirectReaders>,
 }
@@ -159,6 +155,37 @@ pub fn is_disk_full(e: &sql::Error) -> bool {
             f.code == rusqlite::ErrorCode::DiskFull
         }
         e => e.postgres_code() == Some("53100"),
+    }
+}
+
+/// Follows `NOTIFY scimdesk_changes` until nobody watches `tell`; a lost connection is opened
+/// again after a pause, and counted as a change (what happened meanwhile is unknown).
+fn listen_for_changes(config: &postgres::Config, tell: &watch::Sender<u64>) {
+    let mut pause = Duration::from_millis(200);
+    while !tell.is_closed() {
+        let listened = config.connect(postgres::NoTls).and_then(|mut client| {
+            client.batch_execute("LISTEN scimdesk_changes")?;
+            tell.send_modify(|n| *n += 1);
+            loop {
+                use fallible_iterator::FallibleIterator;
+                let next = {
+                    let mut notifications = client.notifications();
+                    let mut waiting = notifications.timeout_iter(Duration::from_secs(5));
+                    waiting.next()
+                };
+                match next {
+                    Ok(Some(_)) => tell.send_modify(|n| *n += 1),
+                    Ok(None) if tell.is_closed() => return Ok(()),
+                    Ok(None) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        });
+        if let Err(e) = listened {
+            tracing::warn!(error = %sql::Error::postgres_text(&e), "lost PostgreSQL's change notifications; listening again");
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_secs(10));
+        }
     }
 }
 
@@ -403,6 +430,14 @@ where
 /// size of what it wrote).
 const WAL_KEEP_BYTES: i64 = 64 << 20;
 
+/// A write transaction on PostgreSQL: it first takes the database's one write lock (an advisory
+/// lock held until COMMIT or ROLLBACK), so the writes of every server sharing the database run
+/// one group after another, as SQLite's `BEGIN IMMEDIATE` makes the processes of a data
+/// directory do. The storage modules' writes read and then write (a version check, a count, a
+/// duplicate); serialised, they stay right across servers, and no two of them can deadlock on
+/// the rows they both touch (the generation counters, a unique key).
+const PG_BEGIN: &str = "BEGIN; SELECT pg_advisory_xact_lock(7342385713)";
+
 /// The writer thread: runs the writes as they come, in groups sharing a COMMIT. When the writes
 /// stop (see [`Db::close`]), it writes the log back into the database and empties it, unless
 /// another process is reading it.
@@ -415,7 +450,7 @@ fn run_writer(
     WRITER_STORAGE.with(|mine| *mine.borrow_mut() = Some(storage.clone()));
     while let Ok(first) = jobs.recv() {
         // Waits up to the busy timeout for another process (a CLI) holding the write lock.
-        if let Err(e) = conn.execute_batch(conn.pick("BEGIN IMMEDIATE", "BEGIN")) {
+        if let Err(e) = conn.execute_batch(conn.pick("BEGIN IMMEDIATE", PG_BEGIN)) {
             tracing::error!(error = %e, "could not start a write");
             first.refuse(Failure::from(&e));
             continue;
@@ -492,14 +527,6 @@ impl Db {
         let mut conn = options.connect().await?;
         MIGRATOR.run(&mut conn).await?;
         conn.close().await?;
-        let read = SqlitePoolOptions::new()
-            .max_connections(4)
-            // A ping before each query is one more trip to the connection's thread; a broken
-            // connection shows up as an error of the query itself.
-            .test_before_acquire(false)
-            .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options)
-            .await?;
         let writer = Writer::start(Source::Sqlite(path.clone())).await?;
         let direct = Arc::new(DirectReaders {
             source: Source::Sqlite(path.clone()),
@@ -510,11 +537,7 @@ impl Db {
             .collect::<sql::Result<Vec<_>>>()
             .map_err(direct_error)?;
         *direct.idle.lock().unwrap_or_else(|p| p.into_inner()) = conns;
-        Ok(Db {
-            read: Some(read),
-            writer,
-            direct,
-        })
+        Ok(Db { writer, direct })
     }
 
     /// Opens a PostgreSQL database shared by several servers (`postgres://…`): applies the
@@ -532,7 +555,6 @@ impl Db {
         let source = Source::Postgres(Box::new(config));
         let writer = Writer::start(source.clone()).await?;
         Ok(Db {
-            read: None,
             writer,
             direct: Arc::new(DirectReaders {
                 source,
@@ -549,18 +571,29 @@ impl Db {
         }
     }
 
+    /// On PostgreSQL, a counter that moves whenever a commit anywhere (another server, a CLI)
+    /// moved the generation counters (`LISTEN scimdesk_changes`): a change made elsewhere can be
+    /// announced at once rather than at the next poll. `None` on SQLite, where processes poll.
+    /// The listener runs on a thread of its own for the life of the process, reconnecting when
+    /// the server goes away.
+    pub fn changes_notified(&self) -> Option<watch::Receiver<u64>> {
+        let Source::Postgres(config) = &self.direct.source else {
+            return None;
+        };
+        let (tell, told) = watch::channel(0u64);
+        let config = (**config).clone();
+        let spawned = std::thread::Builder::new()
+            .name("scimdesk-pg-listen".into())
+            .spawn(move || listen_for_changes(&config, &tell));
+        spawned.ok().map(|_| told)
+    }
+
     /// Which SQL the database speaks.
     pub fn dialect(&self) -> sql::Dialect {
         match self.direct.source {
             Source::Sqlite(_) => sql::Dialect::Sqlite,
             Source::Postgres(_) => sql::Dialect::Postgres,
         }
-    }
-
-    pub fn reader(&self) -> &SqlitePool {
-        self.read
-            .as_ref()
-            .expect("this read does not run on PostgreSQL yet")
     }
 
     /// Whether the last writes found the disk full (see [`DiskFull`]).
@@ -727,11 +760,8 @@ impl Db {
             .await
     }
 
-    /// Closes the pools, and stops the writer once the writes already sent are answered.
+    /// Stops the writer once the writes already sent are answered.
     pub async fn close(&self) {
-        if let Some(read) = &self.read {
-            read.close().await;
-        }
         let jobs = self
             .writer
             .jobs
@@ -925,18 +955,14 @@ mod tests {
             ["wal", "2", "1", &(-CACHE_KIB).to_string()],
             "WAL, synchronous=FULL, foreign keys, a bounded page cache"
         );
-        let mut read = db.reader().acquire().await.unwrap();
-        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
-            .fetch_one(&mut *read)
-            .await
+        let on_reader = db
+            .read(move |c| Ok(["journal_mode", "cache_size"].map(|p| pragma(c, p).unwrap())))
             .unwrap();
-        assert_eq!(mode, "wal");
-        let cache: i64 = sqlx::query_scalar("PRAGMA cache_size")
-            .fetch_one(&mut *read)
-            .await
-            .unwrap();
-        assert_eq!(cache, -CACHE_KIB, "a bounded page cache");
-        drop(read);
+        assert_eq!(
+            on_reader,
+            ["wal", &(-CACHE_KIB).to_string()],
+            "a reader: WAL, a bounded page cache"
+        );
         // A write holds the write lock from its start (BEGIN IMMEDIATE): a second writer on
         // another connection is refused at once rather than later mid-transaction.
         let path = dir.path().join(DATABASE_FILE);
@@ -979,12 +1005,17 @@ mod tests {
                         Ok::<_, WriteError>(())
                     })
                     .await?;
-                    let seen: Option<String> =
-                        sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
-                            .bind(&key)
-                            .fetch_optional(db.reader())
-                            .await
-                            .unwrap();
+                    let probe = key.clone();
+                    let seen: Option<String> = db
+                        .read_async(move |c| {
+                            use sql::OptionalExtension;
+                            c.query_row("SELECT value FROM settings WHERE key = ?", [&probe], |r| {
+                                r.get(0)
+                            })
+                            .optional()
+                        })
+                        .await
+                        .unwrap();
                     assert_eq!(seen.as_deref(), Some("w"), "{key} answered before durable");
                     Ok::<_, WriteError>(())
                 })
@@ -1000,14 +1031,20 @@ mod tests {
                 Err(WriteError::Db(e)) => panic!("{e}"),
             }
         }
-        let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM settings WHERE value = 'w'")
-            .fetch_one(db.reader())
-            .await
+        let rows: i64 = db
+            .read(|c| {
+                c.query_row("SELECT COUNT(*) FROM settings WHERE value = 'w'", (), |r| {
+                    r.get(0)
+                })
+            })
             .unwrap();
         assert_eq!(rows, 15);
-        let taken: String = sqlx::query_scalar("SELECT value FROM settings WHERE key = 'taken'")
-            .fetch_one(db.reader())
-            .await
+        let taken: String = db
+            .read(|c| {
+                c.query_row("SELECT value FROM settings WHERE key = 'taken'", (), |r| {
+                    r.get(0)
+                })
+            })
             .unwrap();
         assert_eq!(taken, "v", "the failed write was rolled back");
         let commits = db.writer.commits.load(Ordering::Relaxed) - before;
@@ -1102,10 +1139,7 @@ mod tests {
         db.write(|c| insert_setting(c, "kept").map_err(direct_error))
             .await
             .unwrap();
-        let keys: Vec<String> = sqlx::query_scalar("SELECT key FROM settings ORDER BY key")
-            .fetch_all(db.reader())
-            .await
-            .unwrap();
+        let keys = setting_keys(&db);
         assert_eq!(keys, ["kept"]);
         // Nothing holds the write lock once the writes are answered.
         let mut other = SqliteConnectOptions::new()
@@ -1163,10 +1197,7 @@ mod tests {
             assert_eq!(second.is_err(), !failing_first);
             third.unwrap();
         }
-        let keys: Vec<String> = sqlx::query_scalar("SELECT key FROM settings ORDER BY key")
-            .fetch_all(db.reader())
-            .await
-            .unwrap();
+        let keys = setting_keys(&db);
         assert_eq!(keys, ["a1", "b2", "c1", "c2"]);
     }
 
@@ -1229,6 +1260,15 @@ mod tests {
             .query_row("SELECT COUNT(*) FROM settings", (), |r| r.get(0))
             .unwrap();
         assert_eq!(n, 2_000, "and everything is in the database");
+    }
+
+    fn setting_keys(db: &Db) -> Vec<String> {
+        db.read(|c| {
+            c.prepare("SELECT key FROM settings ORDER BY key")?
+                .query_map((), |r| r.get(0))?
+                .collect()
+        })
+        .unwrap()
     }
 
     fn count_settings(db: &Db) -> i64 {
