@@ -245,7 +245,8 @@ impl Directory {
         Ok(self
             .db
             .read_async(move |c| {
-                employees_of(c, &matching_sql(), sql::params![connection_id, ids, names])
+                let sql = matching_sql(c.dialect());
+                employees_of(c, &sql, sql::params![connection_id, ids, names])
             })
             .await?)
     }
@@ -966,7 +967,20 @@ pub(crate) fn spreadsheet_text(cell: &str) -> std::borrow::Cow<'_, str> {
 /// The query of [`Directory::employees_matching`]: a union of three indexed lookups (id,
 /// userName, email) into row numbers, so a page costs the same at 1,000 employees as at a million
 /// (an `OR` of the three would scan every employee of the connection, each page).
-fn matching_sql() -> String {
+fn matching_sql(dialect: sql::Dialect) -> String {
+    if dialect == sql::Dialect::Postgres {
+        // The same lookups, the JSON arrays of ids and names unnested as PostgreSQL does.
+        return format!(
+            "SELECT {EMPLOYEE_COLUMNS} FROM employees e \
+             WHERE e.connection_id = ?1 AND e.status <> 'removed' AND e.seq IN ( \
+               SELECT seq FROM employees \
+                 WHERE id IN (SELECT jsonb_array_elements_text(?2::jsonb)) \
+               UNION SELECT seq FROM employees WHERE status <> 'removed' \
+                 AND user_name COLLATE NOCASE IN (SELECT jsonb_array_elements_text(?3::jsonb)) \
+               UNION SELECT seq FROM employees \
+                 WHERE email COLLATE NOCASE IN (SELECT jsonb_array_elements_text(?3::jsonb)))"
+        );
+    }
     format!(
         "SELECT {EMPLOYEE_COLUMNS} FROM employees e \
          WHERE e.connection_id = ?1 AND e.status <> 'removed' AND e.seq IN ( \
@@ -1869,7 +1883,11 @@ mod tests {
     async fn matching_a_page_of_okta_users_looks_each_up_by_index() {
         let dir = tempfile::tempdir().unwrap();
         let db = crate::db::Db::open(dir.path()).await.unwrap();
-        let p = crate::db::query_plan(&db, &matching_sql(), &[&"conn", &"[\"a\"]", &"[\"b\"]"]);
+        let p = crate::db::query_plan(
+            &db,
+            &matching_sql(sql::Dialect::Sqlite),
+            &[&"conn", &"[\"a\"]", &"[\"b\"]"],
+        );
         assert!(!p.contains("SCAN e"), "{p}");
         for index in [
             "INTEGER PRIMARY KEY",
