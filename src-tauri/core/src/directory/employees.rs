@@ -71,6 +71,17 @@ pub(crate) fn employee_row(r: &Row<'_>) -> sql::Result<Employee> {
     // custom values rather than failing the whole list.
     let custom: Option<String> = r.get(22)?;
     Ok(Employee {
+        custom: custom
+            .and_then(|c| serde_json::from_str(&c).ok())
+            .unwrap_or_default(),
+        ..employee_fields(r)?
+    })
+}
+
+/// The first 22 columns of [`EMPLOYEE_COLUMNS`] (all but `custom`, which is left empty), for
+/// the reads that select something else after them.
+pub(crate) fn employee_fields(r: &Row<'_>) -> sql::Result<Employee> {
+    Ok(Employee {
         seq: r.get(0)?,
         id: r.get(1)?,
         user_name: r.get(2)?,
@@ -93,9 +104,7 @@ pub(crate) fn employee_row(r: &Row<'_>) -> sql::Result<Employee> {
         active: r.get(19)?,
         doc: r.get(20)?,
         version: r.get(21)?,
-        custom: custom
-            .and_then(|c| serde_json::from_str(&c).ok())
-            .unwrap_or_default(),
+        custom: Default::default(),
         rank: 0,
     })
 }
