@@ -20,6 +20,7 @@ mod desktop_history;
 mod desktop_mapping;
 mod desktop_notifications;
 mod desktop_orgchart;
+mod desktop_postgres;
 mod desktop_reconcile;
 mod disk_full;
 mod durability;

@@ -455,11 +455,15 @@ fn beat_in(
     }
     let interval_ms = i64::try_from(interval.as_millis()).unwrap_or(i64::MAX);
     // Never moves the beat back: another process on this data directory may have beaten later.
-    c.prepare_cached(
+    c.prepare_cached(c.pick(
         "INSERT INTO heartbeat (id, beat_at, clean_stop, interval_ms) VALUES (1, ?1, ?2, ?3) \
          ON CONFLICT(id) DO UPDATE SET beat_at = max(beat_at, excluded.beat_at), \
          clean_stop = excluded.clean_stop, interval_ms = excluded.interval_ms",
-    )?
+        "INSERT INTO heartbeat (id, beat_at, clean_stop, interval_ms) VALUES (1, ?1, ?2, ?3) \
+         ON CONFLICT(id) DO UPDATE SET \
+         beat_at = GREATEST(heartbeat.beat_at, excluded.beat_at), \
+         clean_stop = excluded.clean_stop, interval_ms = excluded.interval_ms",
+    ))?
     .execute((&at, matches!(kind, BeatKind::Stop), interval_ms))?;
     Ok(recorded)
 }

@@ -71,6 +71,17 @@ pub(crate) fn employee_row(r: &Row<'_>) -> sql::Result<Employee> {
     // custom values rather than failing the whole list.
     let custom: Option<String> = r.get(22)?;
     Ok(Employee {
+        custom: custom
+            .and_then(|c| serde_json::from_str(&c).ok())
+            .unwrap_or_default(),
+        ..employee_fields(r)?
+    })
+}
+
+/// The first 22 columns of [`EMPLOYEE_COLUMNS`] (all but `custom`, which is left empty), for
+/// the reads that select something else after them.
+pub(crate) fn employee_fields(r: &Row<'_>) -> sql::Result<Employee> {
+    Ok(Employee {
         seq: r.get(0)?,
         id: r.get(1)?,
         user_name: r.get(2)?,
@@ -93,9 +104,7 @@ pub(crate) fn employee_row(r: &Row<'_>) -> sql::Result<Employee> {
         active: r.get(19)?,
         doc: r.get(20)?,
         version: r.get(21)?,
-        custom: custom
-            .and_then(|c| serde_json::from_str(&c).ok())
-            .unwrap_or_default(),
+        custom: Default::default(),
         rank: 0,
     })
 }
@@ -245,7 +254,8 @@ impl Directory {
         Ok(self
             .db
             .read_async(move |c| {
-                employees_of(c, &matching_sql(), sql::params![connection_id, ids, names])
+                let sql = matching_sql(c.dialect());
+                employees_of(c, &sql, sql::params![connection_id, ids, names])
             })
             .await?)
     }
@@ -966,7 +976,20 @@ pub(crate) fn spreadsheet_text(cell: &str) -> std::borrow::Cow<'_, str> {
 /// The query of [`Directory::employees_matching`]: a union of three indexed lookups (id,
 /// userName, email) into row numbers, so a page costs the same at 1,000 employees as at a million
 /// (an `OR` of the three would scan every employee of the connection, each page).
-fn matching_sql() -> String {
+fn matching_sql(dialect: sql::Dialect) -> String {
+    if dialect == sql::Dialect::Postgres {
+        // The same lookups, the JSON arrays of ids and names unnested as PostgreSQL does.
+        return format!(
+            "SELECT {EMPLOYEE_COLUMNS} FROM employees e \
+             WHERE e.connection_id = ?1 AND e.status <> 'removed' AND e.seq IN ( \
+               SELECT seq FROM employees \
+                 WHERE id IN (SELECT jsonb_array_elements_text(?2::jsonb)) \
+               UNION SELECT seq FROM employees WHERE status <> 'removed' \
+                 AND user_name COLLATE NOCASE IN (SELECT jsonb_array_elements_text(?3::jsonb)) \
+               UNION SELECT seq FROM employees \
+                 WHERE email COLLATE NOCASE IN (SELECT jsonb_array_elements_text(?3::jsonb)))"
+        );
+    }
     format!(
         "SELECT {EMPLOYEE_COLUMNS} FROM employees e \
          WHERE e.connection_id = ?1 AND e.status <> 'removed' AND e.seq IN ( \
@@ -1869,7 +1892,11 @@ mod tests {
     async fn matching_a_page_of_okta_users_looks_each_up_by_index() {
         let dir = tempfile::tempdir().unwrap();
         let db = crate::db::Db::open(dir.path()).await.unwrap();
-        let p = crate::db::query_plan(&db, &matching_sql(), &[&"conn", &"[\"a\"]", &"[\"b\"]"]);
+        let p = crate::db::query_plan(
+            &db,
+            &matching_sql(sql::Dialect::Sqlite),
+            &[&"conn", &"[\"a\"]", &"[\"b\"]"],
+        );
         assert!(!p.contains("SCAN e"), "{p}");
         for index in [
             "INTEGER PRIMARY KEY",
