@@ -498,6 +498,7 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                     "notifications": if notifications { "on" } else { "off" },
                     "mode": desk.server_mode_source().code(),
                     "mode_from_env": desk.server_mode_source().from_env,
+                    "mode_from_database": desk.server_mode_source().from_database,
                     "secrets_dir": desk.secrets_dir(),
                     "data_dir": desk.data_dir(),
                     "database": match desk.postgres() {
@@ -559,6 +560,7 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                     "mode         {}{}",
                     mode.code(),
                     match (mode.on, mode.from_env) {
+                        _ if mode.from_database => " (the database is PostgreSQL, shared by servers): tokens are shown once; secrets come from SCIMDESK_SECRET_* variables or files",
                         (true, true) => " (from SCIMDESK_SERVER_MODE): tokens are shown once; secrets come from SCIMDESK_SECRET_* variables or files",
                         (true, false) => ": tokens are shown once; secrets come from SCIMDESK_SECRET_* variables or files",
                         (false, true) => " (from SCIMDESK_SERVER_MODE): tokens and secrets in the OS keychain",

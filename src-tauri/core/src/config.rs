@@ -57,6 +57,9 @@ pub struct ServerMode {
     pub on: bool,
     /// `SCIMDESK_SERVER_MODE` decided it, whatever the setting says.
     pub from_env: bool,
+    /// The database is PostgreSQL, shared by servers: server mode whatever else says (a
+    /// keychain is one machine's, and every server must authenticate every connection).
+    pub from_database: bool,
 }
 
 impl ServerMode {
@@ -65,7 +68,11 @@ impl ServerMode {
         if let Some(value) = env.filter(|v| !v.trim().is_empty()) {
             let on =
                 parse_switch(value).map_err(|_| ConfigError::BadServerModeEnv(value.to_owned()))?;
-            return Ok(ServerMode { on, from_env: true });
+            return Ok(ServerMode {
+                on,
+                from_env: true,
+                from_database: false,
+            });
         }
         let on = match setting {
             Some(v) => parse_mode(v)?,
@@ -74,7 +81,17 @@ impl ServerMode {
         Ok(ServerMode {
             on,
             from_env: false,
+            from_database: false,
         })
+    }
+
+    /// Server mode because the database is PostgreSQL.
+    pub fn for_postgres() -> ServerMode {
+        ServerMode {
+            on: true,
+            from_env: false,
+            from_database: true,
+        }
     }
 
     /// `server` or `desktop`.

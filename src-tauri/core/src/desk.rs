@@ -247,10 +247,13 @@ impl Desk {
             })?,
         };
         let stored = Settings::new(db.clone());
-        let server_mode = config::ServerMode::decide(
-            std::env::var(SERVER_MODE_ENV).ok().as_deref(),
-            stored.get(config::KEY_MODE).await?.as_deref(),
-        )?;
+        let server_mode = match postgres {
+            Some(_) => config::ServerMode::for_postgres(),
+            None => config::ServerMode::decide(
+                std::env::var(SERVER_MODE_ENV).ok().as_deref(),
+                stored.get(config::KEY_MODE).await?.as_deref(),
+            )?,
+        };
         let mut secrets_place = None;
         let keychain: Arc<dyn Keychain> = if server_mode.on {
             let setting = stored.get(config::KEY_SECRETS_DIR).await?;
