@@ -25,12 +25,13 @@ use std::sync::{Arc, Mutex};
 use serde_json::Value;
 use tokio::sync::broadcast;
 
+use crate::db::sql::Dialect;
 use crate::db::Db;
 use crate::events::ChangeEvent;
 use crate::scim::filter::{parse_filter, Filter};
 use crate::scim::list::ListQuery;
 use crate::scim::ScimError;
-use sql_filter::{SqlFragment, SqlParam};
+use sql_filter::{nulls_as_sqlite, SqlFragment, SqlParam};
 
 pub use activity::{ActivityEntry, ActivityQuery};
 pub use employees::{Employee, EmployeePage, EmployeeQuery, ExportError, StatusFilter};
@@ -266,8 +267,8 @@ pub(crate) struct ListSource {
     pub visible: &'static str,
     /// The stable tiebreaker: `e.seq` or `g.seq`.
     pub seq: &'static str,
-    pub filter_sql: fn(&Filter) -> Result<SqlFragment, ScimError>,
-    pub sort_sql: fn(&str) -> Result<String, ScimError>,
+    pub filter_sql: fn(&Filter, Dialect) -> Result<SqlFragment, ScimError>,
+    pub sort_sql: fn(&str, Dialect) -> Result<String, ScimError>,
 }
 
 impl Directory {
@@ -283,10 +284,15 @@ impl Directory {
         T: ListRow,
     {
         let generation = self.db.generations()?.directory;
+        let dialect = self.db.dialect();
         let fragment = match q.filter.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
-            Some(f) => (source.filter_sql)(&parse_filter(f)?)?,
+            Some(f) => (source.filter_sql)(&parse_filter(f)?, dialect)?,
             None => SqlFragment {
-                sql: "1".to_owned(),
+                sql: match dialect {
+                    Dialect::Sqlite => "1",
+                    Dialect::Postgres => "TRUE",
+                }
+                .to_owned(),
                 params: Vec::new(),
             },
         };
@@ -337,9 +343,10 @@ impl Directory {
                 ),
                 (None, false) => {
                     let order = format!(
-                        "{} {}, {}",
-                        (source.sort_sql)(q.sort_by.as_deref().unwrap_or_default())?,
+                        "{} {}{}, {}",
+                        (source.sort_sql)(q.sort_by.as_deref().unwrap_or_default(), dialect)?,
                         if q.sort_descending { "DESC" } else { "ASC" },
+                        nulls_as_sqlite(dialect, q.sort_descending),
                         source.seq
                     );
                     format!(
