@@ -1760,6 +1760,58 @@ mod tests {
         assert!(p.contains("USING INDEX employees_external_id"), "{p}");
     }
 
+    /// Okta's lookups use the same indexes on PostgreSQL (migrations-pg: `user_name COLLATE
+    /// nocase` where not removed, `email COLLATE nocase`, `external_id`), over 20,000 employees.
+    #[test]
+    fn lookups_use_indexes_on_postgres() {
+        let Some(c) = migrated_pg() else {
+            return;
+        };
+        c.execute_batch(
+            "INSERT INTO employees (id, external_id, user_name, email, status, doc, created_at, \
+             updated_at) SELECT 'id-' || i, '00u' || i, 'user' || i || '@corp.example', \
+             'user' || i || '@corp.example', 'active', '{}', '2026-12-01T00:00:00.000Z', \
+             '2026-12-01T00:00:00.000Z' FROM generate_series(1, 20000) i; ANALYZE employees",
+        )
+        .unwrap();
+        let plan = |filter: &str| -> String {
+            let f = parse_filter(filter).unwrap();
+            let frag = user_filter_sql(&f, Dialect::Postgres).unwrap();
+            let sql = format!(
+                "EXPLAIN SELECT e.id FROM employees e WHERE e.status <> 'removed' AND ({})",
+                frag.sql
+            );
+            let mut st = c.prepare(&sql).unwrap();
+            let rows = st
+                .query_map(params_from_iter(frag.params.iter().map(to_sql)), |r| {
+                    r.get::<_, String>(0)
+                })
+                .unwrap();
+            rows.map(|r| r.unwrap()).collect::<Vec<_>>().join("\n")
+        };
+        let uses = |p: &str, index: &str| {
+            p.contains(&format!("Index Scan using {index} "))
+                || p.contains(&format!("Bitmap Index Scan on {index}"))
+        };
+        let p = plan(r#"userName eq "USER42@corp.example""#);
+        assert!(uses(&p, "employees_user_name"), "{p}");
+        for f in [
+            r#"email eq "user42@corp.example""#,
+            r#"emails eq "user42@corp.example""#,
+            r#"emails.value eq "user42@corp.example""#,
+            r#"emails[type eq "work"].value eq "USER42@corp.example""#,
+        ] {
+            let p = plan(f);
+            assert!(uses(&p, "employees_email"), "{f}: {p}");
+        }
+        let p = plan(r#"externalId eq "00u42""#);
+        assert!(uses(&p, "employees_external_id"), "{p}");
+        assert_eq!(
+            user_ids(&c, r#"userName eq "USER42@corp.example""#),
+            vec!["id-42"]
+        );
+    }
+
     #[test]
     fn errors_are_invalid_filter() {
         for f in [
