@@ -1,5 +1,10 @@
-//! Translation of a parsed SCIM [`Filter`] into a SQLite `WHERE` fragment, and of a `sortBy`
-//! attribute into an `ORDER BY` expression, against the tables of `migrations/0001_init.sql`.
+//! Translation of a parsed SCIM [`Filter`] into a SQL `WHERE` fragment, and of a `sortBy`
+//! attribute into an `ORDER BY` expression, against the tables of `migrations/` (SQLite) or
+//! `migrations-pg/` (PostgreSQL): one translator, the [`Dialect`] choosing the spelling where
+//! the engines differ. On PostgreSQL, `doc` is JSONB and is read with `#>`, `#>>`,
+//! `jsonb_typeof` and `jsonb_array_elements`; numbers compare as numbers; `eq` without case runs
+//! under the `nocase` collation (the lookup indexes' own), `co`/`sw`/`ew` as ILIKE with `%`, `_`
+//! and `\` escaped, and orders compare lowercased text byte by byte, as SQLite's NOCASE does.
 //!
 //! Users are queried as `FROM employees e WHERE e.status <> 'removed' AND (<fragment>)`, groups
 //! as `FROM groups g WHERE (<fragment>)`. Mapped attributes use their columns, so Okta's
@@ -19,6 +24,8 @@
 //! - JSON keys in `doc` are matched in their canonical SCIM spelling (`givenName`), or as written
 //!   in the filter for attributes SCIM does not define, not case-insensitively.
 //! - Datetimes in `doc` (outside `meta`) are compared as stored text, without normalisation.
+//! - On PostgreSQL, case is folded for every letter (as the matcher does), and a sort by a
+//!   document attribute holding values of different JSON types orders them as jsonb does.
 
 use serde_json::Value;
 
