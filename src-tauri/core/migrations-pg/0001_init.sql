@@ -370,3 +370,24 @@ CREATE TRIGGER custom_fields_del AFTER DELETE ON custom_fields FOR EACH ROW EXEC
 CREATE TRIGGER attribute_mappings_ins AFTER INSERT ON attribute_mappings FOR EACH ROW EXECUTE FUNCTION generation_bump_mapping();
 CREATE TRIGGER attribute_mappings_upd AFTER UPDATE ON attribute_mappings FOR EACH ROW EXECUTE FUNCTION generation_bump_mapping();
 CREATE TRIGGER attribute_mappings_del AFTER DELETE ON attribute_mappings FOR EACH ROW EXECUTE FUNCTION generation_bump_mapping();
+
+-- SQLite's json_array(a, b) and json_group_array(x), by the same names: the list pages read each
+-- user's groups as a JSON array of [id, displayName] pairs in one column, in one SQL for both
+-- engines. The aggregate starts from an empty array, as SQLite's does when there is no row.
+CREATE FUNCTION json_array(a text, b text) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT jsonb_build_array(a, b) $$;
+CREATE FUNCTION json_group_array_step(state jsonb, item jsonb) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT state || jsonb_build_array(item) $$;
+CREATE AGGREGATE json_group_array(jsonb) (
+    SFUNC = json_group_array_step, STYPE = jsonb, INITCOND = '[]'
+);
+
+-- Live updates between servers and an open app: every commit that moves the generation counters
+-- tells the listeners (`LISTEN scimdesk_changes`, see `Db::changes_notified`), which then read
+-- the counters, as a SQLite data directory's processes do every interval.
+CREATE FUNCTION generation_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('scimdesk_changes', '');
+    RETURN NULL;
+END $$;
+CREATE TRIGGER generation_notify AFTER UPDATE ON generation FOR EACH STATEMENT EXECUTE FUNCTION generation_notify();

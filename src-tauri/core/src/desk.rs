@@ -377,8 +377,18 @@ impl Desk {
         let mut seen = self.db.generations().ok();
         let mut ticks = tokio::time::interval(interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // On PostgreSQL, another server's commit is told at once (LISTEN/NOTIFY).
+        let mut notified = self.db.changes_notified();
         loop {
-            ticks.tick().await;
+            match notified.as_mut() {
+                Some(told) => tokio::select! {
+                    _ = ticks.tick() => {}
+                    changed = told.changed() => if changed.is_err() { notified = None },
+                },
+                None => {
+                    ticks.tick().await;
+                }
+            }
             let mut busy = false;
             loop {
                 match own.try_recv() {

@@ -162,6 +162,37 @@ pub fn is_disk_full(e: &sql::Error) -> bool {
     }
 }
 
+/// Follows `NOTIFY scimdesk_changes` until nobody watches `tell`; a lost connection is opened
+/// again after a pause, and counted as a change (what happened meanwhile is unknown).
+fn listen_for_changes(config: &postgres::Config, tell: &watch::Sender<u64>) {
+    let mut pause = Duration::from_millis(200);
+    while !tell.is_closed() {
+        let listened = config.connect(postgres::NoTls).and_then(|mut client| {
+            client.batch_execute("LISTEN scimdesk_changes")?;
+            tell.send_modify(|n| *n += 1);
+            loop {
+                use fallible_iterator::FallibleIterator;
+                let next = {
+                    let mut notifications = client.notifications();
+                    let mut waiting = notifications.timeout_iter(Duration::from_secs(5));
+                    waiting.next()
+                };
+                match next {
+                    Ok(Some(_)) => tell.send_modify(|n| *n += 1),
+                    Ok(None) if tell.is_closed() => return Ok(()),
+                    Ok(None) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        });
+        if let Err(e) = listened {
+            tracing::warn!(error = %sql::Error::postgres_text(&e), "lost PostgreSQL's change notifications; listening again");
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_secs(10));
+        }
+    }
+}
+
 /// A connection to PostgreSQL, as the storage modules use it. Statements that outlive this bound
 /// are cancelled by the server (each request also has its own deadline, see [`crate::deadline`]).
 fn postgres_connect(config: &postgres::Config) -> sql::Result<sql::Connection> {
@@ -403,6 +434,14 @@ where
 /// size of what it wrote).
 const WAL_KEEP_BYTES: i64 = 64 << 20;
 
+/// A write transaction on PostgreSQL: it first takes the database's one write lock (an advisory
+/// lock held until COMMIT or ROLLBACK), so the writes of every server sharing the database run
+/// one group after another, as SQLite's `BEGIN IMMEDIATE` makes the processes of a data
+/// directory do. The storage modules' writes read and then write (a version check, a count, a
+/// duplicate); serialised, they stay right across servers, and no two of them can deadlock on
+/// the rows they both touch (the generation counters, a unique key).
+const PG_BEGIN: &str = "BEGIN; SELECT pg_advisory_xact_lock(7342385713)";
+
 /// The writer thread: runs the writes as they come, in groups sharing a COMMIT. When the writes
 /// stop (see [`Db::close`]), it writes the log back into the database and empties it, unless
 /// another process is reading it.
@@ -415,7 +454,7 @@ fn run_writer(
     WRITER_STORAGE.with(|mine| *mine.borrow_mut() = Some(storage.clone()));
     while let Ok(first) = jobs.recv() {
         // Waits up to the busy timeout for another process (a CLI) holding the write lock.
-        if let Err(e) = conn.execute_batch(conn.pick("BEGIN IMMEDIATE", "BEGIN")) {
+        if let Err(e) = conn.execute_batch(conn.pick("BEGIN IMMEDIATE", PG_BEGIN)) {
             tracing::error!(error = %e, "could not start a write");
             first.refuse(Failure::from(&e));
             continue;
@@ -547,6 +586,23 @@ impl Db {
             sql::Dialect::Sqlite => &MIGRATOR,
             sql::Dialect::Postgres => &MIGRATOR_PG,
         }
+    }
+
+    /// On PostgreSQL, a counter that moves whenever a commit anywhere (another server, a CLI)
+    /// moved the generation counters (`LISTEN scimdesk_changes`): a change made elsewhere can be
+    /// announced at once rather than at the next poll. `None` on SQLite, where processes poll.
+    /// The listener runs on a thread of its own for the life of the process, reconnecting when
+    /// the server goes away.
+    pub fn changes_notified(&self) -> Option<watch::Receiver<u64>> {
+        let Source::Postgres(config) = &self.direct.source else {
+            return None;
+        };
+        let (tell, told) = watch::channel(0u64);
+        let config = (**config).clone();
+        let spawned = std::thread::Builder::new()
+            .name("scimdesk-pg-listen".into())
+            .spawn(move || listen_for_changes(&config, &tell));
+        spawned.ok().map(|_| told)
     }
 
     /// Which SQL the database speaks.

@@ -466,11 +466,17 @@ enum Engine {
 
 #[doc(hidden)]
 pub struct Pg {
-    client: RefCell<postgres::Client>,
+    /// Always `Some` until dropped (see the `Drop` below).
+    client: RefCell<Option<postgres::Client>>,
     /// Prepared statements by their SQLite text (what `prepare_cached` is asked for).
     cache: RefCell<HashMap<String, postgres::Statement>>,
     /// Rows the last statement changed (SQLite's `changes()`).
     changes: Cell<u64>,
+    /// Whether a transaction is open (begun by [`Connection::execute_batch`]): a statement that
+    /// fails to prepare then spoils it, unless tried in a savepoint.
+    in_transaction: Cell<bool>,
+    /// Statements PostgreSQL cannot type alone, prepared with their values' types instead.
+    typed: RefCell<std::collections::HashSet<String>>,
 }
 
 /// Statements kept prepared per PostgreSQL connection, at most.
@@ -496,9 +502,11 @@ impl Connection {
     pub fn postgres(client: postgres::Client) -> Connection {
         Connection {
             engine: Engine::Postgres(Box::new(Pg {
-                client: RefCell::new(client),
+                client: RefCell::new(Some(client)),
                 cache: RefCell::new(HashMap::new()),
                 changes: Cell::new(0),
+                in_transaction: Cell::new(false),
+                typed: RefCell::default(),
             })),
         }
     }
@@ -563,7 +571,19 @@ impl Connection {
     pub fn execute_batch(&self, sql: &str) -> Result<()> {
         match &self.engine {
             Engine::Sqlite(c) => Ok(c.execute_batch(sql)?),
-            Engine::Postgres(pg) => Ok(pg.client.borrow_mut().batch_execute(sql)?),
+            Engine::Postgres(pg) => {
+                pg.client().batch_execute(sql)?;
+                let head = sql.trim_start().to_ascii_uppercase();
+                if head.starts_with("BEGIN") || head.starts_with("START TRANSACTION") {
+                    pg.in_transaction.set(true);
+                } else if head.starts_with("COMMIT")
+                    || head.starts_with("END")
+                    || (head.starts_with("ROLLBACK") && !head.starts_with("ROLLBACK TO"))
+                {
+                    pg.in_transaction.set(false);
+                }
+                Ok(())
+            }
         }
     }
 
@@ -587,31 +607,124 @@ impl Connection {
     pub fn is_closed(&self) -> bool {
         match &self.engine {
             Engine::Sqlite(_) => false,
-            Engine::Postgres(pg) => pg.client.borrow().is_closed(),
+            Engine::Postgres(pg) => pg.client().is_closed(),
         }
     }
 }
 
 impl Pg {
-    fn prepare(&self, sql: &str, cached: bool) -> Result<postgres::Statement> {
+    fn client(&self) -> std::cell::RefMut<'_, postgres::Client> {
+        std::cell::RefMut::map(self.client.borrow_mut(), |c| {
+            c.as_mut()
+                .expect("a PostgreSQL connection is open until dropped")
+        })
+    }
+
+    /// Prepares `sql`, or leaves it to be prepared with its values' types when PostgreSQL
+    /// cannot tell a placeholder's type from the statement alone (`? IS NULL`, which SQLite
+    /// takes as it comes).
+    fn prepare(&self, sql: &str, cached: bool) -> Result<PgStatement> {
         if let Some(stmt) = self.cache.borrow().get(sql) {
+            return Ok(PgStatement::Ready(stmt.clone()));
+        }
+        if self.typed.borrow().contains(sql) {
+            return Ok(PgStatement::Typed(sql.to_owned()));
+        }
+        let guarded = self.in_transaction.get();
+        if guarded {
+            self.client().batch_execute("SAVEPOINT scimdesk_prepare")?;
+        }
+        let prepared = self.client().prepare(&to_postgres(sql));
+        if guarded {
+            self.client().batch_execute(match prepared {
+                Ok(_) => "RELEASE scimdesk_prepare",
+                Err(_) => "ROLLBACK TO scimdesk_prepare; RELEASE scimdesk_prepare",
+            })?;
+        }
+        let stmt = match prepared {
+            Ok(stmt) => stmt,
+            Err(e) if e.code().map(|c| c.code()) == Some("42P08") => {
+                self.typed.borrow_mut().insert(sql.to_owned());
+                return Ok(PgStatement::Typed(sql.to_owned()));
+            }
+            Err(e) => return Err(refused(sql, e)),
+        };
+        if cached {
+            self.keep(sql.to_owned(), stmt.clone());
+        }
+        Ok(PgStatement::Ready(stmt))
+    }
+
+    fn keep(&self, key: String, stmt: postgres::Statement) {
+        let mut cache = self.cache.borrow_mut();
+        if cache.len() >= PG_CACHE {
+            cache.clear();
+        }
+        cache.insert(key, stmt);
+    }
+
+    /// The statement to run with `values`: prepared already, or now with their types.
+    fn resolve(&self, stmt: &PgStatement, values: &[Value]) -> Result<postgres::Statement> {
+        let sql = match stmt {
+            PgStatement::Ready(stmt) => return Ok(stmt.clone()),
+            PgStatement::Typed(sql) => sql,
+        };
+        use postgres::types::Type;
+        let types: Vec<Type> = values
+            .iter()
+            .map(|v| match v {
+                Value::Integer(_) => Type::INT8,
+                Value::Real(_) => Type::FLOAT8,
+                Value::Blob(_) => Type::BYTEA,
+                Value::Text(_) | Value::Null => Type::TEXT,
+            })
+            .collect();
+        let key = format!("{sql}\0{types:?}");
+        if let Some(stmt) = self.cache.borrow().get(&key) {
             return Ok(stmt.clone());
         }
-        let stmt = self.client.borrow_mut().prepare(&to_postgres(sql))?;
-        if cached {
-            let mut cache = self.cache.borrow_mut();
-            if cache.len() >= PG_CACHE {
-                cache.clear();
-            }
-            cache.insert(sql.to_owned(), stmt.clone());
-        }
+        let stmt = self
+            .client()
+            .prepare_typed(&to_postgres(sql), &types)
+            .map_err(|e| refused(sql, e))?;
+        self.keep(key, stmt.clone());
         Ok(stmt)
     }
 
-    fn rows(&self, stmt: &postgres::Statement, values: Vec<Value>) -> Result<Vec<postgres::Row>> {
+    fn rows(&self, stmt: &PgStatement, values: Vec<Value>) -> Result<Vec<postgres::Row>> {
+        let stmt = self.resolve(stmt, &values)?;
         let params = pg_params(&values);
-        Ok(self.client.borrow_mut().query(stmt, &params)?)
+        Ok(self.client().query(&stmt, &params)?)
     }
+
+    fn execute(&self, stmt: &PgStatement, values: Vec<Value>) -> Result<u64> {
+        let stmt = self.resolve(stmt, &values)?;
+        let params = pg_params(&values);
+        let n = self.client().execute(&stmt, &params)?;
+        self.changes.set(n);
+        Ok(n)
+    }
+}
+
+/// A statement PostgreSQL refused to prepare: said in the debug log with its SQL (which holds
+/// no value: those are bound apart).
+fn refused(sql: &str, e: postgres::Error) -> Error {
+    tracing::debug!(error = %Error::postgres_text(&e), sql, "PostgreSQL refused a statement");
+    if std::env::var_os("SCIMDESK_SQL_DEBUG").is_some() {
+        eprintln!(
+            "PostgreSQL refused: {}\n{}",
+            Error::postgres_text(&e),
+            to_postgres(sql)
+        );
+    }
+    Error::Postgres(e)
+}
+
+/// A PostgreSQL statement: prepared, or to prepare with its values' types.
+#[doc(hidden)]
+pub enum PgStatement {
+    Ready(postgres::Statement),
+    Typed(String),
 }
 
 fn pg_params(values: &[Value]) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
@@ -621,14 +734,29 @@ fn pg_params(values: &[Value]) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
         .collect()
 }
 
+impl Drop for Pg {
+    /// Closing the client blocks on its runtime, which may not happen on an async runtime's
+    /// thread (a `Db` may be dropped on one): there, it closes on a thread of its own.
+    fn drop(&mut self) {
+        let Some(client) = self.client.get_mut().take() else {
+            return;
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(_) => {
+                let _ = std::thread::Builder::new()
+                    .name("scimdesk-pg-close".into())
+                    .spawn(move || drop(client));
+            }
+            Err(_) => drop(client),
+        }
+    }
+}
+
 /// A prepared statement.
 pub enum Statement<'c> {
     SqliteCached(rusqlite::CachedStatement<'c>),
     Sqlite(rusqlite::Statement<'c>),
-    Postgres {
-        pg: &'c Pg,
-        stmt: postgres::Statement,
-    },
+    Postgres { pg: &'c Pg, stmt: PgStatement },
 }
 
 impl<'c> Statement<'c> {
@@ -650,10 +778,7 @@ impl<'c> Statement<'c> {
         let Statement::Postgres { pg, stmt } = self else {
             unreachable!()
         };
-        let params = pg_params(&values);
-        let n = pg.client.borrow_mut().execute(&*stmt, &params)?;
-        pg.changes.set(n);
-        Ok(n as usize)
+        Ok(pg.execute(stmt, values)? as usize)
     }
 
     pub fn query_row<T, P: Params>(

@@ -835,11 +835,14 @@ pub(crate) fn store(
 
 /// Whether any provider's mapping reads a built-in field from another path than its default.
 pub(crate) fn built_ins_moved(c: &crate::db::sql::Connection) -> crate::db::sql::Result<bool> {
-    c.prepare_cached(
+    c.prepare_cached(c.pick(
         "SELECT EXISTS (SELECT 1 FROM attribute_mappings m, json_each(m.fields) j \
          WHERE j.key IN ('email', 'first_name', 'last_name', 'display_name', 'job_title', \
          'department', 'business_unit', 'employee_id', 'manager', 'location'))",
-    )?
+        "SELECT EXISTS (SELECT 1 FROM attribute_mappings m, jsonb_each(m.fields) j \
+         WHERE j.key IN ('email', 'first_name', 'last_name', 'display_name', 'job_title', \
+         'department', 'business_unit', 'employee_id', 'manager', 'location'))",
+    ))?
     .query_row((), |r| r.get(0))
 }
 

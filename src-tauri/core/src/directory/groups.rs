@@ -1088,7 +1088,7 @@ impl Directory {
                     users_removed: c
                         .prepare_cached(
                             "SELECT member_id FROM group_members WHERE group_seq = ? \
-                             AND kind IS NOT 'Group'",
+                             AND (kind IS NULL OR kind <> 'Group')",
                         )?
                         .query_map([current.seq], |r| r.get(0))?
                         .collect::<crate::db::sql::Result<_>>()?,

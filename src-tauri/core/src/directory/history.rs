@@ -191,11 +191,15 @@ pub(crate) fn record_each(
         return Ok(());
     }
     let ids = serde_json::to_string(employee_ids).unwrap_or_else(|_| "[]".to_owned());
-    c.prepare_cached(
+    c.prepare_cached(c.pick(
         "INSERT INTO employee_history (employee_seq, activity_seq, field, before, after) \
          SELECT e.seq, ?1, ?2, ?3, ?4 FROM json_each(?5) j JOIN employees e ON e.id = j.value \
          ORDER BY j.key",
-    )?
+        "INSERT INTO employee_history (employee_seq, activity_seq, field, before, after) \
+         SELECT e.seq, ?1, ?2, ?3, ?4 \
+         FROM jsonb_array_elements_text(?5::jsonb) WITH ORDINALITY AS j(value, key) \
+         JOIN employees e ON e.id = j.value ORDER BY j.key",
+    ))?
     .execute(crate::db::sql::params![
         activity_seq,
         change.field,

@@ -437,6 +437,7 @@ pub(crate) fn parse_doc(doc: &str) -> Result<serde_json::Map<String, Value>, Dir
 mod tests {
     use super::*;
     use crate::directory::bulk::synthetic_user;
+    use serde_json::json;
 
     #[test]
     fn list_cache_forgets_everything_when_the_generation_moves() {
@@ -633,16 +634,48 @@ mod tests {
             .await
             .unwrap();
         let made = d.create_user(&ctx(), synthetic_user(100)).await.unwrap();
-        let again = d.create_user(&ctx(), synthetic_user(100)).await;
-        assert!(again.is_err(), "a duplicate userName is refused");
-        let all = d.list_users(&base, &page(1, 100, None)).await.unwrap();
-        assert_eq!(all["totalResults"], 31);
-        let f = d
-            .list_users(&base, &page(1, 10, Some("title eq \"Engineer\"")))
+        let user = made.render(&base).unwrap();
+        let id = user["id"].as_str().unwrap().to_owned();
+        let mut twin = synthetic_user(100);
+        twin["userName"] = json!("SEED-100@seed.example");
+        let Err(again) = d.create_user(&ctx(), twin).await else {
+            panic!("a second userName differing only in case was created");
+        };
+        assert_eq!(
+            again.to_scim().status,
+            409,
+            "userName is unique without case"
+        );
+        let got = d.get_user(&base, &id).await.unwrap();
+        assert_eq!(got["userName"], "seed-100@seed.example");
+        let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "replace", "value": {"active": false, "title": "Boss"}}]});
+        d.patch_user(&ctx(), &id, &patch, None).await.unwrap();
+        let got = d.get_user(&base, &id).await.unwrap();
+        assert_eq!(
+            (got["active"].clone(), got["title"].clone()),
+            (json!(false), json!("Boss"))
+        );
+        let mut put = synthetic_user(100);
+        put["title"] = json!("Chief");
+        d.replace_user(&ctx(), &id, put, None).await.unwrap();
+        assert_eq!(d.get_user(&base, &id).await.unwrap()["title"], "Chief");
+        let group = d
+            .create_group(
+                &ctx(),
+                json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                "displayName": "Team", "members": [{"value": id}]}),
+            )
             .await
             .unwrap();
-        assert!(f["totalResults"].as_u64().unwrap() > 0, "{f}");
-        let _ = made;
+        let gid = group["id"].as_str().unwrap().to_owned();
+        let got = d.get_group(&base, &gid).await.unwrap();
+        assert_eq!(got["members"][0]["value"], json!(id));
+        let got = d.get_user(&base, &id).await.unwrap();
+        assert_eq!(got["groups"][0]["value"], json!(gid));
+        d.delete_group(&ctx(), &gid, None).await.unwrap();
+        d.delete_user(&ctx(), &id, None).await.unwrap();
+        assert!(d.get_user(&base, &id).await.is_err());
     }
 
     fn ctx() -> WriteContext {
