@@ -14,10 +14,11 @@ CARGO_FUZZ_VERSION=0.13.2
 # Tests: a private D-Bus session with GNOME Keyring (the real Secret Service), a virtual display
 # (Xvfb) and WebKit's WebDriver for the end-to-end tests, ImageMagick for window screenshots,
 # xwininfo (x11-utils) to tell whether the app's window is shown; dbus-daemon (dbus) also serves
-# the stand-in logind's private bus.
+# the stand-in logind's private bus. PostgreSQL (with pg_trgm, from contrib) is the second
+# storage engine: scripts/with-postgres.sh runs a throwaway cluster of it for the tests.
 APT_PACKAGES=(pkg-config libdbus-1-dev dbus dbus-x11 gnome-keyring libsecret-tools
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libssl-dev
-  xvfb xauth webkit2gtk-driver imagemagick xclip x11-utils)
+  xvfb xauth webkit2gtk-driver imagemagick xclip x11-utils postgresql postgresql-contrib)
 if [ "${1:-}" = "--package" ]; then
   APT_PACKAGES+=(rpm)
 fi

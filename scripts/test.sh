@@ -2,7 +2,8 @@
 # The test command: installs what is missing, then checks formatting and lints and runs every
 # test — the UI's unit tests, the core's unit and integration tests, whole Okta conversations
 # against the built binary, and the desktop app end to end in its real webview under Xvfb —
-# inside a private Secret Service session, then fuzzes each parser briefly.
+# inside a private Secret Service session and beside a throwaway PostgreSQL (the second storage
+# engine), then fuzzes each parser briefly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,12 +28,25 @@ cargo fmt --all --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-echo "== cargo test (in a private keychain session)"
+echo "== cargo test (in a private keychain session, beside a throwaway PostgreSQL)"
 # One build of every target with the features `cargo test` uses, so the tests reuse it (and
 # the binaries they run, the desktop app's among them) instead of compiling Tauri twice.
 cargo build --workspace --all-targets --locked
 export SCIMDESK_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/scimdesk"
-scripts/with-keychain.sh cargo test --workspace --all-targets --locked --no-fail-fast "$@" 2>&1 | tee -a "$log"
+scripts/with-postgres.sh scripts/with-keychain.sh cargo test --workspace --all-targets --locked --no-fail-fast "$@" 2>&1 | tee -a "$log"
+
+echo "== the conversation suites again, on PostgreSQL (each test on a database of its own)"
+# Okta's and Entra's conversations, groups, paging, filters, bad input and concurrency, against
+# the second engine: every data directory the tests make names a fresh PostgreSQL database.
+# Where PostgreSQL cannot be had, with-postgres.sh says why, and this pass is skipped aloud.
+if scripts/with-postgres.sh sh -c 'test -n "${SCIMDESK_TEST_POSTGRES_URL:-}"'; then
+  SCIMDESK_TEST_ENGINE=postgres scripts/with-postgres.sh scripts/with-keychain.sh \
+    cargo test -p scimdesk-tests --test it --locked --no-fail-fast -- \
+    conversations:: okta_spec:: entra_users:: entra_groups:: groups:: filters:: bad_input:: \
+    protocol:: patch_lifecycle:: concurrency:: 2>&1 | tee -a "$log"
+else
+  echo "skipped: the conversation suites on PostgreSQL (no PostgreSQL here: see the reason above)"
+fi
 
 echo "== fuzz (a short bounded run of every target; see README for long runs)"
 scripts/fuzz.sh 15

@@ -9,7 +9,8 @@
 //! Not for: unit-testing the core (that lives in the core crate).
 //!
 //! [`proxy`] adds what the tunnel tests need: a test CA and a TLS-terminating
-//! reverse proxy standing in for the admin's tunnel.
+//! reverse proxy standing in for the admin's tunnel; [`postgres`] a database of the test's own
+//! on the throwaway PostgreSQL that `scripts/with-postgres.sh` runs.
 
 pub mod app;
 pub mod bench;
@@ -18,6 +19,7 @@ pub mod disk;
 pub mod logind_standin;
 pub mod notifications_standin;
 pub mod okta_api_standin;
+pub mod postgres;
 pub mod proxy;
 pub mod wait;
 
@@ -274,8 +276,21 @@ fn run_bounded_with_stdin(
 
 /// One installation of SCIM Desk: a temporary data directory the admin runs
 /// `scimdesk` commands against. Removed when dropped.
+///
+/// With [`ENGINE_VAR`]`=postgres`, its database is a fresh PostgreSQL database of the test
+/// cluster (named in the data directory's `database-url` file, as `scimdesk config set
+/// database` writes it): every suite then runs, unchanged, against PostgreSQL.
 pub struct Desk {
     dir: TempDir,
+    database: Option<String>,
+}
+
+/// Which engine [`Desk::new`] sets up: `postgres`, or SQLite (unset or anything else).
+pub const ENGINE_VAR: &str = "SCIMDESK_TEST_ENGINE";
+
+/// Whether the suites run against PostgreSQL this time (see [`Desk`]).
+pub fn on_postgres() -> bool {
+    std::env::var(ENGINE_VAR).is_ok_and(|e| e.eq_ignore_ascii_case("postgres"))
 }
 
 /// A connection as `scimdesk connection add NAME --json` reports it.
@@ -302,7 +317,60 @@ impl Desk {
             .expect("create a temporary data dir");
         // Build (or find) the binary before the test starts its clock.
         binary();
-        Desk { dir }
+        let database = match on_postgres() {
+            true => Some(postgres::fresh_database().unwrap_or_else(|| {
+                panic!("{ENGINE_VAR}=postgres, but there is no test PostgreSQL (see above)")
+            })),
+            false => None,
+        };
+        let desk = Desk { dir, database };
+        if let Some(url) = &desk.database {
+            desk.use_database(url);
+        }
+        desk
+    }
+
+    /// A second installation on this one's database (another server of the same directory);
+    /// `None` when this one has its own SQLite file.
+    pub fn sharing(&self) -> Option<Desk> {
+        let url = self.database.clone()?;
+        let dir = tempfile::Builder::new()
+            .prefix("scimdesk-test-")
+            .tempdir()
+            .expect("create a temporary data dir");
+        let desk = Desk {
+            dir,
+            database: Some(url.clone()),
+        };
+        desk.use_database(&url);
+        Some(desk)
+    }
+
+    /// An installation on a fresh PostgreSQL database of the test cluster, whatever
+    /// [`ENGINE_VAR`] says; `None` (after saying why) without a test PostgreSQL.
+    pub fn on_fresh_postgres() -> Option<Desk> {
+        let url = postgres::fresh_database()?;
+        let dir = tempfile::Builder::new()
+            .prefix("scimdesk-test-")
+            .tempdir()
+            .expect("create a temporary data dir");
+        binary();
+        let desk = Desk {
+            dir,
+            database: Some(url.clone()),
+        };
+        desk.use_database(&url);
+        Some(desk)
+    }
+
+    /// The PostgreSQL database this installation uses, if any.
+    pub fn database(&self) -> Option<&str> {
+        self.database.as_deref()
+    }
+
+    fn use_database(&self, url: &str) {
+        std::fs::create_dir_all(self.data_dir()).expect("create the data dir");
+        self.cli_ok(&["config", "set", "database", url]);
     }
 
     /// The temporary directory; the data dir proper is `data_dir()`.
@@ -820,6 +888,24 @@ impl Okta {
             authorization: value.map(str::to_string),
             ..self.clone()
         }
+    }
+
+    /// A POST of `body` as Okta sends it, or `None` when no answer came (the server died, or
+    /// the connection was cut): for load against a server that may be killed.
+    pub fn try_post(&self, path: &str, body: &Value) -> Option<Resp> {
+        let url = format!("{}{}", self.base_url, path);
+        let mut request = self
+            .client
+            .post(&url)
+            .header("accept", "application/scim+json")
+            .header("content-type", OKTA_CONTENT_TYPE)
+            .header("user-agent", OKTA_USER_AGENT)
+            .body(body.to_string());
+        if let Some(auth) = &self.authorization {
+            request = request.header("authorization", auth);
+        }
+        let response = request.send().ok()?;
+        Some(into_resp(format!("POST {url}"), response))
     }
 
     pub fn get(&self, path: &str) -> Resp {

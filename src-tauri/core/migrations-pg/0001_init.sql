@@ -12,15 +12,18 @@
 --   * SQLite's INTEGER PRIMARY KEY row ids (`seq`, `id`) are BIGINT identity columns, BY DEFAULT
 --     so that an explicit value can still be written, as SQLite allows. Like AUTOINCREMENT, an
 --     identity never hands out a number twice.
---   * SQLite's COLLATE NOCASE becomes lower(): a unique index on lower(col) where the column is
---     unique without case, an index on lower(col) where it is looked up without case. Queries
---     compare lower(col) with lower(?) to use them. SQLite's NOCASE folds ASCII letters only;
---     lower() folds as the database's locale does (every letter under a UTF-8 locale), so
---     PostgreSQL is as strict as SQLite about uniqueness, or stricter ('É' and 'é' are one).
+--   * SQLite's COLLATE NOCASE keeps its name: `nocase` below is a collation that compares
+--     without case, so `x = ? COLLATE NOCASE`, `ORDER BY x COLLATE NOCASE` and GROUP BY run as
+--     written, and a unique index on `(col COLLATE nocase)` keeps a column unique without case.
+--     SQLite's NOCASE folds ASCII letters only; this one folds every letter ('É' and 'é' are
+--     one), so PostgreSQL is as strict as SQLite about uniqueness, or stricter.
 --   * JSON that SQL reads into (json_extract/json_each in SQLite) is JSONB; JSON only stored and
 --     read back whole stays TEXT. JSONB keeps no key order or spacing of the text it was given
---     (it returns keys sorted), refuses \u0000 in strings, and the driver binds and reads it as
---     JSON, not as text (cast with ::jsonb / ::text where a string is bound or read).
+--     (it returns keys sorted) and refuses \u0000 in strings. The storage layer binds text to a
+--     JSONB column and reads it back as text (`db::sql`).
+--   * The generation counters move once per statement that writes (SQLite: once per row): a
+--     bulk import's thousands of rows in one transaction would otherwise update one row
+--     thousands of times.
 --   * Foreign keys and their ON DELETE actions as in SQLite (which runs with foreign_keys=ON).
 
 -- The Employees search (SQLite: an FTS5 trigram table, 0011 and 0014): trigram GIN indexes on
@@ -193,23 +196,23 @@ BEGIN
 END
 $$;
 
-CREATE TRIGGER settings_ins AFTER INSERT ON settings FOR EACH ROW EXECUTE FUNCTION generation_bump_config();
-CREATE TRIGGER settings_upd AFTER UPDATE ON settings FOR EACH ROW EXECUTE FUNCTION generation_bump_config();
-CREATE TRIGGER settings_del AFTER DELETE ON settings FOR EACH ROW EXECUTE FUNCTION generation_bump_config();
-CREATE TRIGGER connections_ins AFTER INSERT ON connections FOR EACH ROW EXECUTE FUNCTION generation_bump_config();
+CREATE TRIGGER settings_ins AFTER INSERT ON settings FOR EACH STATEMENT EXECUTE FUNCTION generation_bump_config();
+CREATE TRIGGER settings_upd AFTER UPDATE ON settings FOR EACH STATEMENT EXECUTE FUNCTION generation_bump_config();
+CREATE TRIGGER settings_del AFTER DELETE ON settings FOR EACH STATEMENT EXECUTE FUNCTION generation_bump_config();
+CREATE TRIGGER connections_ins AFTER INSERT ON connections FOR EACH STATEMENT EXECUTE FUNCTION generation_bump_config();
 -- Not the last contact nor the refused requests (0004): only what a cache of names and tokens holds.
-CREATE TRIGGER connections_upd AFTER UPDATE OF id, name, token_sha256 ON connections FOR EACH ROW EXECUTE FUNCTION generation_bump_config();
-CREATE TRIGGER connections_del AFTER DELETE ON connections FOR EACH ROW EXECUTE FUNCTION generation_bump_config();
+CREATE TRIGGER connections_upd AFTER UPDATE OF id, name, token_sha256 ON connections FOR EACH STATEMENT EXECUTE FUNCTION generation_bump_config();
+CREATE TRIGGER connections_del AFTER DELETE ON connections FOR EACH STATEMENT EXECUTE FUNCTION generation_bump_config();
 
-CREATE TRIGGER employees_ins AFTER INSERT ON employees FOR EACH ROW EXECUTE FUNCTION generation_bump_directory();
-CREATE TRIGGER employees_upd AFTER UPDATE ON employees FOR EACH ROW EXECUTE FUNCTION generation_bump_directory();
-CREATE TRIGGER employees_del AFTER DELETE ON employees FOR EACH ROW EXECUTE FUNCTION generation_bump_directory();
-CREATE TRIGGER groups_ins AFTER INSERT ON groups FOR EACH ROW EXECUTE FUNCTION generation_bump_directory();
-CREATE TRIGGER groups_upd AFTER UPDATE ON groups FOR EACH ROW EXECUTE FUNCTION generation_bump_directory();
-CREATE TRIGGER groups_del AFTER DELETE ON groups FOR EACH ROW EXECUTE FUNCTION generation_bump_directory();
-CREATE TRIGGER group_members_ins AFTER INSERT ON group_members FOR EACH ROW EXECUTE FUNCTION generation_bump_directory();
-CREATE TRIGGER group_members_del AFTER DELETE ON group_members FOR EACH ROW EXECUTE FUNCTION generation_bump_directory();
-CREATE TRIGGER group_members_upd AFTER UPDATE ON group_members FOR EACH ROW EXECUTE FUNCTION generation_bump_directory();
+CREATE TRIGGER employees_ins AFTER INSERT ON employees FOR EACH STATEMENT EXECUTE FUNCTION generation_bump_directory();
+CREATE TRIGGER employees_upd AFTER UPDATE ON employees FOR EACH STATEMENT EXECUTE FUNCTION generation_bump_directory();
+CREATE TRIGGER employees_del AFTER DELETE ON employees FOR EACH STATEMENT EXECUTE FUNCTION generation_bump_directory();
+CREATE TRIGGER groups_ins AFTER INSERT ON groups FOR EACH STATEMENT EXECUTE FUNCTION generation_bump_directory();
+CREATE TRIGGER groups_upd AFTER UPDATE ON groups FOR EACH STATEMENT EXECUTE FUNCTION generation_bump_directory();
+CREATE TRIGGER groups_del AFTER DELETE ON groups FOR EACH STATEMENT EXECUTE FUNCTION generation_bump_directory();
+CREATE TRIGGER group_members_ins AFTER INSERT ON group_members FOR EACH STATEMENT EXECUTE FUNCTION generation_bump_directory();
+CREATE TRIGGER group_members_del AFTER DELETE ON group_members FOR EACH STATEMENT EXECUTE FUNCTION generation_bump_directory();
+CREATE TRIGGER group_members_upd AFTER UPDATE ON group_members FOR EACH STATEMENT EXECUTE FUNCTION generation_bump_directory();
 
 -- The current employees in list order, to count and to skip through quickly.
 CREATE INDEX employees_current ON employees (seq) WHERE status <> 'removed';
@@ -364,12 +367,12 @@ CREATE TABLE mapping_rederive (
     activity_seq  BIGINT
 );
 
-CREATE TRIGGER custom_fields_ins AFTER INSERT ON custom_fields FOR EACH ROW EXECUTE FUNCTION generation_bump_mapping();
-CREATE TRIGGER custom_fields_upd AFTER UPDATE ON custom_fields FOR EACH ROW EXECUTE FUNCTION generation_bump_mapping();
-CREATE TRIGGER custom_fields_del AFTER DELETE ON custom_fields FOR EACH ROW EXECUTE FUNCTION generation_bump_mapping();
-CREATE TRIGGER attribute_mappings_ins AFTER INSERT ON attribute_mappings FOR EACH ROW EXECUTE FUNCTION generation_bump_mapping();
-CREATE TRIGGER attribute_mappings_upd AFTER UPDATE ON attribute_mappings FOR EACH ROW EXECUTE FUNCTION generation_bump_mapping();
-CREATE TRIGGER attribute_mappings_del AFTER DELETE ON attribute_mappings FOR EACH ROW EXECUTE FUNCTION generation_bump_mapping();
+CREATE TRIGGER custom_fields_ins AFTER INSERT ON custom_fields FOR EACH STATEMENT EXECUTE FUNCTION generation_bump_mapping();
+CREATE TRIGGER custom_fields_upd AFTER UPDATE ON custom_fields FOR EACH STATEMENT EXECUTE FUNCTION generation_bump_mapping();
+CREATE TRIGGER custom_fields_del AFTER DELETE ON custom_fields FOR EACH STATEMENT EXECUTE FUNCTION generation_bump_mapping();
+CREATE TRIGGER attribute_mappings_ins AFTER INSERT ON attribute_mappings FOR EACH STATEMENT EXECUTE FUNCTION generation_bump_mapping();
+CREATE TRIGGER attribute_mappings_upd AFTER UPDATE ON attribute_mappings FOR EACH STATEMENT EXECUTE FUNCTION generation_bump_mapping();
+CREATE TRIGGER attribute_mappings_del AFTER DELETE ON attribute_mappings FOR EACH STATEMENT EXECUTE FUNCTION generation_bump_mapping();
 
 -- SQLite's json_array(a, b) and json_group_array(x), by the same names: the list pages read each
 -- user's groups as a JSON array of [id, displayName] pairs in one column, in one SQL for both

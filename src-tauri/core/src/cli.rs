@@ -466,8 +466,19 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                     "reconcile_schedule": desk.reconcile_schedule().await?,
                     "notifications": if notifications { "on" } else { "off" },
                     "data_dir": desk.data_dir(),
+                    "database": match desk.postgres() {
+                        Some(url) => json!({"engine": "postgres", "url": url}),
+                        None => json!({"engine": "sqlite", "path": desk.data_dir().join(crate::db::DATABASE_FILE)}),
+                    },
                 }))
             } else {
+                match desk.postgres() {
+                    Some(url) => println!("database     PostgreSQL at {url}"),
+                    None => println!(
+                        "database     SQLite, {}",
+                        desk.data_dir().join(crate::db::DATABASE_FILE).display()
+                    ),
+                }
                 println!("listen       {}{}", config.listen, listen_note(&config));
                 println!(
                     "public-url   {}",
@@ -598,8 +609,8 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                 Some(StatusArg::Deactivated) => StatusFilter::Deactivated,
                 Some(StatusArg::Removed) => StatusFilter::Removed,
             };
-            // Written as they are read, a thousand at a time: a million employees list in the
-            // memory of a thousand.
+            // Written as they are read, a page at a time (`WALK_PAGE`): a million employees list
+            // in the memory of one page.
             let filtered = search.is_some() || status != StatusFilter::All;
             let mut out = std::io::BufWriter::new(std::io::stdout());
             let listed = if json {

@@ -74,6 +74,8 @@ pub use crate::events::ChangeEvent;
 #[derive(Clone)]
 pub struct Desk {
     data_dir: PathBuf,
+    /// The PostgreSQL database, its password left out; `None` for the data directory's SQLite.
+    postgres: Option<String>,
     db: Db,
     connections: Connections,
     okta_api: OktaApi,
@@ -218,12 +220,13 @@ impl Desk {
             path: data_dir.to_owned(),
             source,
         })?;
-        let db = match database_url(data_dir, database)? {
+        let postgres = database_url(data_dir, database)?;
+        let db = match &postgres {
             Some(url) => {
-                Db::open_postgres(&url)
+                Db::open_postgres(url)
                     .await
                     .map_err(|source| DeskError::OpenPostgres {
-                        url: redact_database_url(&url),
+                        url: redact_database_url(url),
                         source,
                     })?
             }
@@ -270,6 +273,7 @@ impl Desk {
         let directory = Directory::new(db.clone(), events.clone()).with_notices(notices.clone());
         Ok(Desk {
             data_dir: data_dir.to_owned(),
+            postgres: postgres.as_deref().map(redact_database_url),
             runs: Runs::new(
                 db.clone(),
                 directory.clone(),
@@ -321,6 +325,12 @@ impl Desk {
 
     pub fn db(&self) -> &Db {
         &self.db
+    }
+
+    /// The PostgreSQL database this desk works on (its password left out), or `None` when it
+    /// is the data directory's own SQLite file.
+    pub fn postgres(&self) -> Option<&str> {
+        self.postgres.as_deref()
     }
 
     pub fn data_dir(&self) -> &Path {

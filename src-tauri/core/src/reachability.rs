@@ -246,10 +246,16 @@ impl Reachability {
 
     /// The last beat, if an endpoint has ever run here.
     pub async fn heartbeat(&self) -> Result<Option<Heartbeat>, StoreError> {
-        let row: Option<(String, i64, i64)> =
-            sqlx::query_as("SELECT beat_at, clean_stop, interval_ms FROM heartbeat WHERE id = 1")
-                .fetch_optional(self.db.reader())
-                .await?;
+        let row: Option<(String, i64, i64)> = self
+            .db
+            .read_async(|c| {
+                c.prepare_cached(
+                    "SELECT beat_at, clean_stop, interval_ms FROM heartbeat WHERE id = 1",
+                )?
+                .query_row((), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .optional()
+            })
+            .await?;
         Ok(row.map(|(beat_at, clean_stop, interval_ms)| Heartbeat {
             beat_at,
             clean_stop: clean_stop != 0,
@@ -330,19 +336,34 @@ impl Reachability {
             Option<i64>,
             i64,
         );
-        let rows: Vec<Row> = sqlx::query_as(
-            "SELECT id, started_at, ended_at, cause, connections, clean_stop, \
-             dismissed_at IS NOT NULL FROM reachability_windows \
-             ORDER BY started_at DESC, id DESC LIMIT ?",
-        )
-        .bind(i64::from(limit))
-        .fetch_all(self.db.reader())
-        .await?;
-        let names: HashMap<String, String> = sqlx::query_as("SELECT id, name FROM connections")
-            .fetch_all(self.db.reader())
-            .await?
-            .into_iter()
-            .collect();
+        let (rows, names): (Vec<Row>, HashMap<String, String>) = self
+            .db
+            .read_async(move |c| {
+                let rows = c
+                    .prepare_cached(
+                        "SELECT id, started_at, ended_at, cause, connections, clean_stop, \
+                         dismissed_at IS NOT NULL FROM reachability_windows \
+                         ORDER BY started_at DESC, id DESC LIMIT ?",
+                    )?
+                    .query_map([i64::from(limit)], |r| {
+                        Ok((
+                            r.get(0)?,
+                            r.get(1)?,
+                            r.get(2)?,
+                            r.get(3)?,
+                            r.get(4)?,
+                            r.get(5)?,
+                            r.get(6)?,
+                        ))
+                    })?
+                    .collect::<crate::db::sql::Result<_>>()?;
+                let names = c
+                    .prepare_cached("SELECT id, name FROM connections")?
+                    .query_map((), |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<crate::db::sql::Result<_>>()?;
+                Ok((rows, names))
+            })
+            .await?;
         Ok(rows
             .into_iter()
             .filter_map(
@@ -434,11 +455,15 @@ fn beat_in(
     }
     let interval_ms = i64::try_from(interval.as_millis()).unwrap_or(i64::MAX);
     // Never moves the beat back: another process on this data directory may have beaten later.
-    c.prepare_cached(
+    c.prepare_cached(c.pick(
         "INSERT INTO heartbeat (id, beat_at, clean_stop, interval_ms) VALUES (1, ?1, ?2, ?3) \
          ON CONFLICT(id) DO UPDATE SET beat_at = max(beat_at, excluded.beat_at), \
          clean_stop = excluded.clean_stop, interval_ms = excluded.interval_ms",
-    )?
+        "INSERT INTO heartbeat (id, beat_at, clean_stop, interval_ms) VALUES (1, ?1, ?2, ?3) \
+         ON CONFLICT(id) DO UPDATE SET \
+         beat_at = GREATEST(heartbeat.beat_at, excluded.beat_at), \
+         clean_stop = excluded.clean_stop, interval_ms = excluded.interval_ms",
+    ))?
     .execute((&at, matches!(kind, BeatKind::Stop), interval_ms))?;
     Ok(recorded)
 }
@@ -756,9 +781,12 @@ mod tests {
             t += Duration::from_secs(3600);
             r.beat(t, BEAT).await.unwrap();
         }
-        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reachability_windows")
-            .fetch_one(db.reader())
-            .await
+        let count: i64 = db
+            .read(|c| {
+                c.query_row("SELECT COUNT(*) FROM reachability_windows", (), |r| {
+                    r.get(0)
+                })
+            })
             .unwrap();
         assert_eq!(count, KEEP_WINDOWS);
         db.write(|c| {

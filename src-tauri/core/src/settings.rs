@@ -21,20 +21,25 @@ impl Settings {
 
     /// One setting's stored value, if it is set.
     pub async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
-        Ok(
-            sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
-                .bind(key)
-                .fetch_optional(self.db.reader())
-                .await?,
-        )
+        let key = key.to_owned();
+        self.db
+            .read_async(move |c| {
+                c.prepare_cached("SELECT value FROM settings WHERE key = ?")?
+                    .query_row([&key], |r| r.get(0))
+                    .optional()
+            })
+            .await
     }
 
     /// Every stored setting.
     pub async fn all(&self) -> Result<HashMap<String, String>, StoreError> {
-        let rows: Vec<(String, String)> = sqlx::query_as("SELECT key, value FROM settings")
-            .fetch_all(self.db.reader())
-            .await?;
-        Ok(rows.into_iter().collect())
+        self.db
+            .read_async(|c| {
+                c.prepare_cached("SELECT key, value FROM settings")?
+                    .query_map((), |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect()
+            })
+            .await
     }
 
     /// Several settings in one transaction; `None` removes a key.

@@ -16,9 +16,9 @@ use base64::Engine;
 use rand::TryRngCore;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::Row;
 use subtle::ConstantTimeEq;
 
+use crate::db::sql::OptionalExtension;
 use crate::db::{direct_error, is_unique_violation, Db, StoreError};
 use crate::timefmt;
 use keychain::{Keychain, KeychainError};
@@ -28,20 +28,9 @@ pub const NAME_MAX_CHARS: usize = 64;
 /// The identity provider a connection belongs to: whose app calls its base URL. Front ends word
 /// it ("Okta", "Microsoft Entra ID"); stored as `okta` / `entra`.
 #[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Default,
-    Serialize,
-    serde::Deserialize,
-    ts_rs::TS,
-    sqlx::Type,
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, serde::Deserialize, ts_rs::TS,
 )]
 #[serde(rename_all = "snake_case")]
-#[sqlx(rename_all = "snake_case")]
 pub enum Provider {
     #[default]
     Okta,
@@ -100,6 +89,13 @@ impl Provider {
     }
 }
 
+impl crate::db::sql::FromSql for Provider {
+    fn from_value(value: crate::db::sql::Value) -> Result<Self, String> {
+        let text = <String as crate::db::sql::FromSql>::from_value(value)?;
+        text.parse().map_err(|e: UnknownProvider| e.to_string())
+    }
+}
+
 /// The keychain account of a connection's Okta API token (see `okta`): removed with the
 /// connection.
 pub fn okta_api_account(connection_id: &str) -> String {
@@ -147,12 +143,6 @@ pub enum ConnectionError {
     Database(#[from] crate::db::StoreError),
     #[error("the operating system's random number generator failed: {0}")]
     Random(String),
-}
-
-impl From<sqlx::Error> for ConnectionError {
-    fn from(e: sqlx::Error) -> Self {
-        ConnectionError::Database(e.into())
-    }
 }
 
 /// Why a request was refused. The text is for the Okta admin and names no token.
@@ -267,17 +257,18 @@ pub fn token_from_header(value: &str) -> Option<&str> {
     (!token.is_empty()).then_some(token)
 }
 
-fn row_to_connection(row: &sqlx::sqlite::SqliteRow) -> Result<Connection, sqlx::Error> {
+/// A row of [`COLUMNS`].
+fn row_to_connection(row: &crate::db::sql::Row<'_>) -> crate::db::sql::Result<Connection> {
     Ok(Connection {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        provider: Provider::from_column(&row.try_get::<String, _>("provider")?),
-        created_at: row.try_get("created_at")?,
-        last_contact_at: row.try_get("last_contact_at")?,
-        last_contact_status: row.try_get("last_contact_status")?,
-        last_contact_detail: row.try_get("last_contact_detail")?,
-        refused_count: row.try_get("refused_count")?,
-        last_refused_at: row.try_get("last_refused_at")?,
+        id: row.get(0)?,
+        name: row.get(1)?,
+        provider: Provider::from_column(&row.get::<_, String>(2)?),
+        created_at: row.get(3)?,
+        last_contact_at: row.get(4)?,
+        last_contact_status: row.get(5)?,
+        last_contact_detail: row.get(6)?,
+        refused_count: row.get(7)?,
+        last_refused_at: row.get(8)?,
     })
 }
 
@@ -367,32 +358,36 @@ impl Connections {
     }
 
     pub async fn list(&self) -> Result<Vec<Connection>, ConnectionError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM connections ORDER BY created_at, id"
-        ))
-        .fetch_all(self.db.reader())
-        .await?;
-        Ok(rows
-            .iter()
-            .map(row_to_connection)
-            .collect::<Result<_, _>>()?)
+        let list = self
+            .db
+            .read_async(|c| {
+                c.prepare_cached(&format!(
+                    "SELECT {COLUMNS} FROM connections ORDER BY created_at, id"
+                ))?
+                .query_map((), row_to_connection)?
+                .collect()
+            })
+            .await?;
+        Ok(list)
     }
 
     /// Finds a connection by id, or by name ignoring case.
     pub async fn find(&self, id_or_name: &str) -> Result<Connection, ConnectionError> {
-        let key = id_or_name.trim();
-        let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM connections WHERE id = ?1 \
-             UNION ALL SELECT {COLUMNS} FROM connections WHERE name = ?1 COLLATE NOCASE AND id <> ?1 \
-             LIMIT 1"
-        ))
-        .bind(key)
-        .fetch_optional(self.db.reader())
-        .await?;
-        match row {
-            Some(row) => Ok(row_to_connection(&row)?),
-            None => Err(ConnectionError::NotFound(key.to_owned())),
-        }
+        let key = id_or_name.trim().to_owned();
+        let bound = key.clone();
+        let found = self
+            .db
+            .read_async(move |c| {
+                c.prepare_cached(&format!(
+                    "SELECT {COLUMNS} FROM connections WHERE id = ?1 \
+                     UNION ALL SELECT {COLUMNS} FROM connections WHERE name = ?1 COLLATE NOCASE AND id <> ?1 \
+                     LIMIT 1"
+                ))?
+                .query_row([&bound], row_to_connection)
+                .optional()
+            })
+            .await?;
+        found.ok_or(ConnectionError::NotFound(key))
     }
 
     /// The token again, from the keychain, for the admin to copy.
@@ -475,10 +470,11 @@ impl Connections {
 
     /// Every connection's id, name and token digest, for [`authenticate_with`].
     pub async fn keys(&self) -> Result<Vec<ConnectionKey>, StoreError> {
-        let rows: Vec<(String, String, String, Vec<u8>)> =
-            sqlx::query_as("SELECT id, name, provider, token_sha256 FROM connections")
-                .fetch_all(self.db.reader())
-                .await?;
+        let rows: Vec<(String, String, String, Vec<u8>)> = self.db.read(|c| {
+            c.prepare_cached("SELECT id, name, provider, token_sha256 FROM connections")?
+                .query_map((), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                .collect()
+        })?;
         Ok(rows
             .into_iter()
             .filter_map(|(id, name, provider, digest)| {
@@ -502,27 +498,28 @@ impl Connections {
             return Ok(Err(AuthError::Missing));
         };
         let digest = token_digest(token);
-        let row = sqlx::query(
-            "SELECT id, name, provider, token_sha256 FROM connections WHERE token_sha256 = ?",
-        )
-        .bind(digest.as_slice())
-        .fetch_optional(self.db.reader())
-        .await?;
-        let Some(row) = row else {
+        let row: Option<(String, String, String, Vec<u8>)> = self.db.read(|c| {
+            c.prepare_cached(
+                "SELECT id, name, provider, token_sha256 FROM connections WHERE token_sha256 = ?",
+            )?
+            .query_row([digest.as_slice()], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .optional()
+        })?;
+        let Some((id, name, provider, stored)) = row else {
             return Ok(Err(AuthError::Unknown));
         };
-        let stored: Vec<u8> = row.try_get("token_sha256")?;
         if !bool::from(stored.as_slice().ct_eq(digest.as_slice())) {
             return Ok(Err(AuthError::Unknown));
         }
-        let id: String = row.try_get("id")?;
         if id != connection_id {
             return Ok(Err(AuthError::Unknown));
         }
         Ok(Ok(Authenticated {
             id,
-            name: row.try_get("name")?,
-            provider: Provider::from_column(&row.try_get::<String, _>("provider")?),
+            name,
+            provider: Provider::from_column(&provider),
         }))
     }
 
@@ -632,15 +629,20 @@ mod tests {
         let listed = connections.list().await.unwrap();
         assert_eq!(listed.len(), 1);
         assert_eq!(listed[0].provider, Provider::Okta);
-        let providers: Vec<Option<String>> =
-            sqlx::query_scalar("SELECT provider FROM activity ORDER BY seq")
-                .fetch_all(db.reader())
-                .await
-                .unwrap();
+        let providers: Vec<Option<String>> = db
+            .read(|c| {
+                c.prepare("SELECT provider FROM activity ORDER BY seq")?
+                    .query_map((), |r| r.get(0))?
+                    .collect()
+            })
+            .unwrap();
         assert_eq!(providers, [Some("okta".to_owned()), None]);
         // And the column refuses a provider SCIM Desk does not know.
-        let refused = sqlx::query("UPDATE connections SET provider = 'azure'")
-            .execute(db.reader())
+        let refused = db
+            .write(|c| {
+                c.execute("UPDATE connections SET provider = 'azure'", ())
+                    .map_err(direct_error)
+            })
             .await;
         assert!(refused.is_err(), "{refused:?}");
         db.close().await;
@@ -676,11 +678,13 @@ mod tests {
             .unwrap();
         assert_eq!(new.unwrap().id, id);
 
-        let lines: Vec<(String, String, String)> =
-            sqlx::query_as("SELECT method, operation, summary FROM activity")
-                .fetch_all(db.reader())
-                .await
-                .unwrap();
+        let lines: Vec<(String, String, String)> = db
+            .read(|c| {
+                c.prepare("SELECT method, operation, summary FROM activity")?
+                    .query_map((), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                    .collect()
+            })
+            .unwrap();
         assert_eq!(lines.len(), 1, "{lines:?}");
         assert_eq!(
             (lines[0].0.as_str(), lines[0].1.as_str()),

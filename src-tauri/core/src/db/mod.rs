@@ -5,15 +5,15 @@
 //! other processes sharing the file (the desktop app and a CLI) wait on the busy timeout.
 //! Concurrent writes share one COMMIT (group commit, see [`Db::write`]) and each is answered
 //! only once that COMMIT returned; `synchronous=FULL` makes
-//! every answered write survive a crash or power loss. Reads never block on writers (WAL): a
-//! sqlx pool for the admin's views, and direct connections ([`Db::read`]) for the reads on a
-//! request's path. Every connection's page cache is bounded ([`CACHE_KIB`]).
+//! every answered write survive a crash or power loss. Reads never block on writers (WAL): they
+//! run on read-only connections this module owns ([`Db::read`] on the calling thread for the
+//! reads on a request's path, [`Db::read_async`] on the blocking pool for the admin's views).
+//! Every connection's page cache is bounded ([`CACHE_KIB`]).
 //!
 //! ## Two drivers, one error
 //!
-//! sqlx is the storage library: it opens and migrates the database, and serves the pooled reads
-//! of the admin's views and the CLI. The writer thread and the reads on a request's path use
-//! rusqlite on connections this module owns, because it measured faster there: a durable
+//! sqlx opens and migrates the database, and does nothing else. The writer thread and every read
+//! use rusqlite on connections this module owns, because it measured faster there: a durable
 //! SCIM create took 500–650 µs of server time through sqlx's worker thread and 140–170 µs
 //! through rusqlite on the writer's own thread (its statements cached, no hop between
 //! threads). Both drivers stay inside the storage modules (`db`,
@@ -37,9 +37,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection};
 use tokio::sync::{oneshot, watch, Mutex};
 
@@ -58,8 +56,6 @@ const CACHE_KIB: i64 = 4 * 1024;
 
 #[derive(Clone)]
 pub struct Db {
-    /// sqlx's pool over SQLite, for the reads not yet on [`sql`]; none on PostgreSQL.
-    read: Option<SqlitePool>,
     writer: Arc<Writer>,
     direct: Arc<DirectReaders>,
 }
@@ -531,14 +527,6 @@ impl Db {
         let mut conn = options.connect().await?;
         MIGRATOR.run(&mut conn).await?;
         conn.close().await?;
-        let read = SqlitePoolOptions::new()
-            .max_connections(4)
-            // A ping before each query is one more trip to the connection's thread; a broken
-            // connection shows up as an error of the query itself.
-            .test_before_acquire(false)
-            .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options)
-            .await?;
         let writer = Writer::start(Source::Sqlite(path.clone())).await?;
         let direct = Arc::new(DirectReaders {
             source: Source::Sqlite(path.clone()),
@@ -549,11 +537,7 @@ impl Db {
             .collect::<sql::Result<Vec<_>>>()
             .map_err(direct_error)?;
         *direct.idle.lock().unwrap_or_else(|p| p.into_inner()) = conns;
-        Ok(Db {
-            read: Some(read),
-            writer,
-            direct,
-        })
+        Ok(Db { writer, direct })
     }
 
     /// Opens a PostgreSQL database shared by several servers (`postgres://…`): applies the
@@ -571,7 +555,6 @@ impl Db {
         let source = Source::Postgres(Box::new(config));
         let writer = Writer::start(source.clone()).await?;
         Ok(Db {
-            read: None,
             writer,
             direct: Arc::new(DirectReaders {
                 source,
@@ -611,12 +594,6 @@ impl Db {
             Source::Sqlite(_) => sql::Dialect::Sqlite,
             Source::Postgres(_) => sql::Dialect::Postgres,
         }
-    }
-
-    pub fn reader(&self) -> &SqlitePool {
-        self.read
-            .as_ref()
-            .expect("this read does not run on PostgreSQL yet")
     }
 
     /// Whether the last writes found the disk full (see [`DiskFull`]).
@@ -783,11 +760,8 @@ impl Db {
             .await
     }
 
-    /// Closes the pools, and stops the writer once the writes already sent are answered.
+    /// Stops the writer once the writes already sent are answered.
     pub async fn close(&self) {
-        if let Some(read) = &self.read {
-            read.close().await;
-        }
         let jobs = self
             .writer
             .jobs
@@ -981,18 +955,14 @@ mod tests {
             ["wal", "2", "1", &(-CACHE_KIB).to_string()],
             "WAL, synchronous=FULL, foreign keys, a bounded page cache"
         );
-        let mut read = db.reader().acquire().await.unwrap();
-        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
-            .fetch_one(&mut *read)
-            .await
+        let on_reader = db
+            .read(move |c| Ok(["journal_mode", "cache_size"].map(|p| pragma(c, p).unwrap())))
             .unwrap();
-        assert_eq!(mode, "wal");
-        let cache: i64 = sqlx::query_scalar("PRAGMA cache_size")
-            .fetch_one(&mut *read)
-            .await
-            .unwrap();
-        assert_eq!(cache, -CACHE_KIB, "a bounded page cache");
-        drop(read);
+        assert_eq!(
+            on_reader,
+            ["wal", &(-CACHE_KIB).to_string()],
+            "a reader: WAL, a bounded page cache"
+        );
         // A write holds the write lock from its start (BEGIN IMMEDIATE): a second writer on
         // another connection is refused at once rather than later mid-transaction.
         let path = dir.path().join(DATABASE_FILE);
@@ -1035,12 +1005,17 @@ mod tests {
                         Ok::<_, WriteError>(())
                     })
                     .await?;
-                    let seen: Option<String> =
-                        sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
-                            .bind(&key)
-                            .fetch_optional(db.reader())
-                            .await
-                            .unwrap();
+                    let probe = key.clone();
+                    let seen: Option<String> = db
+                        .read_async(move |c| {
+                            use sql::OptionalExtension;
+                            c.query_row("SELECT value FROM settings WHERE key = ?", [&probe], |r| {
+                                r.get(0)
+                            })
+                            .optional()
+                        })
+                        .await
+                        .unwrap();
                     assert_eq!(seen.as_deref(), Some("w"), "{key} answered before durable");
                     Ok::<_, WriteError>(())
                 })
@@ -1056,14 +1031,20 @@ mod tests {
                 Err(WriteError::Db(e)) => panic!("{e}"),
             }
         }
-        let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM settings WHERE value = 'w'")
-            .fetch_one(db.reader())
-            .await
+        let rows: i64 = db
+            .read(|c| {
+                c.query_row("SELECT COUNT(*) FROM settings WHERE value = 'w'", (), |r| {
+                    r.get(0)
+                })
+            })
             .unwrap();
         assert_eq!(rows, 15);
-        let taken: String = sqlx::query_scalar("SELECT value FROM settings WHERE key = 'taken'")
-            .fetch_one(db.reader())
-            .await
+        let taken: String = db
+            .read(|c| {
+                c.query_row("SELECT value FROM settings WHERE key = 'taken'", (), |r| {
+                    r.get(0)
+                })
+            })
             .unwrap();
         assert_eq!(taken, "v", "the failed write was rolled back");
         let commits = db.writer.commits.load(Ordering::Relaxed) - before;
@@ -1158,10 +1139,7 @@ mod tests {
         db.write(|c| insert_setting(c, "kept").map_err(direct_error))
             .await
             .unwrap();
-        let keys: Vec<String> = sqlx::query_scalar("SELECT key FROM settings ORDER BY key")
-            .fetch_all(db.reader())
-            .await
-            .unwrap();
+        let keys = setting_keys(&db);
         assert_eq!(keys, ["kept"]);
         // Nothing holds the write lock once the writes are answered.
         let mut other = SqliteConnectOptions::new()
@@ -1219,10 +1197,7 @@ mod tests {
             assert_eq!(second.is_err(), !failing_first);
             third.unwrap();
         }
-        let keys: Vec<String> = sqlx::query_scalar("SELECT key FROM settings ORDER BY key")
-            .fetch_all(db.reader())
-            .await
-            .unwrap();
+        let keys = setting_keys(&db);
         assert_eq!(keys, ["a1", "b2", "c1", "c2"]);
     }
 
@@ -1285,6 +1260,15 @@ mod tests {
             .query_row("SELECT COUNT(*) FROM settings", (), |r| r.get(0))
             .unwrap();
         assert_eq!(n, 2_000, "and everything is in the database");
+    }
+
+    fn setting_keys(db: &Db) -> Vec<String> {
+        db.read(|c| {
+            c.prepare("SELECT key FROM settings ORDER BY key")?
+                .query_map((), |r| r.get(0))?
+                .collect()
+        })
+        .unwrap()
     }
 
     fn count_settings(db: &Db) -> i64 {

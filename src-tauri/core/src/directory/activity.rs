@@ -18,7 +18,7 @@ use crate::events::ChangeEvent;
 use crate::scim::ScimError;
 use crate::{text, timefmt};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, ts_rs::TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct ActivityEntry {
     pub seq: i64,
     pub at: String,
@@ -238,7 +238,18 @@ impl Directory {
 
     pub async fn activity(&self, q: &ActivityQuery) -> Result<Vec<ActivityEntry>, DirectoryError> {
         let limit = if q.limit == 0 { 100 } else { q.limit.min(1000) };
-        sqlx::query_as::<_, ActivityEntry>(
+        let connection_id = q.connection_id.clone();
+        let employee_id = q.employee_id.clone();
+        let failures_only = q.failures_only;
+        let before_seq = q.before_seq;
+        let search = q
+            .search
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(super::employees::like_pattern);
+        let read = move |c: &crate::db::sql::Connection| {
+            c.prepare_cached(
             "SELECT seq, at, connection_id, connection_name, provider, method, operation, resource_type, \
              resource_id, employee_id, summary, outcome, status, detail FROM activity \
              WHERE (?1 IS NULL OR connection_id = ?1) AND (?2 IS NULL OR employee_id = ?2) \
@@ -246,23 +257,42 @@ impl Directory {
              AND (?6 IS NULL OR summary LIKE ?6 ESCAPE '\\' OR detail LIKE ?6 ESCAPE '\\' \
                   OR connection_name LIKE ?6 ESCAPE '\\') \
              ORDER BY seq DESC LIMIT ?5",
-        )
-        .bind(&q.connection_id)
-        .bind(&q.employee_id)
-        .bind(q.failures_only)
-        .bind(q.before_seq)
-        .bind(i64::from(limit))
-        .bind(
-            q.search
-                .as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(super::employees::like_pattern),
-        )
-        .fetch_all(self.db.reader())
-        .await
-        .map_err(DirectoryError::from)
+            )?
+            .query_map(
+                crate::db::sql::params![
+                    connection_id,
+                    employee_id,
+                    failures_only,
+                    before_seq,
+                    i64::from(limit),
+                    search
+                ],
+                activity_entry,
+            )?
+            .collect()
+        };
+        Ok(self.db.read_async(read).await?)
     }
+}
+
+/// A row of the activity log, its columns in the order [`Directory::activity`] selects them.
+fn activity_entry(r: &crate::db::sql::Row<'_>) -> crate::db::sql::Result<ActivityEntry> {
+    Ok(ActivityEntry {
+        seq: r.get(0)?,
+        at: r.get(1)?,
+        connection_id: r.get(2)?,
+        connection_name: r.get(3)?,
+        provider: r.get(4)?,
+        method: r.get(5)?,
+        operation: r.get(6)?,
+        resource_type: r.get(7)?,
+        resource_id: r.get(8)?,
+        employee_id: r.get(9)?,
+        summary: r.get(10)?,
+        outcome: r.get(11)?,
+        status: r.get(12)?,
+        detail: r.get(13)?,
+    })
 }
 
 /// Lines pruned per write: each batch is a short transaction, so Okta's writes queued behind one
@@ -282,13 +312,20 @@ pub struct ActivityLogSize {
 impl Directory {
     /// How many lines the log holds, and the oldest one's time.
     pub async fn activity_size(&self) -> Result<ActivityLogSize, DirectoryError> {
-        let lines: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM activity")
-            .fetch_one(self.db.reader())
+        use crate::db::sql::OptionalExtension;
+        let (lines, oldest_at) = self
+            .db
+            .read_async(|c| {
+                let lines: i64 = c
+                    .prepare_cached("SELECT COUNT(*) FROM activity")?
+                    .query_row((), |r| r.get(0))?;
+                let oldest_at: Option<String> = c
+                    .prepare_cached("SELECT at FROM activity ORDER BY seq LIMIT 1")?
+                    .query_row((), |r| r.get(0))
+                    .optional()?;
+                Ok((lines, oldest_at))
+            })
             .await?;
-        let oldest_at: Option<String> =
-            sqlx::query_scalar("SELECT at FROM activity ORDER BY seq LIMIT 1")
-                .fetch_optional(self.db.reader())
-                .await?;
         Ok(ActivityLogSize {
             lines: lines.max(0) as u64,
             oldest_at,
@@ -308,12 +345,16 @@ impl Directory {
         let cutoff = timefmt::format(
             time::OffsetDateTime::now_utc() - time::Duration::days(i64::from(retention.days)),
         );
-        let ends: (Option<i64>, Option<String>, Option<i64>) = sqlx::query_as(
-            "SELECT o.seq, o.at, (SELECT MAX(seq) FROM activity) FROM \
-             (SELECT 1) LEFT JOIN (SELECT seq, at FROM activity ORDER BY seq LIMIT 1) o",
-        )
-        .fetch_one(self.db.reader())
-        .await?;
+        let ends: (Option<i64>, Option<String>, Option<i64>) = self
+            .db
+            .read_async(|c| {
+                c.prepare_cached(
+                    "SELECT o.seq, o.at, (SELECT MAX(seq) FROM activity) FROM \
+                     (SELECT 1) LEFT JOIN (SELECT seq, at FROM activity ORDER BY seq LIMIT 1) o",
+                )?
+                .query_row((), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            })
+            .await?;
         let (Some(oldest_seq), Some(oldest_at), Some(newest)) = ends else {
             return Ok(0);
         };

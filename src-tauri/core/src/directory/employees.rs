@@ -7,11 +7,12 @@ use serde::{Deserialize, Serialize};
 use super::error::DirectoryError;
 use super::Directory;
 use crate::db::sql::Dialect;
+use crate::db::sql::{self, Connection, Row};
 use crate::db::StoreError;
 use crate::scim::ScimError;
 
 /// One employee. Serialised as the CLI's `users list --json` contract.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, ts_rs::TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct Employee {
     #[serde(skip)]
     pub seq: i64,
@@ -45,13 +46,11 @@ pub struct Employee {
     pub version: i64,
     /// Custom field key → value, for the custom fields the admin defined (see
     /// `attribute_map`); a field without a value is absent.
-    #[sqlx(try_from = "CustomJson")]
     #[ts(type = "{ [key in string]?: string }")]
     pub custom: std::collections::BTreeMap<String, String>,
     /// Where a search placed the employee (0 exact email or employee ID, 1 a field starts with
     /// the search, 2 the rest); 0 outside a search.
     #[serde(skip)]
-    #[sqlx(default)]
     #[ts(skip)]
     pub rank: i64,
 }
@@ -67,17 +66,56 @@ pub(crate) const EMPLOYEE_COLUMNS: &str = "e.seq, e.id, e.user_name, e.email, e.
     e.manager_id, e.location, e.employee_id, e.status, e.external_id, e.connection_id, \
     e.created_at, e.updated_at, e.active, e.doc, e.version, e.custom";
 
-/// `employees.custom` as stored: a JSON object of text values.
-#[derive(Debug, sqlx::Type)]
-#[sqlx(transparent)]
-pub(crate) struct CustomJson(String);
-
-impl From<CustomJson> for std::collections::BTreeMap<String, String> {
-    fn from(c: CustomJson) -> Self {
-        // A damaged value reads as no custom values rather than failing the whole list.
-        serde_json::from_str(&c.0).unwrap_or_default()
-    }
+/// An employee read as [`EMPLOYEE_COLUMNS`] (its `rank` 0: a ranked page sets it).
+pub(crate) fn employee_row(r: &Row<'_>) -> sql::Result<Employee> {
+    // `employees.custom` as stored: a JSON object of text values. A damaged value reads as no
+    // custom values rather than failing the whole list.
+    let custom: Option<String> = r.get(22)?;
+    Ok(Employee {
+        seq: r.get(0)?,
+        id: r.get(1)?,
+        user_name: r.get(2)?,
+        email: r.get(3)?,
+        display_name: r.get(4)?,
+        first_name: r.get(5)?,
+        last_name: r.get(6)?,
+        job_title: r.get(7)?,
+        department: r.get(8)?,
+        business_unit: r.get(9)?,
+        manager_email: r.get(10)?,
+        manager_id: r.get(11)?,
+        location: r.get(12)?,
+        employee_id: r.get(13)?,
+        status: r.get(14)?,
+        external_id: r.get(15)?,
+        connection_id: r.get(16)?,
+        created_at: r.get(17)?,
+        updated_at: r.get(18)?,
+        active: r.get(19)?,
+        doc: r.get(20)?,
+        version: r.get(21)?,
+        custom: custom
+            .and_then(|c| serde_json::from_str(&c).ok())
+            .unwrap_or_default(),
+        rank: 0,
+    })
 }
+
+/// Employees read by `sql` with `params`, as [`employee_row`] reads them.
+fn employees_of(c: &Connection, sql: &str, params: impl sql::Params) -> sql::Result<Vec<Employee>> {
+    c.prepare_cached(sql)?
+        .query_map(params, employee_row)?
+        .collect()
+}
+
+/// A count (`SELECT COUNT(*) …`).
+fn count_of(c: &Connection, sql: &str, params: impl sql::Params) -> sql::Result<i64> {
+    c.prepare_cached(sql)?.query_row(params, |r| r.get(0))
+}
+
+/// Rows an export or a walk of the directory reads at a time: each page is one read of its own
+/// (on the blocking pool), so a directory of any size is walked in the memory of one page.
+pub const WALK_PAGE: i64 = 2_000;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum StatusFilter {
@@ -121,20 +159,21 @@ impl Directory {
         let ListCondition {
             from, cond, key, ..
         } = &c;
-        let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {from} WHERE {cond}"))
-            .bind(&c.search)
-            .fetch_one(self.db.reader())
-            .await?;
-        let limit = if q.limit == 0 { -1 } else { q.limit as i64 };
-        let items = sqlx::query_as::<_, Employee>(&format!(
+        let count_sql = format!("SELECT COUNT(*) FROM {from} WHERE {cond}");
+        let items_sql = format!(
             "SELECT {EMPLOYEE_COLUMNS} FROM {from} WHERE {cond} \
              ORDER BY {key} LIMIT ?2 OFFSET ?3"
-        ))
-        .bind(&c.search)
-        .bind(limit)
-        .bind(q.offset as i64)
-        .fetch_all(self.db.reader())
-        .await?;
+        );
+        let limit = if q.limit == 0 { -1 } else { q.limit as i64 };
+        let (search, offset) = (c.search.clone(), q.offset as i64);
+        let (total, items) = self
+            .db
+            .read_async(move |c| {
+                let total = count_of(c, &count_sql, [&search])?;
+                let items = employees_of(c, &items_sql, sql::params![search, limit, offset])?;
+                Ok((total, items))
+            })
+            .await?;
         Ok(EmployeePage {
             total: total.max(0) as u64,
             items,
@@ -142,12 +181,23 @@ impl Directory {
     }
 
     /// Every employee matching `search` and `status`, in the directory's order, handed to `each`
-    /// one at a time and read a thousand at a time: a directory of any size is listed (by the
+    /// one at a time and read [`WALK_PAGE`] at a time: a directory of any size is listed (by the
     /// CLI) or exported in constant memory. Returns how many there were.
     pub async fn for_each_employee(
         &self,
         search: Option<&str>,
         status: StatusFilter,
+        each: impl FnMut(&Employee) -> std::io::Result<()>,
+    ) -> Result<u64, ExportError> {
+        self.walk_employees(search, status, |_| (), each).await
+    }
+
+    /// [`Directory::for_each_employee`], telling `page` how many rows each read returned.
+    async fn walk_employees(
+        &self,
+        search: Option<&str>,
+        status: StatusFilter,
+        mut page: impl FnMut(usize),
         mut each: impl FnMut(&Employee) -> std::io::Result<()>,
     ) -> Result<u64, ExportError> {
         let c = self.condition(search, status).map_err(ExportError::Read)?;
@@ -155,26 +205,21 @@ impl Directory {
             from, cond, key, ..
         } = &c;
         // In the directory's order, which the index also keeps (its rowid is the seq): a search
-        // walks its matches without sorting them.
-        let sql = format!(
+        // walks its matches without sorting them, and each page starts where the last ended.
+        let sql: std::sync::Arc<str> = format!(
             "SELECT {EMPLOYEE_COLUMNS} FROM {from} WHERE {cond} AND {key} > ?2 \
-             ORDER BY {key} LIMIT 1000"
-        );
-        // One connection for the walk: one page cache fills, not every reader's.
-        let mut conn = self
-            .db
-            .reader()
-            .acquire()
-            .await
-            .map_err(|e| ExportError::Read(e.into()))?;
+             ORDER BY {key} LIMIT ?3"
+        )
+        .into();
         let (mut after, mut count) = (0_i64, 0_u64);
         loop {
-            let batch = sqlx::query_as::<_, Employee>(&sql)
-                .bind(&c.search)
-                .bind(after)
-                .fetch_all(&mut *conn)
+            let (sql, search) = (sql.clone(), c.search.clone());
+            let batch = self
+                .db
+                .read_async(move |c| employees_of(c, &sql, sql::params![search, after, WALK_PAGE]))
                 .await
-                .map_err(|e| ExportError::Read(e.into()))?;
+                .map_err(ExportError::Read)?;
+            page(batch.len());
             let Some(last) = batch.last() else {
                 return Ok(count);
             };
@@ -197,13 +242,14 @@ impl Directory {
     ) -> Result<Vec<Employee>, DirectoryError> {
         let ids = serde_json::to_string(ids).map_err(|e| StoreError::Other(e.to_string()))?;
         let names = serde_json::to_string(names).map_err(|e| StoreError::Other(e.to_string()))?;
-        sqlx::query_as::<_, Employee>(&matching_sql())
-            .bind(connection_id)
-            .bind(ids)
-            .bind(names)
-            .fetch_all(self.db.reader())
-            .await
-            .map_err(DirectoryError::from)
+        let connection_id = connection_id.to_owned();
+        Ok(self
+            .db
+            .read_async(move |c| {
+                let sql = matching_sql(c.dialect());
+                employees_of(c, &sql, sql::params![connection_id, ids, names])
+            })
+            .await?)
     }
 
     /// Every active employee of `connection_id`, read a thousand at a time and handed to `each`.
@@ -212,16 +258,17 @@ impl Directory {
         connection_id: &str,
         mut each: impl FnMut(&Employee),
     ) -> Result<u64, DirectoryError> {
-        let sql = format!(
+        let sql: std::sync::Arc<str> = format!(
             "SELECT {EMPLOYEE_COLUMNS} FROM employees e WHERE e.connection_id = ?1 \
              AND e.status = 'active' AND e.seq > ?2 ORDER BY e.seq LIMIT 1000"
-        );
+        )
+        .into();
         let (mut after, mut count) = (0_i64, 0_u64);
         loop {
-            let batch = sqlx::query_as::<_, Employee>(&sql)
-                .bind(connection_id)
-                .bind(after)
-                .fetch_all(self.db.reader())
+            let (sql, connection_id) = (sql.clone(), connection_id.to_owned());
+            let batch = self
+                .db
+                .read_async(move |c| employees_of(c, &sql, sql::params![connection_id, after]))
                 .await?;
             let Some(last) = batch.last() else {
                 return Ok(count);
@@ -236,13 +283,18 @@ impl Directory {
 
     /// Any employee by id, removed ones included (the admin's view keeps them).
     pub async fn employee(&self, id: &str) -> Result<Option<Employee>, DirectoryError> {
-        sqlx::query_as::<_, Employee>(&format!(
-            "SELECT {EMPLOYEE_COLUMNS} FROM employees e WHERE e.id = ?"
-        ))
-        .bind(id)
-        .fetch_optional(self.db.reader())
-        .await
-        .map_err(DirectoryError::from)
+        use sql::OptionalExtension;
+        let id = id.to_owned();
+        Ok(self
+            .db
+            .read_async(move |c| {
+                c.prepare_cached(&format!(
+                    "SELECT {EMPLOYEE_COLUMNS} FROM employees e WHERE e.id = ?"
+                ))?
+                .query_row([&id], employee_row)
+                .optional()
+            })
+            .await?)
     }
 }
 
@@ -646,12 +698,18 @@ fn parse_cursor(c: &str, ranked: bool) -> Result<(i64, i64), DirectoryError> {
 impl Directory {
     /// How many employees are active and deactivated (removed ones are not counted).
     pub async fn status_counts(&self) -> Result<(u64, u64), DirectoryError> {
-        let (active, deactivated): (i64, i64) = sqlx::query_as(
-            "SELECT COALESCE(SUM(status = 'active'), 0), COALESCE(SUM(status = 'deactivated'), 0) \
-             FROM employees WHERE status IN ('active', 'deactivated')",
-        )
-        .fetch_one(self.reader())
-        .await?;
+        let (active, deactivated): (i64, i64) = self
+            .db
+            .read_async(|c| {
+                c.prepare_cached(
+                    "SELECT \
+                     COALESCE(CAST(SUM(CASE WHEN status = 'active' THEN 1 ELSE 0 END) AS BIGINT), 0), \
+                     COALESCE(CAST(SUM(CASE WHEN status = 'deactivated' THEN 1 ELSE 0 END) AS BIGINT), 0) \
+                     FROM employees WHERE status IN ('active', 'deactivated')",
+                )?
+                .query_row((), |r| Ok((r.get(0)?, r.get(1)?)))
+            })
+            .await?;
         Ok((active.max(0) as u64, deactivated.max(0) as u64))
     }
 }
@@ -682,37 +740,34 @@ impl Directory {
         let order = if descending { "DESC" } else { "ASC" };
         let sql = page_sql(&c, &bound, order);
         // One row more than the page tells whether there is another page in that direction.
-        let mut items = sqlx::query_as::<_, Employee>(&sql)
-            .bind(&c.search)
-            .bind(limit + 1)
-            .fetch_all(self.db.reader())
-            .await?;
-        let more = items.len() as i64 > limit;
-        items.truncate(limit as usize);
-        if descending {
-            items.reverse();
-        }
-        let total: i64 =
-            sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {count_from} WHERE {cond}"))
-                .bind(&c.search)
-                .fetch_one(self.db.reader())
-                .await?;
+        let count_sql = format!("SELECT COUNT(*) FROM {count_from} WHERE {cond}");
+        let before_sql = format!("SELECT COUNT(*) FROM {count_from} WHERE {cond} AND {key} < ?2");
         let first_page = q.after.is_none() && q.before.is_none() && !q.last;
-        let offset: i64 = match items.first() {
-            // The first page starts at 0: no need to count (in a search, that is ranking every
-            // match once more).
-            None => 0,
-            Some(_) if first_page => 0,
-            Some(first) => {
-                sqlx::query_scalar(&format!(
-                    "SELECT COUNT(*) FROM {count_from} WHERE {cond} AND {key} < ?2"
-                ))
-                .bind(&c.search)
-                .bind(first.seq)
-                .fetch_one(self.db.reader())
-                .await?
-            }
-        };
+        let search = c.search.clone();
+        let (items, more, total, offset) = self
+            .db
+            .read_async(move |c| {
+                // Not cached: the cursor is in the text, so each page's statement is new.
+                let mut items = c
+                    .prepare(&sql)?
+                    .query_map(sql::params![search, limit + 1], employee_row)?
+                    .collect::<sql::Result<Vec<_>>>()?;
+                let more = items.len() as i64 > limit;
+                items.truncate(limit as usize);
+                if descending {
+                    items.reverse();
+                }
+                let total = count_of(c, &count_sql, [&search])?;
+                let offset: i64 = match items.first() {
+                    // The first page starts at 0: no need to count (in a search, that is ranking
+                    // every match once more).
+                    None => 0,
+                    Some(_) if first_page => 0,
+                    Some(first) => count_of(c, &before_sql, sql::params![search, first.seq])?,
+                };
+                Ok((items, more, total, offset))
+            })
+            .await?;
         let (first, last) = (items.first(), items.last());
         let (first, last) = (
             first.map(|e| cursor(e, false)),
@@ -772,43 +827,44 @@ impl Directory {
             ranked = ranked_sql(c)
         );
         // One row more than the page tells whether there is another page in that direction.
-        let mut keys: Vec<(i64, i64, i64, i64)> = sqlx::query_as(&keys_sql)
-            .bind(&c.search)
-            .bind(limit + 1)
-            .fetch_all(self.db.reader())
+        let count_sql = format!("SELECT COUNT(*) FROM {} WHERE {}", c.count_from, c.cond);
+        let search = c.search.clone();
+        let (keys, more, total, n, mut rows) = self
+            .db
+            .read_async(move |c| {
+                // Not cached: the cursor is in the text.
+                let mut keys: Vec<(i64, i64, i64, i64)> = c
+                    .prepare(&keys_sql)?
+                    .query_map(sql::params![search, limit + 1], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                    })?
+                    .collect::<sql::Result<_>>()?;
+                let more = keys.len() as i64 > limit;
+                keys.truncate(limit as usize);
+                if descending {
+                    keys.reverse();
+                }
+                let (total, n) = match keys.first() {
+                    Some(&(_, _, total, n)) => (total, n),
+                    // No key on this side of the cursor: the total is counted on its own.
+                    None => (count_of(c, &count_sql, [&search])?, 0),
+                };
+                let seqs = serde_json::to_string(&keys.iter().map(|k| k.0).collect::<Vec<_>>())
+                    .unwrap_or_else(|_| "[]".to_owned());
+                let rows: std::collections::HashMap<i64, Employee> = employees_of(
+                    c,
+                    &format!(
+                        "SELECT {EMPLOYEE_COLUMNS} FROM employees e \
+                         WHERE e.seq IN (SELECT value FROM json_each(?1))"
+                    ),
+                    [seqs],
+                )?
+                .into_iter()
+                .map(|e| (e.seq, e))
+                .collect();
+                Ok((keys, more, total, n, rows))
+            })
             .await?;
-        let more = keys.len() as i64 > limit;
-        keys.truncate(limit as usize);
-        if descending {
-            keys.reverse();
-        }
-        let (total, n) = match keys.first() {
-            Some(&(_, _, total, n)) => (total, n),
-            // No key on this side of the cursor: the total is counted on its own.
-            None => {
-                let total: i64 = sqlx::query_scalar(&format!(
-                    "SELECT COUNT(*) FROM {} WHERE {}",
-                    c.count_from, c.cond
-                ))
-                .bind(&c.search)
-                .fetch_one(self.db.reader())
-                .await?;
-                (total, 0)
-            }
-        };
-        let seqs = serde_json::to_string(&keys.iter().map(|k| k.0).collect::<Vec<_>>())
-            .map_err(|e| StoreError::Other(e.to_string()))?;
-        let mut rows: std::collections::HashMap<i64, Employee> =
-            sqlx::query_as::<_, Employee>(&format!(
-                "SELECT {EMPLOYEE_COLUMNS} FROM employees e \
-                 WHERE e.seq IN (SELECT value FROM json_each(?1))"
-            ))
-            .bind(seqs)
-            .fetch_all(self.db.reader())
-            .await?
-            .into_iter()
-            .map(|e| (e.seq, e))
-            .collect();
         let items: Vec<Employee> = keys
             .iter()
             .filter_map(|&(seq, rank, _, _)| {
@@ -852,8 +908,8 @@ impl Directory {
 
     /// [`Directory::export_csv`], telling `progress` how far it is: once before the first row
     /// (nothing written, and how many there will be), every [`EXPORT_PROGRESS_ROWS`] rows, and
-    /// once the file is in place. Rows are read a thousand at a time and written as they come,
-    /// so a directory of any size exports in the memory of a thousand rows.
+    /// once the file is in place. Rows are read [`WALK_PAGE`] at a time and written as they come,
+    /// so a directory of any size exports in the memory of one page of rows.
     pub async fn export_csv_with_progress(
         &self,
         q: &EmployeeListQuery,
@@ -863,14 +919,13 @@ impl Directory {
         let c = self
             .condition(q.search.as_deref(), q.status)
             .map_err(ExportError::Read)?;
-        let total: i64 = sqlx::query_scalar(&format!(
-            "SELECT COUNT(*) FROM {} WHERE {}",
-            c.count_from, c.cond
-        ))
-        .bind(&c.search)
-        .fetch_one(self.db.reader())
-        .await
-        .map_err(|e| ExportError::Read(e.into()))?;
+        let count_sql = format!("SELECT COUNT(*) FROM {} WHERE {}", c.count_from, c.cond);
+        let search = c.search.clone();
+        let total: i64 = self
+            .db
+            .read_async(move |c| count_of(c, &count_sql, [&search]))
+            .await
+            .map_err(ExportError::Read)?;
         // Rows may arrive while exporting: the total is what there was when it started.
         let total = total.max(0) as u64;
         progress(ExportProgress {
@@ -1018,7 +1073,20 @@ pub(crate) fn spreadsheet_text(cell: &str) -> std::borrow::Cow<'_, str> {
 /// The query of [`Directory::employees_matching`]: a union of three indexed lookups (id,
 /// userName, email) into row numbers, so a page costs the same at 1,000 employees as at a million
 /// (an `OR` of the three would scan every employee of the connection, each page).
-fn matching_sql() -> String {
+fn matching_sql(dialect: sql::Dialect) -> String {
+    if dialect == sql::Dialect::Postgres {
+        // The same lookups, the JSON arrays of ids and names unnested as PostgreSQL does.
+        return format!(
+            "SELECT {EMPLOYEE_COLUMNS} FROM employees e \
+             WHERE e.connection_id = ?1 AND e.status <> 'removed' AND e.seq IN ( \
+               SELECT seq FROM employees \
+                 WHERE id IN (SELECT jsonb_array_elements_text(?2::jsonb)) \
+               UNION SELECT seq FROM employees WHERE status <> 'removed' \
+                 AND user_name COLLATE NOCASE IN (SELECT jsonb_array_elements_text(?3::jsonb)) \
+               UNION SELECT seq FROM employees \
+                 WHERE email COLLATE NOCASE IN (SELECT jsonb_array_elements_text(?3::jsonb)))"
+        );
+    }
     format!(
         "SELECT {EMPLOYEE_COLUMNS} FROM employees e \
          WHERE e.connection_id = ?1 AND e.status <> 'removed' AND e.seq IN ( \
@@ -1880,6 +1948,56 @@ mod tests {
         assert!(!p.contains("SCAN e") && !p.contains("TEMP B-TREE"), "{p}");
     }
 
+    /// A walk of the directory (the export's, the CLI's list) reads it in pages of
+    /// [`WALK_PAGE`], each handed over row by row before the next is read: 20,000 employees are
+    /// never held at once, whatever the directory's size.
+    #[tokio::test]
+    async fn a_walk_of_many_employees_reads_them_a_page_at_a_time() {
+        let (_dir, d) = directory().await;
+        let n = 20_000_i64;
+        d.db.write(move |c| {
+            let mut insert = c.prepare(
+                "INSERT INTO employees (id, user_name, status, doc, created_at, updated_at) \
+                 VALUES ('id-' || ?1, 'u' || ?1, 'active', '{}', '2026-12-01T00:00:00.000Z', \
+                 '2026-12-01T00:00:00.000Z')",
+            )?;
+            for i in 0..n {
+                insert.execute([i])?;
+            }
+            Ok::<_, StoreError>(())
+        })
+        .await
+        .unwrap();
+        // Each read's rows, and how many rows had been handed over when it returned.
+        let pages = std::cell::RefCell::new(Vec::new());
+        let handed = std::cell::Cell::new(0_i64);
+        let mut last_seq = 0;
+        let count = d
+            .walk_employees(
+                None,
+                StatusFilter::Current,
+                |rows| pages.borrow_mut().push((rows as i64, handed.get())),
+                |e| {
+                    assert!(e.seq > last_seq, "in the directory's order");
+                    last_seq = e.seq;
+                    handed.set(handed.get() + 1);
+                    Ok(())
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(count, n as u64);
+        let pages = pages.into_inner();
+        let expected: Vec<(i64, i64)> = (0..n / WALK_PAGE)
+            .map(|i| (WALK_PAGE, i * WALK_PAGE))
+            .chain([(0, n)])
+            .collect();
+        assert_eq!(
+            pages, expected,
+            "(rows read, rows handed over before the read)"
+        );
+    }
+
     /// The export says how far it is: when it starts (with how many there will be), every
     /// 10,000 rows, and once the file is in place; the file has every matching row.
     #[tokio::test]
@@ -2027,7 +2145,11 @@ mod tests {
     async fn matching_a_page_of_okta_users_looks_each_up_by_index() {
         let dir = tempfile::tempdir().unwrap();
         let db = crate::db::Db::open(dir.path()).await.unwrap();
-        let p = crate::db::query_plan(&db, &matching_sql(), &[&"conn", &"[\"a\"]", &"[\"b\"]"]);
+        let p = crate::db::query_plan(
+            &db,
+            &matching_sql(sql::Dialect::Sqlite),
+            &[&"conn", &"[\"a\"]", &"[\"b\"]"],
+        );
         assert!(!p.contains("SCAN e"), "{p}");
         for index in [
             "INTEGER PRIMARY KEY",

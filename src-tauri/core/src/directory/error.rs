@@ -31,12 +31,6 @@ impl From<crate::db::sql::Error> for DirectoryError {
     }
 }
 
-impl From<sqlx::Error> for DirectoryError {
-    fn from(e: sqlx::Error) -> Self {
-        DirectoryError::Store(e.into())
-    }
-}
-
 impl DirectoryError {
     /// The SCIM error a client is answered: a refusal as it is; a failure of the database as a
     /// 503 when retrying helps (a full disk, a busy database, work stopped at its deadline) and

@@ -432,12 +432,15 @@ pub const HISTORY_PAGE_MAX: u32 = 200;
 impl Directory {
     /// Since when the history is complete.
     async fn history_horizon(&self) -> Result<String, DirectoryError> {
-        Ok(
-            sqlx::query_scalar("SELECT at FROM history_horizon WHERE id = 1")
-                .fetch_optional(self.db.reader())
-                .await?
-                .unwrap_or_default(),
-        )
+        let at: Option<String> = self
+            .db
+            .read_async(|c| {
+                c.prepare_cached("SELECT at FROM history_horizon WHERE id = 1")?
+                    .query_row((), |r| r.get(0))
+                    .optional()
+            })
+            .await?;
+        Ok(at.unwrap_or_default())
     }
 
     /// The employee `id`'s history, one event per activity line, newest first: `limit` events
@@ -469,20 +472,38 @@ impl Directory {
             Option<String>,
         );
         // One more line than asked, to know whether an older page exists.
-        let rows: Vec<Row> = sqlx::query_as(
-            "SELECT a.seq, a.at, a.connection_name, a.provider, a.method, a.summary, \
-             h.field, h.before, h.after \
-             FROM (SELECT DISTINCT activity_seq FROM employee_history WHERE employee_seq = ?1 \
-                   AND (?2 IS NULL OR activity_seq < ?2) ORDER BY activity_seq DESC LIMIT ?3) s \
-             JOIN activity a ON a.seq = s.activity_seq \
-             JOIN employee_history h ON h.employee_seq = ?1 AND h.activity_seq = s.activity_seq \
-             ORDER BY a.seq DESC, h.id",
-        )
-        .bind(employee.seq)
-        .bind(before_seq)
-        .bind(i64::from(limit) + 1)
-        .fetch_all(self.db.reader())
-        .await?;
+        let employee_seq = employee.seq;
+        let rows: Vec<Row> = self
+            .db
+            .read_async(move |c| {
+                c.prepare_cached(
+                    "SELECT a.seq, a.at, a.connection_name, a.provider, a.method, a.summary, \
+                     h.field, h.before, h.after \
+                     FROM (SELECT DISTINCT activity_seq FROM employee_history WHERE employee_seq = ?1 \
+                           AND (?2 IS NULL OR activity_seq < ?2) ORDER BY activity_seq DESC LIMIT ?3) s \
+                     JOIN activity a ON a.seq = s.activity_seq \
+                     JOIN employee_history h ON h.employee_seq = ?1 AND h.activity_seq = s.activity_seq \
+                     ORDER BY a.seq DESC, h.id",
+                )?
+                .query_map(
+                    crate::db::sql::params![employee_seq, before_seq, i64::from(limit) + 1],
+                    |r| {
+                        Ok((
+                            r.get(0)?,
+                            r.get(1)?,
+                            r.get(2)?,
+                            r.get(3)?,
+                            r.get(4)?,
+                            r.get(5)?,
+                            r.get(6)?,
+                            r.get(7)?,
+                            r.get(8)?,
+                        ))
+                    },
+                )?
+                .collect()
+            })
+            .await?;
         let columns = self.custom_fields()?;
         let mut events: Vec<HistoryEvent> = Vec::new();
         for (seq, at, connection_name, provider, method, summary, field, before, after) in rows {
@@ -577,15 +598,22 @@ impl Directory {
             .map(|(_, name)| name)
             .collect();
         // Undo what came after `at`, newest first.
-        let later: Vec<(String, Option<String>, Option<String>)> = sqlx::query_as(
-            "SELECT h.field, h.before, h.after FROM employee_history h \
-             JOIN activity a ON a.seq = h.activity_seq \
-             WHERE h.employee_seq = ?1 AND a.at > ?2 ORDER BY h.activity_seq DESC, h.id DESC",
-        )
-        .bind(e.seq)
-        .bind(&at_text)
-        .fetch_all(self.db.reader())
-        .await?;
+        let (employee_seq, after_at) = (e.seq, at_text.clone());
+        let later: Vec<(String, Option<String>, Option<String>)> = self
+            .db
+            .read_async(move |c| {
+                c.prepare_cached(
+                    "SELECT h.field, h.before, h.after FROM employee_history h \
+                     JOIN activity a ON a.seq = h.activity_seq \
+                     WHERE h.employee_seq = ?1 AND a.at > ?2 \
+                     ORDER BY h.activity_seq DESC, h.id DESC",
+                )?
+                .query_map(crate::db::sql::params![employee_seq, after_at], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?
+                .collect()
+            })
+            .await?;
         for (field, before, after) in later {
             if field == GROUPS {
                 if let Some(added) = after {

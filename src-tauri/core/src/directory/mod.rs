@@ -178,10 +178,6 @@ impl Directory {
         self.lists.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub(crate) fn reader(&self) -> &sqlx::SqlitePool {
-        self.db.reader()
-    }
-
     fn notify(&self, event: ChangeEvent) {
         let _ = self.events.send(event);
     }

@@ -549,11 +549,16 @@ impl Directory {
              JOIN groups g ON g.seq = m.group_seq WHERE m.member_id IN ({placeholders}) \
              ORDER BY g.seq"
         );
-        let mut q = sqlx::query_as::<_, (String, String, String)>(&sql);
-        for id in ids {
-            q = q.bind(*id);
-        }
-        for (member, gid, name) in q.fetch_all(self.db.reader()).await? {
+        let ids: Vec<String> = ids.iter().map(|id| (*id).to_owned()).collect();
+        let rows: Vec<(String, String, String)> = self
+            .db
+            .read_async(move |c| {
+                c.prepare(&sql)?
+                    .query_map(&ids, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                    .collect()
+            })
+            .await?;
+        for (member, gid, name) in rows {
             out.entry(member).or_default().push((gid, name));
         }
         Ok(out)

@@ -15,7 +15,6 @@ pub mod runs;
 use std::sync::Arc;
 
 use serde::Serialize;
-use sqlx::Row;
 
 use crate::connections::keychain::{self, Keychain, KeychainError};
 use crate::connections::{Connection, ConnectionError, Connections};
@@ -95,12 +94,6 @@ pub enum OktaApiError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Directory(#[from] crate::directory::DirectoryError),
-}
-
-impl From<sqlx::Error> for OktaApiError {
-    fn from(e: sqlx::Error) -> Self {
-        OktaApiError::Store(e.into())
-    }
 }
 
 /// A connection's Okta API setup as shown to the admin. Never the token.
@@ -268,21 +261,29 @@ impl OktaApi {
 
     /// The connection's setup, if it has one.
     pub async fn get(&self, connection: &Connection) -> Result<Option<OktaApiSetup>, OktaApiError> {
-        let row = sqlx::query(
-            "SELECT org_url, app_id, app_label, validated_at FROM okta_api WHERE connection_id = ?",
-        )
-        .bind(&connection.id)
-        .fetch_optional(self.db.reader())
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        Ok(Some(OktaApiSetup {
-            connection_id: connection.id.clone(),
-            connection_name: connection.name.clone(),
-            org_url: row.try_get("org_url")?,
-            app_id: row.try_get("app_id")?,
-            app_label: row.try_get("app_label")?,
-            validated_at: row.try_get("validated_at")?,
-        }))
+        use crate::db::sql::OptionalExtension;
+        let (connection_id, connection_name) = (connection.id.clone(), connection.name.clone());
+        let setup = self
+            .db
+            .read_async(move |c| {
+                c.prepare_cached(
+                    "SELECT org_url, app_id, app_label, validated_at FROM okta_api \
+                     WHERE connection_id = ?",
+                )?
+                .query_row([&connection_id], |r| {
+                    Ok(OktaApiSetup {
+                        connection_id: connection_id.clone(),
+                        connection_name,
+                        org_url: r.get(0)?,
+                        app_id: r.get(1)?,
+                        app_label: r.get(2)?,
+                        validated_at: r.get(3)?,
+                    })
+                })
+                .optional()
+            })
+            .await?;
+        Ok(setup)
     }
 
     /// The setup and a client holding its token, or why there is none.

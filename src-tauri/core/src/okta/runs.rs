@@ -23,7 +23,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 use tokio::sync::{broadcast, Notify};
 
 use super::reconcile::{self, Counts, ReconcileReport};
@@ -666,13 +665,17 @@ impl Runs {
     }
 
     async fn employees_of(&self, connection_id: &str) -> Result<u64, StoreError> {
-        let row = sqlx::query(
-            "SELECT COUNT(*) AS n FROM employees WHERE connection_id = ? AND status <> 'removed'",
-        )
-        .bind(connection_id)
-        .fetch_one(self.db.reader())
-        .await?;
-        Ok(row.try_get::<i64, _>("n")?.max(0) as u64)
+        let connection_id = connection_id.to_owned();
+        let n: i64 = self
+            .db
+            .read_async(move |c| {
+                c.prepare_cached(
+                    "SELECT COUNT(*) AS n FROM employees WHERE connection_id = ? AND status <> 'removed'",
+                )?
+                .query_row([&connection_id], |r| r.get("n"))
+            })
+            .await?;
+        Ok(n.max(0) as u64)
     }
 
     async fn record(&self, r: &RunRecord) -> Result<i64, StoreError> {
@@ -721,14 +724,19 @@ impl Runs {
         connection_id: &str,
         limit: u32,
     ) -> Result<Vec<RunRecord>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT * FROM reconcile_runs WHERE connection_id = ? ORDER BY id DESC LIMIT ?",
-        )
-        .bind(connection_id)
-        .bind(limit)
-        .fetch_all(self.db.reader())
-        .await?;
-        rows.iter().map(record_of).collect()
+        let connection_id = connection_id.to_owned();
+        self.db
+            .read_async(move |c| {
+                c.prepare_cached(
+                    "SELECT * FROM reconcile_runs WHERE connection_id = ? ORDER BY id DESC LIMIT ?",
+                )?
+                .query_map(
+                    crate::db::sql::params![connection_id, i64::from(limit)],
+                    record_of,
+                )?
+                .collect()
+            })
+            .await
     }
 
     /// The connection's last run, if it ever ran.
@@ -748,11 +756,9 @@ fn applied_counts(report: &ReconcileReport, already_in_step: u64) -> AppliedCoun
     }
 }
 
-fn record_of(row: &sqlx::sqlite::SqliteRow) -> Result<RunRecord, StoreError> {
-    let n = |name: &str| -> Result<Option<u64>, sqlx::Error> {
-        Ok(row
-            .try_get::<Option<i64>, _>(name)?
-            .map(|v| v.max(0) as u64))
+fn record_of(row: &crate::db::sql::Row<'_>) -> crate::db::sql::Result<RunRecord> {
+    let n = |name: &str| -> crate::db::sql::Result<Option<u64>> {
+        Ok(row.get::<_, Option<i64>>(name)?.map(|v| v.max(0) as u64))
     };
     let counts = match n("missing_here")? {
         Some(missing_here) => Some(ReportCounts {
@@ -763,7 +769,7 @@ fn record_of(row: &sqlx::sqlite::SqliteRow) -> Result<RunRecord, StoreError> {
         }),
         None => None,
     };
-    let apply: bool = row.try_get("applied")?;
+    let apply: bool = row.get("applied")?;
     let applied = match (apply, n("created")?) {
         (true, Some(created)) => Some(AppliedCounts {
             created,
@@ -775,18 +781,18 @@ fn record_of(row: &sqlx::sqlite::SqliteRow) -> Result<RunRecord, StoreError> {
         _ => None,
     };
     Ok(RunRecord {
-        id: row.try_get("id")?,
-        connection_id: row.try_get("connection_id")?,
-        started_at: row.try_get("started_at")?,
-        finished_at: row.try_get("finished_at")?,
-        trigger: Trigger::from_code(&row.try_get::<String, _>("trigger")?),
+        id: row.get("id")?,
+        connection_id: row.get("connection_id")?,
+        started_at: row.get("started_at")?,
+        finished_at: row.get("finished_at")?,
+        trigger: Trigger::from_code(&row.get::<_, String>("trigger")?),
         apply,
-        outcome: Outcome::from_code(&row.try_get::<String, _>("outcome")?),
+        outcome: Outcome::from_code(&row.get::<_, String>("outcome")?),
         pages: n("pages")?.unwrap_or(0),
         okta_users: n("okta_users")?.unwrap_or(0),
         counts,
         applied,
-        failure: row.try_get("failure")?,
+        failure: row.get("failure")?,
     })
 }
 
