@@ -582,10 +582,17 @@ impl Server {
         self.starts += 1;
         let stdout = fs::File::create(self.stdout_path()).expect("create stdout log");
         let stderr = fs::File::create(self.stderr_path()).expect("create stderr log");
+        // Its own address, also on a restart: servers sharing one PostgreSQL database share
+        // the `listen` setting too, which the last of them to start set.
+        let own_listen = match self.extra.iter().any(|a| a.starts_with("--listen")) {
+            true => vec![],
+            false => vec!["--listen".to_owned(), self.listen.clone()],
+        };
         let child = Command::new(binary())
             .arg("--data-dir")
             .arg(&self.data_dir)
             .arg("serve")
+            .args(&own_listen)
             .args(&self.extra)
             .envs(self.envs.iter().map(|(k, v)| (k, v)))
             .env_remove("SCIMDESK_DATA_DIR")

@@ -486,7 +486,7 @@ fn record(
     };
     let ids = c
         .prepare_cached(
-            "SELECT id FROM connections WHERE ?1 IS NULL OR provider = ?1 \
+            "SELECT id FROM connections WHERE CAST(?1 AS TEXT) IS NULL OR provider = ?1 \
              ORDER BY created_at, id",
         )?
         .query_map([only], |r| r.get::<_, String>(0))?

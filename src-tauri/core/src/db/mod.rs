@@ -193,8 +193,19 @@ fn listen_for_changes(config: &postgres::Config, tell: &watch::Sender<u64>) {
 /// are cancelled by the server (each request also has its own deadline, see [`crate::deadline`]).
 fn postgres_connect(config: &postgres::Config) -> sql::Result<sql::Connection> {
     let client = config.connect(postgres::NoTls)?;
-    Ok(sql::Connection::postgres(client))
+    let conn = sql::Connection::postgres(client);
+    // A request gives up after 30 s (`server::REQUEST_TIMEOUT`); the server stops a statement
+    // still running then (a pathological filter, say), which answers as work stopped at its
+    // deadline, as SQLite's interrupt does.
+    conn.execute_batch(&format!(
+        "SET statement_timeout = {}",
+        PG_STATEMENT_TIMEOUT.as_millis()
+    ))?;
+    Ok(conn)
 }
+
+/// How long PostgreSQL lets one statement run (see [`postgres_connect`]).
+const PG_STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
 
 thread_local! {
     /// On a writer thread, its database's [`Storage`]: a write that runs out of disk says so

@@ -252,9 +252,10 @@ impl Directory {
             c.prepare_cached(
             "SELECT seq, at, connection_id, connection_name, provider, method, operation, resource_type, \
              resource_id, employee_id, summary, outcome, status, detail FROM activity \
-             WHERE (?1 IS NULL OR connection_id = ?1) AND (?2 IS NULL OR employee_id = ?2) \
-             AND (?3 = 0 OR outcome = 'failure') AND (?4 IS NULL OR seq < ?4) \
-             AND (?6 IS NULL OR summary LIKE ?6 ESCAPE '\\' OR detail LIKE ?6 ESCAPE '\\' \
+             WHERE (CAST(?1 AS TEXT) IS NULL OR connection_id = ?1) \
+             AND (CAST(?2 AS TEXT) IS NULL OR employee_id = ?2) \
+             AND (?3 = 0 OR outcome = 'failure') AND (CAST(?4 AS BIGINT) IS NULL OR seq < ?4) \
+             AND (CAST(?6 AS TEXT) IS NULL OR summary LIKE ?6 ESCAPE '\\' OR detail LIKE ?6 ESCAPE '\\' \
                   OR connection_name LIKE ?6 ESCAPE '\\') \
              ORDER BY seq DESC LIMIT ?5",
             )?

@@ -537,7 +537,7 @@ fn list_condition_from(
         return ListCondition {
             from: "employees e",
             count_from: "employees e INDEXED BY employees_status",
-            cond: format!("{status} AND ?1 IS NULL"),
+            cond: format!("{status} AND CAST(?1 AS TEXT) IS NULL"),
             key: "e.seq",
             search,
             dialect,

@@ -480,7 +480,7 @@ impl Directory {
                     "SELECT a.seq, a.at, a.connection_name, a.provider, a.method, a.summary, \
                      h.field, h.before, h.after \
                      FROM (SELECT DISTINCT activity_seq FROM employee_history WHERE employee_seq = ?1 \
-                           AND (?2 IS NULL OR activity_seq < ?2) ORDER BY activity_seq DESC LIMIT ?3) s \
+                           AND (CAST(?2 AS BIGINT) IS NULL OR activity_seq < ?2) ORDER BY activity_seq DESC LIMIT ?3) s \
                      JOIN activity a ON a.seq = s.activity_seq \
                      JOIN employee_history h ON h.employee_seq = ?1 AND h.activity_seq = s.activity_seq \
                      ORDER BY a.seq DESC, h.id",

@@ -366,7 +366,7 @@ pub(super) fn resolve_managers(
         let unlinked = c
             .prepare_cached(
                 "SELECT id FROM employees WHERE manager_id = ?1 \
-                 AND (?2 IS NULL OR manager_email IS NULL OR manager_email <> ?2 COLLATE NOCASE) \
+                 AND (CAST(?2 AS TEXT) IS NULL OR manager_email IS NULL OR manager_email <> ?2 COLLATE NOCASE) \
                  AND (manager_email IS NULL OR manager_email <> ?1)",
             )?
             .query_map(crate::db::sql::params![id, email], |r| {
