@@ -5,6 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use scimdesk::db::sql::Dialect;
 use scimdesk::directory::sql_filter::{group_filter_sql, user_filter_sql};
 use scimdesk::scim::filter::parse_filter;
 use scimdesk::scim::ScimType;
@@ -29,9 +30,14 @@ fuzz_target!(|data: &[u8]| {
             });
             let _ = filter.matches(&user);
             let _ = filter.to_string();
-            for sql in [user_filter_sql(&filter), group_filter_sql(&filter)] {
-                if let Err(e) = sql {
-                    assert_eq!(e.status, 400, "{e:?}");
+            for dialect in [Dialect::Sqlite, Dialect::Postgres] {
+                for sql in [
+                    user_filter_sql(&filter, dialect),
+                    group_filter_sql(&filter, dialect),
+                ] {
+                    if let Err(e) = sql {
+                        assert_eq!(e.status, 400, "{e:?}");
+                    }
                 }
             }
         }

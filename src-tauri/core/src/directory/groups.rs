@@ -43,7 +43,8 @@ const RESOURCE: &str = "Group";
 const GROUPS: ListSource = ListSource {
     from: "groups g",
     columns: GROUP_COLUMNS,
-    visible: "1",
+    // TRUE rather than 1: PostgreSQL's AND takes booleans only (SQLite reads TRUE as 1).
+    visible: "TRUE",
     seq: "g.seq",
     filter_sql: group_filter_sql,
     sort_sql: group_sort_sql,

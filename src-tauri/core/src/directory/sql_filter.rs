@@ -1,5 +1,10 @@
-//! Translation of a parsed SCIM [`Filter`] into a SQLite `WHERE` fragment, and of a `sortBy`
-//! attribute into an `ORDER BY` expression, against the tables of `migrations/0001_init.sql`.
+//! Translation of a parsed SCIM [`Filter`] into a SQL `WHERE` fragment, and of a `sortBy`
+//! attribute into an `ORDER BY` expression, against the tables of `migrations/` (SQLite) or
+//! `migrations-pg/` (PostgreSQL): one translator, the [`Dialect`] choosing the spelling where
+//! the engines differ. On PostgreSQL, `doc` is JSONB and is read with `#>`, `#>>`,
+//! `jsonb_typeof` and `jsonb_array_elements`; numbers compare as numbers; `eq` without case runs
+//! under the `nocase` collation (the lookup indexes' own), `co`/`sw`/`ew` as ILIKE with `%`, `_`
+//! and `\` escaped, and orders compare lowercased text byte by byte, as SQLite's NOCASE does.
 //!
 //! Users are queried as `FROM employees e WHERE e.status <> 'removed' AND (<fragment>)`, groups
 //! as `FROM groups g WHERE (<fragment>)`. Mapped attributes use their columns, so Okta's
@@ -19,9 +24,12 @@
 //! - JSON keys in `doc` are matched in their canonical SCIM spelling (`givenName`), or as written
 //!   in the filter for attributes SCIM does not define, not case-insensitively.
 //! - Datetimes in `doc` (outside `meta`) are compared as stored text, without normalisation.
+//! - On PostgreSQL, case is folded for every letter (as the matcher does), and a sort by a
+//!   document attribute holding values of different JSON types orders them as jsonb does.
 
 use serde_json::Value;
 
+use crate::db::sql::Dialect;
 use crate::scim::error::ScimError;
 use crate::scim::filter::{normalize_datetime, CompareOp, Filter};
 use crate::scim::path::{is_core_urn, AttrPath};
@@ -80,24 +88,25 @@ enum Target {
     },
 }
 
-pub fn user_filter_sql(f: &Filter) -> Result<SqlFragment, ScimError> {
-    translate(f, Kind::User)
+pub fn user_filter_sql(f: &Filter, dialect: Dialect) -> Result<SqlFragment, ScimError> {
+    translate(f, Kind::User, dialect)
 }
 
 /// [`user_filter_sql`] for a directory whose attribute mapping moved a built-in field: the
 /// columns the mapping derives may no longer hold the attribute a filter names (Job title from a
 /// job code, say), so filters on those attributes read the stored documents instead.
-pub fn user_document_filter_sql(f: &Filter) -> Result<SqlFragment, ScimError> {
-    translate(f, Kind::UserDocument)
+pub fn user_document_filter_sql(f: &Filter, dialect: Dialect) -> Result<SqlFragment, ScimError> {
+    translate(f, Kind::UserDocument, dialect)
 }
 
-pub fn group_filter_sql(f: &Filter) -> Result<SqlFragment, ScimError> {
-    translate(f, Kind::Group)
+pub fn group_filter_sql(f: &Filter, dialect: Dialect) -> Result<SqlFragment, ScimError> {
+    translate(f, Kind::Group, dialect)
 }
 
-fn translate(f: &Filter, kind: Kind) -> Result<SqlFragment, ScimError> {
+fn translate(f: &Filter, kind: Kind, dialect: Dialect) -> Result<SqlFragment, ScimError> {
     let mut tx = Tx {
         kind,
+        dialect,
         params: Vec::new(),
         aliases: 0,
     };
@@ -140,6 +149,36 @@ fn jpath(keys: &[&str]) -> Result<String, ScimError> {
     }
     s.push('\'');
     Ok(s)
+}
+
+/// A jsonb path as a PostgreSQL text-array literal, e.g. `'{"name","givenName"}'`: each key
+/// quoted, so that no key reads as NULL; [`safe_key`] leaves nothing to escape inside quotes.
+fn pg_path(keys: &[&str]) -> Result<String, ScimError> {
+    let mut s = String::from("'{");
+    for (i, k) in keys.iter().enumerate() {
+        if !safe_key(k) {
+            return Err(invalid(format!(
+                "'{}' is not an attribute name that can be searched.",
+                quoted(k)
+            )));
+        }
+        if i > 0 {
+            s.push(',');
+        }
+        s.push('"');
+        s.push_str(k);
+        s.push('"');
+    }
+    s.push_str("}'");
+    Ok(s)
+}
+
+/// The JSON path of `keys` in the dialect's spelling.
+fn path_in(dialect: Dialect, keys: &[&str]) -> Result<String, ScimError> {
+    match dialect {
+        Dialect::Sqlite => jpath(keys),
+        Dialect::Postgres => pg_path(keys),
+    }
 }
 
 fn eq_ci(a: &str, b: &str) -> bool {
@@ -306,6 +345,7 @@ fn as_bool(v: &Value) -> Option<bool> {
 
 struct Tx {
     kind: Kind,
+    dialect: Dialect,
     params: Vec<SqlParam>,
     aliases: usize,
 }
@@ -319,6 +359,14 @@ impl Tx {
     fn bind(&mut self, p: SqlParam) -> &'static str {
         self.params.push(p);
         "?"
+    }
+
+    /// SQL's false: SQLite's 0 (as it always wrote it), PostgreSQL's boolean.
+    fn no(&self) -> &'static str {
+        match self.dialect {
+            Dialect::Sqlite => "0",
+            Dialect::Postgres => "FALSE",
+        }
     }
 
     /// `doc` is the JSON the attribute paths are relative to; `top` is false inside brackets.
@@ -335,7 +383,10 @@ impl Tx {
                 format!("({a} OR {b})")
             }
             // SQL's NULL would make NOT(NULL) exclude the row; SCIM's `not` is two-valued.
-            Filter::Not(a) => format!("(NOT COALESCE({}, 0))", self.filter(a, doc, top)?),
+            Filter::Not(a) => {
+                let a = self.filter(a, doc, top)?;
+                format!("(NOT COALESCE({a}, {}))", self.no())
+            }
             Filter::Present(p) => self.present(p, doc, top)?,
             Filter::Compare(p, op, v) => self.compare(p, *op, v, doc, top)?,
             Filter::ValuePath {
@@ -375,11 +426,16 @@ impl Tx {
                 "g.seq IN (SELECT m.group_seq FROM group_members m WHERE {c} IS NOT NULL AND {c} <> '')"
             ),
             Target::Json { prefix, name, sub } => {
-                self.any_leaf(doc, prefix.as_deref(), &name, sub.as_deref(), false, |_, v, t| {
-                    Ok(format!(
-                        "({t} IS NOT NULL AND {t} <> 'null' AND NOT ({t} = 'text' AND {v} = '') \
-                         AND NOT (CASE WHEN {t} = 'array' THEN json_array_length({v}) = 0 ELSE 0 END))"
-                    ))
+                self.any_leaf(doc, prefix.as_deref(), &name, sub.as_deref(), false, |tx, v, t| {
+                    Ok(match tx.dialect {
+                        Dialect::Sqlite => format!(
+                            "({t} IS NOT NULL AND {t} <> 'null' AND NOT ({t} = 'text' AND {v} = '') \
+                             AND NOT (CASE WHEN {t} = 'array' THEN json_array_length({v}) = 0 ELSE 0 END))"
+                        ),
+                        Dialect::Postgres => format!(
+                            "({t} IS NOT NULL AND {t} <> 'null' AND {v} <> '\"\"'::jsonb AND {v} <> '[]'::jsonb)"
+                        ),
+                    })
                 })?
             }
         })
@@ -395,7 +451,7 @@ impl Tx {
     ) -> Result<String, ScimError> {
         if op == CompareOp::Ne {
             let eq = self.compare(p, CompareOp::Eq, v, doc, top)?;
-            return Ok(format!("(NOT COALESCE({eq}, 0))"));
+            return Ok(format!("(NOT COALESCE({eq}, {}))", self.no()));
         }
         let what = p.to_string();
         let target = self.target(p, top);
@@ -507,6 +563,9 @@ impl Tx {
 
     /// A text comparison that never widens NULL into a match.
     fn text_cmp(&mut self, c: &str, op: CompareOp, s: &str, exact: bool) -> String {
+        if self.dialect == Dialect::Postgres {
+            return self.pg_text_cmp(c, op, s, exact);
+        }
         let coll = if exact { "" } else { " COLLATE NOCASE" };
         match op {
             CompareOp::Co | CompareOp::Sw | CompareOp::Ew if !exact => {
@@ -537,7 +596,51 @@ impl Tx {
         }
     }
 
-    /// A comparison on one JSON leaf, given SQL for its value and its `json_type`.
+    /// [`Self::text_cmp`] in PostgreSQL's spelling. Without case, `eq` runs under the `nocase`
+    /// collation (the lookup indexes' own); `co`/`sw`/`ew` are LIKE, which PostgreSQL runs as
+    /// ILIKE (`db::sql`), with `%`, `_` and `\` escaped; an order compares the lowercased text
+    /// byte by byte (collation "C"), as SQLite's NOCASE and the matcher do. With case, orders are
+    /// byte orders too.
+    fn pg_text_cmp(&mut self, c: &str, op: CompareOp, s: &str, exact: bool) -> String {
+        match op {
+            CompareOp::Co | CompareOp::Sw | CompareOp::Ew if !exact => {
+                let q = self.bind(SqlParam::Text(like_pattern(op, s)));
+                format!("({c} LIKE {q} ESCAPE '\\')")
+            }
+            CompareOp::Co => {
+                let q = self.bind(SqlParam::Text(s.to_string()));
+                format!("(strpos({c}, {q}) > 0)")
+            }
+            CompareOp::Sw => {
+                let q = self.bind(SqlParam::Text(s.to_string()));
+                format!("starts_with({c}, {q})")
+            }
+            CompareOp::Ew => {
+                let q1 = self.bind(SqlParam::Text(s.to_string()));
+                let q2 = self.bind(SqlParam::Text(s.to_string()));
+                format!("(right({c}, char_length(CAST({q1} AS TEXT))) = {q2})")
+            }
+            CompareOp::Eq if !exact => {
+                let q = self.bind(SqlParam::Text(s.to_string()));
+                format!("({c} = {q} COLLATE NOCASE)")
+            }
+            CompareOp::Eq => {
+                let q = self.bind(SqlParam::Text(s.to_string()));
+                format!("({c} = {q})")
+            }
+            _ if !exact => {
+                let q = self.bind(SqlParam::Text(s.to_string()));
+                format!("(lower({c}) COLLATE \"C\" {} lower({q}))", sql_op(op))
+            }
+            _ => {
+                let q = self.bind(SqlParam::Text(s.to_string()));
+                format!("({c} COLLATE \"C\" {} {q})", sql_op(op))
+            }
+        }
+    }
+
+    /// A comparison on one JSON leaf, given SQL for its value and its `json_type` (SQLite), or
+    /// for the jsonb value and its `jsonb_typeof` (PostgreSQL).
     fn json_pred(
         &mut self,
         val: &str,
@@ -547,6 +650,9 @@ impl Tx {
         exact: bool,
         what: &str,
     ) -> Result<String, ScimError> {
+        if self.dialect == Dialect::Postgres {
+            return self.pg_json_pred(val, ty, op, v, exact, what);
+        }
         match v {
             Value::String(s) => {
                 let cmp = self.text_cmp(val, op, s, exact);
@@ -584,6 +690,55 @@ impl Tx {
         }
     }
 
+    /// [`Self::json_pred`] on a jsonb value `val`: text is its `#>> '{}'`, numbers compare as
+    /// numbers (double precision, as SQLite's REAL), booleans as jsonb.
+    fn pg_json_pred(
+        &mut self,
+        val: &str,
+        ty: &str,
+        op: CompareOp,
+        v: &Value,
+        exact: bool,
+        what: &str,
+    ) -> Result<String, ScimError> {
+        match v {
+            Value::String(s) => {
+                let cmp = self.text_cmp(&format!("({val} #>> '{{}}')"), op, s, exact);
+                Ok(format!("({ty} = 'string' AND {cmp})"))
+            }
+            Value::Number(n) => {
+                if matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew) {
+                    return Err(invalid(format!(
+                        "'{what} {op}' needs a quoted text value, not the number {n}."
+                    )));
+                }
+                let p = match (n.as_i64(), n.as_f64()) {
+                    (Some(i), _) => SqlParam::Int(i),
+                    (None, Some(f)) => SqlParam::Real(f),
+                    _ => return Err(invalid(format!("The number {n} is out of range."))),
+                };
+                let q = self.bind(p);
+                // CASE, not AND: the cast must not see a value that is not a number.
+                Ok(format!(
+                    "(CASE WHEN {ty} = 'number' THEN CAST({val} #>> '{{}}' AS DOUBLE PRECISION) {} CAST({q} AS DOUBLE PRECISION) END)",
+                    sql_op(op)
+                ))
+            }
+            Value::Bool(b) => {
+                if op != CompareOp::Eq {
+                    return Err(invalid(format!(
+                        "'{what} {op} {b}' cannot be evaluated; only eq and ne apply to true and false."
+                    )));
+                }
+                Ok(format!("({val} = '{b}'::jsonb)"))
+            }
+            _ => Err(invalid(format!(
+                "'{what}' cannot be compared with {}.",
+                quoted(&v.to_string())
+            ))),
+        }
+    }
+
     /// True when some value the attribute reaches satisfies `pred`, flattening a multi-valued
     /// attribute the way `Filter::matches` does. With `mapped`, a complex value is replaced by
     /// its `value` sub-attribute first.
@@ -597,6 +752,9 @@ impl Tx {
         mapped: bool,
         mut pred: impl FnMut(&mut Self, &str, &str) -> Result<String, ScimError>,
     ) -> Result<String, ScimError> {
+        if self.dialect == Dialect::Postgres {
+            return self.pg_any_leaf(doc, prefix, name, sub, mapped, pred);
+        }
         let mut keys: Vec<&str> = prefix.into_iter().collect();
         keys.push(name);
         let attr_path = jpath(&keys)?;
@@ -637,6 +795,44 @@ impl Tx {
         ))
     }
 
+    /// [`Self::any_leaf`] over jsonb: `pred` gets a jsonb value and its `jsonb_typeof`.
+    fn pg_any_leaf(
+        &mut self,
+        doc: &str,
+        prefix: Option<&str>,
+        name: &str,
+        sub: Option<&str>,
+        mapped: bool,
+        mut pred: impl FnMut(&mut Self, &str, &str) -> Result<String, ScimError>,
+    ) -> Result<String, ScimError> {
+        let mut keys: Vec<&str> = prefix.into_iter().collect();
+        keys.push(name);
+        let attr_path = pg_path(&keys)?;
+        if let Some(s) = sub {
+            keys.push(s);
+        }
+        let full_path = pg_path(&keys)?;
+        // `#>` of a key on anything but an object is NULL: no CASE needed to guard it.
+        let map = |v: String| -> String {
+            if mapped {
+                format!("(CASE jsonb_typeof({v}) WHEN 'object' THEN {v} -> 'value' ELSE {v} END)")
+            } else {
+                v
+            }
+        };
+        let a = self.alias();
+        let ev = match sub {
+            Some(s) => map(format!("({a}.value #> {})", pg_path(&[s])?)),
+            None => map(format!("{a}.value")),
+        };
+        let each_pred = pred(self, &ev, &format!("jsonb_typeof({ev})"))?;
+        let sv = map(format!("({doc} #> {full_path})"));
+        let scalar_pred = pred(self, &sv, &format!("jsonb_typeof({sv})"))?;
+        Ok(format!(
+            "(CASE jsonb_typeof({doc} #> {attr_path}) WHEN 'array' THEN EXISTS (SELECT 1 FROM jsonb_array_elements({doc} #> {attr_path}) {a}(value) WHERE {each_pred}) ELSE COALESCE({scalar_pred}, FALSE) END)"
+        ))
+    }
+
     fn value_path(
         &mut self,
         attr: &AttrPath,
@@ -648,7 +844,7 @@ impl Tx {
             if *op == CompareOp::Ne {
                 let eq = (s.clone(), CompareOp::Eq, v.clone());
                 let pos = self.value_path(attr, inner, Some(&eq), doc)?;
-                return Ok(format!("(NOT COALESCE({pos}, 0))"));
+                return Ok(format!("(NOT COALESCE({pos}, {}))", self.no()));
             }
         }
         match (self.kind, self.target(attr, true)) {
@@ -696,25 +892,42 @@ impl Tx {
         };
         let mut keys: Vec<&str> = prefix.iter().map(String::as_str).collect();
         keys.push(&name);
-        let path = jpath(&keys)?;
+        let path = path_in(self.dialect, &keys)?;
         let a = self.alias();
-        let elem = format!(
-            "(CASE {a}.type WHEN 'object' THEN {a}.value ELSE json_object('value', {a}.value) END)"
-        );
+        let pg = self.dialect == Dialect::Postgres;
+        let elem = if pg {
+            format!(
+                "(CASE jsonb_typeof({a}.value) WHEN 'object' THEN {a}.value ELSE jsonb_build_object('value', {a}.value) END)"
+            )
+        } else {
+            format!(
+                "(CASE {a}.type WHEN 'object' THEN {a}.value ELSE json_object('value', {a}.value) END)"
+            )
+        };
         let mut each = self.filter(inner, &elem, false)?;
         if let Some((s, op, v)) = sub_compare {
             let sc = self.compare(&AttrPath::new(s), *op, v, &elem, false)?;
             each = format!("({each} AND {sc})");
         }
-        let obj = format!("json_extract({doc}, {path})");
+        let obj = if pg {
+            format!("({doc} #> {path})")
+        } else {
+            format!("json_extract({doc}, {path})")
+        };
         let mut single = self.filter(inner, &obj, false)?;
         if let Some((s, op, v)) = sub_compare {
             let sc = self.compare(&AttrPath::new(s), *op, v, &obj, false)?;
             single = format!("({single} AND {sc})");
         }
-        Ok(format!(
-            "(CASE json_type({doc}, {path}) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each({doc}, {path}) {a} WHERE {each}) WHEN 'object' THEN COALESCE({single}, 0) ELSE 0 END)"
-        ))
+        Ok(if pg {
+            format!(
+                "(CASE jsonb_typeof({doc} #> {path}) WHEN 'array' THEN EXISTS (SELECT 1 FROM jsonb_array_elements({doc} #> {path}) {a}(value) WHERE {each}) WHEN 'object' THEN COALESCE({single}, FALSE) ELSE FALSE END)"
+            )
+        } else {
+            format!(
+                "(CASE json_type({doc}, {path}) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each({doc}, {path}) {a} WHERE {each}) WHEN 'object' THEN COALESCE({single}, 0) ELSE 0 END)"
+            )
+        })
     }
 
     /// The filter inside `members[...]`, over the `group_members` row `m`.
@@ -730,7 +943,10 @@ impl Tx {
                 let b = self.member_filter(b)?;
                 format!("({a} OR {b})")
             }
-            Filter::Not(a) => format!("(NOT COALESCE({}, 0))", self.member_filter(a)?),
+            Filter::Not(a) => {
+                let a = self.member_filter(a)?;
+                format!("(NOT COALESCE({a}, {}))", self.no())
+            }
             Filter::Present(p) => {
                 let c = member_column(p)?;
                 format!("({c} IS NOT NULL AND {c} <> '')")
@@ -755,7 +971,7 @@ impl Tx {
                         v,
                         &p.to_string(),
                     )?;
-                    format!("(NOT COALESCE({eq}, 0))")
+                    format!("(NOT COALESCE({eq}, {}))", self.no())
                 } else {
                     self.column_cmp(c, ColType::Text { exact: false }, *op, v, &p.to_string())?
                 }
@@ -792,7 +1008,10 @@ fn selects_primary_email(f: &Filter) -> bool {
     }
 }
 
-fn sort_expr(attr: &str, kind: Kind) -> Result<String, ScimError> {
+fn sort_expr(attr: &str, kind: Kind, dialect: Dialect) -> Result<String, ScimError> {
+    if dialect == Dialect::Postgres {
+        return pg_sort_expr(attr, kind);
+    }
     let p = AttrPath::parse(attr).map_err(|_| {
         ScimError::invalid_value(format!(
             "sortBy '{}' is not an attribute name.",
@@ -812,18 +1031,7 @@ fn sort_expr(attr: &str, kind: Kind) -> Result<String, ScimError> {
         Target::Json { prefix, name, sub } => {
             let mut keys: Vec<&str> = prefix.iter().map(String::as_str).collect();
             keys.push(&name);
-            let multi = sub.is_none()
-                && matches!(
-                    name.as_str(),
-                    "emails"
-                        | "phoneNumbers"
-                        | "addresses"
-                        | "ims"
-                        | "photos"
-                        | "roles"
-                        | "entitlements"
-                        | "x509Certificates"
-                );
+            let multi = sub.is_none() && multi_valued(&name);
             if let Some(s) = &sub {
                 keys.push(s);
             }
@@ -843,19 +1051,86 @@ fn sort_expr(attr: &str, kind: Kind) -> Result<String, ScimError> {
     })
 }
 
+/// The attributes that sort by their primary value (RFC 7644 §3.4.2.3).
+fn multi_valued(name: &str) -> bool {
+    matches!(
+        name,
+        "emails"
+            | "phoneNumbers"
+            | "addresses"
+            | "ims"
+            | "photos"
+            | "roles"
+            | "entitlements"
+            | "x509Certificates"
+    )
+}
+
+/// [`sort_expr`] in PostgreSQL's spelling, ordering as SQLite does: text without case by its
+/// lowercased bytes, other text by its bytes (collation "C"), document values as jsonb (numbers
+/// as numbers), JSON null as SQL NULL. The caller places NULLs first in ascending order, as
+/// SQLite does (see [`nulls_as_sqlite`]).
+fn pg_sort_expr(attr: &str, kind: Kind) -> Result<String, ScimError> {
+    let p = AttrPath::parse(attr).map_err(|_| {
+        ScimError::invalid_value(format!(
+            "sortBy '{}' is not an attribute name.",
+            quoted(attr)
+        ))
+    })?;
+    let target = match kind {
+        Kind::User => user_target(&p),
+        Kind::UserDocument => user_document_target(&p),
+        Kind::Group => group_target(&p),
+    };
+    Ok(match target {
+        Target::Column(c, ColType::Text { exact: false }) => format!("lower({c}) COLLATE \"C\""),
+        Target::Column(c, ColType::Bool) => c.to_string(),
+        Target::Column(c, _) => format!("{c} COLLATE \"C\""),
+        // NULL for every row, as in SQLite (PostgreSQL refuses a constant in ORDER BY).
+        Target::Member(_) => "NULLIF(g.seq, g.seq)".to_string(),
+        Target::Json { prefix, name, sub } => {
+            let mut keys: Vec<&str> = prefix.iter().map(String::as_str).collect();
+            keys.push(&name);
+            let multi = sub.is_none() && multi_valued(&name);
+            if let Some(s) = &sub {
+                keys.push(s);
+            }
+            let path = pg_path(&keys)?;
+            let doc = kind.doc();
+            if multi {
+                format!(
+                    "(SELECT NULLIF(s.value -> 'value', 'null'::jsonb) FROM jsonb_array_elements(CASE jsonb_typeof({doc} #> {path}) WHEN 'array' THEN {doc} #> {path} END) WITH ORDINALITY s(value, n) ORDER BY s.value -> 'primary' DESC NULLS LAST, s.n LIMIT 1)"
+                )
+            } else {
+                format!("NULLIF({doc} #> {path}, 'null'::jsonb)")
+            }
+        }
+    })
+}
+
+/// What follows `ORDER BY <expr> ASC|DESC` so that NULLs sort as in SQLite (smallest): nothing
+/// in SQLite, `NULLS FIRST`/`NULLS LAST` in PostgreSQL (where NULLs are largest).
+pub fn nulls_as_sqlite(dialect: Dialect, descending: bool) -> &'static str {
+    match (dialect, descending) {
+        (Dialect::Sqlite, _) => "",
+        (Dialect::Postgres, false) => " NULLS FIRST",
+        (Dialect::Postgres, true) => " NULLS LAST",
+    }
+}
+
 /// An expression to `ORDER BY`; the caller appends the direction and `, e.seq`.
-pub fn user_sort_sql(attr: &str) -> Result<String, ScimError> {
-    sort_expr(attr, Kind::User)
+pub fn user_sort_sql(attr: &str, dialect: Dialect) -> Result<String, ScimError> {
+    sort_expr(attr, Kind::User, dialect)
 }
 
 /// [`user_sort_sql`] with the attribute mapping changed (see [`user_document_filter_sql`]).
-pub fn user_document_sort_sql(attr: &str) -> Result<String, ScimError> {
-    sort_expr(attr, Kind::UserDocument)
+pub fn user_document_sort_sql(attr: &str, dialect: Dialect) -> Result<String, ScimError> {
+    sort_expr(attr, Kind::UserDocument, dialect)
 }
 
 /// An expression to `ORDER BY`; the caller appends the direction and `, g.seq`.
-pub fn group_sort_sql(attr: &str) -> Result<String, ScimError> {
-    sort_expr(attr, Kind::Group)
+pub fn group_sort_sql(attr: &str, dialect: Dialect) -> Result<String, ScimError> {
+    sort_expr(attr, Kind::Group, dialect)
 }
 
 #[cfg(test)]
@@ -871,7 +1146,7 @@ mod tests {
     /// a connection to it; the directory is removed with it.
     pub(super) struct Migrated {
         conn: Connection,
-        _dir: tempfile::TempDir,
+        _dir: Option<tempfile::TempDir>,
     }
 
     impl std::ops::Deref for Migrated {
@@ -892,7 +1167,36 @@ mod tests {
             db.close().await;
         });
         let conn = Connection::open(dir.path().join(crate::db::DATABASE_FILE)).unwrap();
-        Migrated { conn, _dir: dir }
+        Migrated {
+            conn,
+            _dir: Some(dir),
+        }
+    }
+
+    /// [`migrated`] on PostgreSQL: a new database on the test cluster, made by the real
+    /// PostgreSQL migrator, and a connection to it; `None` (after saying why) without one.
+    pub(super) fn migrated_pg() -> Option<Migrated> {
+        let url = crate::db::testpg::fresh_database()?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let db = crate::db::Db::open_postgres(&url).await.unwrap();
+            db.close().await;
+        });
+        let client = ::postgres::Client::connect(&url, ::postgres::NoTls).unwrap();
+        Some(Migrated {
+            conn: Connection::postgres(client),
+            _dir: None,
+        })
+    }
+
+    /// A migrated database of each engine: SQLite always, PostgreSQL when the tests have one.
+    pub(super) fn engines() -> Vec<Migrated> {
+        let mut all = vec![migrated()];
+        all.extend(migrated_pg());
+        all
     }
 
     fn to_sql(p: &SqlParam) -> crate::db::sql::Value {
@@ -949,8 +1253,16 @@ mod tests {
         v.pointer(ptr).and_then(Value::as_str).map(str::to_string)
     }
 
+    /// The fixtures in a database of each engine.
+    fn dbs() -> Vec<Migrated> {
+        engines().into_iter().map(fill).collect()
+    }
+
     fn db() -> Migrated {
-        let c = migrated();
+        fill(migrated())
+    }
+
+    fn fill(c: Migrated) -> Migrated {
         for u in users() {
             let mut doc = u.clone();
             let m = doc.as_object_mut().unwrap();
@@ -1037,12 +1349,14 @@ mod tests {
 
     fn query(c: &Connection, sql: &str, frag: &SqlFragment) -> Vec<String> {
         let full = sql.replace("<F>", &frag.sql);
-        let mut st = c.prepare(&full).unwrap_or_else(|e| panic!("{e}: {full}"));
+        let mut st = c
+            .prepare(&full)
+            .unwrap_or_else(|e| panic!("{:?}: {e}: {full}", c.dialect()));
         let rows = st
             .query_map(params_from_iter(frag.params.iter().map(to_sql)), |r| {
                 r.get::<_, String>(0)
             })
-            .unwrap_or_else(|e| panic!("{e}: {full}"));
+            .unwrap_or_else(|e| panic!("{:?}: {e}: {full}", c.dialect()));
         let mut ids: Vec<String> = rows.map(|r| r.unwrap()).collect();
         ids.sort();
         ids
@@ -1054,7 +1368,8 @@ mod tests {
 
     fn user_ids(c: &Connection, filter: &str) -> Vec<String> {
         let f = parse_filter(filter).unwrap_or_else(|e| panic!("{}", e.detail));
-        let frag = user_filter_sql(&f).unwrap_or_else(|e| panic!("{filter}: {}", e.detail));
+        let frag =
+            user_filter_sql(&f, c.dialect()).unwrap_or_else(|e| panic!("{filter}: {}", e.detail));
         query(c, USERS_SQL, &frag)
     }
 
@@ -1154,10 +1469,16 @@ mod tests {
 
     #[test]
     fn sql_agrees_with_matcher_on_users() {
-        let c = db();
         let resources = users();
-        for f in USER_FILTERS {
-            assert_eq!(user_ids(&c, f), matcher_ids(&resources, f), "filter: {f}");
+        for c in dbs() {
+            for f in USER_FILTERS {
+                assert_eq!(
+                    user_ids(&c, f),
+                    matcher_ids(&resources, f),
+                    "{:?}: filter: {f}",
+                    c.dialect()
+                );
+            }
         }
     }
 
@@ -1184,16 +1505,19 @@ mod tests {
 
     #[test]
     fn sql_agrees_with_matcher_on_groups() {
-        let c = db();
         let resources = groups();
-        for f in GROUP_FILTERS {
-            let parsed = parse_filter(f).unwrap();
-            let frag = group_filter_sql(&parsed).unwrap_or_else(|e| panic!("{f}: {}", e.detail));
-            assert_eq!(
-                query(&c, GROUPS_SQL, &frag),
-                matcher_ids(&resources, f),
-                "filter: {f}"
-            );
+        for c in dbs() {
+            for f in GROUP_FILTERS {
+                let parsed = parse_filter(f).unwrap();
+                let frag = group_filter_sql(&parsed, c.dialect())
+                    .unwrap_or_else(|e| panic!("{f}: {}", e.detail));
+                assert_eq!(
+                    query(&c, GROUPS_SQL, &frag),
+                    matcher_ids(&resources, f),
+                    "{:?}: filter: {f}",
+                    c.dialect()
+                );
+            }
         }
     }
 
@@ -1241,8 +1565,14 @@ mod tests {
     /// document attributes, multi-valued, value paths, the extension, dates, numbers, booleans).
     #[test]
     fn sql_and_matcher_agree_on_random_filters() {
+        for c in dbs() {
+            random_filters_agree(&c);
+        }
+    }
+
+    fn random_filters_agree(c: &Connection) {
         use rand::SeedableRng;
-        let c = db();
+        let dialect = c.dialect();
         let resources = users();
         let attrs = [
             "userName",
@@ -1309,13 +1639,13 @@ mod tests {
             let Ok(parsed) = parse_filter(&filter) else {
                 continue;
             };
-            match user_filter_sql(&parsed) {
+            match user_filter_sql(&parsed, dialect) {
                 Ok(frag) => {
                     compared += 1;
                     assert_eq!(
-                        query(&c, USERS_SQL, &frag),
+                        query(c, USERS_SQL, &frag),
                         matcher_ids(&resources, &filter),
-                        "filter: {filter}"
+                        "{dialect:?}: filter: {filter}"
                     );
                 }
                 Err(_) => refused += 1,
@@ -1363,12 +1693,12 @@ mod tests {
             let Ok(parsed) = parse_filter(&filter) else {
                 continue;
             };
-            if let Ok(frag) = group_filter_sql(&parsed) {
+            if let Ok(frag) = group_filter_sql(&parsed, dialect) {
                 compared += 1;
                 assert_eq!(
-                    query(&c, GROUPS_SQL, &frag),
+                    query(c, GROUPS_SQL, &frag),
                     matcher_ids(&resources, &filter),
-                    "filter: {filter}"
+                    "{dialect:?}: filter: {filter}"
                 );
             }
         }
@@ -1377,24 +1707,26 @@ mod tests {
 
     #[test]
     fn okta_lookups_find_deactivated_users_case_insensitively() {
-        let c = db();
+        for c in dbs() {
+            okta_lookups(&c);
+        }
+    }
+
+    fn okta_lookups(c: &Connection) {
+        assert_eq!(user_ids(c, r#"userName eq "BOB@CORP.EXAMPLE""#), vec!["u2"]);
+        assert_eq!(user_ids(c, r#"email eq "Bob@Corp.Example""#), vec!["u2"]);
         assert_eq!(
-            user_ids(&c, r#"userName eq "BOB@CORP.EXAMPLE""#),
+            user_ids(c, r#"emails[type eq "work"].value eq "BOB@corp.example""#),
             vec!["u2"]
         );
-        assert_eq!(user_ids(&c, r#"email eq "Bob@Corp.Example""#), vec!["u2"]);
         assert_eq!(
-            user_ids(&c, r#"emails[type eq "work"].value eq "BOB@corp.example""#),
-            vec!["u2"]
-        );
-        assert_eq!(
-            user_ids(&c, r#"userName eq "jane.doe@corp.example""#),
+            user_ids(c, r#"userName eq "jane.doe@corp.example""#),
             vec!["u1"]
         );
-        assert!(user_ids(&c, r#"userName eq "nobody@corp.example""#).is_empty());
+        assert!(user_ids(c, r#"userName eq "nobody@corp.example""#).is_empty());
         assert_eq!(
             user_ids(
-                &c,
+                c,
                 r#"userName eq "bob@corp.example" and emails[type eq "work"].value eq "bob@corp.example""#
             ),
             vec!["u2"]
@@ -1403,7 +1735,7 @@ mod tests {
 
     fn plan(c: &Connection, filter: &str) -> String {
         let f = parse_filter(filter).unwrap();
-        let frag = user_filter_sql(&f).unwrap();
+        let frag = user_filter_sql(&f, Dialect::Sqlite).unwrap();
         let sql = format!(
             "EXPLAIN QUERY PLAN SELECT e.id FROM employees e WHERE e.status <> 'removed' AND ({})",
             frag.sql
@@ -1435,6 +1767,58 @@ mod tests {
         assert!(p.contains("USING INDEX employees_external_id"), "{p}");
     }
 
+    /// Okta's lookups use the same indexes on PostgreSQL (migrations-pg: `user_name COLLATE
+    /// nocase` where not removed, `email COLLATE nocase`, `external_id`), over 20,000 employees.
+    #[test]
+    fn lookups_use_indexes_on_postgres() {
+        let Some(c) = migrated_pg() else {
+            return;
+        };
+        c.execute_batch(
+            "INSERT INTO employees (id, external_id, user_name, email, status, doc, created_at, \
+             updated_at) SELECT 'id-' || i, '00u' || i, 'user' || i || '@corp.example', \
+             'user' || i || '@corp.example', 'active', '{}', '2026-12-01T00:00:00.000Z', \
+             '2026-12-01T00:00:00.000Z' FROM generate_series(1, 20000) i; ANALYZE employees",
+        )
+        .unwrap();
+        let plan = |filter: &str| -> String {
+            let f = parse_filter(filter).unwrap();
+            let frag = user_filter_sql(&f, Dialect::Postgres).unwrap();
+            let sql = format!(
+                "EXPLAIN SELECT e.id FROM employees e WHERE e.status <> 'removed' AND ({})",
+                frag.sql
+            );
+            let mut st = c.prepare(&sql).unwrap();
+            let rows = st
+                .query_map(params_from_iter(frag.params.iter().map(to_sql)), |r| {
+                    r.get::<_, String>(0)
+                })
+                .unwrap();
+            rows.map(|r| r.unwrap()).collect::<Vec<_>>().join("\n")
+        };
+        let uses = |p: &str, index: &str| {
+            p.contains(&format!("Index Scan using {index} "))
+                || p.contains(&format!("Bitmap Index Scan on {index}"))
+        };
+        let p = plan(r#"userName eq "USER42@corp.example""#);
+        assert!(uses(&p, "employees_user_name"), "{p}");
+        for f in [
+            r#"email eq "user42@corp.example""#,
+            r#"emails eq "user42@corp.example""#,
+            r#"emails.value eq "user42@corp.example""#,
+            r#"emails[type eq "work"].value eq "USER42@corp.example""#,
+        ] {
+            let p = plan(f);
+            assert!(uses(&p, "employees_email"), "{f}: {p}");
+        }
+        let p = plan(r#"externalId eq "00u42""#);
+        assert!(uses(&p, "employees_external_id"), "{p}");
+        assert_eq!(
+            user_ids(&c, r#"userName eq "USER42@corp.example""#),
+            vec!["id-42"]
+        );
+    }
+
     #[test]
     fn errors_are_invalid_filter() {
         for f in [
@@ -1448,22 +1832,32 @@ mod tests {
             r#"members[type eq "User"]"#,
         ] {
             let parsed = parse_filter(f).unwrap();
-            let e = match user_filter_sql(&parsed).and_then(|_| group_filter_sql(&parsed)) {
-                Ok(_) => panic!("{f} translated"),
-                Err(e) => e,
-            };
-            assert_eq!(
-                e.scim_type,
-                Some(crate::scim::error::ScimType::InvalidFilter),
-                "{f}"
-            );
-            assert!(!e.detail.is_empty());
+            for dialect in [Dialect::Sqlite, Dialect::Postgres] {
+                let e = match user_filter_sql(&parsed, dialect)
+                    .and_then(|_| group_filter_sql(&parsed, dialect))
+                {
+                    Ok(_) => panic!("{f} translated"),
+                    Err(e) => e,
+                };
+                assert_eq!(
+                    e.scim_type,
+                    Some(crate::scim::error::ScimType::InvalidFilter),
+                    "{f}"
+                );
+                assert!(!e.detail.is_empty());
+            }
         }
     }
 
     #[test]
     fn injection_in_names_is_refused_and_values_are_bound() {
-        let c = db();
+        for c in dbs() {
+            injection_is_refused(&c);
+        }
+    }
+
+    fn injection_is_refused(c: &Connection) {
+        let dialect = c.dialect();
         let evil = Filter::Compare(
             AttrPath {
                 urn: None,
@@ -1473,22 +1867,22 @@ mod tests {
             CompareOp::Eq,
             json!("a"),
         );
-        assert!(user_filter_sql(&evil).is_err());
-        assert!(group_filter_sql(&evil).is_err());
+        assert!(user_filter_sql(&evil, dialect).is_err());
+        assert!(group_filter_sql(&evil, dialect).is_err());
         let evil_urn = Filter::Present(AttrPath {
             urn: Some("urn:x'||(SELECT 1)||'".into()),
             name: "a".into(),
             sub: None,
         });
-        assert!(user_filter_sql(&evil_urn).is_err());
-        assert!(user_sort_sql("x'); DROP TABLE employees; --").is_err());
-        assert!(user_sort_sql("a\"b").is_err());
+        assert!(user_filter_sql(&evil_urn, dialect).is_err());
+        assert!(user_sort_sql("x'); DROP TABLE employees; --", dialect).is_err());
+        assert!(user_sort_sql("a\"b", dialect).is_err());
         for f in [
             r#"userName eq "' OR 1=1 --""#,
             r#"nickName eq "'); DROP TABLE employees; --""#,
             r#"addresses[locality eq "x' OR '1'='1"]"#,
         ] {
-            let ids = user_ids(&c, f);
+            let ids = user_ids(c, f);
             assert!(ids.is_empty(), "{f}: {ids:?}");
         }
         let n: i64 = c
@@ -1499,11 +1893,18 @@ mod tests {
 
     #[test]
     fn sort_expressions_run() {
-        let c = db();
+        for c in dbs() {
+            sorts_run(&c);
+        }
+    }
+
+    fn sorts_run(c: &Connection) {
+        let dialect = c.dialect();
         let order = |attr: &str| -> Vec<String> {
-            let expr = user_sort_sql(attr).unwrap();
+            let expr = user_sort_sql(attr, dialect).unwrap();
+            let nulls = nulls_as_sqlite(dialect, false);
             let sql = format!(
-                "SELECT e.id FROM employees e WHERE e.status <> 'removed' ORDER BY {expr} ASC, e.seq"
+                "SELECT e.id FROM employees e WHERE e.status <> 'removed' ORDER BY {expr} ASC{nulls}, e.seq"
             );
             let mut st = c.prepare(&sql).unwrap_or_else(|e| panic!("{e}: {sql}"));
             let rows = st.query_map((), |r| r.get::<_, String>(0)).unwrap();
@@ -1527,8 +1928,9 @@ mod tests {
             "externalId",
             "custom",
         ] {
-            let expr = group_sort_sql(attr).unwrap();
-            let sql = format!("SELECT g.id FROM groups g ORDER BY {expr} DESC, g.seq");
+            let expr = group_sort_sql(attr, dialect).unwrap();
+            let nulls = nulls_as_sqlite(dialect, true);
+            let sql = format!("SELECT g.id FROM groups g ORDER BY {expr} DESC{nulls}, g.seq");
             c.prepare(&sql).unwrap_or_else(|e| panic!("{e}: {sql}"));
         }
     }
@@ -1540,8 +1942,13 @@ mod limit_tests {
     use crate::scim::filter::parse_filter;
 
     #[test]
-    fn longest_filters_still_run_in_sqlite() {
-        let c = super::tests::migrated();
+    fn longest_filters_still_run() {
+        for c in super::tests::engines() {
+            longest_filters_run(&c);
+        }
+    }
+
+    fn longest_filters_run(c: &crate::db::sql::Connection) {
         for (term, join) in [
             ("a pr", " or "),
             ("a pr", " and "),
@@ -1553,13 +1960,18 @@ mod limit_tests {
                 parts.push(term);
             }
             let f = parse_filter(&parts.join(join)).unwrap();
-            let frag = user_filter_sql(&f).unwrap();
+            let frag = user_filter_sql(&f, c.dialect()).unwrap();
             let sql = format!(
                 "SELECT e.id FROM employees e WHERE e.status <> 'removed' AND ({})",
                 frag.sql
             );
             let r = c.prepare(&sql).map(|_| ());
-            assert!(r.is_ok(), "{} terms of {term}: {r:?}", parts.len());
+            assert!(
+                r.is_ok(),
+                "{:?}: {} terms of {term}: {r:?}",
+                c.dialect(),
+                parts.len()
+            );
         }
     }
 }

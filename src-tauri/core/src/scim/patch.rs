@@ -1080,6 +1080,7 @@ fn apply_filtered(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::sql::Dialect;
     use crate::scim::error::ScimType;
     use crate::scim::schema::{
         ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA as CORE_GROUP_SCHEMA, USER_SCHEMA as CORE_USER_SCHEMA,
@@ -1584,11 +1585,15 @@ mod tests {
             if let Ok(f) = crate::scim::filter::parse_filter(&text) {
                 let _ = f.matches(&user());
                 let _ = f.to_string();
-                let _ = crate::directory::sql_filter::user_filter_sql(&f);
-                let _ = crate::directory::sql_filter::group_filter_sql(&f);
+                for dialect in [Dialect::Sqlite, Dialect::Postgres] {
+                    let _ = crate::directory::sql_filter::user_filter_sql(&f, dialect);
+                    let _ = crate::directory::sql_filter::group_filter_sql(&f, dialect);
+                }
             }
             let _ = crate::scim::path::AttrPath::parse(&text);
-            let _ = crate::directory::sql_filter::user_sort_sql(&text);
+            for dialect in [Dialect::Sqlite, Dialect::Postgres] {
+                let _ = crate::directory::sql_filter::user_sort_sql(&text, dialect);
+            }
             if let Ok(p) = parse_patch_path(&text) {
                 for op in ["add", "replace", "remove"] {
                     for value in [
