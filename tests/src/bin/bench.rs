@@ -747,6 +747,19 @@ struct SizeResult {
 /// One size on one engine: seed `n` employees, start the engine's servers, walk the import,
 /// drive every operation with the clients split across the servers, then group push. The
 /// baseline is the bare server's, measured once for the size and shared by both engines.
+impl SizeResult {
+    /// Requests/s of operation `key` as a ratio to the bare server's: its writes for the
+    /// writes, its reads for the reads.
+    fn ratio(&self, key: &str) -> f64 {
+        let base = if matches!(key, "post" | "put" | "patch") {
+            &self.baseline.write
+        } else {
+            &self.baseline.read
+        };
+        self.ops[key].rps / base.rps
+    }
+}
+
 async fn measure_size(
     o: &Options,
     n: u64,
@@ -1468,16 +1481,11 @@ fn markdown(
         }
         for (key, label) in OPERATIONS {
             let s = &r.ops[key];
-            let base = if matches!(*key, "post" | "put" | "patch") {
-                &r.baseline.write
-            } else {
-                &r.baseline.read
-            };
             let _ = writeln!(
                 md,
                 "| {label} | {:.0} | {:.2} | {:.2} | {:.2} | {:.0} | {:.2} | {} |",
                 s.rps,
-                s.rps / base.rps,
+                r.ratio(key),
                 s.p50_ms,
                 s.p99_ms,
                 s.cpu_us_per_request.unwrap_or(0.0),
@@ -1581,20 +1589,15 @@ fn side_by_side(md: &mut String, r: &SizeResult, p: &SizeResult) {
     );
     for (key, label) in OPERATIONS {
         let (a, b) = (&r.ops[key], &p.ops[key]);
-        let base = if matches!(*key, "post" | "put" | "patch") {
-            &r.baseline.write
-        } else {
-            &r.baseline.read
-        };
         let _ = writeln!(
             md,
             "| {label} | {:.0} | {:.2} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} | {:.2} | {:.0} | {:.2} | {} |",
             a.rps,
-            a.rps / base.rps,
+            r.ratio(key),
             a.p50_ms,
             a.p99_ms,
             b.rps,
-            b.rps / base.rps,
+            p.ratio(key),
             b.p50_ms,
             b.p99_ms,
             b.cpu_us_per_request.unwrap_or(0.0),
@@ -1635,14 +1638,7 @@ fn pg_notes(o: &Options, results: &[SizeResult], pg: &[SizeResult]) -> Vec<Strin
     let Some((r, p)) = pair(100_000).or_else(|| pg.last().and_then(|p| pair(p.n))) else {
         return Vec::new();
     };
-    let ratio = |s: &SizeResult, key: &str| {
-        let base = if matches!(key, "post" | "put" | "patch") {
-            &s.baseline.write
-        } else {
-            &s.baseline.read
-        };
-        s.ops[key].rps / base.rps
-    };
+    let ratio = |s: &SizeResult, key: &str| s.ratio(key);
     let cpu = |s: &SizeResult, key: &str| s.ops[key].cpu_us_per_request.unwrap_or(0.0);
     let at = thousands(p.n);
     vec![
@@ -1838,13 +1834,8 @@ fn size_json(r: &SizeResult, fsync: f64) -> Value {
         .ops
         .iter()
         .map(|(k, s)| {
-            let base = if matches!(*k, "post" | "put" | "patch") {
-                &r.baseline.write
-            } else {
-                &r.baseline.read
-            };
             let mut v = s.json();
-            v["ratio_to_baseline"] = json!(round(s.rps / base.rps, 3));
+            v["ratio_to_baseline"] = json!(round(r.ratio(k), 3));
             ((*k).to_owned(), v)
         })
         .collect();
