@@ -1591,7 +1591,7 @@ fn side_by_side(md: &mut String, r: &SizeResult, p: &SizeResult) {
         let (a, b) = (&r.ops[key], &p.ops[key]);
         let _ = writeln!(
             md,
-            "| {label} | {:.0} | {:.2} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} | {:.2} | {:.0} | {:.2} | {} |",
+            "| {label} | {:.0} | {:.3} | {:.2} | {:.2} | {:.0} | {:.3} | {:.2} | {:.2} | {:.0} | {:.2} | {} |",
             a.rps,
             r.ratio(key),
             a.p50_ms,
@@ -1646,8 +1646,8 @@ fn pg_notes(o: &Options, results: &[SizeResult], pg: &[SizeResult]) -> Vec<Strin
             "**One write lock across servers.** Every write transaction (a create, a PUT, a \
              PATCH) takes the one advisory lock, so the writes of both servers are serialised: \
              each server commits the writes queued on it together (group commit), and the two \
-             servers take turns. At {at} employees `POST` reached {:.0}/s ({:.2}× the bare \
-             server's writes; SQLite {:.0}/s, {:.2}×), `PUT` {:.0}/s (SQLite {:.0}/s) and \
+             servers take turns. At {at} employees `POST` reached {:.0}/s ({:.3}× the bare \
+             server's writes; SQLite {:.0}/s, {:.3}×), `PUT` {:.0}/s (SQLite {:.0}/s) and \
              `PATCH` {:.0}/s (SQLite {:.0}/s). Adding servers adds no write throughput; each \
              write's wait is the lock plus the commit.",
             p.ops["post"].rps,
@@ -1676,8 +1676,8 @@ fn pg_notes(o: &Options, results: &[SizeResult], pg: &[SizeResult]) -> Vec<Strin
         ),
         format!(
             "**Reads scale with servers.** Lookups and pages take no lock and run in parallel \
-             on each server's own connections: `GET /Users/{{id}}` {:.0}/s ({:.2}× the bare \
-             server; SQLite {:.2}×), `userName eq` {:.0}/s ({:.2}×; SQLite {:.2}×), a page of \
+             on each server's own connections: `GET /Users/{{id}}` {:.0}/s ({:.3}× the bare \
+             server; SQLite {:.3}×), `userName eq` {:.0}/s ({:.3}×; SQLite {:.3}×), a page of \
              100 at the end {:.0}/s (SQLite {:.0}/s). Here both servers, PostgreSQL and the \
              load generator share {} cores, so this measures the cost of a read more than the \
              scaling; with each server on a machine of its own, read throughput grows with the \
