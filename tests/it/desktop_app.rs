@@ -1036,3 +1036,74 @@ fn started_at_login_the_app_runs_in_the_tray_without_its_window() {
     unsafe { libc::kill(app.id() as libc::pid_t, libc::SIGTERM) };
     exit_of(app, "the app after SIGTERM");
 }
+
+/// Server mode in the app: the Add Connection dialog shows the token once, with its copy button
+/// and a note saying so; the card has no token to show, and offers Regenerate instead.
+#[test]
+fn in_server_mode_the_token_is_shown_once_in_the_add_dialog_and_regenerated_from_the_card() {
+    let desk = Desk::new();
+    desk.cli_ok(&["config", "set", "mode", "server"]);
+    let app = App::launch(&desk, "server_mode");
+    app.go("#/settings/integrations/okta");
+    app.wait_for("connections-empty");
+    app.click("add-connection");
+    app.wait_for("connection-dialog");
+    app.type_into("connection-name", "Okta production");
+    app.click("save-connection");
+
+    // Shown once: the token, the base URL, the note and the copy buttons.
+    app.wait_for("connection-token-once");
+    let token = app.text("new-token").trim().to_owned();
+    let base_url = app.text("new-base-url").trim().to_owned();
+    assert_eq!(token.len(), 43, "{token}");
+    let note = app.text("token-once-note");
+    assert!(
+        note.contains("shown only once") && note.contains("Regenerate"),
+        "{note}"
+    );
+    app.screenshot("add-dialog-token-shown-once");
+    app.click("copy-new-token");
+    app.wait_until("the token is on the clipboard", |_| clipboard() == token);
+    let okta = Okta::new(&base_url, &token);
+    okta.get("/Users").expect(200);
+    // Not kept: the CLI cannot show it again either.
+    let again = desk.cli(&["connection", "token", "Okta production"]);
+    again.assert_code(1);
+    assert!(again.stderr.contains("shown once"), "{again}");
+
+    app.click("done-connection");
+    let row = app
+        .wait_for_css("[data-testid=\"connection-row\"][data-connection-name=\"Okta production\"]");
+    if app.exists("start-at-login-offer") {
+        app.click("start-at-login-not-now");
+        app.wait_until("the question closes", |app| {
+            !app.exists("start-at-login-offer")
+        });
+    }
+    assert!(!app.exists("connection-token-once"));
+    let not_kept = app.text_of(&app.find_in(&row, "token-not-kept"));
+    assert!(not_kept.contains("server mode"), "{not_kept}");
+    assert!(!app.exists("reveal-token"), "no token to reveal");
+    app.screenshot("card-token-not-kept");
+
+    // Regenerate from the card: a new token, shown there, the old one refused at once.
+    app.click_element(&app.find_in(&row, "regenerate-token-inline"));
+    app.click("confirm-regenerate");
+    let mut new_token = String::new();
+    let shown = "[data-connection-name=\"Okta production\"] [data-testid=\"token\"]";
+    app.wait_until("the new token is shown", |app| {
+        new_token = app
+            .all_css(shown)
+            .first()
+            .map(|e| app.text_of(e).trim().to_owned())
+            .unwrap_or_default();
+        new_token.len() == 43
+    });
+    assert_ne!(new_token, token);
+    assert!(app
+        .text("regenerated-hint")
+        .contains("shown only this once"));
+    app.screenshot("card-regenerated");
+    okta.get("/Users").assert_scim_error(401, None);
+    Okta::new(&base_url, &new_token).get("/Users").expect(200);
+}

@@ -158,6 +158,14 @@ fn the_deb_installs_both_commands_a_menu_entry_and_an_icon_in_every_size() {
             "{bin} is not an executable in the package"
         );
     }
+    // The server deployment: installed, enabled by nothing (see `deployment`).
+    for file in [
+        "/usr/lib/systemd/system/scimdesk.service",
+        "/usr/lib/sysusers.d/scimdesk.conf",
+        "/etc/scimdesk/scimdesk.env",
+    ] {
+        assert!(unpacked.path(file).is_file(), "{file} missing from the deb");
+    }
 
     let applications = unpacked.path("/usr/share/applications");
     let entries: Vec<PathBuf> = std::fs::read_dir(&applications)
@@ -316,6 +324,9 @@ fn the_rpm_holds_both_commands_at_the_package_version() {
         "/usr/bin/scimdesk",
         "/usr/share/applications/SCIM Desk.desktop",
         "/usr/share/icons/hicolor/256x256/apps/scimdesk-app.png",
+        "/usr/lib/systemd/system/scimdesk.service",
+        "/usr/lib/sysusers.d/scimdesk.conf",
+        "/etc/scimdesk/scimdesk.env",
     ] {
         assert!(files.lines().any(|l| l == file), "{file} missing: {files}");
     }

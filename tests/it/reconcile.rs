@@ -748,3 +748,65 @@ fn serve_reconciles_on_the_schedule_and_after_a_window_and_records_each_run() {
         "after the window, none on the schedule: {runs:?}"
     );
 }
+
+/// Server mode: the Okta API token comes from the operator's variable (never stdin, never
+/// stored); setup and reconcile read it, with no keychain reachable.
+#[test]
+fn in_server_mode_the_api_token_comes_from_the_environment() {
+    let desk = Desk::new();
+    let no_bus = (
+        "DBUS_SESSION_BUS_ADDRESS",
+        "unix:path=/nonexistent/scimdesk-test-no-bus",
+    );
+    desk.cli_ok(&["config", "set", "mode", "server"]);
+    let added = desk.cli_with(&["connection", "add", "Okta", "--json"], &[no_bus], None);
+    added.assert_code(0);
+    let added: Value = serde_json::from_str(added.stdout.trim()).expect("JSON");
+    let variable = format!(
+        "SCIMDESK_SECRET_OKTA_API_{}",
+        s(&added, "id").to_uppercase().replace('-', "_")
+    );
+    let ca = TestCa::new();
+    let standin = OktaApiStandin::start(&ca, org(vec![]));
+    let ca_file = ca_env(&ca);
+    let args = [
+        "connection",
+        "okta-api",
+        "Okta",
+        "--org-url",
+        &standin.org_url(),
+        "--app-id",
+        APP,
+    ];
+    // Not set yet: the error names the variable to set.
+    let out = desk.cli_with(&args, &[no_bus, ("SCIMDESK_EXTRA_CA_FILE", &ca_file)], None);
+    out.assert_code(1);
+    assert!(out.stderr.contains(&variable), "{out}");
+    // Piped in: refused, server mode stores no secret.
+    let mut piped = args.to_vec();
+    piped.push("--token-stdin");
+    let out = desk.cli_with(
+        &piped,
+        &[no_bus, ("SCIMDESK_EXTRA_CA_FILE", &ca_file)],
+        Some(TOKEN),
+    );
+    out.assert_code(1);
+    assert!(
+        out.stderr.contains(&variable) && !out.stderr.contains(TOKEN),
+        "{out}"
+    );
+
+    let env = [
+        no_bus,
+        ("SCIMDESK_EXTRA_CA_FILE", ca_file.as_str()),
+        (variable.as_str(), TOKEN),
+    ];
+    let out = desk.cli_with(&args, &env, None);
+    assert_eq!(out.code(), Some(0), "{out}");
+    assert!(out.stdout.contains("never stored"), "{out}");
+    let out = desk.cli_with(&["connection", "reconcile", "Okta", "--json"], &env, None);
+    assert_eq!(out.code(), Some(0), "{out}");
+    let report: Value = serde_json::from_str(out.stdout.trim()).expect("report JSON");
+    assert_eq!(report["okta_users"], 0);
+    assert!(!out.stdout.contains(TOKEN));
+}

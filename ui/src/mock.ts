@@ -358,8 +358,20 @@ function overview(): Overview {
   };
 }
 
+/** `?mock=server`: SCIM Desk in server mode, where a token is shown once and never kept. */
+const serverMode = scenario.has("server");
+
 function connectionView(c: Conn): ConnectionView {
-  return { id: c.id, name: c.name, provider: c.provider, base_url: baseUrl(c), created_at: c.created_at, last_contact: c.last_contact, refused: c.refused ?? null };
+  return {
+    id: c.id,
+    name: c.name,
+    provider: c.provider,
+    base_url: baseUrl(c),
+    created_at: c.created_at,
+    last_contact: c.last_contact,
+    refused: c.refused ?? null,
+    token_kept: !serverMode,
+  };
 }
 
 function tunnelStatus(): TunnelStatus {
@@ -1104,11 +1116,12 @@ const HANDLERS: Handlers = {
     const c: Conn = { id: uuid(), name: n, provider, created_at: iso(0), token: token(), last_contact: null };
     state.connections.push(c);
     changed({ kind: "connections" });
-    return connectionView(c);
+    return serverMode ? { ...connectionView(c), new_token: c.token } : connectionView(c);
   },
   connection_token: ({ id }) => {
     const c = state.connections.find((x) => x.id === id);
     if (!c) fail("This connection no longer exists.");
+    if (serverMode) refuse(ERRORS.token_not_kept, "Okta production", c.name);
     return c.token;
   },
   regenerate_token: ({ id }) => {

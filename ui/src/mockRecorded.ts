@@ -143,6 +143,10 @@ export const ERRORS = {
     "message": "The name is 65 characters long; use at most 64",
     "field": "name"
   },
+  "token_not_kept": {
+    "message": "The token of Okta production was shown once, when the connection was added: SCIM Desk runs in server mode and keeps only a digest of it, so it cannot be shown again. If it is lost, choose Regenerate token in the connection's menu and paste the new one into the identity provider.",
+    "field": null
+  },
   "public_url_http": {
     "message": "'http://scim.northwind.example' cannot be the public URL: Okta only calls HTTPS URLs; use the https:// address of your tunnel",
     "field": "url"

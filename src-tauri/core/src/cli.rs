@@ -55,16 +55,17 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the SCIM endpoint until stopped (Ctrl-C).
+    #[command(after_long_help = SERVE_ENVIRONMENT)]
     Serve {
         /// Listen on this address for this run (default: the `listen` setting).
-        #[arg(long, value_name = "ADDR")]
+        #[arg(long, value_name = "ADDR", env = "SCIMDESK_LISTEN")]
         listen: Option<String>,
         /// Build absolute URLs from this public URL for this run (default: the `public-url` setting).
-        #[arg(long, value_name = "URL")]
+        #[arg(long, value_name = "URL", env = "SCIMDESK_PUBLIC_URL")]
         public_url: Option<String>,
         /// Allow a --listen address other machines can reach (plain HTTP to the network: only
         /// behind an HTTPS reverse proxy).
-        #[arg(long)]
+        #[arg(long, env = "SCIMDESK_ALLOW_REMOTE")]
         allow_remote: bool,
     },
     /// Show or change settings.
@@ -93,6 +94,27 @@ pub enum Command {
     #[command(subcommand, hide = true)]
     Dev(DevCommand),
 }
+
+/// The environment `serve` reads, as `packaging/scimdesk.env` documents it for systemd (a test
+/// checks that every variable named there is named here).
+const SERVE_ENVIRONMENT: &str = "\
+Environment (for a server; see packaging/scimdesk.env):
+  SCIMDESK_DATA_DIR         the data directory (as --data-dir)
+  SCIMDESK_LISTEN           as --listen
+  SCIMDESK_PUBLIC_URL       as --public-url (the reverse proxy's https URL)
+  SCIMDESK_ALLOW_REMOTE     as --allow-remote (true or false)
+  SCIMDESK_SERVER_MODE      1: server mode (tokens shown once, secrets from the variables and
+                            files below, no keychain); 0: desktop mode; unset: the mode setting
+  SCIMDESK_SECRETS_DIR      the directory of secret files (else the secrets-dir setting, else
+                            CREDENTIALS_DIRECTORY, which systemd's LoadCredential= sets)
+  SCIMDESK_SECRET_<ACCOUNT> a secret in server mode: SCIMDESK_SECRET_TUNNEL_CLOUDFLARED (a named
+                            tunnel's token), SCIMDESK_SECRET_TUNNEL_NGROK (ngrok's authtoken),
+                            SCIMDESK_SECRET_OKTA_API_<CONNECTION_ID> (a connection's Okta API
+                            token, the id upper-cased, '-' as '_'); or the files tunnel_cloudflared,
+                            tunnel_ngrok, okta-api_<connection id> in the secrets directory
+  SCIMDESK_CLOUDFLARED      the cloudflared executable (else cloudflared on PATH)
+  SCIMDESK_EXTRA_CA_FILE    more CA certificates (PEM) to trust when calling Okta
+  SCIMDESK_LOG              the log filter (such as info, or scimdesk=debug)";
 
 #[derive(Debug, Subcommand)]
 pub enum DevCommand {
@@ -172,7 +194,10 @@ pub enum ConfigCommand {
     /// the activity log keeps lines: `activity-retention-days` (default 180) and
     /// `activity-retention-lines` (default 1,000,000), whichever is fewer; `keep-awake` (on/off:
     /// on keeps the computer from sleeping while Okta can provision); `reconcile-schedule`;
-    /// `notifications` (`on` or `off`: the app's desktop notifications when the admin must act).
+    /// `notifications` (`on` or `off`: the app's desktop notifications when the admin must act);
+    /// `mode` (`server`: tokens shown once, secrets from SCIMDESK_SECRET_* variables or files;
+    /// `desktop`, the default: the OS keychain; SCIMDESK_SERVER_MODE=1 overrides it);
+    /// `secrets-dir` (the directory server mode reads secret files from).
     Set {
         key: String,
         value: String,
@@ -196,7 +221,8 @@ pub enum ConnectionCommand {
     },
     /// List connections (without tokens).
     List,
-    /// Print a connection's token again, from the keychain.
+    /// Print a connection's token again, from the keychain (not in server mode, where a token
+    /// is shown once: regenerate it instead).
     Token {
         #[arg(value_name = "ID|NAME")]
         connection: String,
@@ -229,8 +255,10 @@ pub enum ConnectionCommand {
         /// The app's id (`0oa…`), or its admin console URL (…/admin/app/NAME/instance/ID/…).
         #[arg(long, value_name = "ID|URL", required_unless_present = "clear")]
         app_id: Option<String>,
-        /// Read the Okta API token from standard input.
-        #[arg(long, required_unless_present = "clear")]
+        /// Read the Okta API token from standard input (on the desktop, where it is kept in the
+        /// keychain; in server mode the token is read from SCIMDESK_SECRET_OKTA_API_<ID> or the
+        /// file okta-api_<id> in the secrets directory instead, and this is refused).
+        #[arg(long)]
         token_stdin: bool,
         /// Remove the setup and its token.
         #[arg(long, conflicts_with_all = ["org_url", "app_id", "token_stdin"])]
@@ -444,6 +472,9 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                 print_json(&config)
             } else {
                 println!("{key} set.");
+                if matches!(key.as_str(), "mode" | "secrets-dir" | "secrets_dir") {
+                    println!("It counts from the next start of SCIM Desk (a running `scimdesk serve` or app keeps its mode until restarted).");
+                }
                 Ok(())
             }
         }
@@ -465,6 +496,10 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                     "keep_awake": if config.keep_awake { "on" } else { "off" },
                     "reconcile_schedule": desk.reconcile_schedule().await?,
                     "notifications": if notifications { "on" } else { "off" },
+                    "mode": desk.server_mode_source().code(),
+                    "mode_from_env": desk.server_mode_source().from_env,
+                    "mode_from_database": desk.server_mode_source().from_database,
+                    "secrets_dir": desk.secrets_dir(),
                     "data_dir": desk.data_dir(),
                     "database": match desk.postgres() {
                         Some(url) => json!({"engine": "postgres", "url": url}),
@@ -520,6 +555,28 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
                     "notifications {} (the app's desktop notifications when you must act)",
                     if notifications { "on" } else { "off" }
                 );
+                let mode = desk.server_mode_source();
+                println!(
+                    "mode         {}{}",
+                    mode.code(),
+                    match (mode.on, mode.from_env) {
+                        _ if mode.from_database => " (the database is PostgreSQL, shared by servers): tokens are shown once; secrets come from SCIMDESK_SECRET_* variables or files",
+                        (true, true) => " (from SCIMDESK_SERVER_MODE): tokens are shown once; secrets come from SCIMDESK_SECRET_* variables or files",
+                        (true, false) => ": tokens are shown once; secrets come from SCIMDESK_SECRET_* variables or files",
+                        (false, true) => " (from SCIMDESK_SERVER_MODE): tokens and secrets in the OS keychain",
+                        (false, false) => ": tokens and secrets in the OS keychain",
+                    }
+                );
+                if mode.on {
+                    println!(
+                        "secrets-dir  {}",
+                        desk.secrets_dir()
+                            .map(|d| d.display().to_string())
+                            .unwrap_or_else(|| {
+                                "(none: secrets only from SCIMDESK_SECRET_* variables)".to_owned()
+                            })
+                    );
+                }
                 println!("data dir     {}", desk.data_dir().display());
                 Ok(())
             }
@@ -807,25 +864,38 @@ async fn run_with(desk: &Desk, cli: Cli) -> anyhow::Result<()> {
 }
 
 /// A connection with the token it was just given (`connection add`, `regenerate-token`), as JSON.
-fn new_token_json(new: &crate::connections::NewConnection, base_url: &str) -> serde_json::Value {
+/// A new token's answer; `token_kept` false in server mode, where this is the only time the
+/// token is shown.
+fn new_token_json(
+    new: &crate::connections::NewConnection,
+    base_url: &str,
+    token_kept: bool,
+) -> serde_json::Value {
     json!({
         "id": new.connection.id,
         "name": new.connection.name,
         "provider": new.connection.provider,
         "base_url": base_url,
         "token": new.token,
+        "token_kept": token_kept,
         "created_at": new.connection.created_at,
     })
 }
 
+/// What server mode adds under a new token: it is not kept.
+const SHOWN_ONCE: &str = "This token is shown once: copy it now. SCIM Desk runs in server mode \
+     and keeps only a digest of it; if it is lost, regenerate it \
+     (`scimdesk connection regenerate-token`).";
+
 async fn connection(desk: &Desk, command: ConnectionCommand, json: bool) -> anyhow::Result<()> {
     let config = desk.config().await?;
+    let token_kept = desk.connections().keeps_tokens();
     match command {
         ConnectionCommand::Add { name, provider } => {
             let new = desk.connections().add(&name, provider).await?;
             let base_url = config.base_url(&new.connection.id);
             if json {
-                return print_json(&new_token_json(&new, &base_url));
+                return print_json(&new_token_json(&new, &base_url, token_kept));
             }
             println!(
                 "{} connection '{}' added.",
@@ -844,6 +914,9 @@ async fn connection(desk: &Desk, command: ConnectionCommand, json: bool) -> anyh
                     println!("In Microsoft Entra ID: Enterprise applications > your app > Provisioning > Admin Credentials: paste both, then Test Connection.");
                 }
             }
+            if !token_kept {
+                println!("{SHOWN_ONCE}");
+            }
             if config.public_url.is_none() {
                 if desk.tunnel_setting().await?.is_managed() {
                     println!("Note: the tunnel's URL is not known yet; it appears when `scimdesk serve` has started the tunnel (see `scimdesk tunnel status`), and this base URL follows it.");
@@ -857,7 +930,7 @@ async fn connection(desk: &Desk, command: ConnectionCommand, json: bool) -> anyh
             let new = desk.regenerate_token(&connection).await?;
             let base_url = config.base_url(&new.connection.id);
             if json {
-                return print_json(&new_token_json(&new, &base_url));
+                return print_json(&new_token_json(&new, &base_url, token_kept));
             }
             let provider = new.connection.provider;
             println!(
@@ -874,6 +947,9 @@ async fn connection(desk: &Desk, command: ConnectionCommand, json: bool) -> anyh
                     println!("Secret Token  {}", new.token);
                     println!("In Microsoft Entra ID: Enterprise applications > your app > Provisioning > Admin Credentials: paste it, then Test Connection and Save.");
                 }
+            }
+            if !token_kept {
+                println!("{SHOWN_ONCE}");
             }
             Ok(())
         }
@@ -990,8 +1066,13 @@ async fn connection(desk: &Desk, command: ConnectionCommand, json: bool) -> anyh
                 print_json(&json!({ "connection_id": c.id, "okta_api": null }))
             } else {
                 println!(
-                    "The Okta API setup of '{}' is removed, its token taken out of the keychain.",
-                    v(&c.name)
+                    "The Okta API setup of '{}' is removed{}.",
+                    v(&c.name),
+                    if token_kept {
+                        ", its token taken out of the keychain"
+                    } else {
+                        " (server mode: its token's variable or file is yours to remove)"
+                    }
                 );
                 Ok(())
             }
@@ -1000,9 +1081,13 @@ async fn connection(desk: &Desk, command: ConnectionCommand, json: bool) -> anyh
             connection,
             org_url,
             app_id,
+            token_stdin,
             ..
         } => {
-            let token = read_secret("Okta API token")?;
+            let token = match token_stdin {
+                true => read_secret("Okta API token")?,
+                false => String::new(),
+            };
             let setup = desk
                 .okta_api()
                 .set(
@@ -1017,7 +1102,7 @@ async fn connection(desk: &Desk, command: ConnectionCommand, json: bool) -> anyh
                 print_json(&setup)
             } else {
                 println!(
-                    "Okta API set up for '{}': {} app {}{}. Token kept in the keychain. \
+                    "Okta API set up for '{}': {} app {}{}. {} \
                      `scimdesk connection reconcile {}` compares Okta with the directory.",
                     v(&setup.connection_name),
                     v(&setup.org_url),
@@ -1027,6 +1112,11 @@ async fn connection(desk: &Desk, command: ConnectionCommand, json: bool) -> anyh
                         .as_deref()
                         .map(|l| format!(" ({})", v(l)))
                         .unwrap_or_default(),
+                    if token_kept {
+                        "Token kept in the keychain."
+                    } else {
+                        "Token read from the server's secrets (server mode), never stored."
+                    },
                     v(&setup.connection_name),
                 );
                 Ok(())

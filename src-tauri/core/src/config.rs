@@ -42,6 +42,88 @@ pub const KEY_RATE_LIMIT_BURST: &str = "rate_limit_burst";
 /// How often connections with Okta API access are reconciled by themselves (a dry run); absent
 /// means daily.
 pub const KEY_RECONCILE_SCHEDULE: &str = "reconcile_schedule";
+/// `server` or `desktop` (absent): see [`ServerMode`].
+pub const KEY_MODE: &str = "mode";
+/// The directory server-mode secret files are read from (see
+/// `connections::server_secrets`); absent means `$CREDENTIALS_DIRECTORY`.
+pub const KEY_SECRETS_DIR: &str = "secrets_dir";
+
+/// Whether SCIM Desk runs as a server (no desktop keychain): connection tokens are shown once
+/// and only their digest is kept; tunnel and Okta API secrets come from environment variables
+/// or files. On when `SCIMDESK_SERVER_MODE` says so, else when the `mode` setting is `server`.
+/// Read when the desk opens: a change counts from the next start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ServerMode {
+    pub on: bool,
+    /// `SCIMDESK_SERVER_MODE` decided it, whatever the setting says.
+    pub from_env: bool,
+    /// The database is PostgreSQL, shared by servers: server mode whatever else says (a
+    /// keychain is one machine's, and every server must authenticate every connection).
+    pub from_database: bool,
+}
+
+impl ServerMode {
+    /// From `SCIMDESK_SERVER_MODE`'s value (`env`) and the `mode` setting.
+    pub fn decide(env: Option<&str>, setting: Option<&str>) -> Result<ServerMode, ConfigError> {
+        if let Some(value) = env.filter(|v| !v.trim().is_empty()) {
+            let on =
+                parse_switch(value).map_err(|_| ConfigError::BadServerModeEnv(value.to_owned()))?;
+            return Ok(ServerMode {
+                on,
+                from_env: true,
+                from_database: false,
+            });
+        }
+        let on = match setting {
+            Some(v) => parse_mode(v)?,
+            None => false,
+        };
+        Ok(ServerMode {
+            on,
+            from_env: false,
+            from_database: false,
+        })
+    }
+
+    /// Server mode because the database is PostgreSQL.
+    pub fn for_postgres() -> ServerMode {
+        ServerMode {
+            on: true,
+            from_env: false,
+            from_database: true,
+        }
+    }
+
+    /// `server` or `desktop`.
+    pub fn code(self) -> &'static str {
+        if self.on {
+            "server"
+        } else {
+            "desktop"
+        }
+    }
+}
+
+/// `server` (true) or `desktop` (false).
+pub fn parse_mode(value: &str) -> Result<bool, ConfigError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "server" => Ok(true),
+        "desktop" => Ok(false),
+        _ => Err(ConfigError::BadMode(value.to_owned())),
+    }
+}
+
+/// An absolute directory path, or empty to clear.
+pub fn parse_secrets_dir(value: &str) -> Result<Option<String>, ConfigError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    if !std::path::Path::new(value).is_absolute() {
+        return Err(ConfigError::BadSecretsDir(value.to_owned()));
+    }
+    Ok(Some(value.to_owned()))
+}
 
 /// How often SCIM Desk reconciles with Okta by itself (a dry run, for every connection with Okta
 /// API access), while the app or `scimdesk serve` runs.
@@ -346,8 +428,14 @@ pub enum ConfigError {
         "'{0}' is not a burst size: give a number of requests (1 or more), or \"\" for the default"
     )]
     BadBurst(String),
-    #[error("there is no setting named '{0}'; the settings are 'listen', 'public-url', 'okta', 'entra', 'rate-limit', 'rate-limit-burst', 'activity-retention-days', 'activity-retention-lines', 'keep-awake', 'reconcile-schedule' and 'notifications'")]
+    #[error("there is no setting named '{0}'; the settings are 'listen', 'public-url', 'okta', 'entra', 'rate-limit', 'rate-limit-burst', 'activity-retention-days', 'activity-retention-lines', 'keep-awake', 'reconcile-schedule', 'notifications', 'mode' and 'secrets-dir'")]
     UnknownKey(String),
+    #[error("'{0}' is not a mode: give server (tokens shown once, secrets from environment variables or files) or desktop (the default: tokens and secrets in the OS keychain)")]
+    BadMode(String),
+    #[error("SCIMDESK_SERVER_MODE is set to '{0}': give 1 (server mode) or 0 (desktop mode), or unset it to let the mode setting decide")]
+    BadServerModeEnv(String),
+    #[error("'{0}' is not an absolute directory path: give the directory secret files are read from, such as /etc/scimdesk/secrets, or \"\" to clear it")]
+    BadSecretsDir(String),
     #[error("'{0}' is not a reconcile schedule: give off, 6h, daily (the default) or weekly")]
     BadReconcileSchedule(String),
     #[error(
@@ -453,6 +541,32 @@ pub fn parse_public_url(value: &str) -> Result<String, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn server_mode_is_the_variable_then_the_setting_then_off() {
+        let mode = |env, setting| ServerMode::decide(env, setting).map(|m| (m.on, m.from_env));
+        assert_eq!(mode(None, None), Ok((false, false)));
+        assert_eq!(mode(None, Some("server")), Ok((true, false)));
+        assert_eq!(mode(None, Some(" Desktop ")), Ok((false, false)));
+        assert_eq!(mode(Some("1"), Some("desktop")), Ok((true, true)));
+        assert_eq!(mode(Some("0"), Some("server")), Ok((false, true)));
+        assert_eq!(mode(Some(""), Some("server")), Ok((true, false)));
+        let e = mode(Some("maybe"), None).unwrap_err().to_string();
+        assert!(
+            e.contains("SCIMDESK_SERVER_MODE") && e.contains("'maybe'"),
+            "{e}"
+        );
+        assert!(mode(None, Some("cloud"))
+            .unwrap_err()
+            .to_string()
+            .contains("server"));
+        assert_eq!(parse_secrets_dir(" "), Ok(None));
+        assert_eq!(
+            parse_secrets_dir("/etc/scimdesk/secrets"),
+            Ok(Some("/etc/scimdesk/secrets".to_owned()))
+        );
+        assert!(parse_secrets_dir("secrets").is_err());
+    }
 
     #[test]
     fn public_url_is_normalised_and_checked() {

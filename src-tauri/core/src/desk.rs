@@ -1,7 +1,9 @@
 //! `Desk`: one data directory, opened, with the services that work on it.
 //!
 //! The CLI and the Tauri shell both start here. A data directory holds the SQLite database (with
-//! the settings); secrets are in the OS keychain, never in the directory.
+//! the settings); secrets are in the OS keychain, never in the directory. In server mode (see
+//! [`Desk::server_mode`]) there is no keychain: connection tokens are shown once, other secrets
+//! come from the environment or from files (`connections::server_secrets`).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -11,6 +13,7 @@ use tokio::sync::broadcast;
 
 use crate::config::{self, Config, ConfigError};
 use crate::connections::keychain::Keychain;
+use crate::connections::server_secrets::{self, ServerSecrets, SERVER_MODE_ENV};
 use crate::connections::{ConnectionKey, Connections};
 use crate::db::{Db, StoreError};
 use crate::directory::Directory;
@@ -67,6 +70,8 @@ pub enum DeskError {
     Connection(#[from] crate::connections::ConnectionError),
     #[error("{0}")]
     Rehearsal(#[from] tunnel::rehearsal::RehearsalError),
+    #[error("{0}")]
+    Keychain(#[from] crate::connections::keychain::KeychainError),
 }
 
 pub use crate::events::ChangeEvent;
@@ -90,6 +95,9 @@ pub struct Desk {
     tunnel: TunnelStore,
     events: broadcast::Sender<ChangeEvent>,
     serving: Arc<Mutex<Option<Arc<Serving>>>>,
+    server_mode: config::ServerMode,
+    /// Where server mode reads secret files from; `None` on the desktop or when none is named.
+    secrets_dir: Option<PathBuf>,
 }
 
 /// What every request needs from the settings and connections, read once and kept while the
@@ -203,7 +211,10 @@ pub fn default_data_dir() -> Option<PathBuf> {
 
 impl Desk {
     /// Opens the desk of a data directory, on the database [`DATABASE_ENV`] or the data
-    /// directory's setting names (see [`database_url`]).
+    /// directory's setting names (see [`database_url`]). `keychain` keeps the secrets on the
+    /// desktop; in server mode (`SCIMDESK_SERVER_MODE`, or the `mode` setting) it is never called:
+    /// connection tokens are shown once, and other secrets are read from the environment or from
+    /// files.
     pub async fn open(data_dir: &Path, keychain: Arc<dyn Keychain>) -> Result<Desk, DeskError> {
         let explicit = std::env::var(DATABASE_ENV).ok();
         Desk::open_with(data_dir, keychain, explicit.as_deref()).await
@@ -235,6 +246,29 @@ impl Desk {
                 source,
             })?,
         };
+        let stored = Settings::new(db.clone());
+        let server_mode = match postgres {
+            Some(_) => config::ServerMode::for_postgres(),
+            None => config::ServerMode::decide(
+                std::env::var(SERVER_MODE_ENV).ok().as_deref(),
+                stored.get(config::KEY_MODE).await?.as_deref(),
+            )?,
+        };
+        let mut secrets_place = None;
+        let keychain: Arc<dyn Keychain> = if server_mode.on {
+            let setting = stored.get(config::KEY_SECRETS_DIR).await?;
+            let dir = server_secrets::secrets_dir(|k| std::env::var(k).ok(), setting.as_deref());
+            let secrets = ServerSecrets::from_env(dir);
+            secrets_place = Some(secrets.place().clone());
+            Arc::new(secrets)
+        } else {
+            keychain
+        };
+        let connections = if server_mode.on {
+            Connections::shown_once(db.clone())
+        } else {
+            Connections::new(db.clone(), keychain.clone())
+        };
         let (events, _) = broadcast::channel(1024);
         // The app shows a banner while writes fail for want of disk space.
         let mut disk = db.watch_disk_full();
@@ -259,17 +293,19 @@ impl Desk {
                 }
             })
         }));
-        let tunnel = TunnelStore::new(
+        let mut tunnel = TunnelStore::new(
             Settings::new(db.clone()),
             keychain.clone(),
             events.clone(),
             reachability.clone(),
         );
-        let okta_api = OktaApi::new(
-            db.clone(),
-            keychain.clone(),
-            Connections::new(db.clone(), keychain.clone()),
-        );
+        if let Some(place) = &secrets_place {
+            tunnel = tunnel.with_server_secrets(place.clone());
+        }
+        let mut okta_api = OktaApi::new(db.clone(), keychain.clone(), connections.clone());
+        if let Some(place) = &secrets_place {
+            okta_api = okta_api.with_server_secrets(place.clone());
+        }
         let directory = Directory::new(db.clone(), events.clone()).with_notices(notices.clone());
         Ok(Desk {
             data_dir: data_dir.to_owned(),
@@ -283,7 +319,7 @@ impl Desk {
                 data_dir,
             ),
             okta_api,
-            connections: Connections::new(db.clone(), keychain),
+            connections,
             directory,
             settings: Settings::new(db.clone()),
             reachability,
@@ -293,7 +329,27 @@ impl Desk {
             db,
             events,
             serving: Arc::default(),
+            server_mode,
+            secrets_dir: secrets_place.and_then(|p| p.dir),
         })
+    }
+
+    /// Whether SCIM Desk runs as a server: connection tokens are shown once and only their
+    /// digest is kept, and tunnel and Okta API secrets come from environment variables or files
+    /// (see `connections::server_secrets`); the keychain is never called. Decided when the desk
+    /// opened (see [`config::ServerMode`]).
+    pub fn server_mode(&self) -> bool {
+        self.server_mode.on
+    }
+
+    /// Server mode and whether `SCIMDESK_SERVER_MODE` decided it.
+    pub fn server_mode_source(&self) -> config::ServerMode {
+        self.server_mode
+    }
+
+    /// The directory server mode reads secret files from, if one is named.
+    pub fn secrets_dir(&self) -> Option<&Path> {
+        self.secrets_dir.as_deref()
     }
 
     /// The settings and connections as of now, for serving a request: one probe of the
@@ -685,6 +741,16 @@ impl Desk {
                 let on = config::parse_switch(value)?;
                 self.notices.set_enabled(on).await?;
             }
+            "mode" => {
+                let server = config::parse_mode(value)?;
+                let stored = if server { "server" } else { "desktop" };
+                self.put_setting(config::KEY_MODE, Some(stored)).await?;
+            }
+            "secrets-dir" | "secrets_dir" => {
+                let dir = config::parse_secrets_dir(value)?;
+                self.put_setting(config::KEY_SECRETS_DIR, dir.as_deref())
+                    .await?;
+            }
             other => return Err(ConfigError::UnknownKey(other.to_owned()).into()),
         }
         self.notify(ChangeEvent::Settings);
@@ -741,6 +807,10 @@ impl Desk {
     /// the keychain. Creates nothing.
     pub async fn rehearse(&self, id_or_name: &str) -> Result<Rehearsal, DeskError> {
         let connection = self.connections().find(id_or_name).await?;
+        if !self.connections.keeps_tokens() {
+            let refused = crate::connections::ConnectionError::RehearsalNeedsToken(connection.name);
+            return Err(refused.into());
+        }
         let token = self.connections().token(&connection.id).await?;
         let config = self.config().await?;
         let base_url = config.base_url(&connection.id);

@@ -127,6 +127,30 @@ async fn bindings_for_the_browser_mock_are_recorded_from_the_core() {
 
     let reachability = record_windows(&desk).await;
 
+    // Server mode: a token is shown once, and asking for it again is refused.
+    {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let keychain: Arc<dyn Keychain> = Arc::new(MemoryKeychain::default());
+        let server = Desk::open(dir.path(), keychain.clone())
+            .await
+            .expect("desk");
+        server
+            .set_config("mode", "server")
+            .await
+            .expect("server mode");
+        server.close().await;
+        let server = Desk::open(dir.path(), keychain).await.expect("desk");
+        let added = server
+            .add_connection_view("Okta production", crate::connections::Provider::Okta)
+            .await
+            .expect("added");
+        errors.insert(
+            "token_not_kept".into(),
+            refused(server.connection_token(&added.id).await),
+        );
+        server.close().await;
+    }
+
     // A quick tunnel, coming online, then at a new URL, then failing.
     desk.set_tunnel_input(input("cloudflared")).await.unwrap();
     tunnel.insert("starting".into(), {

@@ -99,7 +99,7 @@ pub struct RefusedRequests {
 }
 
 /// A connection on the Okta page. The token is fetched separately, only when the admin reveals
-/// or copies it.
+/// or copies it; in server mode it is not kept, and is shown once instead.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct ConnectionView {
     pub id: String,
@@ -110,6 +110,14 @@ pub struct ConnectionView {
     pub last_contact: Option<LastContact>,
     /// None until a request with a wrong token came.
     pub refused: Option<RefusedRequests>,
+    /// Whether the token can be shown again (`connection_token`): false in server mode, where
+    /// only its digest is kept and the way to a token is Regenerate token.
+    pub token_kept: bool,
+    /// Only in `add_connection`'s answer when the token is not kept (server mode): the token,
+    /// to show this once. Never in a listing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub new_token: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
@@ -290,6 +298,12 @@ impl From<ConnectionError> for AppError {
             ConnectionError::InvalidName(_) | ConnectionError::DuplicateName(_) => {
                 AppError::field("name", sentence(e.to_string()))
             }
+            ConnectionError::TokenNotKept(name) => AppError::new(format!(
+                "The token of {name} was shown once, when the connection was added: SCIM Desk \
+                 runs in server mode and keeps only a digest of it, so it cannot be shown again. \
+                 If it is lost, choose Regenerate token in the connection's menu and paste the \
+                 new one into the identity provider."
+            )),
             other => AppError::new(sentence(other.to_string())),
         }
     }
@@ -482,12 +496,12 @@ impl Desk {
             .list()
             .await?
             .into_iter()
-            .map(|c| view(&config, c))
+            .map(|c| view(&config, c, self.connections().keeps_tokens()))
             .collect())
     }
 
     /// Adds a connection from the app's dialog. The token stays in the keychain until the admin
-    /// reveals or copies it.
+    /// reveals or copies it; in server mode it is in the answer, to be shown this once.
     pub async fn add_connection_view(
         &self,
         name: &str,
@@ -495,7 +509,12 @@ impl Desk {
     ) -> Result<ConnectionView, AppError> {
         let new = self.connections().add(name, provider).await?;
         self.notify(ChangeEvent::Connections);
-        Ok(view(&self.config().await?, new.connection))
+        let kept = self.connections().keeps_tokens();
+        let mut added = view(&self.config().await?, new.connection, kept);
+        if !kept {
+            added.new_token = Some(new.token);
+        }
+        Ok(added)
     }
 
     pub async fn delete_connection_view(&self, id: &str) -> Result<(), AppError> {
@@ -821,7 +840,7 @@ impl Desk {
     }
 }
 
-fn view(config: &crate::config::Config, c: Connection) -> ConnectionView {
+fn view(config: &crate::config::Config, c: Connection, token_kept: bool) -> ConnectionView {
     let last_contact = match (c.last_contact_at, c.last_contact_status) {
         (Some(at), Some(status)) => Some(LastContact {
             at,
@@ -846,6 +865,8 @@ fn view(config: &crate::config::Config, c: Connection) -> ConnectionView {
         created_at: c.created_at,
         last_contact,
         refused,
+        token_kept,
+        new_token: None,
     }
 }
 

@@ -5,10 +5,20 @@ import type { RefusedRequests } from "./RefusedRequests";
 
 /**
  * A connection on the Okta page. The token is fetched separately, only when the admin reveals
- * or copies it.
+ * or copies it; in server mode it is not kept, and is shown once instead.
  */
 export type ConnectionView = { id: string, name: string, provider: Provider, base_url: string, created_at: string, last_contact: LastContact | null, 
 /**
  * None until a request with a wrong token came.
  */
-refused: RefusedRequests | null, };
+refused: RefusedRequests | null, 
+/**
+ * Whether the token can be shown again (`connection_token`): false in server mode, where
+ * only its digest is kept and the way to a token is Regenerate token.
+ */
+token_kept: boolean, 
+/**
+ * Only in `add_connection`'s answer when the token is not kept (server mode): the token,
+ * to show this once. Never in a listing.
+ */
+new_token?: string, };

@@ -72,6 +72,7 @@ describe("URL change banner", () => {
     created_at: "2026-12-01T10:00:00Z",
     last_contact: null,
     refused: null,
+    token_kept: true,
   });
 
   function show(connections: ConnectionView[]) {

@@ -22,6 +22,7 @@ const conn: ConnectionView = {
   created_at: "2026-11-20T10:00:00Z",
   last_contact: null,
   refused: null,
+  token_kept: true,
 };
 
 describe("Add connection dialog", () => {
@@ -89,6 +90,32 @@ describe("Add connection dialog", () => {
     fireEvent.click(screen.getByTestId("cancel-connection"));
     expect(onClose).toHaveBeenCalled();
   });
+
+  it("in server mode shows the token once, to copy, and hands back the connection without it", async () => {
+    const added: ConnectionView = { ...conn, token_kept: false, new_token: "0nce-token_value" };
+    let clipboard: string | null = null;
+    const { calls, input, submit, onAdded } = setup((cmd, args) => {
+      if (cmd === "add_connection") return added;
+      if (cmd === "plugin:clipboard-manager|write_text") clipboard = (args as { text: string }).text;
+    });
+    fireEvent.change(input, { target: { value: "Okta production" } });
+    submit();
+    const note = await screen.findByTestId("token-once-note");
+    expect(note.textContent).toContain("shown only once");
+    expect(note.textContent).toContain("Regenerate token");
+    expect(screen.getByTestId("new-token").textContent).toBe("0nce-token_value");
+    expect(screen.getByTestId("new-base-url").textContent).toBe(conn.base_url);
+    expect(onAdded).not.toHaveBeenCalled();
+    fireEvent.click(screen.getByTestId("copy-new-token"));
+    await waitFor(() => expect(clipboard).toBe("0nce-token_value"));
+    // Copied from what was shown: the token is never asked for again.
+    expect(calls).not.toContain("connection_token");
+    fireEvent.click(screen.getByTestId("done-connection"));
+    expect(onAdded).toHaveBeenCalledTimes(1);
+    const handed = onAdded.mock.calls[0][0] as ConnectionView;
+    expect(handed.new_token).toBeUndefined();
+    expect(handed.token_kept).toBe(false);
+  });
 });
 
 describe("Connection card", () => {
@@ -134,6 +161,33 @@ describe("Connection card", () => {
     expect(screen.getByTestId("reveal-token").textContent).toMatch(/Hide/);
     fireEvent.click(screen.getByTestId("reveal-token"));
     expect(screen.getByTestId("token").textContent).toBe(TOKEN_MASK);
+  });
+
+  it("in server mode offers Regenerate instead of showing or copying a kept token", async () => {
+    const calls: string[] = [];
+    let clipboard: string | null = null;
+    mockIPC((cmd, args) => {
+      calls.push(cmd);
+      if (cmd === "regenerate_token") return "n3w-token_value";
+      if (cmd === "plugin:clipboard-manager|write_text") clipboard = (args as { text: string }).text;
+    });
+    render(
+      <ToastProvider>
+        <DataProvider>
+          <ConnectionCard connection={{ ...conn, token_kept: false }} highlighted={false} onDeleted={() => {}} />
+        </DataProvider>
+      </ToastProvider>,
+    );
+    expect(screen.getByTestId("token-not-kept").textContent).toContain("server mode");
+    expect(screen.queryByTestId("reveal-token")).toBeNull();
+    expect(screen.queryByTestId("copy-token")).toBeNull();
+    fireEvent.click(screen.getByTestId("regenerate-token-inline"));
+    fireEvent.click(await screen.findByTestId("confirm-regenerate"));
+    await waitFor(() => expect(screen.getByTestId("token").textContent).toBe("n3w-token_value"));
+    expect(screen.getByTestId("regenerated-hint").textContent).toContain("shown only this once");
+    fireEvent.click(screen.getByTestId("copy-token"));
+    await waitFor(() => expect(clipboard).toBe("n3w-token_value"));
+    expect(calls).not.toContain("connection_token");
   });
 
   it("regenerates the token after asking, shows the new one and says to paste it", async () => {

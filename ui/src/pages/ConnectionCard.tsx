@@ -125,13 +125,14 @@ export function ConnectionCard({ connection: c, highlighted, onDeleted }: Props)
 
       {highlighted && (
         <p className="connection-hint" role="status">
-          Connection created. {words.copyHint}
+          Connection created. {c.token_kept ? words.copyHint : `Paste the ${words.baseUrlInText} and the ${words.tokenInText} you copied into ${words.short}.`}
         </p>
       )}
 
       {regenerated && (
         <p className="connection-hint" role="status" data-testid="regenerated-hint">
           New {words.tokenInText} generated: the old one is refused from now on. Copy it into {words.short} now, where the old one was.
+          {!c.token_kept && ` It is shown only this once: SCIM Desk keeps only a digest of it.`}
         </p>
       )}
 
@@ -143,6 +144,29 @@ export function ConnectionCard({ connection: c, highlighted, onDeleted }: Props)
             <CopyButton text={c.base_url} label={`Copy the ${words.baseUrlInText} of ${c.name}`} what={words.baseUrlLabel} testid="copy-base-url" />
           </dd>
         </div>
+        {!c.token_kept ? (
+          <div className="connection-field">
+            <dt>{words.tokenLabel}</dt>
+            <dd>
+              {token !== null ? (
+                <>
+                  <code className="mono secret-box" data-testid="token">{token}</code>
+                  <CopyButton text={token} label={`Copy the ${words.tokenInText} of ${c.name}`} what={words.tokenLabel} testid="copy-token" />
+                </>
+              ) : (
+                <>
+                  <span className="muted" data-testid="token-not-kept">
+                    Shown once, when it was made: SCIM Desk runs in server mode and keeps only a digest of it.
+                  </span>
+                  <button type="button" className="button button-small" onClick={() => setConfirmRegenerate(true)} data-testid="regenerate-token-inline">
+                    <IconRefresh />
+                    <span>Regenerate</span>
+                  </button>
+                </>
+              )}
+            </dd>
+          </div>
+        ) : (
         <div className="connection-field">
           <dt>{words.tokenLabel}</dt>
           <dd>
@@ -172,6 +196,7 @@ export function ConnectionCard({ connection: c, highlighted, onDeleted }: Props)
             />
           </dd>
         </div>
+        )}
         <div className="connection-field">
           <dt>Last contact from {idp}</dt>
           <dd data-testid="last-contact">

@@ -40,7 +40,7 @@ export function ProviderPage({ provider }: { provider: Provider }) {
     setOfferLogin(offer);
     setAdding(false);
     setNewId(c.id);
-    toast(`Connection "${c.name}" created. ${words.copyHint}`);
+    toast(`Connection "${c.name}" created. ${c.token_kept ? words.copyHint : `Paste the ${words.baseUrlInText} and the ${words.tokenInText} you copied into ${words.short}.`}`);
     // Shown at once; the change event that follows refreshes the rest.
     client.setQueryData(commandKey("list_connections"), (all: ConnectionView[] | undefined) =>
       all && !all.some((x) => x.id === c.id) ? [...all, c] : all,

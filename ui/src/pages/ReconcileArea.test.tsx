@@ -24,6 +24,7 @@ const conn: ConnectionView = {
   created_at: "2026-11-01T10:00:00.000Z",
   last_contact: null,
   refused: null,
+  token_kept: true,
 };
 
 const SETUP = { connection_id: "c1", connection_name: "Okta production", org_url: "https://acme.okta.com", app_id: "0oa1", app_label: "SCIM Desk", validated_at: "2026-12-01T10:00:00.000Z" };
@@ -50,7 +51,12 @@ function row(kind: ReconcileRowKind, i: number, extra: Partial<ReconcileRow> = {
 
 type Calls = { cmd: string; args: Record<string, unknown> }[];
 
-function backend(start: ReconcileState, rows: ReconcileRow[] = [], answers: Record<string, (args: Record<string, unknown>) => unknown> = {}) {
+function backend(
+  start: ReconcileState,
+  rows: ReconcileRow[] = [],
+  answers: Record<string, (args: Record<string, unknown>) => unknown> = {},
+  connection: ConnectionView = conn,
+) {
   const calls: Calls = [];
   let state = start;
   mockIPC(
@@ -71,7 +77,7 @@ function backend(start: ReconcileState, rows: ReconcileRow[] = [], answers: Reco
   render(
     <ToastProvider>
       <DataProvider>
-        <ReconcileArea connection={conn} />
+        <ReconcileArea connection={connection} />
       </DataProvider>
     </ToastProvider>,
   );
@@ -116,6 +122,20 @@ describe("Reconcile area", () => {
     expect(attempts).toBe(2);
     const sent = b.calls.filter((c) => c.cmd === "set_okta_api").map((c) => (c.args.input as { app_id: string }).app_id);
     expect(sent[1]).toBe("https://acme-admin.okta.com/admin/app/x/instance/0oa1/");
+  });
+
+  it("in server mode asks for no API token: the server's secrets hold it", async () => {
+    const b = backend(empty(), [], { set_okta_api: () => SETUP }, { ...conn, token_kept: false });
+    fireEvent.click(await screen.findByTestId("setup-okta-api"));
+    const dialog = await screen.findByTestId("okta-api-dialog");
+    expect(within(dialog).queryByLabelText("API token")).toBeNull();
+    expect(within(dialog).getByTestId("okta-token-server-mode").textContent).toContain("server mode");
+    fireEvent.change(within(dialog).getByLabelText("Org URL"), { target: { value: "https://acme.okta.com" } });
+    fireEvent.change(within(dialog).getByLabelText("App"), { target: { value: "0oa1" } });
+    fireEvent.click(within(dialog).getByTestId("okta-api-save"));
+    await waitFor(() => expect(screen.queryByTestId("okta-api-dialog")).toBeNull());
+    const sent = b.calls.find((c) => c.cmd === "set_okta_api")?.args.input as { token: string };
+    expect(sent.token).toBe("");
   });
 
   it("runs a dry run with a progress bar and Cancel, saying when it waits for Okta's rate limit", async () => {

@@ -467,7 +467,14 @@ export function OktaApiDialog({
         </>
       }
     >
-      <p className="muted small">SCIM Desk reads the app from Okta to check these. The token is kept in the system keychain, never in the data directory.</p>
+      {c.token_kept ? (
+        <p className="muted small">SCIM Desk reads the app from Okta to check these. The token is kept in the system keychain, never in the data directory.</p>
+      ) : (
+        <p className="muted small" data-testid="okta-token-server-mode">
+          SCIM Desk reads the app from Okta to check these. It runs in server mode: the API token comes from the server's secrets (an environment
+          variable or a file, which the server's administrator sets) and is never stored.
+        </p>
+      )}
       <Field label="Org URL" help="The address of your Okta org, like https://acme.okta.com." error={on("org_url")} errorTestid="okta-org-url-error">
         {({ id, describedBy, invalid }) => (
           <input id={id} className="input" value={orgUrl} onChange={(e) => setOrgUrl(e.target.value)} aria-describedby={describedBy} aria-invalid={invalid} placeholder="https://acme.okta.com" data-testid="okta-org-url" data-autofocus="" />
@@ -478,6 +485,7 @@ export function OktaApiDialog({
           <input id={id} className="input" value={appId} onChange={(e) => setAppId(e.target.value)} aria-describedby={describedBy} aria-invalid={invalid} data-testid="okta-app-id" />
         )}
       </Field>
+      {c.token_kept && (
       <Field
         label="API token"
         help={setup ? "Paste the token again to change the setup (Security › API › Tokens; a read-only administrator's is enough)." : "Make it in Okta under Security › API › Tokens; a read-only administrator's is enough."}
@@ -488,6 +496,7 @@ export function OktaApiDialog({
           <input id={id} className="input mono" type="password" autoComplete="off" value={token} onChange={(e) => setToken(e.target.value)} aria-describedby={describedBy} aria-invalid={invalid} data-testid="okta-token" />
         )}
       </Field>
+      )}
       {err && !err.field && (
         <p className="field-error" role="alert" data-testid="okta-api-error">
           {err.message}

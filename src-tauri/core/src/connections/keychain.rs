@@ -17,11 +17,18 @@ pub enum KeychainError {
         "the system keychain could not be reached ({0}). SCIM Desk keeps connection tokens in \
          the OS keychain: on Linux start a Secret Service provider (GNOME Keyring or KWallet) in \
          your desktop session and unlock it; on a headless machine run the command inside \
-         `dbus-run-session` with `gnome-keyring-daemon --unlock`"
+         `dbus-run-session` with `gnome-keyring-daemon --unlock`. On a server with no desktop \
+         session, run SCIM Desk in server mode instead (`scimdesk config set mode server`, or \
+         SCIMDESK_SERVER_MODE=1): tokens are shown once, other secrets come from environment \
+         variables or files"
     )]
     Unavailable(String),
     #[error("the system keychain refused the operation: {0}")]
     Failed(String),
+    /// Server mode: SCIM Desk only reads the operator's secrets (see `server_secrets`); the
+    /// text says which variable or file to set.
+    #[error("{0}")]
+    ServerMode(String),
 }
 
 /// What the connections need from a keychain. Implementations must be safe to call from

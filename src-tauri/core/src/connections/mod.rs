@@ -3,12 +3,15 @@
 //!
 //! Adding one generates its id and a 32-byte token from the OS CSPRNG; the token's plaintext goes
 //! to the keychain (so the admin can copy it again later) and only its SHA-256 digest to SQLite,
-//! which is what a request is checked against. Deleting one removes both; the employees it
+//! which is what a request is checked against. In server mode (see `Desk::server_mode`) there is
+//! no keychain: the token is answered once and only its digest is kept, and the keychain is
+//! never called. Deleting one removes both; the employees it
 //! provisioned stay. The endpoint keeps the digests in memory only while the database's `config`
 //! generation is unchanged, so a connection added or deleted by another process (the desktop app
 //! and a CLI share a data directory) counts from the next request.
 
 pub mod keychain;
+pub mod server_secrets;
 
 use std::sync::Arc;
 
@@ -139,6 +142,10 @@ pub enum ConnectionError {
     Keychain(#[from] KeychainError),
     #[error("the token of connection '{0}' is missing from the keychain; regenerate it (`scimdesk connection regenerate-token`, or Regenerate token in the app) and paste the new one into the identity provider")]
     TokenMissing(String),
+    #[error("the token of connection '{0}' was shown once, when it was made: SCIM Desk runs in server mode and keeps only a digest of it, so it cannot be shown again. If it is lost, regenerate it (`scimdesk connection regenerate-token`, or Regenerate token in the app) and paste the new one into the identity provider")]
+    TokenNotKept(String),
+    #[error("the test of connection '{0}' sends its token, which SCIM Desk does not keep in server mode: test it from the identity provider instead (Okta: Test API Credentials; Microsoft Entra ID: Test Connection)")]
+    RehearsalNeedsToken(String),
     #[error("{0}")]
     Database(#[from] crate::db::StoreError),
     #[error("the operating system's random number generator failed: {0}")]
@@ -206,7 +213,9 @@ pub fn authenticate_with(
 #[derive(Clone)]
 pub struct Connections {
     db: Db,
-    keychain: Arc<dyn Keychain>,
+    /// Where tokens are kept for the admin to copy again (the desktop); `None` in server mode,
+    /// where a token is shown once and only its digest is kept.
+    keychain: Option<Arc<dyn Keychain>>,
 }
 
 /// Trims and checks a connection name: 1–64 characters, no control characters.
@@ -276,15 +285,34 @@ const COLUMNS: &str = "id, name, provider, created_at, last_contact_at, last_con
      last_contact_detail, refused_count, last_refused_at";
 
 impl Connections {
+    /// Connections whose tokens are kept in `keychain` (the desktop).
     pub fn new(db: Db, keychain: Arc<dyn Keychain>) -> Self {
-        Self { db, keychain }
+        Self {
+            db,
+            keychain: Some(keychain),
+        }
     }
 
-    async fn keychain<T: Send + 'static>(
+    /// Connections of server mode: a token is answered once, when it is made, and only its
+    /// digest is kept; no keychain is ever called.
+    pub fn shown_once(db: Db) -> Self {
+        Self { db, keychain: None }
+    }
+
+    /// Whether a token can be shown again ([`Connections::token`]); false in server mode.
+    pub fn keeps_tokens(&self) -> bool {
+        self.keychain.is_some()
+    }
+
+    /// Runs `op` on the keychain; nothing in server mode, where there is none.
+    async fn keychain(
         &self,
-        op: impl FnOnce(&dyn Keychain) -> Result<T, KeychainError> + Send + 'static,
-    ) -> Result<T, KeychainError> {
-        keychain::blocking(self.keychain.clone(), op).await
+        op: impl FnOnce(&dyn Keychain) -> Result<(), KeychainError> + Send + 'static,
+    ) -> Result<(), KeychainError> {
+        match &self.keychain {
+            Some(k) => keychain::blocking(k.clone(), op).await,
+            None => Ok(()),
+        }
     }
 
     /// Adds a connection for `provider`. Names are unique across providers (the unique index
@@ -330,7 +358,9 @@ impl Connections {
                         direct_error(e).into()
                     });
                 }
-                keychain.set(&row_id, &secret)?;
+                if let Some(keychain) = keychain {
+                    keychain.set(&row_id, &secret)?;
+                }
                 Ok(())
             })
             .await;
@@ -390,11 +420,15 @@ impl Connections {
         found.ok_or(ConnectionError::NotFound(key))
     }
 
-    /// The token again, from the keychain, for the admin to copy.
+    /// The token again, from the keychain, for the admin to copy. In server mode there is none
+    /// to show: [`ConnectionError::TokenNotKept`] says to regenerate it.
     pub async fn token(&self, id_or_name: &str) -> Result<String, ConnectionError> {
         let connection = self.find(id_or_name).await?;
+        let Some(keychain) = self.keychain.clone() else {
+            return Err(ConnectionError::TokenNotKept(connection.name));
+        };
         let account = connection.id.clone();
-        self.keychain(move |k| k.get(&account))
+        keychain::blocking(keychain, move |k| k.get(&account))
             .await?
             .ok_or(ConnectionError::TokenMissing(connection.name))
     }
@@ -420,7 +454,10 @@ impl Connections {
         let token = generate_token()?;
         let digest = token_digest(&token).to_vec();
         let account = connection.id.clone();
-        let old = self.keychain(move |k| k.get(&account)).await?;
+        let old = match self.keychain.clone() {
+            Some(k) => keychain::blocking(k, move |k| k.get(&account)).await?,
+            None => None,
+        };
         let keychain = self.keychain.clone();
         let (secret, written) = (token.clone(), connection.clone());
         let result = self
@@ -436,7 +473,9 @@ impl Connections {
                     return Err(ConnectionError::NotFound(written.name.clone()));
                 }
                 record(c, &written).map_err(direct_error)?;
-                keychain.set(&written.id, &secret)?;
+                if let Some(keychain) = keychain {
+                    keychain.set(&written.id, &secret)?;
+                }
                 Ok(())
             })
             .await;
@@ -450,8 +489,9 @@ impl Connections {
         Ok(NewConnection { connection, token })
     }
 
-    /// Deletes the keychain entries (the token, an Okta API token), then the row: from then on the token is refused. Employees
-    /// the connection provisioned are not touched.
+    /// Deletes the keychain entries (the token, an Okta API token; none in server mode), then
+    /// the row: from then on the token is refused. Employees the connection provisioned are not
+    /// touched.
     pub async fn delete(&self, id_or_name: &str) -> Result<Connection, ConnectionError> {
         let connection = self.find(id_or_name).await?;
         let account = connection.id.clone();

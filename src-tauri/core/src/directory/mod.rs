@@ -653,7 +653,48 @@ mod tests {
             )
             .await
             .unwrap();
+            for (name, external) in [
+                ("sales_EU", Some("G-1")),
+                ("Engineering", None),
+                ("tEAM 2", Some("g-2")),
+            ] {
+                let mut g = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                                   "displayName": name, "members": [{"value": id, "display": "Seed"}]});
+                if let Some(e) = external {
+                    g["externalId"] = json!(e);
+                }
+                d.create_group(&ctx(), g).await.unwrap();
+            }
             let mut out = Vec::new();
+            for filter in [
+                None,
+                Some("displayName sw \"te\""),
+                Some("displayName co \"_eu\" or externalId eq \"g-2\""),
+                Some(r#"members[value eq "ID"]"#),
+                Some("not (externalId pr)"),
+                Some("members.display eq \"seed\""),
+            ] {
+                for sort_by in [None, Some("displayName"), Some("externalId")] {
+                    for descending in [false, true] {
+                        let with_id = filter.map(|f| f.replace("ID", &id));
+                        let mut q = page(1, 3, with_id.as_deref());
+                        q.sort_by = sort_by.map(str::to_owned);
+                        q.sort_descending = descending;
+                        let got = d.list_groups(&ctx().base_url, &q).await.unwrap();
+                        let groups: Vec<Value> = got["Resources"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .map(|g| g["displayName"].clone())
+                            .collect();
+                        out.push((
+                            format!("groups {filter:?} {sort_by:?} {descending}"),
+                            got["totalResults"].clone(),
+                            groups,
+                        ));
+                    }
+                }
+            }
             for filter in [
                 None,
                 Some("title eq \"engineer\""),

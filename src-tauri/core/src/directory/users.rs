@@ -45,32 +45,7 @@ impl super::ListRow for EmployeeWithGroups {
     /// column's name, for every column of every row).
     fn from_row(r: &crate::db::sql::Row<'_>) -> crate::db::sql::Result<Self> {
         Ok(EmployeeWithGroups {
-            employee: Employee {
-                seq: r.get(0)?,
-                id: r.get(1)?,
-                user_name: r.get(2)?,
-                email: r.get(3)?,
-                display_name: r.get(4)?,
-                first_name: r.get(5)?,
-                last_name: r.get(6)?,
-                job_title: r.get(7)?,
-                department: r.get(8)?,
-                business_unit: r.get(9)?,
-                manager_email: r.get(10)?,
-                manager_id: r.get(11)?,
-                location: r.get(12)?,
-                employee_id: r.get(13)?,
-                status: r.get(14)?,
-                external_id: r.get(15)?,
-                connection_id: r.get(16)?,
-                created_at: r.get(17)?,
-                updated_at: r.get(18)?,
-                active: r.get(19)?,
-                doc: r.get(20)?,
-                version: r.get(21)?,
-                custom: Default::default(),
-                rank: 0,
-            },
+            employee: super::employees::employee_fields(r)?,
             groups_json: r.get(22)?,
         })
     }

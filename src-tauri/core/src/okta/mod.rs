@@ -17,6 +17,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::connections::keychain::{self, Keychain, KeychainError};
+use crate::connections::server_secrets::SecretsPlace;
 use crate::connections::{Connection, ConnectionError, Connections};
 use crate::db::{direct_error, Db, StoreError};
 use crate::https::{HttpsError, TransportFailure};
@@ -47,6 +48,13 @@ pub enum OktaApiError {
     /// The setup is in the database but its token is not in the keychain.
     #[error("the Okta API token of connection {0} is missing from the keychain")]
     TokenMissing(String),
+    /// Server mode: the connection's Okta API token is not among the operator's variables and
+    /// files (`place` says which to set), or one was given to store, which server mode never does.
+    #[error("server mode reads the Okta API token of connection {connection_name} and never stores it: {place}")]
+    ServerSecret {
+        connection_name: String,
+        place: String,
+    },
     /// Okta could not be reached: DNS, refused, TLS, timeout.
     #[error("{host}: {failure:?}: {detail}")]
     Unreachable {
@@ -174,6 +182,8 @@ pub struct OktaApi {
     db: Db,
     keychain: Arc<dyn Keychain>,
     connections: Connections,
+    /// Server mode: the keychain is the operator's read-only secrets, found here.
+    server_secrets: Option<SecretsPlace>,
 }
 
 impl OktaApi {
@@ -182,7 +192,23 @@ impl OktaApi {
             db,
             keychain,
             connections,
+            server_secrets: None,
         }
+    }
+
+    /// In server mode: the token is read from the operator's variable or file, never stored.
+    pub fn with_server_secrets(mut self, place: SecretsPlace) -> Self {
+        self.server_secrets = Some(place);
+        self
+    }
+
+    fn server_secret_error(&self, connection: &Connection) -> Option<OktaApiError> {
+        self.server_secrets
+            .as_ref()
+            .map(|place| OktaApiError::ServerSecret {
+                connection_name: connection.name.clone(),
+                place: place.where_to_put(&token_account(&connection.id)),
+            })
     }
 
     async fn keychain<T: Send + 'static>(
@@ -194,6 +220,7 @@ impl OktaApi {
 
     /// Checks the org URL, app id and token by reading the app from Okta, then keeps them: the
     /// token in the keychain, the rest in the database. Nothing is kept when the check fails.
+    /// In server mode no token is given: the operator's (see `server_secrets`) is checked.
     pub async fn set(
         &self,
         id_or_name: &str,
@@ -206,13 +233,23 @@ impl OktaApi {
         let org_url = parse_org_url(org_url)?;
         let app_id = parse_app_id(app_id)?;
         let token = token.trim().to_owned();
-        if token.is_empty() {
-            return Err(OktaApiError::EmptyToken);
-        }
+        let account = token_account(&connection.id);
+        let token = match self.server_secret_error(&connection) {
+            Some(refused) if !token.is_empty() => return Err(refused),
+            Some(missing) => {
+                let account = account.clone();
+                self.keychain(move |k| k.get(&account))
+                    .await?
+                    .ok_or(missing)?
+            }
+            None if token.is_empty() => return Err(OktaApiError::EmptyToken),
+            None => token,
+        };
         let mut client = client::OktaClient::new(&org_url, &token)?;
         let app = client.app(&app_id).await?;
-        let account = token_account(&connection.id);
-        self.keychain(move |k| k.set(&account, &token)).await?;
+        if self.server_secrets.is_none() {
+            self.keychain(move |k| k.set(&account, &token)).await?;
+        }
         let validated_at = timefmt::now();
         let (id, org, app_row, label, at) = (
             connection.id.clone(),
@@ -300,7 +337,10 @@ impl OktaApi {
         let token = self
             .keychain(move |k| k.get(&account))
             .await?
-            .ok_or_else(|| OktaApiError::TokenMissing(connection.name.clone()))?;
+            .ok_or_else(|| {
+                self.server_secret_error(connection)
+                    .unwrap_or_else(|| OktaApiError::TokenMissing(connection.name.clone()))
+            })?;
         let client = client::OktaClient::new(&setup.org_url, &token)?;
         Ok((setup, client))
     }

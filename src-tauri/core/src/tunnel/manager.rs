@@ -234,7 +234,7 @@ impl TunnelManager {
                         let token = store
                             .secret(super::ACCOUNT_CLOUDFLARED)
                             .await?
-                            .ok_or(TunnelError::CloudflaredNoToken)?;
+                            .ok_or_else(|| store.missing_secret(super::ACCOUNT_CLOUDFLARED))?;
                         cloudflared::Cloudflared::named(hostname, token)
                     }
                 };
@@ -245,7 +245,7 @@ impl TunnelManager {
                 let authtoken = store
                     .secret(super::ACCOUNT_NGROK)
                     .await?
-                    .ok_or(TunnelError::NgrokNoAuthtoken)?;
+                    .ok_or_else(|| store.missing_secret(super::ACCOUNT_NGROK))?;
                 let runner = ngrok::Ngrok::new(authtoken, domain, target);
                 Ok(Some(TunnelManager::spawn(store.clone(), runner, backoff)))
             }

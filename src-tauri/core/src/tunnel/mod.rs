@@ -168,6 +168,9 @@ pub enum TunnelError {
          https://dashboard.ngrok.com/get-started/your-authtoken and set it with the tunnel"
     )]
     NgrokNoAuthtoken,
+    /// Server mode: the tunnel's secret is not among the operator's variables and files.
+    #[error("{what} is not set: SCIM Desk runs in server mode, where it reads secrets and never stores them: {place}, then restart SCIM Desk")]
+    ServerSecretMissing { what: &'static str, place: String },
     #[error("{0}")]
     Failed(String),
     #[error("{0}")]

@@ -17,6 +17,7 @@ use super::{
 };
 use crate::config::{self, Config};
 use crate::connections::keychain::Keychain;
+use crate::connections::server_secrets::SecretsPlace;
 use crate::connections::Connection;
 use crate::db::StoreError;
 use crate::events::ChangeEvent;
@@ -35,6 +36,8 @@ pub struct TunnelStore {
     /// Where a tunnel that is down, or a public URL Okta does not have yet, is recorded as a
     /// window in which Okta could not reach SCIM Desk.
     reachability: Reachability,
+    /// Server mode: where the operator puts the secrets (the keychain is then read-only).
+    server_secrets: Option<SecretsPlace>,
 }
 
 impl TunnelStore {
@@ -49,6 +52,29 @@ impl TunnelStore {
             keychain,
             events,
             reachability,
+            server_secrets: None,
+        }
+    }
+
+    /// In server mode: a missing secret's error says which variable or file to set.
+    pub fn with_server_secrets(mut self, place: SecretsPlace) -> TunnelStore {
+        self.server_secrets = Some(place);
+        self
+    }
+
+    /// The error of a tunnel secret that is not there.
+    pub fn missing_secret(&self, account: &'static str) -> TunnelError {
+        match (&self.server_secrets, account) {
+            (Some(place), ACCOUNT_CLOUDFLARED) => TunnelError::ServerSecretMissing {
+                what: "the named cloudflared tunnel's token",
+                place: place.where_to_put(account),
+            },
+            (Some(place), _) => TunnelError::ServerSecretMissing {
+                what: "ngrok's authtoken",
+                place: place.where_to_put(account),
+            },
+            (None, ACCOUNT_CLOUDFLARED) => TunnelError::CloudflaredNoToken,
+            (None, _) => TunnelError::NgrokNoAuthtoken,
         }
     }
 
@@ -81,7 +107,7 @@ impl TunnelStore {
                     (Some(_), Some(token)) => self.keep_secret(ACCOUNT_CLOUDFLARED, token).await?,
                     (Some(_), None) => {
                         if self.secret(ACCOUNT_CLOUDFLARED).await?.is_none() {
-                            return Err(TunnelError::CloudflaredNoToken);
+                            return Err(self.missing_secret(ACCOUNT_CLOUDFLARED));
                         }
                     }
                     (None, None) => {}
@@ -94,7 +120,7 @@ impl TunnelStore {
                     Some(token) => self.keep_secret(ACCOUNT_NGROK, token).await?,
                     None => {
                         if self.secret(ACCOUNT_NGROK).await?.is_none() {
-                            return Err(TunnelError::NgrokNoAuthtoken);
+                            return Err(self.missing_secret(ACCOUNT_NGROK));
                         }
                     }
                 }

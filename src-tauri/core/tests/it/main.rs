@@ -6,4 +6,5 @@ mod app_views;
 mod common;
 mod http;
 mod module_graph;
+mod server_mode;
 mod tunnel;
