@@ -5,6 +5,10 @@
 #   scripts/bench.sh --quick               # a smoke run on a tiny directory
 #   scripts/bench.sh --sizes 100000 --out target/bench-100k
 # Writes report.md and report.json to --out (default target/bench/).
+# Each size is measured on SQLite and then on PostgreSQL with two servers sharing one database:
+# the benchmark runs beside a throwaway cluster (scripts/with-postgres.sh). --postgres ADMIN_URL
+# (or SCIMDESK_TEST_POSTGRES_URL) uses a cluster of your own instead; without PostgreSQL the
+# column is skipped and the report says why.
 #
 # The reconcile benchmark: time and peak memory of `scimdesk connection reconcile --json`
 # against the stand-in Okta API with 10,000 and 100,000 assigned users (a few minutes).
@@ -31,4 +35,4 @@ if [ "${1:-}" = search ]; then
   exec scripts/with-keychain.sh "$release/bench-search" --scimdesk "$release/scimdesk" "$@"
 fi
 cargo build --release --locked -p scimdesk --bin scimdesk -p scimdesk-tests --bin bench --bin bench-baseline
-exec scripts/with-keychain.sh "$release/bench" --scimdesk "$release/scimdesk" --baseline "$release/bench-baseline" "$@"
+exec scripts/with-postgres.sh scripts/with-keychain.sh "$release/bench" --scimdesk "$release/scimdesk" --baseline "$release/bench-baseline" "$@"

@@ -1,5 +1,6 @@
 //! The benchmarks still run: `bench --quick` on a tiny directory with the debug binaries, a few
-//! seconds, and `bench-reconcile` at 2,000 assigned users. They check that every request kind
+//! seconds (with its PostgreSQL column, two servers on one database, when the test PostgreSQL
+//! is there), and `bench-reconcile` at 2,000 assigned users. They check that every request kind
 //! was answered as expected, that the reconcile reported exactly the planted drift, and that
 //! the reports are written — never how fast anything was or how much memory it took.
 
@@ -26,18 +27,63 @@ fn the_benchmark_runs_and_writes_its_reports() {
     .expect("report.json is JSON");
     let size = &report["sizes"][0];
     assert_eq!(size["employees"], 300);
-    let operations = size["operations"].as_object().expect("operations");
-    assert_eq!(operations.len(), 8);
-    for (name, op) in operations {
-        assert_eq!(op["errors"], 0, "{name}: {op}");
-        assert!(op["requests"].as_u64() > Some(0), "{name}: {op}");
-    }
+    assert_eq!(size["servers"], 1);
+    every_operation_answered(size);
     assert!(report["fsync_commits_per_second"].as_f64() > Some(0.0));
     let md = std::fs::read_to_string(out.path().join("report.md")).expect("report.md");
     assert!(
         md.contains("## Targets") && md.contains("300 employees"),
         "{md}"
     );
+
+    // The PostgreSQL column: the same phases, two servers on one fresh database, the clients
+    // split across both; or, without a test PostgreSQL, the reason it was skipped, in both
+    // reports.
+    let pg = &size["postgres"];
+    if std::env::var(postgres::URL_VAR).is_ok_and(|u| !u.trim().is_empty()) {
+        assert_eq!(pg["employees"], 300, "{report}");
+        assert_eq!(pg["servers"], 2, "{pg}");
+        every_operation_answered(pg);
+        assert!(pg["database_bytes"].as_u64() > Some(0), "{pg}");
+        assert_eq!(pg["group_push"]["members"], 300, "{pg}");
+        // Both columns are divided by the one baseline measured for the size.
+        assert_eq!(pg["baseline"], size["baseline"]);
+        assert_eq!(report["postgres"]["skipped"], Value::Null);
+        assert_eq!(
+            report["postgres"]["bounds"].as_array().map(Vec::len),
+            Some(3),
+            "{report}"
+        );
+        assert!(
+            md.contains("### SQLite | PostgreSQL, 2 servers (300 employees)")
+                && md.contains("One write lock across servers"),
+            "{md}"
+        );
+    } else {
+        eprintln!("skipped: the PostgreSQL column (PostgreSQL is not available)");
+        assert_eq!(pg, &Value::Null, "{report}");
+        let why = s(&report["postgres"], "skipped");
+        assert!(
+            md.contains(&format!("Not measured in this run: {why}.")),
+            "{md}"
+        );
+    }
+}
+
+/// Every request kind of one column was sent and answered as expected.
+fn every_operation_answered(column: &Value) {
+    let operations = column["operations"].as_object().expect("operations");
+    assert_eq!(operations.len(), 8, "{column}");
+    for (name, op) in operations {
+        assert_eq!(op["errors"], 0, "{name}: {op}");
+        assert!(op["requests"].as_u64() > Some(0), "{name}: {op}");
+    }
+    for (name, batch) in column["group_push"]["batches"]
+        .as_object()
+        .expect("group push batches")
+    {
+        assert_eq!(batch["errors"], 0, "{name}: {batch}");
+    }
 }
 
 /// The reconcile benchmark still runs and still measures a right answer: `bench-reconcile` at

@@ -33,14 +33,39 @@ pub fn fresh_database() -> Option<String> {
             return None;
         }
     };
+    Some(fresh_database_on(&admin))
+}
+
+/// The URL of a new, empty database created through `admin` (an admin URL such as
+/// [`URL_VAR`]'s). Panics when the cluster refuses.
+pub fn fresh_database_on(admin: &str) -> String {
     let name = unique_name();
-    let mut client = ::postgres::Client::connect(&admin, ::postgres::NoTls)
+    let mut client = ::postgres::Client::connect(admin, ::postgres::NoTls)
         .unwrap_or_else(|e| panic!("connect to the test PostgreSQL at {admin}: {e}"));
     // A name of lowercase letters, digits and underscores: nothing to quote or escape.
     client
         .batch_execute(&format!("CREATE DATABASE {name}"))
         .unwrap_or_else(|e| panic!("create the test database {name}: {e}"));
-    Some(database_url(&admin, &name))
+    database_url(admin, &name)
+}
+
+/// Drops a database [`fresh_database_on`] made through `admin` (its clients gone first), so a
+/// long run on a developer's own cluster leaves nothing behind. Panics when the cluster refuses.
+pub fn drop_database(admin: &str, database: &str) {
+    let name = reqwest::Url::parse(database)
+        .unwrap_or_else(|e| panic!("not a database URL ({database}): {e}"))
+        .path()
+        .trim_start_matches('/')
+        .to_owned();
+    assert!(
+        name.starts_with("scimdesk_test_"),
+        "{name}: only a database made by fresh_database_on is dropped"
+    );
+    let mut client = ::postgres::Client::connect(admin, ::postgres::NoTls)
+        .unwrap_or_else(|e| panic!("connect to the test PostgreSQL at {admin}: {e}"));
+    client
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .unwrap_or_else(|e| panic!("drop the test database {name}: {e}"));
 }
 
 /// Why there is no test PostgreSQL, in the words of `scripts/with-postgres.sh` when it ran.

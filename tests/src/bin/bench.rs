@@ -9,6 +9,13 @@
 //! `report.json` in `--out`. Run it through `scripts/bench.sh`, which builds the release
 //! binaries and gives it a private keychain.
 //!
+//! The PostgreSQL column: at each size, after SQLite, the same phases on a fresh database of a
+//! PostgreSQL cluster (`--postgres ADMIN_URL`, default `SCIMDESK_TEST_POSTGRES_URL`, which
+//! `scripts/with-postgres.sh` sets) served by two `scimdesk serve` processes (two data
+//! directories, one database), the clients split across both, as behind a load balancer. Both
+//! columns are divided by the same bare-server baseline. Without a cluster the column is
+//! skipped, and the report says why.
+//!
 //! Not for: asserting timings (the smoke test only checks it runs).
 
 use std::collections::BTreeMap;
@@ -40,7 +47,13 @@ struct Options {
     scimdesk: PathBuf,
     baseline: PathBuf,
     quick: bool,
+    /// The admin URL of the PostgreSQL cluster the PostgreSQL column creates its databases
+    /// on, or why that column is skipped.
+    postgres: Result<String, String>,
 }
+
+/// How many `scimdesk serve` share the PostgreSQL database.
+const PG_SERVERS: usize = 2;
 
 /// The benchmark of `scimdesk serve` (see the module's documentation).
 #[derive(clap::Parser)]
@@ -60,6 +73,11 @@ struct Args {
     /// The bare axum server measured beside `scimdesk serve` (default: beside this binary).
     #[arg(long)]
     baseline: Option<PathBuf>,
+    /// An admin URL of a PostgreSQL cluster (postgres://user@host:port/postgres) on which the
+    /// PostgreSQL column creates (and afterwards drops) a database per size. Default:
+    /// SCIMDESK_TEST_POSTGRES_URL; without either, that column is skipped.
+    #[arg(long, value_name = "ADMIN_URL")]
+    postgres: Option<String>,
 }
 
 fn parse_options() -> Options {
@@ -90,6 +108,24 @@ fn parse_options() -> Options {
             .baseline
             .unwrap_or_else(|| beside_this_binary("bench-baseline")),
         quick,
+        postgres: match args.postgres {
+            Some(url) => Ok(url),
+            None => match std::env::var(scimdesk_tests::postgres::URL_VAR) {
+                Ok(url) if !url.trim().is_empty() => Ok(url),
+                _ => Err(
+                    match std::env::var(scimdesk_tests::postgres::UNAVAILABLE_VAR) {
+                        Ok(why) if !why.trim().is_empty() => {
+                            format!("PostgreSQL is not available: {why}")
+                        }
+                        _ => format!(
+                        "no --postgres ADMIN_URL and no {} (scripts/bench.sh runs the benchmark \
+                         beside a throwaway cluster)",
+                        scimdesk_tests::postgres::URL_VAR
+                    ),
+                    },
+                ),
+            },
+        },
     }
 }
 
@@ -169,6 +205,13 @@ fn memory_kib(pid: u32) -> (u64, u64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
+/// Resident and peak resident memory of the largest of several servers, in KiB.
+fn memory_of(pids: &[u32]) -> (u64, u64) {
+    pids.iter()
+        .map(|&p| memory_kib(p))
+        .fold((0, 0), |(r, h), (r2, h2)| (r.max(r2), h.max(h2)))
+}
+
 /// CPU time every process used so far (busy time summed over the cores, from /proc/stat).
 fn machine_busy() -> Duration {
     let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
@@ -216,7 +259,7 @@ struct Stats {
     rps: f64,
     p50_ms: f64,
     p99_ms: f64,
-    /// Server CPU time per request, when the server's pid is known.
+    /// Server CPU time per request (summed over the servers), when their pids are known.
     cpu_us_per_request: Option<f64>,
     /// Cores kept busy meanwhile by processes other than the server and this load generator
     /// (other people's builds on a shared machine).
@@ -243,13 +286,23 @@ fn round(v: f64, digits: i32) -> f64 {
     (v * f).round() / f
 }
 
+/// The servers of one measurement (behind a load balancer when several) and the token.
 struct Target {
-    addr: SocketAddr,
+    addrs: Vec<SocketAddr>,
     token: Option<String>,
 }
 
+impl Target {
+    /// The address of the server a sequential client (Okta's import, group push) talks to.
+    fn first(&self) -> SocketAddr {
+        self.addrs[0]
+    }
+}
+
 /// Drives `make` with `clients` keep-alive connections for `duration` (or until `limit`
-/// requests were sent); a request counts as an error unless it is answered `expect`.
+/// requests were sent), the clients dealt in turn to the target's servers; a request counts as
+/// an error unless it is answered `expect`. `server_pids`: the servers whose CPU time is
+/// counted.
 async fn drive(
     target: &Target,
     clients: usize,
@@ -257,17 +310,18 @@ async fn drive(
     limit: Option<u64>,
     expect: u16,
     make: MakeRequest,
-    server_pid: Option<u32>,
+    server_pids: &[u32],
 ) -> Stats {
     let next = Arc::new(AtomicU64::new(0));
-    let cpu_before = server_pid.map(cpu_time);
+    let servers_cpu = || server_pids.iter().map(|&p| cpu_time(p)).sum::<Duration>();
+    let cpu_before = servers_cpu();
     let (busy_before, self_before) = (machine_busy(), cpu_time(std::process::id()));
     let started = Instant::now();
     let deadline = started + duration;
     let mut tasks = Vec::new();
-    for _ in 0..clients {
+    for client in 0..clients {
         let (next, make) = (next.clone(), make.clone());
-        let addr = target.addr;
+        let addr = target.addrs[client % target.addrs.len()];
         let auth = target.token.as_ref().map(|t| format!("Bearer {t}"));
         tasks.push(tokio::spawn(async move {
             let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
@@ -349,10 +403,7 @@ async fn drive(
         }
     }
     let elapsed = started.elapsed();
-    let server_used = match (server_pid, cpu_before) {
-        (Some(pid), Some(before)) => cpu_time(pid).saturating_sub(before),
-        _ => Duration::ZERO,
-    };
+    let server_used = servers_cpu().saturating_sub(cpu_before);
     let others = machine_busy()
         .saturating_sub(busy_before)
         .saturating_sub(cpu_time(std::process::id()).saturating_sub(self_before))
@@ -371,7 +422,7 @@ async fn drive(
     stats.rps = stats.requests as f64 / stats.seconds;
     stats.p50_ms = pct(0.50);
     stats.p99_ms = pct(0.99);
-    if server_pid.is_some() && stats.requests > 0 {
+    if !server_pids.is_empty() && stats.requests > 0 {
         stats.cpu_us_per_request = Some(server_used.as_secs_f64() * 1e6 / stats.requests as f64);
     }
     stats
@@ -491,6 +542,7 @@ fn fsync_rate(dir: &Path, duration: Duration) -> f64 {
     rate
 }
 
+#[derive(Clone)]
 struct Baseline {
     read: Stats,
     write: Stats,
@@ -507,7 +559,10 @@ async fn measure_baseline(o: &Options) -> Baseline {
         .unwrap_or_else(|e| panic!("could not run {}: {e}", o.baseline.display()));
     wait_listening(addr, &mut child);
     let proc = Proc(child);
-    let target = Target { addr, token: None };
+    let target = Target {
+        addrs: vec![addr],
+        token: None,
+    };
     let path = "/scim/v2/c/Users/6f1c2d1e-3b7a-4f0e-9a43-1c2b3d4e5f60".to_owned();
     let get_path = path.clone();
     let read = drive(
@@ -517,7 +572,7 @@ async fn measure_baseline(o: &Options) -> Baseline {
         None,
         200,
         Arc::new(move |_| (Method::GET, get_path.clone(), None)),
-        Some(proc.pid()),
+        &[proc.pid()],
     )
     .await;
     let write = drive(
@@ -534,7 +589,7 @@ async fn measure_baseline(o: &Options) -> Baseline {
                 Some(new_user(&email).to_string()),
             )
         }),
-        Some(proc.pid()),
+        &[proc.pid()],
     )
     .await;
     drop(proc);
@@ -604,8 +659,77 @@ struct GroupResult {
 /// The most members the group-push measurement puts in its group.
 const GROUP_MEMBERS: u64 = 100_000;
 
+/// The storage a measurement runs on.
+enum Engine {
+    /// The data directory's SQLite file, one server.
+    Sqlite,
+    /// A fresh database created through this admin URL, [`PG_SERVERS`] servers sharing it.
+    Postgres { admin: String },
+}
+
+impl Engine {
+    fn servers(&self) -> usize {
+        match self {
+            Engine::Sqlite => 1,
+            Engine::Postgres { .. } => PG_SERVERS,
+        }
+    }
+
+    /// The prefix of this engine's progress lines.
+    fn tag(&self, n: u64) -> String {
+        match self {
+            Engine::Sqlite => format!("[{n}]"),
+            Engine::Postgres { .. } => format!("[{n} pg]"),
+        }
+    }
+}
+
+/// Runs `f` on a thread of its own: the sync PostgreSQL client starts a runtime of its own,
+/// which it cannot do on one of the benchmark's runtime threads.
+fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|scope| scope.spawn(f).join().expect("the thread panicked"))
+}
+
+/// The size of a PostgreSQL database, in bytes.
+fn pg_database_bytes(url: &str) -> u64 {
+    off_runtime(|| {
+        let mut client = postgres::Client::connect(url, postgres::NoTls)
+            .unwrap_or_else(|e| panic!("connect to {url}: {e}"));
+        let row = client
+            .query_one("SELECT pg_database_size(current_database())", &[])
+            .expect("the database's size");
+        row.get::<_, i64>(0).max(0) as u64
+    })
+}
+
+/// What the report says of the PostgreSQL cluster: its version and the settings that make a
+/// commit durable.
+fn pg_settings(admin: &str) -> String {
+    off_runtime(|| {
+        let mut client = match postgres::Client::connect(admin, postgres::NoTls) {
+            Ok(c) => c,
+            Err(e) => return format!("(could not connect: {e})"),
+        };
+        let mut show = |name: &str| {
+            client
+                .query_one(&format!("SHOW {name}"), &[])
+                .map(|r| r.get::<_, String>(0))
+                .unwrap_or_else(|_| "?".to_owned())
+        };
+        format!(
+            "PostgreSQL {}, fsync {}, synchronous_commit {}, shared_buffers {}, on loopback TCP",
+            show("server_version"),
+            show("fsync"),
+            show("synchronous_commit"),
+            show("shared_buffers")
+        )
+    })
+}
+
 struct SizeResult {
     n: u64,
+    /// How many servers answered (the clients split across them).
+    servers: usize,
     group: GroupResult,
     seed_seconds: f64,
     import_seconds: f64,
@@ -620,56 +744,105 @@ struct SizeResult {
     db_bytes: u64,
 }
 
-async fn measure_size(o: &Options, n: u64, work: &Path) -> SizeResult {
-    let data_dir = work.join(format!("data-{n}"));
-    let _ = std::fs::remove_dir_all(&data_dir);
+/// One size on one engine: seed `n` employees, start the engine's servers, walk the import,
+/// drive every operation with the clients split across the servers, then group push. The
+/// baseline is the bare server's, measured once for the size and shared by both engines.
+impl SizeResult {
+    /// Requests/s of operation `key` as a ratio to the bare server's: its writes for the
+    /// writes, its reads for the reads.
+    fn ratio(&self, key: &str) -> f64 {
+        let base = if matches!(key, "post" | "put" | "patch") {
+            &self.baseline.write
+        } else {
+            &self.baseline.read
+        };
+        self.ops[key].rps / base.rps
+    }
+}
+
+async fn measure_size(
+    o: &Options,
+    n: u64,
+    work: &Path,
+    engine: &Engine,
+    baseline: &Baseline,
+) -> SizeResult {
+    let tag = engine.tag(n);
+    let data_dirs: Vec<PathBuf> = (0..engine.servers())
+        .map(|k| match engine {
+            Engine::Sqlite => work.join(format!("data-{n}")),
+            Engine::Postgres { .. } => work.join(format!("data-{n}-pg-{k}")),
+        })
+        .collect();
+    for dir in &data_dirs {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    // On PostgreSQL every data directory names the same fresh database.
+    let database = match engine {
+        Engine::Sqlite => None,
+        Engine::Postgres { admin } => {
+            let url = off_runtime(|| scimdesk_tests::postgres::fresh_database_on(admin));
+            for dir in &data_dirs {
+                std::fs::create_dir_all(dir).expect("create a data directory");
+                scimdesk(o, dir, &["config", "set", "database", &url]);
+            }
+            Some(url)
+        }
+    };
+    let data_dir = &data_dirs[0];
     let added: Value = serde_json::from_str(&scimdesk(
         o,
-        &data_dir,
+        data_dir,
         &["connection", "add", "bench", "--json"],
     ))
     .expect("`connection add --json` prints JSON");
     let token = added["token"].as_str().expect("a token").to_owned();
     let conn_id = added["id"].as_str().expect("an id").to_owned();
 
-    eprintln!("[{n}] seeding");
+    eprintln!("{tag} seeding");
     let started = Instant::now();
     scimdesk(
         o,
-        &data_dir,
+        data_dir,
         &["dev", "seed", &n.to_string(), "--connection", "bench"],
     );
     let seed_seconds = started.elapsed().as_secs_f64();
     // The benchmark measures what the endpoint can serve, so the per-connection rate limit
     // (which 16 clients from one connection would hit at once) is off; `settings` says so.
-    scimdesk(o, &data_dir, &["config", "set", "rate-limit", "off"]);
-    let db_bytes = std::fs::metadata(data_dir.join("scimdesk.db"))
-        .map(|m| m.len())
-        .unwrap_or(0);
+    scimdesk(o, data_dir, &["config", "set", "rate-limit", "off"]);
+    let db_bytes = match &database {
+        None => std::fs::metadata(data_dir.join("scimdesk.db"))
+            .map(|m| m.len())
+            .unwrap_or(0),
+        Some(url) => pg_database_bytes(url),
+    };
 
-    eprintln!("[{n}] baseline");
-    let baseline = measure_baseline(o).await;
-
-    let port = free_port();
-    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-    let log = std::fs::File::create(data_dir.join("serve.log")).expect("a log file");
-    let mut child = Command::new(&o.scimdesk)
-        .arg("--data-dir")
-        .arg(&data_dir)
-        .args(["serve", "--listen", &addr.to_string()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("start scimdesk serve");
-    wait_listening(addr, &mut child);
-    let server = Proc(child);
-    let pid = server.pid();
+    let mut servers = Vec::new();
+    let mut addrs = Vec::new();
+    for dir in &data_dirs {
+        let port = free_port();
+        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+        let log = std::fs::File::create(dir.join("serve.log")).expect("a log file");
+        let mut child = Command::new(&o.scimdesk)
+            .arg("--data-dir")
+            .arg(dir)
+            .args(["serve", "--listen", &addr.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start scimdesk serve");
+        wait_listening(addr, &mut child);
+        servers.push(Proc(child));
+        addrs.push(addr);
+    }
+    let pids: Vec<u32> = servers.iter().map(Proc::pid).collect();
+    let addr = addrs[0];
     let base = format!("/scim/v2/{conn_id}");
-    let (rss_kib_idle, _) = memory_kib(pid);
+    let (rss_kib_idle, _) = memory_of(&pids);
 
     // Okta's import: the whole directory, 100 at a time, one request after another.
-    eprintln!("[{n}] import walk");
+    eprintln!("{tag} import walk");
     let mut client = Client::connect(addr, &token).await;
     let mut ids: Vec<String> = Vec::with_capacity(n as usize);
     let mut page_ms = Vec::new();
@@ -701,16 +874,16 @@ async fn measure_size(o: &Options, n: u64, work: &Path) -> SizeResult {
     let avg = |s: &[f64]| s.iter().sum::<f64>() / s.len().max(1) as f64;
     let import_first_page_ms = avg(&page_ms[..tenth]);
     let import_last_page_ms = avg(&page_ms[page_ms.len() - tenth..]);
-    let (rss_kib_after_import, _) = memory_kib(pid);
+    let (rss_kib_after_import, _) = memory_of(&pids);
 
     let target = Target {
-        addr,
+        addrs,
         token: Some(token.clone()),
     };
     let ids = Arc::new(ids);
     let mut ops = BTreeMap::new();
     for (key, _) in OPERATIONS {
-        eprintln!("[{n}] {key}");
+        eprintln!("{tag} {key}");
         let (ids, base) = (ids.clone(), base.clone());
         let n_ids = ids.len() as u64;
         let (expect, limit, make): (u16, Option<u64>, MakeRequest) = match *key {
@@ -809,38 +982,35 @@ async fn measure_size(o: &Options, n: u64, work: &Path) -> SizeResult {
             ),
             _ => unreachable!(),
         };
-        let stats = drive(
-            &target,
-            o.clients,
-            o.duration,
-            limit,
-            expect,
-            make,
-            Some(pid),
-        )
-        .await;
+        let stats = drive(&target, o.clients, o.duration, limit, expect, make, &pids).await;
         if stats.errors > 0 {
             eprintln!(
-                "[{n}] {key}: {} errors, first: {}",
+                "{tag} {key}: {} errors, first: {}",
                 stats.errors,
                 stats.first_error.as_deref().unwrap_or("?")
             );
         }
         ops.insert(*key, stats);
     }
-    let group = measure_group(o, &target, &base, &ids, pid, n).await;
-    let (rss_kib_end, rss_kib_peak) = memory_kib(pid);
-    drop(server);
-    let _ = std::fs::remove_dir_all(&data_dir);
+    let group = measure_group(o, &target, &base, &ids, &pids, &tag).await;
+    let (rss_kib_end, rss_kib_peak) = memory_of(&pids);
+    drop(servers);
+    for dir in &data_dirs {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    if let (Engine::Postgres { admin }, Some(url)) = (engine, &database) {
+        off_runtime(|| scimdesk_tests::postgres::drop_database(admin, url));
+    }
     SizeResult {
         n,
+        servers: pids.len(),
         group,
         seed_seconds,
         import_seconds,
         import_first_page_ms,
         import_last_page_ms,
         ops,
-        baseline,
+        baseline: baseline.clone(),
         rss_kib_idle,
         rss_kib_after_import,
         rss_kib_end,
@@ -866,12 +1036,17 @@ async fn measure_group(
     target: &Target,
     base: &str,
     ids: &Arc<Vec<String>>,
-    pid: u32,
-    n: u64,
+    pids: &[u32],
+    tag: &str,
 ) -> GroupResult {
-    let members = n.min(GROUP_MEMBERS);
-    eprintln!("[{n}] group of {members}");
-    let mut client = Client::connect(target.addr, target.token.as_deref().unwrap_or("")).await;
+    let members = (ids.len() as u64).min(GROUP_MEMBERS);
+    eprintln!("{tag} group of {members}");
+    // Okta pushes a group one request after another: one client, to the first server.
+    let target = &Target {
+        addrs: vec![target.first()],
+        token: target.token.clone(),
+    };
+    let mut client = Client::connect(target.first(), target.token.as_deref().unwrap_or("")).await;
     let created: Value = client
         .send_json(
             Method::POST,
@@ -903,7 +1078,7 @@ async fn measure_group(
                     vec![json!({"op": "add", "path": "members", "value": value})],
                 )
             }),
-            Some(pid),
+            pids,
         )
         .await
     };
@@ -936,7 +1111,7 @@ async fn measure_group(
                     .collect();
                 group_patch(&base_r, &gid_r, ops)
             }),
-            Some(pid),
+            pids,
         )
         .await;
         let (ids_a, base_a, gid_a) = (ids.clone(), base.to_owned(), gid.clone());
@@ -958,16 +1133,16 @@ async fn measure_group(
                     vec![json!({"op": "add", "path": "members", "value": value})],
                 )
             }),
-            Some(pid),
+            pids,
         )
         .await;
         batches.insert(remove_key, (batch, removed));
         batches.insert(add_key, (batch, added));
     }
-    let (rss_kib_after, rss_kib_peak) = memory_kib(pid);
+    let (rss_kib_after, rss_kib_peak) = memory_of(pids);
     // The group is whole again: every batch removed was added back. (A new connection: the
     // first one has been idle longer than the server keeps idle connections.)
-    let mut client = Client::connect(target.addr, target.token.as_deref().unwrap_or("")).await;
+    let mut client = Client::connect(target.first(), target.token.as_deref().unwrap_or("")).await;
     #[derive(serde::Deserialize)]
     struct Whole {
         members: Vec<serde::de::IgnoredAny>,
@@ -1215,12 +1390,19 @@ fn thousands(n: u64) -> String {
     out
 }
 
+/// The PostgreSQL column of a run: its sizes, and the cluster's settings or why it was skipped.
+struct PgColumn {
+    results: Vec<SizeResult>,
+    about: Result<String, String>,
+}
+
 fn markdown(
     o: &Options,
     m: &Machine,
     settings: &str,
     fsync: f64,
     results: &[SizeResult],
+    pg: &PgColumn,
     verdicts: &[Verdict],
 ) -> String {
     let mut md = String::new();
@@ -1299,16 +1481,11 @@ fn markdown(
         }
         for (key, label) in OPERATIONS {
             let s = &r.ops[key];
-            let base = if matches!(*key, "post" | "put" | "patch") {
-                &r.baseline.write
-            } else {
-                &r.baseline.read
-            };
             let _ = writeln!(
                 md,
                 "| {label} | {:.0} | {:.2} | {:.2} | {:.2} | {:.0} | {:.2} | {} |",
                 s.rps,
-                s.rps / base.rps,
+                r.ratio(key),
                 s.p50_ms,
                 s.p99_ms,
                 s.cpu_us_per_request.unwrap_or(0.0),
@@ -1351,8 +1528,175 @@ fn markdown(
                 );
             }
         }
+        if let Some(p) = pg.results.iter().find(|p| p.n == r.n) {
+            side_by_side(&mut md, r, p);
+        }
+    }
+    let _ = writeln!(md, "\n## PostgreSQL, {PG_SERVERS} servers\n");
+    match &pg.about {
+        Err(why) => {
+            let _ = writeln!(md, "Not measured in this run: {why}.");
+        }
+        Ok(about) => {
+            let _ = writeln!(
+                md,
+                "At each size, after SQLite: the same phases on a fresh PostgreSQL database \
+                 ({about}) served by {PG_SERVERS} `scimdesk serve` processes with data \
+                 directories of their own, the clients dealt to them in turn (half to each), \
+                 as behind a load balancer; Okta's import walk and group push are one client \
+                 each, on the first server. Ratios are to the same bare-server baseline as \
+                 SQLite's. Server CPU is the sum over both servers; \"other load\" there \
+                 counts PostgreSQL's own backends (with anything else the machine runs).\n"
+            );
+            let _ = writeln!(md, "What bounds these numbers:\n");
+            for n in pg_notes(o, results, &pg.results) {
+                let _ = writeln!(md, "- {n}");
+            }
+        }
     }
     md
+}
+
+/// The PostgreSQL column of one size beside SQLite's: the same rows, the same baseline.
+fn side_by_side(md: &mut String, r: &SizeResult, p: &SizeResult) {
+    let _ = writeln!(
+        md,
+        "\n### SQLite | PostgreSQL, {} servers ({} employees)\n",
+        p.servers,
+        thousands(p.n)
+    );
+    let _ = writeln!(
+        md,
+        "PostgreSQL: seeded in {:.1} s (database {:.0} MiB); import walk **{:.2} s** ({:.2} ms \
+         per page at the start, {:.2} ms at the end; SQLite {:.2} s); the larger server's \
+         resident memory peaked at {:.1} MiB (SQLite's one server {:.1} MiB).\n",
+        p.seed_seconds,
+        p.db_bytes as f64 / 1048576.0,
+        p.import_seconds,
+        p.import_first_page_ms,
+        p.import_last_page_ms,
+        r.import_seconds,
+        p.rss_kib_peak as f64 / 1024.0,
+        r.rss_kib_peak as f64 / 1024.0
+    );
+    let _ = writeln!(
+        md,
+        "| Request | SQLite req/s | × baseline | p50 ms | p99 ms | PostgreSQL req/s | × baseline | p50 ms | p99 ms | PG servers' CPU µs/req | other load (cores) | errors |"
+    );
+    let _ = writeln!(
+        md,
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
+    for (key, label) in OPERATIONS {
+        let (a, b) = (&r.ops[key], &p.ops[key]);
+        let _ = writeln!(
+            md,
+            "| {label} | {:.0} | {:.3} | {:.2} | {:.2} | {:.0} | {:.3} | {:.2} | {:.2} | {:.0} | {:.2} | {} |",
+            a.rps,
+            r.ratio(key),
+            a.p50_ms,
+            a.p99_ms,
+            b.rps,
+            p.ratio(key),
+            b.p50_ms,
+            b.p99_ms,
+            b.cpu_us_per_request.unwrap_or(0.0),
+            b.other_cores,
+            a.errors + b.errors
+        );
+    }
+    let _ = writeln!(
+        md,
+        "\n| Group PATCH batch | SQLite p50 ms | p99 ms | members/s | PostgreSQL p50 ms | p99 ms | members/s |"
+    );
+    let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|---:|");
+    for (key, label) in GROUP_BATCHES {
+        if let (Some((batch, a)), Some((_, b))) =
+            (r.group.batches.get(key), p.group.batches.get(key))
+        {
+            let _ = writeln!(
+                md,
+                "| {label} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} | {:.0} |",
+                a.p50_ms,
+                a.p99_ms,
+                a.rps * *batch as f64,
+                b.p50_ms,
+                b.p99_ms,
+                b.rps * *batch as f64
+            );
+        }
+    }
+}
+
+/// What bounds the PostgreSQL column, from this run's numbers (at 100,000, else the largest
+/// size measured on both engines).
+fn pg_notes(o: &Options, results: &[SizeResult], pg: &[SizeResult]) -> Vec<String> {
+    let pair = |n: u64| {
+        let p = pg.iter().find(|p| p.n == n)?;
+        Some((results.iter().find(|r| r.n == n)?, p))
+    };
+    let Some((r, p)) = pair(100_000).or_else(|| pg.last().and_then(|p| pair(p.n))) else {
+        return Vec::new();
+    };
+    let ratio = |s: &SizeResult, key: &str| s.ratio(key);
+    let cpu = |s: &SizeResult, key: &str| s.ops[key].cpu_us_per_request.unwrap_or(0.0);
+    let at = thousands(p.n);
+    vec![
+        format!(
+            "**One write lock across servers.** Every write transaction (a create, a PUT, a \
+             PATCH) takes the one advisory lock, so the writes of both servers are serialised: \
+             each server commits the writes queued on it together (group commit), and the two \
+             servers take turns. At {at} employees `POST` reached {:.0}/s ({:.3}× the bare \
+             server's writes; SQLite {:.0}/s, {:.3}×), `PUT` {:.0}/s (SQLite {:.0}/s) and \
+             `PATCH` {:.0}/s (SQLite {:.0}/s). Adding servers adds no write throughput; each \
+             write's wait is the lock plus the commit.",
+            p.ops["post"].rps,
+            ratio(p, "post"),
+            r.ops["post"].rps,
+            ratio(r, "post"),
+            p.ops["put"].rps,
+            r.ops["put"].rps,
+            p.ops["patch"].rps,
+            r.ops["patch"].rps
+        ),
+        format!(
+            "**A network round trip per statement.** SQLite answers a statement inside the \
+             server's process; PostgreSQL answers over a socket (loopback TCP here, a real \
+             network between machines), and its backends do the work in processes of their \
+             own. A create is several statements (the insert, manager links, the activity \
+             line, the read-back) plus the lock and COMMIT: both servers spent {:.0} µs of CPU \
+             per create (SQLite's one server {:.0} µs) while {:.2} cores went to other \
+             processes, PostgreSQL's backends among them, on the {} cores the load generator \
+             also uses. Across a real network each round trip adds its latency to every write held \
+             under the lock.",
+            cpu(p, "post"),
+            cpu(r, "post"),
+            p.ops["post"].other_cores,
+            machine().cores
+        ),
+        format!(
+            "**Reads scale with servers.** Lookups and pages take no lock and run in parallel \
+             on each server's own connections: `GET /Users/{{id}}` {:.0}/s ({:.3}× the bare \
+             server; SQLite {:.3}×), `userName eq` {:.0}/s ({:.3}×; SQLite {:.3}×), a page of \
+             100 at the end {:.0}/s (SQLite {:.0}/s). Here both servers, PostgreSQL and the \
+             load generator share {} cores, so this measures the cost of a read more than the \
+             scaling; with each server on a machine of its own, read throughput grows with the \
+             number of servers until PostgreSQL's CPU is the bound. With {} clients split across \
+             {} servers, each server had {} in flight.",
+            p.ops["get"].rps,
+            ratio(p, "get"),
+            ratio(r, "get"),
+            p.ops["filter_username"].rps,
+            ratio(p, "filter_username"),
+            ratio(r, "filter_username"),
+            p.ops["page_last"].rps,
+            r.ops["page_last"].rps,
+            machine().cores,
+            o.clients,
+            p.servers,
+            o.clients / p.servers.max(1)
+        ),
+    ]
 }
 
 /// The group-push measurements, in report order.
@@ -1455,6 +1799,7 @@ fn report_json(
     settings: &str,
     fsync: f64,
     results: &[SizeResult],
+    pg: &PgColumn,
     verdicts: &[Verdict],
 ) -> Value {
     json!({
@@ -1464,40 +1809,59 @@ fn report_json(
         "seconds_per_measurement": o.duration.as_secs_f64(),
         "fsync_commits_per_second": round(fsync, 1),
         "sizes": results.iter().map(|r| {
-            let ops: serde_json::Map<String, Value> = r.ops.iter().map(|(k, s)| {
-                let base = if matches!(*k, "post" | "put" | "patch") { &r.baseline.write } else { &r.baseline.read };
-                let mut v = s.json();
-                v["ratio_to_baseline"] = json!(round(s.rps / base.rps, 3));
-                ((*k).to_owned(), v)
-            }).collect();
-            json!({
-                "employees": r.n,
-                "seed_seconds": round(r.seed_seconds, 2),
-                "database_bytes": r.db_bytes,
-                "import_seconds": round(r.import_seconds, 3),
-                "import_first_page_ms": round(r.import_first_page_ms, 3),
-                "import_last_page_ms": round(r.import_last_page_ms, 3),
-                "rss_kib": {"idle": r.rss_kib_idle, "after_import": r.rss_kib_after_import, "end": r.rss_kib_end, "peak": r.rss_kib_peak},
-                "baseline": {"read": r.baseline.read.json(), "write": r.baseline.write.json()},
-                "operations": ops,
-                "post_ratio_to_fsync": round(r.ops["post"].rps / fsync, 3),
-                "group_push": {
-                    "members": r.group.members,
-                    "fill_seconds": round(r.group.fill_seconds, 3),
-                    "batches": r.group.batches.iter().map(|(k, (batch, s))| {
-                        let mut v = s.json();
-                        v["members_per_request"] = json!(batch);
-                        v["members_changed_per_second"] = json!(round(s.rps * *batch as f64, 1));
-                        ((*k).to_owned(), v)
-                    }).collect::<serde_json::Map<String, Value>>(),
-                    "rss_kib": {"after": r.group.rss_kib_after, "peak": r.group.rss_kib_peak},
-                },
-            })
+            let mut v = size_json(r, fsync);
+            if let Some(p) = pg.results.iter().find(|p| p.n == r.n) {
+                v["postgres"] = size_json(p, fsync);
+            }
+            v
         }).collect::<Vec<_>>(),
         "targets": verdicts.iter().map(|v| json!({
             "target": v.what, "measured": v.measured, "met": v.met, "bound": v.bound,
         })).collect::<Vec<_>>(),
         "notes": notes(o, fsync, results, verdicts),
+        "postgres": {
+            "servers": PG_SERVERS,
+            "settings": pg.about.as_ref().ok(),
+            "skipped": pg.about.as_ref().err(),
+            "bounds": pg_notes(o, results, &pg.results),
+        },
+    })
+}
+
+/// One size on one engine, as report.json gives it.
+fn size_json(r: &SizeResult, fsync: f64) -> Value {
+    let ops: serde_json::Map<String, Value> = r
+        .ops
+        .iter()
+        .map(|(k, s)| {
+            let mut v = s.json();
+            v["ratio_to_baseline"] = json!(round(r.ratio(k), 3));
+            ((*k).to_owned(), v)
+        })
+        .collect();
+    json!({
+        "employees": r.n,
+        "servers": r.servers,
+        "seed_seconds": round(r.seed_seconds, 2),
+        "database_bytes": r.db_bytes,
+        "import_seconds": round(r.import_seconds, 3),
+        "import_first_page_ms": round(r.import_first_page_ms, 3),
+        "import_last_page_ms": round(r.import_last_page_ms, 3),
+        "rss_kib": {"idle": r.rss_kib_idle, "after_import": r.rss_kib_after_import, "end": r.rss_kib_end, "peak": r.rss_kib_peak},
+        "baseline": {"read": r.baseline.read.json(), "write": r.baseline.write.json()},
+        "operations": ops,
+        "post_ratio_to_fsync": round(r.ops["post"].rps / fsync, 3),
+        "group_push": {
+            "members": r.group.members,
+            "fill_seconds": round(r.group.fill_seconds, 3),
+            "batches": r.group.batches.iter().map(|(k, (batch, s))| {
+                let mut v = s.json();
+                v["members_per_request"] = json!(batch);
+                v["members_changed_per_second"] = json!(round(s.rps * *batch as f64, 1));
+                ((*k).to_owned(), v)
+            }).collect::<serde_json::Map<String, Value>>(),
+            "rss_kib": {"after": r.group.rss_kib_after, "peak": r.group.rss_kib_peak},
+        },
     })
 }
 
@@ -1551,14 +1915,34 @@ fn main() {
             Duration::from_secs(3)
         },
     );
-    let mut results = Vec::new();
+    // What the report says of the PostgreSQL column: the cluster's settings, or why skipped.
+    let pg_about = match &o.postgres {
+        Ok(admin) => Ok(pg_settings(admin)),
+        Err(why) => {
+            eprintln!("the PostgreSQL column is skipped: {why}");
+            Err(why.clone())
+        }
+    };
+    let (mut results, mut pg) = (Vec::new(), Vec::new());
     for &n in &o.sizes {
-        results.push(runtime.block_on(measure_size(&o, n, &work)));
+        eprintln!("[{n}] baseline");
+        let baseline = runtime.block_on(measure_baseline(&o));
+        results.push(runtime.block_on(measure_size(&o, n, &work, &Engine::Sqlite, &baseline)));
+        if let Ok(admin) = &o.postgres {
+            let engine = Engine::Postgres {
+                admin: admin.clone(),
+            };
+            pg.push(runtime.block_on(measure_size(&o, n, &work, &engine, &baseline)));
+        }
     }
     let _ = std::fs::remove_dir_all(&work);
     let verdicts = verdicts(&results, fsync, o.clients);
-    let md = markdown(&o, &m, &settings, fsync, &results, &verdicts);
-    let js = report_json(&o, &m, &settings, fsync, &results, &verdicts);
+    let pg = PgColumn {
+        results: pg,
+        about: pg_about,
+    };
+    let md = markdown(&o, &m, &settings, fsync, &results, &pg, &verdicts);
+    let js = report_json(&o, &m, &settings, fsync, &results, &pg, &verdicts);
     std::fs::write(o.out.join("report.md"), &md).expect("write report.md");
     std::fs::write(
         o.out.join("report.json"),
