@@ -917,6 +917,42 @@ pub(crate) fn query_plan(db: &Db, sql: &str, params: &[&dyn sql::ToSql]) -> Stri
 
 #[cfg(test)]
 mod tests {
+    /// On PostgreSQL, a commit by another server is told at once (LISTEN/NOTIFY): the counter
+    /// moves with no poll, and the change is there to read.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn another_servers_commit_is_notified_on_postgres() {
+        let Some(url) = tokio::task::block_in_place(testpg::fresh_database) else {
+            return;
+        };
+        let here = Db::open_postgres(&url).await.unwrap();
+        let there = Db::open_postgres(&url).await.unwrap();
+        assert!(Db::open(tempfile::tempdir().unwrap().path())
+            .await
+            .unwrap()
+            .changes_notified()
+            .is_none());
+        let mut told = here.changes_notified().expect("PostgreSQL notifies");
+        // The listener says it listens by a first move.
+        tokio::time::timeout(std::time::Duration::from_secs(30), told.changed())
+            .await
+            .expect("listening")
+            .unwrap();
+        let before = here.generations().unwrap();
+        there
+            .write(|c| {
+                c.execute("INSERT INTO settings (key, value) VALUES ('k', 'v')", ())
+                    .map_err(StoreError::from)
+            })
+            .await
+            .unwrap();
+        tokio::time::timeout(std::time::Duration::from_secs(30), told.changed())
+            .await
+            .expect("the other server's commit is notified")
+            .unwrap();
+        assert!(here.generations().unwrap().config > before.config);
+        tokio::task::block_in_place(move || drop((here, there)));
+    }
+
     #[test]
     fn the_schema_is_current_only_with_exactly_the_known_migrations_applied() {
         let known = || [1, 2, 3].into_iter();

@@ -341,13 +341,22 @@ pub(super) fn resolve_managers(
     // Read first, written only when it moved: most writes leave every link as it was, and a
     // read costs less than rewriting the row (and reading back what changed).
     let own: Option<String> = c
-        .prepare_cached(
+        .prepare_cached(c.pick(
             "SELECT (SELECT m.id FROM employees m \
                WHERE (m.email = e.manager_email COLLATE NOCASE OR m.id = e.manager_email) \
                AND m.status <> 'removed' \
                ORDER BY m.seq LIMIT 1) \
              FROM employees e WHERE e.id = ?",
-        )?
+            // PostgreSQL answers the OR by walking the table in `seq` order (every row, when
+            // no one matches): two lookups by their indexes instead.
+            "SELECT (SELECT m.id FROM ( \
+                 SELECT m1.id, m1.seq FROM employees m1 \
+                 WHERE m1.email = e.manager_email COLLATE NOCASE AND m1.status <> 'removed' \
+                 UNION ALL SELECT m2.id, m2.seq FROM employees m2 \
+                 WHERE m2.id = e.manager_email AND m2.status <> 'removed') m \
+               ORDER BY m.seq LIMIT 1) \
+             FROM employees e WHERE e.id = ?",
+        ))?
         .query_row([id], |r| r.get(0))
         .optional()?
         .flatten();
