@@ -350,8 +350,8 @@ impl Directory {
             .db
             .read_async(|c| {
                 c.prepare_cached(
-                    "SELECT o.seq, o.at, (SELECT MAX(seq) FROM activity) FROM \
-                     (SELECT 1) LEFT JOIN (SELECT seq, at FROM activity ORDER BY seq LIMIT 1) o",
+                    "SELECT o.seq, o.at, (SELECT MAX(seq) FROM activity) FROM (SELECT 1) AS one \
+                     LEFT JOIN (SELECT seq, at FROM activity ORDER BY seq LIMIT 1) AS o ON 1 = 1",
                 )?
                 .query_row((), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             })
@@ -375,7 +375,7 @@ impl Directory {
                         .map_err(direct_error)?;
                     c.prepare_cached(
                         "DELETE FROM activity WHERE seq IN (SELECT seq FROM \
-                           (SELECT seq, at FROM activity ORDER BY seq LIMIT ?3) \
+                           (SELECT seq, at FROM activity ORDER BY seq LIMIT ?3) AS oldest \
                          WHERE seq <= ?2 OR at < ?1)",
                     )
                     .and_then(|mut delete| {

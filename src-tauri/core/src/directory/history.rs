@@ -246,15 +246,15 @@ pub(crate) fn prune_with_lines(
     batch: i64,
 ) -> crate::db::sql::Result<()> {
     const PRUNED: &str =
-        "SELECT seq, at FROM (SELECT seq, at FROM activity ORDER BY seq LIMIT ?3) \
+        "SELECT seq, at FROM (SELECT seq, at FROM activity ORDER BY seq LIMIT ?3) AS oldest \
                           WHERE seq <= ?2 OR at < ?1";
     c.prepare_cached(&format!(
-        "DELETE FROM employee_history WHERE activity_seq IN (SELECT seq FROM ({PRUNED}))"
+        "DELETE FROM employee_history WHERE activity_seq IN (SELECT seq FROM ({PRUNED}) AS pruned)"
     ))?
     .execute(crate::db::sql::params![cutoff, keep_after, batch])?;
     c.prepare_cached(&format!(
-        "UPDATE history_horizon SET at = (SELECT MAX(at) FROM ({PRUNED})) \
-         WHERE id = 1 AND (SELECT MAX(at) FROM ({PRUNED})) > at"
+        "UPDATE history_horizon SET at = (SELECT MAX(at) FROM ({PRUNED}) AS pruned) \
+         WHERE id = 1 AND (SELECT MAX(at) FROM ({PRUNED}) AS pruned) > at"
     ))?
     .execute(crate::db::sql::params![cutoff, keep_after, batch])?;
     Ok(())
