@@ -117,6 +117,11 @@ fn an_admin_walks_the_org_chart_by_click_keyboard_and_search() {
 
     // Search and jump.
     app.type_into("org-search", "seed-123@");
+    // The results follow the typing: those of a shorter query ("seed-12") may show first.
+    app.wait_until("the search shows seed-123", |app| {
+        let results = app.all("org-search-result");
+        results.len() == 1 && app.text_of(&results[0]).contains("Given123")
+    });
     let result = app.wait_for("org-search-result");
     assert!(app.text_of(&result).contains("Given123"));
     app.screenshot("search");
