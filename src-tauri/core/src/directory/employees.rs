@@ -137,6 +137,23 @@ pub enum StatusFilter {
     All,
 }
 
+impl StatusFilter {
+    /// The employees of this status, as SQL on `e`: everyone is `1` on SQLite and `TRUE` on
+    /// PostgreSQL, whose `WHERE` takes booleans only.
+    fn condition(self, dialect: Dialect) -> &'static str {
+        match self {
+            StatusFilter::Active => "e.status = 'active'",
+            StatusFilter::Deactivated => "e.status = 'deactivated'",
+            StatusFilter::Removed => "e.status = 'removed'",
+            // Not `IN (…)`: with `<>` a page walks the table in seq order and stops after one
+            // page, and counts scan the small status index.
+            StatusFilter::Current => "e.status <> 'removed'",
+            StatusFilter::All if dialect == Dialect::Postgres => "TRUE",
+            StatusFilter::All => "1",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct EmployeeQuery {
     /// Matched against name, email, user name, job title, department, business unit and
@@ -519,15 +536,7 @@ fn list_condition_from(
     if dialect == Dialect::Postgres {
         return pg_list_condition(search, status);
     }
-    let status = match status.into() {
-        StatusFilter::Active => "e.status = 'active'",
-        StatusFilter::Deactivated => "e.status = 'deactivated'",
-        StatusFilter::Removed => "e.status = 'removed'",
-        // Not `IN (…)`: with `<>` a page walks the table in seq order and stops after one page,
-        // and counts scan the small status index.
-        StatusFilter::Current => "e.status <> 'removed'",
-        StatusFilter::All => "1",
-    };
+    let status = status.into().condition(dialect);
     let search = search
         .map(str::trim)
         .filter(|s| !s.is_empty())
@@ -587,13 +596,7 @@ fn list_condition_from(
 /// case, everything else as it is: SQLite's LIKE) keeps the results SQLite's.
 fn pg_list_condition(search: Option<&str>, status: impl Into<StatusFilter>) -> ListCondition {
     let dialect = Dialect::Postgres;
-    let status = match status.into() {
-        StatusFilter::Active => "e.status = 'active'",
-        StatusFilter::Deactivated => "e.status = 'deactivated'",
-        StatusFilter::Removed => "e.status = 'removed'",
-        StatusFilter::Current => "e.status <> 'removed'",
-        StatusFilter::All => "TRUE",
-    };
+    let status = status.into().condition(dialect);
     let search = search
         .map(str::trim)
         .filter(|s| !s.is_empty())

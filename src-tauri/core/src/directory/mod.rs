@@ -581,11 +581,10 @@ mod tests {
         out
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn lists_page_count_filter_and_sort_alike_on_both_engines() {
-        let Some(url) = tokio::task::block_in_place(crate::db::testpg::fresh_database) else {
-            return;
-        };
+    /// An empty directory on each engine (SQLite in the returned temporary directory), or
+    /// `None` (having said why) without a test PostgreSQL.
+    async fn both_engines() -> Option<(tempfile::TempDir, Directory, Directory)> {
+        let url = tokio::task::block_in_place(crate::db::testpg::fresh_database)?;
         let dir = tempfile::tempdir().unwrap();
         let lite = Directory::new(
             Db::open(dir.path()).await.unwrap(),
@@ -595,6 +594,14 @@ mod tests {
             Db::open_postgres(&url).await.unwrap(),
             broadcast::channel(16).0,
         );
+        Some((dir, lite, pg))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn lists_page_count_filter_and_sort_alike_on_both_engines() {
+        let Some((_dir, lite, pg)) = both_engines().await else {
+            return;
+        };
         let on_sqlite = pages_of(&lite).await;
         let on_pg = pages_of(&pg).await;
         assert_eq!(on_sqlite.len(), on_pg.len());
@@ -622,18 +629,9 @@ mod tests {
     /// users (by userName), the same totals and the same groups.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn scim_lists_answer_alike_on_both_engines() {
-        let Some(url) = tokio::task::block_in_place(crate::db::testpg::fresh_database) else {
+        let Some((_dir, lite, pg)) = both_engines().await else {
             return;
         };
-        let dir = tempfile::tempdir().unwrap();
-        let lite = Directory::new(
-            Db::open(dir.path()).await.unwrap(),
-            broadcast::channel(16).0,
-        );
-        let pg = Directory::new(
-            Db::open_postgres(&url).await.unwrap(),
-            broadcast::channel(16).0,
-        );
         async fn answers(d: &Directory) -> Vec<(String, Value, Vec<Value>)> {
             d.import_users(&ctx(), (0..40).map(synthetic_user))
                 .await
