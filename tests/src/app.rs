@@ -441,6 +441,16 @@ impl App {
     /// and fails with what it found when a violation is serious or critical (WCAG A and AA, and
     /// axe's best practices of that weight).
     pub fn check_accessibility(&self, screen: &str) {
+        // Colours are judged as they settle: a toast still fading in is half transparent, and
+        // its contrast then is not the one the admin reads. (Endless animations, a spinner's,
+        // are not waited for.)
+        self.wait_until("the screen's transitions have ended", |app| {
+            app.eval(
+                "return document.getAnimations().filter((a) => a.playState === 'running' \
+                   && a.effect && a.effect.getTiming().iterations !== Infinity).length === 0;",
+                vec![],
+            ) == json!(true)
+        });
         self.eval(
             &format!("if (!window.axe) {{\n{}\n}}\nreturn true;", axe_source()),
             vec![],
